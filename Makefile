@@ -1,0 +1,89 @@
+# HEART Field: `make run` serves the demo, `make test` checks everything.
+# Both install what they need (venv from the frozen lock, npm ci, Chromium) and nothing else.
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PWA_DEPS := pwa/node_modules/.installed-stamp
+PWA_BUILD := pwa/dist/index.html
+CHROMIUM ?= /usr/bin/chromium
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/heart
+WORKERS ?= 2
+export FLASK_APP := server
+
+.PHONY: run install pwa db test lint typecheck pytest pwa-check chromium bench \
+        serve-pg test-long clean help
+
+help:
+	@echo "make run    - install, build the web app, create the demo database, serve on $(HOST):$(PORT)"
+	@echo "make test   - lint, types, unit, API, PostgreSQL and browser tests"
+	@echo "make bench  - benchmarks (PostgreSQL), each ends with one JSON line"
+	@echo "make serve-pg - gunicorn with $(WORKERS) workers on PostgreSQL (PG_URL=...)"
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+install: $(STAMP)
+
+$(PWA_DEPS): pwa/package.json pwa/package-lock.json
+	cd pwa && npm ci --no-audit --no-fund
+	touch $@
+
+$(PWA_BUILD): $(PWA_DEPS) $(shell find pwa/src pwa/public -type f 2>/dev/null) pwa/index.html pwa/vite.config.ts
+	cd pwa && npm run build
+
+pwa: $(PWA_BUILD)
+
+db: $(STAMP)
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo-data --if-empty
+
+run: $(STAMP) $(PWA_BUILD) db
+	@echo "HEART Field on http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs)"
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+serve-pg: $(STAMP) $(PWA_BUILD)
+	DATABASE_URL=$(PG_URL) $(BIN)/flask db upgrade
+	DATABASE_URL=$(PG_URL) $(BIN)/flask demo-data --if-empty
+	DATABASE_URL=$(PG_URL) HEART_ENV=production SECRET_KEY=$${SECRET_KEY:-$$(cat instance/secret_key)} \
+	  $(BIN)/gunicorn --workers $(WORKERS) --threads 8 --bind $(HOST):$(PORT) \
+	  --no-control-socket --graceful-timeout 5 'server:create_app()'
+
+chromium:
+	@test -x $(CHROMIUM) || { echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+lint: $(STAMP) $(PWA_DEPS)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	cd pwa && npm run lint && npm run typecheck
+
+pwa-check: $(PWA_DEPS)
+	cd pwa && npm test
+
+pytest: $(STAMP) $(PWA_BUILD) chromium
+	$(BIN)/pytest -q -n 2 --dist loadgroup; rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure"; exit 1; fi; exit $$rc
+
+# vitest first, pytest last: CI reads pytest's closing line.
+test: lint pwa-check pytest
+
+test-long: $(STAMP)
+	HYPOTHESIS_PROFILE=long $(BIN)/pytest -q -m slow tests
+
+bench: $(STAMP)
+	$(PY) bench/sync_push.py
+	$(PY) bench/reconnect_storm.py
+	$(PY) bench/first_pull.py
+	$(MAKE) $(PWA_BUILD) chromium
+	$(PY) bench/pwa_cold_start.py
+
+clean:
+	rm -rf $(VENV) pwa/node_modules pwa/dist instance/heart.sqlite

@@ -1,0 +1,87 @@
+"""HEART Field API: the app factory."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from server.config import CONFIGS, Config, ProductionConfig
+from server.version import __version__
+
+
+def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. `config` is a Config class, a mapping of overrides, or None
+    (then HEART_ENV picks development or production and the environment fills it in)."""
+    app = Flask(__name__, instance_relative_config=True, static_folder=None)
+    os.makedirs(app.instance_path, exist_ok=True)
+    config_class = config if isinstance(config, type) else CONFIGS[os.environ.get("HEART_ENV", "development")]
+    app.config.from_object(config_class)
+    app.config.update(config_class.from_env())
+    if isinstance(config, Mapping):
+        app.config.update(config)
+    app.config["API_VERSION"] = __version__
+    _configure_database(app)
+    _configure_secret(app, config_class)
+    app.config["JWT_SECRET_KEY"] = app.config["SECRET_KEY"]
+
+    from server import cli, errors, web
+    from server.auth import guard
+    from server.extensions import api, db, jwt, migrate
+    from server.sync import feed
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
+    jwt.init_app(app)
+    api.init_app(app)
+    feed.install()
+    guard.init_app(app)
+    errors.init_app(app)
+    _register_blueprints(app)
+    web.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _configure_database(app: Flask) -> None:
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        if app.config["ENV_NAME"] == "production":
+            raise RuntimeError("DATABASE_URL must be set in production.")
+        path = os.path.join(app.instance_path, "heart.sqlite")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+
+
+def _configure_secret(app: Flask, config_class: type[Config]) -> None:
+    key = app.config.get("SECRET_KEY")
+    if app.config["ENV_NAME"] == "production":
+        if not key or len(key) < ProductionConfig.MIN_SECRET_LENGTH:
+            raise RuntimeError(
+                f"SECRET_KEY must be set to at least {ProductionConfig.MIN_SECRET_LENGTH} "
+                "random characters in production."
+            )
+        return
+    if key:
+        return
+    path = os.path.join(app.instance_path, "secret_key")
+    if not os.path.exists(path):
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    with open(path) as fh:
+        app.config["SECRET_KEY"] = fh.read().strip()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from server.audit.routes import blp as audit_blp
+    from server.auth.routes import blp as auth_blp
+    from server.calls.routes import blp as calls_blp
+    from server.extensions import api
+    from server.health.routes import blp as health_blp
+    from server.supplies.routes import blp as supplies_blp
+    from server.units.routes import blp as units_blp
+
+    for blueprint in (auth_blp, units_blp, calls_blp, supplies_blp, audit_blp):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(health_blp)

@@ -1,0 +1,83 @@
+"""The request guard: applies the permission table to every request, in one place."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Flask, g, request
+from flask_jwt_extended import get_jwt, verify_jwt_in_request
+from flask_smorest import abort
+
+from server.auth import permissions
+from server.auth.models import Device, User
+from server.extensions import db, jwt
+
+
+def unauthorized(message: str, action: str) -> Any:
+    abort(401, message=message, action=action)
+
+
+def load_device(claims: dict[str, Any]) -> Device:
+    """The device a token is bound to; a revoked or unknown one means wipe."""
+    try:
+        device = db.session.get(Device, uuid.UUID(str(claims.get("device"))))
+    except ValueError:
+        device = None
+    if device is None or device.revoked:
+        unauthorized("This device was revoked. Its local data must be wiped.", "wipe")
+    assert device is not None
+    return device
+
+
+def guard() -> None:
+    rule = permissions.rule_for(request.endpoint, request.method)
+    if rule is None:
+        if request.endpoint is None:
+            return  # 404 / 405: let Flask answer
+        abort(403, message="This route is not open to anyone.")
+    if rule in (permissions.PUBLIC, permissions.REFRESH):
+        return
+    verify_jwt_in_request()
+    claims = get_jwt()
+    g.device = load_device(claims)
+    user = db.session.get(User, int(claims["sub"]))
+    if user is None or not user.active:
+        unauthorized("Your account is not active. Sign in again.", "login")
+    assert user is not None
+    g.actor = user
+    assert isinstance(rule, frozenset)
+    if user.role not in rule:
+        abort(403, message="Your role may not do this.")
+
+
+def register_jwt_errors() -> None:
+    """flask-jwt-extended's failures in the API's envelope, each with the client's next step."""
+
+    def envelope(message: str, action: str, code: int = 401) -> tuple[dict[str, Any], int]:
+        status = "Unauthorized" if code == 401 else "Unprocessable Entity"
+        return {"code": code, "status": status, "message": message, "errors": {},
+                "action": action}, code
+
+    def expired(_header: dict[str, Any], payload: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        try:
+            device = db.session.get(Device, uuid.UUID(str(payload.get("device"))))
+        except ValueError:
+            device = None
+        if device is None or device.revoked:
+            return envelope("This device was revoked. Its local data must be wiped.", "wipe")
+        if payload.get("type") == "refresh":
+            return envelope("Your sign-in expired. Sign in online again.", "login")
+        return envelope("Your session expired. Refreshing.", "refresh")
+
+    jwt.expired_token_loader(expired)
+    jwt.invalid_token_loader(lambda msg: envelope(f"Invalid token: {msg}", "login"))
+    jwt.unauthorized_loader(lambda msg: envelope(f"Sign-in needed: {msg}", "login"))
+    jwt.revoked_token_loader(lambda _h, _p: envelope("Token revoked.", "login"))
+    jwt.needs_fresh_token_loader(lambda _h, _p: envelope("Fresh sign-in needed.", "login"))
+    jwt.user_lookup_error_loader(lambda _h, _p: envelope("Unknown user.", "login"))
+
+
+def init_app(app: Flask) -> None:
+    register_jwt_errors()
+    app.before_request(guard)

@@ -1,0 +1,126 @@
+"""Sign-in, token refresh, the signed-in person, devices (revocation) and users."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import current_app, g, request
+from flask.views import MethodView
+from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt, verify_jwt_in_request
+from flask_smorest import Blueprint, abort
+
+from server.auth import schemas, services
+from server.auth.guard import load_device
+from server.auth.models import User
+from server.extensions import db
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Sign-in, tokens, devices")
+
+
+def _access_seconds() -> int:
+    return int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds())
+
+
+def _claims(user: User, device_id: uuid.UUID) -> dict[str, Any]:
+    return {"device": str(device_id), "role": user.role.value}
+
+
+def _me(user: User, unit_id: int | None, device_id: uuid.UUID) -> dict[str, Any]:
+    return {"id": user.id, "username": user.username, "full_name": user.full_name,
+            "role": user.role, "active": user.active, "unit_id": unit_id, "device_id": device_id}
+
+
+@blp.route("/auth/login")
+class Login(MethodView):
+    @blp.arguments(schemas.LoginSchema)
+    @blp.response(200, schemas.TokensSchema)
+    @blp.alt_response(401, description="Wrong credentials, unknown or revoked device")
+    @blp.alt_response(429, description="Too many failed sign-ins")
+    def post(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Sign in with a password; registers the device on its first sign-in."""
+        try:
+            signed = services.sign_in(db.session, **data)
+        except services.Throttled as exc:
+            abort(429, message="Too many failed sign-ins. Wait and try again.",
+                  headers={"Retry-After": str(exc.retry_after)})
+        except services.AuthError as exc:
+            db.session.rollback()
+            services.record_failed_login(db.session, data["username"], request.remote_addr)
+            db.session.commit()
+            abort(exc.status, message=exc.message, action=exc.action)
+        db.session.commit()
+        claims = _claims(signed.user, signed.device.id)
+        identity = str(signed.user.id)
+        return {
+            "access_token": create_access_token(identity, additional_claims=claims),
+            "refresh_token": create_refresh_token(identity, additional_claims=claims),
+            "access_expires_in": _access_seconds(),
+            "device_id": signed.device.id,
+            "user": _me(signed.user, signed.unit_id, signed.device.id),
+        }
+
+
+@blp.route("/auth/refresh")
+class Refresh(MethodView):
+    @blp.response(200, schemas.RefreshedSchema)
+    @blp.alt_response(401, description="Refresh token expired or device revoked")
+    def post(self) -> dict[str, Any]:
+        """Trade the refresh token (Authorization: Bearer) for a new access token."""
+        verify_jwt_in_request(refresh=True)
+        claims = get_jwt()
+        device = load_device(claims)
+        user = db.session.get(User, int(claims["sub"]))
+        if user is None or not user.active:
+            abort(401, message="Your account is not active.", action="login")
+        assert user is not None
+        token = create_access_token(str(user.id), additional_claims=_claims(user, device.id))
+        return {"access_token": token, "access_expires_in": _access_seconds()}
+
+
+@blp.route("/auth/me")
+class Me(MethodView):
+    @blp.response(200, schemas.MeSchema)
+    def get(self) -> dict[str, Any]:
+        """The signed-in person, their current unit and this device."""
+        unit_id = services.current_unit_id(db.session, g.actor)
+        return _me(g.actor, unit_id, g.device.id)
+
+
+@blp.route("/devices")
+class Devices(MethodView):
+    @blp.response(200, schemas.DeviceSchema(many=True))
+    def get(self) -> list[Any]:
+        """Registered tablets and browsers, newest first."""
+        return services.list_devices(db.session)
+
+
+@blp.route("/devices/<uuid:device_id>/revoke")
+class DeviceRevocation(MethodView):
+    @blp.response(200, schemas.DeviceSchema)
+    def post(self, device_id: uuid.UUID) -> Any:
+        """Revoke a lost tablet: its tokens are refused and it wipes itself on next contact."""
+        device = services.revoke_device(db.session, g.actor, device_id)
+        if device is None:
+            abort(404, message="No such device.")
+        db.session.commit()
+        return device
+
+
+@blp.route("/users")
+class Users(MethodView):
+    @blp.response(200, schemas.UserSchema(many=True))
+    def get(self) -> list[Any]:
+        """Everyone with a login."""
+        return services.list_users(db.session)
+
+    @blp.arguments(schemas.NewUserSchema)
+    @blp.response(201, schemas.UserSchema)
+    @blp.alt_response(409, description="User name taken")
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create a login."""
+        if db.session.scalar(db.select(User).where(User.username == data["username"])):
+            abort(409, message="That user name is taken.", errors={"json": {"username": ["taken"]}})
+        user = services.create_user(db.session, **data)
+        db.session.commit()
+        return user

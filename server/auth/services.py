@@ -1,0 +1,150 @@
+"""Sign-in, device registration and revocation, password hashing, and the login throttle."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from server.auth.models import Device, LoginAttempt, Role, User
+from server.models_base import utcnow
+from server.units.models import Shift, ShiftMember
+
+
+class AuthError(Exception):
+    """A sign-in refused; `action` tells the client what to do next."""
+
+    def __init__(self, status: int, message: str, action: str = "login") -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.action = action
+
+
+class Throttled(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("too many failed sign-ins")
+        self.retry_after = retry_after
+
+
+def _hasher() -> PasswordHasher:
+    cfg = current_app.config
+    return PasswordHasher(time_cost=cfg["ARGON2_TIME_COST"], memory_cost=cfg["ARGON2_MEMORY_KIB"])
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(user: User, password: str) -> bool:
+    try:
+        return _hasher().verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def create_user(
+    session: Session, *, username: str, full_name: str, role: Role, password: str
+) -> User:
+    user = User(username=username, full_name=full_name, role=role, password_hash=hash_password(password))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def current_unit_id(session: Session, user: User, at: datetime | None = None) -> int | None:
+    """The unit the person is rostered on right now, if any."""
+    at = at or utcnow()
+    return session.scalar(
+        sa.select(Shift.unit_id)
+        .join(ShiftMember, ShiftMember.shift_id == Shift.id)
+        .where(ShiftMember.user_id == user.id, Shift.starts_at <= at, Shift.ends_at > at)
+        .order_by(Shift.starts_at.desc())
+        .limit(1)
+    )
+
+
+def check_throttle(session: Session, username: str) -> None:
+    cfg = current_app.config
+    window = timedelta(seconds=cfg["LOGIN_WINDOW_SECONDS"])
+    since = utcnow() - window
+    failures = session.scalars(
+        sa.select(LoginAttempt.at)
+        .where(LoginAttempt.username == username.lower(), LoginAttempt.at > since)
+        .order_by(LoginAttempt.at)
+    ).all()
+    if len(failures) >= cfg["LOGIN_MAX_FAILURES"]:
+        oldest = failures[-cfg["LOGIN_MAX_FAILURES"]]
+        retry = int((oldest + window - utcnow()).total_seconds()) + 1
+        raise Throttled(max(retry, 1))
+
+
+def record_failed_login(session: Session, username: str, remote_addr: str | None) -> None:
+    session.add(LoginAttempt(username=username.lower(), remote_addr=remote_addr))
+    session.flush()
+
+
+@dataclass(frozen=True)
+class SignIn:
+    user: User
+    device: Device
+    unit_id: int | None
+
+
+def sign_in(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    device_id: uuid.UUID | None,
+    device_name: str | None,
+) -> SignIn:
+    """Check the password, then register the device or confirm it is still trusted.
+
+    Raises Throttled or AuthError; the caller commits the failed attempt either way.
+    """
+    check_throttle(session, username)
+    user = session.scalar(sa.select(User).where(User.username == username))
+    if user is None or not user.active or not verify_password(user, password):
+        raise AuthError(401, "Wrong user name or password.")
+    unit_id = current_unit_id(session, user) if user.is_field_responder else None
+    if device_id is None:
+        device = Device(name=device_name or "Tablet", user_id=user.id, unit_id=unit_id)
+        session.add(device)
+    else:
+        found = session.get(Device, device_id)
+        if found is None:
+            raise AuthError(401, "This device is not registered. Sign in to register it.", "login")
+        if found.revoked:
+            raise AuthError(401, "This device was revoked. Its local data must be wiped.", "wipe")
+        device = found
+        if unit_id is not None:
+            device.unit_id = unit_id
+    device.last_seen_at = utcnow()
+    session.flush()
+    return SignIn(user=user, device=device, unit_id=unit_id)
+
+
+def revoke_device(session: Session, actor: User, device_id: uuid.UUID) -> Device | None:
+    device = session.get(Device, device_id)
+    if device is None:
+        return None
+    if device.revoked_at is None:
+        device.revoked_at = utcnow()
+        device.revoked_by_id = actor.id
+        session.flush()
+    return device
+
+
+def list_devices(session: Session) -> list[Device]:
+    return list(session.scalars(sa.select(Device).order_by(Device.registered_at.desc())))
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(sa.select(User).order_by(User.username)))

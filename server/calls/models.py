@@ -1,0 +1,147 @@
+"""Call types with their program eligibility, premises with hazards, calls and their facts."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.models_base import Base, utcnow, str_enum
+from server.units.models import Program
+
+
+class CallStatus(enum.StrEnum):
+    """The call lifecycle, in order: a later state never gives way to an earlier one."""
+
+    RECEIVED = "received"
+    DISPATCHED = "dispatched"
+    EN_ROUTE = "en_route"
+    ON_SCENE = "on_scene"
+    TRANSPORTING = "transporting"
+    CLEARED = "cleared"
+
+
+class CallType(Base):
+    __tablename__ = "call_types"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(48), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    weapon_involved: Mapped[bool] = mapped_column(default=False)
+    default_priority: Mapped[int] = mapped_column(default=3)
+
+    eligibility: Mapped[list[CallTypeEligibility]] = relationship(
+        back_populates="call_type", cascade="all, delete-orphan", order_by="CallTypeEligibility.rank"
+    )
+
+
+class CallTypeEligibility(Base):
+    """Which programs may answer a call type, in order of preference (rank 1 first)."""
+
+    __tablename__ = "call_type_eligibility"
+    __table_args__ = (sa.UniqueConstraint("call_type_id", "program"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_type_id: Mapped[int] = mapped_column(sa.ForeignKey("call_types.id"), index=True)
+    program: Mapped[Program] = mapped_column(str_enum(Program, 32))
+    rank: Mapped[int] = mapped_column(default=1)
+
+    call_type: Mapped[CallType] = relationship(back_populates="eligibility")
+
+
+class Premise(Base):
+    __tablename__ = "premises"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    address: Mapped[str] = mapped_column(sa.String(200), index=True)
+    lat: Mapped[float]
+    lon: Mapped[float]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    hazards: Mapped[list[PremiseHazard]] = relationship(
+        back_populates="premise", cascade="all, delete-orphan"
+    )
+
+
+class PremiseHazard(Base):
+    __tablename__ = "premise_hazards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    premise_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("premises.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    description: Mapped[str] = mapped_column(sa.String(500))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    premise: Mapped[Premise] = relationship(back_populates="hazards")
+
+
+class Call(Base):
+    """A call for service: a document (editable fields merge) with derived status."""
+
+    __tablename__ = "calls"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    cad_number: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    call_type_id: Mapped[int] = mapped_column(sa.ForeignKey("call_types.id"), index=True)
+    priority: Mapped[int]
+    premise_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("premises.id"), index=True)
+    narrative: Mapped[str] = mapped_column(sa.Text, default="")
+    received_at: Mapped[datetime]
+    dispatched_at: Mapped[datetime | None]
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    # Derived from status facts (furthest lifecycle state); never written by a device directly.
+    status: Mapped[CallStatus] = mapped_column(
+        str_enum(CallStatus, 16), default=CallStatus.RECEIVED
+    )
+    disposition: Mapped[str | None] = mapped_column(sa.String(500))
+    transport_destination: Mapped[str | None] = mapped_column(sa.String(200))
+    version: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    deleted_at: Mapped[datetime | None]
+
+    call_type: Mapped[CallType] = relationship()
+    premise: Mapped[Premise] = relationship()
+    status_events: Mapped[list[CallStatusEvent]] = relationship(
+        back_populates="call", order_by="CallStatusEvent.corrected_time"
+    )
+    notes: Mapped[list[CallNote]] = relationship(
+        back_populates="call", order_by="CallNote.corrected_time"
+    )
+
+
+class FactColumns:
+    """Columns every fact recorded on a device carries: who, where, and three clocks."""
+
+    device_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, index=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # The device's own clock when the fact was made, kept as recorded.
+    device_time: Mapped[datetime]
+    # device_time corrected by the skew the server measured at the push that carried it.
+    corrected_time: Mapped[datetime] = mapped_column(index=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    hlc: Mapped[str | None] = mapped_column(sa.String(80))
+
+
+class CallStatusEvent(FactColumns, Base):
+    __tablename__ = "call_status_events"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    call_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("calls.id"), index=True)
+    status: Mapped[CallStatus] = mapped_column(str_enum(CallStatus, 16))
+
+    call: Mapped[Call] = relationship(back_populates="status_events")
+
+
+class CallNote(FactColumns, Base):
+    __tablename__ = "call_notes"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    call_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("calls.id"), index=True)
+    body: Mapped[str] = mapped_column(sa.Text)
+
+    call: Mapped[Call] = relationship(back_populates="notes")

@@ -1,0 +1,122 @@
+"""Shapes of call types, eligibility, premises and calls on the API."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from server.calls.models import CallStatus
+from server.units.models import Program
+
+PRIORITY = validate.Range(min=1, max=4)
+CLINICAL_TEXT = validate.Length(max=500)
+DESTINATION = validate.Length(max=200)
+
+
+class EligibilitySchema(Schema):
+    program = fields.Enum(Program, by_value=True, required=True)
+    rank = fields.Integer(load_default=1, validate=validate.Range(min=1, max=9))
+
+
+class CallTypeSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_]{2,48}$"))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    weapon_involved = fields.Boolean(load_default=False)
+    default_priority = fields.Integer(load_default=3, validate=PRIORITY)
+    eligibility = fields.List(fields.Nested(EligibilitySchema), load_default=list)
+
+
+class CallTypePatchSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=120))
+    weapon_involved = fields.Boolean()
+    default_priority = fields.Integer(validate=PRIORITY)
+    eligibility = fields.List(fields.Nested(EligibilitySchema))
+
+
+class HazardSchema(Schema):
+    kind = fields.String()
+    description = fields.String()
+
+
+class PremiseHistorySchema(Schema):
+    call_id = fields.UUID()
+    cad_number = fields.String()
+    call_type = fields.String()
+    received_at = fields.AwareDateTime()
+    status = fields.String()
+
+
+class PremiseSchema(Schema):
+    id = fields.UUID()
+    address = fields.String()
+    lat = fields.Float()
+    lon = fields.Float()
+    hazards = fields.List(fields.Nested(HazardSchema))
+    history = fields.List(fields.Nested(PremiseHistorySchema))
+
+
+class StatusEventSchema(Schema):
+    id = fields.UUID()
+    status = fields.String()
+    at = fields.AwareDateTime()
+    device_time = fields.AwareDateTime()
+    user_id = fields.Integer(allow_none=True)
+
+
+class NoteSchema(Schema):
+    id = fields.UUID()
+    body = fields.String()
+    at = fields.AwareDateTime()
+    user_id = fields.Integer(allow_none=True)
+
+
+class CallSchema(Schema):
+    id = fields.UUID()
+    cad_number = fields.String()
+    call_type = fields.String()
+    call_type_name = fields.String()
+    priority = fields.Integer()
+    premise_id = fields.UUID()
+    address = fields.String()
+    narrative = fields.String()
+    received_at = fields.AwareDateTime()
+    dispatched_at = fields.AwareDateTime(allow_none=True)
+    unit_id = fields.Integer(allow_none=True)
+    status = fields.Enum(CallStatus, by_value=True)
+    status_times = fields.Dict(keys=fields.String(), values=fields.AwareDateTime())
+    disposition = fields.String(allow_none=True)
+    transport_destination = fields.String(allow_none=True)
+    hazard_count = fields.Integer()
+    version = fields.Integer()
+    updated_at = fields.AwareDateTime()
+
+
+class CallDetailSchema(CallSchema):
+    premise = fields.Nested(PremiseSchema)
+    status_events = fields.List(fields.Nested(StatusEventSchema))
+    notes = fields.List(fields.Nested(NoteSchema))
+
+
+class NewCallSchema(Schema):
+    cad_number = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    call_type = fields.String(required=True, validate=validate.Length(min=2, max=48))
+    priority = fields.Integer(load_default=None, allow_none=True, validate=PRIORITY)
+    address = fields.String(required=True, validate=validate.Length(min=3, max=200))
+    lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
+    lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
+    narrative = fields.String(load_default="", validate=validate.Length(max=10000))
+    received_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    unit_id = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+
+
+class CallPatchSchema(Schema):
+    priority = fields.Integer(validate=PRIORITY)
+    narrative = fields.String(validate=validate.Length(max=10000))
+    unit_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    disposition = fields.String(allow_none=True, validate=CLINICAL_TEXT)
+    transport_destination = fields.String(allow_none=True, validate=DESTINATION)
+
+
+class CallQuerySchema(Schema):
+    status = fields.Enum(CallStatus, by_value=True)
+    unit_id = fields.Integer(validate=validate.Range(min=1, max=2_147_483_647))

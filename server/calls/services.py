@@ -1,0 +1,301 @@
+"""Rules for call types, calls and premises: dispatch edits, derived status, serialization."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from server.audit.services import record_audit
+from server.auth.models import User
+from server.calls.models import (
+    Call,
+    CallNote,
+    CallStatus,
+    CallStatusEvent,
+    CallType,
+    CallTypeEligibility,
+    Premise,
+)
+from server.errors import DomainError, field_error, not_found
+from server.models_base import utcnow
+from server.sync.feed import note_change, unit_scope
+from server.units.models import Unit
+
+LIFECYCLE = list(CallStatus)
+# Clinical fields: every change is audited, and a clash in sync opens a conflict.
+CLINICAL_FIELDS = ("narrative", "disposition", "transport_destination")
+# How many earlier calls at a premise the responder sees: enough for a pattern, small offline.
+PREMISE_HISTORY_LIMIT = 10
+
+
+def furthest(a: CallStatus, b: CallStatus) -> CallStatus:
+    return a if LIFECYCLE.index(a) >= LIFECYCLE.index(b) else b
+
+
+# --- call types -----------------------------------------------------------------------
+
+def list_call_types(session: Session) -> list[CallType]:
+    stmt = sa.select(CallType).options(selectinload(CallType.eligibility)).order_by(CallType.name)
+    return list(session.scalars(stmt))
+
+
+def get_call_type(session: Session, call_type_id: int) -> CallType:
+    found = session.get(CallType, call_type_id)
+    if found is None:
+        raise not_found("call type")
+    return found
+
+
+def _set_eligibility(call_type: CallType, rows: list[dict[str, Any]]) -> None:
+    programs = [row["program"] for row in rows]
+    if len(set(programs)) != len(programs):
+        raise field_error("eligibility", "each program may appear once")
+    call_type.eligibility = [CallTypeEligibility(program=r["program"], rank=r["rank"]) for r in rows]
+
+
+def create_call_type(session: Session, actor: User, data: dict[str, Any]) -> CallType:
+    if session.scalar(sa.select(CallType.id).where(CallType.code == data["code"])):
+        raise field_error("code", "a call type with this code exists", 409)
+    rows = data.pop("eligibility")
+    call_type = CallType(**data)
+    _set_eligibility(call_type, rows)
+    session.add(call_type)
+    session.flush()
+    return call_type
+
+
+def update_call_type(session: Session, actor: User, call_type: CallType,
+                     data: dict[str, Any]) -> CallType:
+    if "eligibility" in data:
+        _set_eligibility(call_type, data.pop("eligibility"))
+    for key, value in data.items():
+        setattr(call_type, key, value)
+    session.flush()
+    return call_type
+
+
+# --- calls ----------------------------------------------------------------------------
+
+def list_calls(session: Session, filters: dict[str, Any]) -> sa.Select[tuple[Call]]:
+    stmt = (
+        sa.select(Call)
+        .where(Call.deleted_at.is_(None))
+        .options(selectinload(Call.call_type), selectinload(Call.premise).selectinload(Premise.hazards),
+                 selectinload(Call.status_events))
+        .order_by(Call.priority, Call.received_at.desc())
+    )
+    if "status" in filters:
+        stmt = stmt.where(Call.status == filters["status"])
+    if "unit_id" in filters:
+        stmt = stmt.where(Call.unit_id == filters["unit_id"])
+    return stmt
+
+
+def get_call_for(session: Session, actor: User, unit_id: int | None, call_id: uuid.UUID) -> Call:
+    """Load a call the actor may read; field responders only their unit's. Raises 404/403."""
+    call = session.get(Call, call_id)
+    if call is None or call.deleted_at is not None:
+        raise not_found("call")
+    if actor.is_field_responder and (unit_id is None or call.unit_id != unit_id):
+        raise DomainError(403, "This call is not assigned to your unit.")
+    return call
+
+
+def find_or_create_premise(session: Session, address: str, lat: float, lon: float) -> Premise:
+    premise = session.scalar(sa.select(Premise).where(Premise.address == address))
+    if premise is None:
+        premise = Premise(address=address, lat=lat, lon=lon)
+        session.add(premise)
+        session.flush()
+    return premise
+
+
+def _call_type_by_code(session: Session, code: str) -> CallType:
+    found = session.scalar(sa.select(CallType).where(CallType.code == code))
+    if found is None:
+        raise field_error("call_type", "unknown call type code")
+    return found
+
+
+def _unit(session: Session, unit_id: int | None) -> Unit | None:
+    if unit_id is None:
+        return None
+    unit = session.get(Unit, unit_id)
+    if unit is None:
+        raise field_error("unit_id", "no such unit")
+    return unit
+
+
+def note_call_changed(session: Session, call: Call, previous_unit_id: int | None = None,
+                      op: str = "put") -> None:
+    """Feed rows for a call: put (or delete) for its unit, remove for a unit it left."""
+    if call.unit_id is not None:
+        note_change(session, "call", call.id, [unit_scope(call.unit_id)], op)
+    if previous_unit_id is not None and previous_unit_id != call.unit_id:
+        note_change(session, "call", call.id, [unit_scope(previous_unit_id)], "remove")
+
+
+def create_call(session: Session, actor: User, data: dict[str, Any]) -> Call:
+    if session.scalar(sa.select(Call.id).where(Call.cad_number == data["cad_number"])):
+        raise field_error("cad_number", "a call with this CAD number exists", 409)
+    call_type = _call_type_by_code(session, data["call_type"])
+    unit = _unit(session, data.get("unit_id"))
+    now = utcnow()
+    call = Call(
+        cad_number=data["cad_number"],
+        call_type=call_type,
+        priority=data.get("priority") or call_type.default_priority,
+        premise=find_or_create_premise(session, data["address"], data["lat"], data["lon"]),
+        narrative=data.get("narrative") or "",
+        received_at=data.get("received_at") or now,
+        unit_id=unit.id if unit else None,
+        dispatched_at=now if unit else None,
+        status=CallStatus.DISPATCHED if unit else CallStatus.RECEIVED,
+        updated_by_id=actor.id,
+    )
+    session.add(call)
+    session.flush()
+    record_audit(session, actor=actor, device_id=None, entity="call", entity_id=call.id,
+                 action="create", before=None, after=clinical_snapshot(call))
+    note_call_changed(session, call)
+    return call
+
+
+def clinical_snapshot(call: Call) -> dict[str, Any]:
+    return {name: getattr(call, name) for name in CLINICAL_FIELDS}
+
+
+def update_call(session: Session, actor: User, device_id: uuid.UUID | None, call: Call,
+                changes: dict[str, Any]) -> Call:
+    """Apply edits to a call; audits clinical fields, bumps the version, feeds every change."""
+    if call.deleted_at is not None:
+        raise not_found("call")
+    before = clinical_snapshot(call)
+    previous_unit = call.unit_id
+    if "unit_id" in changes:
+        unit = _unit(session, changes.pop("unit_id"))
+        call.unit_id = unit.id if unit else None
+        if unit is not None and call.dispatched_at is None:
+            call.dispatched_at = utcnow()
+            call.status = furthest(call.status, CallStatus.DISPATCHED)
+    for key, value in changes.items():
+        setattr(call, key, value)
+    call.version += 1
+    call.updated_at = utcnow()
+    call.updated_by_id = actor.id
+    after = clinical_snapshot(call)
+    if after != before:
+        record_audit(session, actor=actor, device_id=device_id, entity="call", entity_id=call.id,
+                     action="update", before=before, after=after)
+    session.flush()
+    note_call_changed(session, call, previous_unit)
+    return call
+
+
+def delete_call(session: Session, actor: User, call: Call) -> None:
+    """Cancel a call: a tombstone the tablets receive as a delete."""
+    if call.deleted_at is not None:
+        raise not_found("call")
+    call.deleted_at = utcnow()
+    call.version += 1
+    call.updated_by_id = actor.id
+    record_audit(session, actor=actor, device_id=None, entity="call", entity_id=call.id,
+                 action="delete", before=clinical_snapshot(call), after=None)
+    session.flush()
+    note_call_changed(session, call, op="delete")
+
+
+def derive_status(call: Call, statuses: Iterable[CallStatus]) -> None:
+    """A call's status is the furthest state among its status facts."""
+    for status in statuses:
+        call.status = furthest(call.status, status)
+
+
+# --- serialization (API and sync pull share these) ------------------------------------
+
+def status_times(events: Iterable[CallStatusEvent]) -> dict[str, datetime]:
+    """The first time each state was reached (corrected clock)."""
+    times: dict[str, datetime] = {}
+    for event in sorted(events, key=lambda e: e.corrected_time):
+        times.setdefault(event.status.value, event.corrected_time)
+    return times
+
+
+def call_to_dict(call: Call) -> dict[str, Any]:
+    return {
+        "id": call.id,
+        "cad_number": call.cad_number,
+        "call_type": call.call_type.code,
+        "call_type_name": call.call_type.name,
+        "priority": call.priority,
+        "premise_id": call.premise_id,
+        "address": call.premise.address,
+        "narrative": call.narrative,
+        "received_at": call.received_at,
+        "dispatched_at": call.dispatched_at,
+        "unit_id": call.unit_id,
+        "status": call.status,
+        "status_times": status_times(call.status_events),
+        "disposition": call.disposition,
+        "transport_destination": call.transport_destination,
+        "hazard_count": sum(1 for h in call.premise.hazards if h.active),
+        "version": call.version,
+        "updated_at": call.updated_at,
+    }
+
+
+def premise_history(session: Session, premise_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    """Earlier calls at each premise, newest first, PREMISE_HISTORY_LIMIT each."""
+    ranked = (
+        sa.select(Call.id, Call.premise_id, Call.cad_number, CallType.code, Call.received_at,
+                  Call.status,
+                  sa.func.row_number().over(partition_by=Call.premise_id,
+                                            order_by=Call.received_at.desc()).label("n"))
+        .join(CallType, CallType.id == Call.call_type_id)
+        .where(Call.premise_id.in_(premise_ids), Call.deleted_at.is_(None))
+        .subquery()
+    )
+    rows = session.execute(sa.select(ranked).where(ranked.c.n <= PREMISE_HISTORY_LIMIT))
+    history: dict[uuid.UUID, list[dict[str, Any]]] = {pid: [] for pid in premise_ids}
+    for row in rows:
+        history[row.premise_id].append({
+            "call_id": row.id, "cad_number": row.cad_number, "call_type": row.code,
+            "received_at": row.received_at, "status": row.status,
+        })
+    return history
+
+
+def premise_to_dict(premise: Premise, history: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "id": premise.id,
+        "address": premise.address,
+        "lat": premise.lat,
+        "lon": premise.lon,
+        "hazards": [{"kind": h.kind, "description": h.description} for h in premise.hazards if h.active],
+        "history": history,
+    }
+
+
+def status_event_to_dict(event: CallStatusEvent) -> dict[str, Any]:
+    return {"id": event.id, "call_id": event.call_id, "status": event.status,
+            "at": event.corrected_time, "device_time": event.device_time, "user_id": event.user_id}
+
+
+def note_to_dict(note: CallNote) -> dict[str, Any]:
+    return {"id": note.id, "call_id": note.call_id, "body": note.body, "at": note.corrected_time,
+            "user_id": note.user_id}
+
+
+def call_detail(session: Session, call: Call) -> dict[str, Any]:
+    history = premise_history(session, [call.premise_id])[call.premise_id]
+    return {
+        **call_to_dict(call),
+        "premise": premise_to_dict(call.premise, history),
+        "status_events": [status_event_to_dict(e) for e in call.status_events],
+        "notes": [note_to_dict(n) for n in call.notes],
+    }

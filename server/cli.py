@@ -1,0 +1,59 @@
+"""Command-line tasks: demo data, seed call types, create a user."""
+
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+
+from server.auth.models import Role
+from server.auth.services import create_user
+from server.auth.models import User
+from server.demo import DEMO_PASSWORD, build_demo_city, demo_logins, seed_call_types
+from server.extensions import db
+
+
+@click.command("demo-data")
+@click.option("--if-empty", is_flag=True, help="Only print the logins when data exists.")
+def demo_data(if_empty: bool) -> None:
+    """Build the demo city into an empty database and print the logins."""
+    if if_empty and db.session.scalar(sa.select(sa.func.count()).select_from(User)):
+        click.echo("The database already has data; keeping it.")
+        print_logins(demo_logins(db.session))
+        return
+    summary = build_demo_city(db.session)
+    db.session.commit()
+    click.echo(f"Demo city: {summary.calls} calls at {summary.premises} premises.")
+    print_logins(summary.users)
+
+
+def print_logins(users: list[tuple[str, str]]) -> None:
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+    for username, what in users:
+        click.echo(f"  {username:<12} {what}")
+
+
+@click.command("seed-call-types")
+def seed_call_types_command() -> None:
+    """Insert the program's eligibility table (keeps edited call types)."""
+    seed_call_types(db.session)
+    db.session.commit()
+    click.echo("Call types seeded.")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+@click.option("--full-name", default=None)
+@click.password_option()
+def create_user_command(username: str, role: str, full_name: str | None, password: str) -> None:
+    """Create a login."""
+    create_user(db.session, username=username, full_name=full_name or username, role=Role(role),
+                password=password)
+    db.session.commit()
+    click.echo(f"Created {username} ({role}).")
+
+
+def init_app(app: Flask) -> None:
+    for command in (demo_data, seed_call_types_command, create_user_command):
+        app.cli.add_command(command)

@@ -1,0 +1,248 @@
+"""A believable demo city: units of every program on shift, a login per role, about 500
+calls over 30 days with premises, hazards and status history, and stocked supplies."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from server.auth.models import Role, User
+from server.auth.services import create_user
+from server.calls.models import (
+    Call,
+    CallNote,
+    CallStatus,
+    CallStatusEvent,
+    CallType,
+    CallTypeEligibility,
+    Premise,
+    PremiseHazard,
+)
+from server.calls.seed import CALL_TYPES
+from server.calls.services import note_call_changed
+from server.models_base import utcnow
+from server.supplies.models import (
+    LedgerReason,
+    LocationKind,
+    StockLedgerEntry,
+    StockLocation,
+    SupplyItem,
+    SupplyLot,
+)
+from server.units.models import Program, Shift, ShiftMember, Unit
+
+DEMO_PASSWORD = "heart-demo-2026"
+DEMO_DAYS = 30
+DEMO_CALLS = 500
+DEMO_PREMISES = 160
+# Roughly one premise in twelve carries a hazard flag, as in a city's CAD premise file.
+HAZARD_SHARE = 12
+# A shift is 12 hours (HEART runs 7 days, 12 hours a day); demo shifts start 2 hours ago.
+SHIFT_HOURS = 12
+
+UNITS = [
+    ("HEART-1", Program.COMMUNITY_RESPONSE),
+    ("HEART-2", Program.COMMUNITY_RESPONSE),
+    ("HEART-3", Program.COMMUNITY_RESPONSE),
+    ("CORE-1", Program.CO_RESPONSE),
+    ("DIVERT-1", Program.CRISIS_CALL_DIVERSION),
+    ("NAV-1", Program.CARE_NAVIGATION),
+]
+
+# username, full name, role, unit call sign (None = not on a unit)
+PEOPLE: list[tuple[str, str, Role, str | None]] = [
+    ("clinician1", "Ana Morales, LCSW", Role.RESPONDER_CLINICIAN, "HEART-1"),
+    ("peer1", "Marcus Bell", Role.RESPONDER_PEER, "HEART-1"),
+    ("emt1", "Jordan Price, EMT", Role.RESPONDER_EMT, "HEART-1"),
+    ("clinician2", "Priya Shah, LCSW", Role.RESPONDER_CLINICIAN, "HEART-2"),
+    ("peer2", "Dee Walker", Role.RESPONDER_PEER, "HEART-2"),
+    ("emt2", "Sam Ortiz, EMT", Role.RESPONDER_EMT, "HEART-2"),
+    ("clinician3", "Lee Chen, LCSW", Role.RESPONDER_CLINICIAN, "HEART-3"),
+    ("emt3", "Riley Green, EMT", Role.RESPONDER_EMT, "HEART-3"),
+    ("coclinician", "Tasha Reed, LCSW", Role.RESPONDER_CLINICIAN, "CORE-1"),
+    ("citofficer", "Officer Dan Hughes", Role.CIT_OFFICER, "CORE-1"),
+    ("diversion", "Maria Lopez, LCSW", Role.DIVERSION_CLINICIAN, "DIVERT-1"),
+    ("navigator", "Chris Young", Role.CARE_NAVIGATOR, "NAV-1"),
+    ("dispatcher", "Pat Kim", Role.DISPATCHER, None),
+    ("supervisor", "Alex Rivera", Role.SUPERVISOR, None),
+    ("supplies", "Jamie Fox", Role.SUPPLY_MANAGER, None),
+    ("lead", "Dr. Robin Hart", Role.PROGRAM_LEAD, None),
+    ("admin", "Sys Admin", Role.ADMIN, None),
+]
+
+STREETS = ["Main St", "Fayetteville St", "Roxboro St", "Alston Ave", "Holloway St", "Chapel Hill Rd",
+           "Hillsborough Rd", "Guess Rd", "Duke St", "Mangum St", "Angier Ave", "Club Blvd"]
+HAZARDS = [("weapons", "Resident known to keep a firearm"), ("dog", "Aggressive dog on premises"),
+           ("violence", "History of assault on responders"), ("biohazard", "Needles found on site")]
+NARRATIVES = ["Caller reports neighbor talking to himself and pacing in the street.",
+              "Adult female crying at bus stop, says she has nowhere to go.",
+              "Man sleeping in store entrance, manager requests assistance.",
+              "Caller's brother has stopped taking medication, making threats to self.",
+              "Person appears intoxicated, stumbling near traffic.",
+              "Welfare check requested on elderly resident not seen for days."]
+DISPOSITIONS = ["Resolved on scene", "Referred to community care", "Transported to crisis center",
+                "Declined services", "Connected with shelter"]
+SUPPLIES = [("NARCAN-4MG", "Naloxone nasal spray 4 mg", "2-pack", 20),
+            ("SSK", "Safer-sex kit", "kit", 30), ("WCK", "Wound care kit", "kit", 15),
+            ("SYR-1ML", "Syringe 1 mL", "box of 100", 5), ("SHARPS-1Q", "Sharps container 1 qt", "each", 10)]
+# Durham, NC downtown; premises scatter within about 6 km.
+CITY_LAT, CITY_LON, SPREAD = 35.994, -78.8986, 0.05
+
+
+@dataclass
+class DemoSummary:
+    users: list[tuple[str, str]]
+    calls: int
+    premises: int
+
+
+def seed_call_types(session: Session) -> None:
+    """Insert the seed eligibility table (skips types that exist, so edits are kept)."""
+    existing = set(session.scalars(sa.select(CallType.code)))
+    for code, name, weapon, priority, programs in CALL_TYPES:
+        if code in existing:
+            continue
+        session.add(CallType(
+            code=code, name=name, weapon_involved=weapon, default_priority=priority,
+            eligibility=[CallTypeEligibility(program=p, rank=i + 1) for i, p in enumerate(programs)],
+        ))
+    session.flush()
+
+
+def _people_and_units(session: Session, now: datetime) -> tuple[dict[str, Unit], list[User]]:
+    units = {sign: Unit(call_sign=sign, program=program) for sign, program in UNITS}
+    session.add_all(units.values())
+    session.flush()
+    shifts = {
+        sign: Shift(unit_id=u.id, starts_at=now - timedelta(hours=2),
+                    ends_at=now + timedelta(hours=SHIFT_HOURS - 2))
+        for sign, u in units.items()
+    }
+    session.add_all(shifts.values())
+    users = []
+    for username, name, role, sign in PEOPLE:
+        user = create_user(session, username=username, full_name=name, role=role, password=DEMO_PASSWORD)
+        users.append(user)
+        if sign:
+            shifts[sign].members.append(ShiftMember(user_id=user.id))
+    session.flush()
+    return units, users
+
+
+def _premises(session: Session, rng: random.Random) -> list[Premise]:
+    premises = []
+    for n in range(DEMO_PREMISES):
+        premise = Premise(
+            address=f"{100 + rng.randrange(2900)} {rng.choice(STREETS)}, Durham NC #{n}",
+            lat=CITY_LAT + rng.uniform(-SPREAD, SPREAD), lon=CITY_LON + rng.uniform(-SPREAD, SPREAD))
+        if n % HAZARD_SHARE == 0:
+            kind, text = rng.choice(HAZARDS)
+            premise.hazards.append(PremiseHazard(kind=kind, description=text))
+        premises.append(premise)
+    session.add_all(premises)
+    session.flush()
+    return premises
+
+
+def _calls(session: Session, rng: random.Random, now: datetime, units: dict[str, Unit],
+           premises: list[Premise], dispatcher: User, responders: dict[int, list[User]]) -> int:
+    types = list(session.scalars(sa.select(CallType).where(CallType.code.in_([c[0] for c in CALL_TYPES]))))
+    field_units = [u for u in units.values() if u.program in (Program.COMMUNITY_RESPONSE, Program.CO_RESPONSE)]
+    for n in range(DEMO_CALLS):
+        open_call = n < 24  # the newest calls are still open, spread over the units on shift
+        received = now - (timedelta(minutes=rng.randrange(5, 90)) if open_call
+                          else timedelta(minutes=rng.randrange(120, DEMO_DAYS * 24 * 60)))
+        call_type = rng.choice(types)
+        unit = rng.choice(field_units)
+        call = Call(cad_number=f"D{received:%y%m%d}-{n:05d}", call_type=call_type,
+                    priority=call_type.default_priority, premise=rng.choice(premises),
+                    narrative=rng.choice(NARRATIVES), received_at=received,
+                    dispatched_at=received + timedelta(minutes=rng.randrange(1, 6)),
+                    unit_id=unit.id, status=CallStatus.DISPATCHED, updated_by_id=dispatcher.id)
+        session.add(call)
+        crew = responders.get(unit.id) or [dispatcher]
+        steps = [CallStatus.EN_ROUTE, CallStatus.ON_SCENE]
+        if not open_call:
+            steps += ([CallStatus.TRANSPORTING] if rng.random() < 0.15 else []) + [CallStatus.CLEARED]
+            call.disposition = rng.choice(DISPOSITIONS)
+        elif n % 3:
+            steps = steps[: n % 3]
+        else:
+            steps = []
+        at = call.dispatched_at or received
+        for status in steps:
+            at += timedelta(minutes=rng.randrange(2, 25))
+            call.status_events.append(CallStatusEvent(
+                id=uuid.uuid4(), status=status, user_id=rng.choice(crew).id,
+                device_time=at, corrected_time=at, received_at=at))
+            call.status = status
+        if not open_call and rng.random() < 0.5:
+            call.notes.append(CallNote(id=uuid.uuid4(), body="Neighbor engaged, accepted water and "
+                                       "a ride to the shelter.", user_id=rng.choice(crew).id,
+                                       device_time=at, corrected_time=at, received_at=at))
+        call.updated_at = at
+        session.flush()
+        note_call_changed(session, call)
+    return DEMO_CALLS
+
+
+def _supplies(session: Session, rng: random.Random, now: datetime, units: dict[str, Unit],
+              manager: User) -> None:
+    warehouse = StockLocation(kind=LocationKind.WAREHOUSE, name="Central warehouse")
+    kits = [StockLocation(kind=LocationKind.VEHICLE_KIT, name=f"{u.call_sign} vehicle kit", unit_id=u.id)
+            for u in units.values() if u.program in (Program.COMMUNITY_RESPONSE, Program.CO_RESPONSE)]
+    session.add_all([warehouse, *kits])
+    today = now.date()
+    for sku, name, issue, low in SUPPLIES:
+        item = SupplyItem(sku=sku, name=name, unit_of_issue=issue, low_stock_threshold=low)
+        session.add(item)
+        for lot_n in range(2):
+            expires = today + timedelta(days=rng.randrange(20, 700)) if sku != "SHARPS-1Q" else None
+            lot = SupplyLot(item=item, lot_number=f"{sku}-L{lot_n + 1}{rng.randrange(1000, 9999)}",
+                            expires_on=expires if isinstance(expires, date) else None)
+            session.add(lot)
+            session.flush()
+            received = low * 10
+            session.add(StockLedgerEntry(location_id=warehouse.id, lot_id=lot.id, delta=received,
+                                         reason=LedgerReason.RECEIVE, user_id=manager.id,
+                                         at=now - timedelta(days=DEMO_DAYS)))
+            for kit in kits:
+                moved = rng.randrange(2, low)
+                session.add_all([
+                    StockLedgerEntry(location_id=warehouse.id, lot_id=lot.id, delta=-moved,
+                                     reason=LedgerReason.TRANSFER_OUT, user_id=manager.id),
+                    StockLedgerEntry(location_id=kit.id, lot_id=lot.id, delta=moved,
+                                     reason=LedgerReason.TRANSFER_IN, user_id=manager.id),
+                ])
+    session.flush()
+
+
+def build_demo_city(session: Session, seed: int = 2026) -> DemoSummary:
+    """Fill an empty database; refuses one that already has users."""
+    if session.scalar(sa.select(sa.func.count()).select_from(User)):
+        raise RuntimeError("The database already has data; demo data goes into an empty one.")
+    rng = random.Random(seed)
+    now = utcnow()
+    seed_call_types(session)
+    units, users = _people_and_units(session, now)
+    by_name = {u.username: u for u in users}
+    responders: dict[int, list[User]] = {}
+    for username, _name, role, sign in PEOPLE:
+        if sign and by_name[username].is_field_responder:
+            responders.setdefault(units[sign].id, []).append(by_name[username])
+    premises = _premises(session, rng)
+    calls = _calls(session, rng, now, units, premises, by_name["dispatcher"], responders)
+    _supplies(session, rng, now, units, by_name["supplies"])
+    return DemoSummary(users=demo_logins(session), calls=calls, premises=len(premises))
+
+
+def demo_logins(session: Session) -> list[tuple[str, str]]:
+    """The demo people that exist in this database, with their role and unit."""
+    present = set(session.scalars(sa.select(User.username)))
+    return [(name, role.value + (f" on {sign}" if sign else ""))
+            for name, _full, role, sign in PEOPLE if name in present]

@@ -1,0 +1,43 @@
+"""Domain errors raised by services, turned into the API's one error envelope in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+
+class DomainError(Exception):
+    """A rule refused a request; `errors` names each bad field as {location: {field: [msg]}}."""
+
+    def __init__(self, status: int, message: str, errors: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.errors = errors or {}
+
+
+def not_found(what: str) -> DomainError:
+    return DomainError(404, f"No such {what}.")
+
+
+def field_error(field: str, message: str, status: int = 422) -> DomainError:
+    return DomainError(status, f"{field}: {message}", {"json": {field: [message]}})
+
+
+STATUS_NAMES = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
+                422: "Unprocessable Entity"}
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def handle_domain_error(error: DomainError) -> tuple[dict[str, Any], int]:
+        from server.extensions import db
+
+        db.session.rollback()
+        return {
+            "code": error.status,
+            "status": STATUS_NAMES.get(error.status, "Error"),
+            "message": error.message,
+            "errors": error.errors,
+        }, error.status

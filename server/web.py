@@ -1,0 +1,59 @@
+"""Serves the built web app at / and Swagger UI's own files (the docs page works offline)."""
+
+from __future__ import annotations
+
+import os
+
+import flask_swagger_ui
+from flask import Blueprint, Flask, Response, current_app, send_from_directory
+from werkzeug.exceptions import NotFound
+
+blp = Blueprint("web", __name__)
+
+# The app shell must revalidate so a new release is seen; hashed assets never change.
+NO_CACHE = "no-cache"
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def _dist() -> str:
+    return str(current_app.config["PWA_DIST"])
+
+
+@blp.get("/")
+def index() -> Response:
+    path = os.path.join(_dist(), "index.html")
+    if not os.path.exists(path):
+        raise NotFound("The web app is not built yet: run `make run` (or `make pwa`).")
+    response = send_from_directory(_dist(), "index.html")
+    response.headers["Cache-Control"] = NO_CACHE
+    return response
+
+
+@blp.get("/<path:filename>")
+def asset(filename: str) -> Response:
+    if filename.startswith("api/"):
+        raise NotFound()
+    full = os.path.join(_dist(), filename)
+    if not os.path.isfile(full):
+        # Client-side routes fall back to the shell; anything with a dot is a missing file.
+        if "." in os.path.basename(filename):
+            raise NotFound()
+        return index()
+    response = send_from_directory(_dist(), filename)
+    response.headers["Cache-Control"] = IMMUTABLE if filename.startswith("assets/") else NO_CACHE
+    if filename == "sw.js":
+        response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+swagger_dist = Blueprint(
+    "swagger_ui_dist",
+    __name__,
+    static_folder=os.path.join(os.path.dirname(flask_swagger_ui.__file__), "dist"),
+    static_url_path="/swagger-ui-dist",
+)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(swagger_dist)
+    app.register_blueprint(blp)
