@@ -1,0 +1,284 @@
+"""An in-memory PushStore and change feed: the reference for server stores and the tests' server.
+
+Not a mock: it applies facts exactly once, derives a call's status from its
+status facts, merges document updates per field through the kind's policies,
+opens conflict records, keeps rejected ops whole, and serves a change feed by
+position (single writer, so plain position order never skips a change).
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sync.clock_skew import correct
+from sync.merge import lifecycle_max, merge_record
+from sync.ops import Operation, OpResult, Outcome
+from sync.push import Actor
+from sync.registry import RecordKind, RecordType
+
+# Kinds whose data point at a call: the call must exist for the fact to land.
+_CALL_FACTS = frozenset({"call_status", "call_note"})
+
+
+@dataclass
+class StoredRecord:
+    kind: str
+    id: str
+    version: int
+    data: dict[str, Any]
+    position: int
+    deleted: bool = False
+    in_scope: bool = True
+    history: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class KeptRejection:
+    device_id: str
+    protocol_version: int
+    raw: object
+    result: OpResult
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str
+    id: str
+    op: str  # put | delete | remove
+    version: int
+    data: dict[str, Any] | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "id": self.id,
+            "op": self.op,
+            "version": self.version,
+            "data": self.data,
+        }
+
+
+class MemoryStore:
+    def __init__(self, new_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> None:
+        self.new_id = new_id
+        self.records: dict[tuple[str, str], StoredRecord] = {}
+        self.results: dict[tuple[str, str], OpResult] = {}
+        self.last_seqs: dict[str, int] = {}
+        self.rejected: list[KeptRejection] = []
+        self.skews: dict[str, list[int]] = {}
+        self.position = 0  # last feed position handed out
+
+    # -- PushStore ---------------------------------------------------------------------------
+    def last_seq(self, device_id: str) -> int:
+        return self.last_seqs.get(device_id, 0)
+
+    def find_result(self, device_id: str, op_id: str) -> OpResult | None:
+        return self.results.get((device_id, op_id))
+
+    def record_result(self, device_id: str, result: OpResult) -> None:
+        assert result.id is not None
+        self.results.setdefault((device_id, result.id), result)
+
+    def set_last_seq(self, device_id: str, seq: int) -> None:
+        self.last_seqs[device_id] = seq
+
+    def keep_rejected(
+        self, actor: Actor, raw: object, protocol_version: int, result: OpResult
+    ) -> None:
+        kept = KeptRejection(actor.device_id, protocol_version, copy.deepcopy(raw), result)
+        self.rejected.append(kept)
+
+    def record_skew(self, device_id: str, skew_ms: int) -> None:
+        self.skews.setdefault(device_id, []).append(skew_ms)
+
+    def apply(self, kind: RecordKind, op: Operation, actor: Actor) -> OpResult:
+        if kind.kind is RecordType.FACT:
+            return self._insert_fact(op, actor)
+        if op.action == "update":
+            return self._update_document(kind, op, actor)
+        if op.action == "create":
+            return self._create_document(op)
+        return self._delete_document(op)
+
+    # -- server-side writes (dispatch, other users, tests) -------------------------------------
+    def put(self, kind: str, record_id: str, data: dict[str, Any]) -> StoredRecord:
+        """Create or replace a record's data as the server would; bumps version and position."""
+        record = self.records.get((kind, record_id))
+        if record is None:
+            record = StoredRecord(kind, record_id, 0, {}, 0)
+            self.records[(kind, record_id)] = record
+        record.version += 1
+        record.data = copy.deepcopy(data)
+        record.deleted, record.in_scope = False, True
+        record.history[record.version] = copy.deepcopy(data)
+        self._touch(record)
+        return record
+
+    def delete(self, kind: str, record_id: str) -> None:
+        record = self.records[(kind, record_id)]
+        record.deleted = True
+        record.version += 1
+        self._touch(record)
+
+    def remove_from_scope(self, kind: str, record_id: str) -> None:
+        record = self.records[(kind, record_id)]
+        record.in_scope = False
+        self._touch(record)
+
+    def get(self, kind: str, record_id: str) -> StoredRecord | None:
+        return self.records.get((kind, record_id))
+
+    def live(self, kind: str) -> dict[str, dict[str, Any]]:
+        """Data of every record of `kind` that is neither deleted nor out of scope."""
+        return {
+            r.id: r.data
+            for r in self.records.values()
+            if r.kind == kind and not r.deleted and r.in_scope
+        }
+
+    # -- change feed --------------------------------------------------------------------------
+    def changes_since(self, after: int, limit: int) -> tuple[list[Change], int, bool]:
+        """Changes after position `after`, oldest first; a fresh pull (0) skips tombstones."""
+        ordered = sorted(
+            (r for r in self.records.values() if r.position > after), key=lambda r: r.position
+        )
+        if after == 0:
+            ordered = [r for r in ordered if not r.deleted and r.in_scope]
+        page = ordered[:limit]
+        changes = [self._change(r) for r in page]
+        position = page[-1].position if page else max(after, 0)
+        return changes, position, len(ordered) > limit
+
+    # -- internals ------------------------------------------------------------------------------
+    def _touch(self, record: StoredRecord) -> None:
+        self.position += 1
+        record.position = self.position
+
+    @staticmethod
+    def _change(record: StoredRecord) -> Change:
+        if record.deleted:
+            return Change(record.kind, record.id, "delete", record.version, None)
+        if not record.in_scope:
+            return Change(record.kind, record.id, "remove", record.version, None)
+        return Change(record.kind, record.id, "put", record.version, copy.deepcopy(record.data))
+
+    def _rejected(self, op: Operation, field_name: str, message: str) -> OpResult:
+        return OpResult(
+            op.id,
+            op.seq,
+            Outcome.REJECTED,
+            op.record_id,
+            errors={field_name: [message]},
+            message=message,
+        )
+
+    def _insert_fact(self, op: Operation, actor: Actor) -> OpResult:
+        if (op.kind, op.record_id) in self.records:
+            return self._rejected(op, "record_id", "a record with this id already exists")
+        call = None
+        if op.kind in _CALL_FACTS:
+            call = self.records.get(("call", str(op.data["call_id"])))
+            if call is None or call.deleted:
+                return self._rejected(op, "data.call_id", "no such call")
+        data = dict(op.data)
+        data.update(
+            device_time=op.device_time.isoformat(),
+            corrected_time=correct(op.device_time, actor.skew_ms).isoformat(),
+            hlc=str(op.hlc),
+            device_id=actor.device_id,
+        )
+        record = self.put(op.kind, op.record_id, data)
+        if call is not None and op.kind == "call_status":
+            status = lifecycle_max(None, call.data.get("status"), op.data["status"]).value
+            if status != call.data.get("status"):
+                self.put("call", call.id, {**call.data, "status": status})
+        return OpResult(op.id, op.seq, Outcome.APPLIED, op.record_id, record.version)
+
+    def _create_document(self, op: Operation) -> OpResult:
+        if (op.kind, op.record_id) in self.records:
+            return self._rejected(op, "record_id", "a record with this id already exists")
+        record = self.put(op.kind, op.record_id, dict(op.data))
+        return OpResult(op.id, op.seq, Outcome.APPLIED, op.record_id, record.version)
+
+    def _delete_document(self, op: Operation) -> OpResult:
+        record = self.records.get((op.kind, op.record_id))
+        if record is None:
+            return self._rejected(op, "record_id", "no such record")
+        if not record.deleted:
+            self.delete(op.kind, op.record_id)
+        return OpResult(op.id, op.seq, Outcome.APPLIED, op.record_id, record.version)
+
+    def _update_document(self, kind: RecordKind, op: Operation, actor: Actor) -> OpResult:
+        record = self.records.get((op.kind, op.record_id))
+        if record is None:
+            return self._rejected(op, "record_id", "no such record")
+        if record.deleted:
+            conflict = self._open_conflict(op, actor, "*", "edit_delete", None, dict(op.data), None)
+            return OpResult(
+                op.id,
+                op.seq,
+                Outcome.CONFLICT,
+                op.record_id,
+                record.version,
+                conflict_ids=[conflict],
+                message="the record was deleted",
+            )
+        base = record.history.get(op.base_version or 0)
+        if base is None:
+            return self._rejected(op, "base_version", "the server has no such version")
+        merged = merge_record(kind.policies, base, record.data, op.data, remote_hlc=op.hlc)
+        conflict_ids = [
+            self._open_conflict(
+                op,
+                actor,
+                name,
+                "both_changed",
+                base.get(name),
+                op.data[name],
+                record.data.get(name),
+            )
+            for name in merged.conflicts
+        ]
+        if merged.value != record.data:
+            record = self.put(op.kind, op.record_id, merged.value)
+        return OpResult(
+            op.id,
+            op.seq,
+            merged.outcome,
+            op.record_id,
+            record.version,
+            conflict_ids=conflict_ids,
+            record=copy.deepcopy(record.data),
+        )
+
+    def _open_conflict(
+        self,
+        op: Operation,
+        actor: Actor,
+        field_name: str,
+        reason: str,
+        base_value: Any,
+        device_value: Any,
+        server_value: Any,
+    ) -> str:
+        conflict_id = self.new_id()
+        self.put(
+            "conflict",
+            conflict_id,
+            {
+                "record_kind": op.kind,
+                "record_id": op.record_id,
+                "field": field_name,
+                "reason": reason,
+                "base_value": base_value,
+                "device_value": device_value,
+                "server_value": server_value,
+                "op_id": op.id,
+                "device_id": actor.device_id,
+            },
+        )
+        return conflict_id

@@ -1,0 +1,243 @@
+"""Operations as a device sends them, their outcomes, and envelope parsing.
+
+`parse_operation` turns one raw op from a push into an `Operation`, or a
+`Rejection` naming each bad field. Protocol 1 ops are upgraded first
+(`upgrade_v1`). Data inside the op is checked later by the record kind.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sync.hlc import Timestamp
+
+CURRENT_PROTOCOL = 2
+# The current version and the one before: tablets run old app versions for days.
+SUPPORTED = frozenset({1, 2})
+# Ops per push. 500 small ops make a request of a few hundred kB and one
+# server transaction of well under a second; larger batches risk timeouts on
+# field networks and hold locks longer.
+MAX_PUSH_BATCH = 500
+
+ACTIONS = frozenset({"create", "update", "delete"})
+ENVELOPE_FIELDS = frozenset(
+    {"id", "seq", "hlc", "kind", "action", "record_id", "base_version", "device_time", "data"}
+)
+# Longest kind name; matches the server's record_kind column.
+MAX_KIND_LENGTH = 40
+
+Errors = dict[str, list[str]]
+
+
+class Outcome(enum.StrEnum):
+    APPLIED = "applied"
+    MERGED = "merged"
+    CONFLICT = "conflict"
+    REJECTED = "rejected"
+    DEFERRED = "deferred"
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One validated operation from a device's outbox."""
+
+    id: str
+    seq: int
+    hlc: Timestamp
+    kind: str
+    action: str
+    record_id: str
+    base_version: int | None
+    device_time: datetime
+    data: Mapping[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "seq": self.seq,
+            "hlc": str(self.hlc),
+            "kind": self.kind,
+            "action": self.action,
+            "record_id": self.record_id,
+            "base_version": self.base_version,
+            "device_time": self.device_time.isoformat(),
+            "data": dict(self.data),
+        }
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """An op whose envelope is invalid; id and seq are kept when they were readable."""
+
+    errors: Errors
+    id: str | None = None
+    seq: int | None = None
+    message: str = "invalid operation"
+
+
+@dataclass(frozen=True)
+class OpResult:
+    """The answer for one op, as sent on the wire (see PROTOCOL.md, Push)."""
+
+    id: str | None
+    seq: int | None
+    outcome: Outcome
+    record_id: str | None = None
+    version: int | None = None
+    errors: Errors = field(default_factory=dict)
+    conflict_ids: list[str] = field(default_factory=list)
+    replayed: bool = False
+    message: str = ""
+    record: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "seq": self.seq,
+            "outcome": self.outcome.value,
+            "record_id": self.record_id,
+            "version": self.version,
+            "errors": self.errors,
+            "conflict_ids": list(self.conflict_ids),
+            "replayed": self.replayed,
+            "message": self.message,
+            "record": self.record,
+        }
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> OpResult:
+        return cls(
+            id=raw.get("id"),
+            seq=raw.get("seq"),
+            outcome=Outcome(raw["outcome"]),
+            record_id=raw.get("record_id"),
+            version=raw.get("version"),
+            errors=dict(raw.get("errors") or {}),
+            conflict_ids=list(raw.get("conflict_ids") or []),
+            replayed=bool(raw.get("replayed", False)),
+            message=str(raw.get("message") or ""),
+            record=raw.get("record"),
+        )
+
+
+def upgrade_v1(raw: Mapping[str, Any]) -> dict[str, Any] | Rejection:
+    """A protocol-1 op in the v2 shape: `type` "kind.action" and `ts` epoch ms."""
+    op = {k: v for k, v in raw.items() if k not in ("type", "ts")}
+    errors: Errors = {}
+    kind_action = raw.get("type")
+    if not isinstance(kind_action, str) or kind_action.count(".") != 1:
+        errors["type"] = ["must be '<kind>.<action>'"]
+    else:
+        op["kind"], op["action"] = kind_action.split(".")
+    ts = raw.get("ts")
+    if isinstance(ts, bool) or not isinstance(ts, int) or ts < 0:
+        errors["ts"] = ["must be epoch milliseconds (a non-negative integer)"]
+    else:
+        op["device_time"] = datetime.fromtimestamp(ts / 1000, UTC).isoformat()
+    if errors:
+        return Rejection(errors, *_peek(raw), message="protocol 1 op could not be upgraded")
+    return op
+
+
+def parse_operation(raw: object, protocol_version: int) -> Operation | Rejection:
+    """Validate one op's envelope; every bad field is named in the rejection."""
+    if protocol_version not in SUPPORTED:
+        raise ValueError(f"unsupported protocol_version {protocol_version}")
+    if not isinstance(raw, Mapping):
+        return Rejection({"op": ["must be an object"]})
+    if protocol_version == 1:
+        upgraded = upgrade_v1(raw)
+        if isinstance(upgraded, Rejection):
+            return upgraded
+        raw = upgraded
+    errors: Errors = {}
+    for name in sorted(set(raw) - ENVELOPE_FIELDS):
+        errors[name] = ["unknown field"]
+    op_id = _uuid(raw.get("id"), "id", errors)
+    record_id = _uuid(raw.get("record_id"), "record_id", errors)
+    seq = raw.get("seq")
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
+        errors["seq"] = ["must be a positive integer"]
+    hlc = _hlc(raw.get("hlc"), errors)
+    kind = raw.get("kind")
+    if not isinstance(kind, str) or not 0 < len(kind) <= MAX_KIND_LENGTH:
+        errors["kind"] = [f"must be a name of 1..{MAX_KIND_LENGTH} characters"]
+    action = raw.get("action")
+    if action not in ACTIONS:
+        errors["action"] = [f"must be one of {', '.join(sorted(ACTIONS))}"]
+    base_version = raw.get("base_version")
+    if base_version is not None and (
+        isinstance(base_version, bool) or not isinstance(base_version, int) or base_version < 0
+    ):
+        errors["base_version"] = ["must be null or a non-negative integer"]
+    elif action == "update" and base_version is None:
+        errors["base_version"] = ["an update needs the version the device last saw"]
+    device_time = _aware_time(raw.get("device_time"), errors)
+    data = raw.get("data")
+    if not isinstance(data, Mapping):
+        errors["data"] = ["must be an object"]
+    if errors:
+        return Rejection(errors, *_peek(raw))
+    # No errors: every field was checked above, the casts only tell the type checker.
+    return Operation(
+        cast(str, op_id),
+        cast(int, seq),
+        cast(Timestamp, hlc),
+        cast(str, kind),
+        cast(str, action),
+        cast(str, record_id),
+        base_version,
+        cast(datetime, device_time),
+        cast(Mapping[str, Any], data),
+    )
+
+
+def peek_id_seq(raw: object) -> tuple[str | None, int | None]:
+    """The op's id and seq if they are readable, for replay checks before full parsing."""
+    return _peek(raw) if isinstance(raw, Mapping) else (None, None)
+
+
+def _peek(raw: Mapping[str, Any]) -> tuple[str | None, int | None]:
+    op_id = _uuid(raw.get("id"), "id", {})
+    seq = raw.get("seq")
+    ok_seq = isinstance(seq, int) and not isinstance(seq, bool) and seq >= 1
+    return op_id, seq if ok_seq else None
+
+
+def _uuid(value: object, name: str, errors: Errors) -> str | None:
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        return str(uuid.UUID(value))
+    except ValueError:
+        errors[name] = ["must be a UUID string"]
+        return None
+
+
+def _hlc(value: object, errors: Errors) -> Timestamp | None:
+    try:
+        if not isinstance(value, str):
+            raise ValueError("must be an hlc string")
+        return Timestamp.parse(value)
+    except ValueError as exc:
+        errors["hlc"] = [str(exc)]
+        return None
+
+
+def _aware_time(value: object, errors: Errors) -> datetime | None:
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        errors["device_time"] = ["must be an ISO 8601 date-time"]
+        return None
+    if parsed.tzinfo is None:
+        errors["device_time"] = ["must carry a UTC offset (e.g. Z or +02:00)"]
+        return None
+    return parsed

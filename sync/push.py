@@ -1,0 +1,158 @@
+"""The push engine: a device's ops in seq order, each with its own outcome, replay-safe.
+
+Pure logic over an injected PushStore; the caller runs `apply_push` in one
+transaction so the device's last seq is stored with the ops' effects.
+Phases: check the request, measure the clock skew once, then for each op
+(replay? seq in order? parse and upgrade, check against its kind, apply),
+then save the last seq.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Protocol
+
+from sync.clock_skew import measure_skew
+from sync.ops import (
+    MAX_PUSH_BATCH,
+    SUPPORTED,
+    Errors,
+    Operation,
+    OpResult,
+    Outcome,
+    Rejection,
+    parse_operation,
+    peek_id_seq,
+)
+from sync.registry import RecordKind, Registry
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who pushes: the device, its signed-in user, and the skew measured at this push."""
+
+    device_id: str
+    user_id: int | str | None = None
+    skew_ms: int = 0
+
+
+class PushStore(Protocol):
+    def last_seq(self, device_id: str) -> int: ...
+    def find_result(self, device_id: str, op_id: str) -> OpResult | None: ...
+    def apply(self, kind: RecordKind, op: Operation, actor: Actor) -> OpResult: ...
+    def record_result(self, device_id: str, result: OpResult) -> None: ...
+    def set_last_seq(self, device_id: str, seq: int) -> None: ...
+    def keep_rejected(
+        self, actor: Actor, raw: object, protocol_version: int, result: OpResult
+    ) -> None: ...
+    def record_skew(self, device_id: str, skew_ms: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class PushOutcome:
+    results: list[OpResult]
+    last_seq: int
+    skew_ms: int
+
+
+class PushRequestError(ValueError):
+    """The push as a whole is unusable (HTTP 400); `errors` names the request fields."""
+
+    def __init__(self, errors: Errors) -> None:
+        super().__init__("; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
+
+
+@dataclass
+class _Batch:
+    last: int
+    gap: bool = False
+    seen: dict[str, OpResult] = field(default_factory=dict)
+
+
+def apply_push(
+    store: PushStore,
+    registry: Registry,
+    device: Actor,
+    ops_raw: Sequence[object],
+    protocol_version: int,
+    device_now: datetime,
+    server_now: datetime,
+) -> PushOutcome:
+    _check_request(ops_raw, protocol_version)
+    skew = measure_skew(device_now, server_now)
+    store.record_skew(device.device_id, skew)
+    actor = replace(device, skew_ms=skew)
+    batch = _Batch(last=store.last_seq(device.device_id))
+    results = [_push_one(store, registry, actor, raw, protocol_version, batch) for raw in ops_raw]
+    store.set_last_seq(device.device_id, batch.last)
+    return PushOutcome(results, batch.last, skew)
+
+
+def _check_request(ops_raw: Sequence[object], protocol_version: int) -> None:
+    if protocol_version not in SUPPORTED:
+        versions = ", ".join(map(str, sorted(SUPPORTED)))
+        raise PushRequestError({"protocol_version": [f"must be one of {versions}"]})
+    if not isinstance(ops_raw, list):
+        raise PushRequestError({"ops": ["must be a list"]})
+    if len(ops_raw) > MAX_PUSH_BATCH:
+        raise PushRequestError({"ops": [f"at most {MAX_PUSH_BATCH} operations per push"]})
+
+
+def _push_one(
+    store: PushStore, registry: Registry, actor: Actor, raw: object, version: int, batch: _Batch
+) -> OpResult:
+    op_id, seq = peek_id_seq(raw)
+    if batch.gap:
+        return OpResult(op_id, seq, Outcome.DEFERRED, message="after a gap: resend from last_seq+1")
+    first = batch.seen.get(op_id) if op_id else None
+    if first is None and op_id is not None:
+        first = store.find_result(actor.device_id, op_id)
+    if first is not None:
+        return replace(first, replayed=True)
+    if seq is not None and seq > batch.last + 1:
+        batch.gap = True
+        message = f"seq {seq} follows a gap after {batch.last}: resend from {batch.last + 1}"
+        return OpResult(op_id, seq, Outcome.DEFERRED, message=message)
+    if seq is not None and seq <= batch.last:
+        errors = {"seq": [f"seq {seq} was already used by another operation of this device"]}
+        reused = OpResult(op_id, seq, Outcome.REJECTED, errors=errors)
+        return _keep(store, actor, raw, version, reused)
+    result = _apply_next(store, registry, actor, raw, version, op_id, seq)
+    if seq is None:  # unreadable seq: kept as rejected, no seq consumed
+        return _keep(store, actor, raw, version, result)
+    if result.outcome is Outcome.REJECTED:
+        _keep(store, actor, raw, version, result)
+    if op_id is not None:
+        store.record_result(actor.device_id, result)
+        batch.seen[op_id] = result
+    batch.last = seq
+    return result
+
+
+def _apply_next(
+    store: PushStore,
+    registry: Registry,
+    actor: Actor,
+    raw: object,
+    version: int,
+    op_id: str | None,
+    seq: int | None,
+) -> OpResult:
+    op = parse_operation(raw, version)
+    if isinstance(op, Rejection):
+        return OpResult(op_id, seq, Outcome.REJECTED, errors=op.errors, message=op.message)
+    errors = registry.check(op)
+    if errors:
+        why = f"{op.kind}.{op.action} is not valid: {', '.join(sorted(errors))}"
+        return OpResult(op.id, op.seq, Outcome.REJECTED, op.record_id, errors=errors, message=why)
+    return replace(store.apply(registry.get(op.kind), op, actor), id=op.id, seq=op.seq)
+
+
+def _keep(store: PushStore, actor: Actor, raw: object, version: int, result: OpResult) -> OpResult:
+    if not result.message:
+        result = replace(result, message="rejected: " + ", ".join(sorted(result.errors)))
+    store.keep_rejected(actor, raw, version, result)
+    return result

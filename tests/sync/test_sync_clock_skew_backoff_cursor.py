@@ -1,0 +1,75 @@
+"""Small pure helpers: clock skew, backoff with jitter, opaque cursors."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from sync.backoff import BASE_DELAY_S, MAX_DELAY_S, full_jitter
+from sync.clock_skew import correct, measure_skew
+from sync.cursor import Cursor, Snapshot, decode_cursor, encode_cursor, scope_fingerprint
+
+SERVER_NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+
+
+def test_tablet_three_hours_ahead_has_its_fact_times_corrected() -> None:
+    device_now = SERVER_NOW + timedelta(hours=3)
+    skew = measure_skew(device_now, SERVER_NOW)
+    assert skew == 3 * 3_600_000
+    on_scene_on_device = device_now - timedelta(minutes=10)
+    assert correct(on_scene_on_device, skew) == SERVER_NOW - timedelta(minutes=10)
+
+
+def test_tablet_clock_behind_gives_negative_skew() -> None:
+    assert measure_skew(SERVER_NOW - timedelta(seconds=2), SERVER_NOW) == -2000
+
+
+def test_naive_times_are_refused_for_skew() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        measure_skew(datetime(2026, 1, 1), SERVER_NOW)  # noqa: DTZ001
+
+
+@pytest.mark.parametrize(
+    ("attempt", "rand", "expected"),
+    [
+        (0, 1.0, BASE_DELAY_S),
+        (3, 1.0, 8.0),
+        (3, 0.5, 4.0),
+        (3, 0.0, 0.0),
+        (20, 1.0, MAX_DELAY_S),
+        (10_000, 0.25, MAX_DELAY_S / 4),
+    ],
+)
+def test_backoff_is_full_jitter_up_to_the_cap(attempt: int, rand: float, expected: float) -> None:
+    assert full_jitter(attempt, rand=lambda: rand) == pytest.approx(expected)
+
+
+def test_cursor_round_trips_with_and_without_snapshot() -> None:
+    scope = scope_fingerprint(["unit:7", "role:responder"])
+    for cursor in (Cursor(42, scope), Cursor(0, scope, Snapshot(900, "call:0193"))):
+        text = encode_cursor(cursor)
+        assert "=" not in text
+        assert decode_cursor(text) == cursor
+
+
+def test_scope_fingerprint_ignores_order_and_tells_scopes_apart() -> None:
+    assert scope_fingerprint(["a", "b"]) == scope_fingerprint(["b", "a"])
+    assert scope_fingerprint(["unit:7"]) != scope_fingerprint(["unit:8"])
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("", "1..1024"),
+        ("!!!not-base64!!!", "not a cursor"),
+        (base64.urlsafe_b64encode(b"[1,2]").decode(), "unknown cursor version"),
+        (base64.urlsafe_b64encode(b'{"v":1,"p":-1,"s":"x"}').decode(), "position"),
+        (base64.urlsafe_b64encode(b'{"v":1,"p":1,"s":"x","su":1}').decode(), "snapshot"),
+        ("x" * 2000, "1..1024"),
+    ],
+)
+def test_bad_cursor_gives_a_clear_value_error(text: str, why: str) -> None:
+    with pytest.raises(ValueError, match=f"invalid cursor: .*{why}"):
+        decode_cursor(text)

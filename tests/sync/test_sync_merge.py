@@ -1,0 +1,163 @@
+"""Merge policies, one table row per case.
+
+Every row also checks: convergence (swapping local and remote, with their
+stamps, gives the same value wherever the policy is symmetric), idempotence
+(merging the remote again changes nothing) and that merging a value with
+itself keeps it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from sync.hlc import Timestamp
+from sync.merge import (
+    FieldOutcome,
+    Policy,
+    append,
+    hlc_lww,
+    lifecycle_max,
+    merge_record,
+    server_wins_with_conflict,
+    three_way,
+)
+from sync.ops import Outcome
+
+KEPT, TAKEN, SAME = FieldOutcome.KEPT, FieldOutcome.TAKEN, FieldOutcome.SAME
+COMBINED, CONFLICT = FieldOutcome.COMBINED, FieldOutcome.CONFLICT
+EARLY, LATE = Timestamp(1000, 0, "dev-a"), Timestamp(2000, 0, "dev-b")
+TIE_A, TIE_B = Timestamp(1000, 3, "dev-a"), Timestamp(1000, 3, "dev-b")
+
+
+def n(note_id: str, hlc: str) -> dict[str, str]:
+    return {"id": note_id, "hlc": hlc, "body": f"note {note_id}"}
+
+
+N1, N2, N3 = n("1", "0001"), n("2", "0002"), n("3", "0003")
+
+# policy, base, local, remote, expected value, outcome, local_hlc, remote_hlc, symmetric
+ROWS: list[
+    tuple[Policy, Any, Any, Any, Any, FieldOutcome, Timestamp | None, Timestamp | None, bool]
+] = [
+    (three_way, "a", "a", "a", "a", KEPT, None, None, True),
+    (three_way, "a", "b", "a", "b", KEPT, None, None, True),
+    (three_way, "a", "a", "c", "c", TAKEN, None, None, True),
+    (three_way, "a", "b", "b", "b", SAME, None, None, True),
+    (three_way, "a", "b", "c", "c", COMBINED, EARLY, LATE, True),
+    (three_way, "a", "b", "c", "b", COMBINED, LATE, EARLY, True),
+    (three_way, None, None, "x", "x", TAKEN, None, None, True),
+    (hlc_lww, "a", "b", "c", "c", COMBINED, EARLY, LATE, True),
+    (hlc_lww, "a", "b", "c", "b", COMBINED, LATE, EARLY, True),
+    (hlc_lww, "a", "b", "c", "c", COMBINED, TIE_A, TIE_B, True),  # tie: node dev-b wins
+    (hlc_lww, "a", "b", "c", "b", COMBINED, TIE_B, TIE_A, True),
+    (hlc_lww, "a", "b", "c", "c", COMBINED, None, None, True),  # no stamps: value order
+    (hlc_lww, "a", "b", "b", "b", SAME, EARLY, LATE, True),
+    (lifecycle_max, "en_route", "en_route", "on_scene", "on_scene", TAKEN, None, None, True),
+    (
+        lifecycle_max,
+        "en_route",
+        "transporting",
+        "on_scene",
+        "transporting",
+        COMBINED,
+        None,
+        None,
+        True,
+    ),
+    (lifecycle_max, "en_route", "transporting", "en_route", "transporting", KEPT, None, None, True),
+    (lifecycle_max, "dispatched", "on_scene", "cleared", "cleared", COMBINED, None, None, True),
+    (lifecycle_max, None, None, "en_route", "en_route", TAKEN, None, None, True),
+    (lifecycle_max, "received", "cleared", "cleared", "cleared", SAME, None, None, True),
+    (append, [], [N1], [N2], [N1, N2], COMBINED, None, None, True),
+    (append, [N1], [N1], [N1, N2], [N1, N2], TAKEN, None, None, True),
+    (append, [N1], [N1, N3], [N1], [N1, N3], KEPT, None, None, True),
+    (append, [], [N2, N1], [N3, N1], [N1, N2, N3], COMBINED, None, None, True),
+    (append, [], [N1], [N1], [N1], SAME, None, None, True),
+    (append, None, None, [N1], [N1], TAKEN, None, None, True),
+    (server_wins_with_conflict, "x", "x", "x", "x", KEPT, None, None, True),
+    (server_wins_with_conflict, "x", "server", "x", "server", KEPT, None, None, True),
+    (server_wins_with_conflict, "x", "x", "device", "device", TAKEN, None, None, True),
+    (server_wins_with_conflict, "x", "same", "same", "same", SAME, None, None, True),
+    (server_wins_with_conflict, "x", "server", "device", "server", CONFLICT, EARLY, LATE, False),
+    (server_wins_with_conflict, None, "ER 1", "ER 2", "ER 1", CONFLICT, LATE, EARLY, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("policy", "base", "local", "remote", "expected", "outcome", "lh", "rh", "symmetric"),
+    ROWS,
+    ids=[f"{r[0].__name__}-{i}" for i, r in enumerate(ROWS)],
+)
+def test_policy_row(
+    policy: Policy,
+    base: Any,
+    local: Any,
+    remote: Any,
+    expected: Any,
+    outcome: FieldOutcome,
+    lh: Timestamp | None,
+    rh: Timestamp | None,
+    symmetric: bool,
+) -> None:
+    result = policy(base, local, remote, local_hlc=lh, remote_hlc=rh)
+    assert (result.value, result.outcome, result.conflict) == (
+        expected,
+        outcome,
+        outcome is CONFLICT,
+    )
+    if symmetric:
+        assert policy(base, remote, local, local_hlc=rh, remote_hlc=lh).value == expected
+    newest = max((h for h in (lh, rh) if h is not None), default=None)
+    again = policy(base, result.value, remote, local_hlc=newest, remote_hlc=rh)
+    assert again.value == expected
+    assert policy(base, result.value, result.value).value == expected
+
+
+def test_policies_never_mutate_their_inputs() -> None:
+    local, remote, base = [N2, N1], [N3], [N1]
+    append(base, local, remote)
+    assert (local, remote, base) == ([N2, N1], [N3], [N1])
+
+
+def test_unknown_lifecycle_state_is_an_error_not_a_guess() -> None:
+    with pytest.raises(ValueError, match="unknown lifecycle state"):
+        lifecycle_max(None, "en_route", "teleported")
+
+
+CALL_POLICIES: dict[str, Policy] = {
+    "disposition": server_wins_with_conflict,
+    "transport_destination": server_wins_with_conflict,
+    "status": lifecycle_max,
+}
+BASE = {"disposition": None, "transport_destination": None, "status": "en_route", "narrative": "n"}
+
+
+def test_same_clinical_field_edited_on_two_tablets_keeps_server_value_and_flags_it() -> None:
+    server = {**BASE, "disposition": "referred"}
+    merged = merge_record(CALL_POLICIES, BASE, server, {"disposition": "treated on scene"})
+    assert merged.value["disposition"] == "referred"
+    assert merged.conflicts == ["disposition"]
+    assert merged.outcome is Outcome.CONFLICT
+
+
+def test_untouched_field_on_server_takes_device_value_as_applied() -> None:
+    merged = merge_record(CALL_POLICIES, BASE, BASE, {"transport_destination": "Duke ED"})
+    assert merged.value == {**BASE, "transport_destination": "Duke ED"}
+    assert merged.outcomes == {"transport_destination": TAKEN}
+    assert merged.outcome is Outcome.APPLIED
+
+
+def test_same_value_on_both_sides_is_merged_and_fields_not_sent_stay() -> None:
+    server = {**BASE, "disposition": "referred", "narrative": "edited by dispatch"}
+    merged = merge_record(CALL_POLICIES, BASE, server, {"disposition": "referred"})
+    assert merged.value == server
+    assert merged.outcome is Outcome.MERGED
+    assert merged.conflicts == []
+
+
+def test_fields_without_a_policy_merge_three_way() -> None:
+    merged = merge_record(CALL_POLICIES, BASE, BASE, {"narrative": "device edit"})
+    assert merged.value["narrative"] == "device edit"
+    assert merged.outcomes == {"narrative": TAKEN}

@@ -1,0 +1,233 @@
+"""The push phases against the in-memory store: one test per rule of PROTOCOL.md's Push."""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from sync.kinds import spine_registry
+from sync.memory_store import MemoryStore
+from sync.ops import MAX_PUSH_BATCH, Outcome
+from sync.push import Actor, PushOutcome, PushRequestError, PushStore, apply_push
+from tests.sync.factories import CALL_ID, DEVICE, op_id, raw_op, raw_v1_op
+
+NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+REGISTRY = spine_registry()
+CALL = {"status": "dispatched", "disposition": None, "transport_destination": None}
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    store = MemoryStore()
+    store.put("call", CALL_ID, CALL)
+    return store
+
+
+def push(
+    store: MemoryStore,
+    ops: list[Any],
+    version: int = 2,
+    device_now: datetime = NOW,
+    device: str = DEVICE,
+) -> PushOutcome:
+    return apply_push(store, REGISTRY, Actor(device, user_id=1), ops, version, device_now, NOW)
+
+
+def outcomes(outcome: PushOutcome) -> list[str]:
+    return [r.outcome.value + ("*" if r.replayed else "") for r in outcome.results]
+
+
+def test_memory_store_has_every_push_store_method_with_the_same_signature() -> None:
+    for name, member in inspect.getmembers(PushStore, inspect.isfunction):
+        if not name.startswith("_"):
+            assert inspect.signature(getattr(MemoryStore, name)) == inspect.signature(member)
+
+
+def test_ops_in_order_are_applied_and_last_seq_is_stored() -> None:
+    store = MemoryStore()
+    ops = [raw_op(i, kind="location_point", data={"lat": 36.0, "lon": -78.9}) for i in (1, 2, 3)]
+    result = push(store, ops)
+    assert outcomes(result) == ["applied"] * 3
+    assert result.last_seq == store.last_seq(DEVICE) == 3
+    assert len(store.live("location_point")) == 3
+
+
+def test_lost_push_response_is_replayed_not_duplicated(store: MemoryStore) -> None:
+    ops = [raw_op(1), raw_op(2, data={"call_id": CALL_ID, "status": "on_scene"})]
+    first = push(store, ops)
+    records_after_first = copy.deepcopy(store.records)
+    again = push(store, ops)
+    assert outcomes(again) == ["applied*", "applied*"]
+    assert [r.record_id for r in again.results] == [r.record_id for r in first.results]
+    assert store.records == records_after_first
+    assert again.last_seq == 2
+
+
+def test_same_operation_twice_in_one_batch_is_applied_once(store: MemoryStore) -> None:
+    result = push(store, [raw_op(1), raw_op(1), raw_op(2)])
+    assert outcomes(result) == ["applied", "applied*", "applied"]
+    assert len(store.live("call_status")) == 2
+
+
+def test_seq_reused_by_a_different_op_is_rejected_and_kept_not_overwritten(
+    store: MemoryStore,
+) -> None:
+    push(store, [raw_op(1)])
+    impostor = raw_op(1, id=op_id(999))
+    result = push(store, [impostor])
+    assert outcomes(result) == ["rejected"]
+    assert "seq" in result.results[0].errors
+    assert store.rejected[-1].raw == impostor
+    assert store.last_seq(DEVICE) == 1
+
+
+def test_gap_defers_the_rest_of_the_batch(store: MemoryStore) -> None:
+    result = push(store, [raw_op(1), raw_op(3), raw_op(4)])
+    assert outcomes(result) == ["applied", "deferred", "deferred"]
+    assert result.last_seq == 1
+    assert "resend from 2" in result.results[1].message
+    retry = push(store, [raw_op(2), raw_op(3), raw_op(4)])
+    assert outcomes(retry) == ["applied"] * 3
+
+
+def test_one_invalid_op_among_99_valid_ones_does_not_sink_the_batch(store: MemoryStore) -> None:
+    ops = [raw_op(i, data={"call_id": CALL_ID, "status": "on_scene"}) for i in range(1, 101)]
+    ops[49]["data"] = {"call_id": CALL_ID, "status": "teleported"}
+    result = push(store, ops)
+    assert outcomes(result).count("applied") == 99
+    assert result.results[49].outcome is Outcome.REJECTED
+    assert result.results[49].errors == {
+        "data.status": ["must be one of en_route, on_scene, transporting, cleared"]
+    }
+    assert result.last_seq == 100
+    assert [k.raw for k in store.rejected] == [ops[49]]
+
+
+def test_rejected_op_replayed_returns_its_first_result_and_is_kept_once(
+    store: MemoryStore,
+) -> None:
+    bad = raw_op(1, kind="teleport")
+    push(store, [bad])
+    again = push(store, [bad])
+    assert outcomes(again) == ["rejected*"]
+    assert len(store.rejected) == 1
+
+
+def test_op_with_unreadable_seq_is_kept_and_consumes_no_seq(store: MemoryStore) -> None:
+    result = push(store, [raw_op(1, seq="one"), raw_op(1)])
+    assert outcomes(result) == ["rejected", "applied"]
+    assert result.results[0].errors == {"seq": ["must be a positive integer"]}
+    assert len(store.rejected) == 1
+    assert result.last_seq == 1
+
+
+def test_fact_with_an_existing_record_id_is_rejected(store: MemoryStore) -> None:
+    push(store, [raw_op(1)])
+    result = push(store, [raw_op(2, record_id=raw_op(1)["record_id"])])
+    assert result.results[0].errors == {"record_id": ["a record with this id already exists"]}
+
+
+def test_status_fact_for_an_unknown_call_is_rejected_and_kept() -> None:
+    store = MemoryStore()
+    result = push(store, [raw_op(1)])
+    assert result.results[0].errors == {"data.call_id": ["no such call"]}
+    assert len(store.rejected) == 1
+
+
+def test_op_in_the_previous_protocol_format_after_a_server_upgrade(store: MemoryStore) -> None:
+    result = push(store, [raw_v1_op(1), raw_v1_op(2, type="call_gossip.create")], version=1)
+    assert outcomes(result) == ["applied", "rejected"]
+    assert result.results[1].errors == {"kind": ["unknown record kind 'call_gossip'"]}
+    assert store.rejected[0].protocol_version == 1
+
+
+@pytest.mark.parametrize(
+    ("version", "ops", "field"),
+    [
+        (3, [], "protocol_version"),
+        (2, {"not": "a list"}, "ops"),
+        (2, [raw_op(1)] * (MAX_PUSH_BATCH + 1), "ops"),
+    ],
+)
+def test_unusable_push_request_is_refused_as_a_whole(
+    store: MemoryStore, version: int, ops: Any, field: str
+) -> None:
+    with pytest.raises(PushRequestError) as caught:
+        push(store, ops, version=version)
+    assert list(caught.value.errors) == [field]
+    assert store.last_seq(DEVICE) == 0
+
+
+def test_tablet_clock_three_hours_ahead_keeps_response_times_right(store: MemoryStore) -> None:
+    ahead = timedelta(hours=3)
+    on_scene_device_time = (NOW + ahead - timedelta(minutes=5)).isoformat()
+    op = raw_op(
+        1, device_time=on_scene_device_time, data={"call_id": CALL_ID, "status": "on_scene"}
+    )
+    result = push(store, [op], device_now=NOW + ahead)
+    assert result.skew_ms == 3 * 3_600_000
+    assert store.skews[DEVICE] == [result.skew_ms]
+    fact = store.live("call_status")[op["record_id"]]
+    assert fact["device_time"] == on_scene_device_time
+    assert fact["corrected_time"] == (NOW - timedelta(minutes=5)).isoformat()
+
+
+def test_late_en_route_does_not_move_the_call_back_but_every_event_is_kept(
+    store: MemoryStore,
+) -> None:
+    on_scene = raw_op(1, data={"call_id": CALL_ID, "status": "on_scene"})
+    en_route = raw_op(1, record_id=op_id(500), data={"call_id": CALL_ID, "status": "en_route"})
+    push(store, [on_scene], device="tablet-a")
+    push(store, [en_route], device="tablet-b")
+    assert store.live("call")[CALL_ID]["status"] == "on_scene"
+    statuses = sorted(s["status"] for s in store.live("call_status").values())
+    assert statuses == ["en_route", "on_scene"]
+
+
+def call_update(seq: int, base_version: int, **data: Any) -> dict[str, Any]:
+    return raw_op(
+        seq, kind="call", action="update", record_id=CALL_ID, base_version=base_version, data=data
+    )
+
+
+def test_same_clinical_field_edited_on_two_tablets_opens_a_conflict(store: MemoryStore) -> None:
+    push(store, [call_update(1, 1, disposition="referred")], device="tablet-a")
+    result = push(store, [call_update(1, 1, disposition="treated")], device="tablet-b")
+    first = result.results[0]
+    assert first.outcome is Outcome.CONFLICT
+    assert first.record is not None
+    assert first.record["disposition"] == "referred"
+    conflict = store.live("conflict")[first.conflict_ids[0]]
+    assert (conflict["field"], conflict["device_value"], conflict["server_value"]) == (
+        "disposition",
+        "treated",
+        "referred",
+    )
+
+
+def test_edit_of_a_field_the_server_did_not_change_is_applied(store: MemoryStore) -> None:
+    push(store, [call_update(1, 1, disposition="referred")], device="tablet-a")
+    result = push(store, [call_update(1, 1, transport_destination="Duke ED")], device="tablet-b")
+    assert outcomes(result) == ["applied"]
+    assert store.live("call")[CALL_ID] == {
+        **CALL,
+        "disposition": "referred",
+        "transport_destination": "Duke ED",
+    }
+
+
+def test_edit_against_delete_is_a_conflict(store: MemoryStore) -> None:
+    store.delete("call", CALL_ID)
+    result = push(store, [call_update(1, 1, disposition="referred")])
+    assert outcomes(result) == ["conflict"]
+    conflict_id = result.results[0].conflict_ids[0]
+    assert store.records[("conflict", conflict_id)].data["reason"] == "edit_delete"
+
+
+def test_update_from_an_unknown_base_version_is_rejected(store: MemoryStore) -> None:
+    result = push(store, [call_update(1, 9, disposition="referred")])
+    assert result.results[0].errors == {"base_version": ["the server has no such version"]}
