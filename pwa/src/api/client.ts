@@ -1,0 +1,127 @@
+/**
+ * HTTP client for /api/v1, with fetch injected (tests pass a fake server). It translates HTTP
+ * into typed errors; it never decides what to do about them (the sync engine does).
+ */
+import type {
+  ErrorBody,
+  LoginRequest,
+  LoginResponse,
+  PullResponse,
+  PushRequest,
+  PushResponse,
+  RefreshResponse,
+  ResolveRequest,
+} from './types';
+
+export type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
+
+/** No answer at all: offline, DNS, server down. */
+export class NetworkError extends Error {
+  override name = 'NetworkError';
+}
+
+/** A 401: `action` says what to do (refresh, login, wipe). */
+export class AuthError extends Error {
+  override name = 'AuthError';
+  constructor(public action: string) {
+    super(`auth: ${action}`);
+  }
+}
+
+/** 410 on pull: drop the cursor and pull from scratch. */
+export class ResyncError extends Error {
+  override name = 'ResyncError';
+}
+
+export class HttpError extends Error {
+  override name = 'HttpError';
+  constructor(
+    public status: number,
+    public body: ErrorBody | null,
+    public retryAfterS: number | null = null,
+  ) {
+    super(body?.message ?? `HTTP ${status}`);
+  }
+}
+
+export interface Tokens {
+  access: string;
+  refresh: string;
+}
+
+export interface TokenStore {
+  get(): Tokens | null;
+  /** Keeps a refreshed access token (persisted by the caller). */
+  setAccess(access: string): Promise<void>;
+}
+
+export const API = '/api/v1';
+
+export class ApiClient {
+  constructor(
+    private fetchFn: FetchFn,
+    private tokens: TokenStore | null = null,
+    private base = '',
+  ) {}
+
+  async login(body: LoginRequest): Promise<LoginResponse> {
+    return this.request<LoginResponse>('POST', '/auth/login', body, null);
+  }
+
+  async push(body: PushRequest): Promise<PushResponse> {
+    return this.authed<PushResponse>('POST', '/sync/push', body);
+  }
+
+  async pull(cursor: string | null, limit: number): Promise<PullResponse> {
+    const q = new URLSearchParams({ limit: String(limit) });
+    if (cursor) q.set('cursor', cursor);
+    return this.authed<PullResponse>('GET', `/sync/pull?${q}`, undefined);
+  }
+
+  async resolveConflict(id: string, body: ResolveRequest): Promise<unknown> {
+    return this.authed('POST', `/sync/conflicts/${encodeURIComponent(id)}/resolve`, body);
+  }
+
+  /** Sends with the access token; on 401 "refresh", refreshes once and retries. */
+  private async authed<T>(method: string, path: string, body: unknown): Promise<T> {
+    const t = this.tokens?.get();
+    if (!t) throw new AuthError('login');
+    try {
+      return await this.request<T>(method, path, body, t.access);
+    } catch (e) {
+      if (!(e instanceof AuthError) || e.action !== 'refresh') throw e;
+    }
+    const r = await this.request<RefreshResponse>('POST', '/auth/refresh', undefined, t.refresh).catch((e: unknown) => {
+      // A refresh token that is refused as "refresh" is as good as expired: sign in again.
+      if (e instanceof AuthError && e.action === 'refresh') throw new AuthError('login');
+      throw e;
+    });
+    await this.tokens!.setAccess(r.access_token);
+    return this.request<T>(method, path, body, r.access_token);
+  }
+
+  private async request<T>(method: string, path: string, body: unknown, bearer: string | null): Promise<T> {
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (bearer) headers.Authorization = `Bearer ${bearer}`;
+    let res: Response;
+    try {
+      res = await this.fetchFn(`${this.base}${API}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: 'same-origin',
+        cache: 'no-store',
+      });
+    } catch (e) {
+      throw new NetworkError(e instanceof Error ? e.message : String(e));
+    }
+    const parsed = (await res.json().catch(() => null)) as unknown;
+    if (res.ok) return parsed as T;
+    const err = (parsed && typeof parsed === 'object' ? parsed : null) as ErrorBody | null;
+    if (res.status === 401) throw new AuthError(err?.action ?? 'login');
+    if (res.status === 410) throw new ResyncError(err?.message ?? 'resync');
+    const ra = res.headers.get('Retry-After');
+    throw new HttpError(res.status, err, ra ? Number(ra) : null);
+  }
+}

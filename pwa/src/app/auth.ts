@@ -1,0 +1,160 @@
+/**
+ * Sign-in (online, registers the tablet), unlock (offline, per crew member), lock, sign-out, wipe.
+ * The data key lives only in the in-memory session; tokens are sealed under it in meta.
+ */
+import { ApiClient, AuthError, HttpError, NetworkError, type FetchFn, type Tokens } from '../api/client';
+import type { SessionUser } from '../api/types';
+import { newDataKey, open, seal, unwrapDataKey, wrapDataKey } from '../crypto/keys';
+import { getSession, setSession } from '../crypto/session';
+import {
+  clearRecordsAndCursor,
+  db,
+  enrolledKeys,
+  getMeta,
+  putEnrolledKey,
+  setMeta,
+  unsentCount,
+  wipeDatabase,
+  type EnrolledKey,
+} from '../db';
+
+/** A PIN shorter than this is refused: PBKDF2 slows guessing but cannot save a 4-digit PIN. */
+export const MIN_PIN_LENGTH = 6;
+
+let tokens: Tokens | null = null;
+let fetchFn: FetchFn = (input, init) => fetch(input, init);
+
+export function setFetch(f: FetchFn): void {
+  fetchFn = f;
+}
+
+/** The API client for the unlocked session (null while locked). */
+export function sessionApi(): ApiClient | null {
+  const s = getSession();
+  if (!s || !tokens) return null;
+  return new ApiClient(fetchFn, {
+    get: () => tokens,
+    setAccess: async (access) => {
+      tokens = { ...tokens!, access };
+      await setMeta(`tokens:${s.user.id}`, await seal(s.dataKey, tokens));
+    },
+  });
+}
+
+export type SignInError =
+  | { kind: 'offline' }
+  | { kind: 'bad' }
+  | { kind: 'throttled'; seconds: number }
+  | { kind: 'failed' }
+  | { kind: 'locked'; count: number };
+
+export class SignInFailed extends Error {
+  constructor(public reason: SignInError) {
+    super(reason.kind);
+  }
+}
+
+function deviceName(): string {
+  return `Tablet ${globalThis.navigator?.platform ?? ''}`.trim();
+}
+
+export async function signIn(username: string, password: string): Promise<SessionUser> {
+  const deviceId = await getMeta<string>('device_id');
+  let res;
+  try {
+    res = await new ApiClient(fetchFn).login({
+      username,
+      password,
+      ...(deviceId ? { device_id: deviceId } : { device_name: deviceName() }),
+    });
+  } catch (e) {
+    if (e instanceof NetworkError) throw new SignInFailed({ kind: 'offline' });
+    if (e instanceof AuthError) throw new SignInFailed({ kind: 'bad' });
+    if (e instanceof HttpError && e.status === 429) throw new SignInFailed({ kind: 'throttled', seconds: e.retryAfterS ?? 60 });
+    if (e instanceof HttpError && e.status < 500) throw new SignInFailed({ kind: 'bad' });
+    throw new SignInFailed({ kind: 'failed' });
+  }
+  await setMeta('device_id', res.device_id);
+  const dataKey = await dataKeyForSignIn(res.user, password);
+  await putEnrolledKey({ ...(await wrapDataKey(dataKey, password)), user: res.user, secret: 'password' });
+  tokens = { access: res.access_token, refresh: res.refresh_token };
+  await setMeta(`tokens:${res.user.id}`, await seal(dataKey, tokens));
+  setSession({ user: res.user, dataKey });
+  return res.user;
+}
+
+/**
+ * The data key for someone who just signed in online: the unlocked session's, or theirs unwrapped
+ * with this password, or a new one when nobody is enrolled. When others are enrolled but nobody
+ * can open the key, start afresh only if nothing is unsent (the server holds everything else).
+ */
+async function dataKeyForSignIn(user: SessionUser, password: string): Promise<CryptoKey> {
+  const current = getSession();
+  if (current) return current.dataKey;
+  const keys = await enrolledKeys();
+  for (const k of keys.filter((k) => String(k.user.id) === String(user.id))) {
+    const key = await unwrapDataKey(k, password);
+    if (key) return key;
+  }
+  if (keys.length) {
+    const count = await unsentCount();
+    if (count > 0) throw new SignInFailed({ kind: 'locked', count });
+    await clearRecordsAndCursor();
+    await setMeta('keys', []);
+  }
+  return newDataKey();
+}
+
+/** Offline unlock with the member's password or PIN. Returns false when it does not match. */
+export async function unlock(userId: string, secret: string): Promise<boolean> {
+  const mine = (await enrolledKeys()).filter((k) => String(k.user.id) === userId);
+  for (const k of mine) {
+    const dataKey = await unwrapDataKey(k, secret);
+    if (!dataKey) continue;
+    const sealedTokens = await getMeta<string>(`tokens:${userId}`);
+    tokens = sealedTokens ? await open<Tokens>(dataKey, sealedTokens) : null;
+    setSession({ user: k.user, dataKey });
+    return true;
+  }
+  return false;
+}
+
+export function lock(): void {
+  tokens = null;
+  setSession(null);
+}
+
+export async function setPin(pin: string): Promise<void> {
+  const s = getSession();
+  if (!s) throw new Error('locked');
+  if (!/^\d+$/.test(pin) || pin.length < MIN_PIN_LENGTH) throw new Error('short');
+  await putEnrolledKey({ ...(await wrapDataKey(s.dataKey, pin)), user: s.user, secret: 'pin' });
+}
+
+/** Enrolled members, one entry each, for the unlock screen. */
+export async function crew(): Promise<SessionUser[]> {
+  const seen = new Map<string, SessionUser>();
+  for (const k of await enrolledKeys()) seen.set(String(k.user.id), k.user);
+  return [...seen.values()];
+}
+
+/** Refused while anything is unsent: returns the count (0 = signed out). */
+export async function signOut(): Promise<number> {
+  const count = await unsentCount();
+  if (count > 0) return count;
+  const s = getSession();
+  if (s) {
+    const rest: EnrolledKey[] = (await enrolledKeys()).filter((k) => String(k.user.id) !== String(s.user.id));
+    await setMeta('keys', rest);
+    await db().meta.delete(`tokens:${s.user.id}`);
+    if (!rest.length) await clearRecordsAndCursor();
+  }
+  lock();
+  return 0;
+}
+
+/** The device was revoked: delete the database (keys, records, outbox) at once. */
+export async function wipe(): Promise<void> {
+  lock();
+  await wipeDatabase();
+}

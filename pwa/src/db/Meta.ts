@@ -1,0 +1,7 @@
+/** Key/value settings of the local store. */
+export interface MetaRow {
+  key: MetaKey | `tokens:${string}`;
+  value: unknown;
+}
+
+export type MetaKey = 'cursor' | 'device_id' | 'last_seq' | 'hlc' | 'last_receipt' | 'keys' | 'pull_total';

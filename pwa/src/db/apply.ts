@@ -1,0 +1,78 @@
+/**
+ * Applying a pull page: records put, tombstones and removals dropped, cursor saved in the SAME
+ * transaction. Removals never touch the outbox (unsent ops on a removed call are still pushed).
+ */
+import type { Change } from '../api/types';
+import { sealFields } from '../crypto/keys';
+import { AppDB, RECORD_TABLES } from './AppDB';
+import { db, setDb } from './db';
+import { KINDS } from './kinds';
+import type { SyncedRow } from './rows';
+
+interface Prepared {
+  table: (typeof RECORD_TABLES)[number];
+  id: string;
+  row: (SyncedRow & Record<string, unknown>) | null;
+}
+
+async function prepare(key: CryptoKey, c: Change): Promise<Prepared | null> {
+  const spec = KINDS[c.kind];
+  if (!spec) return null; // a kind this app version does not know yet: skip, a later version will pull it
+  const id = String(c.id);
+  if (c.op !== 'put' || !c.data) return { table: spec.table, id, row: null };
+  const { clear, sealed } = await sealFields(key, c.data, spec.clinical);
+  return {
+    table: spec.table,
+    id,
+    row: { id, rawId: c.id, version: c.version ?? null, clear, sealed, ...(spec.index?.(c.data) ?? {}) },
+  };
+}
+
+export interface ApplyOptions {
+  cursor: string;
+  serverTime: string;
+  total?: number | null;
+}
+
+export async function applyChanges(key: CryptoKey, changes: Change[], opts: ApplyOptions): Promise<number> {
+  const prepared = (await Promise.all(changes.map((c) => prepare(key, c)))).filter((p): p is Prepared => p !== null);
+  const d = db();
+  await d.transaction('rw', [...RECORD_TABLES.map((t) => d.table(t)), d.meta], async () => {
+    for (const p of prepared) {
+      const table = d.recordTable(p.table);
+      if (!p.row) {
+        await table.delete(p.id);
+        continue;
+      }
+      if (p.table === 'calls') {
+        // Keep the overlay of this tablet's unacknowledged edits.
+        const existing = await d.calls.get(p.id);
+        if (existing?.localSealed) p.row.localSealed = existing.localSealed;
+      }
+      await table.put(p.row);
+    }
+    const metas = [
+      { key: 'cursor' as const, value: opts.cursor },
+      { key: 'last_receipt' as const, value: opts.serverTime },
+    ];
+    await d.meta.bulkPut(opts.total !== undefined && opts.total !== null ? [...metas, { key: 'pull_total', value: opts.total }] : metas);
+  });
+  return prepared.length;
+}
+
+/** "Rebuild from server" and 410 resync: records and cursor go, the outbox and rejected stay. */
+export async function clearRecordsAndCursor(): Promise<void> {
+  const d = db();
+  await d.transaction('rw', [...RECORD_TABLES.map((t) => d.table(t)), d.meta], async () => {
+    for (const t of RECORD_TABLES) await d.table(t).clear();
+    await d.meta.delete('cursor');
+  });
+}
+
+/** A revoked device: everything local goes (database, keys, queued ops). */
+export async function wipeDatabase(): Promise<void> {
+  const d = db();
+  d.close();
+  await d.delete();
+  setDb(new AppDB(d.name));
+}

@@ -1,0 +1,18 @@
+export * from './AppDB';
+export * from './db';
+export * from './metaStore';
+export * from './kinds';
+export * from './keystore';
+export * from './outboxOps';
+export * from './capture';
+export * from './apply';
+export * from './queries';
+export * from './live';
+export type { SyncedRow } from './rows';
+export type { CallRow } from './Call';
+export type { PremiseRow } from './Premise';
+export type { StatusEventRow } from './StatusEvent';
+export type { NoteRow } from './Note';
+export type { ConflictRow } from './Conflict';
+export type { RejectedRow } from './Rejected';
+export type { OutboxRow } from './Outbox';

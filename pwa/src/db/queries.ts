@@ -1,0 +1,23 @@
+/** Read functions for screens (each a Dexie query; components wrap them in useLiveQuery). */
+import { db } from './db';
+import { getMeta } from './metaStore';
+
+export const listCalls = () => db().calls.orderBy('[priority+receivedAt]').toArray();
+export const getCall = (id: string) => db().calls.get(id);
+export const getPremise = (id: string) => db().premises.get(id);
+export const listPremises = () => db().premises.toArray();
+export const statusEventsFor = (callId: string) => db().statusEvents.where('callId').equals(callId).toArray();
+export const allStatusEvents = () => db().statusEvents.toArray();
+export const notesFor = (callId: string) => db().notes.where('callId').equals(callId).toArray();
+export const listConflicts = () => db().conflicts.toArray();
+export const listRejected = () => db().rejected.orderBy('seq').toArray();
+export const outboxCount = () => db().outbox.count();
+export const lastReceipt = () => getMeta<string>('last_receipt');
+export const pendingCallEdits = (callId: string) => db().outbox.where('recordId').equals(callId).count();
+
+/** Rows per table, for the storage screen. */
+export async function recordCounts(): Promise<Record<string, number>> {
+  const d = db();
+  const [calls, notes, outbox, locationPoints] = await Promise.all([d.calls.count(), d.notes.count(), d.outbox.count(), d.locationPoints.count()]);
+  return { calls, notes, outbox, locationPoints };
+}

@@ -1,0 +1,103 @@
+/**
+ * One sync pass, read top to bottom as phases (mirror of sync/client.py):
+ *   1. push the outbox in seq order, in batches of at most MAX_PUSH_BATCH;
+ *      acknowledged ops leave the outbox, rejected ones move aside, deferred ones are resent;
+ *   2. pull from the saved cursor until !has_more, applying each page and its cursor in one transaction;
+ *      a 410 drops records and cursor (never the outbox) and pulls from scratch.
+ * HTTP lives in ApiClient (fetch injected); storage in src/db. Errors propagate to the scheduler.
+ */
+import type { ApiClient } from '../api/client';
+import { ResyncError } from '../api/client';
+import { MAX_PUSH_BATCH, PROTOCOL_VERSION } from '../api/types';
+import { open } from '../crypto/keys';
+import { applyChanges, clearRecordsAndCursor, getMeta, nextBatch, recordPushResults, wireOp } from '../db';
+
+/** Records per pull page. */
+export const PULL_LIMIT = 500;
+
+export interface Progress {
+  phase: 'push' | 'pull';
+  /** Pull: records received in this pass; push: ops sent. */
+  done: number;
+  /** Pull: the total announced by a fresh snapshot (first pull), else null. */
+  total: number | null;
+}
+
+export interface SyncDeps {
+  api: ApiClient;
+  key: CryptoKey;
+  now?: () => number;
+  onProgress?: (p: Progress) => void;
+  pushBatch?: number;
+  pullLimit?: number;
+}
+
+export interface SyncReport {
+  pushed: number;
+  rejected: number;
+  received: number;
+  resynced: boolean;
+}
+
+export class StuckError extends Error {
+  override name = 'StuckError';
+}
+
+export async function syncOnce(deps: SyncDeps): Promise<SyncReport> {
+  const push = await pushOutbox(deps);
+  const pull = await pullAll(deps);
+  return { ...push, ...pull };
+}
+
+export async function pushOutbox(deps: SyncDeps): Promise<{ pushed: number; rejected: number }> {
+  const now = deps.now ?? Date.now;
+  let pushed = 0;
+  let rejected = 0;
+  let stalls = 0;
+  for (;;) {
+    const batch = await nextBatch(deps.pushBatch ?? MAX_PUSH_BATCH);
+    if (!batch.length) break;
+    const ops = await Promise.all(
+      batch.map(async (row) => wireOp(row, row.sealed ? await open<Record<string, unknown>>(deps.key, row.sealed) : {})),
+    );
+    const res = await deps.api.push({ protocol_version: PROTOCOL_VERSION, device_time: new Date(now()).toISOString(), ops });
+    const s = await recordPushResults(batch, res.results);
+    pushed += s.acknowledged;
+    rejected += s.rejected;
+    deps.onProgress?.({ phase: 'push', done: pushed + rejected, total: null });
+    if (s.acknowledged + s.rejected === 0) {
+      // Everything deferred: the server waits for a seq we no longer hold. Resend once, then report.
+      if (++stalls >= 2) throw new StuckError(`server expects seq ${res.last_seq + 1}`);
+    } else stalls = 0;
+  }
+  return { pushed, rejected };
+}
+
+export async function pullAll(deps: SyncDeps): Promise<{ received: number; resynced: boolean }> {
+  let cursor = (await getMeta<string>('cursor')) ?? null;
+  let fresh = cursor === null;
+  let total: number | null = null;
+  let received = 0;
+  let resynced = false;
+  for (;;) {
+    let page;
+    try {
+      page = await deps.api.pull(cursor, deps.pullLimit ?? PULL_LIMIT);
+    } catch (e) {
+      if (!(e instanceof ResyncError) || resynced) throw e;
+      await clearRecordsAndCursor();
+      cursor = null;
+      fresh = true;
+      received = 0;
+      resynced = true;
+      continue;
+    }
+    if (fresh && total === null && typeof page.total === 'number') total = page.total;
+    await applyChanges(deps.key, page.changes, { cursor: page.cursor, serverTime: page.server_time, total });
+    received += page.changes.length;
+    deps.onProgress?.({ phase: 'pull', done: received, total: fresh ? total : null });
+    cursor = page.cursor;
+    if (!page.has_more) break;
+  }
+  return { received, resynced };
+}

@@ -1,0 +1,101 @@
+/**
+ * When to sync: the `online` event, a timer, Background Sync (the service worker asks), and the
+ * "Sync now" button. Single flight across tabs through the Web Locks API ('heart-sync'), so two
+ * tabs never push the same outbox twice. Failures back off with full jitter.
+ */
+import { AuthError, HttpError, NetworkError, type ApiClient } from '../api/client';
+import { backoffDelay } from '../lib/backoff';
+import { syncOnce, StuckError, type SyncReport } from './engine';
+import { patchSyncState, type SyncProblem } from './status';
+
+export const SYNC_LOCK = 'heart-sync';
+/** A quiet sync every minute while the app is open and unlocked. */
+export const SYNC_INTERVAL_MS = 60_000;
+
+export interface SchedulerDeps {
+  api: () => ApiClient | null;
+  key: () => CryptoKey | null;
+  /** The device was revoked: wipe it. */
+  onWipe: () => Promise<void>;
+  locks?: LockManager | null;
+  random?: () => number;
+}
+
+export function classify(e: unknown): SyncProblem | 'wipe' {
+  if (e instanceof NetworkError) return 'offline';
+  if (e instanceof AuthError) return e.action === 'wipe' ? 'wipe' : 'signin';
+  if (e instanceof StuckError) return 'stuck';
+  if (e instanceof HttpError) return 'server';
+  return 'server';
+}
+
+export class SyncScheduler {
+  private running = false;
+  private attempt = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private interval: ReturnType<typeof setInterval> | null = null;
+  private onOnline = () => void this.syncNow();
+
+  constructor(private deps: SchedulerDeps) {}
+
+  start(): void {
+    if (typeof window !== 'undefined') window.addEventListener('online', this.onOnline);
+    this.interval = setInterval(() => void this.syncNow(), SYNC_INTERVAL_MS);
+  }
+
+  stop(): void {
+    if (typeof window !== 'undefined') window.removeEventListener('online', this.onOnline);
+    if (this.interval) clearInterval(this.interval);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.interval = this.retryTimer = null;
+  }
+
+  /** Runs one pass unless one is already running here or in another tab. */
+  async syncNow(): Promise<SyncReport | null> {
+    if (this.running) return null;
+    const locks = this.deps.locks === undefined ? (globalThis.navigator?.locks ?? null) : this.deps.locks;
+    if (!locks) return this.run();
+    return locks.request(SYNC_LOCK, { ifAvailable: true }, async (lock) => (lock ? this.run() : null));
+  }
+
+  private async run(): Promise<SyncReport | null> {
+    const api = this.deps.api();
+    const key = this.deps.key();
+    if (!api || !key) {
+      patchSyncState({ problem: 'locked' });
+      return null;
+    }
+    this.running = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    patchSyncState({ running: true, phase: 'push', done: 0, total: null, nextRetryAt: null });
+    try {
+      const report = await syncOnce({
+        api,
+        key,
+        onProgress: (p) => patchSyncState({ phase: p.phase, done: p.done, total: p.total }),
+      });
+      this.attempt = 0;
+      patchSyncState({ running: false, phase: null, problem: null, lastSuccessAt: Date.now() });
+      return report;
+    } catch (e) {
+      const problem = classify(e);
+      if (problem === 'wipe') {
+        patchSyncState({ running: false, phase: null, problem: null });
+        await this.deps.onWipe();
+        return null;
+      }
+      patchSyncState({ running: false, phase: null, problem });
+      // A sign-in problem waits for the person; everything else retries with backoff.
+      if (problem !== 'signin') this.scheduleRetry();
+      return null;
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private scheduleRetry(): void {
+    const delay = backoffDelay(this.attempt++, this.deps.random);
+    patchSyncState({ nextRetryAt: Date.now() + delay });
+    this.retryTimer = setTimeout(() => void this.syncNow(), delay);
+  }
+}

@@ -1,0 +1,40 @@
+import { AppDB, setDb, db } from '../src/db';
+import { newDataKey } from '../src/crypto/keys';
+import type { FetchFn } from '../src/api/client';
+
+let n = 0;
+/** A uniquely named database per test. */
+export function freshDb(): AppDB {
+  const d = new AppDB(`test-${Date.now()}-${n++}-${Math.random().toString(36).slice(2)}`);
+  setDb(d);
+  return d;
+}
+
+export { db, newDataKey };
+
+export interface Req {
+  method: string;
+  path: string;
+  body: unknown;
+  auth: string | null;
+}
+
+/** A fake server: handler returns [status, body]. Records every request. */
+export function fakeFetch(handler: (r: Req) => [number, unknown] | Promise<[number, unknown]>): { fetch: FetchFn; requests: Req[] } {
+  const requests: Req[] = [];
+  const fetch: FetchFn = async (input, init) => {
+    const url = new URL(input, 'http://tablet.test');
+    const r: Req = {
+      method: init?.method ?? 'GET',
+      path: url.pathname + url.search,
+      body: init?.body ? JSON.parse(String(init.body)) : undefined,
+      auth: (init?.headers as Record<string, string> | undefined)?.Authorization ?? null,
+    };
+    requests.push(r);
+    const [status, body] = await handler(r);
+    return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+  };
+  return { fetch, requests };
+}
+
+export const staticTokens = { get: () => ({ access: 'A', refresh: 'R' }), setAccess: async () => {} };

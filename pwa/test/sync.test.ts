@@ -1,0 +1,285 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ApiClient } from '../src/api/client';
+import type { Change, Op, PushResult } from '../src/api/types';
+import { addNote, applyChanges, db, getMeta, recordStatus, setMeta } from '../src/db';
+import { open } from '../src/crypto/keys';
+import { pullAll, pushOutbox, syncOnce } from '../src/sync/engine';
+import { SyncScheduler } from '../src/sync/scheduler';
+import { getSyncState } from '../src/sync/status';
+import { fakeFetch, freshDb, newDataKey, staticTokens, type Req } from './helpers';
+
+let key: CryptoKey;
+beforeEach(async () => {
+  freshDb();
+  key = await newDataKey();
+  await setMeta('device_id', 'dev1');
+});
+
+/** A small in-memory server following PROTOCOL.md's push rules (replay, gap, per-op outcome). */
+function pushServer(outcomeFor: (op: Op) => PushResult['outcome'] = () => 'applied') {
+  const seen = new Map<string, PushResult>();
+  const stored: Op[] = [];
+  let lastSeq = 0;
+  const handle = (r: Req): [number, unknown] => {
+    if (r.path !== '/api/v1/sync/push') return [404, {}];
+    const body = r.body as { ops: Op[] };
+    let gap = false;
+    const results = body.ops.map((op): PushResult => {
+      const prior = seen.get(op.id);
+      if (prior) return { ...prior, replayed: true };
+      if (gap || op.seq > lastSeq + 1) {
+        gap = true;
+        return { id: op.id, seq: op.seq, outcome: 'deferred' };
+      }
+      if (op.seq <= lastSeq) return { id: op.id, seq: op.seq, outcome: 'applied', replayed: true };
+      const outcome = outcomeFor(op);
+      const res: PushResult = { id: op.id, seq: op.seq, outcome, record_id: op.record_id, errors: outcome === 'rejected' ? { json: { status: ['bad'] } } : null };
+      lastSeq = op.seq;
+      seen.set(op.id, res);
+      if (outcome !== 'rejected') stored.push(op);
+      return res;
+    });
+    return [200, { results, last_seq: lastSeq, server_time: new Date().toISOString(), skew_ms: 0 }];
+  };
+  return { handle, stored, setLastSeq: (n: number) => (lastSeq = n) };
+}
+
+const emptyPull = (r: Req): [number, unknown] | null =>
+  r.path.startsWith('/api/v1/sync/pull') ? [200, { changes: [], cursor: 'c0', has_more: false, total: 0, server_time: '2026-11-25T01:00:00Z' }] : null;
+
+describe('push', () => {
+  it('sends clinical fields in clear on the wire, stored sealed, and empties the outbox', async () => {
+    await addNote(key, 3, 'calm now');
+    await recordStatus(key, 3, 'on_scene');
+    const srv = pushServer();
+    const { fetch, requests } = fakeFetch((r) => emptyPull(r) ?? srv.handle(r));
+    const report = await syncOnce({ api: new ApiClient(fetch, staticTokens), key });
+    expect(report.pushed).toBe(2);
+    expect(await db().outbox.count()).toBe(0);
+    const sent = requests[0]!.body as { protocol_version: number; ops: Op[] };
+    expect(sent.protocol_version).toBe(2);
+    expect(sent.ops.map((o) => o.seq)).toEqual([1, 2]);
+    expect(sent.ops[0]!.data).toEqual({ call_id: 3, body: 'calm now' });
+    expect(requests[0]!.auth).toBe('Bearer A');
+  });
+
+  it('a rejected op moves aside and never blocks the ops behind it', async () => {
+    await recordStatus(key, 1, 'en_route');
+    await recordStatus(key, 1, 'on_scene');
+    await recordStatus(key, 1, 'cleared');
+    const srv = pushServer((op) => (op.seq === 1 ? 'rejected' : 'applied'));
+    const { fetch } = fakeFetch((r) => srv.handle(r));
+    const res = await pushOutbox({ api: new ApiClient(fetch, staticTokens), key });
+    expect(res).toEqual({ pushed: 2, rejected: 1 });
+    expect(await db().outbox.count()).toBe(0);
+    const rejected = await db().rejected.toArray();
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]!.seq).toBe(1);
+    expect(rejected[0]!.errors).toEqual({ json: { status: ['bad'] } });
+    expect(srv.stored.map((o) => o.seq)).toEqual([2, 3]);
+  });
+
+  it('deferred ops stay in the outbox and are resent', async () => {
+    for (let i = 0; i < 5; i++) await recordStatus(key, i, 'en_route');
+    // The server answers the first push deferring everything from seq 3 (as after a gap).
+    let calls = 0;
+    const srv = pushServer();
+    const { fetch, requests } = fakeFetch((r) => {
+      calls++;
+      const [status, body] = srv.handle(r);
+      if (calls === 1) {
+        const b = body as { results: PushResult[] };
+        b.results = b.results.map((x) => (x.seq >= 3 ? { id: x.id, seq: x.seq, outcome: 'deferred' } : x));
+        srv.setLastSeq(2);
+      }
+      return [status, body];
+    });
+    const res = await pushOutbox({ api: new ApiClient(fetch, staticTokens), key });
+    expect(res.pushed).toBe(5);
+    expect(requests).toHaveLength(2);
+    expect((requests[1]!.body as { ops: Op[] }).ops.map((o) => o.seq)).toEqual([3, 4, 5]);
+    expect(await db().outbox.count()).toBe(0);
+  });
+
+  it('a replayed batch (answer lost) is acknowledged without doubles', async () => {
+    await recordStatus(key, 1, 'en_route');
+    await recordStatus(key, 1, 'on_scene');
+    const srv = pushServer();
+    let first = true;
+    const { fetch } = fakeFetch((r) => {
+      const out = srv.handle(r);
+      if (first) {
+        first = false;
+        throw new TypeError('connection dropped after the server stored it');
+      }
+      return out;
+    });
+    const api = new ApiClient(fetch, staticTokens);
+    await expect(pushOutbox({ api, key })).rejects.toThrow();
+    expect(await db().outbox.count()).toBe(2);
+    const res = await pushOutbox({ api, key });
+    expect(res.pushed).toBe(2);
+    expect(srv.stored).toHaveLength(2);
+    expect(await db().outbox.count()).toBe(0);
+  });
+
+  it('pushes in batches of at most the batch size, in seq order', async () => {
+    for (let i = 0; i < 7; i++) await recordStatus(key, i, 'en_route');
+    const srv = pushServer();
+    const { fetch, requests } = fakeFetch((r) => srv.handle(r));
+    await pushOutbox({ api: new ApiClient(fetch, staticTokens), key, pushBatch: 3 });
+    expect(requests.map((r) => (r.body as { ops: Op[] }).ops.map((o) => o.seq))).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
+  });
+
+  it('refreshes an expired access token and retries', async () => {
+    await recordStatus(key, 1, 'en_route');
+    const srv = pushServer();
+    let access = 'old';
+    const tokens = { get: () => ({ access, refresh: 'R' }), setAccess: async (a: string) => void (access = a) };
+    const { fetch, requests } = fakeFetch((r) => {
+      if (r.path === '/api/v1/auth/refresh') return [200, { access_token: 'new', access_expires_in: 900 }];
+      if (r.auth === 'Bearer old') return [401, { code: 401, status: 'Unauthorized', message: 'expired', action: 'refresh' }];
+      return emptyPull(r) ?? srv.handle(r);
+    });
+    await syncOnce({ api: new ApiClient(fetch, tokens), key });
+    expect(access).toBe('new');
+    expect(requests.map((r) => r.path)).toEqual(['/api/v1/sync/push', '/api/v1/auth/refresh', '/api/v1/sync/push', '/api/v1/sync/pull?limit=500']);
+    expect(requests[1]!.auth).toBe('Bearer R');
+    expect(srv.stored).toHaveLength(1);
+  });
+});
+
+describe('pull', () => {
+  const call = (id: number, extra: Record<string, unknown> = {}): Change => ({
+    kind: 'call',
+    id,
+    op: 'put',
+    version: 1,
+    data: { id, priority: 2, received_at: '2026-11-25T01:00:00Z', narrative: `n${id}`, ...extra },
+  });
+
+  it('pages until has_more is false, saves the cursor, reports progress of the total', async () => {
+    const pages = [
+      { changes: [call(1), call(2)], cursor: 'p1', has_more: true, total: 3, server_time: 't1' },
+      { changes: [call(3)], cursor: 'p2', has_more: false, total: 3, server_time: 't2' },
+    ];
+    const { fetch, requests } = fakeFetch(() => [200, pages.shift()]);
+    const progress: [number, number | null][] = [];
+    const res = await pullAll({ api: new ApiClient(fetch, staticTokens), key, onProgress: (p) => progress.push([p.done, p.total]) });
+    expect(res.received).toBe(3);
+    expect(progress).toEqual([
+      [2, 3],
+      [3, 3],
+    ]);
+    expect(requests.map((r) => r.path)).toEqual(['/api/v1/sync/pull?limit=500', '/api/v1/sync/pull?limit=500&cursor=p1']);
+    expect(await getMeta('cursor')).toBe('p2');
+    expect(await getMeta('last_receipt')).toBe('t2');
+    expect(await db().calls.count()).toBe(3);
+    const c = (await db().calls.get('2'))!;
+    expect(await open(key, c.sealed!)).toEqual({ narrative: 'n2' });
+  });
+
+  it('removals and tombstones drop records but keep unsent ops', async () => {
+    await applyChanges(key, [call(1), call(2), { kind: 'call_note', id: 'x', op: 'put', version: 1, data: { id: 'x', call_id: 1, body: 'b' } }], {
+      cursor: 'c1',
+      serverTime: 't',
+    });
+    await recordStatus(key, 1, 'on_scene');
+    const { fetch } = fakeFetch(() => [
+      200,
+      {
+        changes: [
+          { kind: 'call', id: 1, op: 'remove' },
+          { kind: 'call_note', id: 'x', op: 'delete' },
+        ],
+        cursor: 'c2',
+        has_more: false,
+        server_time: 't2',
+      },
+    ]);
+    await pullAll({ api: new ApiClient(fetch, staticTokens), key });
+    expect(await db().calls.get('1')).toBeUndefined();
+    expect(await db().calls.get('2')).toBeDefined();
+    expect(await db().notes.count()).toBe(0);
+    expect(await db().outbox.count()).toBe(1);
+  });
+
+  it('410 resync clears records and cursor (not the outbox) and pulls from scratch', async () => {
+    await applyChanges(key, [call(1), call(2)], { cursor: 'old', serverTime: 't' });
+    await addNote(key, 1, 'unsent');
+    const { fetch, requests } = fakeFetch((r) =>
+      r.path.includes('cursor=old')
+        ? [410, { code: 410, status: 'Gone', message: 'cursor too old', action: 'resync' }]
+        : [200, { changes: [call(2)], cursor: 'fresh', has_more: false, total: 1, server_time: 't2' }],
+    );
+    const res = await pullAll({ api: new ApiClient(fetch, staticTokens), key });
+    expect(res.resynced).toBe(true);
+    expect(requests[1]!.path).toBe('/api/v1/sync/pull?limit=500');
+    expect((await db().calls.toArray()).map((c) => c.id)).toEqual(['2']);
+    expect(await db().outbox.count()).toBe(1);
+    expect(await getMeta('cursor')).toBe('fresh');
+  });
+
+  it('a failed page leaves the previous cursor in place', async () => {
+    let n = 0;
+    const { fetch } = fakeFetch(() =>
+      n++ === 0 ? [200, { changes: [call(1)], cursor: 'p1', has_more: true, server_time: 't' }] : [500, { message: 'boom' }],
+    );
+    await expect(pullAll({ api: new ApiClient(fetch, staticTokens), key })).rejects.toThrow();
+    expect(await getMeta('cursor')).toBe('p1');
+  });
+
+  it('unknown kinds are skipped, not fatal', async () => {
+    const { fetch } = fakeFetch(() => [
+      200,
+      { changes: [{ kind: 'future_thing', id: 1, op: 'put', data: {} }, call(4)], cursor: 'z', has_more: false, server_time: 't' },
+    ]);
+    await pullAll({ api: new ApiClient(fetch, staticTokens), key });
+    expect(await db().calls.count()).toBe(1);
+  });
+});
+
+describe('scheduler', () => {
+  it('classifies no signal, backs off, and never runs two passes at once', async () => {
+    await recordStatus(key, 1, 'en_route');
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const srv = pushServer();
+    const { fetch, requests } = fakeFetch(async (r) => {
+      await gate;
+      return emptyPull(r) ?? srv.handle(r);
+    });
+    const api = new ApiClient(fetch, staticTokens);
+    const s = new SyncScheduler({ api: () => api, key: () => key, onWipe: async () => {}, locks: null });
+    const first = s.syncNow();
+    const second = await s.syncNow();
+    expect(second).toBeNull();
+    release();
+    expect((await first)?.pushed).toBe(1);
+    expect(requests.filter((r) => r.path.endsWith('/push'))).toHaveLength(1);
+
+    const offline = new SyncScheduler({
+      api: () => new ApiClient(() => Promise.reject(new TypeError('Failed to fetch')), staticTokens),
+      key: () => key,
+      onWipe: async () => {},
+      locks: null,
+      random: () => 0.5,
+    });
+    await recordStatus(key, 1, 'on_scene');
+    await offline.syncNow();
+    expect(getSyncState().problem).toBe('offline');
+    expect(getSyncState().nextRetryAt).not.toBeNull();
+    offline.stop();
+    expect(await db().outbox.count()).toBe(1);
+  });
+
+  it('a wipe answer calls onWipe', async () => {
+    let wiped = false;
+    const { fetch } = fakeFetch(() => [401, { message: 'revoked', action: 'wipe' }]);
+    const api = new ApiClient(fetch, staticTokens);
+    await recordStatus(key, 1, 'en_route');
+    const s = new SyncScheduler({ api: () => api, key: () => key, onWipe: async () => void (wiped = true), locks: null });
+    await s.syncNow();
+    expect(wiped).toBe(true);
+  });
+});
