@@ -1,0 +1,215 @@
+"""A requests-compatible fake server: the sync API served from MemoryStore and apply_push.
+
+It lets client tests drop requests or responses, crash the app between send
+and settle, expire tokens, revoke the device and expire cursors, all without
+a network. The real API tests against Flask live with the server.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from sync.cursor import Cursor, decode_cursor, encode_cursor, scope_fingerprint
+from sync.kinds import spine_registry
+from sync.memory_store import MemoryStore
+from sync.ops import OpResult, Outcome
+from sync.push import Actor, PushRequestError, apply_push
+
+SERVER_NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+SCOPE = scope_fingerprint(["unit:1"])
+
+
+class AppKilled(BaseException):
+    """The tablet's app is killed: nothing after this point runs."""
+
+
+@dataclass
+class FakeResponse:
+    status_code: int
+    body: Any
+    headers: dict[str, str]
+
+    def json(self) -> Any:
+        if self.body is None:
+            raise ValueError("no JSON body")
+        return copy.deepcopy(self.body)
+
+
+def error(status: int, message: str, action: str | None = None, **errors: Any) -> FakeResponse:
+    body: dict[str, Any] = {"code": status, "status": "error", "message": message, "errors": errors}
+    if action:
+        body["action"] = action
+    return FakeResponse(status, body, {})
+
+
+class FakeServer:
+    def __init__(self, now: Callable[[], datetime] = lambda: SERVER_NOW) -> None:
+        self.now = now
+        self.store = MemoryStore()
+        self.registry = spine_registry()
+        self.passwords = {"ana": "correct horse"}
+        self.access: dict[str, str] = {}  # token -> device id
+        self.refresh: dict[str, str] = {}
+        self.expired_access: set[str] = set()
+        self.revoked: set[str] = set()
+        self.faults: list[str] = []  # one per coming request: drop_request, drop_response, ...
+        self.log: list[tuple[str, str]] = []
+        self.tombstone_floor = 0  # cursors below this position get 410
+        self._ids = itertools.count(1)
+
+    # -- test controls ----------------------------------------------------------------------------
+    def expire_access_tokens(self) -> None:
+        self.expired_access |= set(self.access)
+
+    def expire_refresh_tokens(self) -> None:
+        self.refresh.clear()
+        self.expire_access_tokens()
+
+    def paths(self) -> list[str]:
+        return [path.rsplit("/", 1)[-1] for _, path in self.log]
+
+    # -- requests.Session.request -----------------------------------------------------------------
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> FakeResponse:
+        path = urlsplit(url).path
+        self.log.append((method, path))
+        fault = self.faults.pop(0) if self.faults else None
+        if fault == "drop_request":
+            raise requests.ConnectionError("request lost")
+        if fault == "500":
+            return error(500, "internal error")
+        response = self._route(
+            method, path, params or {}, copy.deepcopy(json), headers or {}, fault
+        )
+        if fault == "drop_response":
+            raise requests.ConnectionError("response lost")
+        if fault == "kill_app":
+            raise AppKilled
+        return response
+
+    def _route(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any],
+        body: Any,
+        headers: dict[str, str],
+        fault: str | None,
+    ) -> FakeResponse:
+        if (method, path) == ("POST", "/api/v1/auth/login"):
+            return self._login(body)
+        token = headers.get("Authorization", "").removeprefix("Bearer ")
+        if (method, path) == ("POST", "/api/v1/auth/refresh"):
+            device = self.refresh.get(token)
+            if device in self.revoked:
+                return error(401, "device revoked", "wipe")
+            if device is None:
+                return error(401, "sign in again", "login")
+            return FakeResponse(
+                200,
+                {"access_token": self._issue(self.access, device), "access_expires_in": 900},
+                {},
+            )
+        device = self.access.get(token)
+        if device in self.revoked:
+            return error(401, "device revoked", "wipe")
+        if device is None:
+            return error(401, "sign in again", "login")
+        if token in self.expired_access:
+            return error(401, "access token expired", "refresh")
+        if (method, path) == ("POST", "/api/v1/sync/push"):
+            return self._push(device, body, fault)
+        if (method, path) == ("GET", "/api/v1/sync/pull"):
+            return self._pull(params)
+        return error(404, "not found")
+
+    def _issue(self, table: dict[str, str], device: str) -> str:
+        token = f"tok-{next(self._ids)}"
+        table[token] = device
+        return token
+
+    def _login(self, body: dict[str, Any]) -> FakeResponse:
+        if self.passwords.get(body.get("username", "")) != body.get("password"):
+            return error(401, "wrong username or password")
+        device = body.get("device_id") or f"device-{next(self._ids)}"
+        return FakeResponse(
+            200,
+            {
+                "access_token": self._issue(self.access, device),
+                "refresh_token": self._issue(self.refresh, device),
+                "access_expires_in": 900,
+                "device_id": device,
+                "user": {"id": 1, "username": body["username"], "role": "responder", "unit_id": 1},
+            },
+            {},
+        )
+
+    def _push(self, device: str, body: dict[str, Any], fault: str | None) -> FakeResponse:
+        ops = body["ops"]
+        tail: list[dict[str, Any]] = []
+        if fault == "defer_tail":  # the server stops after the first op, as at a gap
+            ops, tail = ops[:1], ops[1:]
+        try:
+            outcome = apply_push(
+                self.store,
+                self.registry,
+                Actor(device, user_id=1),
+                ops,
+                body["protocol_version"],
+                datetime.fromisoformat(body["device_time"]),
+                self.now(),
+            )
+        except PushRequestError as exc:
+            return error(400, str(exc), json=exc.errors)
+        results = [r.to_json() for r in outcome.results]
+        results += [OpResult(o["id"], o["seq"], Outcome.DEFERRED).to_json() for o in tail]
+        return FakeResponse(
+            200,
+            {
+                "results": results,
+                "last_seq": outcome.last_seq,
+                "server_time": self.now().isoformat(),
+                "skew_ms": outcome.skew_ms,
+            },
+            {},
+        )
+
+    def _pull(self, params: dict[str, Any]) -> FakeResponse:
+        position = 0
+        if "cursor" in params:
+            try:
+                cursor = decode_cursor(params["cursor"])
+            except ValueError as exc:
+                return error(400, str(exc), query={"cursor": [str(exc)]})
+            if cursor.position < self.tombstone_floor or cursor.scope != SCOPE:
+                return error(410, "resync from scratch", "resync")
+            position = cursor.position
+        total = len(self.store.records) if position == 0 else None
+        changes, new_position, has_more = self.store.changes_since(position, int(params["limit"]))
+        return FakeResponse(
+            200,
+            {
+                "changes": [c.to_json() for c in changes],
+                "cursor": encode_cursor(Cursor(new_position, SCOPE)),
+                "has_more": has_more,
+                "total": total,
+                "server_time": self.now().isoformat(),
+            },
+            {},
+        )

@@ -1,0 +1,277 @@
+"""The reference client against the fake server: the hard cases of an offline tablet."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pytest
+
+import sync.client
+from sync.client import (
+    MAX_ATTEMPTS,
+    Client,
+    DeviceRevoked,
+    InvalidInput,
+    NeedsLogin,
+    Offline,
+    SyncError,
+)
+from tests.sync.conftest import MakeTablet
+from tests.sync.factories import CALL_ID
+from tests.sync.fakes import SERVER_NOW, AppKilled, FakeServer
+
+OTHER_CALL = "0193a000-0000-7000-8000-0000000000ff"
+
+
+def facts(server: FakeServer, kind: str = "call_status") -> list[str]:
+    return sorted(server.store.live(kind))
+
+
+def test_capture_writes_the_record_and_its_op_together_offline(tablet: Client) -> None:
+    fact_id = tablet.record_status(CALL_ID, "en_route")
+    assert tablet.unsent_count() == 1
+    [record] = tablet.records("call_status")
+    assert record["id"] == fact_id
+    assert record["synced"] is False
+
+
+def test_invalid_capture_is_refused_at_once_and_queues_nothing(tablet: Client) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        tablet.record_location(95.0, 0.0)
+    assert caught.value.errors == {"data.lat": ["must be a number from -90 to 90"]}
+    assert tablet.unsent_count() == 0
+    assert tablet.records("location_point") == []
+
+
+def test_push_delivers_the_outbox_in_seq_order_and_empties_it(
+    tablet: Client, server: FakeServer
+) -> None:
+    tablet.record_status(CALL_ID, "en_route")
+    tablet.add_note(CALL_ID, "arrived, calm")
+    tablet.record_location(35.99, -78.9, accuracy_m=5)
+    report = tablet.push()
+    assert report.outcomes == {"applied": 3}
+    assert tablet.unsent_count() == 0
+    assert server.store.last_seq(tablet.status()["device_id"]) == 3
+    assert all(r["synced"] for r in tablet.records("call_note"))
+
+
+def test_push_sends_batches_of_at_most_max_push_batch(
+    tablet: Client, server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sync.client, "MAX_PUSH_BATCH", 2)
+    for _ in range(5):
+        tablet.record_location(35.99, -78.9)
+    tablet.push()
+    assert server.paths().count("push") == 3
+    assert len(facts(server, "location_point")) == 5
+
+
+def test_lost_push_response_is_replayed_not_duplicated(
+    tablet: Client, server: FakeServer, sleeps: list[float]
+) -> None:
+    tablet.record_status(CALL_ID, "en_route")
+    tablet.record_status(CALL_ID, "on_scene")
+    server.faults = ["drop_response"]
+    report = tablet.push()
+    assert report.replayed == 2
+    assert len(facts(server)) == 2
+    assert tablet.unsent_count() == 0
+    assert sleeps == [0.5]  # one retry, full jitter of the 1 s base with rand() = 0.5
+
+
+def test_app_killed_mid_push_then_resumed_applies_each_op_once(
+    create_tablet: MakeTablet, server: FakeServer
+) -> None:
+    tablet = create_tablet("crashy")
+    for status in ("en_route", "on_scene", "transporting"):
+        tablet.record_status(CALL_ID, status)
+    server.faults = ["kill_app"]
+    with pytest.raises(AppKilled):
+        tablet.push()
+    tablet.close()
+    restarted = create_tablet("crashy", login=False)
+    assert restarted.unsent_count() == 3
+    report = restarted.push()
+    assert report.replayed == 3
+    assert len(facts(server)) == 3
+    assert restarted.unsent_count() == 0
+    assert server.store.live("call")[CALL_ID]["status"] == "transporting"
+
+
+def test_rejected_op_moves_aside_and_does_not_block_the_ones_behind_it(
+    tablet: Client, server: FakeServer
+) -> None:
+    tablet.record_status(CALL_ID, "en_route")
+    tablet.record_status(OTHER_CALL, "on_scene")  # the server has no such call
+    tablet.add_note(CALL_ID, "still delivered")
+    report = tablet.push()
+    assert report.outcomes == {"applied": 2, "rejected": 1}
+    assert tablet.unsent_count() == 0
+    [rejected] = tablet.rejected()
+    assert rejected["errors"] == {"data.call_id": ["no such call"]}
+    assert rejected["op"]["data"]["call_id"] == OTHER_CALL
+    assert len(server.store.rejected) == 1
+    assert [r["data"]["call_id"] for r in tablet.records("call_status")] == [CALL_ID]
+
+
+def test_deferred_ops_are_resent_from_the_servers_last_seq(
+    tablet: Client, server: FakeServer
+) -> None:
+    for _ in range(3):
+        tablet.record_location(35.99, -78.9)
+    server.faults = ["defer_tail"]
+    report = tablet.push()
+    assert report.outcomes == {"applied": 3}
+    assert server.paths().count("push") == 2
+    assert len(facts(server, "location_point")) == 3
+
+
+def test_access_token_expired_during_eight_hours_offline_is_refreshed_on_reconnect(
+    create_tablet: MakeTablet, server: FakeServer
+) -> None:
+    clock = [SERVER_NOW]
+    tablet = create_tablet()
+    tablet.now = lambda: clock[0]
+    for hour in range(8):
+        clock[0] = SERVER_NOW + timedelta(hours=hour)
+        tablet.record_location(35.99, -78.9)
+    server.expire_access_tokens()
+    report = tablet.sync()
+    assert report.push.outcomes == {"applied": 8}
+    assert server.paths() == ["login", "push", "refresh", "push", "pull"]
+
+
+def test_expired_refresh_token_asks_for_login_and_capture_keeps_working(
+    tablet: Client, server: FakeServer
+) -> None:
+    tablet.record_status(CALL_ID, "en_route")
+    server.expire_refresh_tokens()
+    with pytest.raises(NeedsLogin):
+        tablet.push()
+    tablet.add_note(CALL_ID, "written while signed out")
+    assert tablet.unsent_count() == 2
+    tablet.login("ana", "correct horse")
+    assert tablet.push().outcomes == {"applied": 2}
+
+
+def test_revoked_device_wipes_its_local_database(tablet: Client, server: FakeServer) -> None:
+    tablet.record_status(CALL_ID, "en_route")
+    server.revoked.add(tablet.status()["device_id"])
+    with pytest.raises(DeviceRevoked):
+        tablet.sync()
+    assert not os.path.exists(tablet.db_path)
+
+
+def test_connection_errors_and_5xx_are_retried_with_jitter_then_reported_offline(
+    tablet: Client, server: FakeServer, sleeps: list[float]
+) -> None:
+    tablet.record_status(CALL_ID, "en_route")
+    server.faults = ["drop_request", "500", "drop_request", "500", "500"]
+    with pytest.raises(Offline):
+        tablet.push()
+    assert sleeps == [0.5, 1.0, 2.0, 4.0]
+    assert len(sleeps) == MAX_ATTEMPTS - 1
+    assert tablet.unsent_count() == 1
+    assert tablet.push().outcomes == {"applied": 1}
+
+
+def test_pull_pages_through_the_feed_saving_the_cursor_each_page(
+    tablet: Client, server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sync.client, "PULL_LIMIT", 3)
+    for n in range(7):
+        server.store.put("supply_item", f"item-{n}", {"name": f"item {n}"})
+    assert tablet.pull() == 8  # the call and seven catalog items
+    assert server.paths().count("pull") == 3
+    assert len(tablet.records("supply_item")) == 7
+    server.store.put("supply_item", "item-0", {"name": "renamed"})
+    assert tablet.pull() == 1
+
+
+def test_deletes_and_removals_drop_local_records_but_unsent_ops_still_land(
+    tablet: Client, server: FakeServer
+) -> None:
+    server.store.put("premise", "p1", {"address": "1 Main St"})
+    tablet.pull()
+    tablet.record_status(CALL_ID, "on_scene")  # offline, then the call is reassigned
+    server.store.remove_from_scope("call", CALL_ID)
+    server.store.delete("premise", "p1")
+    tablet.pull()
+    assert tablet.records("call") == []
+    assert tablet.records("premise") == []
+    assert tablet.unsent_count() == 1
+    tablet.push()
+    assert len(facts(server)) == 1
+
+
+def test_cursor_too_old_resets_the_local_copy_and_pulls_from_scratch(
+    tablet: Client, server: FakeServer
+) -> None:
+    server.store.put("premise", "gone", {"address": "old"})
+    tablet.pull()
+    tablet.add_note(CALL_ID, "unsent across the reset")
+    server.store.delete("premise", "gone")
+    server.tombstone_floor = server.store.position + 1  # the tombstone was purged
+    assert tablet.pull() == 1
+    assert [r["id"] for r in tablet.records("call")] == [CALL_ID]
+    assert tablet.records("premise") == []
+    assert tablet.unsent_count() == 1
+    assert len(tablet.records("call_note")) == 1
+
+
+def test_status_tap_shows_at_once_and_the_call_follows_the_lifecycle(
+    tablet: Client, server: FakeServer
+) -> None:
+    tablet.pull()
+    tablet.record_status(CALL_ID, "on_scene")
+    assert tablet.records("call")[0]["data"]["status"] == "on_scene"
+    tablet.record_status(CALL_ID, "en_route")  # a late tap never moves the call back
+    assert tablet.records("call")[0]["data"]["status"] == "on_scene"
+    tablet.sync()
+    [call] = tablet.records("call")
+    assert (call["data"]["status"], call["synced"]) == ("on_scene", True)
+
+
+def test_same_field_edited_on_two_tablets_surfaces_a_conflict(
+    create_tablet: MakeTablet, server: FakeServer
+) -> None:
+    a, b = create_tablet("a"), create_tablet("b")
+    a.pull()
+    b.pull()
+    a.update_call(CALL_ID, 1, disposition="referred to care navigation")
+    b.update_call(CALL_ID, 1, disposition="treated on scene")
+    assert b.records("call")[0]["data"]["disposition"] == "treated on scene"
+    a.sync()
+    report = b.sync()
+    assert report.push.outcomes == {"conflict": 1}
+    [conflict] = b.conflicts()
+    assert conflict["data"]["device_value"] == "treated on scene"
+    assert conflict["data"]["server_value"] == "referred to care navigation"
+    assert b.records("call")[0]["data"]["disposition"] == "referred to care navigation"
+
+
+def test_unsent_edit_survives_a_pull_of_a_newer_server_version(
+    tablet: Client, server: FakeServer
+) -> None:
+    tablet.pull()
+    tablet.update_call(CALL_ID, 1, transport_destination="Duke ED")
+    server.store.put("call", CALL_ID, {**server.store.live("call")[CALL_ID], "status": "en_route"})
+    tablet.pull()
+    data = tablet.records("call")[0]["data"]
+    assert (data["status"], data["transport_destination"]) == ("en_route", "Duke ED")
+
+
+def test_a_second_sync_while_one_runs_is_refused(tablet: Client) -> None:
+    with tablet._only_one_sync(), pytest.raises(SyncError, match="already running"):
+        tablet.sync()
+
+
+def test_login_with_wrong_password_is_an_error_not_a_retry(
+    create_tablet: MakeTablet, sleeps: list[float]
+) -> None:
+    tablet = create_tablet(login=False)
+    with pytest.raises(SyncError, match="wrong username or password"):
+        tablet.login("ana", "wrong")
+    assert sleeps == []
