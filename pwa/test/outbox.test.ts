@@ -36,7 +36,7 @@ describe('capture writes the record and its outbox op together', () => {
     // updateCall on a call that does not exist: Dexie update is a no-op, so force a failure instead
     const d = db();
     const orig = d.notes.put.bind(d.notes);
-    d.notes.put = (() => Promise.reject(new Error('disk full'))) as typeof d.notes.put;
+    d.notes.put = (() => Promise.reject(new Error('disk full'))) as unknown as typeof d.notes.put;
     await expect(addNote(key, 7, 'lost?')).rejects.toThrow('disk full');
     d.notes.put = orig;
     expect(await d.outbox.count()).toBe(0);

@@ -54,6 +54,11 @@ export function applyDocumentSettings(): void {
   document.documentElement.lang = settings.lang;
 }
 
+export function onSettingsChange(l: () => void): () => void {
+  listeners.add(l);
+  return () => listeners.delete(l);
+}
+
 export function useSettings(): Settings {
   const [s, set] = useState(settings);
   useEffect(() => {

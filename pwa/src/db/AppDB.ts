@@ -10,6 +10,7 @@ import type { ConflictRow } from './Conflict';
 import type { RejectedRow } from './Rejected';
 import type { OutboxRow } from './Outbox';
 import type { MetaRow } from './Meta';
+import type { SyncedRow } from './rows';
 
 export const DB_NAME = 'heart-field';
 
@@ -79,7 +80,7 @@ export class AppDB extends Dexie {
       });
   }
 
-  recordTable(name: RecordTable): Table<import('./rows').SyncedRow, string> {
+  recordTable(name: RecordTable): Table<SyncedRow, string> {
     return this.table(name);
   }
 }

@@ -21,3 +21,9 @@ export async function recordCounts(): Promise<Record<string, number>> {
   const [calls, notes, outbox, locationPoints] = await Promise.all([d.calls.count(), d.notes.count(), d.outbox.count(), d.locationPoints.count()]);
   return { calls, notes, outbox, locationPoints };
 }
+
+/** Records that still have an op in the outbox (to mark "not sent yet"). */
+export const unsentRecordIds = () => db().outbox.toArray().then((rows) => new Set(rows.map((r) => r.recordId)));
+
+/** A conflict resolved on the server leaves the review list at once (the next pull confirms). */
+export const dropConflict = (id: string) => db().conflicts.delete(id);

@@ -1,0 +1,76 @@
+import { useEffect, useState } from 'preact/hooks';
+import { getSession, onSessionChange } from '../crypto/session';
+import { useT } from '../i18n';
+import { Login, type LoginMode } from '../screens/Login';
+import { Unlock } from '../screens/Unlock';
+import { Shell } from './Shell';
+import { Prefs } from '../ui/Prefs';
+import { crew } from './auth';
+import { onWiped } from './runtime';
+import { clearDecryptCache } from './useOpened';
+
+type Phase = 'loading' | 'signedOut' | 'locked' | 'unlocked';
+
+async function phaseNow(): Promise<Phase> {
+  if (getSession()) return 'unlocked';
+  return (await crew()).length ? 'locked' : 'signedOut';
+}
+
+/** Top level: signed out -> sign in; locked -> unlock; unlocked -> the shell with its screens. */
+export function App() {
+  const t = useT();
+  const [phase, setPhase] = useState<Phase>('loading');
+  const [login, setLogin] = useState<LoginMode | null>(null);
+  const [wiped, setWiped] = useState(false);
+
+  useEffect(() => {
+    const refresh = () => {
+      clearDecryptCache();
+      void phaseNow().then(setPhase);
+    };
+    refresh();
+    const offSession = onSessionChange(refresh);
+    const offWiped = onWiped(() => {
+      setWiped(true);
+      refresh();
+    });
+    return () => {
+      offSession();
+      offWiped();
+    };
+  }, []);
+
+  if (phase === 'loading') return <p class="boot">{t('app.loading')}</p>;
+
+  const authScreen = (body: preact.JSX.Element) => (
+    <div class="auth-page" data-phase={phase}>
+      <header class="auth-top">
+        <span class="brand">
+          <img src="/icons/icon-192.png" alt="" width={40} height={40} />
+          {t('app.name')}
+        </span>
+        <Prefs />
+      </header>
+      {wiped && (
+        <div class="notice notice-error auth-notice" role="alert" data-testid="wiped-notice">
+          <strong>{t('wiped.title')}</strong> {t('wiped.body')}
+        </div>
+      )}
+      {body}
+    </div>
+  );
+
+  if (phase === 'signedOut') return authScreen(<Login mode="first" onDone={() => setWiped(false)} />);
+  if (phase === 'locked') {
+    return authScreen(
+      login ? <Login mode="addCrew" onDone={() => setLogin(null)} onBack={() => setLogin(null)} /> : <Unlock onOther={() => setLogin('addCrew')} />,
+    );
+  }
+  const session = getSession()!;
+  if (login) {
+    return authScreen(
+      <Login mode={login} defaultUsername={login === 'reauth' ? session.user.username : ''} onDone={() => setLogin(null)} onBack={() => setLogin(null)} />,
+    );
+  }
+  return <Shell user={session.user} onSignIn={(mode) => setLogin(mode)} />;
+}

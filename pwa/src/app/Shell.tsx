@@ -1,0 +1,94 @@
+import { useEffect } from 'preact/hooks';
+import type { SessionUser } from '../api/types';
+import { useT } from '../i18n';
+import { LazyScreen } from '../ui/LazyScreen';
+import { Prefs } from '../ui/Prefs';
+import { StatusBar } from '../ui/StatusBar';
+import { UpdateBanner } from '../ui/UpdateBanner';
+import { lock } from './auth';
+import { navigate, usePath } from './router';
+import { COMING, SCREENS, allowed, getShellActions, homePath, isField, screenFor } from './screens';
+import { updateSettings, useSettings } from './settings';
+import type { LoginMode } from '../screens/Login';
+
+/** The unlocked app: header, navigation by role, the status bar, and the current screen. */
+export function Shell({ user, onSignIn }: { user: SessionUser; onSignIn: (mode: LoginMode) => void }) {
+  const t = useT();
+  const path = usePath();
+  const settings = useSettings();
+  const screen = screenFor(path, user.role);
+  useEffect(() => {
+    if (!screen) navigate(homePath(user.role));
+  }, [screen, user.role]);
+  const navItems = SCREENS.filter((s) => s.nav && allowed(s.roles, user.role));
+  const coming = COMING.filter((c) => (c.roles === 'field' ? isField(user.role) : c.roles.includes(user.role)));
+
+  return (
+    <div class="shell">
+      <a class="skip" href="#main" onClick={(e) => (e.preventDefault(), document.getElementById('main')?.focus())}>
+        {t('app.skip')}
+      </a>
+      <header class="topbar">
+        <span class="brand">
+          <img src="/icons/icon-192.png" alt="" width={36} height={36} />
+          <span class="hidden-narrow">{t('app.name')}</span>
+        </span>
+        <span class="who" data-testid="current-user">
+          {user.full_name || user.username}
+        </span>
+        {isField(user.role) && (
+          <button
+            type="button"
+            class={`btn btn-small duty ${settings.onDuty ? 'duty-on' : ''}`}
+            aria-pressed={settings.onDuty}
+            data-testid="duty-toggle"
+            onClick={() => updateSettings({ onDuty: !settings.onDuty })}
+          >
+            {settings.onDuty ? t('duty.on') : t('duty.off')}
+          </button>
+        )}
+        {getShellActions().map((A, i) => (
+          <A key={i} />
+        ))}
+        <span class="spacer" />
+        <Prefs />
+        <button type="button" class="btn btn-small" data-testid="lock-now" onClick={lock}>
+          🔒 {t('app.lock')}
+        </button>
+      </header>
+      <StatusBar onSignIn={() => onSignIn('reauth')} />
+      <UpdateBanner />
+      <div class="body">
+        <nav class="sidenav" aria-label={t('nav.main')} data-testid="nav">
+          {navItems.map((s) => (
+            <a
+              key={s.id}
+              href={`#${s.path}`}
+              class={path.startsWith(s.path) || (s.id === 'calls' && path.startsWith('/call/')) ? 'active' : ''}
+              aria-current={path.startsWith(s.path) ? 'page' : undefined}
+              data-testid={`nav-${s.id}`}
+            >
+              <span class="nav-icon" aria-hidden="true">
+                {s.icon}
+              </span>
+              <span>{t(s.nav!)}</span>
+            </a>
+          ))}
+          {coming.length > 0 && (
+            <div class="nav-group" data-testid="nav-coming">
+              <div class="nav-group-title">{t('nav.coming')}</div>
+              {coming.map((c) => (
+                <a key={c.area} href={`#/coming/${c.area}`} class={path === `/coming/${c.area}` ? 'active' : ''} data-testid={`nav-coming-${c.area}`}>
+                  <span>{t(c.nav)}</span>
+                </a>
+              ))}
+            </div>
+          )}
+        </nav>
+        <main class="content" id="main" tabIndex={-1}>
+          {screen && <LazyScreen def={screen} param={path.slice(screen.path.length)} />}
+        </main>
+      </div>
+    </div>
+  );
+}

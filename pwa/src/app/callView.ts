@@ -1,0 +1,55 @@
+/** Tolerant readers of call and premise data (the server's fields, with fallbacks). */
+export type Data = Record<string, unknown>;
+
+const s = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
+
+export function callTitle(d: Data): string {
+  return s(d.nature ?? d.call_type ?? d.type ?? d.complaint ?? d.category ?? '');
+}
+
+export function callAddress(d: Data, premise?: Data | null): string {
+  return s(d.address ?? d.location ?? premise?.address ?? '');
+}
+
+export function premiseIdOf(d: Data): string | null {
+  const v = d.premise_id ?? (d.premise && typeof d.premise === 'object' ? (d.premise as Data).id : null);
+  return v === null || v === undefined ? null : String(v);
+}
+
+function textOf(v: unknown): string {
+  if (v && typeof v === 'object') {
+    const o = v as Data;
+    return s(o.description ?? o.text ?? o.label ?? o.kind ?? o.type ?? JSON.stringify(o));
+  }
+  return s(v);
+}
+
+/** Hazard alerts from the call itself and from its premise. */
+export function hazardsOf(call: Data, premise?: Data | null): string[] {
+  const out: string[] = [];
+  for (const src of [call.hazards, premise?.hazards]) {
+    if (Array.isArray(src)) out.push(...src.map(textOf));
+    else if (typeof src === 'string' && src) out.push(src);
+  }
+  return [...new Set(out.filter(Boolean))];
+}
+
+export interface HistoryItem {
+  when: string;
+  text: string;
+}
+
+export function historyOf(premise?: Data | null): HistoryItem[] {
+  const h = premise?.history;
+  if (!Array.isArray(h)) return typeof h === 'string' && h ? [{ when: '', text: h }] : [];
+  return h.map((x) => {
+    if (x && typeof x === 'object') {
+      const o = x as Data;
+      return {
+        when: s(o.received_at ?? o.date ?? o.at ?? ''),
+        text: [o.nature ?? o.summary ?? o.call_type, o.disposition ?? o.outcome, o.notes].filter(Boolean).map(s).join(' — '),
+      };
+    }
+    return { when: '', text: s(x) };
+  });
+}

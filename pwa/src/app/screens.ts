@@ -1,0 +1,75 @@
+/**
+ * Registry of screens and navigation by role. A later screen (supplies, harm-reduction log, survey,
+ * dispatch queue, supervisor board...) is one entry here with a lazy import; shell actions
+ * (the backup button that sits on every screen) register with registerShellAction.
+ */
+import type { ComponentType } from 'preact';
+import { FIELD_ROLES, type Role } from '../api/types';
+import type { Key } from '../i18n';
+
+export interface ScreenProps {
+  /** Path parameters after the screen's prefix (e.g. the call id). */
+  param: string;
+}
+
+export interface ScreenDef {
+  id: string;
+  /** Route prefix, e.g. '/call/'. */
+  path: string;
+  /** Label in the navigation; screens without one are reached from others. */
+  nav?: Key;
+  icon?: string;
+  /** Who sees it: 'field' roles, 'all', or a list. */
+  roles: 'field' | 'all' | readonly Role[];
+  load: () => Promise<{ default: ComponentType<ScreenProps> }>;
+}
+
+export const SCREENS: ScreenDef[] = [
+  { id: 'calls', path: '/calls', nav: 'nav.calls', icon: '☰', roles: 'field', load: () => import('../screens/CallList') },
+  { id: 'call', path: '/call/', roles: 'field', load: () => import('../screens/CallDetail') },
+  { id: 'review', path: '/review', nav: 'nav.review', icon: '⚖', roles: 'all', load: () => import('../screens/Review') },
+  { id: 'storage', path: '/storage', nav: 'nav.storage', icon: '⛁', roles: 'all', load: () => import('../screens/Storage') },
+  { id: 'settings', path: '/settings', nav: 'nav.settings', icon: '⚙', roles: 'all', load: () => import('../screens/Settings') },
+  { id: 'coming', path: '/coming/', roles: 'all', load: () => import('../screens/Coming') },
+];
+
+/** Areas that later issues fill, shown as "coming" per role. */
+export const COMING: { area: string; nav: Key; roles: 'field' | readonly Role[] }[] = [
+  { area: 'supplies', nav: 'nav.supplies', roles: 'field' },
+  { area: 'harm-reduction', nav: 'nav.harmReduction', roles: 'field' },
+  { area: 'survey', nav: 'nav.survey', roles: 'field' },
+  { area: 'dispatch', nav: 'nav.dispatch', roles: ['dispatcher', 'diversion_clinician'] },
+  { area: 'supervisor', nav: 'nav.supervisor', roles: ['supervisor'] },
+  { area: 'supply-manager', nav: 'nav.supplyManager', roles: ['supply_manager'] },
+  { area: 'care', nav: 'nav.careNav', roles: ['care_navigator'] },
+  { area: 'program', nav: 'nav.program', roles: ['program_lead'] },
+  { area: 'admin', nav: 'nav.admin', roles: ['admin'] },
+];
+
+export function isField(role: Role): boolean {
+  return FIELD_ROLES.includes(role);
+}
+
+export function allowed(roles: ScreenDef['roles'], role: Role): boolean {
+  if (roles === 'all') return true;
+  if (roles === 'field') return isField(role);
+  return roles.includes(role);
+}
+
+export function screenFor(path: string, role: Role): ScreenDef | null {
+  const s = SCREENS.find((x) => (x.path.endsWith('/') ? path.startsWith(x.path) : path === x.path));
+  return s && allowed(s.roles, role) ? s : null;
+}
+
+export function homePath(role: Role): string {
+  if (isField(role)) return '/calls';
+  return `/coming/${COMING.find((c) => c.roles !== 'field' && c.roles.includes(role))?.area ?? 'admin'}`;
+}
+
+const shellActions: ComponentType[] = [];
+export function registerShellAction(c: ComponentType): void {
+  shellActions.push(c);
+}
+export function getShellActions(): readonly ComponentType[] {
+  return shellActions;
+}

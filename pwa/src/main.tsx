@@ -1,0 +1,9 @@
+import { render } from 'preact';
+import { App } from './app/App';
+import { startRuntime } from './app/runtime';
+import { applyDocumentSettings } from './app/settings';
+import './styles.css';
+
+applyDocumentSettings();
+startRuntime();
+render(<App />, document.getElementById('app')!);

@@ -1,0 +1,231 @@
+import { useState } from 'preact/hooks';
+import { CALL_STATUSES, type CallStatus } from '../api/types';
+import { getSession } from '../crypto/session';
+import { addNote, getCall, getPremise, notesFor, recordStatus, statusEventsFor, updateCall, useLiveQuery, type CallRow } from '../db';
+import { unsentRecordIds } from '../db';
+import { formatDateTime, formatTime, useT } from '../i18n';
+import { callAddress, callTitle, hazardsOf, historyOf, premiseIdOf } from '../app/callView';
+import { furthest, rank } from '../lib/lifecycle';
+import { afterCapture } from '../app/runtime';
+import { navigate } from '../app/router';
+import { useOpened } from '../app/useOpened';
+import type { ScreenProps } from '../app/screens';
+import { useSettings } from '../app/settings';
+
+const str = (v: unknown) => (v === null || v === undefined ? '' : String(v));
+
+/** One call: narrative, premise history and hazards first; then status, notes, disposition. */
+export default function CallDetail({ param }: ScreenProps) {
+  const id = decodeURIComponent(param);
+  const t = useT();
+  const { lang } = useSettings();
+  const call = useLiveQuery(() => getCall(id).then((c) => c ?? null), [id]);
+  const pid = call ? premiseIdOf(call.clear) : null;
+  const premiseRow = useLiveQuery(() => (pid ? getPremise(pid).then((p) => p ?? null) : Promise.resolve(null)), [pid]);
+  const events = useLiveQuery(() => statusEventsFor(id), [id]);
+  const noteRows = useLiveQuery(() => notesFor(id), [id]);
+  const unsentIds = useLiveQuery(unsentRecordIds, []);
+  const opened = useOpened(call ? [call] : undefined);
+  const premiseOpened = useOpened(premiseRow ? [premiseRow] : undefined);
+  const notes = useOpened(noteRows);
+
+  if (call === undefined) return null;
+  if (call === null)
+    return (
+      <section>
+        <button type="button" class="btn btn-ghost" onClick={() => navigate('/calls')}>
+          ← {t('call.back')}
+        </button>
+        <p class="empty">{t('call.notFound')}</p>
+      </section>
+    );
+  const data = opened?.[0] ?? call.clear;
+  const premise = premiseOpened?.[0] ?? premiseRow?.clear ?? null;
+  const hazards = hazardsOf(call.clear, premiseRow?.clear);
+  const history = historyOf(premise);
+  const status = furthest([call.clear.status, ...(events ?? []).map((e) => e.clear.status)]);
+  const timeOf = (s: CallStatus) => (events ?? []).filter((e) => e.clear.status === s).map((e) => str(e.clear.recorded_at ?? e.clear.at ?? e.clear.device_time))[0];
+
+  return (
+    <article class="call-detail" data-testid="call-detail" data-call-id={call.id}>
+      <button type="button" class="btn btn-ghost back" data-testid="call-back" onClick={() => navigate('/calls')}>
+        ← {t('call.back')}
+      </button>
+      <header class="call-head">
+        <span class={`prio-badge prio-${Math.min(call.priority, 4)}`}>{t('calls.priority', { n: call.priority })}</span>
+        <div>
+          <h1>{callTitle(call.clear) || callAddress(call.clear, premiseRow?.clear)}</h1>
+          <p class="muted">
+            {callAddress(call.clear, premiseRow?.clear)} · {t('calls.received', { time: formatDateTime(call.receivedAt, lang) })}
+          </p>
+        </div>
+      </header>
+
+      <div class="first-facts">
+        <section class={`card hazards-card ${hazards.length ? 'has-hazards' : ''}`} data-testid="call-hazards">
+          <h2>⚠ {t('call.hazards')}</h2>
+          {hazards.length ? (
+            <ul>
+              {hazards.map((h) => (
+                <li key={h}>{h}</li>
+              ))}
+            </ul>
+          ) : (
+            <p class="muted">{t('call.noHazards')}</p>
+          )}
+        </section>
+        <section class="card" data-testid="call-narrative">
+          <h2>{t('call.narrative')}</h2>
+          <p class="narrative">{str(data.narrative) || t('call.noNarrative')}</p>
+        </section>
+        <section class="card" data-testid="premise-history">
+          <h2>{t('call.premise')}</h2>
+          {history.length ? (
+            <ul class="history">
+              {history.map((h, i) => (
+                <li key={i}>
+                  {h.when && <span class="muted">{formatDateTime(h.when, lang)} · </span>}
+                  {h.text}
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p class="muted">{t('call.noHistory')}</p>
+          )}
+        </section>
+      </div>
+
+      <section class="card" aria-labelledby="status-title">
+        <h2 id="status-title">{t('call.statusTitle')}</h2>
+        <div class="status-buttons">
+          {CALL_STATUSES.map((s) => {
+            const done = rank(status) >= rank(s);
+            return (
+              <button
+                key={s}
+                type="button"
+                class={`btn status-btn ${done ? 'done' : ''} ${status === s ? 'current' : ''}`}
+                aria-pressed={done}
+                data-testid={`status-${s}`}
+                onClick={() => void recordStatus(getSession()?.dataKey ?? null, call.rawId, s).then(afterCapture)}
+              >
+                <span>{t(`status.${s}`)}</span>
+                {timeOf(s) && <small>{formatTime(timeOf(s), lang)}</small>}
+              </button>
+            );
+          })}
+        </div>
+      </section>
+
+      <Notes callRawId={call.rawId} notes={(noteRows ?? []).map((r, i) => ({ row: r, data: notes?.[i] ?? r.clear }))} unsent={unsentIds} />
+      <CallFields call={call} data={data} pending={unsentIds?.has(call.id) ?? false} />
+    </article>
+  );
+}
+
+function Notes({
+  callRawId,
+  notes,
+  unsent,
+}: {
+  callRawId: CallRow['rawId'];
+  notes: { row: { id: string }; data: Record<string, unknown> }[];
+  unsent: Set<string> | undefined;
+}) {
+  const t = useT();
+  const { lang } = useSettings();
+  const [body, setBody] = useState('');
+  const sorted = [...notes].sort((a, b) => str(a.data.created_at ?? a.row.id).localeCompare(str(b.data.created_at ?? b.row.id)));
+  const save = async () => {
+    const text = body.trim();
+    const s = getSession();
+    if (!text || !s) return;
+    await addNote(s.dataKey, callRawId, text);
+    setBody('');
+    afterCapture();
+  };
+  return (
+    <section class="card" aria-labelledby="notes-title">
+      <h2 id="notes-title">{t('call.notes')}</h2>
+      {sorted.length ? (
+        <ol class="notes" data-testid="notes-list">
+          {sorted.map((n) => (
+            <li key={n.row.id} data-testid="note-item">
+              <span class="muted">
+                {formatDateTime(str(n.data.created_at), lang)} {n.data.author_name ? `· ${str(n.data.author_name)}` : ''}
+                {unsent?.has(n.row.id) && <span class="pill pill-warn pill-tiny">{t('call.notUnsent')}</span>}
+              </span>
+              <p>{str(n.data.body)}</p>
+            </li>
+          ))}
+        </ol>
+      ) : (
+        <p class="muted">{t('call.noNotes')}</p>
+      )}
+      <label class="sr-only" for="note-input">
+        {t('call.notePlaceholder')}
+      </label>
+      <textarea
+        id="note-input"
+        data-testid="note-input"
+        rows={3}
+        placeholder={t('call.notePlaceholder')}
+        value={body}
+        onInput={(e) => setBody(e.currentTarget.value)}
+      />
+      <button type="button" class="btn btn-primary" data-testid="note-save" disabled={!body.trim()} onClick={() => void save()}>
+        {t('call.noteSave')}
+      </button>
+    </section>
+  );
+}
+
+function FieldForm({ call, field, value, testid }: { call: CallRow; field: 'disposition' | 'transport_destination'; value: string; testid: string }) {
+  const t = useT();
+  const [draft, setDraft] = useState<string | null>(null);
+  const [saved, setSaved] = useState(false);
+  const shown = draft ?? value;
+  const save = async () => {
+    const s = getSession();
+    if (!s || draft === null) return;
+    await updateCall(s.dataKey, call, { [field]: draft.trim() });
+    setDraft(null);
+    setSaved(true);
+    afterCapture();
+  };
+  const label = field === 'disposition' ? t('call.disposition') : t('call.transport');
+  return (
+    <div class="field-form">
+      <label for={`${testid}-input`}>{label}</label>
+      <div class="row">
+        <input
+          id={`${testid}-input`}
+          data-testid={`${testid}-input`}
+          value={shown}
+          onInput={(e) => {
+            setDraft(e.currentTarget.value);
+            setSaved(false);
+          }}
+        />
+        <button type="button" class="btn btn-primary" data-testid={`${testid}-save`} disabled={draft === null} onClick={() => void save()}>
+          {t('call.save')}
+        </button>
+      </div>
+      {saved && <p class="muted small">{t('call.saved')}</p>}
+    </div>
+  );
+}
+
+function CallFields({ call, data, pending }: { call: CallRow; data: Record<string, unknown>; pending: boolean }) {
+  const t = useT();
+  return (
+    <section class="card" aria-labelledby="dispo-title">
+      <h2 id="dispo-title">
+        {t('call.disposition')}
+        {pending && <span class="pill pill-warn pill-tiny">{t('call.pendingEdit')}</span>}
+      </h2>
+      <FieldForm call={call} field="disposition" value={str(data.disposition)} testid="disposition" />
+      <FieldForm call={call} field="transport_destination" value={str(data.transport_destination)} testid="transport" />
+    </section>
+  );
+}
