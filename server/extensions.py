@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import marshmallow as ma
 from flask_jwt_extended import JWTManager
 from flask_migrate import Migrate
 from flask_smorest import Api as SmorestApi
+from flask_smorest.error_handler import ErrorSchema as SmorestErrorSchema
 from flask_sqlalchemy import SQLAlchemy
 from werkzeug.exceptions import HTTPException
 
@@ -16,8 +18,17 @@ from server.models_base import Base
 ENVELOPE_EXTRAS = ("action",)
 
 
+class ErrorSchema(SmorestErrorSchema):  # type: ignore[misc]
+    """The documented error envelope, including the extras (the spec forbids other keys)."""
+
+    action = ma.fields.String(metadata={"description": "What the client does next: login, "
+                                                       "refresh or wipe"})
+
+
 class Api(SmorestApi):  # type: ignore[misc]
     """flask-smorest's Api with one error envelope that also keeps `action` and `Allow`."""
+
+    ERROR_SCHEMA = ErrorSchema
 
     def handle_http_exception(self, error: HTTPException) -> tuple[dict[str, Any], int, Any]:
         payload, code, headers = super().handle_http_exception(error)

@@ -55,7 +55,15 @@ def _set_eligibility(call_type: CallType, rows: list[dict[str, Any]]) -> None:
     programs = [row["program"] for row in rows]
     if len(set(programs)) != len(programs):
         raise field_error("eligibility", "each program may appear once")
-    call_type.eligibility = [CallTypeEligibility(program=r["program"], rank=r["rank"]) for r in rows]
+    # Keep the rows of programs that stay: replacing them would insert a duplicate
+    # (call_type_id, program) before the old row is deleted.
+    existing = {row.program: row for row in call_type.eligibility}
+    kept = []
+    for r in rows:
+        row = existing.get(r["program"]) or CallTypeEligibility(program=r["program"])
+        row.rank = r["rank"]
+        kept.append(row)
+    call_type.eligibility = kept
 
 
 def create_call_type(session: Session, actor: User, data: dict[str, Any]) -> CallType:
@@ -157,6 +165,7 @@ def create_call(session: Session, actor: User, data: dict[str, Any]) -> Call:
         dispatched_at=now if unit else None,
         status=CallStatus.DISPATCHED if unit else CallStatus.RECEIVED,
         updated_by_id=actor.id,
+        field_versions={},
     )
     session.add(call)
     session.flush()
@@ -183,9 +192,13 @@ def update_call(session: Session, actor: User, device_id: uuid.UUID | None, call
         if unit is not None and call.dispatched_at is None:
             call.dispatched_at = utcnow()
             call.status = furthest(call.status, CallStatus.DISPATCHED)
-    for key, value in changes.items():
-        setattr(call, key, value)
     call.version += 1
+    versions = dict(call.field_versions or {})
+    for key, value in changes.items():
+        if getattr(call, key) != value:
+            versions[key] = call.version
+        setattr(call, key, value)
+    call.field_versions = versions
     call.updated_at = utcnow()
     call.updated_by_id = actor.id
     after = clinical_snapshot(call)

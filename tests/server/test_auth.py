@@ -55,16 +55,18 @@ def test_expired_access_token_asks_for_refresh_and_refresh_works(
                                     headers={"Authorization": f"Bearer {session.refresh_token}"})
     assert refreshed.status_code == 200
     new = refreshed.json["access_token"]
-    assert session.client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {new}"}).status_code == 200
+    me = session.client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {new}"})
+    assert me.status_code == 200
 
 
 def test_wrong_password_is_401_and_repeated_failures_are_throttled(
         create_user: Callable[..., User], client: Any) -> None:
     user = create_user(Role.DISPATCHER)
-    codes = [client.post("/api/v1/auth/login", json={"username": user.username, "password": "nope"}).status_code
-             for _ in range(5)]
+    wrong = {"username": user.username, "password": "nope"}
+    codes = [client.post("/api/v1/auth/login", json=wrong).status_code for _ in range(5)]
     assert codes == [401] * 5
-    throttled = client.post("/api/v1/auth/login", json={"username": user.username, "password": PASSWORD})
+    right = {"username": user.username, "password": PASSWORD}
+    throttled = client.post("/api/v1/auth/login", json=right)
     assert throttled.status_code == 429
     assert int(throttled.headers["Retry-After"]) > 0
 

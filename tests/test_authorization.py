@@ -1,0 +1,106 @@
+"""The permission table covers every route, and the guard applies it for every role.
+
+The routes come from the app's URL map at test time, so a blueprint registered later (the
+sync endpoints, say) is checked too, and a route nobody classified fails with its name.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.routing import Rule as UrlRule
+from werkzeug.routing.converters import IntegerConverter, UUIDConverter
+
+from server.auth import permissions
+from server.auth.models import Role
+from tests.fixtures.people import Session
+
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+
+
+def routes(app: Flask) -> Iterator[tuple[UrlRule, str]]:
+    """Every (URL rule, method) the app answers, HEAD and OPTIONS aside."""
+    for rule in app.url_map.iter_rules():
+        for method in sorted((rule.methods or set()) - IGNORED_METHODS):
+            yield rule, method
+
+
+def sample_url(rule: UrlRule) -> str:
+    """The rule's URL with each path parameter filled with a syntactically valid value."""
+    values: dict[str, Any] = {}
+    for name, converter in rule._converters.items():
+        if isinstance(converter, UUIDConverter):
+            values[name] = uuid.uuid4()
+        elif isinstance(converter, IntegerConverter):
+            values[name] = 1
+        else:
+            values[name] = "x"
+    built = rule.build(values, append_unknown=False)
+    assert built is not None, f"cannot build a URL for {rule.rule}"
+    return built[1]
+
+
+def call(client: FlaskClient, method: str, url: str, headers: dict[str, str] | None = None) -> Any:
+    kwargs: dict[str, Any] = {"headers": headers or {}}
+    if method in {"POST", "PUT", "PATCH"}:
+        kwargs["json"] = {}
+    return client.open(url, method=method, **kwargs)
+
+
+def test_every_route_and_method_is_in_the_permission_table(app: Flask) -> None:
+    unclassified = [f"{rule.endpoint} {method} {rule.rule}" for rule, method in routes(app)
+                    if permissions.rule_for(rule.endpoint, method) is None]
+    assert unclassified == [], "routes missing from server.auth.permissions.ROUTES"
+
+
+def test_the_route_walk_sees_the_api_routes(app: Flask) -> None:
+    """Guards the walk itself: if it found nothing, the other tests would pass vacuously."""
+    seen = {(rule.endpoint, method) for rule, method in routes(app)}
+    assert {("calls.CallById", "DELETE"), ("auth.Users", "POST"), ("health.healthz", "GET"),
+            ("calls.CallTypeById", "PATCH")} <= seen
+
+
+def test_an_unclassified_route_is_refused_to_everyone(
+        app: Flask, signed_in: Callable[..., Session]) -> None:
+    app.add_url_rule("/api/v1/unclassified", "unclassified", lambda: {"secret": True})
+    admin = signed_in(Role.ADMIN)
+    assert admin.get("/api/v1/unclassified").status_code == 403
+    assert admin.client.get("/api/v1/unclassified").status_code == 403
+
+
+def test_each_role_gets_exactly_the_routes_the_table_grants(
+        app: Flask, client: FlaskClient, signed_in: Callable[..., Session]) -> None:
+    sessions = {role: signed_in(role) for role in Role}
+    wrong: list[str] = []
+    checked = 0
+    for rule, method in routes(app):
+        allowed = permissions.rule_for(rule.endpoint, method)
+        if not isinstance(allowed, frozenset):
+            continue  # public or refresh-token routes: no role applies
+        url = sample_url(rule)
+        for role, session in sessions.items():
+            status = call(client, method, url, session.headers).status_code
+            checked += 1
+            if role in allowed and status in (401, 403, 500):
+                wrong.append(f"{role.value} {method} {url}: {status}, expected access")
+            if role not in allowed and status != 403:
+                wrong.append(f"{role.value} {method} {url}: {status}, expected 403")
+    assert wrong == []
+    assert checked >= 10 * len(Role)
+
+
+def test_every_protected_route_without_a_token_is_401_asking_to_sign_in(
+        app: Flask, client: FlaskClient) -> None:
+    wrong: list[str] = []
+    for rule, method in routes(app):
+        if permissions.rule_for(rule.endpoint, method) == permissions.PUBLIC:
+            continue
+        response = call(client, method, sample_url(rule))
+        body = response.get_json(silent=True) or {}
+        if response.status_code != 401 or body.get("action") != "login":
+            wrong.append(f"{method} {rule.rule}: {response.status_code} {body}")
+    assert wrong == []
