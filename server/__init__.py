@@ -32,12 +32,14 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     from server.auth import guard
     from server.extensions import api, db, jwt, migrate
     from server.sync import feed
+    from server.sync import kinds as sync_kinds
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     jwt.init_app(app)
     api.init_app(app)
     feed.install()
+    sync_kinds.install()
     guard.init_app(app)
     errors.init_app(app)
     _register_blueprints(app)
@@ -80,8 +82,9 @@ def _register_blueprints(app: Flask) -> None:
     from server.extensions import api
     from server.health.routes import blp as health_blp
     from server.supplies.routes import blp as supplies_blp
+    from server.sync.routes import blp as sync_blp
     from server.units.routes import blp as units_blp
 
-    for blueprint in (auth_blp, units_blp, calls_blp, supplies_blp, audit_blp):
+    for blueprint in (auth_blp, units_blp, calls_blp, supplies_blp, audit_blp, sync_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health_blp)

@@ -100,6 +100,8 @@ class Call(Base):
     disposition: Mapped[str | None] = mapped_column(sa.String(500))
     transport_destination: Mapped[str | None] = mapped_column(sa.String(200))
     version: Mapped[int] = mapped_column(default=1)
+    # The call version at which each editable field last changed: the base of three-way merges.
+    field_versions: Mapped[dict[str, int]] = mapped_column(sa.JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     deleted_at: Mapped[datetime | None]

@@ -1,0 +1,132 @@
+"""Appliers for the spine's record kinds: call status and note facts, location points, and
+device edits of a call's clinical fields (three-way merge, conflicts for review)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from server.audit.services import record_audit
+from server.calls.models import Call, CallNote, CallStatus, CallStatusEvent
+from server.calls.services import derive_status, note_call_changed, update_call
+from server.locations.models import LocationPoint
+from server.models_base import utcnow
+from server.sync import appliers
+from server.sync.conflicts import open_conflict
+from server.sync.feed import note_change, unit_scope
+from server.sync.store import SqlPushStore
+from sync.clock_skew import correct
+from sync.merge import merge_record
+from sync.ops import Operation, OpResult, Outcome
+from sync.push import Actor
+from sync.registry import RecordKind
+
+# The call fields a device may edit (clinical: a clash opens a conflict).
+CLINICAL_EDITABLE = ("disposition", "transport_destination")
+
+# Stands for "changed on the server since the device's base version": equal to nothing.
+_CHANGED_ON_SERVER = object()
+
+
+def _rejected(op: Operation, field: str, message: str) -> OpResult:
+    return OpResult(op.id, op.seq, Outcome.REJECTED, op.record_id, errors={field: [message]},
+                    message=message)
+
+
+def _fact_row(op: Operation, actor: Actor) -> dict[str, Any]:
+    return {
+        "id": uuid.UUID(op.record_id),
+        "device_id": uuid.UUID(actor.device_id),
+        "user_id": actor.user_id,
+        "device_time": op.device_time,
+        "corrected_time": correct(op.device_time, actor.skew_ms),
+        "received_at": utcnow(),
+        "hlc": str(op.hlc),
+    }
+
+
+def _call_for_fact(store: SqlPushStore, op: Operation) -> Call | OpResult:
+    if store.fact_exists(op.kind, op.record_id):
+        return _rejected(op, "record_id", "a record with this id already exists")
+    call = store.calls.get(str(uuid.UUID(op.data["call_id"])))
+    if call is None or call.deleted_at is not None:
+        return _rejected(op, "data.call_id", "no such call (it may have been cancelled)")
+    return call
+
+
+def apply_call_status(store: SqlPushStore, kind: RecordKind, op: Operation, actor: Actor) -> OpResult:
+    """A status tap: kept with its times; the call's status is the furthest state reached."""
+    call = _call_for_fact(store, op)
+    if isinstance(call, OpResult):
+        return call
+    status = CallStatus(op.data["status"])
+    store.queue_row(CallStatusEvent.__table__, {**_fact_row(op, actor), "call_id": call.id,
+                                                 "status": status.value})
+    store.mark_fact(op.kind, op.record_id)
+    derive_status(call, [status])
+    note_call_changed(store.session, call)
+    return OpResult(op.id, op.seq, Outcome.APPLIED, op.record_id, 1)
+
+
+def apply_call_note(store: SqlPushStore, kind: RecordKind, op: Operation, actor: Actor) -> OpResult:
+    """A note appends; it is clinical text, so it is audited."""
+    call = _call_for_fact(store, op)
+    if isinstance(call, OpResult):
+        return call
+    store.queue_row(CallNote.__table__, {**_fact_row(op, actor), "call_id": call.id,
+                                         "body": op.data["body"]})
+    store.mark_fact(op.kind, op.record_id)
+    record_audit(store.session, actor=store.user, device_id=uuid.UUID(actor.device_id),
+                 entity="call_note", entity_id=op.record_id, action="create", before=None,
+                 after={"call_id": str(call.id), "body": op.data["body"]})
+    note_call_changed(store.session, call)
+    return OpResult(op.id, op.seq, Outcome.APPLIED, op.record_id, 1)
+
+
+def apply_location_point(store: SqlPushStore, kind: RecordKind, op: Operation, actor: Actor) -> OpResult:
+    if store.fact_exists(op.kind, op.record_id):
+        return _rejected(op, "record_id", "a record with this id already exists")
+    store.queue_row(LocationPoint.__table__, {
+        **_fact_row(op, actor), "unit_id": store.unit_id, "lat": op.data["lat"],
+        "lon": op.data["lon"], "accuracy_m": op.data.get("accuracy_m")})
+    store.mark_fact(op.kind, op.record_id)
+    if store.unit_id is not None:
+        note_change(store.session, "location_point", op.record_id, [unit_scope(store.unit_id)])
+    return OpResult(op.id, op.seq, Outcome.APPLIED, op.record_id, 1)
+
+
+def apply_call_update(store: SqlPushStore, kind: RecordKind, op: Operation, actor: Actor) -> OpResult:
+    """Three-way merge of the device's edits from the version it saw; clashes go to review."""
+    call = store.calls.get(str(uuid.UUID(op.record_id)))
+    if call is None:
+        return _rejected(op, "record_id", "no such call")
+    if call.deleted_at is not None:
+        ids = [open_conflict(store.session, call, field, "edit_delete", value, store.user, actor,
+                             op) for field, value in op.data.items()]
+        return OpResult(op.id, op.seq, Outcome.CONFLICT, op.record_id, call.version,
+                        conflict_ids=ids, message="the call was cancelled while you edited it")
+    if call.unit_id is None or call.unit_id != store.unit_id:
+        ids = [open_conflict(store.session, call, field, "out_of_scope", value, store.user, actor,
+                             op) for field, value in op.data.items()]
+        return OpResult(op.id, op.seq, Outcome.CONFLICT, op.record_id, call.version,
+                        conflict_ids=ids, message="the call was reassigned; a supervisor reviews")
+    server = {name: getattr(call, name) for name in op.data}
+    versions = call.field_versions or {}
+    base = {name: (_CHANGED_ON_SERVER if versions.get(name, 0) > (op.base_version or 0)
+                   else server[name]) for name in op.data}
+    merged = merge_record(kind.policies, base, server, op.data, remote_hlc=op.hlc)
+    conflict_ids = [open_conflict(store.session, call, name, "both_changed", op.data[name],
+                                  store.user, actor, op) for name in merged.conflicts]
+    changes = {name: merged.value[name] for name in op.data if merged.value[name] != server[name]}
+    if changes:
+        update_call(store.session, store.user, uuid.UUID(actor.device_id), call, changes)
+    record = {name: getattr(call, name) for name in CLINICAL_EDITABLE}
+    return OpResult(op.id, op.seq, merged.outcome, op.record_id, call.version,
+                    conflict_ids=conflict_ids, record=record)
+
+
+def register_spine() -> None:
+    appliers.register("call_status", apply_call_status, CallStatusEvent.__table__)
+    appliers.register("call_note", apply_call_note, CallNote.__table__)
+    appliers.register("location_point", apply_location_point, LocationPoint.__table__)
+    appliers.register("call", apply_call_update)

@@ -1,0 +1,153 @@
+"""The SQL PushStore: what `sync.push.apply_push` reads and writes, on the app's session.
+
+One instance serves one push. `prepare` loads in a few queries what the batch will
+touch (earlier results, existing facts, the calls named); facts are queued and
+written in bulk by `finish`, in the same transaction as the device's last seq.
+Record kinds plug in through `server.sync.appliers` without changing this class.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from server.auth.models import User
+from server.calls.models import Call
+from server.models_base import utcnow
+from server.sync import appliers
+from server.sync.models import RejectedOp, SyncDevice, SyncOpResult
+from sync.ops import Operation, OpResult
+from sync.push import Actor
+from sync.registry import RecordKind
+
+
+class SqlPushStore:
+    def __init__(self, session: Session, user: User, unit_id: int | None) -> None:
+        self.session = session
+        self.user = user
+        self.unit_id = unit_id
+        self.device: SyncDevice | None = None
+        self.known_results: dict[str, OpResult] = {}
+        self.existing_ids: dict[str, set[str]] = defaultdict(set)
+        self.calls: dict[str, Call] = {}
+        self.rows: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+        self.new_results: list[dict[str, Any]] = []
+
+    # -- preparation: a few queries for the whole batch ------------------------------------
+    def prepare(self, device_id: uuid.UUID, ops_raw: Sequence[object]) -> None:
+        self.device = _lock_device(self.session, device_id)
+        op_ids, record_ids, call_ids = _ids_in(ops_raw)
+        if op_ids:
+            found = self.session.scalars(
+                sa.select(SyncOpResult).where(SyncOpResult.op_id.in_(op_ids),
+                                              SyncOpResult.device_id == device_id))
+            self.known_results = {str(r.op_id): OpResult.from_json(r.result) for r in found}
+        for kind, table in appliers.FACT_TABLES.items():
+            ids = record_ids.get(kind)
+            if ids:
+                rows = self.session.scalars(sa.select(table.c.id).where(table.c.id.in_(ids)))
+                self.existing_ids[kind] = {str(i) for i in rows}
+        if call_ids:
+            calls = self.session.scalars(sa.select(Call).where(Call.id.in_(call_ids)))
+            self.calls = {str(c.id): c for c in calls}
+
+    # -- PushStore ----------------------------------------------------------------------------
+    def last_seq(self, device_id: str) -> int:
+        assert self.device is not None
+        return self.device.last_seq
+
+    def find_result(self, device_id: str, op_id: str) -> OpResult | None:
+        return self.known_results.get(op_id)
+
+    def apply(self, kind: RecordKind, op: Operation, actor: Actor) -> OpResult:
+        return appliers.get(kind.name)(self, kind, op, actor)
+
+    def record_result(self, device_id: str, result: OpResult) -> None:
+        assert result.id is not None and result.seq is not None
+        self.new_results.append({"op_id": uuid.UUID(result.id), "device_id": uuid.UUID(device_id),
+                                 "seq": result.seq, "outcome": result.outcome.value,
+                                 "result": result.to_json()})
+
+    def set_last_seq(self, device_id: str, seq: int) -> None:
+        assert self.device is not None
+        self.device.last_seq = seq
+        self.device.last_push_at = utcnow()
+
+    def keep_rejected(self, actor: Actor, raw: object, protocol_version: int,
+                      result: OpResult) -> None:
+        op_id = _as_uuid(result.id) or uuid.uuid4()
+        exists = self.session.scalar(sa.select(RejectedOp.id).where(RejectedOp.op_id == op_id))
+        if exists:
+            return
+        self.session.add(RejectedOp(
+            op_id=op_id, device_id=uuid.UUID(actor.device_id), user_id=self.user.id,
+            protocol_version=protocol_version, op=raw if isinstance(raw, dict) else {"raw": raw},
+            errors=result.errors, message=result.message[:300]))
+
+    def record_skew(self, device_id: str, skew_ms: int) -> None:
+        assert self.device is not None
+        self.device.skew_ms = skew_ms
+
+    # -- used by appliers ---------------------------------------------------------------------
+    def queue_row(self, table: Any, row: dict[str, Any]) -> None:
+        self.rows[table].append(row)
+
+    def fact_exists(self, kind: str, record_id: str) -> bool:
+        return record_id in self.existing_ids[kind]
+
+    def mark_fact(self, kind: str, record_id: str) -> None:
+        self.existing_ids[kind].add(record_id)
+
+    # -- the end of the push: bulk writes in the caller's transaction --------------------------
+    def finish(self) -> None:
+        for table, rows in self.rows.items():
+            self.session.execute(sa.insert(table), rows)
+        if self.new_results:
+            self.session.execute(sa.insert(SyncOpResult), self.new_results)
+        self.session.flush()
+
+
+def _lock_device(session: Session, device_id: uuid.UUID) -> SyncDevice:
+    """The device's sync row, locked so two pushes from one device run one after the other."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(SyncDevice).values(device_id=device_id, last_seq=0, skew_ms=0,
+                                              protocol_version=2).on_conflict_do_nothing())
+    device = session.scalars(
+        sa.select(SyncDevice).where(SyncDevice.device_id == device_id).with_for_update()
+        .execution_options(populate_existing=True)).one()
+    return device
+
+
+def _as_uuid(value: object) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def _ids_in(ops_raw: Sequence[object]) -> tuple[list[uuid.UUID], dict[str, list[uuid.UUID]], list[uuid.UUID]]:
+    """Op ids, record ids by kind and call ids named in a raw batch (bad values skipped)."""
+    op_ids: list[uuid.UUID] = []
+    record_ids: dict[str, list[uuid.UUID]] = defaultdict(list)
+    call_ids: list[uuid.UUID] = []
+    for raw in ops_raw:
+        if not isinstance(raw, dict):
+            continue
+        if (op_id := _as_uuid(raw.get("id"))) is not None:
+            op_ids.append(op_id)
+        kind = raw.get("kind") or str(raw.get("type", "")).split(".")[0]
+        if (record_id := _as_uuid(raw.get("record_id"))) is not None:
+            record_ids[str(kind)].append(record_id)
+            if kind == "call":
+                call_ids.append(record_id)
+        data = raw.get("data")
+        if isinstance(data, dict) and (call_id := _as_uuid(data.get("call_id"))) is not None:
+            call_ids.append(call_id)
+    return op_ids, record_ids, call_ids
