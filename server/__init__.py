@@ -30,13 +30,14 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
 
     from server import cli, errors, web
     from server.auth import guard
-    from server.extensions import api, db, jwt, migrate
+    from server.extensions import api, compress, db, jwt, migrate
     from server.sync import feed
     from server.sync import kinds as sync_kinds
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     jwt.init_app(app)
+    compress.init_app(app)
     api.init_app(app)
     feed.install()
     sync_kinds.install()

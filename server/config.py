@@ -48,6 +48,12 @@ class Config:
     LOGIN_MAX_FAILURES = 5
     LOGIN_WINDOW_SECONDS = 900
 
+    # Pull pages and the app shell travel over weak cellular links: gzip what is worth it.
+    COMPRESS_ALGORITHM = ["gzip"]
+    COMPRESS_MIMETYPES = ["application/json", "text/html", "text/css", "text/javascript",
+                          "application/javascript", "application/manifest+json"]
+    COMPRESS_MIN_SIZE = 1024
+
     # Tombstones and change-feed rows are kept this long; an older cursor must resync.
     SYNC_RETENTION_DAYS = 30
 
