@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from sqlalchemy.exc import OperationalError
 
 
 class DomainError(Exception):
@@ -26,7 +27,9 @@ def field_error(field: str, message: str, status: int = 422) -> DomainError:
 
 
 STATUS_NAMES = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
-                422: "Unprocessable Entity"}
+                422: "Unprocessable Entity", 503: "Service Unavailable"}
+# A database that cannot be reached is a reason to retry, not a server bug: 503, retry soon.
+DATABASE_RETRY_SECONDS = 5
 
 
 def init_app(app: Flask) -> None:
@@ -41,3 +44,13 @@ def init_app(app: Flask) -> None:
             "message": error.message,
             "errors": error.errors,
         }, error.status
+
+    @app.errorhandler(OperationalError)
+    def handle_database_unreachable(error: OperationalError) -> tuple[dict[str, Any], int, Any]:
+        from server.extensions import db
+
+        app.logger.error("database unreachable: %s", error.orig)
+        db.session.rollback()
+        return {"code": 503, "status": STATUS_NAMES[503], "errors": {},
+                "message": "The database is unreachable. Try again shortly."}, 503, {
+                    "Retry-After": str(DATABASE_RETRY_SECONDS)}
