@@ -6,9 +6,8 @@ import click
 import sqlalchemy as sa
 from flask import Flask
 
-from server.auth.models import Role
+from server.auth.models import Role, User
 from server.auth.services import create_user
-from server.auth.models import User
 from server.demo import DEMO_PASSWORD, build_demo_city, demo_logins, seed_call_types
 from server.extensions import db
 
@@ -19,9 +18,9 @@ def demo_data(if_empty: bool) -> None:
     """Build the demo city into an empty database and print the logins."""
     if if_empty and db.session.scalar(sa.select(sa.func.count()).select_from(User)):
         click.echo("The database already has data; keeping it.")
-        print_logins(demo_logins(db.session))
+        print_logins(demo_logins(db.session()))
         return
-    summary = build_demo_city(db.session)
+    summary = build_demo_city(db.session())
     db.session.commit()
     click.echo(f"Demo city: {summary.calls} calls at {summary.premises} premises.")
     print_logins(summary.users)
@@ -36,7 +35,7 @@ def print_logins(users: list[tuple[str, str]]) -> None:
 @click.command("seed-call-types")
 def seed_call_types_command() -> None:
     """Insert the program's eligibility table (keeps edited call types)."""
-    seed_call_types(db.session)
+    seed_call_types(db.session())
     db.session.commit()
     click.echo("Call types seeded.")
 
@@ -48,7 +47,7 @@ def seed_call_types_command() -> None:
 @click.password_option()
 def create_user_command(username: str, role: str, full_name: str | None, password: str) -> None:
     """Create a login."""
-    create_user(db.session, username=username, full_name=full_name or username, role=Role(role),
+    create_user(db.session(), username=username, full_name=full_name or username, role=Role(role),
                 password=password)
     db.session.commit()
     click.echo(f"Created {username} ({role}).")

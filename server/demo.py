@@ -36,7 +36,7 @@ from server.supplies.models import (
 )
 from server.units.models import Program, Shift, ShiftMember, Unit
 
-DEMO_PASSWORD = "heart-demo-2026"
+DEMO_PASSWORD = "heart-demo-2026"  # noqa: S105 - printed by `make run` for the demo only
 DEMO_DAYS = 30
 DEMO_CALLS = 500
 DEMO_PREMISES = 160
@@ -151,8 +151,10 @@ def _premises(session: Session, rng: random.Random) -> list[Premise]:
 
 def _calls(session: Session, rng: random.Random, now: datetime, units: dict[str, Unit],
            premises: list[Premise], dispatcher: User, responders: dict[int, list[User]]) -> int:
-    types = list(session.scalars(sa.select(CallType).where(CallType.code.in_([c[0] for c in CALL_TYPES]))))
-    field_units = [u for u in units.values() if u.program in (Program.COMMUNITY_RESPONSE, Program.CO_RESPONSE)]
+    codes = [c[0] for c in CALL_TYPES]
+    types = list(session.scalars(sa.select(CallType).where(CallType.code.in_(codes))))
+    field_units = [u for u in units.values()
+                   if u.program in (Program.COMMUNITY_RESPONSE, Program.CO_RESPONSE)]
     for n in range(DEMO_CALLS):
         open_call = n < 24  # the newest calls are still open, spread over the units on shift
         received = now - (timedelta(minutes=rng.randrange(5, 90)) if open_call
@@ -226,13 +228,13 @@ def build_demo_city(session: Session, seed: int = 2026) -> DemoSummary:
     """Fill an empty database; refuses one that already has users."""
     if session.scalar(sa.select(sa.func.count()).select_from(User)):
         raise RuntimeError("The database already has data; demo data goes into an empty one.")
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - demo data wants repeatable, not secret, numbers
     now = utcnow()
     seed_call_types(session)
     units, users = _people_and_units(session, now)
     by_name = {u.username: u for u in users}
     responders: dict[int, list[User]] = {}
-    for username, _name, role, sign in PEOPLE:
+    for username, _name, _role, sign in PEOPLE:
         if sign and by_name[username].is_field_responder:
             responders.setdefault(units[sign].id, []).append(by_name[username])
     premises = _premises(session, rng)

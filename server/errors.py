@@ -11,11 +11,13 @@ from sqlalchemy.exc import OperationalError
 class DomainError(Exception):
     """A rule refused a request; `errors` names each bad field as {location: {field: [msg]}}."""
 
-    def __init__(self, status: int, message: str, errors: dict[str, Any] | None = None) -> None:
+    def __init__(self, status: int, message: str, errors: dict[str, Any] | None = None,
+                 action: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.errors = errors or {}
+        self.action = action
 
 
 def not_found(what: str) -> DomainError:
@@ -27,7 +29,7 @@ def field_error(field: str, message: str, status: int = 422) -> DomainError:
 
 
 STATUS_NAMES = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
-                422: "Unprocessable Entity", 503: "Service Unavailable"}
+                410: "Gone", 422: "Unprocessable Entity", 503: "Service Unavailable"}
 # A database that cannot be reached is a reason to retry, not a server bug: 503, retry soon.
 DATABASE_RETRY_SECONDS = 5
 
@@ -38,12 +40,15 @@ def init_app(app: Flask) -> None:
         from server.extensions import db
 
         db.session.rollback()
-        return {
+        body = {
             "code": error.status,
             "status": STATUS_NAMES.get(error.status, "Error"),
             "message": error.message,
             "errors": error.errors,
-        }, error.status
+        }
+        if error.action:
+            body["action"] = error.action
+        return body, error.status
 
     @app.errorhandler(OperationalError)
     def handle_database_unreachable(error: OperationalError) -> tuple[dict[str, Any], int, Any]:

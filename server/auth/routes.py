@@ -40,13 +40,13 @@ class Login(MethodView):
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Sign in with a password; registers the device on its first sign-in."""
         try:
-            signed = services.sign_in(db.session, **data)
-        except services.Throttled as exc:
+            signed = services.sign_in(db.session(), **data)
+        except services.ThrottledError as exc:
             abort(429, message="Too many failed sign-ins. Wait and try again.",
                   headers={"Retry-After": str(exc.retry_after)})
         except services.AuthError as exc:
             db.session.rollback()
-            services.record_failed_login(db.session, data["username"], request.remote_addr)
+            services.record_failed_login(db.session(), data["username"], request.remote_addr)
             db.session.commit()
             abort(exc.status, message=exc.message, action=exc.action)
         db.session.commit()
@@ -83,7 +83,7 @@ class Me(MethodView):
     @blp.response(200, schemas.MeSchema)
     def get(self) -> dict[str, Any]:
         """The signed-in person, their current unit and this device."""
-        unit_id = services.current_unit_id(db.session, g.actor)
+        unit_id = services.current_unit_id(db.session(), g.actor)
         return _me(g.actor, unit_id, g.device.id)
 
 
@@ -92,7 +92,7 @@ class Devices(MethodView):
     @blp.response(200, schemas.DeviceSchema(many=True))
     def get(self) -> list[Any]:
         """Registered tablets and browsers, newest first."""
-        return services.list_devices(db.session)
+        return services.list_devices(db.session())
 
 
 @blp.route("/devices/<uuid:device_id>/revoke")
@@ -100,7 +100,7 @@ class DeviceRevocation(MethodView):
     @blp.response(200, schemas.DeviceSchema)
     def post(self, device_id: uuid.UUID) -> Any:
         """Revoke a lost tablet: its tokens are refused and it wipes itself on next contact."""
-        device = services.revoke_device(db.session, g.actor, device_id)
+        device = services.revoke_device(db.session(), g.actor, device_id)
         if device is None:
             abort(404, message="No such device.")
         db.session.commit()
@@ -112,7 +112,7 @@ class Users(MethodView):
     @blp.response(200, schemas.UserSchema(many=True))
     def get(self) -> list[Any]:
         """Everyone with a login."""
-        return services.list_users(db.session)
+        return services.list_users(db.session())
 
     @blp.arguments(schemas.NewUserSchema)
     @blp.response(201, schemas.UserSchema)
@@ -121,6 +121,6 @@ class Users(MethodView):
         """Create a login."""
         if db.session.scalar(db.select(User).where(User.username == data["username"])):
             abort(409, message="That user name is taken.", errors={"json": {"username": ["taken"]}})
-        user = services.create_user(db.session, **data)
+        user = services.create_user(db.session(), **data)
         db.session.commit()
         return user

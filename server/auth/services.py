@@ -27,7 +27,7 @@ class AuthError(Exception):
         self.action = action
 
 
-class Throttled(Exception):
+class ThrottledError(Exception):
     def __init__(self, retry_after: int) -> None:
         super().__init__("too many failed sign-ins")
         self.retry_after = retry_after
@@ -82,7 +82,7 @@ def check_throttle(session: Session, username: str) -> None:
     if len(failures) >= cfg["LOGIN_MAX_FAILURES"]:
         oldest = failures[-cfg["LOGIN_MAX_FAILURES"]]
         retry = int((oldest + window - utcnow()).total_seconds()) + 1
-        raise Throttled(max(retry, 1))
+        raise ThrottledError(max(retry, 1))
 
 
 def record_failed_login(session: Session, username: str, remote_addr: str | None) -> None:
@@ -107,7 +107,7 @@ def sign_in(
 ) -> SignIn:
     """Check the password, then register the device or confirm it is still trusted.
 
-    Raises Throttled or AuthError; the caller commits the failed attempt either way.
+    Raises ThrottledError or AuthError; the caller commits the failed attempt either way.
     """
     check_throttle(session, username)
     user = session.scalar(sa.select(User).where(User.username == username))

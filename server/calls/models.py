@@ -9,7 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.models_base import Base, utcnow, str_enum
+from server.models_base import Base, str_enum, utcnow
 from server.units.models import Program
 
 

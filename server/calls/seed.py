@@ -20,7 +20,7 @@ CCD, CRT, COR = Program.CRISIS_CALL_DIVERSION, Program.COMMUNITY_RESPONSE, Progr
 CALL_TYPES: Final[list[tuple[str, str, bool, int, list[Program]]]] = [
     ("mental_health_crisis", "Mental health crisis", False, 2, [CCD, CRT, COR]),
     ("nonviolent_mental_health_crisis", "Nonviolent mental health crisis", False, 2, [CRT, CCD]),
-    ("mental_health_crisis_weapon", "Mental health crisis – violent / weapon", True, 1, [COR]),
+    ("mental_health_crisis_weapon", "Mental health crisis - violent / weapon", True, 1, [COR]),
     ("suicide_threat", "Suicide threat", False, 1, [CCD, CRT, COR]),
     ("attempted_suicide", "Attempted suicide", False, 1, [COR]),
     ("trespass", "Trespass", False, 3, [CRT, COR]),

@@ -89,7 +89,7 @@ def update_call_type(session: Session, actor: User, call_type: CallType,
 
 # --- calls ----------------------------------------------------------------------------
 
-def list_calls(session: Session, filters: dict[str, Any]) -> sa.Select[tuple[Call]]:
+def list_calls(session: Session, filters: dict[str, Any]) -> sa.Select[Call]:
     stmt = (
         sa.select(Call)
         .where(Call.deleted_at.is_(None))
@@ -148,7 +148,8 @@ def note_call_changed(session: Session, call: Call, previous_unit_id: int | None
         note_change(session, "call", call.id, [unit_scope(previous_unit_id)], "remove")
 
 
-def create_call(session: Session, actor: User, data: dict[str, Any]) -> Call:
+def create_call(session: Session, actor: User, data: dict[str, Any],
+                device_id: uuid.UUID | None = None) -> Call:
     if session.scalar(sa.select(Call.id).where(Call.cad_number == data["cad_number"])):
         raise field_error("cad_number", "a call with this CAD number exists", 409)
     call_type = _call_type_by_code(session, data["call_type"])
@@ -169,7 +170,7 @@ def create_call(session: Session, actor: User, data: dict[str, Any]) -> Call:
     )
     session.add(call)
     session.flush()
-    record_audit(session, actor=actor, device_id=None, entity="call", entity_id=call.id,
+    record_audit(session, actor=actor, device_id=device_id, entity="call", entity_id=call.id,
                  action="create", before=None, after=clinical_snapshot(call))
     note_call_changed(session, call)
     return call
@@ -210,14 +211,15 @@ def update_call(session: Session, actor: User, device_id: uuid.UUID | None, call
     return call
 
 
-def delete_call(session: Session, actor: User, call: Call) -> None:
+def delete_call(session: Session, actor: User, call: Call,
+                device_id: uuid.UUID | None = None) -> None:
     """Cancel a call: a tombstone the tablets receive as a delete."""
     if call.deleted_at is not None:
         raise not_found("call")
     call.deleted_at = utcnow()
     call.version += 1
     call.updated_by_id = actor.id
-    record_audit(session, actor=actor, device_id=None, entity="call", entity_id=call.id,
+    record_audit(session, actor=actor, device_id=device_id, entity="call", entity_id=call.id,
                  action="delete", before=clinical_snapshot(call), after=None)
     session.flush()
     note_call_changed(session, call, op="delete")

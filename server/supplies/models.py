@@ -9,7 +9,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.models_base import Base, utcnow, str_enum
+from server.models_base import Base, str_enum, utcnow
 
 
 class LocationKind(enum.StrEnum):

@@ -18,4 +18,4 @@ class Catalog(MethodView):
     @blp.response(200, SupplyItemSchema(many=True))
     def get(self) -> list[SupplyItem]:
         """Every supply item."""
-        return services.list_catalog(db.session)
+        return services.list_catalog(db.session())

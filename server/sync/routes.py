@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from datetime import timedelta
 
 from server.auth.services import current_unit_id
 from server.errors import DomainError
@@ -24,7 +24,7 @@ REJECTED_ID = "<int(min=1, max=2147483647):rejected_id>"
 
 
 def _unit_id() -> int | None:
-    return current_unit_id(db.session, g.actor)
+    return current_unit_id(db.session(), g.actor)
 
 
 @blp.route("/push")
@@ -34,7 +34,7 @@ class Push(MethodView):
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Send the outbox in seq order; every operation gets its own outcome."""
         try:
-            outcome = services.push(db.session, g.actor, g.device, _unit_id(), body)
+            outcome = services.push(db.session(), g.actor, g.device, _unit_id(), body)
         except PushRequestError as exc:
             raise DomainError(400, str(exc), {"json": exc.errors}) from None
         db.session.commit()
@@ -50,7 +50,7 @@ class Pull(MethodView):
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Changes in this device's scope after the cursor (no cursor: a fresh snapshot)."""
         retention = timedelta(days=current_app.config["SYNC_RETENTION_DAYS"])
-        page = services.pull(db.session, scope_for(g.actor, _unit_id()), query.get("cursor"),
+        page = services.pull(db.session(), scope_for(g.actor, _unit_id()), query.get("cursor"),
                              query["limit"], retention)
         return {"changes": page.changes, "cursor": page.cursor, "has_more": page.has_more,
                 "total": page.total, "server_time": utcnow()}
@@ -62,8 +62,8 @@ class Conflicts(MethodView):
     @blp.response(200, schemas.ConflictSchema(many=True))
     def get(self, query: dict[str, Any]) -> list[dict[str, Any]]:
         """Open conflicts: your own, or everyone's for a supervisor."""
-        found = conflicts.list_conflicts(db.session, g.actor, query["include_resolved"])
-        names = conflicts.user_names(db.session, {c.server_changed_by_id for c in found
+        found = conflicts.list_conflicts(db.session(), g.actor, query["include_resolved"])
+        names = conflicts.user_names(db.session(), {c.server_changed_by_id for c in found
                                                   if c.server_changed_by_id})
         return [conflicts.conflict_to_dict(c, names) for c in found]
 
@@ -74,7 +74,7 @@ class ConflictResolution(MethodView):
     @blp.response(200, schemas.ConflictSchema)
     def post(self, data: dict[str, Any], conflict_id: uuid.UUID) -> dict[str, Any]:
         """Keep the server's value, take the device's, or set another (audited)."""
-        conflict = conflicts.resolve_conflict(db.session, g.actor, g.device.id, conflict_id,
+        conflict = conflicts.resolve_conflict(db.session(), g.actor, g.device.id, conflict_id,
                                               data["choice"], data.get("value"))
         db.session.commit()
         return conflicts.conflict_to_dict(conflict)
@@ -86,7 +86,7 @@ class RejectedOps(MethodView):
     @blp.response(200, schemas.RejectedOpSchema(many=True))
     def get(self, query: dict[str, Any]) -> list[Any]:
         """Operations the server could not apply, kept whole for correction."""
-        return services.list_rejected(db.session, query["status"])
+        return services.list_rejected(db.session(), query["status"])
 
 
 @blp.route(f"/rejected/{REJECTED_ID}/reapply")
@@ -95,6 +95,6 @@ class RejectedOpReapply(MethodView):
     @blp.response(200, schemas.ReapplyResultSchema)
     def post(self, data: dict[str, Any], rejected_id: int) -> dict[str, Any]:
         """Correct a rejected operation's data and apply it as its author."""
-        kept, result = services.reapply_rejected(db.session, g.actor, rejected_id, data["data"])
+        kept, result = services.reapply_rejected(db.session(), g.actor, rejected_id, data["data"])
         db.session.commit()
         return {"rejected": kept, "result": result.to_json()}

@@ -29,9 +29,9 @@ DEFAULT_PULL_LIMIT = 1000
 MAX_PULL_LIMIT = 5000
 
 
-class ResyncRequired(DomainError):
+class ResyncRequiredError(DomainError):
     def __init__(self, message: str) -> None:
-        super().__init__(410, message)
+        super().__init__(410, message, action="resync")
 
 
 # --- push ----------------------------------------------------------------------------------
@@ -69,7 +69,7 @@ def pull(session: Session, scope: PullScope, cursor_text: str | None, limit: int
         except ValueError as exc:
             raise DomainError(422, str(exc), {"query": {"cursor": [str(exc)]}}) from None
         if cursor.scope != scope.fingerprint:
-            raise ResyncRequired("What this device may see has changed: resync from scratch.")
+            raise ResyncRequiredError("What this device may see has changed: resync from scratch.")
     if cursor.snapshot is not None:
         return _snapshot_page(session, scope, cursor.snapshot, limit)
     _check_retention(session, cursor.position, retention)
@@ -107,7 +107,7 @@ def _put(kind: str, record_id: str, data: dict[str, Any]) -> dict[str, Any]:
 def _check_retention(session: Session, position: int, retention: timedelta) -> None:
     oldest = session.scalar(sa.select(sa.func.min(ChangeLogEntry.position)))
     if oldest is not None and position + 1 < oldest:
-        raise ResyncRequired("This tablet was away longer than the server keeps changes: "
+        raise ResyncRequiredError("This tablet was away longer than the server keeps changes: "
                              "resync from scratch.")
 
 
@@ -150,11 +150,11 @@ def _materialize(session: Session, scope: PullScope,
                     puts[companion_kind].append(cid)
     changes: list[dict[str, Any]] = []
     for src in sources.SOURCES:
-        ids = puts.get(src.kind)
-        if not ids:
+        wanted = puts.get(src.kind)
+        if not wanted:
             continue
-        found = dict(src.load(session, scope, ids))
-        for rid in ids:
+        found = dict(src.load(session, scope, wanted))
+        for rid in wanted:
             if rid in found:
                 changes.append(_put(src.kind, rid, found[rid]))
             else:

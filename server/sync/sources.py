@@ -161,8 +161,8 @@ _POINT_COLUMNS = (LocationPoint.id, LocationPoint.lat, LocationPoint.lon, Locati
 
 def _points_in_scope(scope: PullScope) -> sa.Select[Any]:
     since = utcnow() - LOCATION_HISTORY
-    return sa.select(*_POINT_COLUMNS).where(LocationPoint.unit_id == (scope.unit_id or -1),
-                                            LocationPoint.corrected_time >= since)
+    return sa.select(*_POINT_COLUMNS).where(  # type: ignore[return-value]  # rows used as Any
+        LocationPoint.unit_id == (scope.unit_id or -1), LocationPoint.corrected_time >= since)
 
 
 def _point_records(rows: Iterable[Any]) -> list[Record]:

@@ -69,7 +69,8 @@ class SqlPushStore:
         return appliers.get(kind.name)(self, kind, op, actor)
 
     def record_result(self, device_id: str, result: OpResult) -> None:
-        assert result.id is not None and result.seq is not None
+        assert result.id is not None
+        assert result.seq is not None
         self.new_results.append({"op_id": uuid.UUID(result.id), "device_id": uuid.UUID(device_id),
                                  "seq": result.seq, "outcome": result.outcome.value,
                                  "result": result.to_json()})
@@ -119,10 +120,9 @@ def _lock_device(session: Session, device_id: uuid.UUID) -> SyncDevice:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(insert(SyncDevice).values(device_id=device_id, last_seq=0, skew_ms=0,
                                               protocol_version=2).on_conflict_do_nothing())
-    device = session.scalars(
+    return session.scalars(
         sa.select(SyncDevice).where(SyncDevice.device_id == device_id).with_for_update()
         .execution_options(populate_existing=True)).one()
-    return device
 
 
 def _as_uuid(value: object) -> uuid.UUID | None:

@@ -19,4 +19,4 @@ class Units(MethodView):
     @blp.response(200, UnitSchema(many=True))
     def get(self) -> list[dict[str, Any]]:
         """Every unit, whether it is on shift now, and its crew."""
-        return services.list_units_on_shift(db.session)
+        return services.list_units_on_shift(db.session())
