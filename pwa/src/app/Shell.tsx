@@ -53,7 +53,7 @@ export function Shell({ user, onSignIn }: { user: SessionUser; onSignIn: (mode: 
         <span class="spacer" />
         <Prefs />
         <button type="button" class="btn btn-small" data-testid="lock-now" onClick={lock}>
-          🔒 {t('app.lock')}
+          {t('app.lock')}
         </button>
       </header>
       <StatusBar onSignIn={() => onSignIn('reauth')} />

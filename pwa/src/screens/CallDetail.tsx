@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import { CALL_STATUSES, type CallStatus } from '../api/types';
 import { getSession } from '../crypto/session';
 import { addNote, getCall, getPremise, notesFor, recordStatus, statusEventsFor, updateCall, useLiveQuery, type CallRow } from '../db';
@@ -25,8 +25,10 @@ export default function CallDetail({ param }: ScreenProps) {
   const events = useLiveQuery(() => statusEventsFor(id), [id]);
   const noteRows = useLiveQuery(() => notesFor(id), [id]);
   const unsentIds = useLiveQuery(unsentRecordIds, []);
-  const opened = useOpened(call ? [call] : undefined);
-  const premiseOpened = useOpened(premiseRow ? [premiseRow] : undefined);
+  const callRows = useMemo(() => (call ? [call] : undefined), [call]);
+  const premiseRows = useMemo(() => (premiseRow ? [premiseRow] : undefined), [premiseRow]);
+  const opened = useOpened(callRows);
+  const premiseOpened = useOpened(premiseRows);
   const notes = useOpened(noteRows);
 
   if (call === undefined) return null;

@@ -59,10 +59,11 @@ export class SyncScheduler {
   }
 
   private async run(): Promise<SyncReport | null> {
-    const api = this.deps.api();
     const key = this.deps.key();
-    if (!api || !key) {
-      patchSyncState({ problem: 'locked' });
+    const api = key ? this.deps.api() : null;
+    if (!key || !api) {
+      // Locked: nothing can be opened or sealed. Unlocked without tokens: sign in online to send.
+      patchSyncState({ problem: key ? 'signin' : 'locked' });
       return null;
     }
     this.running = true;
