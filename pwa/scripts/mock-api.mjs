@@ -17,15 +17,16 @@ let version = 0;
 const feed = []; // {pos, kind, id, op, version, data}
 const put = (kind, data, op = 'put') => feed.push({ pos: feed.length + 1, kind, id: data.id, op, version: ++version, data: op === 'put' ? data : null });
 
-put('premise', { id: 'p1', address: '412 Holloway St', hazards: ['Dog on premises', 'Steep stairs'], history: [
-  { received_at: iso(now - 86400e3 * 20), nature: 'Welfare check', disposition: 'Connected to mobile crisis' },
-  { received_at: iso(now - 86400e3 * 65), nature: 'Suicidal ideation', disposition: 'Transported to Durham Recovery Response Center' },
+put('premise', { id: 'p1', address: '412 Holloway St', hazards: [{ kind: 'animal', description: 'Dog on premises' }, { kind: 'access', description: 'Steep stairs' }], history: [
+  { call_id: 'c-90', cad_number: 'D26-004410', call_type: 'welfare_check', received_at: iso(now - 86400e3 * 20), status: 'cleared' },
+  { call_id: 'c-91', cad_number: 'D26-002981', call_type: 'suicidal_ideation', received_at: iso(now - 86400e3 * 65), status: 'cleared' },
 ] });
 put('premise', { id: 'p2', address: '1800 Fayetteville St', hazards: [], history: [] });
-put('call', { id: 101, priority: 1, received_at: iso(now - 12 * 60e3), nature: 'Person in crisis, threatening self-harm', address: '412 Holloway St', premise_id: 'p1', narrative: 'Caller (sister) reports her brother, 34, has not slept in three days and said he "wants it all to stop". No weapons seen. Known to mobile crisis.', status: null, disposition: '', transport_destination: '' });
-put('call', { id: 102, priority: 2, received_at: iso(now - 40 * 60e3), nature: 'Welfare check', address: '1800 Fayetteville St', premise_id: 'p2', narrative: 'Older woman sitting at bus stop for 4 hours, confused, asking passers-by for her late husband.', status: 'en_route', disposition: '', transport_destination: '' });
-put('call', { id: 103, priority: 3, received_at: iso(now - 95 * 60e3), nature: 'Trespass / unhoused person', address: '300 W Main St (library steps)', hazards: ['Needles reported nearby'], narrative: 'Library staff ask for help for a man sleeping at the entrance. Calm, no threats.', status: 'on_scene', disposition: '', transport_destination: '' });
-put('conflict', { id: 'k1', call_id: 102, record_kind: 'call', record_id: 102, field: 'disposition', device_value: 'Referred to Project Access', server_value: 'Connected with family; no further services', server_changed_by: 'Dana Whitfield (supervisor)', server_changed_at: iso(now - 15 * 60e3) });
+put('premise', { id: 'p3', address: '300 W Main St (library steps)', hazards: [{ kind: 'sharps', description: 'Needles reported nearby' }], history: [] });
+put('call', { id: 101, priority: 1, received_at: iso(now - 12 * 60e3), cad_number: 'D26-005120', call_type: 'suicidal_ideation', call_type_name: 'Person in crisis, threatening self-harm', address: '412 Holloway St', premise_id: 'p1', narrative: 'Caller (sister) reports her brother, 34, has not slept in three days and said he "wants it all to stop". No weapons seen. Known to mobile crisis.', status: null, disposition: '', transport_destination: '' });
+put('call', { id: 102, priority: 2, received_at: iso(now - 40 * 60e3), cad_number: 'D26-005117', call_type: 'welfare_check', call_type_name: 'Welfare check', address: '1800 Fayetteville St', premise_id: 'p2', narrative: 'Older woman sitting at bus stop for 4 hours, confused, asking passers-by for her late husband.', status: 'en_route', disposition: '', transport_destination: '' });
+put('call', { id: 103, priority: 3, received_at: iso(now - 95 * 60e3), cad_number: 'D26-005102', call_type: 'trespass', call_type_name: 'Trespass / unhoused person', address: '300 W Main St (library steps)', premise_id: 'p3', narrative: 'Library staff ask for help for a man sleeping at the entrance. Calm, no threats.', status: 'on_scene', disposition: '', transport_destination: '' });
+put('conflict', { id: 'k1', record_kind: 'call', record_id: '102', reason: 'both_changed', opened_at: iso(now - 5 * 60e3), field: 'disposition', device_value: 'Referred to Project Access', server_value: 'Connected with family; no further services', server_changed_by: 'Dana Whitfield (supervisor)', server_changed_at: iso(now - 15 * 60e3) });
 
 const ops = new Map();
 let lastSeq = 0;
@@ -81,8 +82,8 @@ createServer(async (req, res) => {
         lastSeq = op.seq;
         const r = { id: op.id, seq: op.seq, outcome: 'applied', record_id: op.record_id, version: ++version, errors: null, conflict_ids: [], replayed: false };
         ops.set(op.id, r);
-        if (op.kind === 'call_note') put('call_note', { id: op.record_id, call_id: op.data.call_id, body: op.data.body, created_at: op.device_time });
-        if (op.kind === 'call_status') put('call_status', { id: op.record_id, call_id: op.data.call_id, status: op.data.status, recorded_at: op.device_time });
+        if (op.kind === 'call_note') put('call_note', { id: op.record_id, call_id: op.data.call_id, body: op.data.body, at: op.device_time, user_id: 1 });
+        if (op.kind === 'call_status') put('call_status', { id: op.record_id, call_id: op.data.call_id, status: op.data.status, at: op.device_time, user_id: 1 });
         if (op.kind === 'call') {
           const call = [...feed].reverse().find((c) => c.kind === 'call' && String(c.id) === String(op.record_id) && c.data);
           if (call) put('call', { ...call.data, ...op.data });

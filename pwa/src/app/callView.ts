@@ -4,7 +4,7 @@ export type Data = Record<string, unknown>;
 const s = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
 
 export function callTitle(d: Data): string {
-  return s(d.nature ?? d.call_type ?? d.type ?? d.complaint ?? d.category ?? '');
+  return s(d.call_type_name ?? d.nature ?? d.call_type ?? d.type ?? d.complaint ?? '');
 }
 
 export function callAddress(d: Data, premise?: Data | null): string {
@@ -19,7 +19,9 @@ export function premiseIdOf(d: Data): string | null {
 function textOf(v: unknown): string {
   if (v && typeof v === 'object') {
     const o = v as Data;
-    return s(o.description ?? o.text ?? o.label ?? o.kind ?? o.type ?? JSON.stringify(o));
+    const kind = s(o.kind ?? o.type ?? '').replace(/_/g, ' ');
+    const text = s(o.description ?? o.text ?? o.label ?? '');
+    return text || kind || JSON.stringify(o);
   }
   return s(v);
 }
@@ -47,7 +49,10 @@ export function historyOf(premise?: Data | null): HistoryItem[] {
       const o = x as Data;
       return {
         when: s(o.received_at ?? o.date ?? o.at ?? ''),
-        text: [o.nature ?? o.summary ?? o.call_type, o.disposition ?? o.outcome, o.notes].filter(Boolean).map(s).join(' — '),
+        text: [o.call_type_name ?? o.nature ?? o.summary ?? o.call_type, o.cad_number ? `#${s(o.cad_number)}` : null, o.disposition ?? o.outcome ?? o.status, o.notes]
+          .filter(Boolean)
+          .map(s)
+          .join(' — '),
       };
     }
     return { when: '', text: s(x) };

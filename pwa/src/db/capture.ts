@@ -80,7 +80,7 @@ export async function recordStatus(key: CryptoKey | null, callRawId: ServerId, s
   const d = db();
   return capture(key, { kind: 'call_status', action: 'create', recordId, baseVersion: null, data }, ['statusEvents'], () =>
     d.statusEvents.put({
-      ...factRow(recordId, { ...data, id: recordId, recorded_at: new Date(clock()).toISOString() }, null),
+      ...factRow(recordId, { ...data, id: recordId, at: new Date(clock()).toISOString() }, null),
       callId: String(callRawId),
     }),
   );
@@ -90,7 +90,7 @@ export async function recordStatus(key: CryptoKey | null, callRawId: ServerId, s
 export async function addNote(key: CryptoKey, callRawId: ServerId, body: string): Promise<Op> {
   const recordId = uuidv7(clock());
   const data = { call_id: callRawId, body };
-  const row = await sealFields(key, { ...data, id: recordId, created_at: new Date(clock()).toISOString() }, ['body']);
+  const row = await sealFields(key, { ...data, id: recordId, at: new Date(clock()).toISOString() }, ['body']);
   const d = db();
   return capture(key, { kind: 'call_note', action: 'create', recordId, baseVersion: null, data }, ['notes'], () =>
     d.notes.put({ ...factRow(recordId, row.clear, row.sealed), callId: String(callRawId) }),
@@ -119,6 +119,6 @@ export async function recordLocation(lat: number, lon: number, accuracyM: number
   if (accuracyM !== null) data.accuracy_m = accuracyM;
   const d = db();
   return capture(null, { kind: 'location_point', action: 'create', recordId, baseVersion: null, data }, ['locationPoints'], () =>
-    d.locationPoints.put(factRow(recordId, { ...data, id: recordId, recorded_at: new Date(clock()).toISOString() }, null)),
+    d.locationPoints.put(factRow(recordId, { ...data, id: recordId, at: new Date(clock()).toISOString() }, null)),
   );
 }

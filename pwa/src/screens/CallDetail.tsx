@@ -46,7 +46,7 @@ export default function CallDetail({ param }: ScreenProps) {
   const hazards = hazardsOf(call.clear, premiseRow?.clear);
   const history = historyOf(premise);
   const status = furthest([call.clear.status, ...(events ?? []).map((e) => e.clear.status)]);
-  const timeOf = (s: CallStatus) => (events ?? []).filter((e) => e.clear.status === s).map((e) => str(e.clear.recorded_at ?? e.clear.at ?? e.clear.device_time))[0];
+  const timeOf = (s: CallStatus) => (events ?? []).filter((e) => e.clear.status === s).map((e) => str(e.clear.at ?? e.clear.device_time))[0];
 
   return (
     <article class="call-detail" data-testid="call-detail" data-call-id={call.id}>
@@ -58,6 +58,7 @@ export default function CallDetail({ param }: ScreenProps) {
         <div>
           <h1>{callTitle(call.clear) || callAddress(call.clear, premiseRow?.clear)}</h1>
           <p class="muted">
+            {call.clear.cad_number ? `#${str(call.clear.cad_number)} · ` : ''}
             {callAddress(call.clear, premiseRow?.clear)} · {t('calls.received', { time: formatDateTime(call.receivedAt, lang) })}
           </p>
         </div>
@@ -137,7 +138,8 @@ function Notes({
   const t = useT();
   const { lang } = useSettings();
   const [body, setBody] = useState('');
-  const sorted = [...notes].sort((a, b) => str(a.data.created_at ?? a.row.id).localeCompare(str(b.data.created_at ?? b.row.id)));
+  const when = (n: { row: { id: string }; data: Record<string, unknown> }) => str(n.data.at ?? n.data.created_at);
+  const sorted = [...notes].sort((a, b) => (when(a) === when(b) ? a.row.id.localeCompare(b.row.id) : when(a).localeCompare(when(b))));
   const save = async () => {
     const text = body.trim();
     const s = getSession();
@@ -154,7 +156,7 @@ function Notes({
           {sorted.map((n) => (
             <li key={n.row.id} data-testid="note-item">
               <span class="muted">
-                {formatDateTime(str(n.data.created_at), lang)} {n.data.author_name ? `· ${str(n.data.author_name)}` : ''}
+                {formatDateTime(when(n), lang)}
                 {unsent?.has(n.row.id) && <span class="pill pill-warn pill-tiny">{t('call.notUnsent')}</span>}
               </span>
               <p>{str(n.data.body)}</p>

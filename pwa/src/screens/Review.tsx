@@ -16,7 +16,7 @@ const KIND_KEYS: Record<string, Key> = { call_status: 'kind.call_status', call_n
 /** Conflicts (both values, who changed the server's and when) and rejected entries, in plain words. */
 export default function Review() {
   const t = useT();
-  const conflicts = useLiveQuery(() => listConflicts().then((rows) => rows.filter((c) => !RESOLVED.includes(String(c.clear.status)))), []);
+  const conflicts = useLiveQuery(() => listConflicts().then((rows) => rows.filter((c) => !c.clear.resolved_at && !RESOLVED.includes(String(c.clear.status)))), []);
   const opened = useOpened(conflicts);
   const rejected = useLiveQuery(listRejected, []);
   return (
@@ -74,7 +74,7 @@ function ConflictItem({ row, data }: { row: ConflictRow; data: Record<string, un
     }
   };
   const who = str(data.server_changed_by_name ?? data.server_changed_by ?? data.changed_by_name ?? data.changed_by) || t('review.unknown');
-  const when = str(data.server_changed_at ?? data.changed_at ?? data.created_at);
+  const when = str(data.server_changed_at ?? data.changed_at ?? data.opened_at);
   return (
     <li class="card conflict-item" data-testid="conflict-item" data-conflict-id={row.id}>
       <strong>{t('review.conflictField', { field: FIELD_KEYS[field] ? t(FIELD_KEYS[field]!) : field, call: str(data.call_id ?? data.record_id) })}</strong>
