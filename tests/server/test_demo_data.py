@@ -68,7 +68,7 @@ def test_demo_data_builds_a_city_with_every_role_program_and_supply(app: Flask) 
     stock = dict(db.session.execute(
         sa.select(StockLocation.kind, sa.func.sum(StockLedgerEntry.delta))
         .join(StockLedgerEntry, StockLedgerEntry.location_id == StockLocation.id)
-        .group_by(StockLocation.kind)))
+        .group_by(StockLocation.kind)).all())
     assert stock[LocationKind.WAREHOUSE] > 0
     assert stock[LocationKind.VEHICLE_KIT] > 0
 
