@@ -47,7 +47,8 @@ db: $(STAMP)
 
 run: $(STAMP) $(PWA_BUILD) db
 	@echo "HEART Field on http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs)"
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	$(BIN)/gunicorn --workers 1 --threads 8 --bind $(HOST):$(PORT) --no-control-socket \
+	  --graceful-timeout 5 --access-logfile - 'server:create_app()'
 
 serve-pg: $(STAMP) $(PWA_BUILD)
 	DATABASE_URL=$(PG_URL) $(BIN)/flask db upgrade
