@@ -1,78 +1,102 @@
-import { useMemo } from 'preact/hooks';
-import { allStatusEvents, listCalls, listPremises, useLiveQuery } from '../db';
-import { formatTime, useT } from '../i18n';
-import { callAddress, callTitle, hazardsOf, premiseIdOf } from '../app/callView';
+import { useMemo, useState } from 'preact/hooks';
+import { allStatusEvents, listCalls, listPremises, useLiveQuery, type CallRow } from '../db';
+import { formatDateTime, formatTime, useT } from '../i18n';
+import { callAddress, callTitle, hazardsOf, premiseIdOf, type Data } from '../app/callView';
 import { navigate } from '../app/router';
-import { furthest } from '../lib/lifecycle';
+import { furthest, isClosed, type LifecycleStatus } from '../lib/lifecycle';
 import { useSettings } from '../app/settings';
 
-/** My unit's calls: priority (1 first), then received time; hazards visible in the list. */
+const isToday = (iso: string) => new Date(iso).toDateString() === new Date().toDateString();
+
+/** My unit's calls: open ones by priority (1 first) then received time, hazards visible; cleared ones folded below. */
 export default function CallList() {
   const t = useT();
-  const { lang } = useSettings();
+  const [showCleared, setShowCleared] = useState(false);
   const calls = useLiveQuery(listCalls, []);
   const premises = useLiveQuery(listPremises, []);
   const events = useLiveQuery(allStatusEvents, []);
   const premiseById = useMemo(() => new Map((premises ?? []).map((p) => [p.id, p.clear])), [premises]);
-  const statusByCall = useMemo(() => {
+  const statusOf = useMemo(() => {
     const m = new Map<string, unknown[]>();
     for (const e of events ?? []) m.set(e.callId, [...(m.get(e.callId) ?? []), e.clear.status]);
-    return m;
+    return (c: CallRow) => furthest([c.clear.status, ...(m.get(c.id) ?? [])]);
   }, [events]);
 
   if (!calls) return null;
+  const open = calls.filter((c) => !isClosed(statusOf(c)));
+  const cleared = calls.filter((c) => isClosed(statusOf(c)));
+  const row = (c: CallRow) => {
+    const pid = premiseIdOf(c.clear);
+    return <CallItem key={c.id} call={c} premise={pid ? premiseById.get(pid) : null} status={statusOf(c)} />;
+  };
+
   return (
     <section aria-labelledby="calls-title">
       <h1 id="calls-title">{t('calls.title')}</h1>
-      {calls.length === 0 ? (
+      {open.length === 0 ? (
         <p class="empty" data-testid="calls-empty">
-          {t('calls.empty')}
+          {calls.length ? t('calls.noActive') : t('calls.empty')}
         </p>
       ) : (
         <ul class="call-list" data-testid="call-list">
-          {calls.map((c) => {
-            const pid = premiseIdOf(c.clear);
-            const premise = pid ? premiseById.get(pid) : null;
-            const hazards = hazardsOf(c.clear, premise);
-            const status = furthest([c.clear.status, ...(statusByCall.get(c.id) ?? [])]);
-            return (
-              <li key={c.id}>
-                <button
-                  type="button"
-                  class={`call-row prio-${Math.min(c.priority, 4)}`}
-                  data-testid="call-row"
-                  data-call-id={c.id}
-                  onClick={() => navigate(`/call/${encodeURIComponent(c.id)}`)}
-                  aria-label={`${t('calls.open')}: ${t('calls.priorityLabel', { n: c.priority })}, ${callTitle(c.clear)} ${callAddress(c.clear, premise)}`}
-                >
-                  <span class="prio-badge" aria-hidden="true">
-                    {t('calls.priority', { n: c.priority })}
-                  </span>
-                  <span class="call-main">
-                    <span class="call-title">{callTitle(c.clear) || callAddress(c.clear, premise)}</span>
-                    <span class="call-address">{callAddress(c.clear, premise)}</span>
-                    {hazards.length > 0 && (
-                      <span class="hazards" data-testid="hazard-alert">
-                        {hazards.map((h) => (
-                          <span key={h} class="hazard-chip">
-                            ⚠ {t('calls.hazard')}: {h}
-                          </span>
-                        ))}
-                      </span>
-                    )}
-                  </span>
-                  <span class="call-side">
-                    <span class={`status-chip status-${status ?? 'new'}`} data-testid="call-status">
-                      {t(status ? `status.${status}` : 'status.new')}
-                    </span>
-                    <span class="muted">{t('calls.received', { time: formatTime(c.receivedAt, lang) })}</span>
-                  </span>
-                </button>
-              </li>
-            );
-          })}
+          {open.map(row)}
         </ul>
       )}
+      {cleared.length > 0 && (
+        <div class="cleared-section">
+          <button type="button" class="btn btn-ghost" aria-expanded={showCleared} data-testid="toggle-cleared" onClick={() => setShowCleared(!showCleared)}>
+            {showCleared ? t('calls.hideCleared') : t('calls.showCleared', { count: cleared.length })}
+          </button>
+          {showCleared && (
+            <ul class="call-list cleared" data-testid="cleared-list" aria-label={t('calls.clearedTitle', { count: cleared.length })}>
+              {cleared.map(row)}
+            </ul>
+          )}
+        </div>
+      )}
     </section>
+  );
+}
+
+function CallItem({ call: c, premise, status }: { call: CallRow; premise: Data | null | undefined; status: LifecycleStatus | null }) {
+  const t = useT();
+  const { lang } = useSettings();
+  const hazards = hazardsOf(c.clear, premise);
+  const title = callTitle(c.clear) || callAddress(c.clear, premise);
+  const received = c.receivedAt && isToday(c.receivedAt) ? formatTime(c.receivedAt, lang) : formatDateTime(c.receivedAt, lang);
+  return (
+    <li>
+      <button
+        type="button"
+        class={`call-row prio-${Math.min(c.priority, 4)}`}
+        data-testid="call-row"
+        data-call-id={c.id}
+        data-priority={c.priority}
+        onClick={() => navigate(`/call/${encodeURIComponent(c.id)}`)}
+      >
+        <span class="prio-badge" aria-label={t('calls.priorityLabel', { n: c.priority })}>
+          {t('calls.priority', { n: c.priority })}
+        </span>
+        <span class="call-main">
+          <span class="call-title">{title}</span>
+          <span class="call-address">{callAddress(c.clear, premise)}</span>
+          {hazards.length > 0 && (
+            <span class="hazards" data-testid="hazard-alert">
+              {hazards.map((h) => (
+                <span key={h} class="hazard-chip">
+                  ⚠ {t('calls.hazard')}: {h}
+                </span>
+              ))}
+            </span>
+          )}
+        </span>
+        <span class="call-side">
+          <span class={`status-chip status-${status ?? 'received'}`} data-testid="call-status" data-status={status ?? ''}>
+            {t(`status.${status ?? 'received'}`)}
+          </span>
+          <span class="muted">{t('calls.received', { time: received })}</span>
+        </span>
+      </button>
+    </li>
   );
 }

@@ -58,8 +58,14 @@ export function StatusBar({ onSignIn }: { onSignIn: () => void }) {
         {t('sync.now')}
       </button>
       {storageWarn && (
-        <button type="button" class="btn btn-small btn-warn" data-testid="storage-warning" onClick={() => navigate('/storage')}>
-          ⚠ {t('storage.warnBadge')}
+        <button
+          type="button"
+          class="btn btn-small btn-warn"
+          data-testid="storage-warning"
+          aria-label={t('storage.warnBadge')}
+          onClick={() => navigate('/storage')}
+        >
+          ⚠ <span class="hidden-narrow">{t('storage.warnBadge')}</span>
         </button>
       )}
     </div>
