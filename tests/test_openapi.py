@@ -91,7 +91,9 @@ def headers_for(method: str, path: str) -> dict[str, str]:
 @hypothesis.settings(max_examples=15, deadline=None, derandomize=True,
                      suppress_health_check=list(hypothesis.HealthCheck), database=None)
 def test_api_never_answers_with_a_server_error(case: Any) -> None:
-    case.call_and_validate(headers=headers_for(case.method, case.formatted_path),
+    # The in-process transport does not decompress, and the app gzips what a client accepts.
+    headers = {**headers_for(case.method, case.formatted_path), "Accept-Encoding": "identity"}
+    case.call_and_validate(headers=headers,
                            checks=[not_a_server_error, response_schema_conformance])
 
 
