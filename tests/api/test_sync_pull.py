@@ -1,0 +1,205 @@
+"""Pull scenarios through the HTTP API: snapshot paging, the feed after it, cursors, scope."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from server.calls.models import Call
+from server.extensions import db
+from server.sync.services import purge_feed
+from tests.conftest import make_app
+from tests.fixtures.sync import PULL, Tablet, outcomes
+
+MakeTablet = Callable[..., Tablet]
+MakeCall = Callable[..., Call]
+
+
+def _busy_unit(device: Tablet, create_call: MakeCall, calls: int = 4) -> list[Call]:
+    made = [create_call(device.unit) for _ in range(calls)]
+    ops = []
+    for call in made:
+        ops += [device.status(call, "en_route"), device.note(call, "first note"),
+                device.note(call, "second note")]
+    ops += [device.point() for _ in range(3)]
+    assert set(outcomes(device.push(ops))) == {"applied"}
+    return made
+
+
+def _keys(changes: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(c["kind"], c["id"]) for c in changes]
+
+
+def test_snapshot_pages_return_every_record_exactly_once_then_the_feed_continues(
+        tablet: MakeTablet, create_call: MakeCall) -> None:
+    device = tablet()
+    calls = _busy_unit(device, create_call)
+    whole, _ = device.pull_all(limit=5000)
+
+    pages, cursor, totals = [], None, []
+    while True:
+        params: dict[str, Any] = {"limit": 3} | ({"cursor": cursor} if cursor else {})
+        page = device.session.get(PULL, query_string=params).json
+        assert len(page["changes"]) <= 3
+        pages.append(page["changes"])
+        totals.append(page["total"])
+        cursor = page["cursor"]
+        if not page["has_more"]:
+            break
+
+    paged = [key for changes in pages for key in _keys(changes)]
+    assert len(pages) > 5
+    assert Counter(paged).most_common(1)[0][1] == 1
+    assert sorted(paged) == sorted(_keys(whole))
+    assert totals[0] == len(paged)
+    assert {k for k, _ in paged} >= {"call", "premise", "call_status", "call_note",
+                                     "location_point"}
+
+    later = device.note(calls[0], "after the snapshot")
+    device.push([later])
+    feed, cursor = device.pull_all(cursor)
+    assert ("call_note", later["record_id"]) in _keys(feed)
+    again, _ = device.pull_all(cursor)
+    assert again == []
+
+
+def test_a_change_made_while_the_snapshot_is_paged_is_not_lost(
+        tablet: MakeTablet, create_call: MakeCall) -> None:
+    device = tablet()
+    calls = _busy_unit(device, create_call)
+    first = device.session.get(PULL, query_string={"limit": 2}).json
+    late = device.note(calls[-1], "written during the first pull")
+    device.push([late])
+
+    rest, cursor = device.pull_all(first["cursor"], limit=2)
+    feed, _ = device.pull_all(cursor)
+
+    assert ("call_note", late["record_id"]) in _keys(first["changes"] + rest + feed)
+
+
+def _resync(response: Any) -> None:
+    assert response.status_code == 410, response.json
+    assert response.json["action"] == "resync"
+    assert "resync" in response.json["message"]
+
+
+def test_a_cursor_from_another_unit_is_410_resync(
+        tablet: MakeTablet, create_call: MakeCall) -> None:
+    mine, theirs = tablet(), tablet()
+    _busy_unit(theirs, create_call, calls=1)
+    _, cursor = theirs.pull_all()
+
+    _resync(mine.session.get(PULL, query_string={"cursor": cursor}))
+
+
+def test_a_cursor_after_the_scope_changed_is_410_resync(
+        tablet: MakeTablet, create_call: MakeCall, create_unit: Callable[..., Any]) -> None:
+    from tests.fixtures.people import put_on_shift
+
+    device = tablet()
+    _, cursor = device.pull_all()
+    other = create_unit()
+    db.session.query(  # the responder moves to another unit's shift
+        __import__("server.units.models", fromlist=["ShiftMember"]).ShiftMember).filter_by(
+        user_id=device.user.id).delete()
+    put_on_shift(other, device.user)
+    db.session.commit()
+
+    _resync(device.session.get(PULL, query_string={"cursor": cursor}))
+
+
+@pytest.mark.parametrize("cursor", [
+    "not a cursor!", "e30", base64.urlsafe_b64encode(b'{"v":1,"p":-4,"s":"x"}').decode(),
+    base64.urlsafe_b64encode(json.dumps({"v": 1, "p": 0, "s": "x", "su": "x"}).encode()).decode(),
+    "x" * 2000,
+])
+def test_a_damaged_cursor_is_422_naming_cursor(tablet: MakeTablet, cursor: str) -> None:
+    device = tablet()
+    response = device.session.get(PULL, query_string={"cursor": cursor})
+    assert response.status_code == 422
+    assert "cursor" in response.json["errors"]["query"]
+
+
+def test_an_old_cursor_after_tombstones_were_purged_is_410_resync(
+        tablet: MakeTablet, create_call: MakeCall, dispatcher: Any) -> None:
+    device = tablet()
+    calls = _busy_unit(device, create_call, calls=2)
+    _, cursor = device.pull_all()
+    dispatcher.delete(f"/api/v1/calls/{calls[0].id}")
+    dispatcher.patch(f"/api/v1/calls/{calls[1].id}", json={"priority": 1})
+    device.push([device.point()])
+    purge_feed(db.session, timedelta(0))
+    db.session.commit()
+
+    _resync(device.session.get(PULL, query_string={"cursor": cursor}))
+    fresh, _ = device.pull_all()
+    assert str(calls[0].id) not in {c["id"] for c in fresh if c["kind"] == "call"}
+
+
+def test_a_cursor_older_than_sync_retention_days_is_410(
+        database_url: str, tablet: MakeTablet, create_call: MakeCall) -> None:
+    device = tablet()
+    _, cursor = device.pull_all()
+    for _ in range(3):
+        device.push([device.point()])
+    short = make_app(database_url, SYNC_RETENTION_DAYS=0)
+    with short.app_context():
+        purge_feed(db.session, timedelta(days=short.config["SYNC_RETENTION_DAYS"]))
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    _resync(device.session.get(PULL, query_string={"cursor": cursor}))
+
+
+def test_deleted_call_arrives_as_a_tombstone_with_its_facts_removed(
+        tablet: MakeTablet, create_call: MakeCall, dispatcher: Any) -> None:
+    device = tablet()
+    [call] = _busy_unit(device, create_call, calls=1)
+    _, cursor = device.pull_all()
+    assert dispatcher.delete(f"/api/v1/calls/{call.id}").status_code == 204
+
+    changes, _ = device.pull_all(cursor)
+
+    ops = {(c["kind"], c["id"]): c["op"] for c in changes}
+    assert ops[("call", str(call.id))] == "delete"
+    assert [op for (kind, _), op in ops.items() if kind in ("call_status", "call_note")] == \
+        ["remove"] * 3
+
+
+def test_a_field_responder_cannot_pull_another_units_calls(
+        tablet: MakeTablet, create_call: MakeCall, dispatcher: Any) -> None:
+    mine, theirs = tablet(), tablet()
+    [their_call] = _busy_unit(theirs, create_call, calls=1)
+    _, cursor = mine.pull_all()
+    dispatcher.patch(f"/api/v1/calls/{their_call.id}", json={"priority": 1})
+    theirs.push([theirs.note(their_call, "private to their unit"), theirs.point()])
+
+    snapshot, _ = mine.pull_all()
+    feed, _ = mine.pull_all(cursor)
+
+    seen = {c["id"] for c in snapshot + feed}
+    assert str(their_call.id) not in seen
+    assert not [c for c in snapshot + feed
+                if c["kind"] in ("call", "call_status", "call_note", "location_point",
+                                 "premise", "conflict")]
+    assert mine.session.get(f"/api/v1/calls/{their_call.id}").status_code == 403
+
+
+@pytest.mark.parametrize("role", ["dispatcher", "supply_manager", "program_lead"])
+def test_office_roles_cannot_pull(signed_in: Callable[..., Any], role: str) -> None:
+    from server.auth.models import Role
+
+    assert signed_in(Role(role)).get(PULL).status_code == 403
+
+
+@pytest.mark.parametrize("query", [{"limit": 0}, {"limit": 5001}, {"limit": "ten"}, {"cursor": ""}])
+def test_bad_pull_queries_are_422_naming_the_field(tablet: MakeTablet, query: dict[str, Any]) -> None:
+    response = tablet().session.get(PULL, query_string=query)
+    assert response.status_code == 422
+    assert set(response.json["errors"]["query"]) == set(query)
