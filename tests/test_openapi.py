@@ -6,6 +6,7 @@ module builds one SQLite app with a small city in a temporary folder removed at 
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -13,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import hypothesis
-import pytest
 import schemathesis
 from flask import Flask
 from schemathesis.checks import not_a_server_error, response_schema_conformance
@@ -30,6 +30,8 @@ from tests.fixtures.people import PASSWORD, put_on_shift
 
 DEFAULT_ROLE = Role.SUPERVISOR  # may call nearly everything; others are picked per route below
 _FOLDER = Path(tempfile.mkdtemp(prefix="heart-openapi-"))
+# Collected by every xdist worker, run by one: each removes its own folder at exit.
+atexit.register(shutil.rmtree, _FOLDER, ignore_errors=True)
 
 
 def _build_app() -> tuple[Flask, dict[Role, dict[str, str]]]:
@@ -65,14 +67,6 @@ def _build_app() -> tuple[Flask, dict[Role, dict[str, str]]]:
 
 APP, HEADERS = _build_app()
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", APP)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _remove_the_database_folder() -> Iterator[None]:
-    yield
-    with APP.app_context():
-        db.engine.dispose()
-    shutil.rmtree(_FOLDER, ignore_errors=True)
 
 
 def headers_for(method: str, path: str) -> dict[str, str]:
