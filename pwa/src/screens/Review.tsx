@@ -3,7 +3,8 @@ import { NetworkError } from '../api/client';
 import { sessionApi } from '../app/auth';
 import { scheduler } from '../app/runtime';
 import { useOpened } from '../app/useOpened';
-import { dropConflict, listConflicts, listRejected, useLiveQuery, type ConflictRow } from '../db';
+import { dropConflict, listCalls, listConflicts, listRejected, useLiveQuery, type ConflictRow } from '../db';
+import { callTitle } from '../app/callView';
 import { formatDateTime, useT, type Key } from '../i18n';
 import { useSettings } from '../app/settings';
 
@@ -19,6 +20,13 @@ export default function Review() {
   const conflicts = useLiveQuery(() => listConflicts().then((rows) => rows.filter((c) => !c.clear.resolved_at && !RESOLVED.includes(String(c.clear.status)))), []);
   const opened = useOpened(conflicts);
   const rejected = useLiveQuery(listRejected, []);
+  const calls = useLiveQuery(listCalls, []);
+  /** A call named as a person reads it: CAD number and type, not a UUID. */
+  const callName = (id: string) => {
+    const c = calls?.find((x) => x.id === id);
+    if (!c) return id.slice(0, 8);
+    return [c.clear.cad_number ? `#${String(c.clear.cad_number)}` : null, callTitle(c.clear)].filter(Boolean).join(' · ');
+  };
   return (
     <section>
       <h1>{t('review.title')}</h1>
@@ -26,7 +34,7 @@ export default function Review() {
       {conflicts && conflicts.length === 0 && <p class="empty">{t('review.noConflicts')}</p>}
       <ul class="review-list">
         {(conflicts ?? []).map((c, i) => (
-          <ConflictItem key={c.id} row={c} data={opened?.[i] ?? c.clear} />
+          <ConflictItem key={c.id} row={c} data={opened?.[i] ?? c.clear} callName={callName} />
         ))}
       </ul>
       <h2>{t('review.rejected')}</h2>
@@ -57,7 +65,7 @@ export default function Review() {
   );
 }
 
-function ConflictItem({ row, data }: { row: ConflictRow; data: Record<string, unknown> }) {
+function ConflictItem({ row, data, callName }: { row: ConflictRow; data: Record<string, unknown>; callName: (id: string) => string }) {
   const t = useT();
   const { lang } = useSettings();
   const [msg, setMsg] = useState<string | null>(null);
@@ -77,7 +85,13 @@ function ConflictItem({ row, data }: { row: ConflictRow; data: Record<string, un
   const when = str(data.server_changed_at ?? data.changed_at ?? data.opened_at);
   return (
     <li class="card conflict-item" data-testid="conflict-item" data-conflict-id={row.id}>
-      <strong>{t('review.conflictField', { field: FIELD_KEYS[field] ? t(FIELD_KEYS[field]!) : field, call: str(data.call_id ?? data.record_id) })}</strong>
+      <strong>
+        {t('review.conflictField', { field: FIELD_KEYS[field] ? t(FIELD_KEYS[field]!) : field, call: callName(str(data.call_id ?? data.record_id)) })}
+      </strong>
+      {' '}
+      <a href={`#/call/${encodeURIComponent(str(data.call_id ?? data.record_id))}`} data-testid="conflict-open-call">
+        {t('calls.open')}
+      </a>
       <div class="versions">
         <div class="version mine">
           <h3>{t('review.yours')}</h3>
