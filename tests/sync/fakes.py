@@ -63,6 +63,7 @@ class FakeServer:
         self.faults: list[str] = []  # one per coming request: drop_request, drop_response, ...
         self.log: list[tuple[str, str]] = []
         self.tombstone_floor = 0  # cursors below this position get 410
+        self.pushes: dict[str, list[dict[str, Any]]] = {}  # every push body, per device
         self._ids = itertools.count(1)
 
     # -- test controls ----------------------------------------------------------------------------
@@ -134,6 +135,10 @@ class FakeServer:
         if token in self.expired_access:
             return error(401, "access token expired", "refresh")
         if (method, path) == ("POST", "/api/v1/sync/push"):
+            earlier = self.pushes.setdefault(device, [])
+            if fault == "replay_old" and earlier:  # a stale duplicate batch arrives first
+                self._push(device, earlier[0], None)
+            earlier.append(copy.deepcopy(body))
             return self._push(device, body, fault)
         if (method, path) == ("GET", "/api/v1/sync/pull"):
             return self._pull(params)

@@ -37,56 +37,49 @@ def n(note_id: str, hlc: str) -> dict[str, str]:
 
 N1, N2, N3 = n("1", "0001"), n("2", "0002"), n("3", "0003")
 
-# policy, base, local, remote, expected value, outcome, local_hlc, remote_hlc, symmetric
-ROWS: list[
-    tuple[Policy, Any, Any, Any, Any, FieldOutcome, Timestamp | None, Timestamp | None, bool]
-] = [
-    (three_way, "a", "a", "a", "a", KEPT, None, None, True),
-    (three_way, "a", "b", "a", "b", KEPT, None, None, True),
-    (three_way, "a", "a", "c", "c", TAKEN, None, None, True),
-    (three_way, "a", "b", "b", "b", SAME, None, None, True),
-    (three_way, "a", "b", "c", "c", COMBINED, EARLY, LATE, True),
-    (three_way, "a", "b", "c", "b", COMBINED, LATE, EARLY, True),
-    (three_way, None, None, "x", "x", TAKEN, None, None, True),
-    (hlc_lww, "a", "b", "c", "c", COMBINED, EARLY, LATE, True),
-    (hlc_lww, "a", "b", "c", "b", COMBINED, LATE, EARLY, True),
-    (hlc_lww, "a", "b", "c", "c", COMBINED, TIE_A, TIE_B, True),  # tie: node dev-b wins
-    (hlc_lww, "a", "b", "c", "b", COMBINED, TIE_B, TIE_A, True),
-    (hlc_lww, "a", "b", "c", "c", COMBINED, None, None, True),  # no stamps: value order
-    (hlc_lww, "a", "b", "b", "b", SAME, EARLY, LATE, True),
-    (lifecycle_max, "en_route", "en_route", "on_scene", "on_scene", TAKEN, None, None, True),
-    (
-        lifecycle_max,
-        "en_route",
-        "transporting",
-        "on_scene",
-        "transporting",
-        COMBINED,
-        None,
-        None,
-        True,
-    ),
-    (lifecycle_max, "en_route", "transporting", "en_route", "transporting", KEPT, None, None, True),
-    (lifecycle_max, "dispatched", "on_scene", "cleared", "cleared", COMBINED, None, None, True),
-    (lifecycle_max, None, None, "en_route", "en_route", TAKEN, None, None, True),
-    (lifecycle_max, "received", "cleared", "cleared", "cleared", SAME, None, None, True),
-    (append, [], [N1], [N2], [N1, N2], COMBINED, None, None, True),
-    (append, [N1], [N1], [N1, N2], [N1, N2], TAKEN, None, None, True),
-    (append, [N1], [N1, N3], [N1], [N1, N3], KEPT, None, None, True),
-    (append, [], [N2, N1], [N3, N1], [N1, N2, N3], COMBINED, None, None, True),
-    (append, [], [N1], [N1], [N1], SAME, None, None, True),
-    (append, None, None, [N1], [N1], TAKEN, None, None, True),
-    (server_wins_with_conflict, "x", "x", "x", "x", KEPT, None, None, True),
-    (server_wins_with_conflict, "x", "server", "x", "server", KEPT, None, None, True),
-    (server_wins_with_conflict, "x", "x", "device", "device", TAKEN, None, None, True),
-    (server_wins_with_conflict, "x", "same", "same", "same", SAME, None, None, True),
-    (server_wins_with_conflict, "x", "server", "device", "server", CONFLICT, EARLY, LATE, False),
-    (server_wins_with_conflict, None, "ER 1", "ER 2", "ER 1", CONFLICT, LATE, EARLY, False),
+ER, OS, TP, CL, DI = "en_route", "on_scene", "transporting", "cleared", "dispatched"
+NO: tuple[None, None] = (None, None)
+Stamps = tuple[Timestamp | None, Timestamp | None]
+
+# policy, base, local, remote -> expected value, outcome, (local_hlc, remote_hlc)
+# Every row but the conflict rows is symmetric: swapping sides gives the same value.
+ROWS: list[tuple[Policy, Any, Any, Any, Any, FieldOutcome, Stamps]] = [
+    (three_way, "a", "a", "a", "a", KEPT, NO),
+    (three_way, "a", "b", "a", "b", KEPT, NO),
+    (three_way, "a", "a", "c", "c", TAKEN, NO),
+    (three_way, "a", "b", "b", "b", SAME, NO),
+    (three_way, "a", "b", "c", "c", COMBINED, (EARLY, LATE)),
+    (three_way, "a", "b", "c", "b", COMBINED, (LATE, EARLY)),
+    (three_way, None, None, "x", "x", TAKEN, NO),
+    (hlc_lww, "a", "b", "c", "c", COMBINED, (EARLY, LATE)),
+    (hlc_lww, "a", "b", "c", "b", COMBINED, (LATE, EARLY)),
+    (hlc_lww, "a", "b", "c", "c", COMBINED, (TIE_A, TIE_B)),  # same wall+counter: node dev-b wins
+    (hlc_lww, "a", "b", "c", "b", COMBINED, (TIE_B, TIE_A)),
+    (hlc_lww, "a", "b", "c", "c", COMBINED, NO),  # no stamps: canonical value order
+    (hlc_lww, "a", "b", "b", "b", SAME, (EARLY, LATE)),
+    (lifecycle_max, ER, ER, OS, OS, TAKEN, NO),
+    (lifecycle_max, ER, TP, OS, TP, COMBINED, NO),
+    (lifecycle_max, ER, TP, ER, TP, KEPT, NO),
+    (lifecycle_max, DI, OS, CL, CL, COMBINED, NO),
+    (lifecycle_max, None, None, ER, ER, TAKEN, NO),
+    (lifecycle_max, DI, CL, CL, CL, SAME, NO),
+    (append, [], [N1], [N2], [N1, N2], COMBINED, NO),
+    (append, [N1], [N1], [N1, N2], [N1, N2], TAKEN, NO),
+    (append, [N1], [N1, N3], [N1], [N1, N3], KEPT, NO),
+    (append, [], [N2, N1], [N3, N1], [N1, N2, N3], COMBINED, NO),
+    (append, [], [N1], [N1], [N1], SAME, NO),
+    (append, None, None, [N1], [N1], TAKEN, NO),
+    (server_wins_with_conflict, "x", "x", "x", "x", KEPT, NO),
+    (server_wins_with_conflict, "x", "server", "x", "server", KEPT, NO),
+    (server_wins_with_conflict, "x", "x", "device", "device", TAKEN, NO),
+    (server_wins_with_conflict, "x", "same", "same", "same", SAME, NO),
+    (server_wins_with_conflict, "x", "server", "device", "server", CONFLICT, (EARLY, LATE)),
+    (server_wins_with_conflict, None, "ER 1", "ER 2", "ER 1", CONFLICT, (LATE, EARLY)),
 ]
 
 
 @pytest.mark.parametrize(
-    ("policy", "base", "local", "remote", "expected", "outcome", "lh", "rh", "symmetric"),
+    ("policy", "base", "local", "remote", "expected", "outcome", "stamps"),
     ROWS,
     ids=[f"{r[0].__name__}-{i}" for i, r in enumerate(ROWS)],
 )
@@ -97,21 +90,17 @@ def test_policy_row(
     remote: Any,
     expected: Any,
     outcome: FieldOutcome,
-    lh: Timestamp | None,
-    rh: Timestamp | None,
-    symmetric: bool,
+    stamps: Stamps,
 ) -> None:
+    lh, rh = stamps
     result = policy(base, local, remote, local_hlc=lh, remote_hlc=rh)
-    assert (result.value, result.outcome, result.conflict) == (
-        expected,
-        outcome,
-        outcome is CONFLICT,
-    )
-    if symmetric:
+    assert (result.value, result.outcome) == (expected, outcome)
+    assert result.conflict is (outcome is CONFLICT)
+    if outcome is not CONFLICT:  # convergence
         assert policy(base, remote, local, local_hlc=rh, remote_hlc=lh).value == expected
-    newest = max((h for h in (lh, rh) if h is not None), default=None)
+    newest = max((h for h in stamps if h is not None), default=None)
     again = policy(base, result.value, remote, local_hlc=newest, remote_hlc=rh)
-    assert again.value == expected
+    assert again.value == expected  # idempotence: the same remote again changes nothing
     assert policy(base, result.value, result.value).value == expected
 
 
