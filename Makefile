@@ -47,13 +47,13 @@ db: $(STAMP)
 
 run: $(STAMP) $(PWA_BUILD) db
 	@echo "HEART Field on http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs)"
-	$(BIN)/gunicorn --workers 1 --threads 8 --bind $(HOST):$(PORT) --no-control-socket \
+	HEART_SCHEDULER=1 $(BIN)/gunicorn --workers 1 --threads 8 --bind $(HOST):$(PORT) --no-control-socket \
 	  --graceful-timeout 5 --access-logfile - 'server:create_app()'
 
 serve-pg: $(STAMP) $(PWA_BUILD)
 	DATABASE_URL=$(PG_URL) $(BIN)/flask db upgrade
 	DATABASE_URL=$(PG_URL) $(BIN)/flask demo-data --if-empty
-	DATABASE_URL=$(PG_URL) HEART_ENV=production SECRET_KEY=$${SECRET_KEY:-$$(cat instance/secret_key)} \
+	DATABASE_URL=$(PG_URL) HEART_ENV=production HEART_SCHEDULER=1 SECRET_KEY=$${SECRET_KEY:-$$(cat instance/secret_key)} \
 	  $(BIN)/gunicorn --workers $(WORKERS) --threads 8 --bind $(HOST):$(PORT) \
 	  --no-control-socket --graceful-timeout 5 'server:create_app()'
 

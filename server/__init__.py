@@ -28,7 +28,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     _configure_secret(app, config_class)
     app.config["JWT_SECRET_KEY"] = app.config["SECRET_KEY"]
 
-    from server import cli, errors, web
+    from server import cli, errors, jobs, web
     from server.auth import guard
     from server.extensions import api, compress, db, jwt, migrate
     from server.sync import feed
@@ -46,6 +46,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     web.init_app(app)
     cli.init_app(app)
+    jobs.init_app(app)
     return app
 
 

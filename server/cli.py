@@ -53,6 +53,17 @@ def create_user_command(username: str, role: str, full_name: str | None, passwor
     click.echo(f"Created {username} ({role}).")
 
 
+@click.command("sync-purge")
+def sync_purge_command() -> None:
+    """Drop change-feed rows older than SYNC_RETENTION_DAYS (the scheduler does this hourly)."""
+    from flask import current_app
+
+    from server.jobs import run_purge
+
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's target
+    click.echo(f"Purged {run_purge(app)} feed rows.")
+
+
 def init_app(app: Flask) -> None:
-    for command in (demo_data, seed_call_types_command, create_user_command):
+    for command in (demo_data, seed_call_types_command, create_user_command, sync_purge_command):
         app.cli.add_command(command)

@@ -54,6 +54,9 @@ class Config:
                           "application/javascript", "application/manifest+json"]
     COMPRESS_MIN_SIZE = 1024
 
+    # Background jobs (feed purge); off in tests and CLI commands.
+    SCHEDULER_ENABLED = False
+
     # Tombstones and change-feed rows are kept this long; an older cursor must resync.
     SYNC_RETENTION_DAYS = 30
 
@@ -67,6 +70,8 @@ class Config:
             values["SQLALCHEMY_DATABASE_URI"] = url
         if key := os.environ.get("SECRET_KEY"):
             values["SECRET_KEY"] = key
+        if os.environ.get("HEART_SCHEDULER") == "1":
+            values["SCHEDULER_ENABLED"] = True
         if days := os.environ.get("SYNC_RETENTION_DAYS"):
             values["SYNC_RETENTION_DAYS"] = int(days)
         return values
