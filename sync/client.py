@@ -1,12 +1,15 @@
-"""The reference sync client: a local SQLite outbox and record store, push and pull over HTTP.
+"""The reference sync client: capture offline, push the outbox, pull the feed.
 
 The executable specification the PWA's TypeScript client mirrors:
-- every capture writes its record and its outbox op in one SQLite transaction;
+- every capture writes its record and its outbox op in one SQLite transaction
+  (sync.local_store), validated with the same registry the server uses;
 - push sends the outbox in seq order in batches of at most MAX_PUSH_BATCH and
-  settles each result in one transaction (rejected ops move aside, never block);
+  settles each answer in one transaction (rejected ops move aside, never block;
+  replayed results count as the original; deferred ops go again from the
+  server's last_seq + 1);
 - pull applies a page of changes and saves its cursor in the same transaction;
-- the network is retried with full-jitter backoff; 401 refreshes once, asks
-  for a login, or wipes the device; 410 resets the local copy and pulls again.
+- the network is retried with full-jitter backoff; a 401 refreshes once, asks
+  for a login, or wipes the device; a 410 drops the local copy and pulls again.
 Transport (`session`), sleeping and the clock are injected for tests.
 """
 
@@ -15,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import sqlite3
 import threading
 import time
 import uuid
@@ -31,7 +33,7 @@ from uuid6 import uuid7
 from sync.backoff import full_jitter
 from sync.hlc import Clock, Timestamp
 from sync.kinds import spine_registry
-from sync.merge import lifecycle_max
+from sync.local_store import LocalStore
 from sync.ops import CURRENT_PROTOCOL, MAX_PUSH_BATCH, OpResult, Outcome, Rejection, parse_operation
 from sync.registry import Registry
 
@@ -45,28 +47,11 @@ REFRESH_KEY = "refresh_token"
 # Changes per pull page: a few hundred kB of JSON, one short local transaction each.
 PULL_LIMIT = 500
 # Tries per request before giving up until the next sync: with full jitter
-# from 1 s that is at most ~30 s of waiting, then the tablet counts as offline
+# from 1 s that is at most ~15 s of waiting, then the tablet counts as offline
 # (capture goes on; the next sync starts over).
 MAX_ATTEMPTS = 5
 # Seconds to wait for a server answer; a push of 500 ops answers in about 1 s.
 REQUEST_TIMEOUT_S = 30.0
-# Local schema version (PRAGMA user_version); a migration never drops the outbox.
-SCHEMA_VERSION = 1
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS outbox (
-    seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
-    record_id TEXT NOT NULL, parent_id TEXT, op TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS outbox_record ON outbox (kind, record_id);
-CREATE INDEX IF NOT EXISTS outbox_parent ON outbox (parent_id);
-CREATE TABLE IF NOT EXISTS records (
-    kind TEXT NOT NULL, id TEXT NOT NULL, version INTEGER, data TEXT NOT NULL,
-    server_data TEXT, PRIMARY KEY (kind, id));
-CREATE TABLE IF NOT EXISTS rejected (
-    id TEXT PRIMARY KEY, seq INTEGER, op TEXT NOT NULL, errors TEXT NOT NULL,
-    message TEXT NOT NULL);
-"""
 
 
 class SyncError(Exception):
@@ -156,50 +141,20 @@ class Client:
         self.sleep, self.now, self.rand = sleep, now, rand
         self.registry = registry if registry is not None else spine_registry()
         self._single_flight = threading.Lock()
-        self.db = sqlite3.connect(self.db_path, isolation_level=None, check_same_thread=False)
-        self._migrate()
-        saved = self._meta("hlc")
-        node = self._meta("node") or self._init_node()
-        now_ms = lambda: int(self.now().timestamp() * 1000)  # noqa: E731
-        self.clock = Clock(now_ms, node, Timestamp.parse(saved) if saved else None)
+        self.local = LocalStore(self.db_path)
+        node = self.local.meta("node")
+        if node is None:
+            node = uuid.uuid4().hex[:12]
+            with self.local.tx():
+                self.local.set_meta("node", node)
+        saved = self.local.meta("hlc")
+        self.clock = Clock(self._now_ms, node, Timestamp.parse(saved) if saved else None)
 
-    # -- local database ----------------------------------------------------------------------
-    def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        if version < SCHEMA_VERSION:
-            with self._tx():
-                for statement in filter(str.strip, SCHEMA.split(";")):
-                    self.db.execute(statement)
-                self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
-
-    def _meta(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
-
-    def _set_meta(self, key: str, value: str | None) -> None:
-        if value is None:
-            self.db.execute("DELETE FROM meta WHERE key = ?", (key,))
-        else:
-            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
-
-    def _init_node(self) -> str:
-        node = uuid.uuid4().hex[:12]
-        with self._tx():
-            self._set_meta("node", node)
-        return node
+    def _now_ms(self) -> int:
+        return int(self.now().timestamp() * 1000)
 
     def close(self) -> None:
-        self.db.close()
+        self.local.close()
 
     # -- capture: record + outbox op in one transaction, no network --------------------------
     def record_status(self, call_id: str, status: str) -> str:
@@ -217,18 +172,18 @@ class Client:
 
     def update_call(self, call_id: str, base_version: int, **fields: Any) -> str:
         """Edit a call's fields from the version last seen; returns the op id."""
-        with self._tx():
+        with self.local.tx():
             op = self._enqueue("call", "update", call_id, base_version, fields, None)
-            self._rebase("call", call_id)
+            self.local.rebase("call", call_id)
         return str(op["id"])
 
     def _capture_fact(self, kind: str, data: dict[str, Any], parent_id: str | None) -> str:
         record_id = _new_id()
-        with self._tx():
+        with self.local.tx():
             self._enqueue(kind, "create", record_id, None, data, parent_id)
-            self._write_record(kind, record_id, None, data, None)
+            self.local.write_record(kind, record_id, None, data, None)
             if parent_id is not None:
-                self._rebase("call", parent_id)
+                self.local.rebase("call", parent_id)
         return record_id
 
     def _enqueue(
@@ -240,71 +195,25 @@ class Client:
         data: dict[str, Any],
         parent_id: str | None,
     ) -> dict[str, Any]:
-        seq = int(self._meta("next_seq") or 1)
-        now = self.now()
+        """Build, check and queue an op; InvalidInput names each field the server would reject."""
         op = {
             "id": _new_id(),
-            "seq": seq,
+            "seq": self.local.next_seq(),
             "hlc": str(self.clock.send()),
             "kind": kind,
             "action": action,
             "record_id": record_id,
             "base_version": base_version,
-            "device_time": now.isoformat(),
+            "device_time": self.now().isoformat(),
             "data": data,
         }
         parsed = parse_operation(op, CURRENT_PROTOCOL)
         errors = parsed.errors if isinstance(parsed, Rejection) else self.registry.check(parsed)
         if errors:
             raise InvalidInput(errors)
-        self._set_meta("next_seq", str(seq + 1))
-        self._set_meta("hlc", str(self.clock.last))
-        self.db.execute(
-            "INSERT INTO outbox (seq, id, kind, record_id, parent_id, op) VALUES (?,?,?,?,?,?)",
-            (seq, op["id"], kind, record_id, parent_id, json.dumps(op)),
-        )
+        self.local.append_op(op, parent_id)
+        self.local.set_meta("hlc", str(self.clock.last))
         return op
-
-    def _write_record(
-        self,
-        kind: str,
-        record_id: str,
-        version: int | None,
-        data: Mapping[str, Any],
-        server_data: Mapping[str, Any] | None,
-    ) -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO records (kind, id, version, data, server_data) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (
-                kind,
-                record_id,
-                version,
-                json.dumps(data),
-                None if server_data is None else json.dumps(server_data),
-            ),
-        )
-
-    def _rebase(self, kind: str, record_id: str) -> None:
-        """A record's local view: the server's state with the unsent ops on it laid over."""
-        row = self.db.execute(
-            "SELECT version, server_data FROM records WHERE kind = ? AND id = ?", (kind, record_id)
-        ).fetchone()
-        if row is None or row[1] is None:
-            return  # unknown here, or a local fact whose data is its own op
-        data = json.loads(row[1])
-        pending = self.db.execute(
-            "SELECT op FROM outbox WHERE (kind = ? AND record_id = ?) OR parent_id = ? "
-            "ORDER BY seq",
-            (kind, record_id, record_id),
-        )
-        for (text,) in pending:
-            op = json.loads(text)
-            if op["kind"] == kind and op["action"] == "update":
-                data.update(op["data"])
-            elif op["kind"] == "call_status" and kind == "call":
-                data["status"] = lifecycle_max(None, data.get("status"), op["data"]["status"]).value
-        self._write_record(kind, record_id, row[0], data, json.loads(row[1]))
 
     # -- push -----------------------------------------------------------------------------------
     def push(self) -> PushReport:
@@ -314,65 +223,40 @@ class Client:
 
     def _push(self) -> PushReport:
         report = PushReport()
-        while True:
-            rows = self.db.execute(
-                "SELECT seq, id, op FROM outbox ORDER BY seq LIMIT ?", (MAX_PUSH_BATCH,)
-            ).fetchall()
-            if not rows:
-                return report
+        while batch := self.local.outbox_batch(MAX_PUSH_BATCH):
             body = {
                 "protocol_version": CURRENT_PROTOCOL,
                 "device_time": self.now().isoformat(),
-                "ops": [json.loads(row[2]) for row in rows],
+                "ops": [op for _, _, op in batch],
             }
             answer = self._request("POST", PUSH_PATH, json=body)
-            settled = self._settle(rows, answer, report)
-            if settled == 0:
+            if self._settle(batch, answer, report) == 0:
                 raise SyncError(
                     f"server deferred every op: it has seq {answer.get('last_seq')}, "
-                    f"the outbox starts at {rows[0][0]}",
+                    f"the outbox starts at {batch[0][0]}",
                     body=answer,
                 )
+        return report
 
-    def _settle(self, rows: list[Any], answer: Any, report: PushReport) -> int:
+    def _settle(self, batch: list[tuple[int, str, dict[str, Any]]], answer: Any, report: PushReport) -> int:
         """Apply one push answer in one transaction; returns how many ops left the outbox."""
         results = [OpResult.from_json(r) for r in answer.get("results", [])]
-        if len(results) != len(rows):
+        if len(results) != len(batch):
             raise SyncError("push answer does not have one result per op", body=answer)
         settled = 0
-        with self._tx():
-            for (seq, op_id, text), result in zip(rows, results, strict=True):
+        with self.local.tx():
+            for (seq, op_id, op), result in zip(batch, results, strict=True):
                 if result.outcome is Outcome.DEFERRED:
-                    continue
+                    continue  # sent again from the server's last_seq + 1 by the next loop
                 if result.id != op_id:
                     raise SyncError(f"push result for {result.id} answers op {op_id}", body=answer)
-                self._settle_one(seq, json.loads(text), result)
+                self.local.settle(seq, op, result)
                 settled += 1
                 report.sent += 1
                 report.replayed += result.replayed
                 key = result.outcome.value
                 report.outcomes[key] = report.outcomes.get(key, 0) + 1
         return settled
-
-    def _settle_one(self, seq: int, op: dict[str, Any], result: OpResult) -> None:
-        self.db.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
-        kind, record_id = op["kind"], op["record_id"]
-        if result.outcome is Outcome.REJECTED:
-            self.db.execute(
-                "INSERT OR REPLACE INTO rejected (id, seq, op, errors, message) VALUES (?,?,?,?,?)",
-                (op["id"], seq, json.dumps(op), json.dumps(result.errors), result.message),
-            )
-            self.db.execute(
-                "DELETE FROM records WHERE kind = ? AND id = ? AND server_data IS NULL",
-                (kind, record_id),
-            )
-        elif result.record is not None:
-            self._write_record(kind, record_id, result.version, result.record, result.record)
-        elif op["action"] == "create":
-            self._write_record(kind, record_id, result.version, op["data"], op["data"])
-        self._rebase(kind, record_id)
-        if op.get("data", {}).get("call_id"):
-            self._rebase("call", op["data"]["call_id"])
 
     # -- pull -----------------------------------------------------------------------------------
     def pull(self) -> int:
@@ -384,7 +268,7 @@ class Client:
         applied, reset = 0, False
         while True:
             params: dict[str, Any] = {"limit": PULL_LIMIT}
-            cursor = self._meta("cursor")
+            cursor = self.local.meta("cursor")
             if cursor:
                 params["cursor"] = cursor
             try:
@@ -393,31 +277,16 @@ class Client:
                 if reset:
                     raise SyncError("the server asked for a resync twice in one pull") from None
                 reset = True
-                self._reset_local_copy()
+                with self.local.tx():
+                    self.local.drop_server_copy()
                 continue
-            with self._tx():
+            with self.local.tx():
                 for change in page["changes"]:
-                    self._apply_change(change)
-                self._set_meta("cursor", page["cursor"])
+                    self.local.apply_change(change)
+                self.local.set_meta("cursor", page["cursor"])
             applied += len(page["changes"])
             if not page["has_more"]:
                 return applied
-
-    def _apply_change(self, change: Mapping[str, Any]) -> None:
-        kind, record_id = change["kind"], str(change["id"])
-        if change["op"] == "put":
-            self._write_record(kind, record_id, change["version"], change["data"], change["data"])
-            self._rebase(kind, record_id)
-        elif change["op"] in ("delete", "remove"):  # remove: unsent ops on it stay queued
-            self.db.execute("DELETE FROM records WHERE kind = ? AND id = ?", (kind, record_id))
-        else:
-            raise SyncError(f"unknown change op {change['op']!r}", body=change)
-
-    def _reset_local_copy(self) -> None:
-        """Drop the cursor and every server-confirmed record; unsent captures stay."""
-        with self._tx():
-            self._set_meta("cursor", None)
-            self.db.execute("DELETE FROM records WHERE server_data IS NOT NULL")
 
     def sync(self) -> SyncReport:
         """Push the outbox, then pull the feed (what the app runs on reconnect)."""
@@ -438,30 +307,27 @@ class Client:
     def login(self, username: str, password: str, device_name: str | None = None) -> dict[str, Any]:
         """Sign in online; registers this device on first login. Returns the user."""
         body: dict[str, Any] = {"username": username, "password": password}
-        device_id = self._meta("device_id")
+        device_id = self.local.meta("device_id")
         if device_id:
             body["device_id"] = device_id
         if device_name:
             body["device_name"] = device_name
         answer = self._request("POST", LOGIN_PATH, json=body, bearer=None)
-        with self._tx():
-            self._set_meta("device_id", str(answer["device_id"]))
-            self._set_meta(ACCESS_KEY, answer["access_token"])
-            self._set_meta(REFRESH_KEY, answer["refresh_token"])
-            self._set_meta("user", json.dumps(answer.get("user")))
+        with self.local.tx():
+            self.local.set_meta("device_id", str(answer["device_id"]))
+            self.local.set_meta(ACCESS_KEY, answer["access_token"])
+            self.local.set_meta(REFRESH_KEY, answer["refresh_token"])
+            self.local.set_meta("user", json.dumps(answer.get("user")))
         user: dict[str, Any] = answer.get("user") or {}
         return user
 
     def _refresh(self) -> None:
         answer = self._request("POST", REFRESH_PATH, bearer=REFRESH_KEY)
-        with self._tx():
-            self._set_meta(ACCESS_KEY, answer["access_token"])
+        with self.local.tx():
+            self.local.set_meta(ACCESS_KEY, answer["access_token"])
 
     def _wipe(self, message: str) -> None:
-        self.db.close()
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            if os.path.exists(self.db_path + suffix):
-                os.remove(self.db_path + suffix)
+        self.local.destroy()
         raise DeviceRevoked(message or "this device was revoked; its local data was deleted", 401)
 
     # -- HTTP -----------------------------------------------------------------------------------
@@ -478,7 +344,7 @@ class Client:
         while True:
             headers = {}
             if bearer is not None:
-                value = self._meta(bearer)
+                value = self.local.meta(bearer)
                 if not value:
                     raise NeedsLogin("sign in online first")
                 headers["Authorization"] = f"Bearer {value}"
@@ -523,51 +389,31 @@ class Client:
 
     # -- views ----------------------------------------------------------------------------------
     def unsent_count(self) -> int:
-        return int(self.db.execute("SELECT count(*) FROM outbox").fetchone()[0])
+        return self.local.unsent_count()
 
     def records(self, kind: str) -> list[dict[str, Any]]:
-        """Local records of `kind`; `synced` is false while the server has not confirmed it."""
-        rows = self.db.execute(
-            "SELECT id, version, data, server_data FROM records WHERE kind = ? ORDER BY id", (kind,)
-        )
-        return [
-            {
-                "id": r[0],
-                "version": r[1],
-                "data": json.loads(r[2]),
-                "synced": r[3] is not None and json.loads(r[3]) == json.loads(r[2]),
-            }
-            for r in rows
-        ]
+        return self.local.records(kind)
 
     def conflicts(self) -> list[dict[str, Any]]:
         """Open conflicts for this user, as the pull delivered them."""
-        return self.records("conflict")
+        return self.local.records("conflict")
 
     def rejected(self) -> list[dict[str, Any]]:
-        rows = self.db.execute("SELECT id, seq, op, errors, message FROM rejected ORDER BY seq")
-        return [
-            {
-                "id": r[0],
-                "seq": r[1],
-                "op": json.loads(r[2]),
-                "errors": json.loads(r[3]),
-                "message": r[4],
-            }
-            for r in rows
-        ]
+        """Ops the server rejected, with its reasons; they never block the outbox."""
+        return self.local.rejected()
 
     def status(self) -> dict[str, Any]:
-        user = self._meta("user")
+        meta = self.local.meta
+        user = meta("user")
         return {
-            "device_id": self._meta("device_id"),
+            "device_id": meta("device_id"),
             "user": json.loads(user) if user else None,
-            "signed_in": bool(self._meta(REFRESH_KEY)),
+            "signed_in": bool(meta(REFRESH_KEY)),
             "unsent": self.unsent_count(),
             "rejected": len(self.rejected()),
             "conflicts": len(self.conflicts()),
-            "has_cursor": self._meta("cursor") is not None,
-            "next_seq": int(self._meta("next_seq") or 1),
+            "has_cursor": meta("cursor") is not None,
+            "next_seq": self.local.next_seq(),
         }
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from sync.clock_skew import correct
 from sync.merge import lifecycle_max, merge_record
 from sync.ops import Operation, OpResult, Outcome
-from sync.push import Actor
+from sync.push_store import Actor
 from sync.registry import RecordKind, RecordType
 
 # Kinds whose data point at a call: the call must exist for the fact to land.
@@ -86,9 +86,7 @@ class MemoryStore:
     def set_last_seq(self, device_id: str, seq: int) -> None:
         self.last_seqs[device_id] = seq
 
-    def keep_rejected(
-        self, actor: Actor, raw: object, protocol_version: int, result: OpResult
-    ) -> None:
+    def keep_rejected(self, actor: Actor, raw: object, protocol_version: int, result: OpResult) -> None:
         kept = KeptRejection(actor.device_id, protocol_version, copy.deepcopy(raw), result)
         self.rejected.append(kept)
 
@@ -135,17 +133,13 @@ class MemoryStore:
     def live(self, kind: str) -> dict[str, dict[str, Any]]:
         """Data of every record of `kind` that is neither deleted nor out of scope."""
         return {
-            r.id: r.data
-            for r in self.records.values()
-            if r.kind == kind and not r.deleted and r.in_scope
+            r.id: r.data for r in self.records.values() if r.kind == kind and not r.deleted and r.in_scope
         }
 
     # -- change feed --------------------------------------------------------------------------
     def changes_since(self, after: int, limit: int) -> tuple[list[Change], int, bool]:
         """Changes after position `after`, oldest first; a fresh pull (0) skips tombstones."""
-        ordered = sorted(
-            (r for r in self.records.values() if r.position > after), key=lambda r: r.position
-        )
+        ordered = sorted((r for r in self.records.values() if r.position > after), key=lambda r: r.position)
         if after == 0:
             ordered = [r for r in ordered if not r.deleted and r.in_scope]
         page = ordered[:limit]

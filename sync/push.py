@@ -12,42 +12,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Protocol
 
 from sync.clock_skew import measure_skew
 from sync.ops import (
     MAX_PUSH_BATCH,
     SUPPORTED,
     Errors,
-    Operation,
     OpResult,
     Outcome,
     Rejection,
     parse_operation,
     peek_id_seq,
 )
-from sync.registry import RecordKind, Registry
+from sync.push_store import Actor, PushStore
+from sync.registry import Registry
 
-
-@dataclass(frozen=True)
-class Actor:
-    """Who pushes: the device, its signed-in user, and the skew measured at this push."""
-
-    device_id: str
-    user_id: int | str | None = None
-    skew_ms: int = 0
-
-
-class PushStore(Protocol):
-    def last_seq(self, device_id: str) -> int: ...
-    def find_result(self, device_id: str, op_id: str) -> OpResult | None: ...
-    def apply(self, kind: RecordKind, op: Operation, actor: Actor) -> OpResult: ...
-    def record_result(self, device_id: str, result: OpResult) -> None: ...
-    def set_last_seq(self, device_id: str, seq: int) -> None: ...
-    def keep_rejected(
-        self, actor: Actor, raw: object, protocol_version: int, result: OpResult
-    ) -> None: ...
-    def record_skew(self, device_id: str, skew_ms: int) -> None: ...
+__all__ = ["Actor", "PushOutcome", "PushRequestError", "PushStore", "apply_push"]
 
 
 @dataclass(frozen=True)

@@ -95,9 +95,7 @@ class FakeServer:
             raise requests.ConnectionError("request lost")
         if fault == "500":
             return error(500, "internal error")
-        response = self._route(
-            method, path, params or {}, copy.deepcopy(json), headers or {}, fault
-        )
+        response = self._route(method, path, params or {}, copy.deepcopy(json), headers or {}, fault)
         if fault == "drop_response":
             raise requests.ConnectionError("response lost")
         if fault == "kill_app":

@@ -44,9 +44,7 @@ def test_invalid_capture_is_refused_at_once_and_queues_nothing(tablet: Client) -
     assert tablet.records("location_point") == []
 
 
-def test_push_delivers_the_outbox_in_seq_order_and_empties_it(
-    tablet: Client, server: FakeServer
-) -> None:
+def test_push_delivers_the_outbox_in_seq_order_and_empties_it(tablet: Client, server: FakeServer) -> None:
     tablet.record_status(CALL_ID, "en_route")
     tablet.add_note(CALL_ID, "arrived, calm")
     tablet.record_location(35.99, -78.9, accuracy_m=5)
@@ -116,9 +114,7 @@ def test_rejected_op_moves_aside_and_does_not_block_the_ones_behind_it(
     assert [r["data"]["call_id"] for r in tablet.records("call_status")] == [CALL_ID]
 
 
-def test_deferred_ops_are_resent_from_the_servers_last_seq(
-    tablet: Client, server: FakeServer
-) -> None:
+def test_deferred_ops_are_resent_from_the_servers_last_seq(tablet: Client, server: FakeServer) -> None:
     for _ in range(3):
         tablet.record_location(35.99, -78.9)
     server.faults = ["defer_tail"]
@@ -252,9 +248,7 @@ def test_same_field_edited_on_two_tablets_surfaces_a_conflict(
     assert b.records("call")[0]["data"]["disposition"] == "referred to care navigation"
 
 
-def test_unsent_edit_survives_a_pull_of_a_newer_server_version(
-    tablet: Client, server: FakeServer
-) -> None:
+def test_unsent_edit_survives_a_pull_of_a_newer_server_version(tablet: Client, server: FakeServer) -> None:
     tablet.pull()
     tablet.update_call(CALL_ID, 1, transport_destination="Duke ED")
     server.store.put("call", CALL_ID, {**server.store.live("call")[CALL_ID], "status": "en_route"})

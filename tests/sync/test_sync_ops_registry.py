@@ -145,9 +145,7 @@ def test_a_later_feature_plugs_in_by_registering_a_kind() -> None:
     ledger = parsed(raw_op(1, kind="supply_ledger", data={"delta": -2}))
     stock = parsed(raw_op(2, kind="kit_stock", data={"on_hand": 5}))
     assert registry.check(ledger) == {}
-    assert registry.check(stock) == {
-        "action": ["kit_stock is derived on the server and cannot be pushed"]
-    }
+    assert registry.check(stock) == {"action": ["kit_stock is derived on the server and cannot be pushed"]}
 
 
 def test_registering_a_kind_twice_is_refused() -> None:

@@ -165,9 +165,7 @@ def test_unusable_push_request_is_refused_as_a_whole(
 def test_tablet_clock_three_hours_ahead_keeps_response_times_right(store: MemoryStore) -> None:
     ahead = timedelta(hours=3)
     on_scene_device_time = (NOW + ahead - timedelta(minutes=5)).isoformat()
-    op = raw_op(
-        1, device_time=on_scene_device_time, data={"call_id": CALL_ID, "status": "on_scene"}
-    )
+    op = raw_op(1, device_time=on_scene_device_time, data={"call_id": CALL_ID, "status": "on_scene"})
     result = push(store, [op], device_now=NOW + ahead)
     assert result.skew_ms == 3 * 3_600_000
     assert store.skews[DEVICE] == [result.skew_ms]
@@ -189,9 +187,7 @@ def test_late_en_route_does_not_move_the_call_back_but_every_event_is_kept(
 
 
 def call_update(seq: int, base_version: int, **data: Any) -> dict[str, Any]:
-    return raw_op(
-        seq, kind="call", action="update", record_id=CALL_ID, base_version=base_version, data=data
-    )
+    return raw_op(seq, kind="call", action="update", record_id=CALL_ID, base_version=base_version, data=data)
 
 
 def test_same_clinical_field_edited_on_two_tablets_opens_a_conflict(store: MemoryStore) -> None:

@@ -123,9 +123,7 @@ class TabletsAndServer(RuleBasedStateMachine):
             shutil.rmtree(self.dir, ignore_errors=True)
 
     def _check_final_state(self) -> None:
-        kept = {
-            str(k.raw["record_id"]) for k in self.server.store.rejected if isinstance(k.raw, dict)
-        }
+        kept = {str(k.raw["record_id"]) for k in self.server.store.rejected if isinstance(k.raw, dict)}
         applied = {r.id for r in self.server.store.records.values() if r.kind in FACT_KINDS}
         for i, tablet in enumerate(self.tablets):
             assert tablet.unsent_count() == 0
