@@ -362,7 +362,8 @@ class Client:
                 continue
             status = response.status_code
             if status >= 500 or status == 429:
-                attempt = self._wait_before_retry(attempt, f"HTTP {status}")
+                at_least = _retry_after(response) if status == 429 else 0.0
+                attempt = self._wait_before_retry(attempt, f"HTTP {status}", at_least)
                 continue
             body = _json_or_none(response)
             if status < 400:
@@ -381,10 +382,10 @@ class Client:
                 raise ResyncRequired(message or "resync from scratch", status, body)
             raise SyncError(message or f"HTTP {status}", status, body)
 
-    def _wait_before_retry(self, attempt: int, why: str) -> int:
+    def _wait_before_retry(self, attempt: int, why: str, at_least: float = 0.0) -> int:
         if attempt + 1 >= MAX_ATTEMPTS:
             raise Offline(f"no answer after {MAX_ATTEMPTS} tries ({why}); unsent ops stay queued")
-        self.sleep(full_jitter(attempt, rand=self.rand))
+        self.sleep(max(at_least, full_jitter(attempt, rand=self.rand)))
         return attempt + 1
 
     # -- views ----------------------------------------------------------------------------------
@@ -420,6 +421,14 @@ class Client:
 def _new_id() -> str:
     """A UUIDv7: sorts by creation time, made on the device."""
     return str(uuid7())
+
+
+def _retry_after(response: HTTPResponse) -> float:
+    """Seconds from a Retry-After header given in seconds (0 when absent or a date)."""
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", "0")))
+    except ValueError:
+        return 0.0
 
 
 def _json_or_none(response: HTTPResponse) -> Any:

@@ -95,6 +95,10 @@ class FakeServer:
             raise requests.ConnectionError("request lost")
         if fault == "500":
             return error(500, "internal error")
+        if fault == "429":
+            throttled = error(429, "too many attempts")
+            throttled.headers["Retry-After"] = "7"
+            return throttled
         response = self._route(method, path, params or {}, copy.deepcopy(json), headers or {}, fault)
         if fault == "drop_response":
             raise requests.ConnectionError("response lost")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -171,6 +172,32 @@ def test_connection_errors_and_5xx_are_retried_with_jitter_then_reported_offline
     assert len(sleeps) == MAX_ATTEMPTS - 1
     assert tablet.unsent_count() == 1
     assert tablet.push().outcomes == {"applied": 1}
+
+
+def test_throttled_login_waits_as_long_as_the_server_asks(
+    create_tablet: MakeTablet, server: FakeServer, sleeps: list[float]
+) -> None:
+    tablet = create_tablet(login=False)
+    server.faults = ["429"]
+    tablet.login("ana", "correct horse")
+    assert sleeps == [7.0]
+    assert tablet.status()["signed_in"] is True
+
+
+def test_capture_is_all_or_nothing_when_the_local_write_fails(
+    tablet: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(*args: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(tablet.local, "write_record", disk_full)
+    with pytest.raises(sqlite3.OperationalError):
+        tablet.record_status(CALL_ID, "en_route")
+    monkeypatch.undo()
+    assert tablet.unsent_count() == 0
+    assert tablet.status()["next_seq"] == 1
+    tablet.record_status(CALL_ID, "en_route")
+    assert tablet.unsent_count() == 1
 
 
 def test_pull_pages_through_the_feed_saving_the_cursor_each_page(
