@@ -5,6 +5,8 @@ import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 
 const port = Number(process.argv[2] ?? 5173);
+// MOCK_PUSH_DELAY_MS slows each push (to make two tabs overlap in a test).
+const pushDelay = Number(process.env.MOCK_PUSH_DELAY_MS ?? 0);
 const dist = new URL('../dist/', import.meta.url).pathname;
 const users = {
   crew1: { id: 1, username: 'crew1', full_name: 'Alex Rivera', role: 'responder_clinician', unit_id: 3, password: 'crew1pass' },
@@ -75,6 +77,7 @@ createServer(async (req, res) => {
     if (p === '/api/v1/sync/push' && req.method === 'POST') {
       if (!authed(req, res)) return;
       const b = await body(req);
+      if (pushDelay) await new Promise((r) => setTimeout(r, pushDelay));
       let gap = false;
       const results = b.ops.map((op) => {
         if (ops.has(op.id)) return { ...ops.get(op.id), replayed: true };

@@ -273,6 +273,30 @@ describe('scheduler', () => {
     expect(await db().outbox.count()).toBe(1);
   });
 
+  it('two tabs sharing the Web Lock push each op once', async () => {
+    for (let i = 0; i < 6; i++) await recordStatus(key, i, 'en_route');
+    // A LockManager stand-in: exclusive, requests queue in order (what navigator.locks does).
+    let tail: Promise<unknown> = Promise.resolve();
+    const locks = {
+      request: (_name: string, cb: () => Promise<unknown>) => {
+        const run = tail.then(cb);
+        tail = run.catch(() => undefined);
+        return run;
+      },
+    } as unknown as LockManager;
+    const srv = pushServer();
+    const { fetch, requests } = fakeFetch(async (r) => {
+      await new Promise((res) => setTimeout(res, 5));
+      return emptyPull(r) ?? srv.handle(r);
+    });
+    const tab = () => new SyncScheduler({ api: () => new ApiClient(fetch, staticTokens), key: () => key, onWipe: async () => {}, locks });
+    await Promise.all([tab().syncNow(), tab().syncNow()]);
+    const sent = requests.filter((r) => r.path.endsWith('/push')).flatMap((r) => (r.body as { ops: Op[] }).ops.map((o) => o.id));
+    expect(sent).toHaveLength(6);
+    expect(new Set(sent).size).toBe(6);
+    expect(await db().outbox.count()).toBe(0);
+  });
+
   it('a wipe answer calls onWipe', async () => {
     let wiped = false;
     const { fetch } = fakeFetch(() => [401, { message: 'revoked', action: 'wipe' }]);

@@ -43,7 +43,7 @@ export const en = {
   'login.bad': 'Username or password is not right.',
   'login.throttled': 'Too many tries. Wait {seconds} seconds and try again.',
   'login.failed': 'Sign-in did not work. Try again in a moment.',
-  'login.locked': 'This tablet has {count} unsent entries from another crew member. Ask them to unlock it and add you.',
+  'login.locked': 'This tablet holds unsent entries ({count}) from another crew member. Ask them to unlock it and add you.',
   'login.back': 'Back',
 
   'unlock.title': 'Unlock',
@@ -168,7 +168,7 @@ export const en = {
   'settings.crew': 'Crew on this tablet',
   'settings.addCrew': 'Add a crew member',
   'settings.signOut': 'Sign out',
-  'settings.signOutRefused': 'Cannot sign out: {count} entries are not sent yet. Sync first.',
+  'settings.signOutRefused': 'Cannot sign out while entries are unsent ({count}). Sync first.',
   'settings.signedInAs': 'Signed in as {name}',
   'settings.onDuty': 'On duty (share position)',
   'settings.saved': 'Saved.',
@@ -179,7 +179,7 @@ export const en = {
 
   'update.ready': 'Update ready',
   'update.apply': 'Update now',
-  'update.confirm': '{count} entries are not sent yet. They are kept through the update. Update anyway?',
+  'update.confirm': 'Entries not sent yet: {count}. They are kept through the update. Update anyway?',
   'update.yes': 'Update anyway',
   'update.later': 'Later',
 

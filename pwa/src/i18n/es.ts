@@ -45,7 +45,7 @@ export const es: Record<Key, string> = {
   'login.bad': 'El usuario o la contraseña no son correctos.',
   'login.throttled': 'Demasiados intentos. Espere {seconds} segundos y vuelva a intentarlo.',
   'login.failed': 'No se pudo entrar. Vuelva a intentarlo en un momento.',
-  'login.locked': 'Esta tableta tiene {count} registros sin enviar de otro miembro del equipo. Pídale que la desbloquee y lo agregue.',
+  'login.locked': 'Esta tableta guarda registros sin enviar ({count}) de otro miembro del equipo. Pídale que la desbloquee y lo agregue.',
   'login.back': 'Volver',
 
   'unlock.title': 'Desbloquear',
@@ -170,7 +170,7 @@ export const es: Record<Key, string> = {
   'settings.crew': 'Equipo en esta tableta',
   'settings.addCrew': 'Agregar a un miembro del equipo',
   'settings.signOut': 'Cerrar sesión',
-  'settings.signOutRefused': 'No se puede cerrar sesión: hay {count} registros sin enviar. Sincronice primero.',
+  'settings.signOutRefused': 'No se puede cerrar sesión mientras haya registros sin enviar ({count}). Sincronice primero.',
   'settings.signedInAs': 'Sesión de {name}',
   'settings.onDuty': 'De servicio (compartir posición)',
   'settings.saved': 'Guardado.',
@@ -181,7 +181,7 @@ export const es: Record<Key, string> = {
 
   'update.ready': 'Actualización lista',
   'update.apply': 'Actualizar ahora',
-  'update.confirm': 'Hay {count} registros sin enviar. Se conservan durante la actualización. ¿Actualizar de todos modos?',
+  'update.confirm': 'Registros sin enviar: {count}. Se conservan durante la actualización. ¿Actualizar de todos modos?',
   'update.yes': 'Actualizar de todos modos',
   'update.later': 'Más tarde',
 

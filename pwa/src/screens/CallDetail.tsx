@@ -144,8 +144,14 @@ function Notes({
     const text = body.trim();
     const s = getSession();
     if (!text || !s) return;
-    await addNote(s.dataKey, callRawId, text);
+    // Clear at once: anything typed while the save runs belongs to the next note.
     setBody('');
+    try {
+      await addNote(s.dataKey, callRawId, text);
+    } catch (e) {
+      setBody((cur) => (cur ? cur : text));
+      throw e;
+    }
     afterCapture();
   };
   return (

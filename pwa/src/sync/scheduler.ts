@@ -31,6 +31,7 @@ export function classify(e: unknown): SyncProblem | 'wipe' {
 
 export class SyncScheduler {
   private running = false;
+  private again = false;
   private attempt = 0;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private interval: ReturnType<typeof setInterval> | null = null;
@@ -50,12 +51,29 @@ export class SyncScheduler {
     this.interval = this.retryTimer = null;
   }
 
-  /** Runs one pass unless one is already running here or in another tab. */
+  /**
+   * Runs one pass. Within a tab a second call while one runs (or waits) is dropped; across tabs
+   * passes queue on the 'heart-sync' lock, so they never overlap: ops acknowledged by one tab's
+   * pass have left the outbox before the next tab reads it.
+   */
   async syncNow(): Promise<SyncReport | null> {
-    if (this.running) return null;
-    const locks = this.deps.locks === undefined ? (globalThis.navigator?.locks ?? null) : this.deps.locks;
-    if (!locks) return this.run();
-    return locks.request(SYNC_LOCK, { ifAvailable: true }, async (lock) => (lock ? this.run() : null));
+    if (this.running) {
+      // Something new (a capture) while a pass runs: one more pass when it ends.
+      this.again = true;
+      return null;
+    }
+    this.running = true;
+    try {
+      const locks = this.deps.locks === undefined ? (globalThis.navigator?.locks ?? null) : this.deps.locks;
+      if (!locks) return await this.run();
+      return await locks.request(SYNC_LOCK, () => this.run());
+    } finally {
+      this.running = false;
+      if (this.again) {
+        this.again = false;
+        void this.syncNow();
+      }
+    }
   }
 
   private async run(): Promise<SyncReport | null> {
@@ -66,7 +84,6 @@ export class SyncScheduler {
       patchSyncState({ problem: key ? 'signin' : 'locked' });
       return null;
     }
-    this.running = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     patchSyncState({ running: true, phase: 'push', done: 0, total: null, nextRetryAt: null });
     try {
@@ -89,8 +106,6 @@ export class SyncScheduler {
       // A sign-in problem waits for the person; everything else retries with backoff.
       if (problem !== 'signin') this.scheduleRetry();
       return null;
-    } finally {
-      this.running = false;
     }
   }
 
