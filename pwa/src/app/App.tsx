@@ -5,8 +5,7 @@ import { Login, type LoginMode } from '../screens/Login';
 import { Unlock } from '../screens/Unlock';
 import { Shell } from './Shell';
 import { Prefs } from '../ui/Prefs';
-import { crew } from './auth';
-import { onWiped } from './runtime';
+import { crew, onWiped } from './auth';
 import { clearDecryptCache } from './useOpened';
 
 type Phase = 'loading' | 'signedOut' | 'locked' | 'unlocked';

@@ -46,7 +46,8 @@ export type SignInError =
   | { kind: 'bad' }
   | { kind: 'throttled'; seconds: number }
   | { kind: 'failed' }
-  | { kind: 'locked'; count: number };
+  | { kind: 'locked'; count: number }
+  | { kind: 'wiped' };
 
 export class SignInFailed extends Error {
   constructor(public reason: SignInError) {
@@ -69,6 +70,10 @@ export async function signIn(username: string, password: string): Promise<Sessio
     });
   } catch (e) {
     if (e instanceof NetworkError) throw new SignInFailed({ kind: 'offline' });
+    if (e instanceof AuthError && e.action === 'wipe') {
+      await wipe();
+      throw new SignInFailed({ kind: 'wiped' });
+    }
     if (e instanceof AuthError) throw new SignInFailed({ kind: 'bad' });
     if (e instanceof HttpError && e.status === 429) throw new SignInFailed({ kind: 'throttled', seconds: e.retryAfterS ?? 60 });
     if (e instanceof HttpError && e.status < 500) throw new SignInFailed({ kind: 'bad' });
@@ -153,8 +158,16 @@ export async function signOut(): Promise<number> {
   return 0;
 }
 
-/** The device was revoked: delete the database (keys, records, outbox) at once. */
+const wipedListeners = new Set<() => void>();
+
+export function onWiped(l: () => void): () => void {
+  wipedListeners.add(l);
+  return () => wipedListeners.delete(l);
+}
+
+/** The device was revoked: delete the database (keys, records, outbox) at once, and say so. */
 export async function wipe(): Promise<void> {
   lock();
   await wipeDatabase();
+  for (const l of wipedListeners) l();
 }

@@ -12,20 +12,11 @@ const IDLE_CHECK_MS = 5_000;
 /** Captures are sent shortly after, in one pass. */
 const AFTER_CAPTURE_DELAY_MS = 1_500;
 
-const wipedListeners = new Set<() => void>();
 export const scheduler = new SyncScheduler({
   api: () => sessionApi(),
   key: () => getSession()?.dataKey ?? null,
-  onWipe: async () => {
-    await wipe();
-    for (const l of wipedListeners) l();
-  },
+  onWipe: wipe,
 });
-
-export function onWiped(l: () => void): () => void {
-  wipedListeners.add(l);
-  return () => wipedListeners.delete(l);
-}
 
 let captureTimer: ReturnType<typeof setTimeout> | null = null;
 /** Call after every capture: a sync soon, and Background Sync in case the app is closed. */

@@ -1,0 +1,114 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { crew, lock, onWiped, setFetch, setPin, signIn, SignInFailed, signOut, unlock } from '../src/app/auth';
+import { getSession } from '../src/crypto/session';
+import { db, enrolledKeys, getMeta, recordStatus } from '../src/db';
+import { fakeFetch, freshDb, type Req } from './helpers';
+
+const user = (id: number, username: string) => ({ id, username, full_name: username.toUpperCase(), role: 'responder_clinician', unit_id: 3 });
+const passwords: Record<string, string> = { ana: 'ana-pass', ben: 'ben-pass' };
+
+function server(extra?: (r: Req) => [number, unknown] | null) {
+  return fakeFetch((r) => {
+    const hit = extra?.(r);
+    if (hit) return hit;
+    if (r.path === '/api/v1/auth/login') {
+      const b = r.body as { username: string; password: string; device_id?: string };
+      if (passwords[b.username] !== b.password) return [401, { message: 'bad', action: 'login' }];
+      return [200, { access_token: `A-${b.username}`, refresh_token: 'R', access_expires_in: 900, device_id: b.device_id ?? 'dev-1', user: user(b.username === 'ana' ? 1 : 2, b.username) }];
+    }
+    return [404, {}];
+  });
+}
+
+beforeEach(() => {
+  lock();
+  freshDb();
+});
+
+describe('sign in, unlock, sign out', () => {
+  it('registers the device the first time and sends its id afterwards', async () => {
+    const { fetch, requests } = server();
+    setFetch(fetch);
+    await signIn('ana', 'ana-pass');
+    expect((requests[0]!.body as Record<string, unknown>).device_id).toBeUndefined();
+    expect(await getMeta('device_id')).toBe('dev-1');
+    await signIn('ben', 'ben-pass'); // added while Ana's session is open
+    expect((requests[1]!.body as Record<string, unknown>).device_id).toBe('dev-1');
+    expect((await crew()).map((u) => u.username).sort()).toEqual(['ana', 'ben']);
+  });
+
+  it('each crew member unlocks offline with their own password; a wrong one fails', async () => {
+    const { fetch } = server();
+    setFetch(fetch);
+    await signIn('ana', 'ana-pass');
+    await signIn('ben', 'ben-pass');
+    const key1 = getSession()!.dataKey;
+    lock();
+    expect(getSession()).toBeNull();
+    setFetch(() => Promise.reject(new TypeError('offline')));
+    expect(await unlock('1', 'ben-pass')).toBe(false);
+    expect(await unlock('1', 'ana-pass')).toBe(true);
+    expect(getSession()!.user.username).toBe('ana');
+    lock();
+    expect(await unlock('2', 'ben-pass')).toBe(true);
+    // the same data key for both
+    const raw = await crypto.subtle.exportKey('raw', getSession()!.dataKey);
+    expect(new Uint8Array(raw)).toEqual(new Uint8Array(await crypto.subtle.exportKey('raw', key1)));
+  });
+
+  it('a PIN set after sign-in unlocks too', async () => {
+    setFetch(server().fetch);
+    await signIn('ana', 'ana-pass');
+    await setPin('135791');
+    lock();
+    expect(await unlock('1', '135790')).toBe(false);
+    expect(await unlock('1', '135791')).toBe(true);
+    await expect(setPin('1234')).rejects.toThrow();
+  });
+
+  it('sign-in online fails in words: offline, bad password', async () => {
+    setFetch(() => Promise.reject(new TypeError('Failed to fetch')));
+    await expect(signIn('ana', 'ana-pass')).rejects.toMatchObject({ reason: { kind: 'offline' } });
+    setFetch(server().fetch);
+    const err = await signIn('ana', 'nope').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SignInFailed);
+    expect((err as SignInFailed).reason.kind).toBe('bad');
+  });
+
+  it('sign-out is refused while ops are unsent, with the count', async () => {
+    setFetch(server().fetch);
+    await signIn('ana', 'ana-pass');
+    await recordStatus(getSession()!.dataKey, 7, 'on_scene');
+    await recordStatus(getSession()!.dataKey, 7, 'cleared');
+    expect(await signOut()).toBe(2);
+    expect(getSession()).not.toBeNull();
+    await db().outbox.clear();
+    expect(await signOut()).toBe(0);
+    expect(getSession()).toBeNull();
+    expect(await enrolledKeys()).toEqual([]);
+  });
+
+  it('a revoked device is wiped when it signs in', async () => {
+    setFetch(server().fetch);
+    await signIn('ana', 'ana-pass');
+    await recordStatus(getSession()!.dataKey, 7, 'on_scene');
+    lock();
+    let told = false;
+    const off = onWiped(() => (told = true));
+    setFetch(server((r) => (r.path === '/api/v1/auth/login' ? [401, { message: 'revoked', action: 'wipe' }] : null)).fetch);
+    await expect(signIn('ana', 'ana-pass')).rejects.toMatchObject({ reason: { kind: 'wiped' } });
+    off();
+    expect(told).toBe(true);
+    expect(await db().outbox.count()).toBe(0);
+    expect(await enrolledKeys()).toEqual([]);
+    expect(await getMeta('device_id')).toBeUndefined();
+  });
+
+  it('tokens are stored sealed, never in clear', async () => {
+    setFetch(server().fetch);
+    await signIn('ana', 'ana-pass');
+    const stored = await getMeta<string>('tokens:1');
+    expect(stored).toMatch(/^enc1:/);
+    expect(stored).not.toContain('A-ana');
+  });
+});
