@@ -81,7 +81,7 @@ ROWS: list[tuple[Policy, Any, Any, Any, Any, FieldOutcome, Stamps]] = [
 @pytest.mark.parametrize(
     ("policy", "base", "local", "remote", "expected", "outcome", "stamps"),
     ROWS,
-    ids=[f"{r[0].__name__}-{i}" for i, r in enumerate(ROWS)],
+    ids=[f"{getattr(r[0], '__name__', 'policy')}-{i}" for i, r in enumerate(ROWS)],
 )
 def test_policy_row(
     policy: Policy,

@@ -8,6 +8,7 @@ clean sync every tablet's store equals the server's view of its scope.
 from __future__ import annotations
 
 import copy
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -22,6 +23,7 @@ from tests.sync.fakes import SERVER_NOW, AppKilled, FakeServer
 
 DEVICES = 5
 FAULTS = ["drop_request", "drop_response", "500", "kill_app", "replay_old", "defer_tail"]
+UNKNOWN_CALL = "0193a000-0000-7000-8000-0000000000ee"
 FACT_KINDS = ("call_status", "call_note", "location_point")
 
 
@@ -57,6 +59,11 @@ class TabletsAndServer(RuleBasedStateMachine):
     )
     def tap_status(self, i: int, status: str) -> None:
         self.made[i].append(self.tablets[i].record_status(CALL_ID, status))
+        self.ops_made[i] += 1
+
+    @rule(i=st.integers(0, DEVICES - 1))
+    def tap_status_on_a_call_the_server_never_had(self, i: int) -> None:
+        self.made[i].append(self.tablets[i].record_status(UNKNOWN_CALL, "on_scene"))
         self.ops_made[i] += 1
 
     @rule(i=st.integers(0, DEVICES - 1), body=st.text(min_size=1, max_size=20).filter(str.strip))
@@ -128,12 +135,16 @@ class TabletsAndServer(RuleBasedStateMachine):
         for i, tablet in enumerate(self.tablets):
             assert tablet.unsent_count() == 0
             assert self.server.store.last_seq(tablet.status()["device_id"]) == self.ops_made[i]
+            shown_rejected = {r["op"]["record_id"] for r in tablet.rejected()}
             for fact_id in self.made[i]:
                 assert (fact_id in applied) != (fact_id in kept)
+                assert (fact_id in kept) == (fact_id in shown_rejected)
             for kind in {*FACT_KINDS, "call", "conflict"}:
                 local = {r["id"]: r["data"] for r in tablet.records(kind)}
                 assert local == self.server.store.live(kind), kind
 
 
 TestTabletsAndServer = TabletsAndServer.TestCase
-TestTabletsAndServer.settings = settings(max_examples=25, stateful_step_count=25, deadline=None)
+# A modest run in every test session; SYNC_STATEFUL_EXAMPLES=2000 for a long one.
+EXAMPLES = int(os.environ.get("SYNC_STATEFUL_EXAMPLES", "25"))
+TestTabletsAndServer.settings = settings(max_examples=EXAMPLES, stateful_step_count=25, deadline=None)
