@@ -90,3 +90,12 @@ describe('i18n', () => {
     for (const k of Object.keys(en) as (keyof typeof en)[]) expect(ph(es[k]), k).toBe(ph(en[k]));
   });
 });
+
+describe('hlc drift guard', () => {
+  it('a remote clock far ahead drags ours at most MAX_DRIFT_MS past now', async () => {
+    const { MAX_DRIFT_MS } = await import('../src/lib/hlc');
+    const r = hlcRecv(null, { wall: 10_000_000, counter: 5, node: 'far' }, 1_000, 'me');
+    expect(r.wall).toBe(1_000 + MAX_DRIFT_MS);
+    expect(r.node).toBe('me');
+  });
+});

@@ -307,3 +307,86 @@ describe('scheduler', () => {
     expect(wiped).toBe(true);
   });
 });
+
+describe('client rules of sync/client.py', () => {
+  it('a rejected fact made here leaves the local records', async () => {
+    const op = await addNote(key, 3, 'bad note');
+    expect(await db().notes.get(op.record_id)).toBeDefined();
+    const srv = pushServer(() => 'rejected');
+    const { fetch } = fakeFetch((r) => srv.handle(r));
+    await pushOutbox({ api: new ApiClient(fetch, staticTokens), key });
+    expect(await db().notes.get(op.record_id)).toBeUndefined();
+    expect(await db().rejected.count()).toBe(1);
+  });
+
+  it('an answer deferring every op of a batch is an error, and the ops stay', async () => {
+    await recordStatus(key, 1, 'en_route');
+    const { fetch } = fakeFetch((r) => {
+      const ops = (r.body as { ops: Op[] }).ops;
+      return [200, { results: ops.map((o) => ({ id: o.id, seq: o.seq, outcome: 'deferred' })), last_seq: 40, server_time: 't' }];
+    });
+    await expect(pushOutbox({ api: new ApiClient(fetch, staticTokens), key })).rejects.toThrow('seq 41');
+    expect(await db().outbox.count()).toBe(1);
+  });
+
+  it("takes the result's record: the next edit carries the new base_version", async () => {
+    await applyChanges(key, [{ kind: 'call', id: 'c1', op: 'put', version: 3, data: { id: 'c1', priority: 1, received_at: 't', disposition: null } }], {
+      cursor: 'x',
+      serverTime: 't',
+    });
+    const { updateCall } = await import('../src/db');
+    await updateCall(key, (await db().calls.get('c1'))!, { disposition: 'home with family' });
+    const { fetch } = fakeFetch((r) => {
+      const op = (r.body as { ops: Op[] }).ops[0]!;
+      return [
+        200,
+        {
+          results: [{ id: op.id, seq: op.seq, outcome: 'applied', version: 4, record: { id: 'c1', priority: 1, received_at: 't', disposition: 'home with family', version: 4 } }],
+          last_seq: op.seq,
+          server_time: 't',
+        },
+      ];
+    });
+    await pushOutbox({ api: new ApiClient(fetch, staticTokens), key });
+    const call = (await db().calls.get('c1'))!;
+    expect(call.version).toBe(4);
+    expect(call.localSealed).toBeNull();
+    expect(await open(key, call.sealed!)).toEqual({ disposition: 'home with family' });
+    const next = await updateCall(key, call, { transport_destination: 'none' });
+    expect(next.base_version).toBe(4);
+  });
+
+  it('a resync keeps facts made here that are still unsent', async () => {
+    await applyChanges(key, [call4()], { cursor: 'old', serverTime: 't' });
+    const mine = await addNote(key, 4, 'unsent note');
+    const { fetch } = fakeFetch((r) =>
+      r.path.includes('cursor=old') ? [410, { action: 'resync' }] : [200, { changes: [], cursor: 'new', has_more: false, server_time: 't' }],
+    );
+    await pullAll({ api: new ApiClient(fetch, staticTokens), key });
+    expect(await db().calls.count()).toBe(0);
+    expect(await db().notes.get(mine.record_id)).toBeDefined();
+  });
+
+  it('an unreadable cursor (400 errors.query.cursor) pulls from scratch', async () => {
+    await applyChanges(key, [call4()], { cursor: 'garbage', serverTime: 't' });
+    const { fetch, requests } = fakeFetch((r) =>
+      r.path.includes('cursor=garbage')
+        ? [400, { code: 400, message: 'bad cursor', errors: { query: { cursor: ['unreadable'] } } }]
+        : [200, { changes: [call4()], cursor: 'fresh', has_more: false, server_time: 't' }],
+    );
+    await pullAll({ api: new ApiClient(fetch, staticTokens), key });
+    expect(requests).toHaveLength(2);
+    expect(await getMeta('cursor')).toBe('fresh');
+  });
+
+  it('a capture the server would reject is refused and queues nothing', async () => {
+    await expect(addNote(key, 1, '')).rejects.toThrow('data.body');
+    await expect(addNote(key, 1, 'x'.repeat(10_001))).rejects.toThrow('data.body');
+    await expect(recordStatus(key, 1, 'flying' as never)).rejects.toThrow('data.status');
+    expect(await db().outbox.count()).toBe(0);
+  });
+});
+
+function call4(): Change {
+  return { kind: 'call', id: 4, op: 'put', version: 1, data: { id: 4, priority: 1, received_at: 't', narrative: 'n' } };
+}

@@ -64,7 +64,8 @@ export async function applyChanges(key: CryptoKey, changes: Change[], opts: Appl
 export async function clearRecordsAndCursor(): Promise<void> {
   const d = db();
   await d.transaction('rw', [...RECORD_TABLES.map((t) => d.table(t)), d.meta], async () => {
-    for (const t of RECORD_TABLES) await d.table(t).clear();
+    // Server-confirmed records go; facts made here and not yet confirmed stay (their ops are queued).
+    for (const t of RECORD_TABLES) await d.table(t).filter((r: SyncedRow) => !r.local).delete();
     await d.meta.delete('cursor');
   });
 }

@@ -4,7 +4,7 @@
  * transaction opens, since IndexedDB transactions cannot wait on other async work.
  * Capture never needs the network or a valid token.
  */
-import type { CallStatus, Op, OpKind, ServerId } from '../api/types';
+import { CALL_STATUSES, type CallStatus, type Op, type OpKind, type ServerId } from '../api/types';
 import { sealFields, open, seal } from '../crypto/keys';
 import { formatHlc, hlcSend, parseHlc } from '../lib/hlc';
 import { uuidv7 } from '../lib/uuidv7';
@@ -12,6 +12,22 @@ import { db } from './db';
 import type { CallRow } from './Call';
 import { OP_CLINICAL } from './Outbox';
 import type { SyncedRow } from './rows';
+
+/** A capture the server would reject: refused at once, nothing queued (field -> messages). */
+export class CaptureError extends Error {
+  override name = 'CaptureError';
+  constructor(public errors: Record<string, string[]>) {
+    super(Object.keys(errors).join(', '));
+  }
+}
+
+/** Longest note the server accepts (PROTOCOL.md: body 1..10000 chars). */
+export const NOTE_MAX_CHARS = 10_000;
+const STATUSES: readonly string[] = CALL_STATUSES;
+
+function check(errors: Record<string, string[]>): void {
+  if (Object.keys(errors).length) throw new CaptureError(errors);
+}
 
 type Clock = () => number;
 let clock: Clock = () => Date.now();
@@ -75,6 +91,7 @@ function factRow(recordId: string, clear: Record<string, unknown>, sealed: strin
 
 /** Status button: a call_status fact. */
 export async function recordStatus(key: CryptoKey | null, callRawId: ServerId, status: CallStatus): Promise<Op> {
+  check(STATUSES.includes(status) ? {} : { 'data.status': ['unknown status'] });
   const recordId = uuidv7(clock());
   const data = { call_id: callRawId, status };
   const d = db();
@@ -88,6 +105,7 @@ export async function recordStatus(key: CryptoKey | null, callRawId: ServerId, s
 
 /** Append a note: a call_note fact with a sealed body. */
 export async function addNote(key: CryptoKey, callRawId: ServerId, body: string): Promise<Op> {
+  check(body.length < 1 || body.length > NOTE_MAX_CHARS ? { 'data.body': [`1 to ${NOTE_MAX_CHARS} characters`] } : {});
   const recordId = uuidv7(clock());
   const data = { call_id: callRawId, body };
   const row = await sealFields(key, { ...data, id: recordId, at: new Date(clock()).toISOString() }, ['body']);
@@ -101,6 +119,8 @@ export type CallEdit = Partial<Record<'disposition' | 'transport_destination', s
 
 /** Disposition / transport destination: a call document update from the version last seen. */
 export async function updateCall(key: CryptoKey, call: CallRow, edit: CallEdit): Promise<Op> {
+  const unknown = Object.keys(edit).filter((k) => k !== 'disposition' && k !== 'transport_destination');
+  check(unknown.length ? Object.fromEntries(unknown.map((k) => [`data.${k}`, ['unknown field']])) : Object.keys(edit).length ? {} : { data: ['nothing to change'] });
   const previous = call.localSealed ? await open<CallEdit>(key, call.localSealed) : {};
   const localSealed = await seal(key, { ...previous, ...edit });
   const d = db();
@@ -114,6 +134,10 @@ export async function updateCall(key: CryptoKey, call: CallRow, edit: CallEdit):
 
 /** A position while on duty: a location_point fact (not clinical). */
 export async function recordLocation(lat: number, lon: number, accuracyM: number | null): Promise<Op> {
+  const bad: Record<string, string[]> = {};
+  if (!(Math.abs(lat) <= 90)) bad['data.lat'] = ['-90..90'];
+  if (!(Math.abs(lon) <= 180)) bad['data.lon'] = ['-180..180'];
+  check(bad);
   const recordId = uuidv7(clock());
   const data: Record<string, unknown> = { lat, lon };
   if (accuracyM !== null) data.accuracy_m = accuracyM;

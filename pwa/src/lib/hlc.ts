@@ -10,6 +10,8 @@ export interface Hlc {
 }
 
 export const MAX_COUNTER = 9999;
+/** A remote timestamp further ahead than this only moves us to now + MAX_DRIFT_MS (as sync/hlc.py). */
+export const MAX_DRIFT_MS = 60_000;
 
 export function formatHlc(h: Hlc): string {
   return `${String(h.wall).padStart(13, '0')}-${String(h.counter).padStart(4, '0')}-${h.node}`;
@@ -32,8 +34,10 @@ export function hlcSend(prev: Hlc | null, nowMs: number, node: string): Hlc {
 }
 
 /** Merge a remote timestamp (receive). */
-export function hlcRecv(prev: Hlc | null, remote: Hlc, nowMs: number, node: string): Hlc {
+export function hlcRecv(prev: Hlc | null, remoteIn: Hlc, nowMs: number, node: string): Hlc {
   const local = prev ?? { wall: 0, counter: 0, node };
+  const limit = Math.floor(nowMs) + MAX_DRIFT_MS;
+  const remote = remoteIn.wall > limit ? { ...remoteIn, wall: limit, counter: 0 } : remoteIn;
   const wall = Math.max(local.wall, remote.wall, Math.floor(nowMs));
   let counter: number;
   if (wall === local.wall && wall === remote.wall) counter = Math.max(local.counter, remote.counter) + 1;

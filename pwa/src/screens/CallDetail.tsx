@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import { CALL_STATUSES, type CallStatus } from '../api/types';
 import { getSession } from '../crypto/session';
-import { addNote, getCall, getPremise, notesFor, recordStatus, statusEventsFor, updateCall, useLiveQuery, type CallRow } from '../db';
+import { NOTE_MAX_CHARS, addNote, getCall, getPremise, notesFor, recordStatus, statusEventsFor, updateCall, useLiveQuery, type CallRow } from '../db';
 import { unsentRecordIds } from '../db';
 import { formatDateTime, formatTime, useT } from '../i18n';
 import { callAddress, callTitle, hazardsOf, historyOf, premiseIdOf } from '../app/callView';
@@ -179,6 +179,7 @@ function Notes({
         id="note-input"
         data-testid="note-input"
         rows={3}
+        maxLength={NOTE_MAX_CHARS}
         placeholder={t('call.notePlaceholder')}
         value={body}
         onInput={(e) => setBody(e.currentTarget.value)}

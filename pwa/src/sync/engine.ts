@@ -7,10 +7,10 @@
  * HTTP lives in ApiClient (fetch injected); storage in src/db. Errors propagate to the scheduler.
  */
 import type { ApiClient } from '../api/client';
-import { ResyncError } from '../api/client';
+import { HttpError, ResyncError } from '../api/client';
 import { MAX_PUSH_BATCH, PROTOCOL_VERSION } from '../api/types';
 import { open } from '../crypto/keys';
-import { applyChanges, clearRecordsAndCursor, getMeta, nextBatch, recordPushResults, wireOp } from '../db';
+import { applyChanges, clearRecordsAndCursor, getMeta, nextBatch, prepareResultRecords, recordPushResults, wireOp } from '../db';
 
 /** Records per pull page. */
 export const PULL_LIMIT = 500;
@@ -53,7 +53,6 @@ export async function pushOutbox(deps: SyncDeps): Promise<{ pushed: number; reje
   const now = deps.now ?? Date.now;
   let pushed = 0;
   let rejected = 0;
-  let stalls = 0;
   for (;;) {
     const batch = await nextBatch(deps.pushBatch ?? MAX_PUSH_BATCH);
     if (!batch.length) break;
@@ -61,14 +60,13 @@ export async function pushOutbox(deps: SyncDeps): Promise<{ pushed: number; reje
       batch.map(async (row) => wireOp(row, row.sealed ? await open<Record<string, unknown>>(deps.key, row.sealed) : {})),
     );
     const res = await deps.api.push({ protocol_version: PROTOCOL_VERSION, device_time: new Date(now()).toISOString(), ops });
-    const s = await recordPushResults(batch, res.results);
+    const records = await prepareResultRecords(deps.key, batch, res.results);
+    const s = await recordPushResults(batch, res.results, records);
     pushed += s.acknowledged;
     rejected += s.rejected;
     deps.onProgress?.({ phase: 'push', done: pushed + rejected, total: null });
-    if (s.acknowledged + s.rejected === 0) {
-      // Everything deferred: the server waits for a seq we no longer hold. Resend once, then report.
-      if (++stalls >= 2) throw new StuckError(`server expects seq ${res.last_seq + 1}`);
-    } else stalls = 0;
+    // Every op deferred: the server waits for a seq this device no longer holds (sync/client.py: an error).
+    if (s.acknowledged + s.rejected === 0) throw new StuckError(`server expects seq ${res.last_seq + 1}`);
   }
   return { pushed, rejected };
 }
@@ -84,7 +82,8 @@ export async function pullAll(deps: SyncDeps): Promise<{ received: number; resyn
     try {
       page = await deps.api.pull(cursor, deps.pullLimit ?? PULL_LIMIT);
     } catch (e) {
-      if (!(e instanceof ResyncError) || resynced) throw e;
+      const badCursor = e instanceof HttpError && e.status === 400 && JSON.stringify(e.body?.errors ?? {}).includes('cursor');
+      if (!(e instanceof ResyncError || badCursor) || resynced) throw e;
       await clearRecordsAndCursor();
       cursor = null;
       fresh = true;

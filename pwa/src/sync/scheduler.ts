@@ -104,13 +104,14 @@ export class SyncScheduler {
       }
       patchSyncState({ running: false, phase: null, problem });
       // A sign-in problem waits for the person; everything else retries with backoff.
-      if (problem !== 'signin') this.scheduleRetry();
+      if (problem !== 'signin') this.scheduleRetry(e instanceof HttpError && e.retryAfterS ? e.retryAfterS * 1000 : 0);
       return null;
     }
   }
 
-  private scheduleRetry(): void {
-    const delay = backoffDelay(this.attempt++, this.deps.random);
+  /** Next try after a full-jitter delay, and never before the server's Retry-After (429). */
+  private scheduleRetry(atLeastMs: number): void {
+    const delay = Math.max(atLeastMs, backoffDelay(this.attempt++, this.deps.random));
     patchSyncState({ nextRetryAt: Date.now() + delay });
     this.retryTimer = setTimeout(() => void this.syncNow(), delay);
   }
