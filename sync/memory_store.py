@@ -2,8 +2,8 @@
 
 Not a mock: it applies facts exactly once, derives a call's status from its
 status facts, merges document updates per field through the kind's policies,
-opens conflict records, keeps rejected ops whole, and serves a change feed by
-position (single writer, so plain position order never skips a change).
+opens conflict records, keeps rejected ops whole, and serves the pull engine
+(single writer, so plain position order never skips a change).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 from sync.clock_skew import correct
 from sync.merge import lifecycle_max, merge_record
 from sync.ops import Operation, OpResult, Outcome
+from sync.pull import Change
 from sync.push_store import Actor
 from sync.registry import RecordKind, RecordType
 
@@ -44,24 +45,6 @@ class KeptRejection:
     result: OpResult
 
 
-@dataclass(frozen=True)
-class Change:
-    kind: str
-    id: str
-    op: str  # put | delete | remove
-    version: int
-    data: dict[str, Any] | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "id": self.id,
-            "op": self.op,
-            "version": self.version,
-            "data": self.data,
-        }
-
-
 class MemoryStore:
     def __init__(self, new_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> None:
         self.new_id = new_id
@@ -71,6 +54,7 @@ class MemoryStore:
         self.rejected: list[KeptRejection] = []
         self.skews: dict[str, list[int]] = {}
         self.position = 0  # last feed position handed out
+        self.purged_upto = 0  # tombstones at or below this position were purged
 
     # -- PushStore ---------------------------------------------------------------------------
     def last_seq(self, device_id: str) -> int:
@@ -136,16 +120,27 @@ class MemoryStore:
             r.id: r.data for r in self.records.values() if r.kind == kind and not r.deleted and r.in_scope
         }
 
-    # -- change feed --------------------------------------------------------------------------
-    def changes_since(self, after: int, limit: int) -> tuple[list[Change], int, bool]:
-        """Changes after position `after`, oldest first; a fresh pull (0) skips tombstones."""
-        ordered = sorted((r for r in self.records.values() if r.position > after), key=lambda r: r.position)
-        if after == 0:
-            ordered = [r for r in ordered if not r.deleted and r.in_scope]
-        page = ordered[:limit]
-        changes = [self._change(r) for r in page]
-        position = page[-1].position if page else max(after, 0)
-        return changes, position, len(ordered) > limit
+    # -- PullStore: one scope, a single writer (so every position handed out is visible) -----
+    def visible_upto(self) -> int:
+        return self.position
+
+    def tombstone_floor(self) -> int:
+        return self.purged_upto
+
+    def snapshot(self, scope: str, upto: int, after_key: str, limit: int) -> list[Change]:
+        live = [r for r in self.records.values() if not r.deleted and r.in_scope]
+        keyed = sorted((_key(r), r) for r in live if _key(r) > after_key)
+        return [self._change(r, key) for key, r in keyed[:limit]]
+
+    def count(self, scope: str) -> int:
+        return sum(1 for r in self.records.values() if not r.deleted and r.in_scope)
+
+    def changes(self, scope: str, after: int, upto: int, limit: int) -> list[Change]:
+        rows = sorted(
+            (r for r in self.records.values() if after < r.position <= upto),
+            key=lambda r: r.position,
+        )
+        return [self._change(r, _key(r)) for r in rows[:limit]]
 
     # -- internals ------------------------------------------------------------------------------
     def _touch(self, record: StoredRecord) -> None:
@@ -153,12 +148,10 @@ class MemoryStore:
         record.position = self.position
 
     @staticmethod
-    def _change(record: StoredRecord) -> Change:
-        if record.deleted:
-            return Change(record.kind, record.id, "delete", record.version, None)
-        if not record.in_scope:
-            return Change(record.kind, record.id, "remove", record.version, None)
-        return Change(record.kind, record.id, "put", record.version, copy.deepcopy(record.data))
+    def _change(record: StoredRecord, key: str) -> Change:
+        op = "delete" if record.deleted else "put" if record.in_scope else "remove"
+        data = copy.deepcopy(record.data) if op == "put" else None
+        return Change(record.kind, record.id, op, record.version, data, record.position, key)
 
     def _rejected(self, op: Operation, field_name: str, message: str) -> OpResult:
         return OpResult(
@@ -276,3 +269,8 @@ class MemoryStore:
             },
         )
         return conflict_id
+
+
+def _key(record: StoredRecord) -> str:
+    """Snapshot order: by kind, then id (NUL sorts first, so text order is tuple order)."""
+    return f"{record.kind}\x00{record.id}"

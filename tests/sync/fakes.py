@@ -17,10 +17,11 @@ from urllib.parse import urlsplit
 
 import requests
 
-from sync.cursor import Cursor, decode_cursor, encode_cursor, scope_fingerprint
+from sync.cursor import scope_fingerprint
 from sync.kinds import spine_registry
 from sync.memory_store import MemoryStore
 from sync.ops import OpResult, Outcome
+from sync.pull import ResyncRequiredError, serve_pull
 from sync.push import Actor, PushRequestError, apply_push
 
 SERVER_NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
@@ -62,7 +63,7 @@ class FakeServer:
         self.revoked: set[str] = set()
         self.faults: list[str] = []  # one per coming request: drop_request, drop_response, ...
         self.log: list[tuple[str, str]] = []
-        self.tombstone_floor = 0  # cursors below this position get 410
+        self.scope = SCOPE  # what the signed-in user may see; a change means resync
         self.pushes: dict[str, list[dict[str, Any]]] = {}  # every push body, per device
         self._ids = itertools.count(1)
 
@@ -198,24 +199,19 @@ class FakeServer:
         )
 
     def _pull(self, params: dict[str, Any]) -> FakeResponse:
-        position = 0
-        if "cursor" in params:
-            try:
-                cursor = decode_cursor(params["cursor"])
-            except ValueError as exc:
-                return error(400, str(exc), query={"cursor": [str(exc)]})
-            if cursor.position < self.tombstone_floor or cursor.scope != SCOPE:
-                return error(410, "resync from scratch", "resync")
-            position = cursor.position
-        total = len(self.store.records) if position == 0 else None
-        changes, new_position, has_more = self.store.changes_since(position, int(params["limit"]))
+        try:
+            page = serve_pull(self.store, self.scope, params.get("cursor"), int(params["limit"]))
+        except ResyncRequiredError as exc:
+            return error(410, str(exc), "resync")
+        except ValueError as exc:
+            return error(400, str(exc), query={"cursor": [str(exc)]})
         return FakeResponse(
             200,
             {
-                "changes": [c.to_json() for c in changes],
-                "cursor": encode_cursor(Cursor(new_position, SCOPE)),
-                "has_more": has_more,
-                "total": total,
+                "changes": [c.to_json() for c in page.changes],
+                "cursor": page.cursor,
+                "has_more": page.has_more,
+                "total": page.total,
                 "server_time": self.now().isoformat(),
             },
             {},

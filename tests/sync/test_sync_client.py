@@ -236,7 +236,7 @@ def test_cursor_too_old_resets_the_local_copy_and_pulls_from_scratch(
     tablet.pull()
     tablet.add_note(CALL_ID, "unsent across the reset")
     server.store.delete("premise", "gone")
-    server.tombstone_floor = server.store.position + 1  # the tombstone was purged
+    server.store.purged_upto = server.store.position  # the tombstone was purged
     assert tablet.pull() == 1
     assert [r["id"] for r in tablet.records("call")] == [CALL_ID]
     assert tablet.records("premise") == []

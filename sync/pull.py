@@ -1,0 +1,108 @@
+"""The pull engine: an opaque cursor in, one page of changes and the next cursor out.
+
+Pure logic over an injected PullStore. A device without a cursor first pages
+through a snapshot of its scope (ordered by a key the store defines, as of
+feed position `upto`), then follows the change feed from `upto`: anything
+that changed while the snapshot was paged arrives again from the feed, so
+nothing is missed. The store's `visible_upto` is the highest position below
+which every change is committed; the engine never serves past it, which is
+what keeps a feed from skipping rows that commit out of order (on
+PostgreSQL a store derives it from the snapshot xmin or a commit-time lock).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sync.cursor import Cursor, Snapshot, decode_cursor, encode_cursor
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry of a pull page; `position` and `key` stay on the server."""
+
+    kind: str
+    id: str
+    op: str  # put | delete | remove
+    version: int
+    data: dict[str, Any] | None
+    position: int = 0
+    key: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "id": self.id, "op": self.op, "version": self.version, "data": self.data}
+
+
+class PullStore(Protocol):
+    def visible_upto(self) -> int:
+        """The feed position at or below which every change is committed and visible."""
+        ...
+
+    def tombstone_floor(self) -> int:
+        """Changes at or below this position may have been purged (tombstone retention)."""
+        ...
+
+    def snapshot(self, scope: str, upto: int, after_key: str, limit: int) -> list[Change]:
+        """Live records of the scope after `after_key` in key order (each with its key)."""
+        ...
+
+    def count(self, scope: str) -> int:
+        """How many records a fresh snapshot of the scope holds (for progress)."""
+        ...
+
+    def changes(self, scope: str, after: int, upto: int, limit: int) -> list[Change]:
+        """Changes of the scope with after < position <= upto, in position order."""
+        ...
+
+
+@dataclass(frozen=True)
+class PullPage:
+    changes: list[Change]
+    cursor: str
+    has_more: bool
+    total: int | None
+
+
+class ResyncRequiredError(Exception):
+    """HTTP 410 with action "resync": drop the cursor and pull from scratch."""
+
+
+def serve_pull(store: PullStore, scope: str, cursor_text: str | None, limit: int) -> PullPage:
+    """One page for a device whose scope fingerprint is `scope`; ValueError for a bad cursor."""
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    if not cursor_text:
+        upto = store.visible_upto()
+        page = _snapshot_page(store, Cursor(0, scope, Snapshot(upto, "")), limit)
+        return PullPage(page.changes, page.cursor, page.has_more, store.count(scope))
+    cursor = decode_cursor(cursor_text)
+    if cursor.scope != scope:
+        raise ResyncRequiredError("what this device may see has changed")
+    if cursor.snapshot is not None:
+        return _snapshot_page(store, cursor, limit)
+    if cursor.position < store.tombstone_floor():
+        raise ResyncRequiredError("the cursor is older than the tombstone retention")
+    return _feed_page(store, cursor, limit)
+
+
+def _snapshot_page(store: PullStore, cursor: Cursor, limit: int) -> PullPage:
+    assert cursor.snapshot is not None
+    upto, after = cursor.snapshot.upto, cursor.snapshot.after
+    rows = store.snapshot(cursor.scope, upto, after, limit + 1)
+    page = rows[:limit]
+    if len(rows) > limit:
+        next_cursor = Cursor(0, cursor.scope, Snapshot(upto, page[-1].key))
+        return PullPage(page, encode_cursor(next_cursor), True, None)
+    # Snapshot done: follow the feed from the position it was taken at.
+    has_more = store.visible_upto() > upto
+    return PullPage(page, encode_cursor(Cursor(upto, cursor.scope)), has_more, None)
+
+
+def _feed_page(store: PullStore, cursor: Cursor, limit: int) -> PullPage:
+    upto = store.visible_upto()
+    rows = store.changes(cursor.scope, cursor.position, upto, limit + 1)
+    page = rows[:limit]
+    more = len(rows) > limit
+    position = page[-1].position if more else max(upto, cursor.position)
+    return PullPage(page, encode_cursor(Cursor(position, cursor.scope)), more, None)

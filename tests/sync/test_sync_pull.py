@@ -1,0 +1,110 @@
+"""The pull engine over the in-memory store: snapshot, then feed, never a skipped change."""
+
+from __future__ import annotations
+
+import pytest
+
+from sync.cursor import Cursor, decode_cursor, encode_cursor
+from sync.memory_store import MemoryStore
+from sync.pull import PullPage, ResyncRequiredError, serve_pull
+
+SCOPE = "unit-1"
+
+
+class LaggingStore(MemoryStore):
+    """Positions above `committed` belong to transactions still running."""
+
+    committed: int | None = None
+
+    def visible_upto(self) -> int:
+        return self.position if self.committed is None else self.committed
+
+
+def pull_all(store: MemoryStore, cursor: str | None, limit: int = 2) -> tuple[list[str], str]:
+    """Follow has_more to the end; returns 'op kind:id' per change and the last cursor."""
+    seen: list[str] = []
+    while True:
+        page = serve_pull(store, SCOPE, cursor, limit)
+        seen += [f"{c.op} {c.kind}:{c.id}" for c in page.changes]
+        cursor = page.cursor
+        if not page.has_more:
+            return seen, cursor
+
+
+def test_fresh_pull_pages_a_snapshot_in_key_order_with_a_total() -> None:
+    store = MemoryStore()
+    for record_id in ("c", "a", "b"):
+        store.put("call", record_id, {})
+    store.put("premise", "p", {})
+    first = serve_pull(store, SCOPE, None, 2)
+    assert (first.total, first.has_more) == (4, True)
+    assert [c.id for c in first.changes] == ["a", "b"]
+    seen, _ = pull_all(store, first.cursor)
+    assert seen == ["put call:c", "put premise:p"]
+
+
+def test_fresh_pull_leaves_out_tombstones_and_removed_records() -> None:
+    store = MemoryStore()
+    store.put("call", "gone", {})
+    store.put("call", "elsewhere", {})
+    store.put("call", "mine", {})
+    store.delete("call", "gone")
+    store.remove_from_scope("call", "elsewhere")
+    assert pull_all(store, None)[0] == ["put call:mine"]
+
+
+def test_changes_made_while_a_snapshot_is_paged_arrive_from_the_feed() -> None:
+    store = MemoryStore()
+    for record_id in "abcd":
+        store.put("call", record_id, {"n": 0})
+    first = serve_pull(store, SCOPE, None, 2)
+    store.put("call", "a", {"n": 1})  # already sent in the first page
+    store.delete("call", "d")  # not sent yet
+    seen, _ = pull_all(store, first.cursor)
+    assert seen == ["put call:c", "put call:a", "delete call:d"]
+
+
+def test_feed_never_serves_past_uncommitted_positions_so_nothing_is_skipped() -> None:
+    store = LaggingStore()
+    store.put("call", "a", {})
+    _, cursor = pull_all(store, None)
+    store.committed = store.position  # writer 1 takes the next position, not committed yet
+    store.put("call", "slow", {})
+    store.put("call", "fast", {})  # writer 2 commits a later position first
+    store.committed = store.position - 2
+    assert pull_all(store, cursor)[0] == []
+    store.committed = store.position  # writer 1 commits
+    assert pull_all(store, cursor)[0] == ["put call:slow", "put call:fast"]
+
+
+def test_empty_feed_page_moves_the_cursor_to_the_visible_position() -> None:
+    store = MemoryStore()
+    store.put("call", "a", {})
+    _, cursor = pull_all(store, None)
+    store.put("supply_item", "x", {})
+    _, cursor = pull_all(store, cursor)
+    page = serve_pull(store, SCOPE, cursor, 10)
+    assert page == PullPage([], cursor, False, None)
+    assert decode_cursor(cursor).position == store.position
+
+
+def test_cursor_older_than_tombstone_retention_asks_for_resync() -> None:
+    store = MemoryStore()
+    store.put("call", "a", {})
+    _, cursor = pull_all(store, None)
+    store.delete("call", "a")
+    store.purged_upto = store.position
+    with pytest.raises(ResyncRequiredError, match="tombstone retention"):
+        serve_pull(store, SCOPE, cursor, 10)
+
+
+def test_cursor_from_another_scope_asks_for_resync() -> None:
+    cursor = encode_cursor(Cursor(0, "unit-2"))
+    with pytest.raises(ResyncRequiredError, match="has changed"):
+        serve_pull(MemoryStore(), SCOPE, cursor, 10)
+
+
+@pytest.mark.parametrize(("cursor", "limit"), [("garbage!", 10), (None, 0)])
+def test_bad_cursor_or_limit_is_a_value_error(cursor: str | None, limit: int) -> None:
+    with pytest.raises(ValueError, match=r"cursor|limit"):
+        serve_pull(MemoryStore(), SCOPE, cursor, limit)
