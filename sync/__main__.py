@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("kind")
     commands.add_parser("conflicts", help="open conflicts pulled for this user")
     commands.add_parser("rejected", help="operations the server rejected")
+    commands.add_parser("logout", help="forget the tokens (refused while entries are unsent)")
     return parser
 
 
@@ -84,6 +85,9 @@ def run(client: Client, args: argparse.Namespace) -> Any:
             if v
         }
         return {"id": client.update_call(args.call_id, args.base_version, **fields)}
+    if command == "logout":
+        client.logout()
+        return {"signed_in": False}
     if command == "records":
         return client.records(args.kind)
     views = {"status": client.status, "conflicts": client.conflicts, "rejected": client.rejected}

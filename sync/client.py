@@ -229,7 +229,7 @@ class Client:
                 "device_time": self.now().isoformat(),
                 "ops": [op for _, _, op in batch],
             }
-            answer = self._request("POST", PUSH_PATH, json=body)
+            answer = self._request("POST", PUSH_PATH, payload=body)
             if self._settle(batch, answer, report) == 0:
                 raise SyncError(
                     f"server deferred every op: it has seq {answer.get('last_seq')}, "
@@ -312,7 +312,7 @@ class Client:
             body["device_id"] = device_id
         if device_name:
             body["device_name"] = device_name
-        answer = self._request("POST", LOGIN_PATH, json=body, bearer=None)
+        answer = self._request("POST", LOGIN_PATH, payload=body, bearer=None)
         with self.local.tx():
             self.local.set_meta("device_id", str(answer["device_id"]))
             self.local.set_meta(ACCESS_KEY, answer["access_token"])
@@ -320,6 +320,15 @@ class Client:
             self.local.set_meta("user", json.dumps(answer.get("user")))
         user: dict[str, Any] = answer.get("user") or {}
         return user
+
+    def logout(self) -> None:
+        """Forget the tokens; refused while anything is unsent (it would be stranded)."""
+        unsent = self.unsent_count()
+        if unsent:
+            raise SyncError(f"{unsent} entries are not sent yet: sync before signing out")
+        with self.local.tx():
+            self.local.set_meta(ACCESS_KEY, None)
+            self.local.set_meta(REFRESH_KEY, None)
 
     def _refresh(self) -> None:
         answer = self._request("POST", REFRESH_PATH, bearer=REFRESH_KEY)
@@ -336,7 +345,7 @@ class Client:
         method: str,
         path: str,
         *,
-        json: Any = None,
+        payload: Any = None,
         params: dict[str, Any] | None = None,
         bearer: str | None = ACCESS_KEY,
     ) -> Any:
@@ -353,7 +362,7 @@ class Client:
                     method,
                     self.base_url + path,
                     params=params,
-                    json=json,
+                    json=payload,
                     headers=headers,
                     timeout=REQUEST_TIMEOUT_S,
                 )

@@ -59,3 +59,4 @@ def test_login_then_sync_from_the_command_line(
     code, calls = run(capsys, db, "records", "call")
     assert isinstance(calls, list)
     assert calls[0]["data"]["status"] == "en_route"
+    assert run(capsys, db, "logout") == (0, {"signed_in": False})

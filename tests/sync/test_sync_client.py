@@ -153,6 +153,15 @@ def test_expired_refresh_token_asks_for_login_and_capture_keeps_working(
     assert tablet.push().outcomes == {"applied": 2}
 
 
+def test_sign_out_with_unsent_entries_is_refused(tablet: Client) -> None:
+    tablet.add_note(CALL_ID, "not sent yet")
+    with pytest.raises(SyncError, match="1 entries are not sent yet"):
+        tablet.logout()
+    tablet.sync()
+    tablet.logout()
+    assert tablet.status()["signed_in"] is False
+
+
 def test_revoked_device_wipes_its_local_database(tablet: Client, server: FakeServer) -> None:
     tablet.record_status(CALL_ID, "en_route")
     server.revoked.add(tablet.status()["device_id"])
