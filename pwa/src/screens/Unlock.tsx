@@ -49,6 +49,7 @@ export function Unlock({ onOther }: { onOther: () => void }) {
           data-testid="unlock-password"
           type="password"
           autocomplete="current-password"
+          autoFocus
           required
           value={secret}
           onInput={(e) => setSecret(e.currentTarget.value)}

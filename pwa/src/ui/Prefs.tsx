@@ -9,10 +9,10 @@ export function Prefs() {
     <div class="prefs">
       <div class="seg" role="group" aria-label={t('app.lang')}>
         <button type="button" data-testid="lang-en" aria-pressed={s.lang === 'en'} lang="en" onClick={() => updateSettings({ lang: 'en' })}>
-          EN
+          {t('app.english')}
         </button>
         <button type="button" data-testid="lang-es" aria-pressed={s.lang === 'es'} lang="es" onClick={() => updateSettings({ lang: 'es' })}>
-          ES
+          {t('app.spanish')}
         </button>
       </div>
       <div class="seg" role="group" aria-label={t('app.theme')}>
