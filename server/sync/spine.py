@@ -45,6 +45,14 @@ def _fact_row(op: Operation, actor: Actor) -> dict[str, Any]:
     }
 
 
+def _nul_in_text(op: Operation) -> OpResult | None:
+    """PostgreSQL text cannot hold NUL: a rejection naming the field, not a failed push."""
+    for name, value in op.data.items():
+        if isinstance(value, str) and "\x00" in value:
+            return _rejected(op, f"data.{name}", "must not contain NUL (\\x00) characters")
+    return None
+
+
 def _call_for_fact(store: SqlPushStore, op: Operation) -> Call | OpResult:
     if store.fact_exists(op.kind, op.record_id):
         return _rejected(op, "record_id", "a record with this id already exists")
@@ -70,7 +78,7 @@ def apply_call_status(store: SqlPushStore, kind: RecordKind, op: Operation, acto
 
 def apply_call_note(store: SqlPushStore, kind: RecordKind, op: Operation, actor: Actor) -> OpResult:
     """A note appends; it is clinical text, so it is audited."""
-    call = _call_for_fact(store, op)
+    call = _nul_in_text(op) or _call_for_fact(store, op)
     if isinstance(call, OpResult):
         return call
     store.queue_row(CallNote.__table__, {**_fact_row(op, actor), "call_id": call.id,
@@ -97,6 +105,8 @@ def apply_location_point(store: SqlPushStore, kind: RecordKind, op: Operation, a
 
 def apply_call_update(store: SqlPushStore, kind: RecordKind, op: Operation, actor: Actor) -> OpResult:
     """Three-way merge of the device's edits from the version it saw; clashes go to review."""
+    if (bad := _nul_in_text(op)) is not None:
+        return bad
     call = store.calls.get(str(uuid.UUID(op.record_id)))
     if call is None:
         return _rejected(op, "record_id", "no such call")

@@ -456,3 +456,23 @@ def test_dispatch_and_supply_cannot_push(signed_in: Callable[..., Any], role: st
             "ops": [make_op("location_point", {"lat": 1.0, "lon": 1.0}, 1)]}
     assert session.post(PUSH, json=body).status_code == 403
     assert count_rows(LocationPoint) == 0
+
+
+def test_text_with_a_nul_character_is_rejected_and_kept_without_sinking_the_batch(
+        tablet: MakeTablet, create_call: MakeCall, supervisor: Any) -> None:
+    # PostgreSQL text cannot hold NUL: this was a 500 that failed the whole push, forever.
+    device = tablet()
+    call = create_call(device.unit)
+    ops = [device.note(call, "before"), device.note(call, "pasted\x00text"),
+           device.edit(call, call.version, disposition="left\x00"), device.note(call, "after")]
+
+    response = device.push(ops)
+
+    assert outcomes(response) == ["applied", "rejected", "rejected", "applied"]
+    assert "data.body" in response.json["results"][1]["errors"]
+    assert "data.disposition" in response.json["results"][2]["errors"]
+    assert sorted(fact_ids(CallNote)) == sorted([ops[0]["record_id"], ops[3]["record_id"]])
+    kept = supervisor.get("/api/v1/sync/rejected").json
+    assert {r["op_id"] for r in kept} == {ops[1]["id"], ops[2]["id"]}
+    assert next(r for r in kept if r["op_id"] == ops[1]["id"])["op"]["data"]["body"] == \
+        "pasted\x00text"
