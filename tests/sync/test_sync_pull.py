@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 
 from sync.cursor import Cursor, decode_cursor, encode_cursor
 from sync.memory_store import MemoryStore
-from sync.pull import PullPage, ResyncRequiredError, serve_pull
+from sync.pull import PullPage, PullStore, ResyncRequiredError, serve_pull
 
 SCOPE = "unit-1"
 
@@ -108,3 +110,9 @@ def test_cursor_from_another_scope_asks_for_resync() -> None:
 def test_bad_cursor_or_limit_is_a_value_error(cursor: str | None, limit: int) -> None:
     with pytest.raises(ValueError, match=r"cursor|limit"):
         serve_pull(MemoryStore(), SCOPE, cursor, limit)
+
+
+def test_memory_store_has_every_pull_store_method_with_the_same_signature() -> None:
+    for name, member in inspect.getmembers(PullStore, inspect.isfunction):
+        if not name.startswith("_"):
+            assert inspect.signature(getattr(MemoryStore, name)) == inspect.signature(member)
