@@ -136,9 +136,12 @@ def _people_and_units(session: Session, now: datetime) -> tuple[dict[str, Unit],
 
 def _premises(session: Session, rng: random.Random) -> list[Premise]:
     premises = []
-    for n in range(DEMO_PREMISES):
+    addresses: set[str] = set()
+    while len(addresses) < DEMO_PREMISES:
+        addresses.add(f"{100 + rng.randrange(2900)} {rng.choice(STREETS)}, Durham NC")
+    for n, address in enumerate(sorted(addresses)):
         premise = Premise(
-            address=f"{100 + rng.randrange(2900)} {rng.choice(STREETS)}, Durham NC #{n}",
+            address=address,
             lat=CITY_LAT + rng.uniform(-SPREAD, SPREAD), lon=CITY_LON + rng.uniform(-SPREAD, SPREAD))
         if n % HAZARD_SHARE == 0:
             kind, text = rng.choice(HAZARDS)

@@ -42,6 +42,7 @@ class PremiseHistorySchema(Schema):
     call_id = fields.UUID()
     cad_number = fields.String()
     call_type = fields.String()
+    call_type_name = fields.String()
     received_at = fields.AwareDateTime()
     status = fields.String()
 

@@ -267,7 +267,8 @@ def call_to_dict(call: Call) -> dict[str, Any]:
 def premise_history(session: Session, premise_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[dict[str, Any]]]:
     """Earlier calls at each premise, newest first, PREMISE_HISTORY_LIMIT each."""
     ranked = (
-        sa.select(Call.id, Call.premise_id, Call.cad_number, CallType.code, Call.received_at,
+        sa.select(Call.id, Call.premise_id, Call.cad_number, CallType.code,
+                  CallType.name.label("call_type_name"), Call.received_at,
                   Call.status,
                   sa.func.row_number().over(partition_by=Call.premise_id,
                                             order_by=Call.received_at.desc()).label("n"))
@@ -280,6 +281,7 @@ def premise_history(session: Session, premise_ids: list[uuid.UUID]) -> dict[uuid
     for row in rows:
         history[row.premise_id].append({
             "call_id": row.id, "cad_number": row.cad_number, "call_type": row.code,
+            "call_type_name": row.call_type_name,
             "received_at": row.received_at, "status": row.status,
         })
     return history

@@ -1,4 +1,5 @@
 /** Tolerant readers of call and premise data (the server's fields, with fallbacks). */
+import { LIFECYCLE, type LifecycleStatus } from '../lib/lifecycle';
 export type Data = Record<string, unknown>;
 
 const s = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
@@ -39,22 +40,28 @@ export function hazardsOf(call: Data, premise?: Data | null): string[] {
 export interface HistoryItem {
   when: string;
   text: string;
+  /** A lifecycle state to show translated, when the server sent a known one. */
+  status?: LifecycleStatus;
 }
 
-export function historyOf(premise?: Data | null): HistoryItem[] {
+/** Earlier calls at the premise, without the call being viewed (`currentCallId`). */
+export function historyOf(premise?: Data | null, currentCallId?: string): HistoryItem[] {
   const h = premise?.history;
   if (!Array.isArray(h)) return typeof h === 'string' && h ? [{ when: '', text: h }] : [];
-  return h.map((x) => {
-    if (x && typeof x === 'object') {
-      const o = x as Data;
-      return {
-        when: s(o.received_at ?? o.date ?? o.at ?? ''),
-        text: [o.call_type_name ?? o.nature ?? o.summary ?? o.call_type, o.cad_number ? `#${s(o.cad_number)}` : null, o.disposition ?? o.outcome ?? o.status, o.notes]
-          .filter(Boolean)
-          .map(s)
-          .join(' — '),
-      };
-    }
-    return { when: '', text: s(x) };
-  });
+  return h
+    .filter((x) => !(x && typeof x === 'object' && currentCallId && (x as Data).call_id === currentCallId))
+    .map((x) => {
+      if (x && typeof x === 'object') {
+        const o = x as Data;
+        return {
+          when: s(o.received_at ?? o.date ?? o.at ?? ''),
+          text: [o.call_type_name ?? o.nature ?? o.summary ?? o.call_type, o.cad_number ? `#${s(o.cad_number)}` : null, o.disposition ?? o.outcome, o.notes]
+            .filter(Boolean)
+            .map(s)
+            .join(' — '),
+          status: (LIFECYCLE as readonly unknown[]).includes(o.status) ? (o.status as LifecycleStatus) : undefined,
+        };
+      }
+      return { when: '', text: s(x) };
+    });
 }

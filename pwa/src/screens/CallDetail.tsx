@@ -44,7 +44,7 @@ export default function CallDetail({ param }: ScreenProps) {
   const data = opened?.[0] ?? call.clear;
   const premise = premiseOpened?.[0] ?? premiseRow?.clear ?? null;
   const hazards = hazardsOf(call.clear, premiseRow?.clear);
-  const history = historyOf(premise);
+  const history = historyOf(premise, call.id);
   const status = furthest([call.clear.status, ...(events ?? []).map((e) => e.clear.status)]);
   const timeOf = (s: CallStatus) => (events ?? []).filter((e) => e.clear.status === s).map((e) => str(e.clear.at ?? e.clear.device_time))[0];
 
@@ -89,6 +89,7 @@ export default function CallDetail({ param }: ScreenProps) {
                 <li key={i}>
                   {h.when && <span class="muted">{formatDateTime(h.when, lang)} · </span>}
                   {h.text}
+                  {h.status && <span class="muted"> — {t(`status.${h.status}`)}</span>}
                 </li>
               ))}
             </ul>
