@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from server.sync.bulk import bulk_insert
 from server.sync.models import ChangeLogEntry
 
 # Arbitrary constant naming the feed's advisory lock (ASCII "HEARTFED").
@@ -57,10 +58,10 @@ def _write_pending(session: Session) -> None:
     if bind.dialect.name == "postgresql":
         session.execute(sa.select(sa.func.pg_advisory_xact_lock(FEED_LOCK_KEY)))
     unique = list(dict.fromkeys(pending))
-    session.execute(
-        sa.insert(ChangeLogEntry),
-        [{"scope": c.scope, "kind": c.kind, "record_id": c.record_id, "op": c.op} for c in unique],
-    )
+    # COPY on PostgreSQL hands out positions in row order, like the INSERT did.
+    bulk_insert(session, ChangeLogEntry.__table__,  # type: ignore[arg-type]
+                [{"scope": c.scope, "kind": c.kind, "record_id": c.record_id, "op": c.op}
+                 for c in unique])
 
 
 def _discard_pending(session: Session, _previous: object) -> None:

@@ -1,0 +1,58 @@
+"""Bulk inserts for the sync hot paths: COPY on PostgreSQL, executemany elsewhere.
+
+A push writes hundreds of fact rows, results and feed rows per request; COPY through the
+session's own connection (same transaction) is several times faster than INSERT ... VALUES.
+Values go through each column's bind processor (aware datetimes to UTC, enums to values,
+JSON to text) and Python-side column defaults are filled in, so the stored rows are the
+same as `session.execute(sa.insert(table), rows)` would store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+# Below this many rows a plain INSERT is as fast and keeps the SQL simple to read in logs.
+COPY_MIN_ROWS = 8
+
+
+def bulk_insert(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    conn = session.connection()
+    dialect = conn.dialect
+    keys = list(rows[0])
+    if (dialect.name != "postgresql" or len(rows) < COPY_MIN_ROWS
+            or any(len(r) != len(keys) for r in rows)):
+        session.execute(sa.insert(table), list(rows))
+        return
+    columns = [table.c[k] for k in keys]
+    defaults: list[tuple[str, Any]] = []
+    for col in table.columns:
+        if col.key in rows[0] or col.default is None:
+            continue
+        default = col.default
+        if getattr(default, "is_scalar", False):
+            defaults.append((col.key, default.arg))  # type: ignore[attr-defined]
+        elif getattr(default, "is_callable", False):
+            defaults.append((col.key, default.arg(None)))  # type: ignore[attr-defined]
+        # Sequences and server defaults: left to PostgreSQL.
+    processors: list[Callable[[Any], Any] | None] = [
+        c.type._cached_bind_processor(dialect) for c in columns]  # noqa: SLF001
+    default_cols = [table.c[k] for k, _ in defaults]
+    default_values = []
+    for col, (_, value) in zip(default_cols, defaults, strict=True):
+        proc = col.type._cached_bind_processor(dialect)  # noqa: SLF001
+        default_values.append(proc(value) if proc else value)
+    names = ", ".join(dialect.identifier_preparer.quote(c.name) for c in [*columns, *default_cols])
+    sql = f"COPY {dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN"
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cur, cur.copy(sql) as copy:
+        write = copy.write_row
+        for row in rows:
+            write([proc(row[k]) if proc else row[k]
+                   for k, proc in zip(keys, processors, strict=True)] + default_values)
