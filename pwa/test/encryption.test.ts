@@ -34,7 +34,7 @@ describe('clinical text at rest', () => {
       [
         {
           kind: 'call',
-          id: 9,
+          id: '9',
           op: 'put',
           version: 1,
           data: { id: 9, priority: 1, received_at: '2026-11-25T01:00:00Z', narrative: 'NARRATIVE-SECRET voices', address: '1 Main St' },

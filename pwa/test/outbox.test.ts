@@ -49,7 +49,7 @@ describe('capture writes the record and its outbox op together', () => {
   it('a call update carries the version last seen and keeps an overlay until acknowledged', async () => {
     await applyChanges(
       key,
-      [{ kind: 'call', id: 5, op: 'put', version: 3, data: { id: 5, priority: 1, received_at: '2026-11-25T01:00:00Z', narrative: 'n' } }],
+      [{ kind: 'call', id: '5', op: 'put', version: 3, data: { id: 5, priority: 1, received_at: '2026-11-25T01:00:00Z', narrative: 'n' } }],
       { cursor: 'c1', serverTime: '2026-11-25T01:00:00Z' },
     );
     const call = (await db().calls.get('5'))!;
@@ -62,7 +62,7 @@ describe('capture writes the record and its outbox op together', () => {
     // a later pull of the same call keeps the overlay
     await applyChanges(
       key,
-      [{ kind: 'call', id: 5, op: 'put', version: 4, data: { id: 5, priority: 1, received_at: '2026-11-25T01:00:00Z' } }],
+      [{ kind: 'call', id: '5', op: 'put', version: 4, data: { id: 5, priority: 1, received_at: '2026-11-25T01:00:00Z' } }],
       { cursor: 'c2', serverTime: '2026-11-25T01:01:00Z' },
     );
     expect((await db().calls.get('5'))!.localSealed).toMatch(/^enc1:/);

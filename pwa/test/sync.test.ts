@@ -33,7 +33,7 @@ function pushServer(outcomeFor: (op: Op) => PushResult['outcome'] = () => 'appli
       }
       if (op.seq <= lastSeq) return { id: op.id, seq: op.seq, outcome: 'applied', replayed: true };
       const outcome = outcomeFor(op);
-      const res: PushResult = { id: op.id, seq: op.seq, outcome, record_id: op.record_id, errors: outcome === 'rejected' ? { json: { status: ['bad'] } } : null };
+      const res: PushResult = { id: op.id, seq: op.seq, outcome, record_id: op.record_id, errors: outcome === 'rejected' ? { json: { status: ['bad'] } } : {} };
       lastSeq = op.seq;
       seen.set(op.id, res);
       if (outcome !== 'rejected') stored.push(op);
@@ -89,7 +89,7 @@ describe('push', () => {
       const [status, body] = srv.handle(r);
       if (calls === 1) {
         const b = body as { results: PushResult[] };
-        b.results = b.results.map((x) => (x.seq >= 3 ? { id: x.id, seq: x.seq, outcome: 'deferred' } : x));
+        b.results = b.results.map((x) => (x.seq !== null && x.seq >= 3 ? { id: x.id, seq: x.seq, outcome: 'deferred' } : x));
         srv.setLastSeq(2);
       }
       return [status, body];
@@ -152,7 +152,7 @@ describe('push', () => {
 describe('pull', () => {
   const call = (id: number, extra: Record<string, unknown> = {}): Change => ({
     kind: 'call',
-    id,
+    id: String(id),
     op: 'put',
     version: 1,
     data: { id, priority: 2, received_at: '2026-11-25T01:00:00Z', narrative: `n${id}`, ...extra },
@@ -388,5 +388,5 @@ describe('client rules of sync/client.py', () => {
 });
 
 function call4(): Change {
-  return { kind: 'call', id: 4, op: 'put', version: 1, data: { id: 4, priority: 1, received_at: 't', narrative: 'n' } };
+  return { kind: 'call', id: '4', op: 'put', version: 1, data: { id: 4, priority: 1, received_at: 't', narrative: 'n' } };
 }

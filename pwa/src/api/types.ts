@@ -1,60 +1,67 @@
-/** Wire types, hand-written from sync/PROTOCOL.md (protocol version 2). */
+/**
+ * Wire types, derived from the OpenAPI document the server serves (protocol version 2).
+ *
+ * `schema.d.ts` is generated from the committed snapshot `openapi.json` by
+ * `npm run gen:api`; tests/test_openapi_types.py fails when either drifts from the served
+ * document. Do not hand-write a wire type that the document carries: alias it here.
+ *
+ * Two deliberate departures, each checked against the generated type:
+ * - `Present<T, K>`: fields the server always sends (sync/PROTOCOL.md) but whose marshmallow
+ *   schema does not mark them required, so the document has them optional.
+ * - `Narrow<T, N>`: fields the document keeps loose on purpose (free strings documented as a
+ *   short list, the per-kind `data` payloads of ops and changes, described in sync/PROTOCOL.md).
+ *   `N` must be assignable to the wire type, so a change on the server that breaks a narrowing
+ *   fails the typecheck.
+ */
+import type { components } from './schema';
+
+type Schemas = components['schemas'];
+
+/** `T` with the fields `K` always present. */
+type Present<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: Exclude<T[P], undefined> };
+
+/** `T` with the fields of `N` replaced by narrower types (each must fit the wire type). */
+type Narrow<T, N extends { [P in keyof N]: P extends keyof T ? T[P] : never }> = Omit<T, keyof N> & N;
+
+/** `U`, which must be a subset of the union `T`. */
+type Subset<T, U extends T> = U;
 
 export const PROTOCOL_VERSION = 2;
 export const MAX_PUSH_BATCH = 500;
 
-export type Role =
-  | 'responder_clinician'
-  | 'responder_peer'
-  | 'responder_emt'
-  | 'cit_officer'
-  | 'dispatcher'
-  | 'diversion_clinician'
-  | 'supervisor'
-  | 'supply_manager'
-  | 'care_navigator'
-  | 'program_lead'
-  | 'admin';
+export type Role = Schemas['Me']['role'];
 
 export const FIELD_ROLES: readonly Role[] = ['responder_clinician', 'responder_peer', 'responder_emt', 'cit_officer'];
 
+/** An id as this app keeps it locally (server ids are strings or integers depending on the record). */
 export type ServerId = string | number;
 
-export interface SessionUser {
-  id: ServerId;
-  username: string;
-  full_name: string;
-  role: Role;
-  unit_id: ServerId | null;
-}
+/** `/auth/login`'s `user`: the signed-in user, kept with the device's enrolled keys. */
+export type SessionUser = Present<Schemas['Me'], 'id' | 'unit_id'>;
 
-export interface LoginRequest {
-  username: string;
-  password: string;
-  device_id?: string;
-  device_name?: string;
-}
+export type LoginRequest = Schemas['Login'];
 
-export interface LoginResponse {
-  access_token: string;
-  refresh_token: string;
-  access_expires_in: number;
-  device_id: string;
-  user: SessionUser;
-}
+export type LoginResponse = Narrow<Schemas['Tokens'], { user: SessionUser }>;
 
-export interface RefreshResponse {
-  access_token: string;
-  access_expires_in: number;
-}
+export type RefreshResponse = Schemas['Refreshed'];
 
-export type CallStatus = 'en_route' | 'on_scene' | 'transporting' | 'cleared';
+/** The statuses a crew sets from the tablet (the server's call has earlier ones too). */
+export type CallStatus = Subset<NonNullable<Schemas['Call']['status']>, 'en_route' | 'on_scene' | 'transporting' | 'cleared'>;
 export const CALL_STATUSES: readonly CallStatus[] = ['en_route', 'on_scene', 'transporting', 'cleared'];
+
+/** REST shapes the document carries; the synced copies arrive as a change's `data`. */
+export type Call = Schemas['Call'];
+export type Premise = Schemas['Premise'];
+export type Conflict = Schemas['Conflict'];
 
 export type OpKind = 'call_status' | 'call_note' | 'location_point' | 'call';
 export type OpAction = 'create' | 'update';
 
-export interface Op {
+/**
+ * One operation (PROTOCOL.md, "Push"). The document has `ops` as free objects: the envelope
+ * is validated op by op so that one bad op is rejected and kept instead of failing the batch.
+ */
+export type Op = {
   id: string;
   seq: number;
   hlc: string;
@@ -64,67 +71,33 @@ export interface Op {
   base_version: number | null;
   device_time: string;
   data: Record<string, unknown>;
-}
+};
 
-export interface PushRequest {
-  protocol_version: number;
-  device_time: string;
-  ops: Op[];
-}
+export type PushRequest = Narrow<Schemas['Push'], { ops: Op[] }>;
 
+/** `outcome` is a free string in the document; PROTOCOL.md lists these. */
 export type Outcome = 'applied' | 'merged' | 'conflict' | 'rejected' | 'deferred';
 
+/** A field (`seq`, `data.status`) to its messages; nested under a location for a 4xx body. */
 export type FieldErrors = Record<string, string[] | Record<string, string[]>>;
 
-export interface PushResult {
-  id: string;
-  seq: number;
-  outcome: Outcome;
-  record_id?: string | null;
-  version?: number | null;
-  errors?: FieldErrors | null;
-  conflict_ids?: ServerId[] | null;
-  replayed?: boolean;
-  message?: string | null;
-  record?: Record<string, unknown> | null;
-}
+/** One result per op, in order (`id` and `seq` are null for an op that had none readable). */
+export type PushResult = Narrow<Present<Schemas['OpResult'], 'id' | 'seq'>, { outcome: Outcome; errors?: FieldErrors }>;
 
-export interface PushResponse {
-  results: PushResult[];
-  last_seq: number;
-  server_time: string;
-  skew_ms?: number;
-}
+export type PushResponse = Narrow<Present<Schemas['PushResponse'], 'last_seq' | 'server_time'>, { results: PushResult[] }>;
 
+/** `op` is a free string in the document; PROTOCOL.md lists these. */
 export type ChangeOp = 'put' | 'delete' | 'remove';
 
-export interface Change {
-  kind: string;
-  id: ServerId;
-  op: ChangeOp;
-  version?: number | null;
-  data?: Record<string, unknown> | null;
-}
+/** One pull change; `data` is the record as its kind describes it (src/db/kinds.ts). */
+export type Change = Narrow<Present<Schemas['Change'], 'kind' | 'id'>, { op: ChangeOp }>;
 
-export interface PullResponse {
-  changes: Change[];
-  cursor: string;
-  has_more: boolean;
-  total?: number | null;
-  server_time: string;
-}
+export type PullResponse = Narrow<Present<Schemas['PullResponse'], 'cursor' | 'has_more' | 'server_time'>, { changes: Change[] }>;
 
+/** `action` on a 401 (PROTOCOL.md); the document has it as a free string. */
 export type AuthAction = 'refresh' | 'login' | 'wipe';
 
-export interface ErrorBody {
-  code?: number;
-  status?: string;
-  message?: string;
-  errors?: Record<string, unknown>;
-  action?: AuthAction | 'resync' | string;
-}
+/** The error envelope of every 4xx/5xx. */
+export type ErrorBody = Schemas['Error'];
 
-export interface ResolveRequest {
-  choice: 'server' | 'device' | 'value';
-  value?: unknown;
-}
+export type ResolveRequest = Schemas['Resolve'];

@@ -17,6 +17,7 @@ export async function prepareResultRecords(key: CryptoKey, batch: OutboxRow[], r
   const out: ResultRecords = new Map();
   const kindOf = new Map(batch.map((r) => [r.op.id, r.op.kind]));
   for (const r of results) {
+    if (r.id === null) continue; // an op without a readable id: nothing in the batch to match
     const kind = kindOf.get(r.id);
     const spec = kind ? KINDS[kind] : undefined;
     if (!spec || !r.record || r.outcome === 'rejected' || r.outcome === 'deferred') continue;
