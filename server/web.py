@@ -19,12 +19,21 @@ def _dist() -> str:
     return str(current_app.config["PWA_DIST"])
 
 
+def _send(filename: str) -> Response:
+    """send_from_directory, read into memory: the files are small, and flask-compress would
+    otherwise wrap the open file in a generator that drops its close() (a leaked handle each)."""
+    response = send_from_directory(_dist(), filename)
+    response.direct_passthrough = False
+    response.make_sequence()
+    return response
+
+
 @blp.get("/")
 def index() -> Response:
     path = os.path.join(_dist(), "index.html")
     if not os.path.exists(path):
         raise NotFound("The web app is not built yet: run `make run` (or `make pwa`).")
-    response = send_from_directory(_dist(), "index.html")
+    response = _send("index.html")
     response.headers["Cache-Control"] = NO_CACHE
     return response
 
@@ -39,7 +48,7 @@ def asset(filename: str) -> Response:
         if "." in os.path.basename(filename):
             raise NotFound()
         return index()
-    response = send_from_directory(_dist(), filename)
+    response = _send(filename)
     response.headers["Cache-Control"] = IMMUTABLE if filename.startswith("assets/") else NO_CACHE
     if filename == "sw.js":
         response.headers["Service-Worker-Allowed"] = "/"
