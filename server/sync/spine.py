@@ -8,12 +8,13 @@ from typing import Any
 
 from server.audit.services import record_audit
 from server.calls.models import Call, CallNote, CallStatus, CallStatusEvent
-from server.calls.services import derive_status, note_call_changed, update_call
+from server.calls.services import call_to_dict, derive_status, note_call_changed, update_call
 from server.locations.models import LocationPoint
 from server.models_base import utcnow
 from server.sync import appliers
 from server.sync.conflicts import open_conflict
 from server.sync.feed import note_change, unit_scope
+from server.sync.sources import jsonable
 from server.sync.store import SqlPushStore
 from sync.clock_skew import correct
 from sync.merge import merge_record
@@ -130,7 +131,7 @@ def apply_call_update(store: SqlPushStore, kind: RecordKind, op: Operation, acto
     changes = {name: merged.value[name] for name in op.data if merged.value[name] != server[name]}
     if changes:
         update_call(store.session, store.user, uuid.UUID(actor.device_id), call, changes)
-    record = {name: getattr(call, name) for name in CLINICAL_EDITABLE}
+    record = jsonable(call_to_dict(call))  # the whole state: the device replaces its copy
     return OpResult(op.id, op.seq, merged.outcome, op.record_id, call.version,
                     conflict_ids=conflict_ids, record=record)
 

@@ -476,3 +476,23 @@ def test_text_with_a_nul_character_is_rejected_and_kept_without_sinking_the_batc
     assert {r["op_id"] for r in kept} == {ops[1]["id"], ops[2]["id"]}
     assert next(r for r in kept if r["op_id"] == ops[1]["id"])["op"]["data"]["body"] == \
         "pasted\x00text"
+
+
+def test_an_edit_answer_carries_the_whole_call_as_the_pull_shows_it(
+        tablet: MakeTablet, create_call: MakeCall) -> None:
+    # The client replaces its copy with `record`: a partial record lost the call's status,
+    # address and times on the tablet when the edit changed nothing on the server.
+    first = tablet()
+    second = tablet(unit=first.unit)
+    call = create_call(first.unit)
+    base = call.version
+    first.push([first.edit(call, base, disposition="transported")])
+
+    response = second.push([second.edit(call, base, disposition="transported")])
+
+    [result] = response.json["results"]
+    assert result["outcome"] == "merged"
+    changes, _ = second.pull_all()
+    [pulled] = [c for c in changes if c["kind"] == "call"]
+    assert result["record"] == pulled["data"]
+    assert result["version"] == pulled["version"]
