@@ -1,0 +1,106 @@
+"""A whole shift without signal: capture offline, reload, unlock, idle lock, an expired token,
+reconnect, and the server has every entry exactly once."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.e2e import live
+from tests.e2e.conftest import ACCESS_SECONDS
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+IDLE_MINUTES = 0.05  # 3 s
+
+
+def open_call(page: Any, call_id: str) -> None:
+    page.goto(f"/#/call/{call_id}")
+    page.locator(f'[data-testid="call-detail"][data-call-id="{call_id}"]').wait_for()
+
+
+def capture_shift(page: Any, call_id: str, note: str, disposition: str) -> None:
+    """En route, on scene, a note and a disposition, as a responder taps them."""
+    open_call(page, call_id)
+    for status in ("en_route", "on_scene"):
+        page.get_by_test_id(f"status-{status}").click()
+        page.wait_for_function(f"document.querySelector('[data-testid=status-{status}]')"
+                               ".getAttribute('aria-pressed') === 'true'")
+    page.get_by_test_id("note-input").fill(note)
+    page.get_by_test_id("note-save").click()
+    page.get_by_test_id("note-item").filter(has_text=note).wait_for()
+    page.get_by_test_id("disposition-input").fill(disposition)
+    page.get_by_test_id("disposition-save").click()
+    page.wait_for_function("Number(document.querySelector('[data-testid=unsent-count]')"
+                           "?.getAttribute('data-count')) >= 4")
+
+
+def server_has_once(server: live.LiveServer, call_id: str, note: str, disposition: str) -> None:
+    cid = uuid.UUID(call_id).hex
+    statuses = [s for (s,) in server.rows(
+        "SELECT status FROM call_status_events WHERE call_id = :c AND device_id IS NOT NULL "
+        "ORDER BY corrected_time", c=cid)]
+    assert statuses == ["en_route", "on_scene"], statuses
+    assert server.scalar("SELECT count(*) FROM call_notes WHERE call_id = :c AND body = :b",
+                         c=cid, b=note) == 1
+    call = server.rows("SELECT status, disposition FROM calls WHERE id = :c", c=cid)[0]
+    assert (call.status, call.disposition) == ("on_scene", disposition)
+
+
+def test_offline_shift_reload_idle_lock_expired_token(
+        server: live.LiveServer, context: Any, page: Any, open_calls: Callable[[str], str],
+        screenshot: Callable[[Any, str], Any]) -> None:
+    call_id = open_calls("HEART-1")
+    note = f"Client calmer after water, agreed to follow-up {uuid.uuid4().hex[:6]}"
+    disposition = f"Referred to community care {uuid.uuid4().hex[:6]}"
+
+    live.sign_in(page, server.url, "clinician1")
+    live.wait_controlled(page)
+    live.unlock_if_locked(page)
+    page.locator(f'[data-testid="call-row"][data-call-id="{call_id}"]').wait_for()
+
+    context.set_offline(True)
+    capture_shift(page, call_id, note, disposition)
+    queued = live.unsent(page)
+    assert queued == 4
+    page.wait_for_function("document.querySelector('[data-testid=sync-error]')"
+                           "?.getAttribute('data-problem') === 'offline'", timeout=20_000)
+    screenshot(page, "offline-call-detail-queued")
+
+    # Reload with no network: the shell comes from the service worker, the data from IndexedDB.
+    page.reload()
+    live.unlock(page)
+    open_call(page, call_id)
+    assert page.get_by_test_id("status-on_scene").get_attribute("aria-pressed") == "true"
+    page.get_by_test_id("note-item").filter(has_text=note).wait_for()
+    assert page.get_by_test_id("disposition-input").input_value() == disposition
+    assert live.unsent(page) == queued
+
+    # Idle lock: a short idle time in the app's settings, then a fresh load picks it up.
+    page.evaluate(f"""localStorage.setItem('heart.settings', JSON.stringify(
+        {{...JSON.parse(localStorage.getItem('heart.settings') || '{{}}'), idleMinutes: {IDLE_MINUTES}}}))""")
+    page.reload()
+    live.unlock(page)
+    page.get_by_test_id("unlock-form").wait_for(timeout=IDLE_MINUTES * 60_000 + 10_000)
+    screenshot(page, "offline-idle-locked")
+    # Let the access token the tablet holds expire (the server issues 5 s tokens).
+    time.sleep(ACCESS_SECONDS + 1)
+    assert server.scalar("SELECT count(*) FROM call_notes WHERE body = :b", b=note) == 0
+
+    context.set_offline(False)
+    page.evaluate("""localStorage.setItem('heart.settings', JSON.stringify(
+        {...JSON.parse(localStorage.getItem('heart.settings') || '{}'), idleMinutes: 5}))""")
+    page.reload()
+    live.unlock(page)
+    live.wait_synced(page)
+    server_has_once(server, call_id, note, disposition)
+    # And once more after another pass (nothing is pushed twice).
+    page.get_by_test_id("sync-now").click()
+    page.wait_for_timeout(1000)
+    live.wait_synced(page)
+    server_has_once(server, call_id, note, disposition)
+    screenshot(page, "offline-shift-synced")
