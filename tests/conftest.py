@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import settings
 
 from server import create_app
 from server.config import Config
@@ -27,6 +28,10 @@ pytest_plugins = ["tests.fixtures.people", "tests.fixtures.calls", "tests.fixtur
 
 PG_ADMIN_URL = os.environ.get("HEART_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# `make test-long` sets HYPOTHESIS_PROFILE=long: many more examples for the tests marked slow.
+settings.register_profile("long", max_examples=150, stateful_step_count=50, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 class TestConfig(Config):
