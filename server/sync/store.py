@@ -8,6 +8,7 @@ Record kinds plug in through `server.sync.appliers` without changing this class.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -87,7 +88,9 @@ class SqlPushStore:
 
     def keep_rejected(self, actor: Actor, raw: object, protocol_version: int,
                       result: OpResult) -> None:
-        op_id = _as_uuid(result.id) or uuid.uuid4()
+        # No readable id: one derived from the op itself, so a replay finds the kept copy.
+        op_id = _as_uuid(result.id) or uuid.uuid5(
+            uuid.UUID(actor.device_id), json.dumps(raw, sort_keys=True, default=str))
         exists = self.session.scalar(sa.select(RejectedOp.id).where(RejectedOp.op_id == op_id))
         if exists:
             return

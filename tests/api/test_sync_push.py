@@ -496,3 +496,21 @@ def test_an_edit_answer_carries_the_whole_call_as_the_pull_shows_it(
     [pulled] = [c for c in changes if c["kind"] == "call"]
     assert result["record"] == pulled["data"]
     assert result["version"] == pulled["version"]
+
+
+def test_replaying_an_operation_without_a_readable_id_keeps_it_once(
+        tablet: MakeTablet, supervisor: Any) -> None:
+    device = tablet()
+    broken = {**make_op("location_point", {"lat": 1.0, "lon": 2.0}, 1), "id": "not-a-uuid"}
+    ops = [broken, device.point(), device.point()]
+    device.next_seq = 2
+    ops[1]["seq"], ops[2]["seq"] = 2, 3
+
+    first = device.push(ops)
+    again = device.push(ops)  # the answer was lost
+
+    assert outcomes(first) == ["rejected", "applied", "applied"]
+    assert outcomes(again)[0] == "rejected"
+    assert [r["replayed"] for r in again.json["results"][1:]] == [True, True]
+    assert count_rows(LocationPoint) == 2
+    assert len(supervisor.get("/api/v1/sync/rejected").json) == 1
