@@ -15,6 +15,7 @@ from server.errors import DomainError, field_error, not_found
 from server.models_base import utcnow
 from server.sync.feed import note_change, user_scope
 from server.sync.models import SyncConflict
+from sync.kinds import CALL_EDITABLE
 from sync.ops import Operation
 from sync.push import Actor
 
@@ -55,6 +56,9 @@ def resolve_conflict(session: Session, actor: User, device_id: uuid.UUID | None,
         raise DomainError(409, "This conflict was already resolved.")
     if choice == "value" and value is None:
         raise field_error("value", "give the value to keep")
+    limit = CALL_EDITABLE.get(conflict.field, 0)
+    if choice == "value" and (len(value) > limit or "\x00" in value):
+        raise field_error("value", f"text of at most {limit} characters, without NUL")
     chosen = {"server": conflict.server_value, "device": conflict.device_value}.get(choice, value)
     call = session.get(Call, uuid.UUID(conflict.record_id))
     if call is None:

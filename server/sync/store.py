@@ -24,7 +24,7 @@ from server.models_base import utcnow
 from server.sync import appliers
 from server.sync.bulk import bulk_insert
 from server.sync.models import RejectedOp, SyncDevice, SyncOpResult
-from sync.ops import Operation, OpResult
+from sync.ops import Operation, OpResult, Outcome
 from sync.push import Actor
 from sync.registry import RecordKind
 
@@ -36,6 +36,7 @@ class SqlPushStore:
         self.unit_id = unit_id
         self.device: SyncDevice | None = None
         self.known_results: dict[str, OpResult] = {}
+        self.foreign_ids: set[str] = set()  # op ids another device already used
         self.existing_ids: dict[str, set[str]] = defaultdict(set)
         self.calls: dict[str, Call] = {}
         self.rows: dict[Any, list[dict[str, Any]]] = defaultdict(list)
@@ -51,8 +52,10 @@ class SqlPushStore:
             found = self.session.execute(
                 sa.select(SyncOpResult.op_id, SyncOpResult.device_id, SyncOpResult.result)
                 .where(_in(SyncOpResult.op_id, op_ids, self.session)))
+            found = found.all()
             self.known_results = {str(r.op_id): OpResult.from_json(r.result) for r in found
                                   if r.device_id == device_id}
+            self.foreign_ids = {str(r.op_id) for r in found if r.device_id != device_id}
         for kind, table in appliers.FACT_TABLES.items():
             ids = record_ids.get(kind)
             if ids:
@@ -72,11 +75,17 @@ class SqlPushStore:
         return self.known_results.get(op_id)
 
     def apply(self, kind: RecordKind, op: Operation, actor: Actor) -> OpResult:
+        if op.id in self.foreign_ids:
+            why = "this id was used by another device's operation: make a new id"
+            return OpResult(op.id, op.seq, Outcome.REJECTED, op.record_id, errors={"id": [why]},
+                            message=why)
         return appliers.get(kind.name)(self, kind, op, actor)
 
     def record_result(self, device_id: str, result: OpResult) -> None:
         assert result.id is not None
         assert result.seq is not None
+        if result.id in self.foreign_ids:
+            return  # the first result under this id belongs to the other device
         self.new_results.append({"op_id": uuid.UUID(result.id), "device_id": uuid.UUID(device_id),
                                  "seq": result.seq, "outcome": result.outcome.value,
                                  "result": result.to_json()})
@@ -91,6 +100,8 @@ class SqlPushStore:
         # No readable id: one derived from the op itself, so a replay finds the kept copy.
         op_id = _as_uuid(result.id) or uuid.uuid5(
             uuid.UUID(actor.device_id), json.dumps(raw, sort_keys=True, default=str))
+        if result.id in self.foreign_ids:
+            op_id = uuid.uuid5(uuid.UUID(actor.device_id), str(result.id))
         exists = self.session.scalar(sa.select(RejectedOp.id).where(RejectedOp.op_id == op_id))
         if exists:
             return

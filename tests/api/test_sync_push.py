@@ -514,3 +514,48 @@ def test_replaying_an_operation_without_a_readable_id_keeps_it_once(
     assert [r["replayed"] for r in again.json["results"][1:]] == [True, True]
     assert count_rows(LocationPoint) == 2
     assert len(supervisor.get("/api/v1/sync/rejected").json) == 1
+
+
+@pytest.mark.parametrize("value", ["x" * 201, "Duke\x00ED"])
+def test_resolving_with_a_value_the_field_cannot_hold_is_422_and_changes_nothing(
+        tablet: MakeTablet, create_call: MakeCall, value: str) -> None:
+    # transport_destination holds 200 characters: this was a 500 on PostgreSQL (and a
+    # silently over-long value on SQLite).
+    first = tablet()
+    second = tablet(unit=first.unit)
+    call = create_call(first.unit)
+    base = call.version
+    first.push([first.edit(call, base, transport_destination="Duke ED")])
+    pushed = second.push([second.edit(call, base, transport_destination="UNC ED")])
+    [conflict_id] = pushed.json["results"][0]["conflict_ids"]
+
+    response = second.session.post(f"/api/v1/sync/conflicts/{conflict_id}/resolve",
+                                   json={"choice": "value", "value": value})
+
+    assert response.status_code == 422
+    assert "value" in response.json["errors"]["json"]
+    assert _call(call.id).transport_destination == "Duke ED"
+    assert len(second.session.get("/api/v1/sync/conflicts").json) == 1
+
+
+def test_an_op_id_another_device_already_used_is_rejected_and_kept_not_a_500(
+        tablet: MakeTablet, supervisor: Any) -> None:
+    first = tablet()
+    second = tablet(unit=first.unit)
+    mine = first.point()
+    first.push([mine])
+    clash = {**second.point(), "id": mine["id"]}
+    ops = [clash, second.point()]
+
+    response = second.push(ops)
+    again = second.push(ops)
+
+    assert outcomes(response) == ["rejected", "applied"]
+    assert "id" in response.json["results"][0]["errors"]
+    assert outcomes(again) == ["rejected", "applied"]
+    assert fact_ids(LocationPoint).count(mine["record_id"]) == 1
+    assert clash["record_id"] not in fact_ids(LocationPoint)
+    assert count_rows(LocationPoint) == 2
+    [kept] = supervisor.get("/api/v1/sync/rejected").json
+    assert kept["op"] == clash
+    assert first.push([mine]).json["results"][0]["replayed"] is True
