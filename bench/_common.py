@@ -129,6 +129,9 @@ class Gunicorn:
             out[pid] = (fields.get("VmRSS", 0.0), fields.get("VmHWM", 0.0))
         return out
 
+    def worker_cpu_seconds(self) -> float:
+        return sum(cpu_seconds(pid) for pid in self.worker_pids())
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -137,6 +140,28 @@ class Gunicorn:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    """user + system CPU time of a process (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time of every postgres process on this machine (the server is local)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    total += cpu_seconds(int(entry.name))
+            except OSError:
+                continue
+    return total
 
 
 def seed_unit_with_responders(app: Any, n_people: int, call_sign: str = "BENCH-1",

@@ -27,6 +27,7 @@ from _common import (  # noqa: E402
     dsn,
     emit,
     login,
+    postgres_cpu_seconds,
     push_body,
     seed_unit_with_responders,
 )
@@ -111,7 +112,12 @@ def main() -> None:
             total = per_client * args.clients
             print(f"pushing {total} location points: {args.clients} clients in parallel, "
                   f"batches of {BATCH}, gunicorn 2 workers x {args.threads} threads", flush=True)
+            cpu0 = (server.worker_cpu_seconds(), postgres_cpu_seconds(), time.process_time())
             api_s, applied = run_api(server.url, bodies, tokens)
+            cpu = [b - a for a, b in zip(cpu0, (server.worker_cpu_seconds(),
+                                               postgres_cpu_seconds(), time.process_time()))]
+            print(f"CPU during the push: gunicorn workers {cpu[0]:.1f} s, PostgreSQL "
+                  f"{cpu[1]:.1f} s (all databases), clients {cpu[2]:.1f} s", flush=True)
         finally:
             server.stop()
         with psycopg.connect(dsn(db)) as conn:

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import enum
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -209,10 +210,16 @@ def _peek(raw: Mapping[str, Any]) -> tuple[str | None, int | None]:
     return op_id, seq if ok_seq else None
 
 
+# The canonical form `str(uuid.UUID(...))` gives; devices send it, so most ids skip parsing.
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def _uuid(value: object, name: str, errors: Errors) -> str | None:
     try:
         if not isinstance(value, str):
             raise ValueError
+        if _CANONICAL_UUID.fullmatch(value):
+            return value
         return str(uuid.UUID(value))
     except ValueError:
         errors[name] = ["must be a UUID string"]

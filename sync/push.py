@@ -128,7 +128,10 @@ def _apply_next(
     if errors:
         why = f"{op.kind}.{op.action} is not valid: {', '.join(sorted(errors))}"
         return OpResult(op.id, op.seq, Outcome.REJECTED, op.record_id, errors=errors, message=why)
-    return replace(store.apply(registry.get(op.kind), op, actor), id=op.id, seq=op.seq)
+    result = store.apply(registry.get(op.kind), op, actor)
+    if result.id == op.id and result.seq == op.seq:  # the usual case: no copy
+        return result
+    return replace(result, id=op.id, seq=op.seq)
 
 
 def _keep(store: PushStore, actor: Actor, raw: object, version: int, result: OpResult) -> OpResult:

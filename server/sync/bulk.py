@@ -9,10 +9,15 @@ same as `session.execute(sa.insert(table), rows)` would store.
 
 from __future__ import annotations
 
+import json
+import re
+import uuid
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from psycopg.types.json import Json
 from sqlalchemy.orm import Session
 
 # Below this many rows a plain INSERT is as fast and keeps the SQL simple to read in logs.
@@ -51,8 +56,44 @@ def bulk_insert(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]
     sql = f"COPY {dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN"
     driver = conn.connection.driver_connection
     assert driver is not None
+    pairs = list(zip(keys, processors, strict=True))
+    values = ([proc(row[k]) if proc else row[k] for k, proc in pairs] + default_values
+              for row in rows)
+    try:
+        # COPY's text format built here: several times faster than adapting value by value.
+        text = "".join(["\t".join([_FORMAT[type(v)](v) for v in vals]) + "\n" for vals in values])
+    except KeyError:
+        text = None
     with driver.cursor() as cur, cur.copy(sql) as copy:
+        if text is not None:
+            copy.write(text.encode())
+            return
         write = copy.write_row
         for row in rows:
-            write([proc(row[k]) if proc else row[k]
-                   for k, proc in zip(keys, processors, strict=True)] + default_values)
+            write([proc(row[k]) if proc else row[k] for k, proc in pairs] + default_values)
+
+
+_ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
+
+
+def _str(value: str) -> str:
+    if "\x00" in value:
+        raise KeyError("NUL")  # PostgreSQL refuses it: let psycopg raise its own error
+    return value.translate(_ESCAPE) if _NEEDS_ESCAPE.search(value) else value
+
+
+def _json(value: Json) -> str:
+    return _str((value.dumps or json.dumps)(value.obj))
+
+
+_FORMAT: dict[type, Callable[[Any], str]] = {
+    str: _str,
+    uuid.UUID: str,
+    int: str,
+    float: repr,
+    bool: lambda v: "t" if v else "f",
+    datetime: datetime.isoformat,
+    type(None): lambda _v: "\\N",
+    Json: _json,
+}

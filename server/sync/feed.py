@@ -11,7 +11,7 @@ SQLite has a single writer, which gives the same order without a lock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -35,8 +35,8 @@ def user_scope(user_id: int) -> str:
     return f"user:{user_id}"
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
+    # A tuple: a push notes one per fact, so creating and hashing them must be cheap.
     scope: str
     kind: str
     record_id: str
@@ -47,7 +47,9 @@ def note_change(session: Session, kind: str, record_id: object, scopes: list[str
                 op: str = "put") -> None:
     """Queue a feed row per scope; written when the session commits."""
     pending: list[Change] = session.info.setdefault(PENDING_KEY, [])
-    pending.extend(Change(scope, kind, str(record_id), op) for scope in scopes)
+    record = str(record_id)
+    for scope in scopes:
+        pending.append(Change(scope, kind, record, op))
 
 
 def _write_pending(session: Session) -> None:

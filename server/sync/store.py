@@ -41,6 +41,8 @@ class SqlPushStore:
         self.calls: dict[str, Call] = {}
         self.rows: dict[Any, list[dict[str, Any]]] = defaultdict(list)
         self.new_results: list[dict[str, Any]] = []
+        self._device_key: str | None = None
+        self._device_uuid: uuid.UUID | None = None
 
     # -- preparation: a few queries for the whole batch ------------------------------------
     def prepare(self, device_id: uuid.UUID, ops_raw: Sequence[object]) -> None:
@@ -51,8 +53,7 @@ class SqlPushStore:
             # whole history); results of other devices are dropped here.
             found = self.session.execute(
                 sa.select(SyncOpResult.op_id, SyncOpResult.device_id, SyncOpResult.result)
-                .where(_in(SyncOpResult.op_id, op_ids, self.session)))
-            found = found.all()
+                .where(_in(SyncOpResult.op_id, op_ids, self.session))).all()
             self.known_results = {str(r.op_id): OpResult.from_json(r.result) for r in found
                                   if r.device_id == device_id}
             self.foreign_ids = {str(r.op_id) for r in found if r.device_id != device_id}
@@ -86,7 +87,9 @@ class SqlPushStore:
         assert result.seq is not None
         if result.id in self.foreign_ids:
             return  # the first result under this id belongs to the other device
-        self.new_results.append({"op_id": uuid.UUID(result.id), "device_id": uuid.UUID(device_id),
+        if self._device_key != device_id:
+            self._device_key, self._device_uuid = device_id, uuid.UUID(device_id)
+        self.new_results.append({"op_id": uuid.UUID(result.id), "device_id": self._device_uuid,
                                  "seq": result.seq, "outcome": result.outcome.value,
                                  "result": result.to_json()})
 
