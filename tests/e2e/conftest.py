@@ -45,7 +45,14 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="session")
 def server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[live.LiveServer]:
-    srv = live.start_server(tmp_path_factory.mktemp("e2e"), access_seconds=ACCESS_SECONDS)
+    def seed(app: Any) -> None:
+        from server.extensions import db
+
+        # Each test takes calls of its own: a dozen open calls more for HEART-1, a few for HEART-2.
+        live.seed_open_calls(db.session(), "HEART-1", 16)
+        live.seed_open_calls(db.session(), "HEART-2", 4)
+
+    srv = live.start_server(tmp_path_factory.mktemp("e2e"), access_seconds=ACCESS_SECONDS, seed=seed)
     try:
         yield srv
     finally:

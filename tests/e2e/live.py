@@ -178,6 +178,36 @@ def start_server(workdir: Path, *, access_seconds: int = 900,
     raise RuntimeError("the e2e server did not answer")
 
 
+def seed_open_calls(session: Any, call_sign: str, count: int, prefix: str = "E2E") -> None:
+    """`count` more open (dispatched) calls for a unit, at the demo's premises, in its feed."""
+    import random
+    from datetime import UTC, datetime
+
+    from server.auth.models import User
+    from server.calls.models import Call, CallStatus, CallType, Premise
+    from server.calls.services import note_call_changed
+    from server.demo import NARRATIVES
+    from server.units.models import Unit
+
+    rng = random.Random(f"{call_sign}-{count}")
+    unit = session.scalar(sa.select(Unit).where(Unit.call_sign == call_sign))
+    dispatcher = session.scalar(sa.select(User).where(User.username == "dispatcher"))
+    types = list(session.scalars(sa.select(CallType)))
+    premises = list(session.scalars(sa.select(Premise)))
+    now = datetime.now(UTC)
+    for n in range(count):
+        call_type = rng.choice(types)
+        received = now - timedelta(minutes=rng.randrange(5, 600), seconds=n)
+        call = Call(cad_number=f"{prefix}-{call_sign}-{n:05d}", call_type=call_type,
+                    priority=call_type.default_priority, premise=rng.choice(premises),
+                    narrative=rng.choice(NARRATIVES), received_at=received, dispatched_at=received,
+                    unit_id=unit.id, status=CallStatus.DISPATCHED, updated_by_id=dispatcher.id)
+        session.add(call)
+        session.flush()
+        note_call_changed(session, call)
+    session.commit()
+
+
 def launch_chromium(playwright: Any) -> Any:
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
 
@@ -235,6 +265,18 @@ def wait_synced(page: Any, timeout_s: float = 30) -> None:
         if sync_now.count() and sync_now.is_enabled():
             sync_now.click()
         page.wait_for_timeout(300)
+
+
+def eventually(check: Callable[[], Any], timeout_s: float = 20, what: str = "condition") -> Any:
+    """Polls `check` until it returns something truthy (server state arrives after a sync pass)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
 
 
 # Everything IndexedDB holds on this origin, as text: every database, every store, every value.

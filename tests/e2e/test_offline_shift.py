@@ -41,6 +41,9 @@ def capture_shift(page: Any, call_id: str, note: str, disposition: str) -> None:
 
 def server_has_once(server: live.LiveServer, call_id: str, note: str, disposition: str) -> None:
     cid = uuid.UUID(call_id).hex
+    live.eventually(
+        lambda: server.scalar("SELECT disposition FROM calls WHERE id = :c", c=cid) == disposition,
+        what="the disposition on the server")
     statuses = [s for (s,) in server.rows(
         "SELECT status FROM call_status_events WHERE call_id = :c AND device_id IS NOT NULL "
         "ORDER BY corrected_time", c=cid)]

@@ -1,0 +1,208 @@
+"""Several tabs, several tablets, an app update, a revoked tablet, and what a finder of a lost
+tablet could read from its storage. Each checks the server's state, not only the screen."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from server.demo import NARRATIVES
+from tests.e2e import live
+from tests.e2e.test_offline_shift import capture_shift, open_call, server_has_once
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+
+def signed_in_offline_ready(page: Any, server: live.LiveServer, username: str) -> None:
+    live.sign_in(page, server.url, username)
+    live.wait_controlled(page)
+    live.unlock_if_locked(page)
+    page.get_by_test_id("call-list").wait_for()
+    live.wait_synced(page)
+
+
+def pushed_op_ids(context: Any) -> list[str]:
+    """Collects the op ids of every push the server took (answered 200) from any page of the
+    context: offline attempts fail before the server, and a 401 (expired token) applies nothing."""
+    ids: list[str] = []
+
+    def on_finished(request: Any) -> None:
+        if request.method == "POST" and request.url.endswith("/api/v1/sync/push"):
+            response = request.response()
+            if response and response.status == 200:
+                ids.extend(op["id"] for op in json.loads(request.post_data or "{}").get("ops", []))
+
+    context.on("requestfinished", on_finished)
+    return ids
+
+
+def test_two_tabs_push_each_operation_once(
+        server: live.LiveServer, context: Any, page: Any, open_calls: Callable[[str], str],
+        screenshot: Callable[[Any, str], Any]) -> None:
+    call_a, call_b = open_calls("HEART-1"), open_calls("HEART-1")
+    signed_in_offline_ready(page, server, "emt1")
+    second = context.new_page()
+    second.goto("/")
+    live.unlock(second)
+    pushed = pushed_op_ids(context)
+
+    context.set_offline(True)
+    tag = uuid.uuid4().hex[:6]
+    capture_shift(page, call_a, f"Tab one note {tag}", f"Tab one disposition {tag}")
+    capture_shift(second, call_b, f"Tab two note {tag}", f"Tab two disposition {tag}")
+    second.wait_for_function("Number(document.querySelector('[data-testid=unsent-count]')"
+                             "?.getAttribute('data-count')) === 8")
+    screenshot(second, "two-tabs-queued")
+
+    # Back online: both tabs hear `online` at once and both try to sync.
+    context.set_offline(False)
+    live.wait_synced(page)
+    live.wait_synced(second)
+    live.eventually(lambda: len(pushed) >= 8, what="8 ops pushed")
+    page.wait_for_timeout(1500)  # room for a second push of the same ops, which must not come
+    assert len(pushed) == 8
+    assert not [op for op, n in Counter(pushed).items() if n > 1], "an op was pushed twice"
+    device = page.evaluate("""async () => {
+        const db = await new Promise((res) => { const r = indexedDB.open('heart-field');
+                                                 r.onsuccess = () => res(r.result); });
+        const v = await new Promise((res) => { const q = db.transaction('meta').objectStore('meta')
+                                                 .get('device_id'); q.onsuccess = () => res(q.result); });
+        db.close(); return v.value ?? v; }""")
+    dev = uuid.UUID(str(device)).hex
+    assert server.scalar("SELECT count(*) FROM sync_op_results WHERE device_id = :d", d=dev) == 8
+    assert server.scalar("SELECT last_seq FROM sync_devices WHERE device_id = :d", d=dev) == 8
+    assert server.scalar("SELECT count(*) FROM sync_rejected_ops WHERE device_id = :d", d=dev) == 0
+    for call_id, which in ((call_a, "one"), (call_b, "two")):
+        cid = uuid.UUID(call_id).hex
+        assert server.scalar("SELECT count(*) FROM call_status_events WHERE call_id = :c AND device_id = :d",
+                             c=cid, d=dev) == 2
+        assert server.scalar("SELECT count(*) FROM call_notes WHERE call_id = :c AND body = :b",
+                             c=cid, b=f"Tab {which} note {tag}") == 1
+        assert server.scalar("SELECT disposition FROM calls WHERE id = :c", c=cid) == \
+            f"Tab {which} disposition {tag}"
+
+
+def test_conflict_on_two_tablets_is_shown_and_resolved(
+        server: live.LiveServer, new_context: Callable[..., Any], open_calls: Callable[[str], str],
+        screenshot: Callable[[Any, str], Any]) -> None:
+    call_id = open_calls("HEART-1")
+    tablet_a, tablet_b = new_context(), new_context()
+    a, b = tablet_a.new_page(), tablet_b.new_page()
+    signed_in_offline_ready(a, server, "clinician1")
+    signed_in_offline_ready(b, server, "peer1")
+    tag = uuid.uuid4().hex[:6]
+    mine, theirs = f"Declined services {tag}", f"Connected with shelter {tag}"
+
+    # Tablet A is offline and edits the disposition; tablet B edits it from the same version online.
+    tablet_a.set_offline(True)
+    open_call(a, call_id)
+    a.get_by_test_id("disposition-input").fill(mine)
+    a.get_by_test_id("disposition-save").click()
+    open_call(b, call_id)
+    b.get_by_test_id("disposition-input").fill(theirs)
+    b.get_by_test_id("disposition-save").click()
+    cid = uuid.UUID(call_id).hex
+    live.eventually(lambda: server.scalar("SELECT disposition FROM calls WHERE id = :c", c=cid) == theirs,
+                    what="tablet B's disposition on the server")
+
+    tablet_a.set_offline(False)
+    live.wait_synced(a)
+    a.goto("/#/review")
+    item = a.get_by_test_id("conflict-item").first
+    item.wait_for()
+    assert item.get_by_test_id("conflict-device-value").inner_text().strip() == mine
+    assert item.get_by_test_id("conflict-server-value").inner_text().strip() == theirs
+    screenshot(a, "review-conflict")
+    conflict_id = item.get_attribute("data-conflict-id")
+    item.get_by_test_id("resolve-device").click()
+    a.get_by_test_id("conflict-item").wait_for(state="detached")
+
+    supervisor = server.login("supervisor")["access_token"]
+    r = server.api("GET", "/sync/conflicts", supervisor, params={"include_resolved": "true"})
+    assert r.ok, r.text
+    resolved = [c for c in r.json() if c["id"] == conflict_id]
+    assert len(resolved) == 1, r.json()
+    assert resolved[0]["resolution"] == "device"
+    assert server.scalar("SELECT disposition FROM calls WHERE id = :c", c=cid) == mine
+    live.wait_synced(b)
+
+
+def test_app_update_with_queued_operations_loses_none(
+        server: live.LiveServer, context: Any, page: Any, open_calls: Callable[[str], str],
+        screenshot: Callable[[Any, str], Any]) -> None:
+    call_id = open_calls("HEART-1")
+    signed_in_offline_ready(page, server, "clinician1")
+    tag = uuid.uuid4().hex[:6]
+    note, disposition = f"Queued across an update {tag}", f"Resolved on scene {tag}"
+    sw = server.dist / "sw.js"
+    original = sw.read_bytes()
+    server.gate.api_down = True  # the shell is served, the API does not answer: ops stay queued
+    try:
+        capture_shift(page, call_id, note, disposition)
+        assert live.unsent(page) == 4
+        # A new release: a service worker that differs by a byte installs and waits.
+        sw.write_bytes(original + f"\n// release {tag}\n".encode())
+        page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
+        page.get_by_test_id("update-banner").wait_for()
+        screenshot(page, "update-ready")
+        page.get_by_test_id("update-apply").click()
+        page.get_by_test_id("update-confirm").click()  # something is unsent: it asks first
+        live.unlock(page)  # the page reloaded under the new worker
+        page.wait_for_function("navigator.serviceWorker.getRegistration()"
+                               ".then((r) => r.waiting === null && r.active !== null)")
+        assert page.get_by_test_id("update-banner").count() == 0
+        assert live.unsent(page) == 4
+    finally:
+        server.gate.api_down = False
+    live.wait_synced(page)
+    server_has_once(server, call_id, note, disposition)
+
+
+def test_indexeddb_holds_no_clinical_text_in_clear(
+        server: live.LiveServer, context: Any, page: Any, open_calls: Callable[[str], str]) -> None:
+    call_id = open_calls("HEART-1")
+    signed_in_offline_ready(page, server, "peer1")
+    narrative = server.scalar("SELECT narrative FROM calls WHERE id = :c", c=uuid.UUID(call_id).hex)
+    assert narrative in NARRATIVES
+    context.set_offline(True)
+    tag = uuid.uuid4().hex[:6]
+    note, disposition = f"Disclosed overdose history {tag}", f"Transported to crisis center {tag}"
+    capture_shift(page, call_id, note, disposition)
+    assert page.get_by_test_id("call-narrative").inner_text().find(narrative) >= 0
+
+    dump = page.evaluate(live.DUMP_INDEXEDDB_JS)
+    stores = {(d["db"], d["store"]) for d in dump}
+    assert ("heart-field", "calls") in stores, stores
+    assert ("heart-field", "outbox") in stores, stores
+    text = "\n".join(row for d in dump for row in d["rows"])
+    assert sum(len(d["rows"]) for d in dump if d["store"] == "calls") > 10
+    assert "enc1:" in text
+    for secret in [*NARRATIVES, note, disposition, "Neighbor engaged", live.PASSWORD]:
+        assert secret not in text, f"clear text in IndexedDB: {secret!r}"
+    # Tokens are sealed too: no JWT (three base64url parts, the first one JSON) in clear.
+    assert not re.search(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+", text)
+
+
+def test_revoked_tablet_wipes_itself_on_next_contact(
+        server: live.LiveServer, page: Any, screenshot: Callable[[Any, str], Any]) -> None:
+    signed_in_offline_ready(page, server, "clinician2")
+    device_id = server.scalar(
+        "SELECT d.id FROM devices d JOIN users u ON u.id = d.user_id WHERE u.username = 'clinician2' "
+        "AND d.name LIKE 'Tablet%' ORDER BY d.registered_at DESC LIMIT 1")
+    supervisor = server.login("supervisor")["access_token"]
+    r = server.api("POST", f"/devices/{uuid.UUID(str(device_id))}/revoke", supervisor)
+    assert r.ok, r.text
+
+    page.get_by_test_id("sync-now").click()
+    page.get_by_test_id("wiped-notice").wait_for()
+    page.get_by_test_id("login-form").wait_for()
+    screenshot(page, "revoked-wiped")
+    dump = page.evaluate(live.DUMP_INDEXEDDB_JS)
+    assert all(not d["rows"] for d in dump), [(d["store"], len(d["rows"])) for d in dump if d["rows"]]
+    assert server.scalar("SELECT revoked_at FROM devices WHERE id = :d", d=uuid.UUID(str(device_id)).hex)
