@@ -13,6 +13,7 @@ import pytest
 
 from server.calls.models import Call
 from server.extensions import db
+from server.jobs import run_purge
 from server.sync.services import purge_feed
 from tests.conftest import make_app
 from tests.fixtures.sync import PULL, Tablet, outcomes
@@ -149,10 +150,8 @@ def test_a_cursor_older_than_sync_retention_days_is_410(
     for _ in range(3):
         device.push([device.point()])
     short = make_app(database_url, SYNC_RETENTION_DAYS=0)
+    assert run_purge(short) == 2  # the hourly job, keeping 0 days (the newest row stays)
     with short.app_context():
-        purge_feed(db.session, timedelta(days=short.config["SYNC_RETENTION_DAYS"]))
-        db.session.commit()
-        db.session.remove()
         db.engine.dispose()
     _resync(device.session.get(PULL, query_string={"cursor": cursor}))
 
