@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
@@ -26,7 +27,9 @@ from sqlalchemy.orm import Session as OrmSession
 from server.auth.models import Role
 from server.auth.services import create_user
 from server.extensions import db
+from server.locations.models import LocationPoint
 from server.models_base import utcnow
+from server.sync.models import SyncOpResult
 from server.units.models import Program, Unit
 from tests.conftest import _truncate_all, make_app
 from tests.fixtures.people import PASSWORD, put_on_shift
@@ -151,3 +154,35 @@ def test_concurrent_writers_never_make_a_reader_skip_a_change(pg_app: Flask) -> 
         assert not missing, f"reader {i} skipped {len(missing)} of {len(all_committed)} changes"
         assert set(seen[i]) == all_committed
         assert pulls[i][0] > 3, "the reader should have pulled while writers were committing"
+
+
+def test_the_same_batch_pushed_twice_at_once_is_applied_once(pg_app: Flask) -> None:
+    """A retry after a timeout can reach the server while the first push still runs."""
+    with pg_app.app_context():
+        unit = Unit(call_sign="FEED-2", program=Program.COMMUNITY_RESPONSE)
+        db.session.add(unit)
+        db.session.commit()
+        unit_id = unit.id
+    headers = _sign_in(pg_app, unit_id, "retrier")
+    ops = [make_op("location_point", {"lat": 35.9, "lon": -78.9}, seq) for seq in range(1, 201)]
+    body = {"protocol_version": 2, "device_time": utcnow().isoformat(), "ops": ops}
+    answers: list[Any] = []
+
+    def push() -> None:
+        answers.append(pg_app.test_client().post(PUSH, json=body, headers=headers))
+
+    threads = [threading.Thread(target=push) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert [a.status_code for a in answers] == [200] * 4
+    firsts = [a for a in answers if not a.json["results"][0]["replayed"]]
+    assert len(firsts) == 1
+    assert all(r["replayed"] for a in answers if a is not firsts[0] for r in a.json["results"])
+    with pg_app.app_context():
+        points = db.session.scalar(sa.select(sa.func.count()).select_from(LocationPoint))
+        results = db.session.scalar(sa.select(sa.func.count()).select_from(SyncOpResult))
+        db.session.remove()
+    assert (points, results) == (200, 200)
