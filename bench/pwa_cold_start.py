@@ -1,0 +1,154 @@
+"""Offline cold start of the web app with 1,000 cached calls, and its initial JavaScript size.
+
+Set-up: a temporary SQLite database (migrated, demo city) with 1,000 more open calls for HEART-1,
+served from a copy of pwa/dist by werkzeug in a thread (tests/e2e/live.py, the browser tests'
+server); system Chromium with a persistent profile. `clinician1` signs in online and the app
+pulls everything. Then each of the runs starts the browser afresh with the network off, opens
+the app (shell from the service worker, data from IndexedDB), unlocks with the password (PBKDF2
+included) and waits until the first call row is drawn.
+
+Per run: `shell_ms` = navigation start to the unlock form, `unlock_ms` = unlock pressed to the
+call list drawn (both from performance.now() in the page), `cold_ms` = their sum: the app's own
+time, without the seconds a person takes to type. Median of `cold_ms` over the runs.
+
+Initial JS: index.html's <script src> and <link rel="modulepreload"> files, each gzipped (level 9,
+as `gzip -9`), summed. Targets: median under 1,000 ms and initial JS under 100 KB gzip.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e import live  # noqa: E402  (after the path is set)
+
+UNIT = "HEART-1"
+USER = "clinician1"
+TARGET_MS = 1000
+TARGET_KB = 100
+
+
+def initial_js(dist: Path) -> list[tuple[str, int, int]]:
+    """(file, raw bytes, gzip bytes) for the entry script and what index.html preloads."""
+    html = (dist / "index.html").read_text()
+    srcs = re.findall(r'<script[^>]*\bsrc="([^"]+)"', html)
+    srcs += [m for m in re.findall(r'<link[^>]*rel="modulepreload"[^>]*href="([^"]+)"', html)
+             if m not in srcs]
+    srcs += [m for m in re.findall(r'<link[^>]*href="([^"]+)"[^>]*rel="modulepreload"', html)
+             if m not in srcs]
+    out = []
+    for src in srcs:
+        data = (dist / src.lstrip("/")).read_bytes()
+        out.append((src, len(data), len(gzip.compress(data, compresslevel=9))))
+    return out
+
+
+def seed(app: Any) -> None:
+    from server.extensions import db
+
+    t0 = time.perf_counter()
+    live.seed_open_calls(db.session(), UNIT, 1000, prefix="BENCH")
+    print(f"seeded 1,000 calls for {UNIT} in {time.perf_counter() - t0:.1f} s", flush=True)
+
+
+def launch(p: Any, profile: Path, base_url: str, offline: bool) -> Any:
+    return p.chromium.launch_persistent_context(
+        str(profile), executable_path=live.CHROMIUM, args=live.CHROMIUM_ARGS, headless=True,
+        base_url=base_url, viewport=live.VIEWPORT, offline=offline)
+
+
+def cached_calls(page: Any) -> int:
+    return int(page.evaluate("""() => new Promise((res) => {
+        const r = indexedDB.open('heart-field');
+        r.onsuccess = () => { const q = r.result.transaction('calls').objectStore('calls').count();
+                              q.onsuccess = () => { res(q.result); r.result.close(); }; };
+    })"""))
+
+
+def one_run(p: Any, profile: Path, base_url: str) -> dict[str, float]:
+    ctx = launch(p, profile, base_url, offline=True)
+    try:
+        page = ctx.pages[0] if ctx.pages else ctx.new_page()
+        page.goto("/")
+        shell_ms = page.wait_for_function(
+            "() => document.querySelector('[data-testid=unlock-password]') && performance.now()").json_value()
+        page.get_by_test_id("unlock-password").fill(live.PASSWORD)
+        pressed = page.evaluate("performance.now()")
+        page.get_by_test_id("unlock-submit").click()
+        drawn = page.wait_for_function(
+            "() => document.querySelector('[data-testid=call-row]') && performance.now()",
+            polling="raf", timeout=30_000).json_value()
+        rows = page.get_by_test_id("call-row").count()
+        return {"shell_ms": shell_ms, "unlock_ms": drawn - pressed, "cold_ms": shell_ms + drawn - pressed,
+                "rows": rows}
+    finally:
+        ctx.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=10)
+    args = parser.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="heart-bench-pwa-") as tmp:
+        work = Path(tmp)
+        t0 = time.perf_counter()
+        server = live.start_server(work, seed=seed)
+        unit_calls = server.scalar("SELECT count(*) FROM calls c JOIN units u ON u.id = c.unit_id "
+                                   "WHERE u.call_sign = :s", s=UNIT)
+        print(f"server on {server.url} ready in {time.perf_counter() - t0:.1f} s "
+              f"({unit_calls} calls for {UNIT})", flush=True)
+        try:
+            files = initial_js(server.dist)
+            with sync_playwright() as p:
+                profile = work / "profile"
+                ctx = launch(p, profile, server.url, offline=False)
+                page = ctx.pages[0] if ctx.pages else ctx.new_page()
+                t0 = time.perf_counter()
+                live.sign_in(page, server.url, USER)
+                live.wait_controlled(page)
+                live.unlock_if_locked(page)
+                live.eventually(lambda: cached_calls(page) >= 1000, timeout_s=120, what="the first pull")
+                live.wait_synced(page, timeout_s=120)
+                n_cached = cached_calls(page)
+                print(f"signed in as {USER}, {n_cached} calls cached in "
+                      f"{time.perf_counter() - t0:.1f} s", flush=True)
+                ctx.close()
+                runs = []
+                for i in range(args.runs):
+                    r = one_run(p, profile, server.url)
+                    runs.append(r)
+                    print(f"run {i + 1:2d}: shell {r['shell_ms']:6.0f} ms + unlock to list "
+                          f"{r['unlock_ms']:6.0f} ms = {r['cold_ms']:6.0f} ms  ({r['rows']} rows drawn)",
+                          flush=True)
+        finally:
+            server.stop()
+
+    median_ms = statistics.median(r["cold_ms"] for r in runs)
+    print(f"median offline cold start to the call list: {median_ms:.0f} ms "
+          f"(shell {statistics.median(r['shell_ms'] for r in runs):.0f} ms, unlock to list "
+          f"{statistics.median(r['unlock_ms'] for r in runs):.0f} ms) over {len(runs)} runs, "
+          f"{n_cached} calls cached; target < {TARGET_MS} ms")
+    total_gz = sum(gz for _, _, gz in files)
+    for src, raw, gz in files:
+        print(f"initial JS {src}: {raw / 1024:.1f} KB raw, {gz / 1024:.1f} KB gzip")
+    print(f"initial JS total: {total_gz / 1024:.1f} KB gzip; target < {TARGET_KB} KB")
+    print(json.dumps({"bench": "pwa_cold_start", "median_ms": round(median_ms, 1),
+                      "initial_js_gzip_kb": round(total_gz / 1024, 1)}))
+
+
+if __name__ == "__main__":
+    main()
