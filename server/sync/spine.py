@@ -65,6 +65,9 @@ def _call_for_fact(store: SqlPushStore, op: Operation) -> Call | OpResult:
     call = store.calls.get(str(uuid.UUID(op.data["call_id"])))
     if call is None or call.deleted_at is not None:
         return _rejected(op, "data.call_id", "no such call (it may have been cancelled)")
+    if store.unit_id is not None and call.unit_id != store.unit_id:
+        # The call left this unit (reassigned): the fact lands, and the tablet drops its copy.
+        note_change(store.session, op.kind, op.record_id, [unit_scope(store.unit_id)], "remove")
     return call
 
 

@@ -251,6 +251,11 @@ def test_call_reassigned_while_offline_arrives_as_removal_facts_land_and_edits_g
     assert _call(call.id).disposition is None
     full, _ = device.pull_all()
     assert not [c for c in full if c["kind"] == "call"]
+    # The tablet stored its offline facts when the push applied them: the feed removes them.
+    after, _ = device.pull_all(cursor)
+    assert {(c["kind"], c["id"], c["op"]) for c in after} >= {
+        ("call_status", offline[0]["record_id"], "remove"),
+        ("call_note", offline[1]["record_id"], "remove")}
 
 
 # --- clocks and versions ------------------------------------------------------------------
