@@ -35,7 +35,7 @@ from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_a
 from server.auth.models import Role, User
 from server.auth.services import create_user
 from server.calls.models import Call, CallNote, CallStatusEvent
-from server.calls.services import create_call
+from server.calls.services import create_call, update_call
 from server.demo import seed_call_types
 from server.extensions import db
 from server.locations.models import LocationPoint
@@ -131,6 +131,7 @@ class DevicesAndServer(RuleBasedStateMachine):
             client = Client(BASE, self.dir / f"tablet-{i}.sqlite3", session=self.networks[i],
                             sleep=lambda _: None)
             client.login(user, PASSWORD)
+            client.pull()  # a tablet takes its unit's calls at sign-in
             self.devices.append(client)
         self.device_unit = [unit_id for _, unit_id in users]
         self.made: dict[str, set[str]] = {kind: set() for kind in FACTS}
@@ -223,6 +224,19 @@ class DevicesAndServer(RuleBasedStateMachine):
         with contextlib.suppress(Offline):
             self.devices[i].sync()
 
+    @rule(pick=st.integers(0, 9))
+    def reassign_call(self, pick: int) -> None:
+        """Dispatch moves a call to the other unit; its tablets may still work on it offline."""
+        every = [c for calls in self.calls.values() for c in calls]
+        with self.app.app_context():
+            call = db.session.get(Call, uuid.UUID(every[pick % len(every)]))
+            assert call is not None
+            dispatcher = db.session.scalar(sa.select(User).where(User.role == Role.DISPATCHER))
+            other = next(u for u in self.unit_ids if u != call.unit_id)
+            update_call(db.session, dispatcher, None, call, {"unit_id": other})
+            db.session.commit()
+            db.session.remove()
+
     @rule()
     def restart_server(self) -> None:
         with self.app.app_context():
@@ -285,6 +299,10 @@ class DevicesAndServer(RuleBasedStateMachine):
                 local_ids = {rid for rid, r in local[kind].items()
                              if r["data"]["call_id"] == str(call.id)}
                 assert local_ids == server_ids, f"{kind} of call {call.id} on tablet {i}"
+        in_unit = {str(c.id) for c in calls}
+        for kind in ("call_status", "call_note"):
+            strays = {rid for rid, r in local[kind].items() if r["data"]["call_id"] not in in_unit}
+            assert not strays, f"{kind} of calls that left the unit stay on tablet {i}"
         points = {str(x) for x in db.session.scalars(
             sa.select(LocationPoint.id).where(LocationPoint.unit_id == unit_id))}
         assert set(local["location_point"]) == points
