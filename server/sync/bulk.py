@@ -32,7 +32,7 @@ def bulk_insert(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]
     keys = list(rows[0])
     if (dialect.name != "postgresql" or len(rows) < COPY_MIN_ROWS
             or any(len(r) != len(keys) for r in rows)):
-        session.execute(sa.insert(table), list(rows))
+        session.execute(sa.insert(table), _uuid_objects(table, rows))
         return
     columns = [table.c[k] for k in keys]
     defaults: list[tuple[str, Any]] = []
@@ -71,6 +71,17 @@ def bulk_insert(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]
         write = copy.write_row
         for row in rows:
             write([proc(row[k]) if proc else row[k] for k, proc in pairs] + default_values)
+
+
+def _uuid_objects(table: sa.Table, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Callers may give UUID columns canonical strings (COPY takes them as they are); an
+    INSERT through SQLAlchemy wants uuid.UUID objects."""
+    keys = [c.key for c in table.columns if isinstance(c.type, sa.Uuid)]
+    out = []
+    for row in rows:
+        bad = [k for k in keys if isinstance(row.get(k), str)]
+        out.append({**row, **{k: uuid.UUID(row[k]) for k in bad}} if bad else row)
+    return out
 
 
 _ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})

@@ -3,7 +3,6 @@ device edits of a call's clinical fields (three-way merge, conflicts for review)
 
 from __future__ import annotations
 
-import functools
 import uuid
 from typing import Any
 
@@ -35,14 +34,12 @@ def _rejected(op: Operation, field: str, message: str) -> OpResult:
                     message=message)
 
 
-# A push names one device for hundreds of facts: parse its id once.
-_device_uuid = functools.lru_cache(maxsize=1024)(uuid.UUID)
-
-
 def _fact_row(op: Operation, actor: Actor) -> dict[str, Any]:
+    # Ids as canonical strings (parse_operation made them so): bulk_insert copies them as
+    # they are on PostgreSQL, or makes UUIDs for an INSERT.
     return {
-        "id": uuid.UUID(op.record_id),
-        "device_id": _device_uuid(actor.device_id),
+        "id": op.record_id,
+        "device_id": str(actor.device_id),
         "user_id": actor.user_id,
         "device_time": op.device_time,
         "corrected_time": correct(op.device_time, actor.skew_ms),

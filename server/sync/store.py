@@ -9,6 +9,7 @@ Record kinds plug in through `server.sync.appliers` without changing this class.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -41,8 +42,6 @@ class SqlPushStore:
         self.calls: dict[str, Call] = {}
         self.rows: dict[Any, list[dict[str, Any]]] = defaultdict(list)
         self.new_results: list[dict[str, Any]] = []
-        self._device_key: str | None = None
-        self._device_uuid: uuid.UUID | None = None
 
     # -- preparation: a few queries for the whole batch ------------------------------------
     def prepare(self, device_id: uuid.UUID, ops_raw: Sequence[object]) -> None:
@@ -64,7 +63,8 @@ class SqlPushStore:
                                                                             self.session)))
                 self.existing_ids[kind] = {str(i) for i in rows}
         if call_ids:
-            calls = self.session.scalars(sa.select(Call).where(Call.id.in_(set(call_ids))))
+            calls = self.session.scalars(sa.select(Call).where(
+                Call.id.in_({uuid.UUID(i) for i in call_ids})))
             self.calls = {str(c.id): c for c in calls}
 
     # -- PushStore ----------------------------------------------------------------------------
@@ -87,9 +87,8 @@ class SqlPushStore:
         assert result.seq is not None
         if result.id in self.foreign_ids:
             return  # the first result under this id belongs to the other device
-        if self._device_key != device_id:
-            self._device_key, self._device_uuid = device_id, uuid.UUID(device_id)
-        self.new_results.append({"op_id": uuid.UUID(result.id), "device_id": self._device_uuid,
+        # Canonical UUID strings: bulk_insert copies them as they are (or makes UUIDs).
+        self.new_results.append({"op_id": result.id, "device_id": device_id,
                                  "seq": result.seq, "outcome": result.outcome.value,
                                  "result": result.to_json()})
 
@@ -147,11 +146,16 @@ def _lock_device(session: Session, device_id: uuid.UUID) -> SyncDevice:
         .execution_options(populate_existing=True)).one()
 
 
-def _in(column: Any, ids: list[uuid.UUID], session: Session) -> Any:
-    """`column IN ids`: one array parameter on PostgreSQL (hundreds of ids, one plan)."""
+def _in(column: Any, ids: list[str], session: Session) -> Any:
+    """`column IN ids` for canonical UUID strings: on PostgreSQL one text array parameter
+    cast to uuid[] (hundreds of ids, one plan, no UUID objects to make)."""
     if session.get_bind().dialect.name == "postgresql":
-        return column == sa.any_(sa.literal(ids, postgresql.ARRAY(sa.Uuid())))
-    return column.in_(ids)
+        array = sa.cast(sa.literal(ids, postgresql.ARRAY(sa.Text())), postgresql.ARRAY(sa.Uuid()))
+        return column == sa.any_(array)
+    return column.in_([uuid.UUID(i) for i in ids])
+
+
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def _as_uuid(value: object) -> uuid.UUID | None:
@@ -161,22 +165,32 @@ def _as_uuid(value: object) -> uuid.UUID | None:
         return None
 
 
-def _ids_in(ops_raw: Sequence[object]) -> tuple[list[uuid.UUID], dict[str, list[uuid.UUID]], list[uuid.UUID]]:
+def _uuid_text(value: object) -> str | None:
+    """The canonical string of a UUID, or None."""
+    if isinstance(value, str) and _CANONICAL_UUID.fullmatch(value):
+        return value
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return None
+
+
+def _ids_in(ops_raw: Sequence[object]) -> tuple[list[str], dict[str, list[str]], list[str]]:
     """Op ids, record ids by kind and call ids named in a raw batch (bad values skipped)."""
-    op_ids: list[uuid.UUID] = []
-    record_ids: dict[str, list[uuid.UUID]] = defaultdict(list)
-    call_ids: list[uuid.UUID] = []
+    op_ids: list[str] = []
+    record_ids: dict[str, list[str]] = defaultdict(list)
+    call_ids: list[str] = []
     for raw in ops_raw:
         if not isinstance(raw, dict):
             continue
-        if (op_id := _as_uuid(raw.get("id"))) is not None:
+        if (op_id := _uuid_text(raw.get("id"))) is not None:
             op_ids.append(op_id)
         kind = raw.get("kind") or str(raw.get("type", "")).split(".")[0]
-        if (record_id := _as_uuid(raw.get("record_id"))) is not None:
+        if (record_id := _uuid_text(raw.get("record_id"))) is not None:
             record_ids[str(kind)].append(record_id)
             if kind == "call":
                 call_ids.append(record_id)
         data = raw.get("data")
-        if isinstance(data, dict) and (call_id := _as_uuid(data.get("call_id"))) is not None:
+        if isinstance(data, dict) and (call_id := _uuid_text(data.get("call_id"))) is not None:
             call_ids.append(call_id)
     return op_ids, record_ids, call_ids
