@@ -95,12 +95,16 @@ def test_offline_shift_reload_idle_lock_expired_token(
     assert server.scalar("SELECT count(*) FROM call_notes WHERE body = :b", b=note) == 0
 
     context.set_offline(False)
+    seen = len(server.gate.requests)
     page.evaluate("""localStorage.setItem('heart.settings', JSON.stringify(
         {...JSON.parse(localStorage.getItem('heart.settings') || '{}'), idleMinutes: 5}))""")
     page.reload()
     live.unlock(page)
     live.wait_synced(page)
     server_has_once(server, call_id, note, disposition)
+    # The token had expired: the app refreshed it on the way (it never had to sign in again).
+    assert "POST /api/v1/auth/refresh" in server.gate.requests[seen:]
+    assert "POST /api/v1/auth/login" not in server.gate.requests[seen:]
     # And once more after another pass (nothing is pushed twice).
     page.get_by_test_id("sync-now").click()
     page.wait_for_timeout(1000)
