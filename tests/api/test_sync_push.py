@@ -564,3 +564,41 @@ def test_an_op_id_another_device_already_used_is_rejected_and_kept_not_a_500(
     [kept] = supervisor.get("/api/v1/sync/rejected").json
     assert kept["op"] == clash
     assert first.push([mine]).json["results"][0]["replayed"] is True
+
+
+def test_a_reapply_still_invalid_is_422_and_a_second_reapply_is_409(
+        tablet: MakeTablet, create_call: MakeCall, supervisor: Any) -> None:
+    device = tablet()
+    call = create_call(device.unit)
+    device.push([device.status(call, "arrived")])
+    [kept] = supervisor.get("/api/v1/sync/rejected").json
+    url = f"/api/v1/sync/rejected/{kept['id']}/reapply"
+
+    still_bad = supervisor.post(url, json={"data": {"status": "landed"}})
+    fixed = supervisor.post(url, json={"data": {"status": "on_scene"}})
+    twice = supervisor.post(url, json={"data": {"status": "on_scene"}})
+
+    assert still_bad.status_code == 422
+    assert "data.status" in still_bad.json["errors"]["json"]
+    assert fixed.status_code == 200
+    assert twice.status_code == 409
+    assert count_rows(CallStatusEvent) == 1
+    assert supervisor.get("/api/v1/sync/rejected",
+                          query_string={"status": "reapplied"}).json[0]["id"] == kept["id"]
+
+
+def test_another_responder_cannot_see_or_resolve_my_conflict_but_a_supervisor_can(
+        tablet: MakeTablet, create_call: MakeCall, supervisor: Any) -> None:
+    first = tablet()
+    second = tablet(unit=first.unit)
+    call = create_call(first.unit)
+    base = call.version
+    first.push([first.edit(call, base, disposition="transported")])
+    [conflict_id] = second.push([second.edit(call, base, disposition="refused care")]).json[
+        "results"][0]["conflict_ids"]
+    url = f"/api/v1/sync/conflicts/{conflict_id}/resolve"
+
+    assert first.session.post(url, json={"choice": "device"}).status_code == 404
+    assert [c["id"] for c in supervisor.get("/api/v1/sync/conflicts").json] == [conflict_id]
+    assert supervisor.post(url, json={"choice": "server"}).status_code == 200
+    assert _call(call.id).disposition == "transported"
