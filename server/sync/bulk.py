@@ -20,6 +20,8 @@ import sqlalchemy as sa
 from psycopg.types.json import Json
 from sqlalchemy.orm import Session
 
+from server.models_base import UTCDateTime
+
 # Below this many rows a plain INSERT is as fast and keeps the SQL simple to read in logs.
 COPY_MIN_ROWS = 8
 
@@ -57,11 +59,11 @@ def bulk_insert(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]
     driver = conn.connection.driver_connection
     assert driver is not None
     pairs = list(zip(keys, processors, strict=True))
-    values = ([proc(row[k]) if proc else row[k] for k, proc in pairs] + default_values
-              for row in rows)
+    formats = [(k, _column_format(c, proc)) for (k, proc), c in zip(pairs, columns, strict=True)]
     try:
         # COPY's text format built here: several times faster than adapting value by value.
-        text = "".join(["\t".join([_FORMAT[type(v)](v) for v in vals]) + "\n" for vals in values])
+        tail = "".join("\t" + _FORMAT[type(v)](v) for v in default_values) + "\n"
+        text = "".join(["\t".join([fmt(row[k]) for k, fmt in formats]) + tail for row in rows])
     except KeyError:
         text = None
     with driver.cursor() as cur, cur.copy(sql) as copy:
@@ -71,6 +73,29 @@ def bulk_insert(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]
         write = copy.write_row
         for row in rows:
             write([proc(row[k]) if proc else row[k] for k, proc in pairs] + default_values)
+
+
+def _column_format(column: sa.Column[Any], proc: Callable[[Any], Any] | None) -> Callable[[Any], str]:
+    """value -> COPY text for one column (KeyError: a value this module does not format)."""
+    if isinstance(column.type, UTCDateTime):
+        return _aware_time  # the processor's UTC conversion changes nothing in timestamptz
+    if proc is None:
+        return lambda v: _FORMAT[type(v)](v)
+
+    def fmt(value: Any) -> str:
+        value = proc(value)
+        return _FORMAT[type(value)](value)
+    return fmt
+
+
+def _aware_time(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if type(value) is not datetime:
+        raise KeyError(type(value))
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given; HEART Field stores aware times only")
+    return value.isoformat()
 
 
 def _uuid_objects(table: sa.Table, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

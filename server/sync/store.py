@@ -90,7 +90,7 @@ class SqlPushStore:
         # Canonical UUID strings: bulk_insert copies them as they are (or makes UUIDs).
         self.new_results.append({"op_id": result.id, "device_id": device_id,
                                  "seq": result.seq, "outcome": result.outcome.value,
-                                 "result": result.to_json()})
+                                 "result": _compact(result.to_json())})
 
     def set_last_seq(self, device_id: str, seq: int) -> None:
         assert self.device is not None
@@ -133,6 +133,16 @@ class SqlPushStore:
         if self.new_results:
             bulk_insert(self.session, SyncOpResult.__table__, self.new_results)  # type: ignore[arg-type]
         self.session.flush()
+
+
+# OpResult.from_json fills these in when absent: a plain "applied" is stored in half the bytes.
+_RESULT_DEFAULTS = {"errors": {}, "conflict_ids": [], "replayed": False, "message": "",
+                    "record": None}
+
+
+def _compact(result: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in result.items() if k not in _RESULT_DEFAULTS
+            or v != _RESULT_DEFAULTS[k]}
 
 
 def _lock_device(session: Session, device_id: uuid.UUID) -> SyncDevice:
