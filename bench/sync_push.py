@@ -1,7 +1,7 @@
 """Push 100,000 location points through the HTTP API (batches of 500) against PostgreSQL,
 then insert the same rows with plain psycopg executemany as the baseline.
 
-Usage: .venv/bin/python bench/sync_push.py [--ops 100000] [--clients 4] [--threads 8]
+Usage: .venv/bin/python bench/sync_push.py [--ops 100000] [--clients 8] [--threads 4]
 Last line: {"bench": "sync_push", "ops_per_s": ..., "raw_ops_per_s": ..., "ratio": ...}
 """
 
@@ -85,7 +85,7 @@ def run_raw(db: str, rows: list[tuple[object, ...]]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--ops", type=int, default=100_000)
-    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     args = parser.parse_args()
     per_client = args.ops // args.clients
