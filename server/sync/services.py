@@ -161,6 +161,8 @@ def _materialize(session: Session, scope: PullScope,
                 changes.append({"kind": src.kind, "id": rid, "op": "delete", "version": None,
                                 "data": None})
     for kind, rid, op in gone:
+        if rid in puts.get(kind, ()):
+            continue  # left earlier in this page, back now with its parent: the put wins
         changes.append({"kind": kind, "id": rid, "op": op, "version": None, "data": None})
         if kind in sources.LEAVE_WITH_PARENT and kind in sources.COMPANIONS:
             for companion_kind, cid in sources.COMPANIONS[kind](session, [rid]):

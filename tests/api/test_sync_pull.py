@@ -202,3 +202,27 @@ def test_bad_pull_queries_are_422_naming_the_field(tablet: MakeTablet, query: di
     response = tablet().session.get(PULL, query_string=query)
     assert response.status_code == 422
     assert set(response.json["errors"]["query"]) == set(query)
+
+
+def test_a_call_that_comes_back_brings_the_facts_removed_while_it_was_away(
+        tablet: MakeTablet, create_call: MakeCall, create_unit: Callable[..., Any],
+        dispatcher: Any) -> None:
+    # A tablet's status on a call that had left its unit lands and is fed as a remove; when
+    # the call comes back in the same feed page, its put must win over that older remove.
+    device = tablet()
+    crewmate = tablet(unit=device.unit)
+    call = create_call(device.unit)
+    _, cursor = crewmate.pull_all()
+    away = create_unit()
+    dispatcher.patch(f"/api/v1/calls/{call.id}", json={"unit_id": away.id})
+    tap = device.status(call, "on_scene")
+    assert outcomes(device.push([tap])) == ["applied"]
+    dispatcher.patch(f"/api/v1/calls/{call.id}", json={"unit_id": device.unit.id})
+
+    changes, _ = crewmate.pull_all(cursor)
+
+    final: dict[tuple[str, str], str] = {}
+    for change in changes:
+        final[(change["kind"], change["id"])] = change["op"]
+    assert final[("call", str(call.id))] == "put"
+    assert final[("call_status", tap["record_id"])] == "put"
