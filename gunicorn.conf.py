@@ -9,7 +9,7 @@ are collected less often (a push makes tens of thousands that live until it ends
 import gc
 
 
-def post_worker_init(worker):  # noqa: ANN001, ANN201 - gunicorn's hook signature
+def post_worker_init(worker: object) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 20, 20)

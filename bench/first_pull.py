@@ -24,7 +24,7 @@ import psycopg
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (  # noqa: E402
+from _common import (
     Gunicorn,
     app_for,
     bench_database,
@@ -93,7 +93,8 @@ def seed_points(db: str, unit_id: int, n: int) -> None:
     with psycopg.connect(dsn(db)) as conn:
         user_id = conn.execute("SELECT id FROM users WHERE username LIKE 'pull-%' LIMIT 1"
                                ).fetchone()[0]  # type: ignore[index]
-        cols = "id, device_id, user_id, device_time, corrected_time, received_at, hlc, unit_id, lat, lon, accuracy_m"
+        cols = ("id, device_id, user_id, device_time, corrected_time, received_at, hlc, unit_id,"
+                " lat, lon, accuracy_m")
         with conn.cursor().copy(f"COPY location_points ({cols}) FROM STDIN") as copy:
             device = uuid.uuid4()
             for i in range(n):

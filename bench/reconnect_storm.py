@@ -21,7 +21,7 @@ import psycopg
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (  # noqa: E402
+from _common import (
     Gunicorn,
     OpMaker,
     app_for,
@@ -108,18 +108,18 @@ def verify(db: str, all_ops: list[list[dict[str, Any]]]) -> tuple[int, int, dict
         duplicated = 0
         for kind, table in FACT_TABLE.items():
             row = conn.execute(
-                f"SELECT count(*) FILTER (WHERE t.id IS NULL AND r.op_id IS NULL),"
+                f"SELECT count(*) FILTER (WHERE t.id IS NULL AND r.op_id IS NULL),"  # noqa: S608 - table names from FACT_TABLE
                 f" count(t.id) FROM expected e LEFT JOIN {table} t ON t.id = e.record_id"
                 f" LEFT JOIN sync_rejected_ops r ON r.op_id = e.op_id WHERE e.kind = %s",
                 (kind,)).fetchone()
             assert row is not None
             lost += row[0]
             stored[kind] = row[1]
-            total = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+            total = conn.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608
             assert total is not None
             # Rows beyond one per expected record (seeded calls have no facts of their own).
             distinct = conn.execute(
-                f"SELECT count(DISTINCT e.record_id) FROM expected e JOIN {table} t"
+                f"SELECT count(DISTINCT e.record_id) FROM expected e JOIN {table} t"  # noqa: S608
                 f" ON t.id = e.record_id").fetchone()
             assert distinct is not None
             duplicated += total[0] - distinct[0]

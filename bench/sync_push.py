@@ -19,7 +19,7 @@ import psycopg
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (  # noqa: E402
+from _common import (
     Gunicorn,
     OpMaker,
     app_for,
@@ -78,7 +78,8 @@ def run_raw(db: str, rows: list[tuple[object, ...]]) -> float:
                 conn.commit()
         elapsed = time.perf_counter() - t0
         count = conn.execute("SELECT count(*) FROM bench_raw_points").fetchone()
-        assert count and count[0] == len(rows), count
+        assert count is not None
+        assert count[0] == len(rows), count
     return elapsed
 
 
@@ -115,7 +116,8 @@ def main() -> None:
             cpu0 = (server.worker_cpu_seconds(), postgres_cpu_seconds(), time.process_time())
             api_s, applied = run_api(server.url, bodies, tokens)
             cpu = [b - a for a, b in zip(cpu0, (server.worker_cpu_seconds(),
-                                               postgres_cpu_seconds(), time.process_time()))]
+                                               postgres_cpu_seconds(), time.process_time()),
+                                         strict=True)]
             print(f"CPU during the push: gunicorn workers {cpu[0]:.1f} s, PostgreSQL "
                   f"{cpu[1]:.1f} s (all databases), clients {cpu[2]:.1f} s", flush=True)
         finally:

@@ -48,11 +48,11 @@ def bulk_insert(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]
             defaults.append((col.key, default.arg(None)))  # type: ignore[attr-defined]
         # Sequences and server defaults: left to PostgreSQL.
     processors: list[Callable[[Any], Any] | None] = [
-        c.type._cached_bind_processor(dialect) for c in columns]  # noqa: SLF001
+        c.type._cached_bind_processor(dialect) for c in columns]
     default_cols = [table.c[k] for k, _ in defaults]
     default_values = []
     for col, (_, value) in zip(default_cols, defaults, strict=True):
-        proc = col.type._cached_bind_processor(dialect)  # noqa: SLF001
+        proc = col.type._cached_bind_processor(dialect)
         default_values.append(proc(value) if proc else value)
     names = ", ".join(dialect.identifier_preparer.quote(c.name) for c in [*columns, *default_cols])
     sql = f"COPY {dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN"
@@ -120,7 +120,8 @@ def _str(value: str) -> str:
 
 
 def _json(value: Json) -> str:
-    return _str((value.dumps or json.dumps)(value.obj))
+    text = (value.dumps or json.dumps)(value.obj)
+    return _str(text.decode() if isinstance(text, bytes) else text)
 
 
 _FORMAT: dict[type, Callable[[Any], str]] = {

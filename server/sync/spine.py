@@ -10,7 +10,6 @@ from server.audit.services import record_audit
 from server.calls.models import Call, CallNote, CallStatus, CallStatusEvent
 from server.calls.services import call_to_dict, derive_status, note_call_changed, update_call
 from server.locations.models import LocationPoint
-from server.models_base import utcnow
 from server.sync import appliers
 from server.sync.conflicts import open_conflict
 from server.sync.feed import note_change, unit_scope
@@ -34,7 +33,7 @@ def _rejected(op: Operation, field: str, message: str) -> OpResult:
                     message=message)
 
 
-def _fact_row(op: Operation, actor: Actor) -> dict[str, Any]:
+def _fact_row(store: SqlPushStore, op: Operation, actor: Actor) -> dict[str, Any]:
     # Ids as canonical strings (parse_operation made them so): bulk_insert copies them as
     # they are on PostgreSQL, or makes UUIDs for an INSERT.
     return {
@@ -43,7 +42,7 @@ def _fact_row(op: Operation, actor: Actor) -> dict[str, Any]:
         "user_id": actor.user_id,
         "device_time": op.device_time,
         "corrected_time": correct(op.device_time, actor.skew_ms),
-        "received_at": utcnow(),
+        "received_at": store.received_at,  # one push, one time of receipt
         "hlc": str(op.hlc),
     }
 
@@ -74,7 +73,7 @@ def apply_call_status(store: SqlPushStore, kind: RecordKind, op: Operation, acto
     if isinstance(call, OpResult):
         return call
     status = CallStatus(op.data["status"])
-    store.queue_row(CallStatusEvent.__table__, {**_fact_row(op, actor), "call_id": call.id,
+    store.queue_row(CallStatusEvent.__table__, {**_fact_row(store, op, actor), "call_id": call.id,
                                                  "status": status.value})
     store.mark_fact(op.kind, op.record_id)
     derive_status(call, [status])
@@ -87,7 +86,7 @@ def apply_call_note(store: SqlPushStore, kind: RecordKind, op: Operation, actor:
     call = _nul_in_text(op) or _call_for_fact(store, op)
     if isinstance(call, OpResult):
         return call
-    store.queue_row(CallNote.__table__, {**_fact_row(op, actor), "call_id": call.id,
+    store.queue_row(CallNote.__table__, {**_fact_row(store, op, actor), "call_id": call.id,
                                          "body": op.data["body"]})
     store.mark_fact(op.kind, op.record_id)
     record_audit(store.session, actor=store.user, device_id=uuid.UUID(actor.device_id),
@@ -101,7 +100,7 @@ def apply_location_point(store: SqlPushStore, kind: RecordKind, op: Operation, a
     if store.fact_exists(op.kind, op.record_id):
         return _rejected(op, "record_id", "a record with this id already exists")
     store.queue_row(LocationPoint.__table__, {
-        **_fact_row(op, actor), "unit_id": store.unit_id, "lat": op.data["lat"],
+        **_fact_row(store, op, actor), "unit_id": store.unit_id, "lat": op.data["lat"],
         "lon": op.data["lon"], "accuracy_m": op.data.get("accuracy_m")})
     store.mark_fact(op.kind, op.record_id)
     if store.unit_id is not None:

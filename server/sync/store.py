@@ -42,6 +42,7 @@ class SqlPushStore:
         self.calls: dict[str, Call] = {}
         self.rows: dict[Any, list[dict[str, Any]]] = defaultdict(list)
         self.new_results: list[dict[str, Any]] = []
+        self.received_at = utcnow()
 
     # -- preparation: a few queries for the whole batch ------------------------------------
     def prepare(self, device_id: uuid.UUID, ops_raw: Sequence[object]) -> None:
@@ -160,7 +161,9 @@ def _in(column: Any, ids: list[str], session: Session) -> Any:
     """`column IN ids` for canonical UUID strings: on PostgreSQL one text array parameter
     cast to uuid[] (hundreds of ids, one plan, no UUID objects to make)."""
     if session.get_bind().dialect.name == "postgresql":
-        array = sa.cast(sa.literal(ids, postgresql.ARRAY(sa.Text())), postgresql.ARRAY(sa.Uuid()))
+        # One text literal '{id,id,...}': canonical UUIDs need no quoting.
+        array = sa.cast(sa.literal("{" + ",".join(ids) + "}", sa.Text()),
+                        postgresql.ARRAY(sa.Uuid()))
         return column == sa.any_(array)
     return column.in_([uuid.UUID(i) for i in ids])
 
