@@ -127,6 +127,8 @@ class FactColumns:
     corrected_time: Mapped[datetime] = mapped_column(index=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     hlc: Mapped[str | None] = mapped_column(sa.String(80))
+    # The operation that recorded it: a replay of that op is answered from this row.
+    op_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
 
 
 class CallStatusEvent(FactColumns, Base):

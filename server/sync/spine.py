@@ -44,6 +44,7 @@ def _fact_row(store: SqlPushStore, op: Operation, actor: Actor) -> dict[str, Any
         "corrected_time": correct(op.device_time, actor.skew_ms),
         "received_at": store.received_at,  # one push, one time of receipt
         "hlc": str(op.hlc),
+        "op_id": op.id,
     }
 
 

@@ -39,6 +39,12 @@ class SqlPushStore:
         self.known_results: dict[str, OpResult] = {}
         self.foreign_ids: set[str] = set()  # op ids another device already used
         self.existing_ids: dict[str, set[str]] = defaultdict(set)
+        # Facts already stored, by kind: record id -> (device id, op id) that recorded it.
+        self.fact_origin: dict[str, dict[str, tuple[str, str]]] = defaultdict(dict)
+        # Op id -> (kind, record id, seq) as the batch names them (for replays).
+        self.batch_ops: dict[str, tuple[str, str, int]] = {}
+        self.fresh_facts: set[str] = set()  # record ids of facts this push stored
+        self.first_last_seq = 0
         self.calls: dict[str, Call] = {}
         self.rows: dict[Any, list[dict[str, Any]]] = defaultdict(list)
         self.new_results: list[dict[str, Any]] = []
@@ -47,7 +53,8 @@ class SqlPushStore:
     # -- preparation: a few queries for the whole batch ------------------------------------
     def prepare(self, device_id: uuid.UUID, ops_raw: Sequence[object]) -> None:
         self.device = _lock_device(self.session, device_id)
-        op_ids, record_ids, call_ids = _ids_in(ops_raw)
+        self.first_last_seq = self.device.last_seq
+        op_ids, record_ids, call_ids = _ids_in(ops_raw, self.batch_ops)
         if op_ids:
             # By primary key only (a device_id condition lets the planner scan the device's
             # whole history); results of other devices are dropped here.
@@ -60,9 +67,12 @@ class SqlPushStore:
         for kind, table in appliers.FACT_TABLES.items():
             ids = record_ids.get(kind)
             if ids:
-                rows = self.session.scalars(sa.select(table.c.id).where(_in(table.c.id, ids,
-                                                                            self.session)))
-                self.existing_ids[kind] = {str(i) for i in rows}
+                rows = self.session.execute(
+                    sa.select(table.c.id, table.c.device_id, table.c.op_id)
+                    .where(_in(table.c.id, ids, self.session))).all()
+                self.existing_ids[kind] = {str(r.id) for r in rows}
+                self.fact_origin[kind] = {str(r.id): (str(r.device_id), str(r.op_id))
+                                          for r in rows}
         if call_ids:
             calls = self.session.scalars(sa.select(Call).where(
                 Call.id.in_({uuid.UUID(i) for i in call_ids})))
@@ -74,7 +84,23 @@ class SqlPushStore:
         return self.device.last_seq
 
     def find_result(self, device_id: str, op_id: str) -> OpResult | None:
-        return self.known_results.get(op_id)
+        found = self.known_results.get(op_id)
+        if found is not None:
+            return found
+        return self._replayed_fact(device_id, op_id)
+
+    def _replayed_fact(self, device_id: str, op_id: str) -> OpResult | None:
+        """The first result of a plain fact create, which is not stored: the fact row this
+        op of this device recorded (same record id, op id and device, a seq already
+        consumed) proves it was applied, and its result was `applied`, version 1."""
+        named = self.batch_ops.get(op_id)
+        if named is None:
+            return None
+        kind, record_id, seq = named
+        origin = self.fact_origin[kind].get(record_id) if kind in self.fact_origin else None
+        if origin != (device_id, op_id) or seq > self.first_last_seq:
+            return None
+        return OpResult(op_id, seq, Outcome.APPLIED, record_id, 1)
 
     def apply(self, kind: RecordKind, op: Operation, actor: Actor) -> OpResult:
         if op.id in self.foreign_ids:
@@ -88,6 +114,10 @@ class SqlPushStore:
         assert result.seq is not None
         if result.id in self.foreign_ids:
             return  # the first result under this id belongs to the other device
+        if (result.outcome is Outcome.APPLIED and result.record_id in self.fresh_facts
+                and result.version == 1 and not result.errors and not result.conflict_ids
+                and not result.message and result.record is None):
+            return  # a plain fact create: its fact row answers a replay (_replayed_fact)
         # Canonical UUID strings: bulk_insert copies them as they are (or makes UUIDs).
         self.new_results.append({"op_id": result.id, "device_id": device_id,
                                  "seq": result.seq, "outcome": result.outcome.value,
@@ -126,6 +156,7 @@ class SqlPushStore:
 
     def mark_fact(self, kind: str, record_id: str) -> None:
         self.existing_ids[kind].add(record_id)
+        self.fresh_facts.add(record_id)
 
     # -- the end of the push: bulk writes in the caller's transaction --------------------------
     def finish(self) -> None:
@@ -188,8 +219,10 @@ def _uuid_text(value: object) -> str | None:
         return None
 
 
-def _ids_in(ops_raw: Sequence[object]) -> tuple[list[str], dict[str, list[str]], list[str]]:
-    """Op ids, record ids by kind and call ids named in a raw batch (bad values skipped)."""
+def _ids_in(ops_raw: Sequence[object], named: dict[str, tuple[str, str, int]] | None = None
+            ) -> tuple[list[str], dict[str, list[str]], list[str]]:
+    """Op ids, record ids by kind and call ids named in a raw batch (bad values skipped);
+    `named` gets op id -> (kind, record id, seq) of ops where all three are readable."""
     op_ids: list[str] = []
     record_ids: dict[str, list[str]] = defaultdict(list)
     call_ids: list[str] = []
@@ -201,6 +234,9 @@ def _ids_in(ops_raw: Sequence[object]) -> tuple[list[str], dict[str, list[str]],
         kind = raw.get("kind") or str(raw.get("type", "")).split(".")[0]
         if (record_id := _uuid_text(raw.get("record_id"))) is not None:
             record_ids[str(kind)].append(record_id)
+            seq = raw.get("seq")
+            if named is not None and op_id is not None and type(seq) is int:
+                named[op_id] = (str(kind), record_id, seq)
             if kind == "call":
                 call_ids.append(record_id)
         data = raw.get("data")

@@ -13,7 +13,7 @@ from server.calls.models import Call, CallNote, CallStatusEvent
 from server.extensions import db
 from server.locations.models import LocationPoint
 from server.models_base import utcnow
-from server.sync.models import RejectedOp, SyncConflict
+from server.sync.models import RejectedOp, SyncConflict, SyncOpResult
 from tests.fixtures.sync import (
     PULL,
     PUSH,
@@ -59,6 +59,44 @@ def test_lost_push_response_is_replayed_with_the_first_outcomes_and_nothing_chan
     assert {k: v for k, v in after.items() if k != "audit_entries"} == \
         {k: v for k, v in before.items() if k != "audit_entries"}
     assert after.get("audit_entries") == before.get("audit_entries")
+
+
+def test_a_fact_replayed_without_its_result_row_gets_the_identical_result_and_no_duplicate(
+        tablet: MakeTablet, create_call: MakeCall) -> None:
+    device = tablet()
+    call = create_call(device.unit)
+    ops = [device.status(call, "en_route"), device.note(call, "door locked"), device.point(),
+           device.edit(call, call.version, disposition="treated")]
+    first = device.push(ops)
+    # Plain fact creates keep no result row (their fact rows prove them); the edit keeps one.
+    assert count_rows(SyncOpResult) == 1
+    before = table_counts()
+
+    again = device.push(ops)
+
+    assert [r["replayed"] for r in again.json["results"]] == [True] * 4
+    assert [{**r, "replayed": False} for r in again.json["results"]] == first.json["results"]
+    assert table_counts() == before
+    assert sorted(fact_ids(CallStatusEvent) + fact_ids(CallNote) + fact_ids(LocationPoint)) == \
+        sorted(op["record_id"] for op in ops[:3])
+
+
+def test_a_new_op_naming_an_existing_fact_is_rejected_not_taken_for_a_replay(
+        tablet: MakeTablet) -> None:
+    device = tablet()
+    point = device.point()
+    device.push([point])
+    same_record = device.point(record_id=point["record_id"])  # new id, next seq
+    reused_seq = {**point, "id": new_id()}  # new id, a seq already used
+
+    response = device.push([same_record, reused_seq])
+
+    assert outcomes(response) == ["rejected", "rejected"]
+    assert "record_id" in response.json["results"][0]["errors"]
+    assert "seq" in response.json["results"][1]["errors"]
+    assert [r["replayed"] for r in response.json["results"]] == [False, False]
+    assert count_rows(LocationPoint) == 1
+    assert count_rows(RejectedOp) == 2
 
 
 def test_the_same_operation_twice_in_one_batch_is_applied_once(
@@ -544,10 +582,11 @@ def test_resolving_with_a_value_the_field_cannot_hold_is_422_and_changes_nothing
 
 
 def test_an_op_id_another_device_already_used_is_rejected_and_kept_not_a_500(
-        tablet: MakeTablet, supervisor: Any) -> None:
+        tablet: MakeTablet, create_call: MakeCall, supervisor: Any) -> None:
     first = tablet()
     second = tablet(unit=first.unit)
-    mine = first.point()
+    call = create_call(first.unit)
+    mine = first.edit(call, call.version, disposition="treated")  # a stored result
     first.push([mine])
     clash = {**second.point(), "id": mine["id"]}
     ops = [clash, second.point()]
@@ -558,12 +597,27 @@ def test_an_op_id_another_device_already_used_is_rejected_and_kept_not_a_500(
     assert outcomes(response) == ["rejected", "applied"]
     assert "id" in response.json["results"][0]["errors"]
     assert outcomes(again) == ["rejected", "applied"]
-    assert fact_ids(LocationPoint).count(mine["record_id"]) == 1
     assert clash["record_id"] not in fact_ids(LocationPoint)
-    assert count_rows(LocationPoint) == 2
+    assert count_rows(LocationPoint) == 1
     [kept] = supervisor.get("/api/v1/sync/rejected").json
     assert kept["op"] == clash
     assert first.push([mine]).json["results"][0]["replayed"] is True
+
+
+def test_an_op_id_of_another_device_s_plain_fact_harms_neither_replay(
+        tablet: MakeTablet) -> None:
+    # A plain fact create keeps no result row, so the id is not known server-wide; each
+    # device's replay is still recognised from its own fact row.
+    first = tablet()
+    second = tablet(unit=first.unit)
+    mine = first.point()
+    first.push([mine])
+    theirs = {**second.point(), "id": mine["id"]}
+
+    assert outcomes(second.push([theirs])) == ["applied"]
+    assert first.push([mine]).json["results"][0]["replayed"] is True
+    assert second.push([theirs]).json["results"][0]["replayed"] is True
+    assert sorted(fact_ids(LocationPoint)) == sorted([mine["record_id"], theirs["record_id"]])
 
 
 def test_a_reapply_still_invalid_is_422_and_a_second_reapply_is_409(
