@@ -19,3 +19,6 @@ class LocationPoint(FactColumns, Base):
     lat: Mapped[float]
     lon: Mapped[float]
     accuracy_m: Mapped[float | None]
+    # The points one push brought for a unit share a batch id: the change feed notes the
+    # batch once (kind "location_batch"), and the pull expands it into the points.
+    batch_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, index=True)

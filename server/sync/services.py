@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -119,10 +120,26 @@ def _feed_page(session: Session, scope: PullScope, position: int, limit: int) ->
         .order_by(ChangeLogEntry.position).limit(limit + 1)).all()
     has_more = len(rows) > limit
     rows = rows[:limit]
+    expanded = _expand(session, scope, rows)
+    # A feed row that stands for several records (a push's location points) counts as
+    # many; it is never split, so one such row alone may exceed the limit.
+    kept: list[Any] = []
+    weight = 0
+    for row in rows:
+        size = len(expanded[(row.kind, row.record_id)]) if row.kind in sources.EXPANSIONS else 1
+        if kept and weight + size > limit:
+            has_more = True
+            break
+        kept.append(row)
+        weight += size
+    rows = kept
     latest: OrderedDict[tuple[str, str], str] = OrderedDict()
     for row in rows:
-        latest.pop((row.kind, row.record_id), None)
-        latest[(row.kind, row.record_id)] = row.op
+        keys = expanded[(row.kind, row.record_id)] if row.kind in sources.EXPANSIONS else [
+            (row.kind, row.record_id)]
+        for key in keys:
+            latest.pop(key, None)
+            latest[key] = row.op
     changes = _materialize(session, scope, latest)
     new_position = rows[-1].position if rows else position
     remaining = 0
@@ -131,6 +148,17 @@ def _feed_page(session: Session, scope: PullScope, position: int, limit: int) ->
             ChangeLogEntry.scope.in_(scope.feed_scopes), ChangeLogEntry.position > new_position)) or 0)
     return PullPage(changes, encode_cursor(Cursor(new_position, scope.fingerprint)), has_more,
                     len(changes) + remaining)
+
+
+def _expand(session: Session, scope: PullScope,
+            rows: Sequence[Any]) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """(kind, id) of each expandable feed row -> the records it stands for."""
+    ids: dict[str, list[str]] = {}
+    for row in rows:
+        if row.kind in sources.EXPANSIONS:
+            ids.setdefault(row.kind, []).append(row.record_id)
+    return {(kind, rid): records for kind, wanted in ids.items()
+            for rid, records in sources.EXPANSIONS[kind](session, scope, wanted).items()}
 
 
 def _materialize(session: Session, scope: PullScope,

@@ -179,6 +179,32 @@ def load_points(session: Session, scope: PullScope, ids: list[str]) -> list[Reco
     return _point_records(session.execute(stmt))
 
 
+# A push's location points are one feed row of this kind (record id: the batch id); the
+# pull expands it into `location_point` puts, so devices never see the batch.
+LOCATION_BATCH = "location_batch"
+
+
+def location_batch_points(session: Session, scope: PullScope,
+                          batch_ids: list[str]) -> dict[str, list[str]]:
+    """batch id -> ids of its points in the scope's unit, in id order."""
+    stmt = sa.select(LocationPoint.batch_id, LocationPoint.id).where(
+        LocationPoint.batch_id.in_([uuid.UUID(i) for i in batch_ids]),
+        LocationPoint.unit_id == (scope.unit_id or -1)).order_by(LocationPoint.id)
+    found: dict[str, list[str]] = {i: [] for i in batch_ids}
+    for batch_id, point_id in session.execute(stmt):
+        found[str(batch_id)].append(str(point_id))
+    return found
+
+
+# Feed kinds that stand for several records: (session, scope, ids) -> id -> [(kind, id)].
+Expansion = Callable[[Session, PullScope, list[str]], dict[str, list[tuple[str, str]]]]
+EXPANSIONS: dict[str, Expansion] = {
+    LOCATION_BATCH: lambda session, scope, ids: {
+        b: [("location_point", p) for p in points]
+        for b, points in location_batch_points(session, scope, ids).items()},
+}
+
+
 # --- catalog, kit stock, conflicts ----------------------------------------------------------
 
 def _item_records(items: Iterable[SupplyItem]) -> list[Record]:

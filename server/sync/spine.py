@@ -13,7 +13,7 @@ from server.locations.models import LocationPoint
 from server.sync import appliers
 from server.sync.conflicts import open_conflict
 from server.sync.feed import note_change, unit_scope
-from server.sync.sources import jsonable
+from server.sync.sources import LOCATION_BATCH, jsonable
 from server.sync.store import SqlPushStore
 from sync.clock_skew import correct
 from sync.merge import merge_record
@@ -100,12 +100,15 @@ def apply_call_note(store: SqlPushStore, kind: RecordKind, op: Operation, actor:
 def apply_location_point(store: SqlPushStore, kind: RecordKind, op: Operation, actor: Actor) -> OpResult:
     if store.fact_exists(op.kind, op.record_id):
         return _rejected(op, "record_id", "a record with this id already exists")
+    batch_id = store.location_batch_id
+    if batch_id is None and store.unit_id is not None:
+        # One feed row for all the points of this push (the unit's tablets pull them all).
+        batch_id = store.location_batch_id = str(uuid.uuid4())
+        note_change(store.session, LOCATION_BATCH, batch_id, [unit_scope(store.unit_id)])
     store.queue_row(LocationPoint.__table__, {
         **_fact_row(store, op, actor), "unit_id": store.unit_id, "lat": op.data["lat"],
-        "lon": op.data["lon"], "accuracy_m": op.data.get("accuracy_m")})
+        "lon": op.data["lon"], "accuracy_m": op.data.get("accuracy_m"), "batch_id": batch_id})
     store.mark_fact(op.kind, op.record_id)
-    if store.unit_id is not None:
-        note_change(store.session, "location_point", op.record_id, [unit_scope(store.unit_id)])
     return OpResult(op.id, op.seq, Outcome.APPLIED, op.record_id, 1)
 
 

@@ -45,6 +45,7 @@ class SqlPushStore:
         self.batch_ops: dict[str, tuple[str, str, int]] = {}
         self.fresh_facts: set[str] = set()  # record ids of facts this push stored
         self.first_last_seq = 0
+        self.location_batch_id: str | None = None  # this push's location points, if any
         self.calls: dict[str, Call] = {}
         self.rows: dict[Any, list[dict[str, Any]]] = defaultdict(list)
         self.new_results: list[dict[str, Any]] = []

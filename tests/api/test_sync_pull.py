@@ -10,10 +10,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from server.calls.models import Call
 from server.extensions import db
 from server.jobs import run_purge
+from server.sync.models import ChangeLogEntry
 from server.sync.services import purge_feed
 from tests.conftest import make_app
 from tests.fixtures.sync import PULL, Tablet, outcomes
@@ -226,3 +228,33 @@ def test_a_call_that_comes_back_brings_the_facts_removed_while_it_was_away(
         final[(change["kind"], change["id"])] = change["op"]
     assert final[("call", str(call.id))] == "put"
     assert final[("call_status", tap["record_id"])] == "put"
+
+
+def test_a_push_of_points_is_one_feed_row_and_another_tablet_pulls_every_point_once(
+        tablet: MakeTablet) -> None:
+    mine = tablet()
+    other = tablet(unit=mine.unit)
+    outsider = tablet()
+    _, cursor = other.pull_all()
+    _, outsider_cursor = outsider.pull_all()
+    pushes = [[mine.point(lat=30.0 + i) for i in range(n)] for n in (7, 1, 12)]
+    for ops in pushes:
+        assert set(outcomes(mine.push(ops))) == {"applied"}
+    batches = db.session.scalars(sa.select(ChangeLogEntry.kind).where(
+        ChangeLogEntry.kind.in_(["location_batch", "location_point"]))).all()
+    assert batches == ["location_batch"] * 3
+
+    pages, has_more = [], True
+    while has_more:
+        page = other.session.get(PULL, query_string={"limit": 5, "cursor": cursor}).json
+        pages.append(page["changes"])
+        cursor, has_more = page["cursor"], page["has_more"]
+
+    points = [c for changes in pages for c in changes if c["kind"] == "location_point"]
+    assert sorted(c["id"] for c in points) == sorted(op["record_id"] for ops in pushes
+                                                      for op in ops)
+    assert {c["op"] for c in points} == {"put"}
+    assert {c["data"]["lat"] for c in points} == {30.0 + i for i in range(12)}
+    assert len(pages) >= 3  # a batch is never split, and pages hold whole batches
+    assert other.pull_all(cursor)[0] == []
+    assert not [c for c in outsider.pull_all(outsider_cursor)[0] if c["kind"] == "location_point"]
