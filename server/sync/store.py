@@ -12,7 +12,8 @@ import json
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -56,15 +57,23 @@ class SqlPushStore:
         self.device = _lock_device(self.session, device_id)
         self.first_last_seq = self.device.last_seq
         op_ids, record_ids, call_ids = _ids_in(ops_raw, self.batch_ops)
-        if op_ids:
-            # By primary key only (a device_id condition lets the planner scan the device's
-            # whole history); results of other devices are dropped here.
-            found = self.session.execute(
-                sa.select(SyncOpResult.op_id, SyncOpResult.device_id, SyncOpResult.result)
-                .where(_in(SyncOpResult.op_id, op_ids, self.session))).all()
-            self.known_results = {str(r.op_id): OpResult.from_json(r.result) for r in found
-                                  if r.device_id == device_id}
-            self.foreign_ids = {str(r.op_id) for r in found if r.device_id != device_id}
+        with _index_probes(self.session):
+            if op_ids:
+                # By primary key only (a device_id condition lets the planner scan the
+                # device's whole history); results of other devices are dropped here.
+                found = self.session.execute(
+                    sa.select(SyncOpResult.op_id, SyncOpResult.device_id, SyncOpResult.result)
+                    .where(_in(SyncOpResult.op_id, op_ids, self.session))).all()
+                self.known_results = {str(r.op_id): OpResult.from_json(r.result)
+                                      for r in found if r.device_id == device_id}
+                self.foreign_ids = {str(r.op_id) for r in found if r.device_id != device_id}
+            self._load_facts(record_ids)
+        if call_ids:
+            calls = self.session.scalars(sa.select(Call).where(
+                Call.id.in_({uuid.UUID(i) for i in call_ids})))
+            self.calls = {str(c.id): c for c in calls}
+
+    def _load_facts(self, record_ids: dict[str, list[str]]) -> None:
         for kind, table in appliers.FACT_TABLES.items():
             ids = record_ids.get(kind)
             if ids:
@@ -74,10 +83,6 @@ class SqlPushStore:
                 self.existing_ids[kind] = {str(r.id) for r in rows}
                 self.fact_origin[kind] = {str(r.id): (str(r.device_id), str(r.op_id))
                                           for r in rows}
-        if call_ids:
-            calls = self.session.scalars(sa.select(Call).where(
-                Call.id.in_({uuid.UUID(i) for i in call_ids})))
-            self.calls = {str(c.id): c for c in calls}
 
     # -- PushStore ----------------------------------------------------------------------------
     def last_seq(self, device_id: str) -> int:
@@ -176,6 +181,23 @@ _RESULT_DEFAULTS = {"errors": {}, "conflict_ids": [], "replayed": False, "messag
 def _compact(result: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in result.items() if k not in _RESULT_DEFAULTS
             or v != _RESULT_DEFAULTS[k]}
+
+
+@contextmanager
+def _index_probes(session: Session) -> Iterator[None]:
+    """Primary-key probes of a few hundred ids, planned as index lookups whatever the
+    statistics say. A fact table filling up faster than autovacuum analyzes it (a fresh
+    server taking its first shifts) has no statistics, and PostgreSQL then scans the whole
+    table for `id = ANY(...)`: tens of ms per push, growing with the table."""
+    if session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    before = session.scalar(sa.select(sa.func.current_setting("enable_seqscan")))
+    session.execute(sa.select(sa.func.set_config("enable_seqscan", "off", True)))
+    try:
+        yield
+    finally:
+        session.execute(sa.select(sa.func.set_config("enable_seqscan", before, True)))
 
 
 def _lock_device(session: Session, device_id: uuid.UUID) -> SyncDevice:
