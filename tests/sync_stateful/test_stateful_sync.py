@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import itertools
-import os
 import random
 import shutil
 import tempfile
@@ -327,8 +326,6 @@ def test_devices_converge_through_a_flaky_network_and_server_restarts(
     _run(database_url, tmp_path, "default")
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(os.environ.get("HYPOTHESIS_PROFILE") != "long",
-                    reason="the long run is `make test-long` (HYPOTHESIS_PROFILE=long)")
+@pytest.mark.slow  # deselected by default; `make test-long` runs it
 def test_devices_converge_long_run(database_url: str, tmp_path: Path) -> None:
     _run(database_url, tmp_path, "long")
