@@ -157,7 +157,8 @@ def parse_operation(raw: object, protocol_version: int) -> Operation | Rejection
             return upgraded
         raw = upgraded
     errors: Errors = {}
-    for name in sorted(set(raw) - ENVELOPE_FIELDS):
+    unknown = raw.keys() - ENVELOPE_FIELDS
+    for name in sorted(unknown) if unknown else ():
         errors[name] = ["unknown field"]
     op_id = _uuid(raw.get("id"), "id", errors)
     record_id = _uuid(raw.get("record_id"), "record_id", errors)

@@ -192,8 +192,9 @@ def _index_probes(session: Session) -> Iterator[None]:
     if session.get_bind().dialect.name != "postgresql":
         yield
         return
-    before = session.scalar(sa.select(sa.func.current_setting("enable_seqscan")))
-    session.execute(sa.select(sa.func.set_config("enable_seqscan", "off", True)))
+    # One round trip: the setting as it was, then off for this transaction.
+    before = session.execute(sa.select(sa.func.current_setting("enable_seqscan"),
+                                       sa.func.set_config("enable_seqscan", "off", True))).one()[0]
     try:
         yield
     finally:
