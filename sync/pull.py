@@ -25,7 +25,7 @@ class Change:
     kind: str
     id: str
     op: str  # put | delete | remove
-    version: int
+    version: int | None  # None for delete and remove
     data: dict[str, Any] | None
     position: int = 0
     key: str = ""
@@ -52,7 +52,12 @@ class PullStore(Protocol):
         ...
 
     def changes(self, scope: str, after: int, upto: int, limit: int) -> list[Change]:
-        """Changes of the scope with after < position <= upto, in position order."""
+        """Changes of the scope with after < position <= upto, in position order.
+
+        Several changes may share a position (one feed entry standing for several
+        records); a store returns such a group whole. It may stop before `upto` only
+        after at least `limit` changes, and only at the end of a position group.
+        """
         ...
 
 
@@ -102,7 +107,26 @@ def _snapshot_page(store: PullStore, cursor: Cursor, limit: int) -> PullPage:
 def _feed_page(store: PullStore, cursor: Cursor, limit: int) -> PullPage:
     upto = store.visible_upto()
     rows = store.changes(cursor.scope, cursor.position, upto, limit + 1)
-    page = rows[:limit]
-    more = len(rows) > limit
-    position = page[-1].position if more else max(upto, cursor.position)
-    return PullPage(page, encode_cursor(Cursor(position, cursor.scope)), more, None)
+    if len(rows) <= limit:
+        position = max(upto, cursor.position)
+        return PullPage(rows, encode_cursor(Cursor(position, cursor.scope)), False, None)
+    page = rows[:_whole_groups(rows, limit)]
+    return PullPage(page, encode_cursor(Cursor(page[-1].position, cursor.scope)), True, None)
+
+
+def _whole_groups(rows: list[Change], limit: int) -> int:
+    """How many rows to serve: at most `limit`, cut at a position boundary (the cursor is a
+    position, so a group cut in two would lose its tail); a first group larger than the
+    limit is served whole."""
+    cut = limit
+    boundary = rows[cut - 1].position
+    if rows[cut].position != boundary:
+        return cut
+    while cut > 0 and rows[cut - 1].position == boundary:
+        cut -= 1
+    if cut > 0:
+        return cut
+    cut = limit
+    while cut < len(rows) and rows[cut].position == boundary:
+        cut += 1
+    return cut

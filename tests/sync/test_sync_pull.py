@@ -8,7 +8,7 @@ import pytest
 
 from sync.cursor import Cursor, decode_cursor, encode_cursor
 from sync.memory_store import MemoryStore
-from sync.pull import PullPage, PullStore, ResyncRequiredError, serve_pull
+from sync.pull import Change, PullPage, PullStore, ResyncRequiredError, serve_pull
 
 SCOPE = "unit-1"
 
@@ -116,3 +116,51 @@ def test_memory_store_has_every_pull_store_method_with_the_same_signature() -> N
     for name, member in inspect.getmembers(PullStore, inspect.isfunction):
         if not name.startswith("_"):
             assert inspect.signature(getattr(MemoryStore, name)) == inspect.signature(member)
+
+
+class GroupedStore(MemoryStore):
+    """A feed whose entries may stand for several records sharing one position (like the
+    server's location batches): position -> ids; changes() returns whole groups only."""
+
+    def __init__(self, groups: dict[int, list[str]]) -> None:
+        super().__init__()
+        self.groups = groups
+        self.position = max(groups)
+
+    def changes(self, scope: str, after: int, upto: int, limit: int) -> list[Change]:
+        out: list[Change] = []
+        for position in sorted(p for p in self.groups if after < p <= upto):
+            if len(out) >= limit:
+                break  # only after `limit` changes, at a group's end
+            out += [Change("location_point", i, "put", 1, {}, position) for i in self.groups[position]]
+        return out
+
+
+def _feed_pages(store: MemoryStore, limit: int) -> list[list[str]]:
+    cursor = encode_cursor(Cursor(0, SCOPE))
+    pages = []
+    while True:
+        page = serve_pull(store, SCOPE, cursor, limit)
+        pages.append([c.id for c in page.changes])
+        cursor = page.cursor
+        if not page.has_more:
+            return pages
+
+
+def test_a_feed_page_is_cut_at_a_position_boundary_never_inside_a_group() -> None:
+    store = GroupedStore({1: ["a", "b"], 2: ["c", "d", "e"], 3: ["f"], 4: ["g", "h"]})
+
+    pages = _feed_pages(store, limit=4)
+
+    assert pages == [["a", "b"], ["c", "d", "e", "f"], ["g", "h"]]
+
+
+def test_a_group_larger_than_the_limit_is_served_whole_and_nothing_is_skipped() -> None:
+    store = GroupedStore({1: ["a"], 2: ["b", "c", "d", "e", "f"], 3: ["g"], 5: ["h", "i"]})
+
+    pages = _feed_pages(store, limit=2)
+
+    assert pages == [["a"], ["b", "c", "d", "e", "f"], ["g"], ["h", "i"]]
+    flat = [i for page in pages for i in page]
+    assert sorted(flat) == list("abcdefghi")
+    assert len(flat) == len(set(flat))
