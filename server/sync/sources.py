@@ -277,21 +277,23 @@ def register_spine() -> None:
 
 
 # Records that travel with another: a call brings its premise, status events and notes.
-Companions = Callable[[Session, list[str]], list[tuple[str, str]]]
+# (session, parent ids) -> (parent id, companion kind, companion id)
+Companions = Callable[[Session, list[str]], list[tuple[str, str, str]]]
 COMPANIONS: dict[str, Companions] = {}
 # Companion kinds that leave with their parent (a premise may serve other calls, so stays).
 LEAVE_WITH_PARENT = {"call": ("call_status", "call_note")}
 
 
-def call_companions(session: Session, call_ids: list[str]) -> list[tuple[str, str]]:
+def call_companions(session: Session, call_ids: list[str]) -> list[tuple[str, str, str]]:
     ids = [uuid.UUID(i) for i in call_ids]
-    found: list[tuple[str, str]] = [
-        ("premise", str(pid)) for pid in session.scalars(
-            sa.select(Call.premise_id).where(Call.id.in_(ids)).distinct())]
-    found += [("call_status", str(i)) for i in session.scalars(
-        sa.select(CallStatusEvent.id).where(CallStatusEvent.call_id.in_(ids)))]
-    found += [("call_note", str(i)) for i in session.scalars(
-        sa.select(CallNote.id).where(CallNote.call_id.in_(ids)))]
+    found: list[tuple[str, str, str]] = [
+        (str(cid), "premise", str(pid)) for cid, pid in session.execute(
+            sa.select(Call.id, Call.premise_id).where(Call.id.in_(ids)))]
+    found += [(str(cid), "call_status", str(i)) for cid, i in session.execute(
+        sa.select(CallStatusEvent.call_id, CallStatusEvent.id)
+        .where(CallStatusEvent.call_id.in_(ids)))]
+    found += [(str(cid), "call_note", str(i)) for cid, i in session.execute(
+        sa.select(CallNote.call_id, CallNote.id).where(CallNote.call_id.in_(ids)))]
     return found
 
 

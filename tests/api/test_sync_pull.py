@@ -258,3 +258,31 @@ def test_a_push_of_points_is_one_feed_row_and_another_tablet_pulls_every_point_o
     assert len(pages) >= 3  # a batch is never split, and pages hold whole batches
     assert other.pull_all(cursor)[0] == []
     assert not [c for c in outsider.pull_all(outsider_cursor)[0] if c["kind"] == "location_point"]
+
+
+def test_a_call_and_its_companions_share_a_page_and_small_pages_skip_nothing(
+        tablet: MakeTablet, create_call: MakeCall) -> None:
+    mine = tablet()
+    other = tablet(unit=mine.unit)
+    calls = [create_call(mine.unit) for _ in range(3)]
+    _, cursor = other.pull_all()
+    ops = [op for call in calls for op in (mine.status(call, "en_route"),
+                                           mine.note(call, "on our way"))]
+    assert set(outcomes(mine.push(ops))) == {"applied"}
+
+    pages, has_more = [], True
+    while has_more:
+        page = other.session.get(PULL, query_string={"limit": 2, "cursor": cursor}).json
+        pages.append(page["changes"])
+        cursor, has_more = page["cursor"], page["has_more"]
+
+    facts = [(c["kind"], c["id"]) for changes in pages for c in changes
+             if c["kind"] in ("call_status", "call_note")]
+    assert Counter(facts).most_common(1)[0][1] == 1
+    assert sorted(facts) == sorted((op["kind"], op["record_id"]) for op in ops)
+    for changes in pages:  # a call put comes with its status events and notes
+        for call in [c for c in changes if c["kind"] == "call"]:
+            with_it = {(c["kind"], c["id"]) for c in changes}
+            mine_ops = [op for op in ops if op["data"]["call_id"] == call["id"]]
+            assert {(op["kind"], op["record_id"]) for op in mine_ops} <= with_it
+    assert other.pull_all(cursor)[0] == []

@@ -1,0 +1,143 @@
+"""The SQL PullStore: what `sync.pull.serve_pull` reads, over the app's session.
+
+Positions: feed rows are written at commit under an advisory lock (`server.sync.feed`),
+so the highest position is visible only once every lower one is: `visible_upto` is simply
+the latest position. The snapshot pages the registered sources in turn, keyed
+"<kind>|<id>". The feed is materialized: puts carry the record's current state and
+bring their companions (a call its premise, status events and notes), a location batch
+stands for its points, and within what one call reads a record changed several times
+appears once, at its latest position. Changes that share a position (a call and its
+companions, a batch's points) are one group, which the engine never splits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from server.sync import sources
+from server.sync.feed import latest_position
+from server.sync.models import ChangeLogEntry
+from server.sync.scope import PullScope
+from sync.pull import Change
+
+Key = tuple[str, str]  # (kind, id)
+
+
+class SqlPullStore:
+    def __init__(self, session: Session, scope: PullScope) -> None:
+        self.session = session
+        self.scope = scope
+        self._kinds = [s.kind for s in sources.SOURCES]
+
+    # -- PullStore ------------------------------------------------------------------------------
+    def visible_upto(self) -> int:
+        return latest_position(self.session)
+
+    def tombstone_floor(self) -> int:
+        """Positions below the oldest kept feed row may have been purged: a cursor that has
+        not reached the row just before it cannot continue."""
+        oldest = self.session.scalar(sa.select(sa.func.min(ChangeLogEntry.position)))
+        return 0 if oldest is None else oldest - 1
+
+    def snapshot(self, scope: str, upto: int, after_key: str, limit: int) -> list[Change]:
+        kind, _, after = after_key.partition("|") if after_key else (self._kinds[0], "", "")
+        index = self._kinds.index(kind) if kind in self._kinds else 0
+        out: list[Change] = []
+        while index < len(self._kinds) and len(out) < limit:
+            src = sources.SOURCES[index]
+            wanted = limit - len(out)
+            records = src.snapshot(self.session, self.scope, after or None, wanted)
+            out += [_put(src.kind, rid, data, 0) for rid, data in records]
+            if len(records) < wanted:
+                index, after = index + 1, ""
+            else:
+                after = records[-1][0]
+        return out
+
+    def count(self, scope: str) -> int:
+        return sum(s.count(self.session, self.scope) for s in sources.SOURCES)
+
+    def changes(self, scope: str, after: int, upto: int, limit: int) -> list[Change]:
+        rows: list[Any] = []
+        position = after
+        while True:
+            chunk = self.session.execute(
+                sa.select(ChangeLogEntry.position, ChangeLogEntry.kind, ChangeLogEntry.record_id,
+                          ChangeLogEntry.op)
+                .where(ChangeLogEntry.scope.in_(self.scope.feed_scopes),
+                       ChangeLogEntry.position > position, ChangeLogEntry.position <= upto)
+                .order_by(ChangeLogEntry.position).limit(limit)).all()
+            rows += chunk
+            changes = self._materialize(rows)
+            # Enough, or all up to `upto`; several rows for one record make fewer changes.
+            if len(changes) >= limit or len(chunk) < limit:
+                return changes
+            position = chunk[-1].position
+
+    # -- materialization ------------------------------------------------------------------------
+    def _expand(self, rows: Sequence[Any]) -> dict[Key, list[Key]]:
+        ids: dict[str, list[str]] = {}
+        for row in rows:
+            if row.kind in sources.EXPANSIONS:
+                ids.setdefault(row.kind, []).append(row.record_id)
+        return {(kind, rid): records for kind, wanted in ids.items()
+                for rid, records in sources.EXPANSIONS[kind](self.session, self.scope,
+                                                             wanted).items()}
+
+    def _materialize(self, rows: Sequence[Any]) -> list[Change]:
+        """Feed rows to changes in position order: current state for puts (with companions),
+        removals, deletes; each record once, at its latest position."""
+        expanded = self._expand(rows)
+        latest: dict[Key, tuple[str, int]] = {}
+        for row in rows:
+            keys = expanded.get((row.kind, row.record_id), []) if row.kind in sources.EXPANSIONS \
+                else [(row.kind, row.record_id)]
+            for key in keys:
+                latest.pop(key, None)
+                latest[key] = (row.op, row.position)
+        puts: dict[str, dict[str, int]] = {}
+        gone: list[tuple[str, str, str, int]] = []
+        for (kind, rid), (op, position) in latest.items():
+            if op == "put":
+                puts.setdefault(kind, {})[rid] = position
+            else:
+                gone.append((kind, rid, op, position))
+        for kind, found in list(puts.items()):
+            if kind in sources.COMPANIONS:
+                for parent, companion_kind, cid in sources.COMPANIONS[kind](self.session,
+                                                                            list(found)):
+                    mine = puts.setdefault(companion_kind, {})
+                    mine[cid] = max(mine.get(cid, 0), found[parent])
+        for kind, rid, _, position in gone:
+            if rid in puts.get(kind, ()):  # left, and back with its parent: a put, at the later
+                puts[kind][rid] = max(puts[kind][rid], position)
+        changes: list[Change] = []
+        for src in sources.SOURCES:
+            wanted = puts.get(src.kind)
+            if not wanted:
+                continue
+            loaded = dict(src.load(self.session, self.scope, list(wanted)))
+            for rid, position in wanted.items():
+                if rid in loaded:
+                    changes.append(_put(src.kind, rid, loaded[rid], position))
+                else:
+                    changes.append(Change(src.kind, rid, "delete", None, None, position))
+        for kind, rid, op, position in gone:
+            if rid in puts.get(kind, ()):
+                continue  # left earlier in this page, back now with its parent: the put wins
+            changes.append(Change(kind, rid, op, None, None, position))
+            if kind in sources.LEAVE_WITH_PARENT and kind in sources.COMPANIONS:
+                for _, companion_kind, cid in sources.COMPANIONS[kind](self.session, [rid]):
+                    if companion_kind in sources.LEAVE_WITH_PARENT[kind]:
+                        changes.append(Change(companion_kind, cid, "remove", None, None, position))
+        changes.sort(key=lambda c: c.position)  # stable: kinds keep their order in a position
+        return changes
+
+
+def _put(kind: str, record_id: str, data: dict[str, Any], position: int) -> Change:
+    return Change(kind, record_id, "put", data.get("version", 1), data, position,
+                  f"{kind}|{record_id}")
