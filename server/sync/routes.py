@@ -24,7 +24,10 @@ REJECTED_ID = "<int(min=1, max=2147483647):rejected_id>"
 
 
 def _unit_id() -> int | None:
-    return current_unit_id(db.session(), g.actor)
+    """The unit on shift now, else the unit the tablet is bound to (a shift ended while the
+    crew was offline: the unit's tablet still syncs its calls)."""
+    unit_id: int | None = current_unit_id(db.session(), g.actor) or g.device.unit_id
+    return unit_id
 
 
 @blp.route("/push")

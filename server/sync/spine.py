@@ -62,6 +62,8 @@ def _call_for_fact(store: SqlPushStore, op: Operation) -> Call | OpResult:
     call = store.calls.get(str(uuid.UUID(op.data["call_id"])))
     if call is None or call.deleted_at is not None:
         return _rejected(op, "data.call_id", "no such call (it may have been cancelled)")
+    if not store.may_record_on(call):
+        return _rejected(op, "data.call_id", "this call was never assigned to your unit")
     if store.unit_id is not None and call.unit_id != store.unit_id:
         # The call left this unit (reassigned): the fact lands, and the tablet drops its copy.
         note_change(store.session, op.kind, op.record_id, [unit_scope(store.unit_id)], "remove")
@@ -119,6 +121,8 @@ def apply_call_update(store: SqlPushStore, kind: RecordKind, op: Operation, acto
     call = store.calls.get(str(uuid.UUID(op.record_id)))
     if call is None:
         return _rejected(op, "record_id", "no such call")
+    if not store.may_record_on(call):
+        return _rejected(op, "record_id", "this call was never assigned to your unit")
     if call.deleted_at is not None:
         ids = [open_conflict(store.session, call, field, "edit_delete", value, store.user, actor,
                              op) for field, value in op.data.items()]

@@ -25,7 +25,8 @@ from server.calls.models import Call
 from server.models_base import utcnow
 from server.sync import appliers
 from server.sync.bulk import bulk_insert
-from server.sync.models import RejectedOp, SyncDevice, SyncOpResult
+from server.sync.feed import unit_scope
+from server.sync.models import ChangeLogEntry, RejectedOp, SyncDevice, SyncOpResult
 from sync.ops import Operation, OpResult, Outcome
 from sync.push import Actor
 from sync.registry import RecordKind
@@ -48,6 +49,8 @@ class SqlPushStore:
         self.first_last_seq = 0
         self.location_batch_id: str | None = None  # this push's location points, if any
         self.calls: dict[str, Call] = {}
+        # Calls named in the batch that are not this unit's now but were before (reassigned).
+        self.former_unit_calls: set[str] = set()
         self.rows: dict[Any, list[dict[str, Any]]] = defaultdict(list)
         self.new_results: list[dict[str, Any]] = []
         self.received_at = utcnow()
@@ -72,6 +75,23 @@ class SqlPushStore:
             calls = self.session.scalars(sa.select(Call).where(
                 Call.id.in_({uuid.UUID(i) for i in call_ids})))
             self.calls = {str(c.id): c for c in calls}
+            self._load_former_unit_calls()
+
+    def _load_former_unit_calls(self) -> None:
+        """A call that left this unit was in the unit's feed scope: its feed rows say so (kept
+        SYNC_RETENTION_DAYS; a tablet away longer must resync anyway)."""
+        elsewhere = [cid for cid, call in self.calls.items() if call.unit_id != self.unit_id]
+        if not elsewhere or self.unit_id is None:
+            return
+        self.former_unit_calls = set(self.session.scalars(
+            sa.select(ChangeLogEntry.record_id).distinct().where(
+                ChangeLogEntry.kind == "call", ChangeLogEntry.scope == unit_scope(self.unit_id),
+                ChangeLogEntry.record_id.in_(elsewhere))))
+
+    def may_record_on(self, call: Call) -> bool:
+        """Responders record on their unit's calls, and on calls taken from it while offline."""
+        return (self.unit_id is not None and call.unit_id == self.unit_id) or (
+            str(call.id) in self.former_unit_calls)
 
     def _load_facts(self, record_ids: dict[str, list[str]]) -> None:
         for kind, table in appliers.FACT_TABLES.items():
