@@ -6,6 +6,11 @@ from marshmallow import Schema, fields, validate
 
 from sync.ops import MAX_PUSH_BATCH
 
+# A pull page: large enough that a fresh tablet needs few round trips, small enough that
+# one page stays well under a second and a few MB even on a slow link.
+DEFAULT_PULL_LIMIT = 1000
+MAX_PULL_LIMIT = 5000
+
 
 class PushSchema(Schema):
     protocol_version = fields.Integer(required=True, metadata={"description": "2, or 1 (previous)"})
@@ -37,7 +42,8 @@ class PushResponseSchema(Schema):
 
 class PullQuerySchema(Schema):
     cursor = fields.String(validate=validate.Length(min=1, max=1024))
-    limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=5000))
+    limit = fields.Integer(load_default=DEFAULT_PULL_LIMIT,
+                           validate=validate.Range(min=1, max=MAX_PULL_LIMIT))
 
 
 class ChangeSchema(Schema):

@@ -25,10 +25,6 @@ from sync.pull import serve_pull
 from sync.push import Actor, PushOutcome, apply_push
 
 REGISTRY = appliers.build_registry()
-# A pull page: large enough that a fresh tablet needs few round trips, small enough that
-# one page stays well under a second and a few MB even on a slow link.
-DEFAULT_PULL_LIMIT = 1000
-MAX_PULL_LIMIT = 5000
 
 
 class ResyncRequiredError(DomainError):
@@ -133,7 +129,9 @@ def reapply_rejected(session: Session, actor: User, rejected_id: int,
     if errors or isinstance(op, Rejection):
         raise DomainError(422, "The corrected operation is still not valid.", {"json": errors})
     author = (session.get(User, kept.user_id) if kept.user_id else None) or actor
-    store = SqlPushStore(session, author, current_unit_id(session, author))
+    device = session.get(Device, kept.device_id)
+    unit_id = current_unit_id(session, author) or (device.unit_id if device else None)
+    store = SqlPushStore(session, author, unit_id)
     store.prepare(kept.device_id, [raw])
     result = store.apply(REGISTRY.get(op.kind), op, Actor(str(kept.device_id), author.id))
     store.finish()
