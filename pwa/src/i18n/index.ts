@@ -26,16 +26,32 @@ export function t(key: Key, params?: Params): string {
 }
 
 /** Local time (hh:mm) in the current language. */
-export function formatTime(iso: string | number | null | undefined, lang: Lang = getSettings().lang): string {
+// Building an Intl formatter is costly (toLocaleString builds one per call): one per language
+// and style, made on first use, keeps a list of a thousand calls quick to draw.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(lang: Lang, style: 'time' | 'datetime'): Intl.DateTimeFormat {
+  const key = `${lang}:${style}`;
+  let found = formatters.get(key);
+  if (!found) {
+    const options: Intl.DateTimeFormatOptions =
+      style === 'time' ? { hour: '2-digit', minute: '2-digit' } : { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' };
+    found = new Intl.DateTimeFormat(lang === 'es' ? 'es-US' : 'en-US', options);
+    formatters.set(key, found);
+  }
+  return found;
+}
+
+function format(iso: string | number | null | undefined, lang: Lang, style: 'time' | 'datetime'): string {
   if (iso === null || iso === undefined || iso === '') return '';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso);
-  return d.toLocaleTimeString(lang === 'es' ? 'es-US' : 'en-US', { hour: '2-digit', minute: '2-digit' });
+  return formatter(lang, style).format(d);
+}
+
+export function formatTime(iso: string | number | null | undefined, lang: Lang = getSettings().lang): string {
+  return format(iso, lang, 'time');
 }
 
 export function formatDateTime(iso: string | number | null | undefined, lang: Lang = getSettings().lang): string {
-  if (iso === null || iso === undefined || iso === '') return '';
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return String(iso);
-  return d.toLocaleString(lang === 'es' ? 'es-US' : 'en-US', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  return format(iso, lang, 'datetime');
 }
