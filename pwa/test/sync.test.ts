@@ -367,11 +367,11 @@ describe('client rules of sync/client.py', () => {
     expect(await db().notes.get(mine.record_id)).toBeDefined();
   });
 
-  it('an unreadable cursor (400 errors.query.cursor) pulls from scratch', async () => {
+  it.each([400, 422])('an unreadable cursor (%i errors.query.cursor) pulls from scratch', async (status) => {
     await applyChanges(key, [call4()], { cursor: 'garbage', serverTime: 't' });
     const { fetch, requests } = fakeFetch((r) =>
       r.path.includes('cursor=garbage')
-        ? [400, { code: 400, message: 'bad cursor', errors: { query: { cursor: ['unreadable'] } } }]
+        ? [status, { code: status, message: 'bad cursor', errors: { query: { cursor: ['unreadable'] } } }]
         : [200, { changes: [call4()], cursor: 'fresh', has_more: false, server_time: 't' }],
     );
     await pullAll({ api: new ApiClient(fetch, staticTokens), key });

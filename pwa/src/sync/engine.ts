@@ -82,7 +82,7 @@ export async function pullAll(deps: SyncDeps): Promise<{ received: number; resyn
     try {
       page = await deps.api.pull(cursor, deps.pullLimit ?? PULL_LIMIT);
     } catch (e) {
-      const badCursor = e instanceof HttpError && e.status === 400 && JSON.stringify(e.body?.errors ?? {}).includes('cursor');
+      const badCursor = e instanceof HttpError && (e.status === 400 || e.status === 422) && JSON.stringify(e.body?.errors ?? {}).includes('cursor');
       if (!(e instanceof ResyncError || badCursor) || resynced) throw e;
       await clearRecordsAndCursor();
       cursor = null;
