@@ -62,6 +62,12 @@ class SyncError(Exception):
         self.status, self.body = status, body
 
 
+def _bad_cursor(exc: SyncError) -> bool:
+    """The server could not read the saved cursor (422 naming it): start again from scratch."""
+    errors = exc.body.get("errors") if isinstance(exc.body, dict) else None
+    return exc.status in (400, 422) and "cursor" in json.dumps(errors or {})
+
+
 class Offline(SyncError):  # noqa: N818 - a state, not a failure: capture continues
     """No answer after MAX_ATTEMPTS tries; unsent ops stay queued."""
 
@@ -273,7 +279,9 @@ class Client:
                 params["cursor"] = cursor
             try:
                 page = self._request("GET", PULL_PATH, params=params)
-            except ResyncRequired:
+            except SyncError as exc:
+                if not (isinstance(exc, ResyncRequired) or _bad_cursor(exc)):
+                    raise
                 if reset:
                     raise SyncError("the server asked for a resync twice in one pull") from None
                 reset = True

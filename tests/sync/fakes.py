@@ -204,7 +204,7 @@ class FakeServer:
         except ResyncRequiredError as exc:
             return error(410, str(exc), "resync")
         except ValueError as exc:
-            return error(400, str(exc), query={"cursor": [str(exc)]})
+            return error(422, str(exc), query={"cursor": [str(exc)]})
         return FakeResponse(
             200,
             {

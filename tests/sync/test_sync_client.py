@@ -253,6 +253,18 @@ def test_cursor_too_old_resets_the_local_copy_and_pulls_from_scratch(
     assert len(tablet.records("call_note")) == 1
 
 
+def test_a_cursor_the_server_cannot_read_restarts_the_pull_from_scratch(
+    tablet: Client, server: FakeServer
+) -> None:
+    tablet.pull()
+    tablet.add_note(CALL_ID, "unsent across the restart")
+    with tablet.local.tx():
+        tablet.local.set_meta("cursor", "damaged")
+    assert tablet.pull() == 1
+    assert [r["id"] for r in tablet.records("call")] == [CALL_ID]
+    assert tablet.unsent_count() == 1
+
+
 def test_status_tap_shows_at_once_and_the_call_follows_the_lifecycle(
     tablet: Client, server: FakeServer
 ) -> None:
