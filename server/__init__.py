@@ -31,9 +31,11 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     from server import cli, errors, jobs, web
     from server.auth import guard
     from server.extensions import api, compress, db, jwt, migrate
+    from server.jsonio import OrjsonProvider
     from server.sync import feed
     from server.sync import kinds as sync_kinds
 
+    app.json = OrjsonProvider(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     jwt.init_app(app)

@@ -9,11 +9,18 @@ from flask_compress import Compress
 from flask_jwt_extended import JWTManager
 from flask_migrate import Migrate
 from flask_smorest import Api as SmorestApi
+from flask_smorest.arguments import ArgumentsMixin
 from flask_smorest.error_handler import ErrorSchema as SmorestErrorSchema
 from flask_sqlalchemy import SQLAlchemy
 from werkzeug.exceptions import HTTPException
 
+from server.jsonio import OrjsonParser
 from server.models_base import Base
+
+# Every `@blp.arguments` request body is decoded with orjson (server/jsonio.py). Set here,
+# before any routes module builds its blueprint (they all import this module first): the
+# parser is bound when the decorator runs.
+ArgumentsMixin.ARGUMENTS_PARSER = OrjsonParser()
 
 # Extra keys an abort() may carry into the error envelope (what a client should do next).
 ENVELOPE_EXTRAS = ("action",)
