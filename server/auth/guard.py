@@ -44,8 +44,8 @@ def _device_and_user(claims: dict[str, Any]) -> tuple[Device, User | None]:
     except (KeyError, TypeError, ValueError):
         user_id = None
     if device_id is not None and user_id is not None:
-        row = db.session.execute(sa.select(Device, User).where(
-            Device.id == device_id, User.id == user_id)).first()
+        row = db.session.execute(sa.select(Device, User).join_from(
+            Device, User, User.id == user_id).where(Device.id == device_id)).first()
         if row is not None and not row[0].revoked:
             return row[0], row[1]
     device = load_device(claims)
