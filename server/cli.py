@@ -8,7 +8,13 @@ from flask import Flask
 
 from server.auth.models import Role, User
 from server.auth.services import create_user
-from server.demo import DEMO_PASSWORD, build_demo_city, demo_logins, seed_call_types
+from server.demo import (
+    DEMO_PASSWORD,
+    build_demo_city,
+    demo_logins,
+    put_demo_units_on_shift,
+    seed_call_types,
+)
 from server.extensions import db
 
 
@@ -18,6 +24,9 @@ def demo_data(if_empty: bool) -> None:
     """Build the demo city into an empty database and print the logins."""
     if if_empty and db.session.scalar(sa.select(sa.func.count()).select_from(User)):
         click.echo("The database already has data; keeping it.")
+        if put_demo_units_on_shift(db.session()):
+            db.session.commit()
+            click.echo("The demo units' shifts were moved to cover now.")
         print_logins(demo_logins(db.session()))
         return
     summary = build_demo_city(db.session())

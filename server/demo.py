@@ -246,6 +246,22 @@ def build_demo_city(session: Session, seed: int = 2026) -> DemoSummary:
     return DemoSummary(users=demo_logins(session), calls=calls, premises=len(premises))
 
 
+def put_demo_units_on_shift(session: Session) -> int:
+    """Move the demo units' shifts to cover now (a demo database opened again days later
+    would otherwise have nobody on shift); returns how many shifts moved."""
+    now = utcnow()
+    moved = 0
+    signs = [sign for sign, _program in UNITS]
+    shifts = session.scalars(sa.select(Shift).join(Unit).where(Unit.call_sign.in_(signs)))
+    for shift in shifts:
+        if not shift.starts_at <= now < shift.ends_at:
+            shift.starts_at = now - timedelta(hours=2)
+            shift.ends_at = now + timedelta(hours=SHIFT_HOURS - 2)
+            moved += 1
+    session.flush()
+    return moved
+
+
 def demo_logins(session: Session) -> list[tuple[str, str]]:
     """The demo people that exist in this database, with their role and unit."""
     present = set(session.scalars(sa.select(User.username)))

@@ -91,3 +91,22 @@ def test_a_second_run_keeps_the_existing_city(app: Flask) -> None:
     refused = run(app)
     assert refused.exit_code != 0
     assert (count(User), count(Call), count(SupplyLot)) == counts
+
+
+def test_opening_the_demo_again_days_later_puts_its_units_back_on_shift(app: Flask) -> None:
+    assert run(app).exit_code == 0
+    db.session.execute(sa.update(Shift).values(starts_at=utcnow() - timedelta(days=3),
+                                               ends_at=utcnow() - timedelta(days=2)))
+    db.session.commit()
+
+    again = run(app, "--if-empty")
+
+    assert again.exit_code == 0
+    now = utcnow()
+    db.session.expire_all()
+    shifts = db.session.scalars(sa.select(Shift)).all()
+    assert shifts
+    assert all(s.starts_at <= now < s.ends_at for s in shifts)
+    signed = app.test_client().post("/api/v1/auth/login",
+                                    json={"username": "clinician1", "password": DEMO_PASSWORD})
+    assert signed.json["user"]["unit_id"] is not None
