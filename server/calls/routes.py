@@ -80,7 +80,9 @@ class Calls(MethodView):
 @blp.route("/calls/<uuid:call_id>")
 class CallById(MethodView):
     def _load(self, call_id: uuid.UUID) -> Call:
-        unit_id = current_unit_id(db.session(), g.actor) if g.actor.is_field_responder else None
+        # On shift now, else the unit the tablet is bound to (as sync does after a shift ends).
+        unit_id = (current_unit_id(db.session(), g.actor) or g.device.unit_id
+                   if g.actor.is_field_responder else None)
         return services.get_call_for(db.session(), g.actor, unit_id, call_id)
 
     @blp.response(200, schemas.CallDetailSchema)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,7 +14,8 @@ from server.audit.models import AuditEntry
 from server.auth.models import Role
 from server.calls.models import Call, CallStatus, CallType
 from server.extensions import db
-from server.units.models import Program, Unit
+from server.models_base import utcnow
+from server.units.models import Program, Shift, Unit
 from tests.fixtures.people import Session
 
 NEW_CALL = {"cad_number": "C-100", "call_type": "welfare_check", "address": "12 Alston Ave",
@@ -156,6 +158,18 @@ def test_field_responder_off_shift_reads_no_call(
         signed_in: Callable[..., Session]) -> None:
     call = create_call(unit=create_unit())
     assert signed_in(Role.CIT_OFFICER).get(f"/api/v1/calls/{call.id}").status_code == 403
+
+
+def test_a_unit_tablet_still_reads_its_unit_s_call_after_the_shift_ended(
+        create_call: Callable[..., Call], create_unit: Callable[..., Unit],
+        signed_in: Callable[..., Session]) -> None:
+    unit = create_unit()
+    responder = signed_in(Role.RESPONDER_EMT, unit)
+    call = create_call(unit=unit)
+    db.session.execute(sa.update(Shift).values(ends_at=utcnow() - timedelta(minutes=1)))
+    db.session.commit()
+    assert responder.get(f"/api/v1/calls/{call.id}").status_code == 200
+    assert responder.get(f"/api/v1/calls/{create_call(unit=create_unit()).id}").status_code == 403
 
 
 def test_supply_manager_and_program_lead_cannot_read_a_call(
