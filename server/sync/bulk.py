@@ -9,15 +9,12 @@ same as `session.execute(sa.insert(table), rows)` would store.
 
 from __future__ import annotations
 
-import json
-import re
+import operator
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from psycopg.types.json import Json
 from sqlalchemy.orm import Session
 
 from server.models_base import UTCDateTime
@@ -58,44 +55,33 @@ def bulk_insert(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]
     sql = f"COPY {dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN"
     driver = conn.connection.driver_connection
     assert driver is not None
-    pairs = list(zip(keys, processors, strict=True))
-    formats = [(k, _column_format(c, proc)) for (k, proc), c in zip(pairs, columns, strict=True)]
-    try:
-        # COPY's text format built here: several times faster than adapting value by value.
-        tail = "".join("\t" + _FORMAT[type(v)](v) for v in default_values) + "\n"
-        text = "".join(["\t".join([fmt(row[k]) for k, fmt in formats]) + tail for row in rows])
-    except KeyError:
-        text = None
+    # Values go to psycopg's (C) COPY writer as they are, except: aware times are only
+    # checked (the UTC conversion changes nothing in timestamptz) and other processors run.
+    for col in columns:
+        if isinstance(col.type, UTCDateTime):
+            _check_aware(rows, col.key)
+    converts: list[tuple[int, Callable[[Any], Any]]] = [
+        (i, p) for i, (col, p) in enumerate(zip(columns, processors, strict=True))
+        if p is not None and not isinstance(col.type, UTCDateTime)]
+    get = operator.itemgetter(*keys)
     with driver.cursor() as cur, cur.copy(sql) as copy:
-        if text is not None:
-            copy.write(text.encode())
-            return
         write = copy.write_row
+        if not converts and not default_values and len(keys) > 1:
+            for row in rows:
+                write(get(row))
+            return
         for row in rows:
-            write([proc(row[k]) if proc else row[k] for k, proc in pairs] + default_values)
+            values = [row[k] for k in keys]
+            for i, convert in converts:
+                values[i] = convert(values[i])
+            write(values + default_values)
 
 
-def _column_format(column: sa.Column[Any], proc: Callable[[Any], Any] | None) -> Callable[[Any], str]:
-    """value -> COPY text for one column (KeyError: a value this module does not format)."""
-    if isinstance(column.type, UTCDateTime):
-        return _aware_time  # the processor's UTC conversion changes nothing in timestamptz
-    if proc is None:
-        return lambda v: _FORMAT[type(v)](v)
-
-    def fmt(value: Any) -> str:
-        value = proc(value)
-        return _FORMAT[type(value)](value)
-    return fmt
-
-
-def _aware_time(value: Any) -> str:
-    if value is None:
-        return "\\N"
-    if type(value) is not datetime:
-        raise KeyError(type(value))
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given; HEART Field stores aware times only")
-    return value.isoformat()
+def _check_aware(rows: Sequence[dict[str, Any]], key: str) -> None:
+    for row in rows:
+        value = row[key]
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given; HEART Field stores aware times only")
 
 
 def _uuid_objects(table: sa.Table, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -107,30 +93,3 @@ def _uuid_objects(table: sa.Table, rows: Sequence[dict[str, Any]]) -> list[dict[
         bad = [k for k in keys if isinstance(row.get(k), str)]
         out.append({**row, **{k: uuid.UUID(row[k]) for k in bad}} if bad else row)
     return out
-
-
-_ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
-
-
-def _str(value: str) -> str:
-    if "\x00" in value:
-        raise KeyError("NUL")  # PostgreSQL refuses it: let psycopg raise its own error
-    return value.translate(_ESCAPE) if _NEEDS_ESCAPE.search(value) else value
-
-
-def _json(value: Json) -> str:
-    text = (value.dumps or json.dumps)(value.obj)
-    return _str(text.decode() if isinstance(text, bytes) else text)
-
-
-_FORMAT: dict[type, Callable[[Any], str]] = {
-    str: _str,
-    uuid.UUID: str,
-    int: str,
-    float: repr,
-    bool: lambda v: "t" if v else "f",
-    datetime: datetime.isoformat,
-    type(None): lambda _v: "\\N",
-    Json: _json,
-}
