@@ -149,6 +149,8 @@ def parse_operation(raw: object, protocol_version: int) -> Operation | Rejection
     """Validate one op's envelope; every bad field is named in the rejection."""
     if protocol_version not in SUPPORTED:
         raise ValueError(f"unsupported protocol_version {protocol_version}")
+    if protocol_version == 2 and type(raw) is dict and (op := _well_formed(raw)) is not None:
+        return op
     if not isinstance(raw, Mapping):
         return Rejection({"op": ["must be an object"]})
     if protocol_version == 1:
@@ -197,6 +199,37 @@ def parse_operation(raw: object, protocol_version: int) -> Operation | Rejection
         cast(datetime, device_time),
         cast(Mapping[str, Any], data),
     )
+
+
+def _well_formed(raw: dict[str, Any]) -> Operation | None:
+    """The common op, checked with cheap exact-type tests; None for anything unusual, which
+    the full validator above then reports (so errors stay the same)."""
+    if not raw.keys() <= ENVELOPE_FIELDS:
+        return None
+    get = raw.get
+    op_id, record_id, seq, hlc = get("id"), get("record_id"), get("seq"), get("hlc")
+    kind, action, base_version = get("kind"), get("action"), get("base_version")
+    device_time, data = get("device_time"), get("data")
+    if (type(op_id) is not str or type(record_id) is not str or type(seq) is not int
+            or seq < 1 or type(hlc) is not str or type(kind) is not str
+            or not 0 < len(kind) <= MAX_KIND_LENGTH or type(action) is not str
+            or action not in ACTIONS or type(data) is not dict or type(device_time) is not str):
+        return None
+    if base_version is None:
+        if action == "update":
+            return None
+    elif type(base_version) is not int or base_version < 0:
+        return None
+    if not (_CANONICAL_UUID.fullmatch(op_id) and _CANONICAL_UUID.fullmatch(record_id)):
+        return None
+    try:
+        stamp = Timestamp.parse(hlc)
+        when = datetime.fromisoformat(device_time)
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        return None
+    return Operation(op_id, seq, stamp, kind, action, record_id, base_version, when, data)
 
 
 def peek_id_seq(raw: object) -> tuple[str | None, int | None]:
