@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sync.clock_skew import correct
 from sync.merge import lifecycle_max, merge_record
-from sync.ops import Operation, OpResult, Outcome
+from sync.ops import Operation, OpResult, Outcome, Rejection
 from sync.pull import Change
 from sync.push_store import Actor
 from sync.registry import RecordKind, RecordType
@@ -57,6 +57,9 @@ class MemoryStore:
         self.purged_upto = 0  # tombstones at or below this position were purged
 
     # -- PushStore ---------------------------------------------------------------------------
+    def prepare(self, device_id: str, ops: Sequence[Operation | Rejection]) -> None:
+        """Everything is already in memory."""
+
     def last_seq(self, device_id: str) -> int:
         return self.last_seqs.get(device_id, 0)
 

@@ -232,11 +232,6 @@ def _well_formed(raw: dict[str, Any]) -> Operation | None:
     return Operation(op_id, seq, stamp, kind, action, record_id, base_version, when, data)
 
 
-def peek_id_seq(raw: object) -> tuple[str | None, int | None]:
-    """The op's id and seq if they are readable, for replay checks before full parsing."""
-    return _peek(raw) if isinstance(raw, Mapping) else (None, None)
-
-
 def _peek(raw: Mapping[str, Any]) -> tuple[str | None, int | None]:
     op_id = _uuid(raw.get("id"), "id", {})
     seq = raw.get("seq")

@@ -2,9 +2,10 @@
 
 Pure logic over an injected PushStore; the caller runs `apply_push` in one
 transaction so the device's last seq is stored with the ops' effects.
-Phases: check the request, measure the clock skew once, then for each op
-(replay? seq in order? parse and upgrade, check against its kind, apply),
-then save the last seq.
+Phases: check the request, parse (and upgrade) every op once, let the store
+load what the batch touches, measure the clock skew once, then for each op
+(replay? seq in order? well formed? valid for its kind? apply), then save
+the last seq.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from sync.ops import (
     MAX_PUSH_BATCH,
     SUPPORTED,
     Errors,
+    Operation,
     OpResult,
     Outcome,
     Rejection,
     parse_operation,
-    peek_id_seq,
 )
 from sync.push_store import Actor, PushStore
 from sync.registry import Registry
@@ -62,11 +63,14 @@ def apply_push(
     server_now: datetime,
 ) -> PushOutcome:
     _check_request(ops_raw, protocol_version)
+    parsed = [parse_operation(raw, protocol_version) for raw in ops_raw]
+    store.prepare(device.device_id, parsed)
     skew = measure_skew(device_now, server_now)
     store.record_skew(device.device_id, skew)
     actor = replace(device, skew_ms=skew)
     batch = _Batch(last=store.last_seq(device.device_id))
-    results = [_push_one(store, registry, actor, raw, protocol_version, batch) for raw in ops_raw]
+    results = [_push_one(store, registry, actor, raw, op, protocol_version, batch)
+               for raw, op in zip(ops_raw, parsed, strict=True)]
     store.set_last_seq(device.device_id, batch.last)
     return PushOutcome(results, batch.last, skew)
 
@@ -82,9 +86,15 @@ def _check_request(ops_raw: Sequence[object], protocol_version: int) -> None:
 
 
 def _push_one(
-    store: PushStore, registry: Registry, actor: Actor, raw: object, version: int, batch: _Batch
+    store: PushStore,
+    registry: Registry,
+    actor: Actor,
+    raw: object,
+    op: Operation | Rejection,
+    version: int,
+    batch: _Batch,
 ) -> OpResult:
-    op_id, seq = peek_id_seq(raw)
+    op_id, seq = op.id, op.seq  # a rejection keeps them when they were readable
     if batch.gap:
         return OpResult(op_id, seq, Outcome.DEFERRED, message="after a gap: resend from last_seq+1")
     first = batch.seen.get(op_id) if op_id else None
@@ -100,7 +110,7 @@ def _push_one(
         errors = {"seq": [f"seq {seq} was already used by another operation of this device"]}
         reused = OpResult(op_id, seq, Outcome.REJECTED, errors=errors)
         return _keep(store, actor, raw, version, reused)
-    result = _apply_next(store, registry, actor, raw, version, op_id, seq)
+    result = _apply_next(store, registry, actor, op)
     if seq is None:  # unreadable seq: kept as rejected, no seq consumed
         return _keep(store, actor, raw, version, result)
     if result.outcome is Outcome.REJECTED:
@@ -113,17 +123,10 @@ def _push_one(
 
 
 def _apply_next(
-    store: PushStore,
-    registry: Registry,
-    actor: Actor,
-    raw: object,
-    version: int,
-    op_id: str | None,
-    seq: int | None,
+    store: PushStore, registry: Registry, actor: Actor, op: Operation | Rejection
 ) -> OpResult:
-    op = parse_operation(raw, version)
     if isinstance(op, Rejection):
-        return OpResult(op_id, seq, Outcome.REJECTED, errors=op.errors, message=op.message)
+        return OpResult(op.id, op.seq, Outcome.REJECTED, errors=op.errors, message=op.message)
     errors = registry.check(op)
     if errors:
         why = f"{op.kind}.{op.action} is not valid: {', '.join(sorted(errors))}"

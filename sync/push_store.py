@@ -8,10 +8,11 @@ visible to find_result (a flush is enough).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from sync.ops import Operation, OpResult
+from sync.ops import Operation, OpResult, Rejection
 from sync.registry import RecordKind
 
 
@@ -25,6 +26,11 @@ class Actor:
 
 
 class PushStore(Protocol):
+    def prepare(self, device_id: str, ops: Sequence[Operation | Rejection]) -> None:
+        """Called once per push, before anything else: load what the batch will touch
+        (a SQL store reads it in a few queries; a store in memory has nothing to do)."""
+        ...
+
     def last_seq(self, device_id: str) -> int:
         """The highest seq of this device whose op was consumed (0 for a new device)."""
         ...

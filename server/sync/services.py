@@ -38,7 +38,6 @@ def push(session: Session, user: User, device: Device, unit_id: int | None,
          body: dict[str, Any]) -> PushOutcome:
     """Apply a device's batch in one transaction (the caller commits)."""
     store = SqlPushStore(session, user, unit_id)
-    store.prepare(device.id, body["ops"])
     actor = Actor(device_id=str(device.id), user_id=user.id)
     outcome = apply_push(store, REGISTRY, actor, body["ops"], body["protocol_version"],
                          body["device_time"], utcnow())
@@ -132,7 +131,7 @@ def reapply_rejected(session: Session, actor: User, rejected_id: int,
     device = session.get(Device, kept.device_id)
     unit_id = current_unit_id(session, author) or (device.unit_id if device else None)
     store = SqlPushStore(session, author, unit_id)
-    store.prepare(kept.device_id, [raw])
+    store.prepare(str(kept.device_id), [op])
     result = store.apply(REGISTRY.get(op.kind), op, Actor(str(kept.device_id), author.id))
     store.finish()
     if result.outcome is Outcome.REJECTED:

@@ -27,7 +27,7 @@ from server.sync import appliers
 from server.sync.bulk import bulk_insert
 from server.sync.feed import unit_scope
 from server.sync.models import ChangeLogEntry, RejectedOp, SyncDevice, SyncOpResult
-from sync.ops import Operation, OpResult, Outcome
+from sync.ops import Operation, OpResult, Outcome, Rejection
 from sync.push import Actor
 from sync.registry import RecordKind
 
@@ -56,10 +56,11 @@ class SqlPushStore:
         self.received_at = utcnow()
 
     # -- preparation: a few queries for the whole batch ------------------------------------
-    def prepare(self, device_id: uuid.UUID, ops_raw: Sequence[object]) -> None:
-        self.device = _lock_device(self.session, device_id)
+    def prepare(self, device_id: str, ops: Sequence[Operation | Rejection]) -> None:
+        device_uuid = uuid.UUID(device_id)
+        self.device = _lock_device(self.session, device_uuid)
         self.first_last_seq = self.device.last_seq
-        op_ids, record_ids, call_ids = _ids_in(ops_raw, self.batch_ops)
+        op_ids, record_ids, call_ids = _ids_in(ops, self.batch_ops)
         with _index_probes(self.session):
             if op_ids:
                 # By primary key only (a device_id condition lets the planner scan the
@@ -68,8 +69,8 @@ class SqlPushStore:
                     sa.select(SyncOpResult.op_id, SyncOpResult.device_id, SyncOpResult.result)
                     .where(_in(SyncOpResult.op_id, op_ids, self.session))).all()
                 self.known_results = {str(r.op_id): OpResult.from_json(r.result)
-                                      for r in found if r.device_id == device_id}
-                self.foreign_ids = {str(r.op_id) for r in found if r.device_id != device_id}
+                                      for r in found if r.device_id == device_uuid}
+                self.foreign_ids = {str(r.op_id) for r in found if r.device_id != device_uuid}
             self._load_facts(record_ids)
         if call_ids:
             calls = self.session.scalars(sa.select(Call).where(
@@ -263,27 +264,25 @@ def _uuid_text(value: object) -> str | None:
         return None
 
 
-def _ids_in(ops_raw: Sequence[object], named: dict[str, tuple[str, str, int]] | None = None
+def _ids_in(ops: Sequence[Operation | Rejection], named: dict[str, tuple[str, str, int]]
             ) -> tuple[list[str], dict[str, list[str]], list[str]]:
-    """Op ids, record ids by kind and call ids named in a raw batch (bad values skipped);
-    `named` gets op id -> (kind, record id, seq) of ops where all three are readable."""
+    """Op ids (readable ones of rejected ops too: their replays are answered from the stored
+    result), record ids by kind and call ids the batch's valid ops name; `named` gets
+    op id -> (kind, record id, seq). Parsed ops carry canonical UUID strings."""
     op_ids: list[str] = []
     record_ids: dict[str, list[str]] = defaultdict(list)
     call_ids: list[str] = []
-    for raw in ops_raw:
-        if not isinstance(raw, dict):
+    for op in ops:
+        if type(op) is not Operation:
+            if op.id is not None:
+                op_ids.append(op.id)
             continue
-        if (op_id := _uuid_text(raw.get("id"))) is not None:
-            op_ids.append(op_id)
-        kind = raw.get("kind") or str(raw.get("type", "")).split(".")[0]
-        if (record_id := _uuid_text(raw.get("record_id"))) is not None:
-            record_ids[str(kind)].append(record_id)
-            seq = raw.get("seq")
-            if named is not None and op_id is not None and type(seq) is int:
-                named[op_id] = (str(kind), record_id, seq)
-            if kind == "call":
-                call_ids.append(record_id)
-        data = raw.get("data")
-        if isinstance(data, dict) and (call_id := _uuid_text(data.get("call_id"))) is not None:
+        op_ids.append(op.id)
+        record_ids[op.kind].append(op.record_id)
+        named[op.id] = (op.kind, op.record_id, op.seq)
+        if op.kind == "call":
+            call_ids.append(op.record_id)
+        call_id = op.data.get("call_id")
+        if call_id is not None and (call_id := _uuid_text(call_id)) is not None:
             call_ids.append(call_id)
     return op_ids, record_ids, call_ids
