@@ -12,8 +12,7 @@ import json
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,7 +36,9 @@ class SqlPushStore:
         self.session = session
         self.user = user
         self.unit_id = unit_id
-        self.device: SyncDevice | None = None
+        self.device_id: uuid.UUID | None = None
+        # Columns of the device's sync row this push changes (written once, by finish).
+        self.device_changes: dict[str, Any] = {}
         self.known_results: dict[str, OpResult] = {}
         self.foreign_ids: set[str] = set()  # op ids another device already used
         self.existing_ids: dict[str, set[str]] = defaultdict(set)
@@ -57,21 +58,20 @@ class SqlPushStore:
 
     # -- preparation: a few queries for the whole batch ------------------------------------
     def prepare(self, device_id: str, ops: Sequence[Operation | Rejection]) -> None:
-        device_uuid = uuid.UUID(device_id)
-        self.device = _lock_device(self.session, device_uuid)
-        self.first_last_seq = self.device.last_seq
+        device_uuid = self.device_id = uuid.UUID(device_id)
+        self.first_last_seq = _lock_device(self.session, device_uuid)
         op_ids, record_ids, call_ids = _ids_in(ops, self.batch_ops)
-        with _index_probes(self.session):
-            if op_ids:
-                # By primary key only (a device_id condition lets the planner scan the
-                # device's whole history); results of other devices are dropped here.
-                found = self.session.execute(
-                    sa.select(SyncOpResult.op_id, SyncOpResult.device_id, SyncOpResult.result)
-                    .where(_in(SyncOpResult.op_id, op_ids, self.session))).all()
-                self.known_results = {str(r.op_id): OpResult.from_json(r.result)
-                                      for r in found if r.device_id == device_uuid}
-                self.foreign_ids = {str(r.op_id) for r in found if r.device_id != device_uuid}
-            self._load_facts(record_ids)
+        _plan_probes_by_index(self.session)
+        if op_ids:
+            # By primary key only (a device_id condition lets the planner scan the device's
+            # whole history); results of other devices are dropped here.
+            found = self.session.execute(
+                sa.select(SyncOpResult.op_id, SyncOpResult.device_id, SyncOpResult.result)
+                .where(_in(SyncOpResult.op_id, op_ids, self.session))).all()
+            self.known_results = {str(r.op_id): OpResult.from_json(r.result)
+                                  for r in found if r.device_id == device_uuid}
+            self.foreign_ids = {str(r.op_id) for r in found if r.device_id != device_uuid}
+        self._load_facts(record_ids)
         if call_ids:
             calls = self.session.scalars(sa.select(Call).where(
                 Call.id.in_({uuid.UUID(i) for i in call_ids})))
@@ -107,8 +107,7 @@ class SqlPushStore:
 
     # -- PushStore ----------------------------------------------------------------------------
     def last_seq(self, device_id: str) -> int:
-        assert self.device is not None
-        return self.device.last_seq
+        return int(self.device_changes.get("last_seq", self.first_last_seq))
 
     def find_result(self, device_id: str, op_id: str) -> OpResult | None:
         found = self.known_results.get(op_id)
@@ -151,9 +150,7 @@ class SqlPushStore:
                                  "result": _compact(result.to_json())})
 
     def set_last_seq(self, device_id: str, seq: int) -> None:
-        assert self.device is not None
-        self.device.last_seq = seq
-        self.device.last_push_at = utcnow()
+        self.device_changes.update(last_seq=seq, last_push_at=self.received_at)
 
     def keep_rejected(self, actor: Actor, raw: object, protocol_version: int,
                       result: OpResult) -> None:
@@ -171,8 +168,7 @@ class SqlPushStore:
             errors=result.errors, message=result.message[:300]))
 
     def record_skew(self, device_id: str, skew_ms: int) -> None:
-        assert self.device is not None
-        self.device.skew_ms = skew_ms
+        self.device_changes["skew_ms"] = skew_ms
 
     # -- used by appliers ---------------------------------------------------------------------
     def queue_row(self, table: Any, row: dict[str, Any]) -> None:
@@ -191,6 +187,10 @@ class SqlPushStore:
             bulk_insert(self.session, table, rows)
         if self.new_results:
             bulk_insert(self.session, SyncOpResult.__table__, self.new_results)  # type: ignore[arg-type]
+        if self.device_changes:
+            self.session.execute(sa.update(_SYNC_DEVICES)
+                                 .where(_SYNC_DEVICES.c.device_id == self.device_id)
+                                 .values(self.device_changes))
         self.session.flush()
 
 
@@ -204,33 +204,34 @@ def _compact(result: dict[str, Any]) -> dict[str, Any]:
             or v != _RESULT_DEFAULTS[k]}
 
 
-@contextmanager
-def _index_probes(session: Session) -> Iterator[None]:
+_SYNC_DEVICES: sa.Table = SyncDevice.__table__  # type: ignore[assignment]
+
+
+def _plan_probes_by_index(session: Session) -> None:
     """Primary-key probes of a few hundred ids, planned as index lookups whatever the
     statistics say. A fact table filling up faster than autovacuum analyzes it (a fresh
     server taking its first shifts) has no statistics, and PostgreSQL then scans the whole
-    table for `id = ANY(...)`: tens of ms per push, growing with the table."""
-    if session.get_bind().dialect.name != "postgresql":
-        yield
-        return
-    # One round trip: the setting as it was, then off for this transaction.
-    before = session.execute(sa.select(sa.func.current_setting("enable_seqscan"),
-                                       sa.func.set_config("enable_seqscan", "off", True))).one()[0]
-    try:
-        yield
-    finally:
-        session.execute(sa.select(sa.func.set_config("enable_seqscan", before, True)))
+    table for `id = ANY(...)`: tens of ms per push, growing with the table. The setting
+    lasts until this push's transaction ends; everything else the push reads or writes
+    goes by key, so it is left as it is rather than paying a round trip to restore it."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(sa.func.set_config("enable_seqscan", "off", True)))
 
 
-def _lock_device(session: Session, device_id: uuid.UUID) -> SyncDevice:
-    """The device's sync row, locked so two pushes from one device run one after the other."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(SyncDevice).values(device_id=device_id, last_seq=0, skew_ms=0,
-                                              protocol_version=2).on_conflict_do_nothing())
-    return session.scalars(
-        sa.select(SyncDevice).where(SyncDevice.device_id == device_id).with_for_update()
-        .execution_options(populate_existing=True)).one()
+def _lock_device(session: Session, device_id: uuid.UUID) -> int:
+    """Lock the device's sync row (two pushes from one device run one after the other) and
+    return its last seq; the row is made at the device's first push."""
+    table = _SYNC_DEVICES
+    locked = sa.select(table.c.last_seq).where(table.c.device_id == device_id).with_for_update()
+    last_seq = session.scalar(locked)
+    if last_seq is None:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        session.execute(insert(table).values(device_id=device_id, last_seq=0, skew_ms=0,
+                                             protocol_version=2).on_conflict_do_nothing())
+        last_seq = session.scalar(locked)
+    assert last_seq is not None
+    return int(last_seq)
 
 
 def _in(column: Any, ids: list[str], session: Session) -> Any:
