@@ -27,9 +27,14 @@ CALL_EDITABLE = {
     "disposition": MAX_DISPOSITION_LENGTH,
     "transport_destination": MAX_DESTINATION_LENGTH,
 }
+_STATUS_FIELDS = frozenset({"call_id", "status"})
+_NOTE_FIELDS = frozenset({"call_id", "body"})
+_POINT_FIELDS = frozenset({"lat", "lon", "accuracy_m"})
 
 
-def _unknown(data: Mapping[str, Any], allowed: set[str], errors: Errors) -> None:
+def _unknown(data: Mapping[str, Any], allowed: frozenset[str], errors: Errors) -> None:
+    if data.keys() <= allowed:
+        return
     for name in sorted(set(data) - allowed):
         errors.setdefault(name, []).append("unknown field")
 
@@ -45,17 +50,14 @@ def _call_id(data: Mapping[str, Any], errors: Errors) -> None:
 
 
 def _number_in(value: object, low: float, high: float) -> bool:
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and low <= value <= high
-    )
+    # Exact types: JSON numbers arrive as int or float, and a bool is not a number here.
+    return (type(value) is float or type(value) is int) and math.isfinite(value) and (
+        low <= value <= high)
 
 
 def validate_call_status(data: Mapping[str, Any]) -> Errors:
     errors: Errors = {}
-    _unknown(data, {"call_id", "status"}, errors)
+    _unknown(data, _STATUS_FIELDS, errors)
     _call_id(data, errors)
     if data.get("status") not in DEVICE_STATUSES:
         errors["status"] = [f"must be one of {', '.join(DEVICE_STATUSES)}"]
@@ -64,7 +66,7 @@ def validate_call_status(data: Mapping[str, Any]) -> Errors:
 
 def validate_call_note(data: Mapping[str, Any]) -> Errors:
     errors: Errors = {}
-    _unknown(data, {"call_id", "body"}, errors)
+    _unknown(data, _NOTE_FIELDS, errors)
     _call_id(data, errors)
     body = data.get("body")
     if not isinstance(body, str) or not body.strip() or len(body) > MAX_NOTE_LENGTH:
@@ -74,7 +76,7 @@ def validate_call_note(data: Mapping[str, Any]) -> Errors:
 
 def validate_location_point(data: Mapping[str, Any]) -> Errors:
     errors: Errors = {}
-    _unknown(data, {"lat", "lon", "accuracy_m"}, errors)
+    _unknown(data, _POINT_FIELDS, errors)
     if not _number_in(data.get("lat"), -90, 90):
         errors["lat"] = ["must be a number from -90 to 90"]
     if not _number_in(data.get("lon"), -180, 180):
@@ -86,7 +88,7 @@ def validate_location_point(data: Mapping[str, Any]) -> Errors:
 
 def validate_call_update(data: Mapping[str, Any]) -> Errors:
     errors: Errors = {}
-    _unknown(data, set(CALL_EDITABLE), errors)
+    _unknown(data, frozenset(CALL_EDITABLE), errors)
     if not data:
         errors["data"] = ["an update must change at least one field"]
     for name, limit in CALL_EDITABLE.items():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sync.merge import Policy
@@ -47,7 +48,9 @@ class RecordKind:
     # None: every action the record type allows; a document may allow only "update".
     actions: frozenset[str] | None = None
 
+    @cached_property
     def allowed_actions(self) -> frozenset[str]:
+        """What a device may do to this kind (asked for every pushed op: worked out once)."""
         allowed = ACTIONS_BY_TYPE[self.kind]
         return allowed if self.actions is None else allowed & self.actions
 
@@ -81,7 +84,7 @@ class Registry:
             kind = self.get(op.kind)
         except UnknownKindError:
             return {"kind": [f"unknown record kind {op.kind!r}"]}
-        allowed = kind.allowed_actions()
+        allowed = kind.allowed_actions
         if op.action not in allowed:
             if not allowed:
                 why = f"{op.kind} is derived on the server and cannot be pushed"
@@ -90,4 +93,5 @@ class Registry:
             return {"action": [why]}
         if op.action == "delete":
             return {}
-        return {f"data.{name}": msgs for name, msgs in kind.validate_data(op.data).items()}
+        errors = kind.validate_data(op.data)
+        return {f"data.{name}": msgs for name, msgs in errors.items()} if errors else errors
