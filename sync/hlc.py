@@ -8,7 +8,7 @@ an injected callable so tests are deterministic.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # How far ahead of our own wall clock a remote timestamp may be and still be
 # adopted. A tablet whose clock jumped a day (or a year) ahead would otherwise
@@ -26,9 +26,10 @@ MAX_COUNTER = 9_999
 _WALL_DIGITS = 13  # epoch milliseconds fit in 13 digits until the year 2286
 
 
-@dataclass(frozen=True, order=True)
-class Timestamp:
-    """One HLC reading; ordered by (wall_ms, counter, node)."""
+class Timestamp(NamedTuple):
+    """One HLC reading; ordered by (wall_ms, counter, node), as a tuple compares. A tuple
+    rather than a frozen dataclass: every pushed op carries one, and a tuple is made in a
+    fifth of the time."""
 
     wall_ms: int
     counter: int

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sync.hlc import Timestamp
 
@@ -43,9 +43,10 @@ class Outcome(enum.StrEnum):
     DEFERRED = "deferred"
 
 
-@dataclass(frozen=True)
-class Operation:
-    """One validated operation from a device's outbox."""
+class Operation(NamedTuple):
+    """One validated operation from a device's outbox. Immutable; a named tuple rather
+    than a frozen dataclass because a push parses hundreds and a tuple is made in a fifth
+    of the time."""
 
     id: str
     seq: int
@@ -81,9 +82,11 @@ class Rejection:
     message: str = "invalid operation"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class OpResult:
-    """The answer for one op, as sent on the wire (see PROTOCOL.md, Push)."""
+    """The answer for one op, as sent on the wire (see PROTOCOL.md, Push). Treated as a
+    value (`dataclasses.replace` makes changed copies) but not frozen: a push makes
+    hundreds, and a frozen dataclass costs three times as much to make."""
 
     id: str | None
     seq: int | None
