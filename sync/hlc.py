@@ -7,6 +7,7 @@ an injected callable so tests are deterministic.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -41,17 +42,22 @@ class Timestamp(NamedTuple):
     @classmethod
     def parse(cls, text: str) -> Timestamp:
         """Read the text form; ValueError names what is wrong."""
+        matched = _TEXT_FORM.fullmatch(text) if isinstance(text, str) else None
+        if matched is not None:  # the well-formed case, in one step
+            return cls(int(matched[1]), int(matched[2]), matched[3])
         parts = text.split("-", 2) if isinstance(text, str) else []
         if len(parts) != 3:
             raise ValueError("hlc must look like '<13 digits>-<4 digits>-<node>'")
-        wall, counter, node = parts
-        if len(wall) != _WALL_DIGITS or not wall.isdigit():
+        wall, counter, _node = parts
+        if len(wall) != _WALL_DIGITS or not _DIGITS.fullmatch(wall):
             raise ValueError("hlc wall time must be 13 digits of epoch milliseconds")
-        if len(counter) != 4 or not counter.isdigit():
+        if len(counter) != 4 or not _DIGITS.fullmatch(counter):
             raise ValueError("hlc counter must be 4 digits")
-        if not node:
-            raise ValueError("hlc node must not be empty")
-        return cls(int(wall), int(counter), node)
+        raise ValueError("hlc node must not be empty")
+
+
+_TEXT_FORM = re.compile(r"([0-9]{13})-([0-9]{4})-(.+)", re.DOTALL)
+_DIGITS = re.compile(r"[0-9]+")
 
 
 class Clock:

@@ -107,9 +107,11 @@ def apply_location_point(store: SqlPushStore, kind: RecordKind, op: Operation, a
         # One feed row for all the points of this push (the unit's tablets pull them all).
         batch_id = store.location_batch_id = str(uuid.uuid4())
         note_change(store.session, LOCATION_BATCH, batch_id, [unit_scope(store.unit_id)])
-    store.queue_row(LocationPoint.__table__, {
-        **_fact_row(store, op, actor), "unit_id": store.unit_id, "lat": op.data["lat"],
-        "lon": op.data["lon"], "accuracy_m": op.data.get("accuracy_m"), "batch_id": batch_id})
+    row = _fact_row(store, op, actor)
+    data = op.data
+    row.update(unit_id=store.unit_id, lat=data["lat"], lon=data["lon"],
+               accuracy_m=data.get("accuracy_m"), batch_id=batch_id)
+    store.queue_row(LocationPoint.__table__, row)
     store.mark_fact(op.kind, op.record_id)
     return OpResult(op.id, op.seq, Outcome.APPLIED, op.record_id, 1)
 
