@@ -12,7 +12,9 @@ from flask_smorest import abort
 
 from server.auth import permissions
 from server.auth.models import Device, User
+from server.auth.services import current_unit_id, current_unit_query
 from server.extensions import db, jwt
+from server.models_base import utcnow
 
 
 def unauthorized(message: str, action: str) -> Any:
@@ -31,10 +33,11 @@ def load_device(claims: dict[str, Any]) -> Device:
     return device
 
 
-def _device_and_user(claims: dict[str, Any]) -> tuple[Device, User | None]:
-    """The token's device (revoked or unknown: wipe) and user, in one round trip when both
-    exist (every authenticated request pays for it); otherwise the two lookups as before,
-    so the answer (wipe before login) is unchanged."""
+def _device_user_unit(claims: dict[str, Any]) -> tuple[Device, User | None, int | None]:
+    """The token's device (revoked or unknown: wipe), its user and the unit the user is on
+    shift with now, in one round trip when device and user exist (every authenticated
+    request pays for it); otherwise the lookups one by one, so the answer (wipe before
+    login) is unchanged."""
     try:
         device_id = uuid.UUID(str(claims.get("device")))
     except ValueError:
@@ -44,12 +47,14 @@ def _device_and_user(claims: dict[str, Any]) -> tuple[Device, User | None]:
     except (KeyError, TypeError, ValueError):
         user_id = None
     if device_id is not None and user_id is not None:
-        row = db.session.execute(sa.select(Device, User).join_from(
+        unit = current_unit_query(User.id, utcnow()).scalar_subquery()
+        row = db.session.execute(sa.select(Device, User, unit).join_from(
             Device, User, User.id == user_id).where(Device.id == device_id)).first()
         if row is not None and not row[0].revoked:
-            return row[0], row[1]
+            return row[0], row[1], row[2]
     device = load_device(claims)
-    return device, db.session.get(User, int(claims["sub"]))
+    user = db.session.get(User, int(claims["sub"]))
+    return device, user, current_unit_id(db.session(), user) if user is not None else None
 
 
 def guard() -> None:
@@ -62,7 +67,7 @@ def guard() -> None:
         return
     verify_jwt_in_request()
     claims = get_jwt()
-    g.device, user = _device_and_user(claims)
+    g.device, user, g.unit_id = _device_user_unit(claims)
     if user is None or not user.active:
         unauthorized("Your account is not active. Sign in again.", "login")
     assert user is not None

@@ -83,8 +83,7 @@ class Me(MethodView):
     @blp.response(200, schemas.MeSchema)
     def get(self) -> dict[str, Any]:
         """The signed-in person, their current unit and this device."""
-        unit_id = services.current_unit_id(db.session(), g.actor)
-        return _me(g.actor, unit_id, g.device.id)
+        return _me(g.actor, g.unit_id, g.device.id)
 
 
 @blp.route("/devices")

@@ -60,11 +60,15 @@ def create_user(
 
 def current_unit_id(session: Session, user: User, at: datetime | None = None) -> int | None:
     """The unit the person is rostered on right now, if any."""
-    at = at or utcnow()
-    return session.scalar(
+    return session.scalar(current_unit_query(user.id, at or utcnow()))
+
+
+def current_unit_query(user_id: int | sa.orm.InstrumentedAttribute[int], at: datetime) -> sa.Select[int]:
+    """The unit a person is rostered on at `at` (the request guard asks it as a subquery)."""
+    return (
         sa.select(Shift.unit_id)
         .join(ShiftMember, ShiftMember.shift_id == Shift.id)
-        .where(ShiftMember.user_id == user.id, Shift.starts_at <= at, Shift.ends_at > at)
+        .where(ShiftMember.user_id == user_id, Shift.starts_at <= at, Shift.ends_at > at)
         .order_by(Shift.starts_at.desc())
         .limit(1)
     )

@@ -10,7 +10,6 @@ from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from server.auth.services import current_unit_id
 from server.calls import schemas, services
 from server.calls.models import Call, CallType
 from server.extensions import db
@@ -81,8 +80,7 @@ class Calls(MethodView):
 class CallById(MethodView):
     def _load(self, call_id: uuid.UUID) -> Call:
         # On shift now, else the unit the tablet is bound to (as sync does after a shift ends).
-        unit_id = (current_unit_id(db.session(), g.actor) or g.device.unit_id
-                   if g.actor.is_field_responder else None)
+        unit_id = (g.unit_id or g.device.unit_id if g.actor.is_field_responder else None)
         return services.get_call_for(db.session(), g.actor, unit_id, call_id)
 
     @blp.response(200, schemas.CallDetailSchema)

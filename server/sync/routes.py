@@ -10,7 +10,6 @@ from flask import Response, current_app, g, jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from server.auth.services import current_unit_id
 from server.errors import DomainError
 from server.extensions import db
 from server.models_base import utcnow
@@ -26,7 +25,7 @@ REJECTED_ID = "<int(min=1, max=2147483647):rejected_id>"
 def _unit_id() -> int | None:
     """The unit on shift now, else the unit the tablet is bound to (a shift ended while the
     crew was offline: the unit's tablet still syncs its calls)."""
-    unit_id: int | None = current_unit_id(db.session(), g.actor) or g.device.unit_id
+    unit_id: int | None = g.unit_id or g.device.unit_id
     return unit_id
 
 

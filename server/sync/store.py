@@ -61,7 +61,6 @@ class SqlPushStore:
         device_uuid = self.device_id = uuid.UUID(device_id)
         self.first_last_seq = _lock_device(self.session, device_uuid)
         op_ids, record_ids, call_ids = _ids_in(ops, self.batch_ops)
-        _plan_probes_by_index(self.session)
         if op_ids:
             # By primary key only (a device_id condition lets the planner scan the device's
             # whole history); results of other devices are dropped here.
@@ -207,31 +206,29 @@ def _compact(result: dict[str, Any]) -> dict[str, Any]:
 _SYNC_DEVICES: sa.Table = SyncDevice.__table__  # type: ignore[assignment]
 
 
-def _plan_probes_by_index(session: Session) -> None:
-    """Primary-key probes of a few hundred ids, planned as index lookups whatever the
-    statistics say. A fact table filling up faster than autovacuum analyzes it (a fresh
-    server taking its first shifts) has no statistics, and PostgreSQL then scans the whole
-    table for `id = ANY(...)`: tens of ms per push, growing with the table. The setting
-    lasts until this push's transaction ends; everything else the push reads or writes
-    goes by key, so it is left as it is rather than paying a round trip to restore it."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.select(sa.func.set_config("enable_seqscan", "off", True)))
+# Asked with the lock on the device's row (one round trip): primary-key probes of a few
+# hundred ids, planned as index lookups whatever the statistics say. A fact table filling up
+# faster than autovacuum analyzes it (a fresh server taking its first shifts) has no
+# statistics, and PostgreSQL then scans the whole table for `id = ANY(...)`: tens of ms per
+# push, growing with the table. The setting lasts until this push's transaction ends;
+# everything else the push reads or writes goes by key.
+_PROBES_BY_INDEX = sa.func.set_config("enable_seqscan", "off", True)
 
 
 def _lock_device(session: Session, device_id: uuid.UUID) -> int:
     """Lock the device's sync row (two pushes from one device run one after the other) and
     return its last seq; the row is made at the device's first push."""
     table = _SYNC_DEVICES
-    locked = sa.select(table.c.last_seq).where(table.c.device_id == device_id).with_for_update()
-    last_seq = session.scalar(locked)
-    if last_seq is None:
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    postgres = session.get_bind().dialect.name == "postgresql"
+    locked = (sa.select(table.c.last_seq, *([_PROBES_BY_INDEX] if postgres else []))
+              .where(table.c.device_id == device_id).with_for_update())
+    row = session.execute(locked).first()
+    if row is None:
+        insert = postgresql.insert if postgres else sqlite.insert
         session.execute(insert(table).values(device_id=device_id, last_seq=0, skew_ms=0,
                                              protocol_version=2).on_conflict_do_nothing())
-        last_seq = session.scalar(locked)
-    assert last_seq is not None
-    return int(last_seq)
+        row = session.execute(locked).one()
+    return int(row[0])
 
 
 def _in(column: Any, ids: list[str], session: Session) -> Any:

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask_jwt_extended import create_access_token
 
+from server.auth.models import Device
 from server.calls.models import Call, CallNote, CallStatusEvent
 from server.extensions import db
 from server.locations.models import LocationPoint
 from server.models_base import utcnow
+from server.sync.bulk import COPY_MIN_ROWS
 from server.sync.models import RejectedOp, SyncConflict, SyncOpResult
+from server.sync.services import LAST_SEEN_RESOLUTION
+from server.sync.store import SqlPushStore
 from tests.fixtures.sync import (
     PULL,
     PUSH,
@@ -656,3 +662,68 @@ def test_another_responder_cannot_see_or_resolve_my_conflict_but_a_supervisor_ca
     assert [c["id"] for c in supervisor.get("/api/v1/sync/conflicts").json] == [conflict_id]
     assert supervisor.post(url, json={"choice": "server"}).status_code == 200
     assert _call(call.id).disposition == "transported"
+
+
+# --- the push's own bookkeeping ------------------------------------------------------------
+
+def test_a_device_pushing_every_few_seconds_updates_last_seen_once_a_minute(
+        tablet: MakeTablet) -> None:
+    device = tablet()
+
+    def last_seen() -> Any:
+        db.session.expire_all()
+        found = db.session.get(Device, uuid.UUID(device.session.device_id))
+        assert found is not None
+        return found.last_seen_at
+
+    device.push([device.point()])
+    first = last_seen()
+    device.push([device.point()])
+    assert last_seen() == first  # seconds later: unchanged, no write
+
+    stale = utcnow() - LAST_SEEN_RESOLUTION - timedelta(seconds=1)
+    db.session.execute(sa.update(Device).where(Device.id == uuid.UUID(device.session.device_id))
+                       .values(last_seen_at=stale))
+    db.session.commit()
+    device.push([device.point()])
+    assert last_seen() > first
+
+
+def test_many_points_go_through_the_bulk_path_with_their_values_and_times_intact(
+        tablet: MakeTablet) -> None:
+    device = tablet(clock_offset=timedelta(minutes=3))
+    # Whole-number coordinates too: JSON gives ints, the columns are floats.
+    ops = [device.point(lat=36 + i, lon=-79) for i in range(COPY_MIN_ROWS * 2)]
+    ops.append(device.op("location_point", {"lat": 35.5, "lon": -78.5, "accuracy_m": None}))
+
+    assert outcomes(device.push(ops)) == ["applied"] * len(ops)
+
+    db.session.expire_all()
+    stored = {str(p.id): p for p in db.session.scalars(sa.select(LocationPoint))}
+    assert len(stored) == len(ops)
+    for op in ops:
+        point = stored[op["record_id"]]
+        assert (point.lat, point.lon, point.accuracy_m) == (
+            op["data"]["lat"], op["data"]["lon"], op["data"]["accuracy_m"])
+        assert str(point.op_id) == op["id"]
+        assert str(point.device_id) == device.session.device_id
+        assert point.unit_id == device.unit.id
+        assert point.user_id == device.user.id
+        # The tablet runs three minutes ahead: the corrected time is the server's.
+        assert abs(point.device_time - point.corrected_time - timedelta(minutes=3)) < timedelta(
+            seconds=5)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # a planner setting
+def test_a_push_probes_ids_by_index_and_the_setting_ends_with_its_transaction(
+        tablet: MakeTablet) -> None:
+    device = tablet()
+    user = device.user
+    store = SqlPushStore(db.session(), user, device.unit.id if device.unit else None)
+
+    store.prepare(device.session.device_id, [])
+
+    assert db.session.scalar(sa.select(sa.func.current_setting("enable_seqscan"))) == "off"
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.current_setting("enable_seqscan"))) == "on"
