@@ -1,5 +1,6 @@
 """Push 100,000 location points through the HTTP API (batches of 500) against PostgreSQL,
-then insert the same rows with plain psycopg executemany as the baseline.
+then insert the same rows (the ones the API stored, read back) with plain psycopg
+executemany as the baseline.
 
 Usage: .venv/bin/python bench/sync_push.py [--ops 100000] [--clients 8] [--threads 4]
 Last line: {"bench": "sync_push", "ops_per_s": ..., "raw_ops_per_s": ..., "ratio": ...}
@@ -11,12 +12,11 @@ import argparse
 import sys
 import threading
 import time
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 import requests
+from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (
@@ -33,6 +33,9 @@ from _common import (
 )
 
 BATCH = 500
+# Every column of a stored location point: the baseline inserts exactly what the API stored.
+RAW_COLUMNS = ("id", "device_id", "user_id", "device_time", "corrected_time", "received_at", "hlc",
+               "op_id", "unit_id", "lat", "lon", "accuracy_m", "batch_id")
 
 
 def run_api(base: str, bodies: list[list[bytes]], tokens: list[str]) -> tuple[float, int]:
@@ -62,19 +65,22 @@ def run_api(base: str, bodies: list[list[bytes]], tokens: list[str]) -> tuple[fl
     return elapsed, sum(applied)
 
 
-def run_raw(db: str, rows: list[tuple[object, ...]]) -> float:
-    """The same rows into a table like location_points (same columns and indexes), plain
-    executemany, one transaction per 500 rows like the API's pushes."""
+def run_raw(db: str) -> float:
+    """The rows the API stored, read back and inserted again into a table like
+    location_points (same columns and indexes), plain executemany, one transaction per 500
+    rows like the API's pushes."""
     with psycopg.connect(dsn(db)) as conn:
         conn.execute("CREATE TABLE bench_raw_points (LIKE location_points INCLUDING ALL)")
         conn.commit()
-        sql = ("INSERT INTO bench_raw_points (id, device_id, user_id, device_time, corrected_time,"
-               " received_at, hlc, unit_id, lat, lon, accuracy_m)"
-               " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)")
+        columns = sql.SQL(", ").join(map(sql.Identifier, RAW_COLUMNS))
+        rows = conn.execute(sql.SQL("SELECT {} FROM location_points ORDER BY received_at, id")
+                            .format(columns)).fetchall()
+        insert = sql.SQL("INSERT INTO bench_raw_points ({}) VALUES ({})").format(
+            columns, sql.SQL(", ").join([sql.Placeholder()] * len(RAW_COLUMNS)))
         t0 = time.perf_counter()
         with conn.cursor() as cur:
             for start in range(0, len(rows), BATCH):
-                cur.executemany(sql, rows[start:start + BATCH])
+                cur.executemany(insert, rows[start:start + BATCH])
                 conn.commit()
         elapsed = time.perf_counter() - t0
         count = conn.execute("SELECT count(*) FROM bench_raw_points").fetchone()
@@ -93,23 +99,16 @@ def main() -> None:
 
     with bench_database("sync_push") as db:
         app = app_for(db)
-        unit_id, names, _ = seed_unit_with_responders(app, args.clients)
+        _, names, _ = seed_unit_with_responders(app, args.clients)
         server = Gunicorn(db, workers=2, threads=args.threads)
         try:
             sessions = [login(server.url, name) for name in names]
             tokens = [tok for tok, _ in sessions]
             bodies: list[list[bytes]] = []
-            raw_rows: list[tuple[object, ...]] = []
-            now = datetime.now(UTC)
-            for c, (_, device_id) in enumerate(sessions):
+            for c in range(len(sessions)):
                 maker = OpMaker(f"bench{c}")
                 ops = [maker.point(i) for i in range(per_client)]
                 bodies.append([push_body(ops[s:s + BATCH]) for s in range(0, len(ops), BATCH)])
-                for op in ops:
-                    t = datetime.fromisoformat(op["device_time"])
-                    d = op["data"]
-                    raw_rows.append((uuid.UUID(op["record_id"]), uuid.UUID(device_id), None, t, t,
-                                     now, op["hlc"], unit_id, d["lat"], d["lon"], d["accuracy_m"]))
             total = per_client * args.clients
             print(f"pushing {total} location points: {args.clients} clients in parallel, "
                   f"batches of {BATCH}, gunicorn 2 workers x {args.threads} threads", flush=True)
@@ -133,7 +132,7 @@ def main() -> None:
         if applied != total or stored != total or feed != total:
             raise SystemExit(f"wrong outcome: applied {applied}, stored {stored}, feed {feed}, "
                              f"expected {total}")
-        raw_s = run_raw(db, raw_rows)
+        raw_s = run_raw(db)
 
     ops_per_s = total / api_s
     raw_per_s = total / raw_s
