@@ -56,7 +56,9 @@ class Timestamp(NamedTuple):
         raise ValueError("hlc node must not be empty")
 
 
-_TEXT_FORM = re.compile(r"([0-9]{13})-([0-9]{4})-(.+)", re.DOTALL)
+# The text form, as a JSON-schema pattern too (the OpenAPI document names it).
+TEXT_PATTERN = r"^([0-9]{13})-([0-9]{4})-(.+)$"
+_TEXT_FORM = re.compile(TEXT_PATTERN, re.DOTALL)
 _DIGITS = re.compile(r"[0-9]+")
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
-from sync.ops import MAX_PUSH_BATCH
+from sync.hlc import TEXT_PATTERN as HLC_PATTERN
+from sync.ops import ACTIONS, MAX_KIND_LENGTH, MAX_PUSH_BATCH
 
 # A pull page: large enough that a fresh tablet needs few round trips, small enough that
 # one page stays well under a second and a few MB even on a slow link.
@@ -14,23 +15,54 @@ DEFAULT_PULL_LIMIT = 1000
 MAX_PULL_LIMIT = 5000
 
 
+class OperationSchema(Schema):
+    """One operation as a device sends it (protocol 2). It documents the wire for clients;
+    the push does not load ops through it, so one bad op gets its own `rejected` outcome
+    (from `sync.ops.parse_operation` and its record kind) instead of failing the push."""
+
+    id = fields.UUID(required=True, metadata={"description": "made on the device (a UUIDv7)"})
+    seq = fields.Integer(required=True, validate=validate.Range(min=1),
+                         metadata={"description": "per device 1, 2, 3 ... with no gaps"})
+    hlc = fields.String(required=True, validate=validate.Regexp(HLC_PATTERN),
+                        metadata={"description": "<wall ms, 13 digits>-<counter, 4 digits>-<node>"})
+    kind = fields.String(required=True, validate=validate.Length(min=1, max=MAX_KIND_LENGTH),
+                         metadata={"description": "call_status | call_note | location_point | call"})
+    action = fields.String(required=True, validate=validate.OneOf(sorted(ACTIONS)),
+                           metadata={"description": "facts: create; the call: update"})
+    record_id = fields.UUID(required=True, metadata={
+        "description": "a new record's id (a UUIDv7), or the call's id for an update"})
+    base_version = fields.Integer(allow_none=True, validate=validate.Range(min=0), metadata={
+        "description": "the version the device last saw (required for an update)"})
+    device_time = fields.AwareDateTime(required=True, metadata={
+        "description": "the device clock when the operation was made"})
+    data = fields.Dict(required=True, metadata={"description": (
+        "by kind: call_status {call_id, status: en_route | on_scene | transporting | cleared};"
+        " call_note {call_id, body}; location_point {lat, lon, accuracy_m?};"
+        " call (update) {disposition?, transport_destination?}")})
+
+
 class OpList(fields.List[Any]):
-    """The push's ops: a list of objects, passed on as they are (each op's envelope and data
-    are checked by `sync.ops.parse_operation` and the record kind, per op). Checking the
-    common case takes one pass; anything else gets marshmallow's own per-item errors."""
+    """The push's ops, documented as OperationSchema items and passed on as they are: only
+    "a list of objects" is checked here (with marshmallow's own messages), each op's envelope
+    and data are checked per op by the push."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        if type(value) is list and all(type(item) is dict for item in value):
-            return value
-        return super()._deserialize(value, attr, data, **kwargs)
+        if type(value) is not list:
+            raise ValidationError(self.error_messages["invalid"])
+        not_objects = {i: ["Not a valid mapping type."] for i, item in enumerate(value)
+                       if type(item) is not dict}
+        if not_objects:
+            raise ValidationError(not_objects)
+        return value
 
 
 class PushSchema(Schema):
     protocol_version = fields.Integer(required=True, metadata={"description": "2, or 1 (previous)"})
     device_time = fields.AwareDateTime(required=True,
                                        metadata={"description": "the device clock when sending"})
-    ops = OpList(fields.Dict(), required=True, validate=validate.Length(max=MAX_PUSH_BATCH),
-                      metadata={"description": "operations in seq order; see PROTOCOL.md"})
+    ops = OpList(fields.Nested(OperationSchema), required=True,
+                 validate=validate.Length(max=MAX_PUSH_BATCH),
+                 metadata={"description": "operations in seq order; see PROTOCOL.md"})
 
 
 class OpResultSchema(Schema):

@@ -1204,6 +1204,40 @@ export interface components {
             seq?: number | null;
             version?: number | null;
         };
+        Operation: {
+            /**
+             * @description facts: create; the call: update
+             * @enum {string}
+             */
+            action: "create" | "delete" | "update";
+            /** @description the version the device last saw (required for an update) */
+            base_version?: number | null;
+            /** @description by kind: call_status {call_id, status: en_route | on_scene | transporting | cleared}; call_note {call_id, body}; location_point {lat, lon, accuracy_m?}; call (update) {disposition?, transport_destination?} */
+            data: {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: date-time
+             * @description the device clock when the operation was made
+             */
+            device_time: string;
+            /** @description <wall ms, 13 digits>-<counter, 4 digits>-<node> */
+            hlc: string;
+            /**
+             * Format: uuid
+             * @description made on the device (a UUIDv7)
+             */
+            id: string;
+            /** @description call_status | call_note | location_point | call */
+            kind: string;
+            /**
+             * Format: uuid
+             * @description a new record's id (a UUIDv7), or the call's id for an update
+             */
+            record_id: string;
+            /** @description per device 1, 2, 3 ... with no gaps */
+            seq: number;
+        };
         PaginationMetadata: {
             /** @description First available page number. */
             first_page?: number;
@@ -1254,9 +1288,7 @@ export interface components {
              */
             device_time: string;
             /** @description operations in seq order; see PROTOCOL.md */
-            ops: {
-                [key: string]: unknown;
-            }[];
+            ops: components["schemas"]["Operation"][];
             /** @description 2, or 1 (previous) */
             protocol_version: number;
         };

@@ -55,23 +55,12 @@ export type Premise = Schemas['Premise'];
 export type Conflict = Schemas['Conflict'];
 
 export type OpKind = 'call_status' | 'call_note' | 'location_point' | 'call';
-export type OpAction = 'create' | 'update';
 
 /**
- * One operation (PROTOCOL.md, "Push"). The document has `ops` as free objects: the envelope
- * is validated op by op so that one bad op is rejected and kept instead of failing the batch.
+ * One operation (PROTOCOL.md, "Push"), as the document's `Operation` describes it. The server
+ * checks ops one by one, so one bad op is rejected and kept instead of failing the batch.
  */
-export type Op = {
-  id: string;
-  seq: number;
-  hlc: string;
-  kind: OpKind | string;
-  action: OpAction | string;
-  record_id: string;
-  base_version: number | null;
-  device_time: string;
-  data: Record<string, unknown>;
-};
+export type Op = Narrow<Schemas['Operation'], { kind: OpKind | string; base_version: number | null }>;
 
 export type PushRequest = Narrow<Schemas['Push'], { ops: Op[] }>;
 
