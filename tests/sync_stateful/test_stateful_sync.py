@@ -1,6 +1,7 @@
 """Six tablets (the reference client, `sync.client.Client`) against the real Flask server
 over a transport that drops requests, drops responses, duplicates requests and resends
-old batches, while the server restarts (a new app object on the same database).
+old batches after newer ones (out of order), while the server restarts (a new app object on
+the same database).
 
 Invariants, checked after a final clean sync: every operation a tablet made was applied
 exactly once or kept as rejected (fact rows and op results against the ids the tablets
