@@ -76,6 +76,16 @@ def hlc_lww(
     return MergeResult(local, FieldOutcome.COMBINED)
 
 
+def _unchanged_on_one_side(base: Any, local: Any, remote: Any) -> MergeResult | None:
+    """The answer when at most one side changed the field (or both made the same change);
+    None when both changed it differently, which each policy settles its own way."""
+    if remote == base or local == remote:
+        return MergeResult(local, FieldOutcome.KEPT if remote == base else FieldOutcome.SAME)
+    if local == base:
+        return MergeResult(remote, FieldOutcome.TAKEN)
+    return None
+
+
 def three_way(
     base: Any,
     local: Any,
@@ -85,10 +95,8 @@ def three_way(
     remote_hlc: Timestamp | None = None,
 ) -> MergeResult:
     """A field unchanged on one side takes the other; changed on both: last writer by HLC."""
-    if remote == base or local == remote:
-        return MergeResult(local, FieldOutcome.KEPT if remote == base else FieldOutcome.SAME)
-    if local == base:
-        return MergeResult(remote, FieldOutcome.TAKEN)
+    if (settled := _unchanged_on_one_side(base, local, remote)) is not None:
+        return settled
     return hlc_lww(base, local, remote, local_hlc=local_hlc, remote_hlc=remote_hlc)
 
 
@@ -101,10 +109,8 @@ def server_wins_with_conflict(
     remote_hlc: Timestamp | None = None,
 ) -> MergeResult:
     """Clinical fields: changed on both sides differently keeps the server's value, flagged."""
-    if remote == base or local == remote:
-        return MergeResult(local, FieldOutcome.KEPT if remote == base else FieldOutcome.SAME)
-    if local == base:
-        return MergeResult(remote, FieldOutcome.TAKEN)
+    if (settled := _unchanged_on_one_side(base, local, remote)) is not None:
+        return settled
     return MergeResult(local, FieldOutcome.CONFLICT, conflict=True)
 
 
