@@ -1,14 +1,14 @@
-"""Reading the audit trail (supervisors and admins)."""
+"""Reading the audit trail (supervisors and admins; its clinical content for supervisors)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
+from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from server.audit.models import AuditEntry
+from server.audit import services
 from server.audit.schemas import AuditEntrySchema, AuditQuerySchema
 from server.extensions import db
 
@@ -20,13 +20,9 @@ class AuditLog(MethodView):
     @blp.arguments(AuditQuerySchema, location="query")
     @blp.response(200, AuditEntrySchema(many=True))
     @blp.paginate()
-    def get(self, query: dict[str, Any], pagination_parameters: Any) -> list[AuditEntry]:
+    def get(self, query: dict[str, Any], pagination_parameters: Any) -> list[dict[str, Any]]:
         """Changes to clinical records, newest first."""
-        stmt = sa.select(AuditEntry).order_by(AuditEntry.id.desc())
-        for key in ("entity", "entity_id"):
-            if key in query:
-                stmt = stmt.where(getattr(AuditEntry, key) == query[key])
-        pagination_parameters.item_count = db.session.scalar(
-            sa.select(sa.func.count()).select_from(stmt.subquery()))
-        page, size = pagination_parameters.page, pagination_parameters.page_size
-        return list(db.session.scalars(stmt.offset((page - 1) * size).limit(size)))
+        entries, pagination_parameters.item_count = services.list_audit(
+            db.session(), g.actor, query, pagination_parameters.page,
+            pagination_parameters.page_size)
+        return entries

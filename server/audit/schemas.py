@@ -15,6 +15,8 @@ class AuditEntrySchema(Schema):
     action = fields.String()
     before = fields.Dict(allow_none=True)
     after = fields.Dict(allow_none=True)
+    redacted = fields.Boolean(metadata={
+        "description": "true: before and after (clinical content) are left out for this reader"})
 
 
 class AuditQuerySchema(Schema):

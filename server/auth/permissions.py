@@ -16,11 +16,19 @@ REFRESH: Final = "refresh-token"  # guarded by the refresh token inside the view
 ALL_ROLES = frozenset(Role)
 SUPERVISION = frozenset({Role.SUPERVISOR, Role.ADMIN})
 DISPATCH = frozenset({Role.DISPATCHER, Role.DIVERSION_CLINICIAN, Role.SUPERVISOR})
-# People who read clinical call content; a supply manager or program lead does not.
-CALL_READERS = DISPATCH | FIELD_ROLES | {Role.CARE_NAVIGATOR}
+# People who read clinical call content; a supply manager or program lead does not. A care
+# navigator will read the calls of the people referred to care navigation (referrals come
+# with dispatch); until then nothing clinical.
+CALL_READERS = DISPATCH | FIELD_ROLES
 ELIGIBILITY_EDITORS = frozenset({Role.PROGRAM_LEAD, Role.SUPERVISOR, Role.ADMIN})
 SYNC_DEVICES = FIELD_ROLES
 CONFLICT_RESOLVERS = FIELD_ROLES | {Role.SUPERVISOR}
+# Who reads clinical content kept outside the calls (the audit trail's before and after,
+# the data of rejected operations) and acts on it: re-applies a corrected operation,
+# settles any conflict (a responder settles only a clash on their own unit's live call),
+# restores a cancelled call. The clinical supervisor. An admin runs accounts and devices:
+# they see that such records exist, who made them and when, not what they say.
+CLINICAL_CONTENT_READERS = frozenset({Role.SUPERVISOR})
 
 Rule = frozenset[Role] | str
 
@@ -51,7 +59,7 @@ ROUTES: Final[dict[str, dict[str, Rule]]] = {
     "sync.Conflicts": {"GET": CONFLICT_RESOLVERS},
     "sync.ConflictResolution": {"POST": CONFLICT_RESOLVERS},
     "sync.RejectedOps": {"GET": SUPERVISION},
-    "sync.RejectedOpReapply": {"POST": SUPERVISION},
+    "sync.RejectedOpReapply": {"POST": CLINICAL_CONTENT_READERS},
 }
 
 

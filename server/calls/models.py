@@ -131,7 +131,14 @@ class FactColumns:
     op_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
 
 
-class CallStatusEvent(FactColumns, Base):
+class CorrectedBy:
+    """A call fact a supervisor re-applied from a rejected operation with corrected data: who
+    corrected it (the author stays `user_id`; the audit holds the data before and after)."""
+
+    corrected_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+
+class CallStatusEvent(FactColumns, CorrectedBy, Base):
     __tablename__ = "call_status_events"
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
@@ -141,7 +148,7 @@ class CallStatusEvent(FactColumns, Base):
     call: Mapped[Call] = relationship(back_populates="status_events")
 
 
-class CallNote(FactColumns, Base):
+class CallNote(FactColumns, CorrectedBy, Base):
     __tablename__ = "call_notes"
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)

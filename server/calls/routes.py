@@ -78,10 +78,11 @@ class Calls(MethodView):
 
 @blp.route("/calls/<uuid:call_id>")
 class CallById(MethodView):
-    def _load(self, call_id: uuid.UUID) -> Call:
+    def _load(self, call_id: uuid.UUID, for_update: bool = False) -> Call:
         # On shift now, else the unit the tablet is bound to (as sync does after a shift ends).
         unit_id = (g.unit_id or g.device.unit_id if g.actor.is_field_responder else None)
-        return services.get_call_for(db.session(), g.actor, unit_id, call_id)
+        return services.get_call_for(db.session(), g.actor, unit_id, call_id,
+                                     for_update=for_update)
 
     @blp.response(200, schemas.CallDetailSchema)
     def get(self, call_id: uuid.UUID) -> dict[str, Any]:
@@ -92,12 +93,14 @@ class CallById(MethodView):
     @blp.response(200, schemas.CallDetailSchema)
     def patch(self, data: dict[str, Any], call_id: uuid.UUID) -> dict[str, Any]:
         """Assign, reassign or edit a call."""
-        call = services.update_call(db.session(), g.actor, g.device.id, self._load(call_id), data)
+        call = services.update_call(db.session(), g.actor, g.device.id,
+                                    self._load(call_id, for_update=True), data)
         db.session.commit()
         return services.call_detail(db.session(), call)
 
     @blp.response(204)
     def delete(self, call_id: uuid.UUID) -> None:
         """Cancel a call (the tablets receive a delete)."""
-        services.delete_call(db.session(), g.actor, self._load(call_id), g.device.id)
+        services.delete_call(db.session(), g.actor, self._load(call_id, for_update=True),
+                             g.device.id)
         db.session.commit()

@@ -56,12 +56,17 @@ class PremiseSchema(Schema):
     history = fields.List(fields.Nested(PremiseHistorySchema))
 
 
+_CORRECTED_BY = ("the supervisor who re-applied this from a rejected operation with corrected"
+                 " data (user_id stays its author); null when it landed as recorded")
+
+
 class StatusEventSchema(Schema):
     id = fields.UUID()
     status = fields.String()
     at = fields.AwareDateTime()
     device_time = fields.AwareDateTime()
     user_id = fields.Integer(allow_none=True)
+    corrected_by_id = fields.Integer(allow_none=True, metadata={"description": _CORRECTED_BY})
 
 
 class NoteSchema(Schema):
@@ -69,6 +74,7 @@ class NoteSchema(Schema):
     body = fields.String()
     at = fields.AwareDateTime()
     user_id = fields.Integer(allow_none=True)
+    corrected_by_id = fields.Integer(allow_none=True, metadata={"description": _CORRECTED_BY})
 
 
 class CallSchema(Schema):

@@ -22,7 +22,9 @@ from server.calls.models import (
     Premise,
 )
 from server.errors import DomainError, field_error, not_found
+from server.locking import lock_row
 from server.models_base import utcnow
+from server.sync.conflicts import escalate_conflicts
 from server.sync.feed import note_change, unit_scope
 from server.units.models import Unit
 
@@ -104,9 +106,12 @@ def list_calls(session: Session, filters: dict[str, Any]) -> sa.Select[Call]:
     return stmt
 
 
-def get_call_for(session: Session, actor: User, unit_id: int | None, call_id: uuid.UUID) -> Call:
-    """Load a call the actor may read; field responders only their unit's. Raises 404/403."""
-    call = session.get(Call, call_id)
+def get_call_for(session: Session, actor: User, unit_id: int | None, call_id: uuid.UUID,
+                 *, for_update: bool = False) -> Call:
+    """Load a call the actor may read; field responders only their unit's. Raises 404/403.
+    `for_update`: locked until the transaction ends (the actor is about to change it, and a
+    push or another edit must not change it in between; see server.locking)."""
+    call = lock_row(session, Call, call_id) if for_update else session.get(Call, call_id)
     if call is None or call.deleted_at is not None:
         raise not_found("call")
     if actor.is_field_responder and (unit_id is None or call.unit_id != unit_id):
@@ -206,6 +211,8 @@ def update_call(session: Session, actor: User, device_id: uuid.UUID | None, call
     if after != before:
         record_audit(session, actor=actor, device_id=device_id, entity="call", entity_id=call.id,
                      action="update", before=before, after=after)
+    if previous_unit is not None and call.unit_id != previous_unit:
+        escalate_conflicts(session, call)  # the former unit no longer settles them
     session.flush()
     note_call_changed(session, call, previous_unit)
     return call
@@ -221,6 +228,7 @@ def delete_call(session: Session, actor: User, call: Call,
     call.updated_by_id = actor.id
     record_audit(session, actor=actor, device_id=device_id, entity="call", entity_id=call.id,
                  action="delete", before=clinical_snapshot(call), after=None)
+    escalate_conflicts(session, call)  # restoring a cancelled call is a supervisor's choice
     session.flush()
     note_call_changed(session, call, op="delete")
 
@@ -300,12 +308,13 @@ def premise_to_dict(premise: Premise, history: list[dict[str, Any]]) -> dict[str
 
 def status_event_to_dict(event: CallStatusEvent) -> dict[str, Any]:
     return {"id": event.id, "call_id": event.call_id, "status": event.status,
-            "at": event.corrected_time, "device_time": event.device_time, "user_id": event.user_id}
+            "at": event.corrected_time, "device_time": event.device_time, "user_id": event.user_id,
+            "corrected_by_id": event.corrected_by_id}
 
 
 def note_to_dict(note: CallNote) -> dict[str, Any]:
     return {"id": note.id, "call_id": note.call_id, "body": note.body, "at": note.corrected_time,
-            "user_id": note.user_id}
+            "user_id": note.user_id, "corrected_by_id": note.corrected_by_id}
 
 
 def call_detail(session: Session, call: Call) -> dict[str, Any]:

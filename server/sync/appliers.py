@@ -23,14 +23,20 @@ Applier = Callable[["SqlPushStore", RecordKind, Operation, Actor], OpResult]
 _APPLIERS: dict[str, Applier] = {}
 # Fact tables by kind: the store checks in one query which pushed facts already exist.
 FACT_TABLES: dict[str, Any] = {}
+# Kinds whose ops change the call they name (its fields, or its status derived from facts):
+# the store locks those calls before reading them, so concurrent pushes apply one by one.
+CALL_WRITERS: set[str] = set()
 
 
-def register(kind: str, applier: Applier, fact_table: Any = None) -> None:
+def register(kind: str, applier: Applier, fact_table: Any = None, *,
+             writes_call: bool = False) -> None:
     if kind in _APPLIERS:
         raise ValueError(f"an applier for {kind!r} is already registered")
     _APPLIERS[kind] = applier
     if fact_table is not None:
         FACT_TABLES[kind] = fact_table
+    if writes_call:
+        CALL_WRITERS.add(kind)
 
 
 def get(kind: str) -> Applier:

@@ -84,6 +84,10 @@ class SyncConflict(Base):
     resolved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     resolution: Mapped[str | None] = mapped_column(sa.String(16))
     resolved_value: Mapped[Any] = mapped_column(sa.JSON, nullable=True)
+    # "responder": the person whose edit clashed (or a supervisor) settles it; "supervisor":
+    # only a supervisor, once the call was cancelled or left that person's unit.
+    resolvable_by: Mapped[str] = mapped_column(sa.String(16), default="responder",
+                                               server_default="responder")
 
 
 class ChangeLogEntry(Base):

@@ -70,31 +70,30 @@ class Conflicts(MethodView):
     @blp.response(200, schemas.ConflictSchema(many=True))
     def get(self, query: dict[str, Any]) -> list[dict[str, Any]]:
         """Open conflicts: your own, or everyone's for a supervisor."""
-        found = conflicts.list_conflicts(db.session(), g.actor, query["include_resolved"])
-        names = conflicts.user_names(db.session(), {c.server_changed_by_id for c in found
-                                                  if c.server_changed_by_id})
-        return [conflicts.conflict_to_dict(c, names) for c in found]
+        return conflicts.list_conflicts(db.session(), g.actor, query["include_resolved"])
 
 
 @blp.route("/conflicts/<uuid:conflict_id>/resolve")
 class ConflictResolution(MethodView):
     @blp.arguments(schemas.ResolveSchema)
     @blp.response(200, schemas.ConflictSchema)
+    @blp.alt_response(403, description="The conflict is for a supervisor (resolvable_by)")
     def post(self, data: dict[str, Any], conflict_id: uuid.UUID) -> dict[str, Any]:
         """Keep the server's value, take the device's, or set another (audited)."""
-        conflict = conflicts.resolve_conflict(db.session(), g.actor, g.device.id, conflict_id,
-                                              data["choice"], data.get("value"))
+        conflict = conflicts.resolve_conflict(db.session(), g.actor, g.device.id, _unit_id(),
+                                              conflict_id, data["choice"], data.get("value"))
         db.session.commit()
-        return conflicts.conflict_to_dict(conflict)
+        return conflicts.conflict_to_dict(conflict, reviewer=conflicts.is_reviewer(g.actor))
 
 
 @blp.route("/rejected")
 class RejectedOps(MethodView):
     @blp.arguments(schemas.RejectedQuerySchema, location="query")
     @blp.response(200, schemas.RejectedOpSchema(many=True))
-    def get(self, query: dict[str, Any]) -> list[Any]:
-        """Operations the server could not apply, kept whole for correction."""
-        return services.list_rejected(db.session(), query["status"])
+    def get(self, query: dict[str, Any]) -> list[dict[str, Any]]:
+        """Operations the server could not apply, kept whole for correction (their content
+        for a clinical reader only)."""
+        return services.list_rejected(db.session(), g.actor, query["status"])
 
 
 @blp.route(f"/rejected/{REJECTED_ID}/reapply")
@@ -103,6 +102,8 @@ class RejectedOpReapply(MethodView):
     @blp.response(200, schemas.ReapplyResultSchema)
     def post(self, data: dict[str, Any], rejected_id: int) -> dict[str, Any]:
         """Correct a rejected operation's data and apply it as its author."""
-        kept, result = services.reapply_rejected(db.session(), g.actor, rejected_id, data["data"])
+        kept, result = services.reapply_rejected(db.session(), g.actor, g.device.id,
+                                                 rejected_id, data["data"])
         db.session.commit()
-        return {"rejected": kept, "result": result.to_json()}
+        return {"rejected": services.rejected_to_dict(kept, readable=True),
+                "result": result.to_json()}

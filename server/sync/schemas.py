@@ -107,6 +107,9 @@ class PullResponseSchema(Schema):
     server_time = fields.AwareDateTime()
 
 
+_SERVER_SIDE = "null for a responder when resolvable_by is supervisor (not theirs to read)"
+
+
 class ConflictSchema(Schema):
     id = fields.String()
     record_kind = fields.String()
@@ -114,12 +117,17 @@ class ConflictSchema(Schema):
     field = fields.String()
     reason = fields.String(metadata={"description": "both_changed | edit_delete | out_of_scope"})
     device_value = fields.Raw(allow_none=True)
-    server_value = fields.Raw(allow_none=True)
-    server_changed_by = fields.String(allow_none=True)
-    server_changed_at = fields.AwareDateTime(allow_none=True)
+    server_value = fields.Raw(allow_none=True, metadata={"description": _SERVER_SIDE})
+    server_changed_by = fields.String(allow_none=True, metadata={"description": _SERVER_SIDE})
+    server_changed_at = fields.AwareDateTime(allow_none=True,
+                                             metadata={"description": _SERVER_SIDE})
     opened_at = fields.AwareDateTime()
     resolved_at = fields.AwareDateTime(allow_none=True)
     resolution = fields.String(allow_none=True)
+    resolvable_by = fields.String(metadata={"description": (
+        "responder: the person whose edit clashed settles it (or a supervisor); supervisor:"
+        " only a supervisor (the call was cancelled or moved to another unit), a"
+        " responder's resolve is refused with 403")})
     user_id = fields.Integer(allow_none=True)
 
 
@@ -138,11 +146,17 @@ class RejectedOpSchema(Schema):
     device_id = fields.UUID()
     user_id = fields.Integer(allow_none=True)
     protocol_version = fields.Integer()
-    op = fields.Dict()
+    op = fields.Dict(allow_none=True, metadata={
+        "description": "the operation as the device sent it; null when redacted"})
+    redacted = fields.Boolean(metadata={
+        "description": "true: the reader is not a clinical reader, so op (clinical content)"
+                       " is left out"})
     errors = fields.Dict()
     message = fields.String()
     status = fields.String()
     at = fields.AwareDateTime()
+    resolved_by_id = fields.Integer(allow_none=True, metadata={
+        "description": "the supervisor who re-applied it (with corrected data)"})
 
 
 class RejectedQuerySchema(Schema):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -9,8 +10,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.audit.services import record_audit
 from server.auth.models import Device, User
+from server.auth.permissions import CLINICAL_CONTENT_READERS
 from server.errors import DomainError, not_found
+from server.locking import lock_row
 from server.models_base import utcnow
 from server.sync import appliers
 from server.sync.feed import latest_position
@@ -111,23 +115,35 @@ def purge_feed(session: Session, retention: timedelta) -> int:
 
 # --- rejected operations -------------------------------------------------------------------
 
-def list_rejected(session: Session, status: str) -> list[RejectedOp]:
+def list_rejected(session: Session, actor: User, status: str) -> list[dict[str, Any]]:
+    """Kept operations, newest first. What a device sent is clinical content: a clinical
+    reader gets each op whole, anyone else its envelope facts (who, when, why) without it."""
     stmt = sa.select(RejectedOp).where(RejectedOp.status == status).order_by(RejectedOp.at.desc())
-    return list(session.scalars(stmt))
+    readable = actor.role in CLINICAL_CONTENT_READERS
+    return [rejected_to_dict(kept, readable) for kept in session.scalars(stmt)]
 
 
-def reapply_rejected(session: Session, actor: User, rejected_id: int,
-                     data: dict[str, Any]) -> tuple[RejectedOp, OpResult]:
-    """Re-apply a kept operation with corrected data, as its device and person."""
+def rejected_to_dict(kept: RejectedOp, readable: bool) -> dict[str, Any]:
+    return {"id": kept.id, "op_id": kept.op_id, "device_id": kept.device_id,
+            "user_id": kept.user_id, "protocol_version": kept.protocol_version,
+            "op": kept.op if readable else None, "redacted": not readable,
+            "errors": kept.errors, "message": kept.message, "status": kept.status,
+            "at": kept.at, "resolved_by_id": kept.resolved_by_id}
+
+
+def reapply_rejected(session: Session, actor: User, device_id: uuid.UUID | None,
+                     rejected_id: int, data: dict[str, Any]) -> tuple[RejectedOp, OpResult]:
+    """Re-apply a kept operation with corrected data, as its device and author; the actor
+    is named as its corrector on the record and in the audit (the data before and after)."""
     from server.auth.services import current_unit_id
 
-    kept = session.get(RejectedOp, rejected_id)
+    kept = lock_row(session, RejectedOp, rejected_id)  # two reviewers: one re-applies it
     if kept is None:
         raise not_found("rejected operation")
     if kept.status != "open":
         raise DomainError(409, "This operation was already re-applied.")
-    raw = {**kept.op, "data": {**(kept.op.get("data") or {}), **data}} if isinstance(
-        kept.op, dict) else kept.op
+    original = (kept.op.get("data") or {}) if isinstance(kept.op, dict) else {}
+    raw = {**kept.op, "data": {**original, **data}} if isinstance(kept.op, dict) else kept.op
     op = parse_operation(raw, kept.protocol_version)
     errors = op.errors if isinstance(op, Rejection) else REGISTRY.check(op)
     if errors or isinstance(op, Rejection):
@@ -135,13 +151,18 @@ def reapply_rejected(session: Session, actor: User, rejected_id: int,
     author = (session.get(User, kept.user_id) if kept.user_id else None) or actor
     device = session.get(Device, kept.device_id)
     unit_id = current_unit_id(session, author) or (device.unit_id if device else None)
-    store = SqlPushStore(session, author, unit_id)
+    store = SqlPushStore(session, author, unit_id, corrected_by=actor)
     store.prepare(str(kept.device_id), [op])
     result = store.apply(REGISTRY.get(op.kind), op, Actor(str(kept.device_id), author.id))
     store.finish()
     if result.outcome is Outcome.REJECTED:
         raise DomainError(422, result.message or "Still rejected.", {"json": result.errors})
     kept.status, kept.resolved_at, kept.resolved_by_id = "reapplied", utcnow(), actor.id
+    record_audit(session, actor=actor, device_id=device_id, entity="sync_rejected_op",
+                 entity_id=kept.id, action="reapply",
+                 before={"kind": op.kind, "record_id": op.record_id, "data": original},
+                 after={"kind": op.kind, "record_id": op.record_id, "data": dict(op.data),
+                        "author_id": author.id, "outcome": result.outcome.value})
     existing = session.get(SyncOpResult, kept.op_id)
     if existing is not None:
         existing.outcome, existing.result = result.outcome.value, {**result.to_json(),

@@ -16,6 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from server.auth.models import Role
+from server.auth.permissions import CLINICAL_CONTENT_READERS
 from server.calls.models import Call, CallNote, CallStatusEvent, Premise
 from server.calls.services import (
     call_to_dict,
@@ -244,20 +246,23 @@ def _conflicts_in_scope(scope: PullScope) -> sa.Select[Any]:
                                          SyncConflict.resolved_at.is_(None))
 
 
-def _conflict_records(session: Session, conflicts: list[SyncConflict]) -> list[Record]:
+def _conflict_records(session: Session, scope: PullScope,
+                      conflicts: list[SyncConflict]) -> list[Record]:
     names = user_names(session, {c.server_changed_by_id for c in conflicts if c.server_changed_by_id})
-    return [(str(c.id), jsonable(conflict_to_dict(c, names))) for c in conflicts]
+    reviewer = Role(scope.role) in CLINICAL_CONTENT_READERS
+    return [(str(c.id), jsonable(conflict_to_dict(c, names, reviewer=reviewer)))
+            for c in conflicts]
 
 
 def snapshot_conflicts(session: Session, scope: PullScope, after: str | None,
                        limit: int) -> list[Record]:
     stmt = _page(_conflicts_in_scope(scope), SyncConflict.id, after, limit)
-    return _conflict_records(session, list(session.scalars(stmt)))
+    return _conflict_records(session, scope, list(session.scalars(stmt)))
 
 
 def load_conflicts(session: Session, scope: PullScope, ids: list[str]) -> list[Record]:
     stmt = _conflicts_in_scope(scope).where(SyncConflict.id.in_([uuid.UUID(i) for i in ids]))
-    return _conflict_records(session, list(session.scalars(stmt)))
+    return _conflict_records(session, scope, list(session.scalars(stmt)))
 
 
 def register_spine() -> None:

@@ -48,6 +48,14 @@ def _fact_row(store: SqlPushStore, op: Operation, actor: Actor) -> dict[str, Any
     }
 
 
+def _call_fact_row(store: SqlPushStore, op: Operation, actor: Actor,
+                   call: Call) -> dict[str, Any]:
+    """A status event's or note's row: a fact row on the call, naming who corrected it when
+    a supervisor re-applied it with corrected data."""
+    corrector = store.corrected_by.id if store.corrected_by is not None else None
+    return {**_fact_row(store, op, actor), "call_id": call.id, "corrected_by_id": corrector}
+
+
 def _nul_in_text(op: Operation) -> OpResult | None:
     """PostgreSQL text cannot hold NUL: a rejection naming the field, not a failed push."""
     for name, value in op.data.items():
@@ -56,7 +64,7 @@ def _nul_in_text(op: Operation) -> OpResult | None:
     return None
 
 
-def _call_for_fact(store: SqlPushStore, op: Operation) -> Call | OpResult:
+def _call_for_fact(store: SqlPushStore, op: Operation, actor: Actor) -> Call | OpResult:
     if store.fact_exists(op.kind, op.record_id):
         return _rejected(op, "record_id", "a record with this id already exists")
     call = store.calls.get(str(uuid.UUID(op.data["call_id"])))
@@ -65,18 +73,27 @@ def _call_for_fact(store: SqlPushStore, op: Operation) -> Call | OpResult:
     if not store.may_record_on(call):
         return _rejected(op, "data.call_id", "this call was never assigned to your unit")
     if store.unit_id is not None and call.unit_id != store.unit_id:
-        # The call left this unit (reassigned): the fact lands, and the tablet drops its copy.
+        # The call left this unit (reassigned). What the crew recorded before it left lands
+        # (the tablet then drops its copy); what they recorded after is the call's new
+        # unit's business: rejected and kept, for a supervisor to re-apply or leave.
+        moved = store.moved_away[str(call.id)]
+        if correct(op.device_time, actor.skew_ms) > moved and store.corrected_by is None:
+            return _rejected(op, "data.call_id", _AFTER_THE_MOVE)
         note_change(store.session, op.kind, op.record_id, [unit_scope(store.unit_id)], "remove")
     return call
 
 
+_AFTER_THE_MOVE = ("the call was moved to another unit before this was recorded: kept for a "
+                   "supervisor to review")
+
+
 def apply_call_status(store: SqlPushStore, kind: RecordKind, op: Operation, actor: Actor) -> OpResult:
     """A status tap: kept with its times; the call's status is the furthest state reached."""
-    call = _call_for_fact(store, op)
+    call = _call_for_fact(store, op, actor)
     if isinstance(call, OpResult):
         return call
     status = CallStatus(op.data["status"])
-    store.queue_row(CallStatusEvent.__table__, {**_fact_row(store, op, actor), "call_id": call.id,
+    store.queue_row(CallStatusEvent.__table__, {**_call_fact_row(store, op, actor, call),
                                                  "status": status.value})
     store.mark_fact(op.kind, op.record_id)
     derive_status(call, [status])
@@ -86,15 +103,19 @@ def apply_call_status(store: SqlPushStore, kind: RecordKind, op: Operation, acto
 
 def apply_call_note(store: SqlPushStore, kind: RecordKind, op: Operation, actor: Actor) -> OpResult:
     """A note appends; it is clinical text, so it is audited."""
-    call = _nul_in_text(op) or _call_for_fact(store, op)
+    call = _nul_in_text(op) or _call_for_fact(store, op, actor)
     if isinstance(call, OpResult):
         return call
-    store.queue_row(CallNote.__table__, {**_fact_row(store, op, actor), "call_id": call.id,
-                                         "body": op.data["body"]})
+    row = _call_fact_row(store, op, actor, call)
+    store.queue_row(CallNote.__table__, {**row, "body": op.data["body"]})
     store.mark_fact(op.kind, op.record_id)
-    record_audit(store.session, actor=store.user, device_id=uuid.UUID(actor.device_id),
-                 entity="call_note", entity_id=op.record_id, action="create", before=None,
-                 after={"call_id": str(call.id), "body": op.data["body"]})
+    # Who made this write: the author, or the supervisor whose corrected text it holds (the
+    # re-apply's own audit entry has the text before and after the correction).
+    record_audit(store.session, actor=store.corrected_by or store.user,
+                 device_id=uuid.UUID(actor.device_id), entity="call_note",
+                 entity_id=op.record_id, action="create", before=None,
+                 after={"call_id": str(call.id), "body": op.data["body"],
+                        "author_id": store.user.id, "corrected_by_id": row["corrected_by_id"]})
     note_call_changed(store.session, call)
     return OpResult(op.id, op.seq, Outcome.APPLIED, op.record_id, 1)
 
@@ -131,9 +152,12 @@ def apply_call_update(store: SqlPushStore, kind: RecordKind, op: Operation, acto
         return OpResult(op.id, op.seq, Outcome.CONFLICT, op.record_id, call.version,
                         conflict_ids=ids, message="the call was cancelled while you edited it")
     if call.unit_id is None or call.unit_id != store.unit_id:
+        # Whenever it was made, an edit from the call's former unit is a supervisor's to
+        # settle; the answer tells nothing of the call's state now (the version is the one
+        # the device sent).
         ids = [open_conflict(store.session, call, field, "out_of_scope", value, store.user, actor,
                              op) for field, value in op.data.items()]
-        return OpResult(op.id, op.seq, Outcome.CONFLICT, op.record_id, call.version,
+        return OpResult(op.id, op.seq, Outcome.CONFLICT, op.record_id, op.base_version,
                         conflict_ids=ids, message="the call was reassigned; a supervisor reviews")
     server = {name: getattr(call, name) for name in op.data}
     versions = call.field_versions or {}
@@ -151,7 +175,9 @@ def apply_call_update(store: SqlPushStore, kind: RecordKind, op: Operation, acto
 
 
 def register_spine() -> None:
-    appliers.register("call_status", apply_call_status, CallStatusEvent.__table__)
+    # A status fact moves the call's derived status; a note only adds a feed row for it.
+    appliers.register("call_status", apply_call_status, CallStatusEvent.__table__,
+                      writes_call=True)
     appliers.register("call_note", apply_call_note, CallNote.__table__)
     appliers.register("location_point", apply_location_point, LocationPoint.__table__)
-    appliers.register("call", apply_call_update)
+    appliers.register("call", apply_call_update, writes_call=True)

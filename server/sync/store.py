@@ -13,6 +13,7 @@ import re
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from server.auth.models import User
 from server.calls.models import Call
+from server.locking import lock_rows, take_sqlite_write_lock
 from server.models_base import utcnow
 from server.sync import appliers
 from server.sync.bulk import bulk_insert
@@ -32,10 +34,13 @@ from sync.registry import RecordKind
 
 
 class SqlPushStore:
-    def __init__(self, session: Session, user: User, unit_id: int | None) -> None:
+    def __init__(self, session: Session, user: User, unit_id: int | None,
+                 corrected_by: User | None = None) -> None:
         self.session = session
         self.user = user
         self.unit_id = unit_id
+        # A supervisor re-applying a kept op with corrected data (the author stays `user`).
+        self.corrected_by = corrected_by
         self.device_id: uuid.UUID | None = None
         # Columns of the device's sync row this push changes (written once, by finish).
         self.device_changes: dict[str, Any] = {}
@@ -50,8 +55,9 @@ class SqlPushStore:
         self.first_last_seq = 0
         self.location_batch_id: str | None = None  # this push's location points, if any
         self.calls: dict[str, Call] = {}
-        # Calls named in the batch that are not this unit's now but were before (reassigned).
-        self.former_unit_calls: set[str] = set()
+        # Calls named in the batch that are not this unit's now but were before (reassigned),
+        # with the time they left it.
+        self.moved_away: dict[str, datetime] = {}
         self.rows: dict[Any, list[dict[str, Any]]] = defaultdict(list)
         self.new_results: list[dict[str, Any]] = []
         self.received_at = utcnow()
@@ -60,7 +66,7 @@ class SqlPushStore:
     def prepare(self, device_id: str, ops: Sequence[Operation | Rejection]) -> None:
         device_uuid = self.device_id = uuid.UUID(device_id)
         self.first_last_seq = _lock_device(self.session, device_uuid)
-        op_ids, record_ids, call_ids = _ids_in(ops, self.batch_ops)
+        op_ids, record_ids, call_ids, written_calls = _ids_in(ops, self.batch_ops)
         if op_ids:
             # By primary key only (a device_id condition lets the planner scan the device's
             # whole history); results of other devices are dropped here.
@@ -72,26 +78,37 @@ class SqlPushStore:
             self.foreign_ids = {str(r.op_id) for r in found if r.device_id != device_uuid}
         self._load_facts(record_ids)
         if call_ids:
-            calls = self.session.scalars(sa.select(Call).where(
-                Call.id.in_({uuid.UUID(i) for i in call_ids})))
-            self.calls = {str(c.id): c for c in calls}
+            self._load_calls(call_ids, written_calls)
             self._load_former_unit_calls()
 
+    def _load_calls(self, call_ids: list[str], written: set[str]) -> None:
+        """The calls the batch names; those it changes are locked (in id order) before they
+        are read, so a concurrent push, edit or resolution changing one waits for this
+        transaction and then merges against what it wrote, as if sent after it."""
+        locked = lock_rows(self.session, Call, {uuid.UUID(i) for i in written})
+        others = {uuid.UUID(i) for i in call_ids} - {c.id for c in locked}
+        read: list[Call] = list(self.session.scalars(
+            sa.select(Call).where(Call.id.in_(others)))) if others else []
+        self.calls = {str(c.id): c for c in [*locked, *read]}
+
     def _load_former_unit_calls(self) -> None:
-        """A call that left this unit was in the unit's feed scope: its feed rows say so (kept
-        SYNC_RETENTION_DAYS; a tablet away longer must resync anyway)."""
+        """A call that left this unit has a `remove` row in the unit's feed, written when it
+        left (feed rows are kept SYNC_RETENTION_DAYS; a tablet away longer must resync
+        anyway): the latest one says when it last left."""
         elsewhere = [cid for cid, call in self.calls.items() if call.unit_id != self.unit_id]
         if not elsewhere or self.unit_id is None:
             return
-        self.former_unit_calls = set(self.session.scalars(
-            sa.select(ChangeLogEntry.record_id).distinct().where(
+        rows = self.session.execute(
+            sa.select(ChangeLogEntry.record_id, sa.func.max(ChangeLogEntry.at)).where(
                 ChangeLogEntry.kind == "call", ChangeLogEntry.scope == unit_scope(self.unit_id),
-                ChangeLogEntry.record_id.in_(elsewhere))))
+                ChangeLogEntry.op == "remove", ChangeLogEntry.record_id.in_(elsewhere))
+            .group_by(ChangeLogEntry.record_id))
+        self.moved_away = {str(record_id): at for record_id, at in rows}
 
     def may_record_on(self, call: Call) -> bool:
         """Responders record on their unit's calls, and on calls taken from it while offline."""
         return (self.unit_id is not None and call.unit_id == self.unit_id) or (
-            str(call.id) in self.former_unit_calls)
+            str(call.id) in self.moved_away)
 
     def _load_facts(self, record_ids: dict[str, list[str]]) -> None:
         for kind, table in appliers.FACT_TABLES.items():
@@ -217,8 +234,10 @@ _PROBES_BY_INDEX = sa.func.set_config("enable_seqscan", "off", True)
 
 def _lock_device(session: Session, device_id: uuid.UUID) -> int:
     """Lock the device's sync row (two pushes from one device run one after the other) and
-    return its last seq; the row is made at the device's first push."""
+    return its last seq; the row is made at the device's first push. On SQLite the push
+    holds the database's write lock from here, before anything it reads (server.locking)."""
     table = _SYNC_DEVICES
+    take_sqlite_write_lock(session, table)
     postgres = session.get_bind().dialect.name == "postgresql"
     locked = (sa.select(table.c.last_seq, *([_PROBES_BY_INDEX] if postgres else []))
               .where(table.c.device_id == device_id).with_for_update())
@@ -263,13 +282,15 @@ def _uuid_text(value: object) -> str | None:
 
 
 def _ids_in(ops: Sequence[Operation | Rejection], named: dict[str, tuple[str, str, int]]
-            ) -> tuple[list[str], dict[str, list[str]], list[str]]:
+            ) -> tuple[list[str], dict[str, list[str]], list[str], set[str]]:
     """Op ids (readable ones of rejected ops too: their replays are answered from the stored
-    result), record ids by kind and call ids the batch's valid ops name; `named` gets
-    op id -> (kind, record id, seq). Parsed ops carry canonical UUID strings."""
+    result), record ids by kind, call ids the batch's valid ops name, and those of them that
+    ops of a call-writing kind name; `named` gets op id -> (kind, record id, seq). Parsed
+    ops carry canonical UUID strings."""
     op_ids: list[str] = []
     record_ids: dict[str, list[str]] = defaultdict(list)
     call_ids: list[str] = []
+    written: set[str] = set()
     for op in ops:
         if type(op) is not Operation:
             if op.id is not None:
@@ -278,9 +299,13 @@ def _ids_in(ops: Sequence[Operation | Rejection], named: dict[str, tuple[str, st
         op_ids.append(op.id)
         record_ids[op.kind].append(op.record_id)
         named[op.id] = (op.kind, op.record_id, op.seq)
+        named_call: str | None = None
         if op.kind == "call":
-            call_ids.append(op.record_id)
-        call_id = op.data.get("call_id")
-        if call_id is not None and (call_id := _uuid_text(call_id)) is not None:
-            call_ids.append(call_id)
-    return op_ids, record_ids, call_ids
+            named_call = op.record_id
+        elif (call_id := op.data.get("call_id")) is not None:
+            named_call = _uuid_text(call_id)
+        if named_call is not None:
+            call_ids.append(named_call)
+            if op.kind in appliers.CALL_WRITERS:
+                written.add(named_call)
+    return op_ids, record_ids, call_ids, written

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from server.calls.models import Call
 from server.extensions import db
 from server.jobs import run_purge
+from server.models_base import utcnow
 from server.sync.models import ChangeLogEntry
 from server.sync.services import purge_feed
 from tests.conftest import make_app
@@ -209,15 +210,16 @@ def test_bad_pull_queries_are_422_naming_the_field(tablet: MakeTablet, query: di
 def test_a_call_that_comes_back_brings_the_facts_removed_while_it_was_away(
         tablet: MakeTablet, create_call: MakeCall, create_unit: Callable[..., Any],
         dispatcher: Any) -> None:
-    # A tablet's status on a call that had left its unit lands and is fed as a remove; when
-    # the call comes back in the same feed page, its put must win over that older remove.
+    # A tablet's status, tapped before the call left its unit and pushed after, lands and is
+    # fed as a remove; when the call comes back in the same feed page, its put must win over
+    # that older remove.
     device = tablet()
     crewmate = tablet(unit=device.unit)
     call = create_call(device.unit)
     _, cursor = crewmate.pull_all()
+    tap = device.status(call, "on_scene", device_time=utcnow() - timedelta(minutes=1))
     away = create_unit()
     dispatcher.patch(f"/api/v1/calls/{call.id}", json={"unit_id": away.id})
-    tap = device.status(call, "on_scene")
     assert outcomes(device.push([tap])) == ["applied"]
     dispatcher.patch(f"/api/v1/calls/{call.id}", json={"unit_id": device.unit.id})
 

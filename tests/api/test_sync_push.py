@@ -274,6 +274,11 @@ def test_call_reassigned_while_offline_arrives_as_removal_facts_land_and_edits_g
     online = [device.status(call, "en_route"), device.note(call, "on our way")]
     device.push(online)
     _, cursor = device.pull_all()
+    # Recorded offline before the dispatcher moved the call.
+    before_the_move = utcnow() - timedelta(minutes=1)
+    offline = [device.status(call, "on_scene", device_time=before_the_move),
+               device.note(call, "patient refused", device_time=before_the_move),
+               device.edit(call, call.version, disposition="refused care")]
     other_unit = create_unit()
     moved = dispatcher.patch(f"/api/v1/calls/{call.id}", json={"unit_id": other_unit.id})
     assert moved.status_code == 200, moved.json
@@ -283,8 +288,6 @@ def test_call_reassigned_while_offline_arrives_as_removal_facts_land_and_edits_g
     assert ("call", str(call.id)) in removed
     assert {("call_status", online[0]["record_id"]), ("call_note", online[1]["record_id"])} <= removed
 
-    offline = [device.status(call, "on_scene"), device.note(call, "patient refused"),
-               device.edit(call, call.version, disposition="refused care")]
     response = device.push(offline)
 
     assert outcomes(response) == ["applied", "applied", "conflict"]

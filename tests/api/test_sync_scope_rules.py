@@ -41,9 +41,10 @@ def test_a_call_taken_from_the_unit_still_takes_the_crew_s_offline_facts(
         dispatcher: Any) -> None:
     device = tablet()
     call = create_call(device.unit)
+    offline = device.status(call, "cleared", device_time=utcnow() - timedelta(minutes=1))
     assert dispatcher.patch(f"/api/v1/calls/{call.id}", json={"unit_id": create_unit().id}).status_code == 200
 
-    response = device.push([device.status(call, "cleared")])
+    response = device.push([offline])
 
     assert outcomes(response) == ["applied"]
 

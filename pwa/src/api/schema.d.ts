@@ -668,6 +668,13 @@ export interface paths {
                         "application/json": components["schemas"]["Conflict"];
                     };
                 };
+                /** @description The conflict is for a supervisor (resolvable_by) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
                 422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
@@ -775,7 +782,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Operations the server could not apply, kept whole for correction. */
+        /**
+         * Operations the server could not apply, kept whole for correction (their content
+         *     for a clinical reader only).
+         */
         get: {
             parameters: {
                 query?: {
@@ -981,6 +991,8 @@ export interface components {
             entity?: string;
             entity_id?: string;
             id?: number;
+            /** @description true: before and after (clinical content) are left out for this reader */
+            redacted?: boolean;
         };
         Call: {
             address?: string;
@@ -1085,11 +1097,18 @@ export interface components {
             record_id?: string;
             record_kind?: string;
             resolution?: string | null;
+            /** @description responder: the person whose edit clashed settles it (or a supervisor); supervisor: only a supervisor (the call was cancelled or moved to another unit), a responder's resolve is refused with 403 */
+            resolvable_by?: string;
             /** Format: date-time */
             resolved_at?: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description null for a responder when resolvable_by is supervisor (not theirs to read)
+             */
             server_changed_at?: string | null;
+            /** @description null for a responder when resolvable_by is supervisor (not theirs to read) */
             server_changed_by?: string | null;
+            /** @description null for a responder when resolvable_by is supervisor (not theirs to read) */
             server_value?: unknown;
             user_id?: number | null;
         };
@@ -1183,6 +1202,8 @@ export interface components {
             /** Format: date-time */
             at?: string;
             body?: string;
+            /** @description the supervisor who re-applied this from a rejected operation with corrected data (user_id stays its author); null when it landed as recorded */
+            corrected_by_id?: number | null;
             /** Format: uuid */
             id?: string;
             user_id?: number | null;
@@ -1323,12 +1344,17 @@ export interface components {
             };
             id?: number;
             message?: string;
+            /** @description the operation as the device sent it; null when redacted */
             op?: {
                 [key: string]: unknown;
-            };
+            } | null;
             /** Format: uuid */
             op_id?: string;
             protocol_version?: number;
+            /** @description true: the reader is not a clinical reader, so op (clinical content) is left out */
+            redacted?: boolean;
+            /** @description the supervisor who re-applied it (with corrected data) */
+            resolved_by_id?: number | null;
             status?: string;
             user_id?: number | null;
         };
@@ -1341,6 +1367,8 @@ export interface components {
         StatusEvent: {
             /** Format: date-time */
             at?: string;
+            /** @description the supervisor who re-applied this from a rejected operation with corrected data (user_id stays its author); null when it landed as recorded */
+            corrected_by_id?: number | null;
             /** Format: date-time */
             device_time?: string;
             /** Format: uuid */

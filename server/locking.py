@@ -1,0 +1,53 @@
+"""Row locks for read-modify-write: rows a transaction reads in order to change them.
+
+PostgreSQL locks the rows themselves (`SELECT ... FOR UPDATE`) in primary-key order, so two
+transactions locking overlapping sets wait for each other instead of deadlocking, and the
+one that waited reads the other's committed change (READ COMMITTED returns the newest
+version of a row it had to wait for). Everyone takes these locks before the change feed's
+advisory lock, which is taken at commit.
+
+SQLite has one writer for the whole database, and pysqlite opens a transaction only at the
+first write: a row read before it may be changed by another writer before this one writes,
+which would then overwrite that change from a stale read. A write that matches no row
+takes the database's write lock at once, so every read that follows sees the last commit
+and stays true until this transaction ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from server.models_base import Base
+
+M = TypeVar("M", bound=Base)
+
+
+def take_sqlite_write_lock(session: Session, table: sa.Table) -> None:
+    """On SQLite, hold the database's write lock from now until the transaction ends."""
+    if session.get_bind().dialect.name == "sqlite":
+        key = next(iter(table.primary_key.columns))
+        session.execute(sa.update(table).where(sa.false()).values({key.name: key}))
+
+
+def lock_rows(session: Session, model: type[M], ids: Iterable[Any]) -> list[M]:
+    """The rows of `model` with these primary keys, in key order, locked until the
+    transaction ends; attributes already loaded in the session are refreshed."""
+    table: sa.Table = model.__table__  # type: ignore[assignment]
+    key = next(iter(table.primary_key.columns))
+    ordered = sorted(set(ids))
+    if not ordered:
+        return []
+    take_sqlite_write_lock(session, table)
+    stmt = (sa.select(model).where(key.in_(ordered)).order_by(key).with_for_update()
+            .execution_options(populate_existing=True))
+    return list(session.scalars(stmt))
+
+
+def lock_row(session: Session, model: type[M], row_id: Any) -> M | None:
+    """One row of `model`, locked as `lock_rows` does; None when there is none."""
+    found = lock_rows(session, model, [row_id])
+    return found[0] if found else None

@@ -1,0 +1,219 @@
+"""Tablets editing one call at the same moment on PostgreSQL get what one-after-another gives.
+
+Three tablets of a unit push an edit of the same call's disposition from the same
+`base_version`, released together by a barrier (each on its own test client, so its own
+session and connection). Sent one after another the answers are one `applied` and, for the
+others, `merged` (same value as the winner) or `conflict` (a different one, the server's
+kept); every write is audited with the value it replaced. Without a per-call lock all three
+read version 1, all three are `applied` at version 2 and the audit shows `before: null`
+twice. A status tap racing another tap and an edit must not be lost either: the call's
+status is the furthest state whichever commits last.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from server.audit.models import AuditEntry
+from server.auth.models import Role, User
+from server.auth.services import create_user
+from server.calls.models import Call
+from server.calls.services import create_call
+from server.demo import seed_call_types
+from server.extensions import db
+from server.models_base import utcnow
+from server.sync.models import SyncConflict
+from server.units.models import Program, Unit
+from tests.conftest import _truncate_all, make_app
+from tests.fixtures.people import PASSWORD, put_on_shift
+from tests.fixtures.sync import PUSH, make_op
+
+pytestmark = pytest.mark.postgres
+
+DEVICES = 3
+# 50 trials of 3 simultaneous pushes: enough that a race the lock did not close shows up
+# (without the lock nearly every trial loses an update), a few seconds in all.
+TRIALS = 50
+# A safety net only: a barrier or thread that never returns fails the test instead of hanging it.
+STUCK_AFTER_SECONDS = 60
+
+
+@dataclass
+class Crew:
+    """The unit's tablets (each with its own client and seq) and a dispatcher to make calls."""
+
+    unit_id: int
+    dispatcher_id: int
+    clients: list[FlaskClient]
+    headers: list[dict[str, str]]
+    seqs: list[int]
+
+    def op(self, device: int, kind: str, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        self.seqs[device] += 1
+        return make_op(kind, data, self.seqs[device], node=f"tablet{device}", **kwargs)
+
+
+@pytest.fixture
+def pg_app(pg_database: str) -> Iterator[Flask]:
+    _truncate_all(pg_database)
+    app = make_app(pg_database, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": DEVICES + 2})
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def crew(pg_app: Flask) -> Crew:
+    with pg_app.app_context():
+        seed_call_types(db.session)
+        unit = Unit(call_sign="RACE-1", program=Program.COMMUNITY_RESPONSE)
+        db.session.add(unit)
+        dispatcher = create_user(db.session, username="dispatch", full_name="Dispatch",
+                                 role=Role.DISPATCHER, password=PASSWORD)
+        for i in range(DEVICES):
+            responder = create_user(db.session, username=f"tablet{i}", full_name=f"Crew {i}",
+                                    role=Role.RESPONDER_EMT, password=PASSWORD)
+            put_on_shift(unit, responder)
+        db.session.commit()
+        unit_id, dispatcher_id = unit.id, dispatcher.id
+    clients = [pg_app.test_client() for _ in range(DEVICES)]
+    headers = []
+    for i, client in enumerate(clients):
+        answer = client.post("/api/v1/auth/login",
+                             json={"username": f"tablet{i}", "password": PASSWORD})
+        assert answer.status_code == 200, answer.json
+        headers.append({"Authorization": f"Bearer {answer.json['access_token']}"})
+    return Crew(unit_id, dispatcher_id, clients, headers, [0] * DEVICES)
+
+
+def _new_call(app: Flask, crew: Crew, trial: int) -> uuid.UUID:
+    with app.app_context():
+        dispatcher = db.session.get(User, crew.dispatcher_id)
+        assert dispatcher is not None
+        call = create_call(db.session, dispatcher, {
+            "cad_number": f"RACE{trial:04d}", "call_type": "welfare_check",
+            "address": f"{trial} Race St, Durham NC", "lat": 35.99, "lon": -78.9,
+            "unit_id": crew.unit_id})
+        db.session.commit()
+        call_id: uuid.UUID = call.id
+        assert call.version == 1
+        db.session.remove()
+    return call_id
+
+
+def _push_together(crew: Crew, ops: list[dict[str, Any]]) -> list[Any]:
+    """Each tablet pushes its op; a barrier releases the three requests at once."""
+    barrier = threading.Barrier(len(ops))
+    answers: list[Any] = [None] * len(ops)
+    errors: list[str] = []
+
+    def push(device: int) -> None:
+        body = {"protocol_version": 2, "device_time": utcnow().isoformat(), "ops": [ops[device]]}
+        try:
+            barrier.wait(timeout=STUCK_AFTER_SECONDS)
+            answers[device] = crew.clients[device].post(PUSH, json=body,
+                                                        headers=crew.headers[device])
+        except Exception as exc:  # reported by the main thread
+            errors.append(f"tablet {device}: {exc!r}")
+
+    threads = [threading.Thread(target=push, args=(i,)) for i in range(len(ops))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=STUCK_AFTER_SECONDS)
+    assert not errors, errors
+    assert [a.status_code for a in answers] == [200] * len(ops), [a.json for a in answers]
+    return [a.json["results"][0] for a in answers]
+
+
+def _stored(app: Flask, call_id: uuid.UUID) -> tuple[Call, list[SyncConflict], list[AuditEntry]]:
+    with app.app_context():
+        call = db.session.get(Call, call_id)
+        assert call is not None
+        conflicts = list(db.session.scalars(sa.select(SyncConflict).where(
+            SyncConflict.record_id == str(call_id))))
+        audit = list(db.session.scalars(sa.select(AuditEntry).where(
+            AuditEntry.entity == "call", AuditEntry.entity_id == str(call_id),
+            AuditEntry.action == "update").order_by(AuditEntry.id)))
+        db.session.expunge_all()
+        db.session.remove()
+    return call, conflicts, audit
+
+
+def _edit_trial_problems(results: list[dict[str, Any]], values: list[str], call: Call,
+                         conflicts: list[SyncConflict], audit: list[AuditEntry]) -> list[str]:
+    """What differs from the answer of the same three pushes sent one after another."""
+    outcomes = [r["outcome"] for r in results]
+    if outcomes.count("applied") != 1 or not set(outcomes) <= {"applied", "merged", "conflict"}:
+        return [f"outcomes {outcomes}"]
+    winner = values[outcomes.index("applied")]
+    problems = []
+    for device, (outcome, value) in enumerate(zip(outcomes, values, strict=True)):
+        expected = "applied" if outcome == "applied" else (
+            "merged" if value == winner else "conflict")
+        if outcome != expected:
+            problems.append(f"tablet {device} ({value!r}) got {outcome}, expected {expected}")
+    writes = [r["version"] for r in results if r["outcome"] == "applied"]
+    if len(set(writes)) != len(writes) or call.version != 1 + len(writes):
+        problems.append(f"writes at versions {writes}, call at version {call.version}")
+    if call.disposition != winner:
+        problems.append(f"kept {call.disposition!r}, the applied value was {winner!r}")
+    opened = sorted((c.device_value, c.server_value) for c in conflicts)
+    expected_conflicts = sorted((v, winner) for v, o in zip(values, outcomes, strict=True)
+                                if o == "conflict")
+    if opened != expected_conflicts:
+        problems.append(f"conflicts (device, server) {opened}, expected {expected_conflicts}")
+    befores = [(a.before or {}).get("disposition") for a in audit]
+    afters = [(a.after or {}).get("disposition") for a in audit]
+    if (befores, afters) != ([None], [winner]):
+        problems.append(f"audit before {befores} after {afters}, expected [None] -> [{winner!r}]")
+    return problems
+
+
+def test_three_tablets_editing_one_call_at_once_get_what_sequential_pushes_get(
+        pg_app: Flask, crew: Crew) -> None:
+    # Two tablets agree and one differs: whichever lands first, the agreeing one merges or
+    # the differing ones conflict, as they would one after another.
+    values = ["refused care", "transported to Duke ED", "transported to Duke ED"]
+    failed: list[str] = []
+    for trial in range(TRIALS):
+        call_id = _new_call(pg_app, crew, trial)
+        ops = [crew.op(i, "call", {"disposition": values[i]}, action="update",
+                       record_id=str(call_id), base_version=1) for i in range(DEVICES)]
+        results = _push_together(crew, ops)
+        problems = _edit_trial_problems(results, values, *_stored(pg_app, call_id))
+        failed += [f"trial {trial}: {p}" for p in problems]
+    assert failed == [], f"{len({f.split(':')[0] for f in failed})} of {TRIALS} trials: {failed[:6]}"
+
+
+def test_status_taps_racing_an_edit_keep_the_furthest_status_and_the_edit(
+        pg_app: Flask, crew: Crew) -> None:
+    failed: list[str] = []
+    for trial in range(TRIALS):
+        call_id = _new_call(pg_app, crew, 1000 + trial)
+        cid = str(call_id)
+        ops = [crew.op(0, "call_status", {"call_id": cid, "status": "cleared"}),
+               crew.op(1, "call_status", {"call_id": cid, "status": "on_scene"}),
+               crew.op(2, "call", {"disposition": "treated on scene"}, action="update",
+                       record_id=cid, base_version=1)]
+        results = _push_together(crew, ops)
+        call, _, audit = _stored(pg_app, call_id)
+        outcomes = [r["outcome"] for r in results]
+        found = (outcomes, call.status.value, call.disposition, call.version,
+                 [(a.before or {}).get("disposition") for a in audit])
+        expected = (["applied"] * 3, "cleared", "treated on scene", 2, [None])
+        if found != expected:
+            failed.append(f"trial {trial}: {found}")
+    assert failed == [], f"{len(failed)} of {TRIALS} trials: {failed[:6]}"
