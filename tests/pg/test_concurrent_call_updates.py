@@ -1,13 +1,14 @@
-"""Tablets editing one call at the same moment on PostgreSQL get what one-after-another gives.
+"""Tablets editing one call at the same moment get what one-after-another gives, on
+PostgreSQL (row locks) and on SQLite (its one writer, taken before the push reads).
 
 Three tablets of a unit push an edit of the same call's disposition from the same
 `base_version`, released together by a barrier (each on its own test client, so its own
 session and connection). Sent one after another the answers are one `applied` and, for the
 others, `merged` (same value as the winner) or `conflict` (a different one, the server's
-kept); every write is audited with the value it replaced. Without a per-call lock all three
-read version 1, all three are `applied` at version 2 and the audit shows `before: null`
-twice. A status tap racing another tap and an edit must not be lost either: the call's
-status is the furthest state whichever commits last.
+kept); every write is audited with the value it replaced. Without the lock all three read
+version 1, all three are `applied` at version 2 and the audit shows `before: null` twice
+(on both databases, in nearly every trial). A status tap racing another tap and an edit
+must not be lost either: the call's status is the furthest state whichever commits last.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,8 +38,6 @@ from server.units.models import Program, Unit
 from tests.conftest import _truncate_all, make_app
 from tests.fixtures.people import PASSWORD, put_on_shift
 from tests.fixtures.sync import PUSH, make_op
-
-pytestmark = pytest.mark.postgres
 
 DEVICES = 3
 # 50 trials of 3 simultaneous pushes: enough that a race the lock did not close shows up
@@ -62,10 +62,18 @@ class Crew:
         return make_op(kind, data, self.seqs[device], node=f"tablet{device}", **kwargs)
 
 
-@pytest.fixture
-def pg_app(pg_database: str) -> Iterator[Flask]:
-    _truncate_all(pg_database)
-    app = make_app(pg_database, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": DEVICES + 2})
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def race_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
+    """An app whose requests run on connections of their own: a SQLite file (one writer at a
+    time, each connection waiting its turn) or the PostgreSQL test database."""
+    if request.param == "sqlite":
+        app = make_app(f"sqlite:///{tmp_path / 'race.sqlite'}")
+        with app.app_context():
+            db.create_all()
+    else:
+        url = request.getfixturevalue("pg_database")
+        _truncate_all(url)
+        app = make_app(url, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": DEVICES + 2})
     try:
         yield app
     finally:
@@ -75,8 +83,8 @@ def pg_app(pg_database: str) -> Iterator[Flask]:
 
 
 @pytest.fixture
-def crew(pg_app: Flask) -> Crew:
-    with pg_app.app_context():
+def crew(race_app: Flask) -> Crew:
+    with race_app.app_context():
         seed_call_types(db.session)
         unit = Unit(call_sign="RACE-1", program=Program.COMMUNITY_RESPONSE)
         db.session.add(unit)
@@ -88,7 +96,7 @@ def crew(pg_app: Flask) -> Crew:
             put_on_shift(unit, responder)
         db.session.commit()
         unit_id, dispatcher_id = unit.id, dispatcher.id
-    clients = [pg_app.test_client() for _ in range(DEVICES)]
+    clients = [race_app.test_client() for _ in range(DEVICES)]
     headers = []
     for i, client in enumerate(clients):
         answer = client.post("/api/v1/auth/login",
@@ -183,33 +191,33 @@ def _edit_trial_problems(results: list[dict[str, Any]], values: list[str], call:
 
 
 def test_three_tablets_editing_one_call_at_once_get_what_sequential_pushes_get(
-        pg_app: Flask, crew: Crew) -> None:
+        race_app: Flask, crew: Crew) -> None:
     # Two tablets agree and one differs: whichever lands first, the agreeing one merges or
     # the differing ones conflict, as they would one after another.
     values = ["refused care", "transported to Duke ED", "transported to Duke ED"]
     failed: list[str] = []
     for trial in range(TRIALS):
-        call_id = _new_call(pg_app, crew, trial)
+        call_id = _new_call(race_app, crew, trial)
         ops = [crew.op(i, "call", {"disposition": values[i]}, action="update",
                        record_id=str(call_id), base_version=1) for i in range(DEVICES)]
         results = _push_together(crew, ops)
-        problems = _edit_trial_problems(results, values, *_stored(pg_app, call_id))
+        problems = _edit_trial_problems(results, values, *_stored(race_app, call_id))
         failed += [f"trial {trial}: {p}" for p in problems]
     assert failed == [], f"{len({f.split(':')[0] for f in failed})} of {TRIALS} trials: {failed[:6]}"
 
 
 def test_status_taps_racing_an_edit_keep_the_furthest_status_and_the_edit(
-        pg_app: Flask, crew: Crew) -> None:
+        race_app: Flask, crew: Crew) -> None:
     failed: list[str] = []
     for trial in range(TRIALS):
-        call_id = _new_call(pg_app, crew, 1000 + trial)
+        call_id = _new_call(race_app, crew, 1000 + trial)
         cid = str(call_id)
         ops = [crew.op(0, "call_status", {"call_id": cid, "status": "cleared"}),
                crew.op(1, "call_status", {"call_id": cid, "status": "on_scene"}),
                crew.op(2, "call", {"disposition": "treated on scene"}, action="update",
                        record_id=cid, base_version=1)]
         results = _push_together(crew, ops)
-        call, _, audit = _stored(pg_app, call_id)
+        call, _, audit = _stored(race_app, call_id)
         outcomes = [r["outcome"] for r in results]
         found = (outcomes, call.status.value, call.disposition, call.version,
                  [(a.before or {}).get("disposition") for a in audit])
