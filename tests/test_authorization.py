@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.routing import Rule as UrlRule
@@ -17,7 +18,9 @@ from werkzeug.routing.converters import IntegerConverter, UUIDConverter
 
 from server.auth import permissions
 from server.auth.models import Role
+from server.calls.models import Call
 from tests.fixtures.people import Session
+from tests.fixtures.sync import Tablet
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -29,12 +32,13 @@ def routes(app: Flask) -> Iterator[tuple[UrlRule, str]]:
             yield rule, method
 
 
-def sample_url(rule: UrlRule) -> str:
-    """The rule's URL with each path parameter filled with a syntactically valid value."""
+def sample_url(rule: UrlRule, record_id: str | None = None) -> str:
+    """The rule's URL with each path parameter filled with a syntactically valid value (UUIDs
+    with `record_id` when given)."""
     values: dict[str, Any] = {}
     for name, converter in rule._converters.items():
         if isinstance(converter, UUIDConverter):
-            values[name] = uuid.uuid4()
+            values[name] = record_id or uuid.uuid4()
         elif isinstance(converter, IntegerConverter):
             values[name] = 1
         else:
@@ -104,3 +108,76 @@ def test_every_protected_route_without_a_token_is_401_asking_to_sign_in(
         if response.status_code != 401 or body.get("action") != "login":
             wrong.append(f"{method} {rule.rule}: {response.status_code} {body}")
     assert wrong == []
+
+
+# --- clinical content: who reads it --------------------------------------------------------
+
+NOTE = "Says the voices are worse at night"
+DISPOSITION = "Referred to the mobile crisis clinician"
+CLASH = "Declined the referral"
+REJECTED = "Mother has the medication list"
+CLINICAL_TEXTS = (NOTE, DISPOSITION, CLASH, REJECTED)
+# Roles that read no clinical text anywhere: outside the call readers and the clinical
+# content readers (a care navigator until referrals exist; an admin; supply; program lead).
+NO_CLINICAL_TEXT = frozenset(Role) - permissions.CALL_READERS - permissions.CLINICAL_CONTENT_READERS
+
+
+@pytest.fixture
+def clinical_records(tablet: Callable[..., Tablet], create_call: Callable[..., Call]) -> str:
+    """A call with a note, a disposition, a clash (conflict) and a rejected note; its id."""
+    device = tablet()
+    crewmate = tablet(unit=device.unit)
+    call = create_call(device.unit)
+    device.push([device.note(call, NOTE), device.edit(call, 1, disposition=DISPOSITION),
+                 device.note(call, f"{REJECTED}\x00")])
+    crewmate.push([crewmate.edit(call, 1, disposition=CLASH)])
+    return str(call.id)
+
+
+def _texts_in(answer: Any) -> set[str]:
+    body = answer.get_data(as_text=True)
+    return {text for text in CLINICAL_TEXTS if text in body}
+
+
+def test_only_clinical_readers_read_the_content_of_the_audit_and_of_rejected_ops(
+        clinical_records: str, signed_in: Callable[..., Session]) -> None:
+    readers = permissions.ROUTES["audit.AuditLog"]["GET"]
+    assert isinstance(readers, frozenset)
+    assert readers == permissions.ROUTES["sync.RejectedOps"]["GET"]
+    assert readers > permissions.CLINICAL_CONTENT_READERS  # an admin reads the trail, not its content
+    seen = {}
+    for role in sorted(readers):
+        session = signed_in(role)
+        audit = session.get("/api/v1/audit", query_string={"page_size": 100})
+        rejected = session.get("/api/v1/sync/rejected")
+        assert (audit.status_code, rejected.status_code) == (200, 200)
+        clinical = role in permissions.CLINICAL_CONTENT_READERS
+        seen[role] = (len(audit.json), len(rejected.json))
+        assert _texts_in(audit) == ({NOTE, DISPOSITION} if clinical else set()), role
+        assert _texts_in(rejected) == ({REJECTED} if clinical else set()), role
+        assert {e["redacted"] for e in audit.json + rejected.json} == {not clinical}, role
+    assert len(set(seen.values())) == 1, f"every reader sees the same entries: {seen}"
+
+
+def test_a_role_outside_the_clinical_readers_reads_no_clinical_text_on_any_route(
+        app: Flask, client: FlaskClient, clinical_records: str,
+        signed_in: Callable[..., Session]) -> None:
+    """Every GET route, with the call's id in it, for each role that reads nothing clinical
+    (the care navigator reads no call by id until referrals exist); the same walk as a
+    supervisor finds every text, so the walk reaches them."""
+    assert Role.CARE_NAVIGATOR in NO_CLINICAL_TEXT
+    assert Role.ADMIN in NO_CLINICAL_TEXT
+    urls = [sample_url(rule, clinical_records) for rule, method in routes(app) if method == "GET"]
+    assert f"/api/v1/calls/{clinical_records}" in urls
+
+    def walk(session: Session) -> dict[str, set[str]]:
+        found = {url: _texts_in(call(client, "GET", url, session.headers)) for url in urls}
+        return {url: texts for url, texts in found.items() if texts}
+
+    everything = set().union(*walk(signed_in(Role.SUPERVISOR)).values())
+    assert everything == set(CLINICAL_TEXTS)
+    leaks = {role.value: walk(signed_in(role)) for role in NO_CLINICAL_TEXT}
+    assert leaks == {role.value: {} for role in NO_CLINICAL_TEXT}
+    navigator = signed_in(Role.CARE_NAVIGATOR)
+    assert navigator.get(f"/api/v1/calls/{clinical_records}").status_code == 403
+
