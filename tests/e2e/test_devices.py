@@ -136,6 +136,42 @@ def test_conflict_on_two_tablets_is_shown_and_resolved(
     live.wait_synced(b)
 
 
+def test_a_conflict_on_a_call_moved_to_another_unit_is_left_to_a_supervisor(
+        server: live.LiveServer, new_context: Callable[..., Any], open_calls: Callable[[str], str],
+        screenshot: Callable[[Any, str], Any]) -> None:
+    call_id = open_calls("HEART-1")
+    tablet = new_context()
+    page = tablet.new_page()
+    signed_in_offline_ready(page, server, "clinician1")
+    tag = uuid.uuid4().hex[:6]
+    mine, theirs = f"Declined services {tag}", f"Transported by HEART-2 {tag}"
+
+    # Offline, the crew edits the disposition; dispatch moves the call to HEART-2, which sets its own.
+    tablet.set_offline(True)
+    open_call(page, call_id)
+    page.get_by_test_id("disposition-input").fill(mine)
+    page.get_by_test_id("disposition-save").click()
+    dispatcher = server.login("dispatcher")["access_token"]
+    heart2 = server.scalar("SELECT id FROM units WHERE call_sign = 'HEART-2'")
+    moved = server.api("PATCH", f"/calls/{call_id}", dispatcher,
+                       json={"unit_id": heart2, "disposition": theirs})
+    assert moved.ok, moved.text
+
+    tablet.set_offline(False)
+    live.wait_synced(page)
+    page.goto("/#/review")
+    item = page.get_by_test_id("conflict-item").first
+    item.wait_for()
+    screenshot(page, "review-conflict-for-supervisor")
+
+    assert item.get_by_test_id("conflict-device-value").inner_text().strip() == mine
+    assert item.get_by_test_id("conflict-for-supervisor").is_visible()
+    assert item.get_by_test_id("resolve-device").count() == 0
+    assert item.get_by_test_id("conflict-server-value").count() == 0
+    assert theirs not in page.content()
+    assert server.scalar("SELECT disposition FROM calls WHERE id = :c", c=uuid.UUID(call_id).hex) == theirs
+
+
 def test_app_update_with_queued_operations_loses_none(
         server: live.LiveServer, context: Any, page: Any, open_calls: Callable[[str], str],
         screenshot: Callable[[Any, str], Any]) -> None:

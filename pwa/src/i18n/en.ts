@@ -123,6 +123,7 @@ export const en = {
   'review.changedBy': 'Changed by {who} at {time}',
   'review.keepServer': 'Keep the server version',
   'review.keepMine': 'Use what I wrote',
+  'review.forSupervisor': 'A supervisor reviews this: the call was cancelled or moved to another unit.',
   'review.resolved': 'Resolved',
   'review.resolveOffline': 'No signal — resolve this when you are back online.',
   'review.resolveFailed': 'Could not resolve this now. Try again.',

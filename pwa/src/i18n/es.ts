@@ -125,6 +125,7 @@ export const es: Record<Key, string> = {
   'review.changedBy': 'Cambiado por {who} a las {time}',
   'review.keepServer': 'Mantener la versión del servidor',
   'review.keepMine': 'Usar lo que escribí',
+  'review.forSupervisor': 'Un supervisor lo revisa: la llamada se canceló o pasó a otra unidad.',
   'review.resolved': 'Resuelto',
   'review.resolveOffline': 'Sin señal — resuélvalo cuando vuelva a tener conexión.',
   'review.resolveFailed': 'No se pudo resolver ahora. Vuelva a intentarlo.',

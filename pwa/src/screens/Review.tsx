@@ -83,6 +83,8 @@ function ConflictItem({ row, data, callName }: { row: ConflictRow; data: Record<
   };
   const who = str(data.server_changed_by_name ?? data.server_changed_by ?? data.changed_by_name ?? data.changed_by) || t('review.unknown');
   const when = str(data.server_changed_at ?? data.changed_at ?? data.opened_at);
+  /** The call was cancelled or moved to another unit: a supervisor settles it, and the server's side is not shown. */
+  const forSupervisor = data.resolvable_by === 'supervisor';
   return (
     <li class="card conflict-item" data-testid="conflict-item" data-conflict-id={row.id}>
       <strong>
@@ -97,25 +99,33 @@ function ConflictItem({ row, data, callName }: { row: ConflictRow; data: Record<
           <h3>{t('review.yours')}</h3>
           <p data-testid="conflict-device-value">{str(data.device_value)}</p>
         </div>
-        <div class="version theirs">
-          <h3>{t('review.server')}</h3>
-          <p data-testid="conflict-server-value">{str(data.server_value)}</p>
-          <p class="muted small">{t('review.changedBy', { who, time: when ? formatDateTime(when, lang) : t('review.unknown') })}</p>
-        </div>
+        {!forSupervisor && (
+          <div class="version theirs">
+            <h3>{t('review.server')}</h3>
+            <p data-testid="conflict-server-value">{str(data.server_value)}</p>
+            <p class="muted small">{t('review.changedBy', { who, time: when ? formatDateTime(when, lang) : t('review.unknown') })}</p>
+          </div>
+        )}
       </div>
       {msg && (
         <p class="notice notice-error" role="alert">
           {msg}
         </p>
       )}
-      <div class="row">
-        <button type="button" class="btn" data-testid="resolve-server" onClick={() => void resolve('server')}>
-          {t('review.keepServer')}
-        </button>
-        <button type="button" class="btn btn-primary" data-testid="resolve-device" onClick={() => void resolve('device')}>
-          {t('review.keepMine')}
-        </button>
-      </div>
+      {forSupervisor ? (
+        <p class="muted" data-testid="conflict-for-supervisor">
+          {t('review.forSupervisor')}
+        </p>
+      ) : (
+        <div class="row">
+          <button type="button" class="btn" data-testid="resolve-server" onClick={() => void resolve('server')}>
+            {t('review.keepServer')}
+          </button>
+          <button type="button" class="btn btn-primary" data-testid="resolve-device" onClick={() => void resolve('device')}>
+            {t('review.keepMine')}
+          </button>
+        </div>
+      )}
     </li>
   );
 }
