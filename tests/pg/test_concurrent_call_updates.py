@@ -8,14 +8,16 @@ others, `merged` (same value as the winner) or `conflict` (a different one, the 
 kept); every write is audited with the value it replaced. Without the lock all three read
 version 1, all three are `applied` at version 2 and the audit shows `before: null` twice
 (on both databases, in nearly every trial). A status tap racing another tap and an edit
-must not be lost either: the call's status is the furthest state whichever commits last.
+must not be lost either: the call's status is the furthest state whichever commits last;
+nor a dispatcher's edit racing the tablets' (each write at a version of its own, its audit
+`before` what the write before it left).
 """
 
 from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,13 +51,16 @@ STUCK_AFTER_SECONDS = 60
 
 @dataclass
 class Crew:
-    """The unit's tablets (each with its own client and seq) and a dispatcher to make calls."""
+    """The unit's tablets (each with its own client and seq) and a dispatcher who makes the
+    calls and edits them from a client of their own."""
 
     unit_id: int
     dispatcher_id: int
     clients: list[FlaskClient]
     headers: list[dict[str, str]]
     seqs: list[int]
+    dispatch: FlaskClient
+    dispatch_headers: dict[str, str]
 
     def op(self, device: int, kind: str, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         self.seqs[device] += 1
@@ -96,14 +101,15 @@ def crew(race_app: Flask) -> Crew:
             put_on_shift(unit, responder)
         db.session.commit()
         unit_id, dispatcher_id = unit.id, dispatcher.id
-    clients = [race_app.test_client() for _ in range(DEVICES)]
+    clients = [race_app.test_client() for _ in range(DEVICES + 1)]
     headers = []
-    for i, client in enumerate(clients):
-        answer = client.post("/api/v1/auth/login",
-                             json={"username": f"tablet{i}", "password": PASSWORD})
+    for client, name in zip(clients, [f"tablet{i}" for i in range(DEVICES)] + ["dispatch"],
+                            strict=True):
+        answer = client.post("/api/v1/auth/login", json={"username": name, "password": PASSWORD})
         assert answer.status_code == 200, answer.json
         headers.append({"Authorization": f"Bearer {answer.json['access_token']}"})
-    return Crew(unit_id, dispatcher_id, clients, headers, [0] * DEVICES)
+    return Crew(unit_id, dispatcher_id, clients[:DEVICES], headers[:DEVICES], [0] * DEVICES,
+                clients[DEVICES], headers[DEVICES])
 
 
 def _new_call(app: Flask, crew: Crew, trial: int) -> uuid.UUID:
@@ -121,28 +127,42 @@ def _new_call(app: Flask, crew: Crew, trial: int) -> uuid.UUID:
     return call_id
 
 
-def _push_together(crew: Crew, ops: list[dict[str, Any]]) -> list[Any]:
-    """Each tablet pushes its op; a barrier releases the three requests at once."""
-    barrier = threading.Barrier(len(ops))
-    answers: list[Any] = [None] * len(ops)
+def _together(requests: list[Callable[[], Any]]) -> list[Any]:
+    """Runs each request on a thread of its own; a barrier releases them at once."""
+    barrier = threading.Barrier(len(requests))
+    answers: list[Any] = [None] * len(requests)
     errors: list[str] = []
 
-    def push(device: int) -> None:
-        body = {"protocol_version": 2, "device_time": utcnow().isoformat(), "ops": [ops[device]]}
+    def run(i: int) -> None:
         try:
             barrier.wait(timeout=STUCK_AFTER_SECONDS)
-            answers[device] = crew.clients[device].post(PUSH, json=body,
-                                                        headers=crew.headers[device])
+            answers[i] = requests[i]()
         except Exception as exc:  # reported by the main thread
-            errors.append(f"tablet {device}: {exc!r}")
+            errors.append(f"request {i}: {exc!r}")
 
-    threads = [threading.Thread(target=push, args=(i,)) for i in range(len(ops))]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(requests))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=STUCK_AFTER_SECONDS)
     assert not errors, errors
-    assert [a.status_code for a in answers] == [200] * len(ops), [a.json for a in answers]
+    assert [a.status_code for a in answers] == [200] * len(requests), [a.json for a in answers]
+    return answers
+
+
+def _push(crew: Crew, device: int, op: dict[str, Any]) -> Callable[[], Any]:
+    body = {"protocol_version": 2, "device_time": utcnow().isoformat(), "ops": [op]}
+    return lambda: crew.clients[device].post(PUSH, json=body, headers=crew.headers[device])
+
+
+def _patch(crew: Crew, call_id: uuid.UUID, data: dict[str, Any]) -> Callable[[], Any]:
+    return lambda: crew.dispatch.patch(f"/api/v1/calls/{call_id}", json=data,
+                                       headers=crew.dispatch_headers)
+
+
+def _push_together(crew: Crew, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each tablet pushes its op, all at once; the op results."""
+    answers = _together([_push(crew, device, op) for device, op in enumerate(ops)])
     return [a.json["results"][0] for a in answers]
 
 
@@ -225,3 +245,35 @@ def test_status_taps_racing_an_edit_keep_the_furthest_status_and_the_edit(
         if found != expected:
             failed.append(f"trial {trial}: {found}")
     assert failed == [], f"{len(failed)} of {TRIALS} trials: {failed[:6]}"
+
+
+def test_a_dispatcher_edit_racing_two_tablets_puts_every_write_at_a_version_of_its_own(
+        race_app: Flask, crew: Crew) -> None:
+    """The dispatcher's PATCH takes the same lock: whatever the order, each write lands at the
+    next version and its audit entry's `before` is what the write before it left."""
+    failed: list[str] = []
+    for trial in range(TRIALS):
+        call_id = _new_call(race_app, crew, 2000 + trial)
+        ops = [crew.op(i, "call", {"disposition": f"tablet {i}"}, action="update",
+                       record_id=str(call_id), base_version=1) for i in range(2)]
+        *pushed, patched = _together([_push(crew, 0, ops[0]), _push(crew, 1, ops[1]),
+                                      _patch(crew, call_id, {"disposition": "set by dispatch"})])
+        results = [a.json["results"][0] for a in pushed]
+        call, conflicts, audit = _stored(race_app, call_id)
+        outcomes = [r["outcome"] for r in results]
+        writes = [r["version"] for r in results if r["outcome"] == "applied"]
+        writes.append(patched.json["version"])
+        befores = [(a.before or {}).get("disposition") for a in audit]
+        afters = [(a.after or {}).get("disposition") for a in audit]
+        problems = []
+        if not set(outcomes) <= {"applied", "conflict"} or outcomes.count("applied") > 1:
+            problems.append(f"outcomes {outcomes}")
+        if sorted(writes) != list(range(2, 2 + len(writes))) or call.version != 1 + len(writes):
+            problems.append(f"writes at versions {writes}, call at version {call.version}")
+        if befores != [None, *afters[:-1]] or afters[-1:] != [call.disposition]:
+            problems.append(f"audit before {befores} after {afters}, kept {call.disposition!r}")
+        if len(conflicts) != outcomes.count("conflict") or any(
+                c.server_value not in afters for c in conflicts):
+            problems.append(f"conflicts {[(c.device_value, c.server_value) for c in conflicts]}")
+        failed += [f"trial {trial}: {p}" for p in problems]
+    assert failed == [], f"{len({f.split(':')[0] for f in failed})} of {TRIALS} trials: {failed[:6]}"
