@@ -1,10 +1,13 @@
 """Row locks for read-modify-write: rows a transaction reads in order to change them.
 
-PostgreSQL locks the rows themselves (`SELECT ... FOR UPDATE`) in primary-key order, so two
-transactions locking overlapping sets wait for each other instead of deadlocking, and the
-one that waited reads the other's committed change (READ COMMITTED returns the newest
-version of a row it had to wait for). Everyone takes these locks before the change feed's
-advisory lock, which is taken at commit.
+PostgreSQL locks the rows themselves in primary-key order, so two transactions locking
+overlapping sets wait for each other instead of deadlocking, and the one that waited reads
+the other's committed change (READ COMMITTED returns the newest version of a row it had to
+wait for). The lock is `FOR NO KEY UPDATE`, the one an UPDATE of other columns takes: keys
+never change, and a row referring to a locked one (a note on a call being edited) can still
+be inserted meanwhile; `FOR UPDATE` would make that foreign-key check wait, and two pushes
+each noting on the call the other locked would deadlock. Everyone takes these locks before
+the change feed's advisory lock, which is taken at commit.
 
 SQLite has one writer for the whole database, and pysqlite opens a transaction only at the
 first write: a row read before it may be changed by another writer before this one writes,
@@ -42,8 +45,8 @@ def lock_rows(session: Session, model: type[M], ids: Iterable[Any]) -> list[M]:
     if not ordered:
         return []
     take_sqlite_write_lock(session, table)
-    stmt = (sa.select(model).where(key.in_(ordered)).order_by(key).with_for_update()
-            .execution_options(populate_existing=True))
+    stmt = (sa.select(model).where(key.in_(ordered)).order_by(key)
+            .with_for_update(key_share=True).execution_options(populate_existing=True))
     return list(session.scalars(stmt))
 
 

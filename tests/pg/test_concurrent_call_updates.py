@@ -10,7 +10,8 @@ version 1, all three are `applied` at version 2 and the audit shows `before: nul
 (on both databases, in nearly every trial). A status tap racing another tap and an edit
 must not be lost either: the call's status is the furthest state whichever commits last;
 nor a dispatcher's edit racing the tablets' (each write at a version of its own, its audit
-`before` what the write before it left).
+`before` what the write before it left). And the lock must not make two pushes that each
+note on the call the other taps deadlock.
 """
 
 from __future__ import annotations
@@ -150,8 +151,8 @@ def _together(requests: list[Callable[[], Any]]) -> list[Any]:
     return answers
 
 
-def _push(crew: Crew, device: int, op: dict[str, Any]) -> Callable[[], Any]:
-    body = {"protocol_version": 2, "device_time": utcnow().isoformat(), "ops": [op]}
+def _push(crew: Crew, device: int, *ops: dict[str, Any]) -> Callable[[], Any]:
+    body = {"protocol_version": 2, "device_time": utcnow().isoformat(), "ops": list(ops)}
     return lambda: crew.clients[device].post(PUSH, json=body, headers=crew.headers[device])
 
 
@@ -277,3 +278,21 @@ def test_a_dispatcher_edit_racing_two_tablets_puts_every_write_at_a_version_of_i
             problems.append(f"conflicts {[(c.device_value, c.server_value) for c in conflicts]}")
         failed += [f"trial {trial}: {p}" for p in problems]
     assert failed == [], f"{len({f.split(':')[0] for f in failed})} of {TRIALS} trials: {failed[:6]}"
+
+
+def test_tablets_tapping_one_call_and_writing_a_note_on_the_other_both_land(
+        race_app: Flask, crew: Crew) -> None:
+    """A push locks the calls its status taps name, and a note's row refers to its call: the
+    lock must let another push add a note to a locked call (or the two pushes deadlock)."""
+    failed: list[str] = []
+    for trial in range(TRIALS):
+        first, second = (str(_new_call(race_app, crew, 3000 + 2 * trial + i)) for i in range(2))
+        ops = [[crew.op(0, "call_status", {"call_id": first, "status": "on_scene"}),
+                crew.op(0, "call_note", {"call_id": second, "body": "gate code 4411"})],
+               [crew.op(1, "call_status", {"call_id": second, "status": "on_scene"}),
+                crew.op(1, "call_note", {"call_id": first, "body": "dog in the yard"})]]
+        answers = _together([_push(crew, 0, *ops[0]), _push(crew, 1, *ops[1])])
+        outcomes = [[r["outcome"] for r in a.json["results"]] for a in answers]
+        if outcomes != [["applied", "applied"]] * 2:
+            failed.append(f"trial {trial}: {outcomes}")
+    assert failed == [], f"{len(failed)} of {TRIALS} trials: {failed[:6]}"
