@@ -48,14 +48,6 @@ def _fact_row(store: SqlPushStore, op: Operation, actor: Actor) -> dict[str, Any
     }
 
 
-def _call_fact_row(store: SqlPushStore, op: Operation, actor: Actor,
-                   call: Call) -> dict[str, Any]:
-    """A status event's or note's row: a fact row on the call, naming who corrected it when
-    a supervisor re-applied it with corrected data."""
-    corrector = store.corrected_by.id if store.corrected_by is not None else None
-    return {**_fact_row(store, op, actor), "call_id": call.id, "corrected_by_id": corrector}
-
-
 def _nul_in_text(op: Operation) -> OpResult | None:
     """PostgreSQL text cannot hold NUL: a rejection naming the field, not a failed push."""
     for name, value in op.data.items():
@@ -64,7 +56,10 @@ def _nul_in_text(op: Operation) -> OpResult | None:
     return None
 
 
-def _call_for_fact(store: SqlPushStore, op: Operation, actor: Actor) -> Call | OpResult:
+def _call_fact(store: SqlPushStore, op: Operation,
+               actor: Actor) -> tuple[Call, dict[str, Any]] | OpResult:
+    """The call a status or note goes on and the fact's row, or why it may not land. The row
+    names who corrected it when a supervisor re-applied it with corrected data."""
     if store.fact_exists(op.kind, op.record_id):
         return _rejected(op, "record_id", "a record with this id already exists")
     call = store.calls.get(str(uuid.UUID(op.data["call_id"])))
@@ -72,15 +67,16 @@ def _call_for_fact(store: SqlPushStore, op: Operation, actor: Actor) -> Call | O
         return _rejected(op, "data.call_id", "no such call (it may have been cancelled)")
     if not store.may_record_on(call):
         return _rejected(op, "data.call_id", "this call was never assigned to your unit")
+    corrector = store.corrected_by.id if store.corrected_by is not None else None
+    row = {**_fact_row(store, op, actor), "call_id": call.id, "corrected_by_id": corrector}
     if store.unit_id is not None and call.unit_id != store.unit_id:
         # The call left this unit (reassigned). What the crew recorded before it left lands
         # (the tablet then drops its copy); what they recorded after is the call's new
         # unit's business: rejected and kept, for a supervisor to re-apply or leave.
-        moved = store.moved_away[str(call.id)]
-        if correct(op.device_time, actor.skew_ms) > moved and store.corrected_by is None:
+        if row["corrected_time"] > store.moved_away[str(call.id)] and corrector is None:
             return _rejected(op, "data.call_id", _AFTER_THE_MOVE)
         note_change(store.session, op.kind, op.record_id, [unit_scope(store.unit_id)], "remove")
-    return call
+    return call, row
 
 
 _AFTER_THE_MOVE = ("the call was moved to another unit before this was recorded: kept for a "
@@ -89,12 +85,12 @@ _AFTER_THE_MOVE = ("the call was moved to another unit before this was recorded:
 
 def apply_call_status(store: SqlPushStore, kind: RecordKind, op: Operation, actor: Actor) -> OpResult:
     """A status tap: kept with its times; the call's status is the furthest state reached."""
-    call = _call_for_fact(store, op, actor)
-    if isinstance(call, OpResult):
-        return call
+    found = _call_fact(store, op, actor)
+    if isinstance(found, OpResult):
+        return found
+    call, row = found
     status = CallStatus(op.data["status"])
-    store.queue_row(CallStatusEvent.__table__, {**_call_fact_row(store, op, actor, call),
-                                                 "status": status.value})
+    store.queue_row(CallStatusEvent.__table__, {**row, "status": status.value})
     store.mark_fact(op.kind, op.record_id)
     derive_status(call, [status])
     note_call_changed(store.session, call)
@@ -103,10 +99,10 @@ def apply_call_status(store: SqlPushStore, kind: RecordKind, op: Operation, acto
 
 def apply_call_note(store: SqlPushStore, kind: RecordKind, op: Operation, actor: Actor) -> OpResult:
     """A note appends; it is clinical text, so it is audited."""
-    call = _nul_in_text(op) or _call_for_fact(store, op, actor)
-    if isinstance(call, OpResult):
-        return call
-    row = _call_fact_row(store, op, actor, call)
+    found = _nul_in_text(op) or _call_fact(store, op, actor)
+    if isinstance(found, OpResult):
+        return found
+    call, row = found
     store.queue_row(CallNote.__table__, {**row, "body": op.data["body"]})
     store.mark_fact(op.kind, op.record_id)
     # Who made this write: the author, or the supervisor whose corrected text it holds (the
@@ -175,7 +171,8 @@ def apply_call_update(store: SqlPushStore, kind: RecordKind, op: Operation, acto
 
 
 def register_spine() -> None:
-    # A status fact moves the call's derived status; a note only adds a feed row for it.
+    # A status fact moves the call's derived status (computed from a stale read, a tap racing
+    # a further one would move it back); a note writes nothing on the call row.
     appliers.register("call_status", apply_call_status, CallStatusEvent.__table__,
                       writes_call=True)
     appliers.register("call_note", apply_call_note, CallNote.__table__)
