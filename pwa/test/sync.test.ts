@@ -285,6 +285,14 @@ describe('pull', () => {
 });
 
 describe('scheduler', () => {
+  it('runs no field sync for a role without it, and shows no problem', async () => {
+    const { fetch, requests } = fakeFetch(() => [403, { code: 403, status: 'Forbidden', message: 'Your role may not do this.', errors: {} }]);
+    const s = new SyncScheduler({ api: () => new ApiClient(fetch, staticTokens), key: () => key, onWipe: async () => {}, locks: null, syncs: () => false });
+    expect(await s.syncNow()).toBeNull();
+    expect(requests).toEqual([]);
+    expect(getSyncState().problem).toBeNull();
+  });
+
   it('classifies no signal, backs off, and never runs two passes at once', async () => {
     await recordStatus(key, 1, 'en_route');
     let release!: () => void;

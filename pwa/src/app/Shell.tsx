@@ -56,7 +56,7 @@ export function Shell({ user, onSignIn }: { user: SessionUser; onSignIn: (mode: 
           {t('app.lock')}
         </button>
       </header>
-      <StatusBar onSignIn={() => onSignIn('reauth')} />
+      {isField(user.role) && <StatusBar onSignIn={() => onSignIn('reauth')} />}
       <UpdateBanner />
       <div class="body">
         <nav class="sidenav" aria-label={t('nav.main')} data-testid="nav">

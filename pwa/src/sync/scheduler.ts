@@ -20,6 +20,8 @@ export interface SchedulerDeps {
   key: () => CryptoKey | null;
   /** The device was revoked: wipe it. */
   onWipe: () => Promise<void>;
+  /** Whether the person unlocked now takes part in field sync (office roles do not: the server refuses them). */
+  syncs?: () => boolean;
   locks?: LockManager | null;
   random?: () => number;
 }
@@ -113,6 +115,10 @@ export class SyncScheduler {
     if (!key || !api) {
       // Locked: nothing can be opened or sealed. Unlocked without tokens: sign in online to send.
       patchSyncState({ problem: key ? 'signin' : 'locked' });
+      return null;
+    }
+    if (this.deps.syncs && !this.deps.syncs()) {
+      patchSyncState({ problem: null });
       return null;
     }
     if (this.retryTimer) clearTimeout(this.retryTimer);
