@@ -116,6 +116,15 @@ def test_conflict_on_two_tablets_is_shown_and_resolved(
 
     tablet_a.set_offline(False)
     live.wait_synced(a)
+    # The responder sees at once that what they wrote was not kept: on the call, the field, the list
+    # and the Review entry in the navigation, which counts what waits there.
+    banner = a.get_by_test_id("call-conflict-banner")
+    banner.wait_for()
+    assert a.get_by_test_id("disposition-conflict").is_visible()
+    assert a.get_by_test_id("review-count").inner_text().strip() == "1"
+    screenshot(a, "call-with-conflict")
+    a.get_by_test_id("call-back").click()
+    a.locator(f'[data-call-id="{call_id}"]').get_by_test_id("call-conflict").wait_for()
     a.goto("/#/review")
     item = a.get_by_test_id("conflict-item").first
     item.wait_for()
@@ -125,6 +134,7 @@ def test_conflict_on_two_tablets_is_shown_and_resolved(
     conflict_id = item.get_attribute("data-conflict-id")
     item.get_by_test_id("resolve-device").click()
     a.get_by_test_id("conflict-item").wait_for(state="detached")
+    a.get_by_test_id("review-count").wait_for(state="detached")
 
     supervisor = server.login("supervisor")["access_token"]
     r = server.api("GET", "/sync/conflicts", supervisor, params={"include_resolved": "true"})

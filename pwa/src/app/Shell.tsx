@@ -1,5 +1,6 @@
 import { useEffect } from 'preact/hooks';
 import type { SessionUser } from '../api/types';
+import { reviewCount, useLiveQuery } from '../db';
 import { useT } from '../i18n';
 import { LazyScreen } from '../ui/LazyScreen';
 import { Prefs } from '../ui/Prefs';
@@ -16,6 +17,7 @@ export function Shell({ user, onSignIn }: { user: SessionUser; onSignIn: (mode: 
   const t = useT();
   const path = usePath();
   const settings = useSettings();
+  const reviewWaiting = useLiveQuery(reviewCount, []) ?? 0;
   const screen = screenFor(path, user.role);
   useEffect(() => {
     if (!screen) navigate(homePath(user.role));
@@ -72,6 +74,11 @@ export function Shell({ user, onSignIn }: { user: SessionUser; onSignIn: (mode: 
                 {s.icon}
               </span>
               <span>{t(s.nav!)}</span>
+              {s.id === 'review' && reviewWaiting ? (
+                <span class="nav-count" data-testid="review-count" aria-label={t('nav.reviewCount', { count: reviewWaiting })}>
+                  {reviewWaiting}
+                </span>
+              ) : null}
             </a>
           ))}
           {coming.length > 0 && (

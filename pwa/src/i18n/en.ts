@@ -14,6 +14,7 @@ export const en = {
 
   'nav.calls': 'My calls',
   'nav.review': 'Review',
+  'nav.reviewCount': '{count} waiting for review',
   'nav.storage': 'Storage',
   'nav.settings': 'Settings',
   'nav.coming': 'Coming soon',
@@ -70,6 +71,7 @@ export const en = {
   'calls.clearedTitle': 'Cleared calls ({count})',
   'calls.showCleared': 'Show cleared calls ({count})',
   'calls.hideCleared': 'Hide cleared calls',
+  'calls.conflict': 'Conflict to review',
 
   'status.en_route': 'En route',
   'status.on_scene': 'On scene',
@@ -97,6 +99,9 @@ export const en = {
   'call.save': 'Save',
   'call.saved': 'Saved on this tablet',
   'call.pendingEdit': 'Waiting to send',
+  'call.conflictBanner': 'The server kept another value for an entry of yours on this call. Nothing was lost: both are in Review.',
+  'call.conflictReview': 'Open Review',
+  'call.fieldConflict': 'Not kept: the server has another value. See Review.',
 
   'sync.unsent': '{count} unsent',
   'sync.allSent': 'All sent',

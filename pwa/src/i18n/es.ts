@@ -16,6 +16,7 @@ export const es: Record<Key, string> = {
 
   'nav.calls': 'Mis llamadas',
   'nav.review': 'Revisar',
+  'nav.reviewCount': '{count} por revisar',
   'nav.storage': 'Almacenamiento',
   'nav.settings': 'Ajustes',
   'nav.coming': 'Próximamente',
@@ -72,6 +73,7 @@ export const es: Record<Key, string> = {
   'calls.clearedTitle': 'Llamadas finalizadas ({count})',
   'calls.showCleared': 'Mostrar llamadas finalizadas ({count})',
   'calls.hideCleared': 'Ocultar llamadas finalizadas',
+  'calls.conflict': 'Conflicto por revisar',
 
   'status.en_route': 'En camino',
   'status.on_scene': 'En el lugar',
@@ -99,6 +101,9 @@ export const es: Record<Key, string> = {
   'call.save': 'Guardar',
   'call.saved': 'Guardado en esta tableta',
   'call.pendingEdit': 'Pendiente de envío',
+  'call.conflictBanner': 'El servidor conservó otro valor para una entrada suya en esta llamada. No se perdió nada: ambos están en Revisión.',
+  'call.conflictReview': 'Abrir Revisión',
+  'call.fieldConflict': 'No se conservó: el servidor tiene otro valor. Vea Revisión.',
 
   'sync.unsent': '{count} sin enviar',
   'sync.allSent': 'Todo enviado',

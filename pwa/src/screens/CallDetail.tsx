@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import { CALL_STATUSES, type CallStatus } from '../api/types';
 import { getSession } from '../crypto/session';
-import { NOTE_MAX_CHARS, addNote, getCall, getPremise, notesFor, recordStatus, statusEventsFor, updateCall, useLiveQuery, type CallRow } from '../db';
+import { NOTE_MAX_CHARS, addNote, conflictFieldsByCall, getCall, getPremise, notesFor, recordStatus, statusEventsFor, updateCall, useLiveQuery, type CallRow } from '../db';
 import { unsentRecordIds } from '../db';
 import { formatDateTime, formatTime, useT } from '../i18n';
 import { callAddress, callTitle, hazardsOf, historyOf, premiseIdOf } from '../app/callView';
@@ -25,6 +25,7 @@ export default function CallDetail({ param }: ScreenProps) {
   const events = useLiveQuery(() => statusEventsFor(id), [id]);
   const noteRows = useLiveQuery(() => notesFor(id), [id]);
   const unsentIds = useLiveQuery(unsentRecordIds, []);
+  const conflictFields = useLiveQuery(() => conflictFieldsByCall().then((m) => m.get(id) ?? new Set<string>()), [id]);
   const callRows = useMemo(() => (call ? [call] : undefined), [call]);
   const premiseRows = useMemo(() => (premiseRow ? [premiseRow] : undefined), [premiseRow]);
   const opened = useOpened(callRows);
@@ -53,6 +54,14 @@ export default function CallDetail({ param }: ScreenProps) {
       <button type="button" class="btn btn-ghost back" data-testid="call-back" onClick={() => navigate('/calls')}>
         ← {t('call.back')}
       </button>
+      {conflictFields && conflictFields.size > 0 && (
+        <p class="notice notice-warn" role="alert" data-testid="call-conflict-banner">
+          {t('call.conflictBanner')}{' '}
+          <a href="#/review" data-testid="call-conflict-review">
+            {t('call.conflictReview')}
+          </a>
+        </p>
+      )}
       <header class="call-head">
         <span class={`prio-badge prio-${Math.min(call.priority, 4)}`}>{t('calls.priority', { n: call.priority })}</span>
         <div>
@@ -122,7 +131,7 @@ export default function CallDetail({ param }: ScreenProps) {
       </section>
 
       <Notes callRawId={call.rawId} notes={(noteRows ?? []).map((r, i) => ({ row: r, data: notes?.[i] ?? r.clear }))} unsent={unsentIds} />
-      <CallFields call={call} data={data} pending={unsentIds?.has(call.id) ?? false} />
+      <CallFields call={call} data={data} pending={unsentIds?.has(call.id) ?? false} conflicts={conflictFields ?? new Set()} />
     </article>
   );
 }
@@ -192,7 +201,19 @@ function Notes({
   );
 }
 
-function FieldForm({ call, field, value, testid }: { call: CallRow; field: 'disposition' | 'transport_destination'; value: string; testid: string }) {
+function FieldForm({
+  call,
+  field,
+  value,
+  testid,
+  conflict,
+}: {
+  call: CallRow;
+  field: 'disposition' | 'transport_destination';
+  value: string;
+  testid: string;
+  conflict: boolean;
+}) {
   const t = useT();
   const [draft, setDraft] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
@@ -223,12 +244,18 @@ function FieldForm({ call, field, value, testid }: { call: CallRow; field: 'disp
           {t('call.save')}
         </button>
       </div>
-      {saved && <p class="muted small">{t('call.saved')}</p>}
+      {conflict ? (
+        <p class="notice notice-warn small" data-testid={`${testid}-conflict`}>
+          {t('call.fieldConflict')}
+        </p>
+      ) : (
+        saved && <p class="muted small">{t('call.saved')}</p>
+      )}
     </div>
   );
 }
 
-function CallFields({ call, data, pending }: { call: CallRow; data: Record<string, unknown>; pending: boolean }) {
+function CallFields({ call, data, pending, conflicts }: { call: CallRow; data: Record<string, unknown>; pending: boolean; conflicts: Set<string> }) {
   const t = useT();
   return (
     <section class="card" aria-labelledby="dispo-title">
@@ -236,8 +263,14 @@ function CallFields({ call, data, pending }: { call: CallRow; data: Record<strin
         {t('call.disposition')}
         {pending && <span class="pill pill-warn pill-tiny">{t('call.pendingEdit')}</span>}
       </h2>
-      <FieldForm call={call} field="disposition" value={str(data.disposition)} testid="disposition" />
-      <FieldForm call={call} field="transport_destination" value={str(data.transport_destination)} testid="transport" />
+      <FieldForm call={call} field="disposition" value={str(data.disposition)} testid="disposition" conflict={conflicts.has('disposition')} />
+      <FieldForm
+        call={call}
+        field="transport_destination"
+        value={str(data.transport_destination)}
+        testid="transport"
+        conflict={conflicts.has('transport_destination')}
+      />
     </section>
   );
 }
