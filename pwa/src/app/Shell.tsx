@@ -3,6 +3,7 @@ import type { SessionUser } from '../api/types';
 import { reviewCount, useLiveQuery } from '../db';
 import { useT } from '../i18n';
 import { LazyScreen } from '../ui/LazyScreen';
+import { PinPrompt } from '../ui/PinPrompt';
 import { Prefs } from '../ui/Prefs';
 import { StatusBar } from '../ui/StatusBar';
 import { UpdateBanner } from '../ui/UpdateBanner';
@@ -93,6 +94,7 @@ export function Shell({ user, onSignIn }: { user: SessionUser; onSignIn: (mode: 
           )}
         </nav>
         <main class="content" id="main" tabIndex={-1}>
+          {isField(user.role) && <PinPrompt user={user} />}
           {screen && <LazyScreen def={screen} param={path.slice(screen.path.length)} />}
         </main>
       </div>
