@@ -88,6 +88,8 @@ export const en = {
   'call.noHistory': 'No earlier calls at this address.',
   'call.hazards': 'Hazards',
   'call.noHazards': 'No hazards recorded.',
+  'call.weaponCallsHere': 'Calls with a weapon here in the last {days} days: {count}',
+  'call.callsHere': 'Calls here in the last {days} days: {count}, none with a weapon',
   'call.address': 'Address',
   'call.statusTitle': 'Status',
   'call.statusAt': '{status} at {time}',

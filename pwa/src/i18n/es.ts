@@ -90,6 +90,8 @@ export const es: Record<Key, string> = {
   'call.noHistory': 'No hay llamadas anteriores en esta dirección.',
   'call.hazards': 'Peligros',
   'call.noHazards': 'No hay peligros registrados.',
+  'call.weaponCallsHere': 'Llamadas con arma aquí en los últimos {days} días: {count}',
+  'call.callsHere': 'Llamadas aquí en los últimos {days} días: {count}, ninguna con arma',
   'call.address': 'Dirección',
   'call.statusTitle': 'Estado',
   'call.statusAt': '{status} a las {time}',

@@ -4,7 +4,7 @@ import { getSession } from '../crypto/session';
 import { NOTE_MAX_CHARS, addNote, conflictFieldsByCall, getCall, getPremise, notesFor, recordStatus, statusEventsFor, updateCall, useLiveQuery, type CallRow } from '../db';
 import { unsentRecordIds } from '../db';
 import { formatDateTime, formatTime, useT } from '../i18n';
-import { callAddress, callTitle, hazardsOf, historyOf, premiseIdOf } from '../app/callView';
+import { callAddress, callTitle, hazardsOf, historyOf, premiseIdOf, premiseSummaryOf } from '../app/callView';
 import { furthest, rank } from '../lib/lifecycle';
 import { afterCapture } from '../app/runtime';
 import { navigate } from '../app/router';
@@ -46,6 +46,7 @@ export default function CallDetail({ param }: ScreenProps) {
   const premise = premiseOpened?.[0] ?? premiseRow?.clear ?? null;
   const hazards = hazardsOf(call.clear, premiseRow?.clear);
   const history = historyOf(premise, call.id);
+  const summary = premiseSummaryOf(premise);
   const status = furthest([call.clear.status, ...(events ?? []).map((e) => e.clear.status)]);
   const timeOf = (s: CallStatus) => (events ?? []).filter((e) => e.clear.status === s).map((e) => str(e.clear.at ?? e.clear.device_time))[0];
 
@@ -74,8 +75,15 @@ export default function CallDetail({ param }: ScreenProps) {
       </header>
 
       <div class="first-facts">
-        <section class={`card hazards-card ${hazards.length ? 'has-hazards' : ''}`} data-testid="call-hazards">
+        <section class={`card hazards-card ${hazards.length || summary?.weaponCalls ? 'has-hazards' : ''}`} data-testid="call-hazards">
           <h2>⚠ {t('call.hazards')}</h2>
+          {summary && summary.calls > 0 && (
+            <p class={summary.weaponCalls ? 'premise-summary strong' : 'premise-summary muted'} data-testid="premise-summary">
+              {summary.weaponCalls
+                ? t('call.weaponCallsHere', { count: summary.weaponCalls, days: summary.days })
+                : t('call.callsHere', { count: summary.calls, days: summary.days })}
+            </p>
+          )}
           {hazards.length ? (
             <ul>
               {hazards.map((h) => (

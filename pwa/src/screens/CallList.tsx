@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import { allStatusEvents, conflictFieldsByCall, listCalls, listPremises, useLiveQuery, type CallRow } from '../db';
 import { formatDateTime, formatTime, useT } from '../i18n';
-import { callAddress, callTitle, hazardsOf, premiseIdOf, type Data } from '../app/callView';
+import { callAddress, callTitle, hazardsOf, premiseIdOf, premiseSummaryOf, type Data } from '../app/callView';
 import { navigate } from '../app/router';
 import { furthest, isClosed, type LifecycleStatus } from '../lib/lifecycle';
 import { useSettings } from '../app/settings';
@@ -73,6 +73,7 @@ function CallItem({
   const t = useT();
   const { lang } = useSettings();
   const hazards = hazardsOf(c.clear, premise);
+  const summary = premiseSummaryOf(premise);
   const title = callTitle(c.clear) || callAddress(c.clear, premise);
   const received = c.receivedAt && isToday(c.receivedAt) ? formatTime(c.receivedAt, lang) : formatDateTime(c.receivedAt, lang);
   return (
@@ -91,8 +92,13 @@ function CallItem({
         <span class="call-main">
           <span class="call-title">{title}</span>
           <span class="call-address">{callAddress(c.clear, premise)}</span>
-          {hazards.length > 0 && (
+          {(hazards.length > 0 || (summary?.weaponCalls ?? 0) > 0) && (
             <span class="hazards" data-testid="hazard-alert">
+              {summary && summary.weaponCalls > 0 && (
+                <span class="hazard-chip" data-testid="premise-weapon-calls">
+                  ⚠ {t('call.weaponCallsHere', { count: summary.weaponCalls, days: summary.days })}
+                </span>
+              )}
               {hazards.map((h) => (
                 <span key={h} class="hazard-chip">
                   ⚠ {t('calls.hazard')}: {h}
