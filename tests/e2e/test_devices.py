@@ -12,11 +12,14 @@ from typing import Any
 
 import pytest
 
-from server.demo import NARRATIVES
+from server.calls.seed import CALL_TYPES
+from server.demo import narrative_for
 from tests.e2e import live
 from tests.e2e.test_offline_shift import capture_shift, open_call, server_has_once
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+# Every narrative the demo city and the test calls are made with.
+DEMO_NARRATIVES = {narrative_for(code) for code, *_ in CALL_TYPES}
 
 
 def signed_in_offline_ready(page: Any, server: live.LiveServer, username: str) -> None:
@@ -182,7 +185,7 @@ def test_indexeddb_holds_no_clinical_text_in_clear(
     call_id = open_calls("HEART-1")
     signed_in_offline_ready(page, server, "peer1")
     narrative = server.scalar("SELECT narrative FROM calls WHERE id = :c", c=uuid.UUID(call_id).hex)
-    assert narrative in NARRATIVES
+    assert narrative in DEMO_NARRATIVES
     context.set_offline(True)
     tag = uuid.uuid4().hex[:6]
     note, disposition = f"Disclosed overdose history {tag}", f"Transported to crisis center {tag}"
@@ -196,7 +199,7 @@ def test_indexeddb_holds_no_clinical_text_in_clear(
     text = "\n".join(row for d in dump for row in d["rows"])
     assert sum(len(d["rows"]) for d in dump if d["store"] == "calls") > 10
     assert "enc1:" in text
-    for secret in [*NARRATIVES, note, disposition, "Neighbor engaged", live.PASSWORD]:
+    for secret in [*DEMO_NARRATIVES, note, disposition, "Neighbor engaged", live.PASSWORD]:
         assert secret not in text, f"clear text in IndexedDB: {secret!r}"
     # Tokens are sealed too: no JWT (three base64url parts, the first one JSON) in clear.
     assert not re.search(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+", text)
