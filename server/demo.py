@@ -79,12 +79,36 @@ STREETS = ["Main St", "Fayetteville St", "Roxboro St", "Alston Ave", "Holloway S
            "Hillsborough Rd", "Guess Rd", "Duke St", "Mangum St", "Angier Ave", "Club Blvd"]
 HAZARDS = [("weapons", "Resident known to keep a firearm"), ("dog", "Aggressive dog on premises"),
            ("violence", "History of assault on responders"), ("biohazard", "Needles found on site")]
-NARRATIVES = ["Caller reports neighbor talking to himself and pacing in the street.",
-              "Adult female crying at bus stop, says she has nowhere to go.",
-              "Man sleeping in store entrance, manager requests assistance.",
-              "Caller's brother has stopped taking medication, making threats to self.",
-              "Person appears intoxicated, stumbling near traffic.",
-              "Welfare check requested on elderly resident not seen for days."]
+# What a caller tells 911, by call type (a weapon variant adds WEAPON_NARRATIVE): the demo's
+# narratives match their calls.
+NARRATIVES = {
+    "mental_health_crisis": "Caller's brother has stopped taking his medication and is shouting at "
+                            "people who are not there.",
+    "nonviolent_mental_health_crisis": "Caller reports a neighbor talking to himself and pacing in "
+                                       "the street; no threats made.",
+    "suicide_threat": "Caller says her roommate texted that she wants to end her life tonight.",
+    "attempted_suicide": "Caller found his father after he took a large number of pills; "
+                         "father is awake and talking.",
+    "trespass": "Store manager reports a man sleeping in the entrance who will not leave.",
+    "intoxicated_person": "Person appears intoxicated, stumbling near traffic on the corner.",
+    "lost_person_assist": "Older man at the bus station cannot say where he lives.",
+    "custody_issue_assist": "Parents arguing over a child handover in a parking lot.",
+    "panhandling_nuisance": "Man asking drivers for money at the intersection, walking between cars.",
+    "indecency_lewdness": "Caller reports a man undressing in the park near the playground.",
+    "prostitution": "Resident reports a young woman approaching cars late at night.",
+    "welfare_check": "Welfare check requested on an elderly resident not seen for days.",
+    "physical_disturbance": "Two people pushing each other outside the laundromat.",
+    "verbal_disturbance": "Loud argument in the apartment upstairs, going on for an hour.",
+    "disturbance": "Group fighting in the parking lot behind the bar.",
+    "harassment": "Caller says an ex-partner keeps coming to her door and will not leave.",
+    "threat": "Man outside the clinic says he will hurt the staff if he is not seen.",
+    "reckless_activity": "Person lying down in the road and getting up when cars stop.",
+    "abuse": "Neighbor hears a child crying and an adult yelling for a long time.",
+    "domestic_violence": "Caller's sister says her husband hit her and she is afraid to go home.",
+    "drugs": "Caller found a man unresponsive in the restroom, needle nearby.",
+    "involuntary_commitment": "Family has a magistrate's order for their son, who refuses to go.",
+}
+WEAPON_NARRATIVE = " Caller saw a weapon."
 DISPOSITIONS = ["Resolved on scene", "Referred to community care", "Transported to crisis center",
                 "Declined services", "Connected with shelter"]
 SUPPLIES = [("NARCAN-4MG", "Naloxone nasal spray 4 mg", "2-pack", 20),
@@ -99,6 +123,13 @@ class DemoSummary:
     users: list[tuple[str, str]]
     calls: int
     premises: int
+
+
+def narrative_for(code: str) -> str:
+    """The demo narrative of a call type: its own, or its base type's with the weapon seen."""
+    base = code.removesuffix("_weapon")
+    text = NARRATIVES.get(code) or NARRATIVES.get(base) or NARRATIVES["welfare_check"]
+    return text + (WEAPON_NARRATIVE if code.endswith("_weapon") else "")
 
 
 def seed_call_types(session: Session) -> None:
@@ -166,7 +197,7 @@ def _calls(session: Session, rng: random.Random, now: datetime, units: dict[str,
         unit = rng.choice(field_units)
         call = Call(cad_number=f"D{received:%y%m%d}-{n:05d}", call_type=call_type,
                     priority=call_type.default_priority, premise=rng.choice(premises),
-                    narrative=rng.choice(NARRATIVES), received_at=received,
+                    narrative=narrative_for(call_type.code), received_at=received,
                     dispatched_at=received + timedelta(minutes=rng.randrange(1, 6)),
                     unit_id=unit.id, status=CallStatus.DISPATCHED, updated_by_id=dispatcher.id)
         session.add(call)

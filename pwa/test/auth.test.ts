@@ -1,7 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { crew, lock, onWiped, setFetch, setPin, signIn, SignInFailed, signOut, unlock } from '../src/app/auth';
+import { FREE_UNLOCK_TRIES, MAX_UNLOCK_FAILURES, unlockWaitMs } from '../src/app/unlockGuard';
+import { wrapDataKey } from '../src/crypto/keys';
 import { getSession } from '../src/crypto/session';
-import { db, enrolledKeys, getMeta, recordStatus } from '../src/db';
+import { db, enrolledKeys, getMeta, recordStatus, setMeta } from '../src/db';
 import { fakeFetch, freshDb, type Req } from './helpers';
 
 const user = (id: number, username: string) => ({ id, username, full_name: username.toUpperCase(), role: 'responder_clinician', unit_id: 3 });
@@ -46,11 +48,11 @@ describe('sign in, unlock, sign out', () => {
     lock();
     expect(getSession()).toBeNull();
     setFetch(() => Promise.reject(new TypeError('offline')));
-    expect(await unlock('1', 'ben-pass')).toBe(false);
-    expect(await unlock('1', 'ana-pass')).toBe(true);
+    expect(await unlock('1', 'ben-pass')).toEqual({ kind: 'wrong', triesLeft: MAX_UNLOCK_FAILURES - 1 });
+    expect(await unlock('1', 'ana-pass')).toEqual({ kind: 'ok' });
     expect(getSession()!.user.username).toBe('ana');
     lock();
-    expect(await unlock('2', 'ben-pass')).toBe(true);
+    expect(await unlock('2', 'ben-pass')).toEqual({ kind: 'ok' });
     // the same data key for both
     const raw = await crypto.subtle.exportKey('raw', getSession()!.dataKey);
     expect(new Uint8Array(raw)).toEqual(new Uint8Array(await crypto.subtle.exportKey('raw', key1)));
@@ -61,9 +63,43 @@ describe('sign in, unlock, sign out', () => {
     await signIn('ana', 'ana-pass');
     await setPin('135791');
     lock();
-    expect(await unlock('1', '135790')).toBe(false);
-    expect(await unlock('1', '135791')).toBe(true);
+    expect((await unlock('1', '135790')).kind).toBe('wrong');
+    expect((await unlock('1', '135791')).kind).toBe('ok');
     await expect(setPin('1234')).rejects.toThrow();
+  });
+
+  it('wrong unlocks wait longer and longer, and after ten the member must sign in online again', async () => {
+    setFetch(server().fetch);
+    await signIn('ana', 'ana-pass');
+    await signIn('ben', 'ben-pass');
+    lock();
+    let now = 1_000_000;
+    const clock = () => now;
+    const results: string[] = [];
+    for (let i = 0; i < MAX_UNLOCK_FAILURES; i++) {
+      const r = await unlock('1', `guess-${i}`, clock);
+      results.push(r.kind);
+      // Right away, the next try must wait once past the free tries, even with the right password.
+      if (i + 1 >= FREE_UNLOCK_TRIES && i + 1 < MAX_UNLOCK_FAILURES) {
+        expect(await unlock('1', 'ana-pass', clock)).toEqual({ kind: 'wait', seconds: Math.ceil(unlockWaitMs(i + 1) / 1000) });
+      }
+      now += unlockWaitMs(i + 1);
+    }
+    expect(results).toEqual([...Array(MAX_UNLOCK_FAILURES - 1).fill('wrong'), 'erased']);
+    expect((await crew()).map((u) => u.username)).toEqual(['ben']);
+    expect((await unlock('1', 'ana-pass', clock)).kind).toBe('wrong');
+    expect((await unlock('2', 'ben-pass', clock)).kind).toBe('ok');
+  });
+
+  it('a key wrapped with PBKDF2 by an earlier app version opens and is rewrapped with Argon2id', async () => {
+    setFetch(server().fetch);
+    await signIn('ana', 'ana-pass');
+    const dataKey = getSession()!.dataKey;
+    const [k] = await enrolledKeys();
+    await setMeta('keys', [{ ...k!, ...(await wrapDataKey(dataKey, 'ana-pass', { kdf: 'pbkdf2', iterations: 1000 })), kdf: undefined }]);
+    lock();
+    expect((await unlock('1', 'ana-pass')).kind).toBe('ok');
+    expect((await enrolledKeys())[0]).toMatchObject({ kdf: 'argon2id' });
   });
 
   it('sign-in online fails in words: offline, bad password', async () => {

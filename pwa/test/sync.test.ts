@@ -220,6 +220,51 @@ describe('pull', () => {
     expect(await getMeta('cursor')).toBe('fresh');
   });
 
+  it('a 410 cut off halfway through the fresh snapshot keeps the old copy and cursor', async () => {
+    await applyChanges(key, [call(1), call(2)], { cursor: 'old', serverTime: 't' });
+    const { fetch } = fakeFetch((r) => {
+      if (r.path.includes('cursor=old')) return [410, { code: 410, status: 'Gone', message: 'cursor too old', action: 'resync' }];
+      if (!r.path.includes('cursor=')) return [200, { changes: [call(3)], cursor: 'snap1', has_more: true, total: 2, server_time: 't2' }];
+      throw new TypeError('Failed to fetch');
+    });
+    await expect(pullAll({ api: new ApiClient(fetch, staticTokens), key })).rejects.toThrow();
+    expect((await db().calls.toArray()).map((c) => c.id).sort()).toEqual(['1', '2']);
+    expect(await getMeta('cursor')).toBe('old');
+  });
+
+  it('rebuild from server replaces the copy only once the whole snapshot has arrived', async () => {
+    await applyChanges(key, [call(1), call(2)], { cursor: 'old', serverTime: 't' });
+    await addNote(key, 1, 'unsent');
+    const pages: Record<string, [number, unknown]> = {
+      none: [200, { changes: [call(2)], cursor: 'snap1', has_more: true, total: 2, server_time: 't2' }],
+      snap1: [200, { changes: [call(5)], cursor: 'fresh', has_more: false, server_time: 't3' }],
+    };
+    const seenBeforeLast: string[][] = [];
+    const { fetch } = fakeFetch(async (r) => {
+      const cursor = /cursor=([^&]+)/.exec(r.path)?.[1] ?? 'none';
+      if (cursor === 'snap1') seenBeforeLast.push((await db().calls.toArray()).map((c) => c.id).sort());
+      return pages[cursor]!;
+    });
+    const scheduler = new SyncScheduler({ api: () => new ApiClient(fetch, staticTokens), key: () => key, onWipe: async () => {}, locks: null });
+    expect(await scheduler.rebuildNow()).toBe('done');
+    expect(seenBeforeLast).toEqual([['1', '2']]);
+    expect((await db().calls.toArray()).map((c) => c.id).sort()).toEqual(['2', '5']);
+    expect(await db().outbox.count()).toBe(1);
+    expect(await getMeta('cursor')).toBe('fresh');
+  });
+
+  it('rebuild from server is refused with no signal and changes nothing', async () => {
+    await applyChanges(key, [call(1)], { cursor: 'old', serverTime: 't' });
+    const { fetch, requests } = fakeFetch(() => {
+      throw new TypeError('Failed to fetch');
+    });
+    const scheduler = new SyncScheduler({ api: () => new ApiClient(fetch, staticTokens), key: () => key, onWipe: async () => {}, locks: null });
+    expect(await scheduler.rebuildNow()).toBe('offline');
+    expect(requests.length).toBe(1);
+    expect((await db().calls.toArray()).map((c) => c.id)).toEqual(['1']);
+    expect(await getMeta('cursor')).toBe('old');
+  });
+
   it('a failed page leaves the previous cursor in place', async () => {
     let n = 0;
     const { fetch } = fakeFetch(() =>
@@ -240,6 +285,14 @@ describe('pull', () => {
 });
 
 describe('scheduler', () => {
+  it('runs no field sync for a role without it, and shows no problem', async () => {
+    const { fetch, requests } = fakeFetch(() => [403, { code: 403, status: 'Forbidden', message: 'Your role may not do this.', errors: {} }]);
+    const s = new SyncScheduler({ api: () => new ApiClient(fetch, staticTokens), key: () => key, onWipe: async () => {}, locks: null, syncs: () => false });
+    expect(await s.syncNow()).toBeNull();
+    expect(requests).toEqual([]);
+    expect(getSyncState().problem).toBeNull();
+  });
+
   it('classifies no signal, backs off, and never runs two passes at once', async () => {
     await recordStatus(key, 1, 'en_route');
     let release!: () => void;

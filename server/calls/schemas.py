@@ -47,6 +47,12 @@ class PremiseHistorySchema(Schema):
     status = fields.String()
 
 
+class PremiseSummarySchema(Schema):
+    days = fields.Integer(metadata={"description": "The window counted, in days before now"})
+    calls = fields.Integer(metadata={"description": "Calls at this premise in the window"})
+    weapon_calls = fields.Integer(metadata={"description": "Of those, calls of a weapon call type"})
+
+
 class PremiseSchema(Schema):
     id = fields.UUID()
     address = fields.String()
@@ -54,6 +60,7 @@ class PremiseSchema(Schema):
     lon = fields.Float()
     hazards = fields.List(fields.Nested(HazardSchema))
     history = fields.List(fields.Nested(PremiseHistorySchema))
+    summary = fields.Nested(PremiseSummarySchema)
 
 
 _CORRECTED_BY = ("the supervisor who re-applied this from a rejected operation with corrected"

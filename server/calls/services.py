@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,6 +33,9 @@ LIFECYCLE = list(CallStatus)
 CLINICAL_FIELDS = ("narrative", "disposition", "transport_destination")
 # How many earlier calls at a premise the responder sees: enough for a pattern, small offline.
 PREMISE_HISTORY_LIMIT = 10
+# The premise summary counts calls of the last week: recent enough to say what a crew may meet
+# today, long enough to catch a pattern (a weapon call on Monday matters on Friday).
+PREMISE_SUMMARY_DAYS = 7
 
 
 def furthest(a: CallStatus, b: CallStatus) -> CallStatus:
@@ -295,7 +298,26 @@ def premise_history(session: Session, premise_ids: list[uuid.UUID]) -> dict[uuid
     return history
 
 
-def premise_to_dict(premise: Premise, history: list[dict[str, Any]]) -> dict[str, Any]:
+def premise_summaries(session: Session, premise_ids: list[uuid.UUID],
+                      now: datetime | None = None) -> dict[uuid.UUID, dict[str, int]]:
+    """What each premise's recent calls say, beside the hazards entered by hand: calls in the
+    last PREMISE_SUMMARY_DAYS, and how many of them involved a weapon (by call type)."""
+    since = (now or utcnow()) - timedelta(days=PREMISE_SUMMARY_DAYS)
+    rows = session.execute(
+        sa.select(Call.premise_id, sa.func.count(),
+                  sa.func.count().filter(CallType.weapon_involved.is_(True)))
+        .join(CallType, CallType.id == Call.call_type_id)
+        .where(Call.premise_id.in_(premise_ids), Call.deleted_at.is_(None), Call.received_at >= since)
+        .group_by(Call.premise_id))
+    summaries = {pid: {"days": PREMISE_SUMMARY_DAYS, "calls": 0, "weapon_calls": 0}
+                 for pid in premise_ids}
+    for premise_id, calls, weapon_calls in rows:
+        summaries[premise_id].update(calls=int(calls), weapon_calls=int(weapon_calls))
+    return summaries
+
+
+def premise_to_dict(premise: Premise, history: list[dict[str, Any]],
+                    summary: dict[str, int]) -> dict[str, Any]:
     return {
         "id": premise.id,
         "address": premise.address,
@@ -303,6 +325,7 @@ def premise_to_dict(premise: Premise, history: list[dict[str, Any]]) -> dict[str
         "lon": premise.lon,
         "hazards": [{"kind": h.kind, "description": h.description} for h in premise.hazards if h.active],
         "history": history,
+        "summary": summary,
     }
 
 
@@ -319,9 +342,10 @@ def note_to_dict(note: CallNote) -> dict[str, Any]:
 
 def call_detail(session: Session, call: Call) -> dict[str, Any]:
     history = premise_history(session, [call.premise_id])[call.premise_id]
+    summary = premise_summaries(session, [call.premise_id])[call.premise_id]
     return {
         **call_to_dict(call),
-        "premise": premise_to_dict(call.premise, history),
+        "premise": premise_to_dict(call.premise, history, summary),
         "status_events": [status_event_to_dict(e) for e in call.status_events],
         "notes": [note_to_dict(n) for n in call.notes],
     }

@@ -23,6 +23,7 @@ from server.calls.services import (
     call_to_dict,
     note_to_dict,
     premise_history,
+    premise_summaries,
     premise_to_dict,
     status_event_to_dict,
 )
@@ -116,8 +117,10 @@ def load_calls(session: Session, scope: PullScope, ids: list[str]) -> list[Recor
 
 
 def _premise_records(session: Session, premises: list[Premise]) -> list[Record]:
-    history = premise_history(session, [p.id for p in premises])
-    return [(str(p.id), jsonable(premise_to_dict(p, history[p.id]))) for p in premises]
+    ids = [p.id for p in premises]
+    history, summaries = premise_history(session, ids), premise_summaries(session, ids)
+    return [(str(p.id), jsonable(premise_to_dict(p, history[p.id], summaries[p.id])))
+            for p in premises]
 
 
 def _premises_in_scope(scope: PullScope) -> sa.Select[Any]:

@@ -77,7 +77,7 @@ def new_context(browser: Any, server: live.LiveServer) -> Iterator[Callable[...,
     made: list[Any] = []
 
     def make(**kw: Any) -> Any:
-        ctx = browser.new_context(base_url=server.url, viewport=live.VIEWPORT, **kw)
+        ctx = browser.new_context(**{"base_url": server.url, "viewport": live.VIEWPORT, **kw})
         ctx.set_default_timeout(15_000)
         made.append(ctx)
         return ctx

@@ -186,7 +186,7 @@ def seed_open_calls(session: Any, call_sign: str, count: int, prefix: str = "E2E
     from server.auth.models import User
     from server.calls.models import Call, CallStatus, CallType, Premise
     from server.calls.services import note_call_changed
-    from server.demo import NARRATIVES
+    from server.demo import narrative_for
     from server.units.models import Unit
 
     rng = random.Random(f"{call_sign}-{count}")
@@ -200,7 +200,7 @@ def seed_open_calls(session: Any, call_sign: str, count: int, prefix: str = "E2E
         received = now - timedelta(minutes=rng.randrange(5, 600), seconds=n)
         call = Call(cad_number=f"{prefix}-{call_sign}-{n:05d}", call_type=call_type,
                     priority=call_type.default_priority, premise=rng.choice(premises),
-                    narrative=rng.choice(NARRATIVES), received_at=received, dispatched_at=received,
+                    narrative=narrative_for(call_type.code), received_at=received, dispatched_at=received,
                     unit_id=unit.id, status=CallStatus.DISPATCHED, updated_by_id=dispatcher.id)
         session.add(call)
         session.flush()

@@ -12,11 +12,14 @@ from typing import Any
 
 import pytest
 
-from server.demo import NARRATIVES
+from server.calls.seed import CALL_TYPES
+from server.demo import narrative_for
 from tests.e2e import live
 from tests.e2e.test_offline_shift import capture_shift, open_call, server_has_once
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+# Every narrative the demo city and the test calls are made with.
+DEMO_NARRATIVES = {narrative_for(code) for code, *_ in CALL_TYPES}
 
 
 def signed_in_offline_ready(page: Any, server: live.LiveServer, username: str) -> None:
@@ -116,6 +119,15 @@ def test_conflict_on_two_tablets_is_shown_and_resolved(
 
     tablet_a.set_offline(False)
     live.wait_synced(a)
+    # The responder sees at once that what they wrote was not kept: on the call, the field, the list
+    # and the Review entry in the navigation, which counts what waits there.
+    banner = a.get_by_test_id("call-conflict-banner")
+    banner.wait_for()
+    assert a.get_by_test_id("disposition-conflict").is_visible()
+    assert a.get_by_test_id("review-count").inner_text().strip() == "1"
+    screenshot(a, "call-with-conflict")
+    a.get_by_test_id("call-back").click()
+    a.locator(f'[data-call-id="{call_id}"]').get_by_test_id("call-conflict").wait_for()
     a.goto("/#/review")
     item = a.get_by_test_id("conflict-item").first
     item.wait_for()
@@ -125,6 +137,7 @@ def test_conflict_on_two_tablets_is_shown_and_resolved(
     conflict_id = item.get_attribute("data-conflict-id")
     item.get_by_test_id("resolve-device").click()
     a.get_by_test_id("conflict-item").wait_for(state="detached")
+    a.get_by_test_id("review-count").wait_for(state="detached")
 
     supervisor = server.login("supervisor")["access_token"]
     r = server.api("GET", "/sync/conflicts", supervisor, params={"include_resolved": "true"})
@@ -208,7 +221,7 @@ def test_indexeddb_holds_no_clinical_text_in_clear(
     call_id = open_calls("HEART-1")
     signed_in_offline_ready(page, server, "peer1")
     narrative = server.scalar("SELECT narrative FROM calls WHERE id = :c", c=uuid.UUID(call_id).hex)
-    assert narrative in NARRATIVES
+    assert narrative in DEMO_NARRATIVES
     context.set_offline(True)
     tag = uuid.uuid4().hex[:6]
     note, disposition = f"Disclosed overdose history {tag}", f"Transported to crisis center {tag}"
@@ -222,7 +235,7 @@ def test_indexeddb_holds_no_clinical_text_in_clear(
     text = "\n".join(row for d in dump for row in d["rows"])
     assert sum(len(d["rows"]) for d in dump if d["store"] == "calls") > 10
     assert "enc1:" in text
-    for secret in [*NARRATIVES, note, disposition, "Neighbor engaged", live.PASSWORD]:
+    for secret in [*DEMO_NARRATIVES, note, disposition, "Neighbor engaged", live.PASSWORD]:
         assert secret not in text, f"clear text in IndexedDB: {secret!r}"
     # Tokens are sealed too: no JWT (three base64url parts, the first one JSON) in clear.
     assert not re.search(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+", text)

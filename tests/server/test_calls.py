@@ -226,3 +226,39 @@ def test_responder_cannot_edit_call_types(
     db.session.expire_all()
     assert db.session.get(CallType, call_type.id).name == name  # type: ignore[union-attr]
     assert db.session.scalar(sa.select(CallType).where(CallType.code == "x_type")) is None
+
+
+def test_a_call_shows_what_its_premise_saw_this_week_beside_hand_entered_hazards(
+        create_call: Callable[..., Call], create_unit: Callable[..., Unit],
+        signed_in: Callable[..., Session]) -> None:
+    unit = create_unit()
+    address = "77 Roxboro St, Durham NC"
+    now = utcnow()
+    for n, (code, days_ago) in enumerate([("threat_weapon", 1), ("trespass_weapon", 3),
+                                          ("disturbance_weapon", 6), ("welfare_check", 2),
+                                          ("threat_weapon", 9)]):
+        create_call(address=address, call_type=code, received_at=now - timedelta(days=days_ago),
+                    cad_number=f"PS-{n}")
+    cancelled = create_call(address=address, call_type="harassment_weapon", cad_number="PS-X")
+    cancelled.deleted_at = now
+    today = create_call(unit=unit, address=address, call_type="welfare_check", cad_number="PS-T")
+    db.session.commit()
+    responder = signed_in(Role.RESPONDER_PEER, unit=unit)
+    response = responder.get(f"/api/v1/calls/{today.id}")
+    assert response.status_code == 200
+    # Three weapon calls in the last seven days; the one nine days ago and the cancelled one do not count.
+    assert response.json["premise"]["summary"] == {"days": 7, "calls": 5, "weapon_calls": 3}
+
+    pulled = responder.get("/api/v1/sync/pull", query_string={"limit": 500}).json["changes"]
+    [premise] = [c["data"] for c in pulled if c["kind"] == "premise"]
+    assert premise["summary"] == {"days": 7, "calls": 5, "weapon_calls": 3}
+
+
+def test_demo_narratives_match_their_call_types() -> None:
+    from server.calls.seed import CALL_TYPES
+    from server.demo import NARRATIVES, narrative_for
+
+    for code, _name, weapon, _priority, _programs in CALL_TYPES:
+        text = narrative_for(code)
+        assert ("weapon" in text.lower()) == weapon, code
+        assert code in NARRATIVES or code.removesuffix("_weapon") in NARRATIVES, code

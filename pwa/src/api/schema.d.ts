@@ -1283,6 +1283,7 @@ export interface components {
             id?: string;
             lat?: number;
             lon?: number;
+            summary?: components["schemas"]["PremiseSummary"];
         };
         PremiseHistory: {
             cad_number?: string;
@@ -1293,6 +1294,14 @@ export interface components {
             /** Format: date-time */
             received_at?: string;
             status?: string;
+        };
+        PremiseSummary: {
+            /** @description Calls at this premise in the window */
+            calls?: number;
+            /** @description The window counted, in days before now */
+            days?: number;
+            /** @description Of those, calls of a weapon call type */
+            weapon_calls?: number;
         };
         PullResponse: {
             changes?: components["schemas"]["Change"][];

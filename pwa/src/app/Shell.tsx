@@ -1,7 +1,9 @@
 import { useEffect } from 'preact/hooks';
 import type { SessionUser } from '../api/types';
+import { reviewCount, useLiveQuery } from '../db';
 import { useT } from '../i18n';
 import { LazyScreen } from '../ui/LazyScreen';
+import { PinPrompt } from '../ui/PinPrompt';
 import { Prefs } from '../ui/Prefs';
 import { StatusBar } from '../ui/StatusBar';
 import { UpdateBanner } from '../ui/UpdateBanner';
@@ -16,6 +18,7 @@ export function Shell({ user, onSignIn }: { user: SessionUser; onSignIn: (mode: 
   const t = useT();
   const path = usePath();
   const settings = useSettings();
+  const reviewWaiting = useLiveQuery(reviewCount, []) ?? 0;
   const screen = screenFor(path, user.role);
   useEffect(() => {
     if (!screen) navigate(homePath(user.role));
@@ -56,7 +59,7 @@ export function Shell({ user, onSignIn }: { user: SessionUser; onSignIn: (mode: 
           {t('app.lock')}
         </button>
       </header>
-      <StatusBar onSignIn={() => onSignIn('reauth')} />
+      {isField(user.role) && <StatusBar onSignIn={() => onSignIn('reauth')} />}
       <UpdateBanner />
       <div class="body">
         <nav class="sidenav" aria-label={t('nav.main')} data-testid="nav">
@@ -72,6 +75,11 @@ export function Shell({ user, onSignIn }: { user: SessionUser; onSignIn: (mode: 
                 {s.icon}
               </span>
               <span>{t(s.nav!)}</span>
+              {s.id === 'review' && reviewWaiting ? (
+                <span class="nav-count" data-testid="review-count" aria-label={t('nav.reviewCount', { count: reviewWaiting })}>
+                  {reviewWaiting}
+                </span>
+              ) : null}
             </a>
           ))}
           {coming.length > 0 && (
@@ -86,6 +94,7 @@ export function Shell({ user, onSignIn }: { user: SessionUser; onSignIn: (mode: 
           )}
         </nav>
         <main class="content" id="main" tabIndex={-1}>
+          {isField(user.role) && <PinPrompt user={user} />}
           {screen && <LazyScreen def={screen} param={path.slice(screen.path.length)} />}
         </main>
       </div>

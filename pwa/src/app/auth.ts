@@ -4,7 +4,7 @@
  */
 import { ApiClient, AuthError, HttpError, NetworkError, type FetchFn, type Tokens } from '../api/client';
 import type { SessionUser } from '../api/types';
-import { newDataKey, open, seal, unwrapDataKey, wrapDataKey } from '../crypto/keys';
+import { needsRewrap, newDataKey, open, seal, unwrapDataKey, wrapDataKey } from '../crypto/keys';
 import { getSession, setSession } from '../crypto/session';
 import {
   clearRecordsAndCursor,
@@ -15,8 +15,8 @@ import {
   setMeta,
   unsentCount,
   wipeDatabase,
-  type EnrolledKey,
 } from '../db';
+import { clearUnlockFailures, MAX_UNLOCK_FAILURES, recordUnlockFailure, waitBeforeUnlock } from './unlockGuard';
 
 /** A PIN shorter than this is refused: PBKDF2 slows guessing but cannot save a 4-digit PIN. */
 export const MIN_PIN_LENGTH = 6;
@@ -110,18 +110,43 @@ async function dataKeyForSignIn(user: SessionUser, password: string): Promise<Cr
   return newDataKey();
 }
 
-/** Offline unlock with the member's password or PIN. Returns false when it does not match. */
-export async function unlock(userId: string, secret: string): Promise<boolean> {
+export type UnlockResult =
+  | { kind: 'ok' }
+  | { kind: 'wrong'; triesLeft: number }
+  | { kind: 'wait'; seconds: number }
+  /** Too many wrong tries: this member's key is gone; they sign in online again. */
+  | { kind: 'erased' };
+
+/**
+ * Offline unlock with the member's password or PIN. Wrong tries make the next one wait longer;
+ * after MAX_UNLOCK_FAILURES the member's key is deleted. A key wrapped with weaker settings by an
+ * earlier app version is rewrapped with this version's.
+ */
+export async function unlock(userId: string, secret: string, now: () => number = Date.now): Promise<UnlockResult> {
+  const wait = await waitBeforeUnlock(userId, now());
+  if (wait > 0) return { kind: 'wait', seconds: Math.ceil(wait / 1000) };
   const mine = (await enrolledKeys()).filter((k) => String(k.user.id) === userId);
   for (const k of mine) {
     const dataKey = await unwrapDataKey(k, secret);
     if (!dataKey) continue;
+    await clearUnlockFailures(userId);
+    if (needsRewrap(k)) await putEnrolledKey({ ...(await wrapDataKey(dataKey, secret)), user: k.user, secret: k.secret });
     const sealedTokens = await getMeta<string>(`tokens:${userId}`);
     tokens = sealedTokens ? await open<Tokens>(dataKey, sealedTokens) : null;
     setSession({ user: k.user, dataKey });
-    return true;
+    return { kind: 'ok' };
   }
-  return false;
+  const count = await recordUnlockFailure(userId, now());
+  if (count < MAX_UNLOCK_FAILURES) return { kind: 'wrong', triesLeft: MAX_UNLOCK_FAILURES - count };
+  await forgetMember(userId);
+  await clearUnlockFailures(userId);
+  return { kind: 'erased' };
+}
+
+/** The member's wrapped keys and sealed tokens go; the tablet's records and queued work stay. */
+async function forgetMember(userId: string): Promise<void> {
+  await setMeta('keys', (await enrolledKeys()).filter((k) => String(k.user.id) !== userId));
+  await db().meta.delete(`tokens:${userId}`);
 }
 
 export function lock(): void {
@@ -134,6 +159,11 @@ export async function setPin(pin: string): Promise<void> {
   if (!s) throw new Error('locked');
   if (!/^\d+$/.test(pin) || pin.length < MIN_PIN_LENGTH) throw new Error('short');
   await putEnrolledKey({ ...(await wrapDataKey(s.dataKey, pin)), user: s.user, secret: 'pin' });
+}
+
+/** Whether this crew member has set a PIN on this tablet. */
+export async function hasPin(userId: string): Promise<boolean> {
+  return (await enrolledKeys()).some((k) => String(k.user.id) === userId && k.secret === 'pin');
 }
 
 /** Enrolled members, one entry each, for the unlock screen. */
@@ -149,10 +179,8 @@ export async function signOut(): Promise<number> {
   if (count > 0) return count;
   const s = getSession();
   if (s) {
-    const rest: EnrolledKey[] = (await enrolledKeys()).filter((k) => String(k.user.id) !== String(s.user.id));
-    await setMeta('keys', rest);
-    await db().meta.delete(`tokens:${s.user.id}`);
-    if (!rest.length) await clearRecordsAndCursor();
+    await forgetMember(String(s.user.id));
+    if (!(await enrolledKeys()).length) await clearRecordsAndCursor();
   }
   lock();
   return 0;

@@ -37,6 +37,21 @@ export function hazardsOf(call: Data, premise?: Data | null): string[] {
   return [...new Set(out.filter(Boolean))];
 }
 
+/** What the premise's recent calls say (the server counts them: PREMISE_SUMMARY_DAYS). */
+export interface PremiseSummary {
+  days: number;
+  calls: number;
+  weaponCalls: number;
+}
+
+export function premiseSummaryOf(premise?: Data | null): PremiseSummary | null {
+  const sm = premise?.summary;
+  if (!sm || typeof sm !== 'object') return null;
+  const o = sm as Data;
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+  return { days: n(o.days), calls: n(o.calls), weaponCalls: n(o.weapon_calls) };
+}
+
 export interface HistoryItem {
   when: string;
   text: string;

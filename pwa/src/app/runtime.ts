@@ -4,6 +4,7 @@ import { recordLocation } from '../db';
 import { shouldRecord, type Fix } from '../lib/geo';
 import { SyncScheduler } from '../sync/scheduler';
 import { lock, sessionApi, wipe } from './auth';
+import { isField } from './screens';
 import { getSettings, onSettingsChange } from './settings';
 import { registerServiceWorker, requestBackgroundSync } from './swBridge';
 
@@ -16,6 +17,10 @@ export const scheduler = new SyncScheduler({
   api: () => sessionApi(),
   key: () => getSession()?.dataKey ?? null,
   onWipe: wipe,
+  syncs: () => {
+    const role = getSession()?.user.role;
+    return role !== undefined && isField(role);
+  },
 });
 
 let captureTimer: ReturnType<typeof setTimeout> | null = null;

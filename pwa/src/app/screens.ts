@@ -27,8 +27,9 @@ export interface ScreenDef {
 export const SCREENS: ScreenDef[] = [
   { id: 'calls', path: '/calls', nav: 'nav.calls', icon: '☰', roles: 'field', load: () => import('../screens/CallList') },
   { id: 'call', path: '/call/', roles: 'field', load: () => import('../screens/CallDetail') },
-  { id: 'review', path: '/review', nav: 'nav.review', icon: '⚖', roles: 'all', load: () => import('../screens/Review') },
-  { id: 'storage', path: '/storage', nav: 'nav.storage', icon: '⛁', roles: 'all', load: () => import('../screens/Storage') },
+  // The tablet's own conflicts, rejected entries and storage: field roles, the ones that sync.
+  { id: 'review', path: '/review', nav: 'nav.review', icon: '⚖', roles: 'field', load: () => import('../screens/Review') },
+  { id: 'storage', path: '/storage', nav: 'nav.storage', icon: '⛁', roles: 'field', load: () => import('../screens/Storage') },
   { id: 'settings', path: '/settings', nav: 'nav.settings', icon: '⚙', roles: 'all', load: () => import('../screens/Settings') },
   { id: 'coming', path: '/coming/', roles: 'all', load: () => import('../screens/Coming') },
 ];

@@ -1,14 +1,17 @@
 /**
  * Clinical text at rest: AES-GCM under one random data key per tablet. The data key is never
  * stored in clear: it is wrapped (AES-KW) once per crew member with a key derived from their
- * password or PIN (PBKDF2-SHA-256). While the app is locked the data key exists nowhere.
+ * password or PIN (Argon2id, memory-hard, so a finder of a lost tablet cannot guess a PIN at GPU
+ * speed). While the app is locked the data key exists nowhere.
  */
 
 /**
- * PBKDF2 iterations. 310k follows OWASP's 2023 guidance for PBKDF2-SHA-256 (>= 200k demanded by
- * our threat model: a finder of a lost tablet guessing offline). It costs ~0.3 s on a tablet, once
- * per unlock, which a responder does not notice; each guess costs an attacker the same.
+ * Argon2id cost: 32 MiB and 2 passes is ~0.12 s on a laptop core and ~0.25-0.35 s on a tablet,
+ * once per unlock; above OWASP's floor (19 MiB, 2 passes). Memory, not time, is what stops a
+ * GPU running thousands of guesses at once. Stored with each wrapped key, so it can be raised.
  */
+export const ARGON2 = { memoryKiB: 32 * 1024, iterations: 2 } as const;
+/** Keys wrapped by earlier app versions (PBKDF2-SHA-256) still open; they are rewrapped on unlock. */
 export const PBKDF2_ITERATIONS = 310_000;
 const SALT_BYTES = 16;
 const IV_BYTES = 12;
@@ -17,9 +20,15 @@ export const SEALED_PREFIX = 'enc1:';
 
 export interface WrappedKey {
   salt: string; // base64
+  /** Absent on keys of earlier app versions: PBKDF2. */
+  kdf?: 'argon2id' | 'pbkdf2';
   iterations: number;
+  /** Argon2id memory in KiB. */
+  memoryKiB?: number;
   wrapped: string; // base64 AES-KW output
 }
+
+export type KdfParams = { kdf: 'argon2id'; memoryKiB: number; iterations: number } | { kdf: 'pbkdf2'; iterations: number };
 
 export function toB64(bytes: Uint8Array | ArrayBuffer): string {
   const u = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
@@ -40,27 +49,53 @@ export function newDataKey(): Promise<CryptoKey> {
   return crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, true, ['encrypt', 'decrypt']);
 }
 
-async function deriveWrappingKey(secret: string, salt: Uint8Array<ArrayBuffer>, iterations: number): Promise<CryptoKey> {
+const KEK_USES: KeyUsage[] = ['wrapKey', 'unwrapKey'];
+
+async function deriveWrappingKey(secret: string, salt: Uint8Array<ArrayBuffer>, params: KdfParams): Promise<CryptoKey> {
+  if (params.kdf === 'argon2id') {
+    // Loaded at the first unlock, not with the app shell.
+    const { argon2id } = await import('hash-wasm');
+    const raw = await argon2id({
+      password: secret,
+      salt,
+      parallelism: 1,
+      iterations: params.iterations,
+      memorySize: params.memoryKiB,
+      hashLength: 32,
+      outputType: 'binary',
+    });
+    return crypto.subtle.importKey('raw', new Uint8Array(raw), 'AES-KW', false, KEK_USES);
+  }
   const material = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), 'PBKDF2', false, ['deriveKey']);
   return crypto.subtle.deriveKey(
-    { name: 'PBKDF2', hash: 'SHA-256', salt, iterations },
+    { name: 'PBKDF2', hash: 'SHA-256', salt, iterations: params.iterations },
     material,
     { name: 'AES-KW', length: 256 },
     false,
-    ['wrapKey', 'unwrapKey'],
+    KEK_USES,
   );
 }
 
-export async function wrapDataKey(dataKey: CryptoKey, secret: string, iterations = PBKDF2_ITERATIONS): Promise<WrappedKey> {
+/** How a stored key was wrapped. */
+export function kdfOf(w: WrappedKey): KdfParams {
+  return w.kdf === 'argon2id' ? { kdf: 'argon2id', memoryKiB: w.memoryKiB ?? ARGON2.memoryKiB, iterations: w.iterations } : { kdf: 'pbkdf2', iterations: w.iterations };
+}
+
+/** True when the key was wrapped with weaker settings than this app version's: rewrap it at unlock. */
+export function needsRewrap(w: WrappedKey): boolean {
+  return w.kdf !== 'argon2id' || (w.memoryKiB ?? 0) < ARGON2.memoryKiB || w.iterations < ARGON2.iterations;
+}
+
+export async function wrapDataKey(dataKey: CryptoKey, secret: string, params: KdfParams = { kdf: 'argon2id', ...ARGON2 }): Promise<WrappedKey> {
   const salt = crypto.getRandomValues(new Uint8Array(SALT_BYTES));
-  const kek = await deriveWrappingKey(secret, salt, iterations);
+  const kek = await deriveWrappingKey(secret, salt, params);
   const wrapped = await crypto.subtle.wrapKey('raw', dataKey, kek, 'AES-KW');
-  return { salt: toB64(salt), iterations, wrapped: toB64(wrapped) };
+  return { salt: toB64(salt), ...params, wrapped: toB64(wrapped) };
 }
 
 /** Unwraps the data key, or returns null when the secret is wrong (AES-KW integrity check fails). */
 export async function unwrapDataKey(w: WrappedKey, secret: string): Promise<CryptoKey | null> {
-  const kek = await deriveWrappingKey(secret, fromB64(w.salt), w.iterations);
+  const kek = await deriveWrappingKey(secret, fromB64(w.salt), kdfOf(w));
   try {
     return await crypto.subtle.unwrapKey('raw', fromB64(w.wrapped), kek, 'AES-KW', { name: 'AES-GCM', length: 256 }, true, [
       'encrypt',

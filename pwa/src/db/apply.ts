@@ -32,12 +32,15 @@ export interface ApplyOptions {
   cursor: string;
   serverTime: string;
   total?: number | null;
+  /** A whole fresh snapshot: the server copy on this tablet is replaced in the same transaction. */
+  replace?: boolean;
 }
 
 export async function applyChanges(key: CryptoKey, changes: Change[], opts: ApplyOptions): Promise<number> {
   const prepared = (await Promise.all(changes.map((c) => prepare(key, c)))).filter((p): p is Prepared => p !== null);
   const d = db();
   await d.transaction('rw', [...RECORD_TABLES.map((t) => d.table(t)), d.meta], async () => {
+    if (opts.replace) await dropServerCopy(d);
     for (const p of prepared) {
       const table = d.recordTable(p.table);
       if (!p.row) {
@@ -60,14 +63,20 @@ export async function applyChanges(key: CryptoKey, changes: Change[], opts: Appl
   return prepared.length;
 }
 
-/** "Rebuild from server" and 410 resync: records and cursor go, the outbox and rejected stay. */
+/** Server-confirmed records go; facts made here and not yet confirmed stay (their ops are queued). */
+async function dropServerCopy(d: AppDB): Promise<void> {
+  for (const t of RECORD_TABLES) await d.table(t).filter((r: SyncedRow) => !r.local).delete();
+  await d.meta.delete('cursor');
+}
+
+/**
+ * The last crew member signed out: records and cursor go, the outbox and rejected stay.
+ * "Rebuild from server" and a 410 resync never call this: they replace the copy only once the
+ * new snapshot has arrived whole (`applyChanges` with `replace`).
+ */
 export async function clearRecordsAndCursor(): Promise<void> {
   const d = db();
-  await d.transaction('rw', [...RECORD_TABLES.map((t) => d.table(t)), d.meta], async () => {
-    // Server-confirmed records go; facts made here and not yet confirmed stay (their ops are queued).
-    for (const t of RECORD_TABLES) await d.table(t).filter((r: SyncedRow) => !r.local).delete();
-    await d.meta.delete('cursor');
-  });
+  await d.transaction('rw', [...RECORD_TABLES.map((t) => d.table(t)), d.meta], () => dropServerCopy(d));
 }
 
 /** A revoked device: everything local goes (database, keys, queued ops). */

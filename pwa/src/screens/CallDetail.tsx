@@ -1,10 +1,10 @@
 import { useMemo, useState } from 'preact/hooks';
 import { CALL_STATUSES, type CallStatus } from '../api/types';
 import { getSession } from '../crypto/session';
-import { NOTE_MAX_CHARS, addNote, getCall, getPremise, notesFor, recordStatus, statusEventsFor, updateCall, useLiveQuery, type CallRow } from '../db';
+import { NOTE_MAX_CHARS, addNote, conflictFieldsByCall, getCall, getPremise, notesFor, recordStatus, statusEventsFor, updateCall, useLiveQuery, type CallRow } from '../db';
 import { unsentRecordIds } from '../db';
 import { formatDateTime, formatTime, useT } from '../i18n';
-import { callAddress, callTitle, hazardsOf, historyOf, premiseIdOf } from '../app/callView';
+import { callAddress, callTitle, hazardsOf, historyOf, premiseIdOf, premiseSummaryOf } from '../app/callView';
 import { furthest, rank } from '../lib/lifecycle';
 import { afterCapture } from '../app/runtime';
 import { navigate } from '../app/router';
@@ -25,6 +25,7 @@ export default function CallDetail({ param }: ScreenProps) {
   const events = useLiveQuery(() => statusEventsFor(id), [id]);
   const noteRows = useLiveQuery(() => notesFor(id), [id]);
   const unsentIds = useLiveQuery(unsentRecordIds, []);
+  const conflictFields = useLiveQuery(() => conflictFieldsByCall().then((m) => m.get(id) ?? new Set<string>()), [id]);
   const callRows = useMemo(() => (call ? [call] : undefined), [call]);
   const premiseRows = useMemo(() => (premiseRow ? [premiseRow] : undefined), [premiseRow]);
   const opened = useOpened(callRows);
@@ -45,6 +46,7 @@ export default function CallDetail({ param }: ScreenProps) {
   const premise = premiseOpened?.[0] ?? premiseRow?.clear ?? null;
   const hazards = hazardsOf(call.clear, premiseRow?.clear);
   const history = historyOf(premise, call.id);
+  const summary = premiseSummaryOf(premise);
   const status = furthest([call.clear.status, ...(events ?? []).map((e) => e.clear.status)]);
   const timeOf = (s: CallStatus) => (events ?? []).filter((e) => e.clear.status === s).map((e) => str(e.clear.at ?? e.clear.device_time))[0];
 
@@ -53,6 +55,14 @@ export default function CallDetail({ param }: ScreenProps) {
       <button type="button" class="btn btn-ghost back" data-testid="call-back" onClick={() => navigate('/calls')}>
         ← {t('call.back')}
       </button>
+      {conflictFields && conflictFields.size > 0 && (
+        <p class="notice notice-warn" role="alert" data-testid="call-conflict-banner">
+          {t('call.conflictBanner')}{' '}
+          <a href="#/review" data-testid="call-conflict-review">
+            {t('call.conflictReview')}
+          </a>
+        </p>
+      )}
       <header class="call-head">
         <span class={`prio-badge prio-${Math.min(call.priority, 4)}`}>{t('calls.priority', { n: call.priority })}</span>
         <div>
@@ -65,8 +75,15 @@ export default function CallDetail({ param }: ScreenProps) {
       </header>
 
       <div class="first-facts">
-        <section class={`card hazards-card ${hazards.length ? 'has-hazards' : ''}`} data-testid="call-hazards">
+        <section class={`card hazards-card ${hazards.length || summary?.weaponCalls ? 'has-hazards' : ''}`} data-testid="call-hazards">
           <h2>⚠ {t('call.hazards')}</h2>
+          {summary && summary.calls > 0 && (
+            <p class={summary.weaponCalls ? 'premise-summary strong' : 'premise-summary muted'} data-testid="premise-summary">
+              {summary.weaponCalls
+                ? t('call.weaponCallsHere', { count: summary.weaponCalls, days: summary.days })
+                : t('call.callsHere', { count: summary.calls, days: summary.days })}
+            </p>
+          )}
           {hazards.length ? (
             <ul>
               {hazards.map((h) => (
@@ -122,7 +139,7 @@ export default function CallDetail({ param }: ScreenProps) {
       </section>
 
       <Notes callRawId={call.rawId} notes={(noteRows ?? []).map((r, i) => ({ row: r, data: notes?.[i] ?? r.clear }))} unsent={unsentIds} />
-      <CallFields call={call} data={data} pending={unsentIds?.has(call.id) ?? false} />
+      <CallFields call={call} data={data} pending={unsentIds?.has(call.id) ?? false} conflicts={conflictFields ?? new Set()} />
     </article>
   );
 }
@@ -192,7 +209,19 @@ function Notes({
   );
 }
 
-function FieldForm({ call, field, value, testid }: { call: CallRow; field: 'disposition' | 'transport_destination'; value: string; testid: string }) {
+function FieldForm({
+  call,
+  field,
+  value,
+  testid,
+  conflict,
+}: {
+  call: CallRow;
+  field: 'disposition' | 'transport_destination';
+  value: string;
+  testid: string;
+  conflict: boolean;
+}) {
   const t = useT();
   const [draft, setDraft] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
@@ -223,12 +252,18 @@ function FieldForm({ call, field, value, testid }: { call: CallRow; field: 'disp
           {t('call.save')}
         </button>
       </div>
-      {saved && <p class="muted small">{t('call.saved')}</p>}
+      {conflict ? (
+        <p class="notice notice-warn small" data-testid={`${testid}-conflict`}>
+          {t('call.fieldConflict')}
+        </p>
+      ) : (
+        saved && <p class="muted small">{t('call.saved')}</p>
+      )}
     </div>
   );
 }
 
-function CallFields({ call, data, pending }: { call: CallRow; data: Record<string, unknown>; pending: boolean }) {
+function CallFields({ call, data, pending, conflicts }: { call: CallRow; data: Record<string, unknown>; pending: boolean; conflicts: Set<string> }) {
   const t = useT();
   return (
     <section class="card" aria-labelledby="dispo-title">
@@ -236,8 +271,14 @@ function CallFields({ call, data, pending }: { call: CallRow; data: Record<strin
         {t('call.disposition')}
         {pending && <span class="pill pill-warn pill-tiny">{t('call.pendingEdit')}</span>}
       </h2>
-      <FieldForm call={call} field="disposition" value={str(data.disposition)} testid="disposition" />
-      <FieldForm call={call} field="transport_destination" value={str(data.transport_destination)} testid="transport" />
+      <FieldForm call={call} field="disposition" value={str(data.disposition)} testid="disposition" conflict={conflicts.has('disposition')} />
+      <FieldForm
+        call={call}
+        field="transport_destination"
+        value={str(data.transport_destination)}
+        testid="transport"
+        conflict={conflicts.has('transport_destination')}
+      />
     </section>
   );
 }

@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'preact/hooks';
-import { allStatusEvents, listCalls, listPremises, useLiveQuery, type CallRow } from '../db';
+import { allStatusEvents, conflictFieldsByCall, listCalls, listPremises, useLiveQuery, type CallRow } from '../db';
 import { formatDateTime, formatTime, useT } from '../i18n';
-import { callAddress, callTitle, hazardsOf, premiseIdOf, type Data } from '../app/callView';
+import { callAddress, callTitle, hazardsOf, premiseIdOf, premiseSummaryOf, type Data } from '../app/callView';
 import { navigate } from '../app/router';
 import { furthest, isClosed, type LifecycleStatus } from '../lib/lifecycle';
 import { useSettings } from '../app/settings';
@@ -15,6 +15,7 @@ export default function CallList() {
   const calls = useLiveQuery(listCalls, []);
   const premises = useLiveQuery(listPremises, []);
   const events = useLiveQuery(allStatusEvents, []);
+  const conflicts = useLiveQuery(conflictFieldsByCall, []);
   const premiseById = useMemo(() => new Map((premises ?? []).map((p) => [p.id, p.clear])), [premises]);
   const statusOf = useMemo(() => {
     const m = new Map<string, unknown[]>();
@@ -27,7 +28,7 @@ export default function CallList() {
   const cleared = calls.filter((c) => isClosed(statusOf(c)));
   const row = (c: CallRow) => {
     const pid = premiseIdOf(c.clear);
-    return <CallItem key={c.id} call={c} premise={pid ? premiseById.get(pid) : null} status={statusOf(c)} />;
+    return <CallItem key={c.id} call={c} premise={pid ? premiseById.get(pid) : null} status={statusOf(c)} conflict={conflicts?.has(c.id) ?? false} />;
   };
 
   return (
@@ -58,10 +59,21 @@ export default function CallList() {
   );
 }
 
-function CallItem({ call: c, premise, status }: { call: CallRow; premise: Data | null | undefined; status: LifecycleStatus | null }) {
+function CallItem({
+  call: c,
+  premise,
+  status,
+  conflict,
+}: {
+  call: CallRow;
+  premise: Data | null | undefined;
+  status: LifecycleStatus | null;
+  conflict: boolean;
+}) {
   const t = useT();
   const { lang } = useSettings();
   const hazards = hazardsOf(c.clear, premise);
+  const summary = premiseSummaryOf(premise);
   const title = callTitle(c.clear) || callAddress(c.clear, premise);
   const received = c.receivedAt && isToday(c.receivedAt) ? formatTime(c.receivedAt, lang) : formatDateTime(c.receivedAt, lang);
   return (
@@ -80,8 +92,13 @@ function CallItem({ call: c, premise, status }: { call: CallRow; premise: Data |
         <span class="call-main">
           <span class="call-title">{title}</span>
           <span class="call-address">{callAddress(c.clear, premise)}</span>
-          {hazards.length > 0 && (
+          {(hazards.length > 0 || (summary?.weaponCalls ?? 0) > 0) && (
             <span class="hazards" data-testid="hazard-alert">
+              {summary && summary.weaponCalls > 0 && (
+                <span class="hazard-chip" data-testid="premise-weapon-calls">
+                  ⚠ {t('call.weaponCallsHere', { count: summary.weaponCalls, days: summary.days })}
+                </span>
+              )}
               {hazards.map((h) => (
                 <span key={h} class="hazard-chip">
                   ⚠ {t('calls.hazard')}: {h}
@@ -95,6 +112,11 @@ function CallItem({ call: c, premise, status }: { call: CallRow; premise: Data |
             {t(`status.${status ?? 'received'}`)}
           </span>
           <span class="muted">{t('calls.received', { time: received })}</span>
+          {conflict && (
+            <span class="pill pill-warn pill-tiny" data-testid="call-conflict">
+              ⚖ {t('calls.conflict')}
+            </span>
+          )}
         </span>
       </button>
     </li>

@@ -3,21 +3,19 @@ import { NetworkError } from '../api/client';
 import { sessionApi } from '../app/auth';
 import { scheduler } from '../app/runtime';
 import { useOpened } from '../app/useOpened';
-import { dropConflict, listCalls, listConflicts, listRejected, useLiveQuery, type ConflictRow } from '../db';
+import { dropConflict, listCalls, listRejected, openConflicts, useLiveQuery, type ConflictRow } from '../db';
 import { callTitle } from '../app/callView';
 import { formatDateTime, useT, type Key } from '../i18n';
 import { useSettings } from '../app/settings';
 
 const str = (v: unknown) => (v === null || v === undefined || v === '' ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
-/** Conflicts in these states are history, not work. */
-const RESOLVED = ['resolved', 'closed'];
 const FIELD_KEYS: Record<string, Key> = { disposition: 'field.disposition', transport_destination: 'field.transport_destination' };
 const KIND_KEYS: Record<string, Key> = { call_status: 'kind.call_status', call_note: 'kind.call_note', call: 'kind.call', location_point: 'kind.location_point' };
 
 /** Conflicts (both values, who changed the server's and when) and rejected entries, in plain words. */
 export default function Review() {
   const t = useT();
-  const conflicts = useLiveQuery(() => listConflicts().then((rows) => rows.filter((c) => !c.clear.resolved_at && !RESOLVED.includes(String(c.clear.status)))), []);
+  const conflicts = useLiveQuery(openConflicts, []);
   const opened = useOpened(conflicts);
   const rejected = useLiveQuery(listRejected, []);
   const calls = useLiveQuery(listCalls, []);

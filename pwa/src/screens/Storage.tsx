@@ -1,9 +1,17 @@
 import { useEffect, useState } from 'preact/hooks';
-import { clearRecordsAndCursor, recordCounts, useLiveQuery } from '../db';
+import { recordCounts, useLiveQuery } from '../db';
 import { useT } from '../i18n';
 import { formatBytes, requestPersist, storageInfo, type StorageInfo } from '../app/storageGuard';
 import { scheduler } from '../app/runtime';
+import type { RebuildOutcome } from '../sync/scheduler';
 import { clearDecryptCache } from '../app/useOpened';
+
+const REBUILD_MESSAGES = {
+  done: 'storage.rebuilt',
+  offline: 'storage.rebuildOffline',
+  signin: 'storage.rebuildSignin',
+  failed: 'storage.rebuildFailed',
+} as const satisfies Record<RebuildOutcome, string>;
 
 /** Storage guard: persistence, estimate, installed or not, low space, and "Rebuild from server". */
 export default function Storage() {
@@ -20,10 +28,10 @@ export default function Storage() {
   const rebuild = async () => {
     setConfirm(false);
     setMsg(t('storage.rebuilding'));
-    await clearRecordsAndCursor();
-    clearDecryptCache();
-    setMsg(t('storage.rebuilt'));
-    void scheduler.syncNow().then(refresh);
+    const outcome = await scheduler.rebuildNow();
+    if (outcome === 'done') clearDecryptCache();
+    setMsg(t(REBUILD_MESSAGES[outcome]));
+    refresh();
   };
 
   return (

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { SessionUser } from '../api/types';
-import { crew, unlock } from '../app/auth';
+import { crew, unlock, type UnlockResult } from '../app/auth';
 import { useT } from '../i18n';
 
 /** Offline unlock: each crew member enrolled on this tablet, with their password or PIN. */
@@ -10,21 +10,22 @@ export function Unlock({ onOther }: { onOther: () => void }) {
   const [who, setWho] = useState('');
   const [secret, setSecret] = useState('');
   const [busy, setBusy] = useState(false);
-  const [wrong, setWrong] = useState(false);
-  useEffect(() => {
+  const [result, setResult] = useState<UnlockResult | null>(null);
+  const loadCrew = () =>
     void crew().then((m) => {
       setMembers(m);
-      setWho((w) => w || (m[0] ? String(m[0].id) : ''));
+      setWho((w) => (m.some((x) => String(x.id) === w) ? w : m[0] ? String(m[0].id) : ''));
     });
-  }, []);
+  useEffect(loadCrew, []);
 
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
-    setWrong(false);
-    const ok = await unlock(who, secret);
+    setResult(null);
+    const r = await unlock(who, secret);
     setBusy(false);
-    if (!ok) setWrong(true);
+    setResult(r.kind === 'ok' ? null : r);
+    if (r.kind === 'erased') loadCrew();
     setSecret('');
   };
 
@@ -54,9 +55,13 @@ export function Unlock({ onOther }: { onOther: () => void }) {
           value={secret}
           onInput={(e) => setSecret(e.currentTarget.value)}
         />
-        {wrong && (
-          <p class="notice notice-error" role="alert" data-testid="unlock-error">
-            {t('unlock.wrong')}
+        {result && (
+          <p class="notice notice-error" role="alert" data-testid="unlock-error" data-kind={result.kind}>
+            {result.kind === 'wrong'
+              ? t('unlock.wrongLeft', { count: result.triesLeft })
+              : result.kind === 'wait'
+                ? t('unlock.wait', { seconds: result.seconds })
+                : t('unlock.erased')}
           </p>
         )}
         <button type="submit" class="btn btn-primary btn-wide" data-testid="unlock-submit" disabled={busy || !who}>

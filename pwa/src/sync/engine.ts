@@ -3,14 +3,15 @@
  *   1. push the outbox in seq order, in batches of at most MAX_PUSH_BATCH;
  *      acknowledged ops leave the outbox, rejected ones move aside, deferred ones are resent;
  *   2. pull from the saved cursor until !has_more, applying each page and its cursor in one transaction;
- *      a 410 drops records and cursor (never the outbox) and pulls from scratch.
+ *      a 410 (or a cursor the server cannot read) pulls a fresh snapshot whole, then replaces the records and cursor (never the outbox)
+ *      in one transaction: with no signal halfway, the tablet keeps the copy it had.
  * HTTP lives in ApiClient (fetch injected); storage in src/db. Errors propagate to the scheduler.
  */
 import type { ApiClient } from '../api/client';
 import { HttpError, ResyncError } from '../api/client';
-import { MAX_PUSH_BATCH, PROTOCOL_VERSION } from '../api/types';
+import { MAX_PUSH_BATCH, PROTOCOL_VERSION, type Change } from '../api/types';
 import { open } from '../crypto/keys';
-import { applyChanges, clearRecordsAndCursor, getMeta, nextBatch, prepareResultRecords, recordPushResults, wireOp } from '../db';
+import { applyChanges, getMeta, nextBatch, prepareResultRecords, recordPushResults, wireOp } from '../db';
 
 /** Records per pull page. */
 export const PULL_LIMIT = 500;
@@ -73,23 +74,18 @@ export async function pushOutbox(deps: SyncDeps): Promise<{ pushed: number; reje
 
 export async function pullAll(deps: SyncDeps): Promise<{ received: number; resynced: boolean }> {
   let cursor = (await getMeta<string>('cursor')) ?? null;
-  let fresh = cursor === null;
+  // A first pull has no copy to protect: pages are applied as they come, and a cut link resumes.
+  const fresh = cursor === null;
   let total: number | null = null;
   let received = 0;
-  let resynced = false;
   for (;;) {
     let page;
     try {
       page = await deps.api.pull(cursor, deps.pullLimit ?? PULL_LIMIT);
     } catch (e) {
       const badCursor = e instanceof HttpError && (e.status === 400 || e.status === 422) && JSON.stringify(e.body?.errors ?? {}).includes('cursor');
-      if (!(e instanceof ResyncError || badCursor) || resynced) throw e;
-      await clearRecordsAndCursor();
-      cursor = null;
-      fresh = true;
-      received = 0;
-      resynced = true;
-      continue;
+      if (!(e instanceof ResyncError || badCursor) || fresh) throw e;
+      return { received: await pullSnapshot(deps), resynced: true };
     }
     if (fresh && total === null && typeof page.total === 'number') total = page.total;
     await applyChanges(deps.key, page.changes, { cursor: page.cursor, serverTime: page.server_time, total });
@@ -98,5 +94,27 @@ export async function pullAll(deps: SyncDeps): Promise<{ received: number; resyn
     cursor = page.cursor;
     if (!page.has_more) break;
   }
-  return { received, resynced };
+  return { received, resynced: false };
+}
+
+/**
+ * A fresh snapshot from scratch (first pull, 410, "Rebuild from server"). Pages are held in
+ * memory until the last one has arrived; only then does the server copy on the tablet give way,
+ * in the transaction that applies the new one. A cut link leaves the old copy and cursor as they were.
+ */
+export async function pullSnapshot(deps: SyncDeps): Promise<number> {
+  const staged: Change[] = [];
+  let cursor: string | null = null;
+  let total: number | null = null;
+  for (;;) {
+    const page = await deps.api.pull(cursor, deps.pullLimit ?? PULL_LIMIT);
+    if (total === null && typeof page.total === 'number') total = page.total;
+    staged.push(...page.changes);
+    deps.onProgress?.({ phase: 'pull', done: staged.length, total });
+    cursor = page.cursor;
+    if (!page.has_more) {
+      await applyChanges(deps.key, staged, { cursor: page.cursor, serverTime: page.server_time, total, replace: true });
+      return staged.length;
+    }
+  }
 }

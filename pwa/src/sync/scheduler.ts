@@ -5,10 +5,13 @@
  */
 import { AuthError, HttpError, NetworkError, type ApiClient } from '../api/client';
 import { backoffDelay } from '../lib/backoff';
-import { syncOnce, StuckError, type SyncReport } from './engine';
+import { pullSnapshot, syncOnce, StuckError, type SyncReport } from './engine';
 import { patchSyncState, type SyncProblem } from './status';
 
 export const SYNC_LOCK = 'heart-sync';
+
+/** How a "Rebuild from server" ended; anything but 'done' left the tablet's copy as it was. */
+export type RebuildOutcome = 'done' | 'offline' | 'signin' | 'failed';
 /** A quiet sync every minute while the app is open and unlocked. */
 export const SYNC_INTERVAL_MS = 60_000;
 
@@ -17,6 +20,8 @@ export interface SchedulerDeps {
   key: () => CryptoKey | null;
   /** The device was revoked: wipe it. */
   onWipe: () => Promise<void>;
+  /** Whether the person unlocked now takes part in field sync (office roles do not: the server refuses them). */
+  syncs?: () => boolean;
   locks?: LockManager | null;
   random?: () => number;
 }
@@ -76,12 +81,44 @@ export class SyncScheduler {
     }
   }
 
+  /**
+   * "Rebuild from server": a fresh snapshot replaces the tablet's copy once it has arrived whole,
+   * on the same lock as sync passes. Refused with no signal; a link cut halfway changes nothing.
+   */
+  async rebuildNow(): Promise<RebuildOutcome> {
+    if (globalThis.navigator?.onLine === false) return 'offline';
+    const key = this.deps.key();
+    const api = key ? this.deps.api() : null;
+    if (!key || !api) return 'signin';
+    const rebuild = async (): Promise<RebuildOutcome> => {
+      try {
+        await pullSnapshot({ api, key, onProgress: (p) => patchSyncState({ phase: p.phase, done: p.done, total: p.total }) });
+        return 'done';
+      } catch (e) {
+        const problem = classify(e);
+        if (problem === 'wipe') {
+          await this.deps.onWipe();
+          return 'failed';
+        }
+        return problem === 'offline' ? 'offline' : problem === 'signin' ? 'signin' : 'failed';
+      } finally {
+        patchSyncState({ phase: null });
+      }
+    };
+    const locks = this.deps.locks === undefined ? (globalThis.navigator?.locks ?? null) : this.deps.locks;
+    return locks ? locks.request(SYNC_LOCK, rebuild) : rebuild();
+  }
+
   private async run(): Promise<SyncReport | null> {
     const key = this.deps.key();
     const api = key ? this.deps.api() : null;
     if (!key || !api) {
       // Locked: nothing can be opened or sealed. Unlocked without tokens: sign in online to send.
       patchSyncState({ problem: key ? 'signin' : 'locked' });
+      return null;
+    }
+    if (this.deps.syncs && !this.deps.syncs()) {
+      patchSyncState({ problem: null });
       return null;
     }
     if (this.retryTimer) clearTimeout(this.retryTimer);
