@@ -89,7 +89,8 @@ describe('sign in, unlock, sign out', () => {
     expect((await crew()).map((u) => u.username)).toEqual(['ben']);
     expect((await unlock('1', 'ana-pass', clock)).kind).toBe('wrong');
     expect((await unlock('2', 'ben-pass', clock)).kind).toBe('ok');
-  });
+    // Eleven Argon2id derivations at full cost: seconds on a loaded machine.
+  }, 60_000);
 
   it('a key wrapped with PBKDF2 by an earlier app version opens and is rewrapped with Argon2id', async () => {
     setFetch(server().fetch);
