@@ -9,8 +9,11 @@ The executable specification the PWA's TypeScript client mirrors:
   server's last_seq + 1);
 - pull applies a page of changes and saves its cursor in the same transaction;
 - the network is retried with full-jitter backoff; a 401 refreshes once, asks
-  for a login, or wipes the device; a 410 drops the local copy and pulls again.
-Transport (`session`), sleeping and the clock are injected for tests.
+  for a login, or wipes the device; a 410 drops the local copy and pulls again;
+- every op carries the device's clock reading (the server time of the last answer, the
+  wall clock then, and the monotonic time since) so its time holds whatever the wall clock
+  does before the push; the reading lives in memory only (a restart loses it).
+Transport (`session`), sleeping and both clocks are injected for tests.
 """
 
 from __future__ import annotations
@@ -140,11 +143,14 @@ class Client:
         now: Callable[[], datetime] = _utcnow,
         rand: Callable[[], float] = random.random,
         registry: Registry | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.db_path = os.fspath(db_path)
         self.session: HTTPSession = session if session is not None else requests.Session()
-        self.sleep, self.now, self.rand = sleep, now, rand
+        self.sleep, self.now, self.rand, self.monotonic = sleep, now, rand, monotonic
+        # The last server time learned: (server time, wall clock then, monotonic seconds then).
+        self._learned: tuple[str, str, float] | None = None
         self.registry = registry if registry is not None else spine_registry()
         self._single_flight = threading.Lock()
         self.local = LocalStore(self.db_path)
@@ -202,7 +208,7 @@ class Client:
         parent_id: str | None,
     ) -> dict[str, Any]:
         """Build, check and queue an op; InvalidInput names each field the server would reject."""
-        op = {
+        op: dict[str, Any] = {
             "id": _new_id(),
             "seq": self.local.next_seq(),
             "hlc": str(self.clock.send()),
@@ -213,6 +219,11 @@ class Client:
             "device_time": self.now().isoformat(),
             "data": data,
         }
+        if self._learned is not None:
+            server_time, device_time, at = self._learned
+            elapsed_ms = max(0, round((self.monotonic() - at) * 1000))
+            op["clock"] = {"server_time": server_time, "device_time": device_time,
+                           "elapsed_ms": elapsed_ms}
         parsed = parse_operation(op, CURRENT_PROTOCOL)
         errors = parsed.errors if isinstance(parsed, Rejection) else self.registry.check(parsed)
         if errors:
@@ -236,6 +247,7 @@ class Client:
                 "ops": [op for _, _, op in batch],
             }
             answer = self._request("POST", PUSH_PATH, payload=body)
+            self._learn_server_time(answer)
             if self._settle(batch, answer, report) == 0:
                 raise SyncError(
                     f"server deferred every op: it has seq {answer.get('last_seq')}, "
@@ -288,6 +300,7 @@ class Client:
                 with self.local.tx():
                     self.local.drop_server_copy()
                 continue
+            self._learn_server_time(page)
             with self.local.tx():
                 for change in page["changes"]:
                     self.local.apply_change(change)
@@ -301,6 +314,18 @@ class Client:
         with self._only_one_sync():
             pushed = self._push()
             return SyncReport(pushed, self._pull())
+
+    def _learn_server_time(self, answer: Any) -> None:
+        """Keep an answer's server_time with the wall and monotonic clocks as it arrived."""
+        server_time = answer.get("server_time") if isinstance(answer, dict) else None
+        if not isinstance(server_time, str):
+            return
+        try:
+            learned = datetime.fromisoformat(server_time)
+        except ValueError:
+            return
+        if learned.tzinfo is not None:
+            self._learned = (server_time, self.now().isoformat(), self.monotonic())
 
     @contextmanager
     def _only_one_sync(self) -> Iterator[None]:

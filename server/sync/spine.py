@@ -4,6 +4,7 @@ device edits of a call's clinical fields (three-way merge, conflicts for review)
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from server.audit.services import record_audit
@@ -15,7 +16,7 @@ from server.sync.conflicts import open_conflict
 from server.sync.feed import note_change, unit_scope
 from server.sync.sources import LOCATION_BATCH, jsonable
 from server.sync.store import SqlPushStore
-from sync.clock_skew import correct
+from sync.clock_skew import fact_time
 from sync.merge import merge_record
 from sync.ops import Operation, OpResult, Outcome
 from sync.push import Actor
@@ -33,19 +34,30 @@ def _rejected(op: Operation, field: str, message: str) -> OpResult:
                     message=message)
 
 
-def _fact_row(store: SqlPushStore, op: Operation, actor: Actor) -> dict[str, Any]:
+def _fact_row(store: SqlPushStore, op: Operation, actor: Actor,
+              not_before: datetime | None) -> dict[str, Any]:
     # Ids as canonical strings (parse_operation made them so): bulk_insert copies them as
     # they are on PostgreSQL, or makes UUIDs for an INSERT.
+    when = fact_time(op.device_time, actor.skew_ms, op.clock, store.received_at, not_before)
     return {
         "id": op.record_id,
         "device_id": str(actor.device_id),
         "user_id": actor.user_id,
         "device_time": op.device_time,
-        "corrected_time": correct(op.device_time, actor.skew_ms),
+        "corrected_time": when.corrected,
+        "time_source": when.source.value,
+        "time_uncertain": when.uncertain,
         "received_at": store.received_at,  # one push, one time of receipt
         "hlc": str(op.hlc),
         "op_id": op.id,
     }
+
+
+def _call_fact_row(store: SqlPushStore, op: Operation, actor: Actor, call: Call) -> dict[str, Any]:
+    """A fact about a call: it cannot have happened before the call came in."""
+    registered = store.device_registered_at
+    not_before = call.received_at if registered is None else max(call.received_at, registered)
+    return {**_fact_row(store, op, actor, not_before), "call_id": call.id}
 
 
 def _nul_in_text(op: Operation) -> OpResult | None:
@@ -76,8 +88,8 @@ def apply_call_status(store: SqlPushStore, kind: RecordKind, op: Operation, acto
     if isinstance(call, OpResult):
         return call
     status = CallStatus(op.data["status"])
-    store.queue_row(CallStatusEvent.__table__, {**_fact_row(store, op, actor), "call_id": call.id,
-                                                 "status": status.value})
+    store.queue_row(CallStatusEvent.__table__,
+                    {**_call_fact_row(store, op, actor, call), "status": status.value})
     store.mark_fact(op.kind, op.record_id)
     derive_status(call, [status])
     note_call_changed(store.session, call)
@@ -89,8 +101,8 @@ def apply_call_note(store: SqlPushStore, kind: RecordKind, op: Operation, actor:
     call = _nul_in_text(op) or _call_for_fact(store, op)
     if isinstance(call, OpResult):
         return call
-    store.queue_row(CallNote.__table__, {**_fact_row(store, op, actor), "call_id": call.id,
-                                         "body": op.data["body"]})
+    store.queue_row(CallNote.__table__,
+                    {**_call_fact_row(store, op, actor, call), "body": op.data["body"]})
     store.mark_fact(op.kind, op.record_id)
     record_audit(store.session, actor=store.user, device_id=uuid.UUID(actor.device_id),
                  entity="call_note", entity_id=op.record_id, action="create", before=None,
@@ -107,7 +119,7 @@ def apply_location_point(store: SqlPushStore, kind: RecordKind, op: Operation, a
         # One feed row for all the points of this push (the unit's tablets pull them all).
         batch_id = store.location_batch_id = str(uuid.uuid4())
         note_change(store.session, LOCATION_BATCH, batch_id, [unit_scope(store.unit_id)])
-    row = _fact_row(store, op, actor)
+    row = _fact_row(store, op, actor, store.device_registered_at)
     data = op.data
     row.update(unit_id=store.unit_id, lat=data["lat"], lon=data["lon"],
                accuracy_m=data.get("accuracy_m"), batch_id=batch_id)

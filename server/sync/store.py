@@ -13,6 +13,7 @@ import re
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,10 +33,13 @@ from sync.registry import RecordKind
 
 
 class SqlPushStore:
-    def __init__(self, session: Session, user: User, unit_id: int | None) -> None:
+    def __init__(self, session: Session, user: User, unit_id: int | None,
+                 device_registered_at: datetime | None = None) -> None:
         self.session = session
         self.user = user
         self.unit_id = unit_id
+        # No fact of this device happened before it was registered (a floor for fact times).
+        self.device_registered_at = device_registered_at
         self.device_id: uuid.UUID | None = None
         # Columns of the device's sync row this push changes (written once, by finish).
         self.device_changes: dict[str, Any] = {}

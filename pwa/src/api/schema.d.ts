@@ -1001,10 +1001,15 @@ export interface components {
             received_at?: string;
             /** @enum {unknown} */
             status?: "received" | "dispatched" | "en_route" | "on_scene" | "transporting" | "cleared";
+            /** @description when each state was first reached: the first trusted time, or an uncertain one where no trusted one exists */
             status_times?: {
                 [key: string]: string;
             };
+            /** @description states whose time in status_times is uncertain */
+            status_times_uncertain?: string[];
             transport_destination?: string | null;
+            /** @description uncertain status times passed over for a trusted one */
+            uncertain_times_left_out?: number;
             unit_id?: number | null;
             /** Format: date-time */
             updated_at?: string;
@@ -1032,10 +1037,15 @@ export interface components {
             /** @enum {unknown} */
             status?: "received" | "dispatched" | "en_route" | "on_scene" | "transporting" | "cleared";
             status_events?: components["schemas"]["StatusEvent"][];
+            /** @description when each state was first reached: the first trusted time, or an uncertain one where no trusted one exists */
             status_times?: {
                 [key: string]: string;
             };
+            /** @description states whose time in status_times is uncertain */
+            status_times_uncertain?: string[];
             transport_destination?: string | null;
+            /** @description uncertain status times passed over for a trusted one */
+            uncertain_times_left_out?: number;
             unit_id?: number | null;
             /** Format: date-time */
             updated_at?: string;
@@ -1073,6 +1083,20 @@ export interface components {
             /** @description put | delete | remove */
             op?: string;
             version?: number | null;
+        };
+        Clock: {
+            /**
+             * Format: date-time
+             * @description the device clock when it learned server_time
+             */
+            device_time: string;
+            /** @description monotonic milliseconds from learning server_time to the capture (performance.now(), time.monotonic()) */
+            elapsed_ms: number;
+            /**
+             * Format: date-time
+             * @description the last server time the device learned (a push's or pull's server_time)
+             */
+            server_time: string;
         };
         Conflict: {
             device_value?: unknown;
@@ -1180,11 +1204,26 @@ export interface components {
             username: string;
         };
         Note: {
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description the server-clock time (corrected)
+             */
             at?: string;
             body?: string;
+            /**
+             * Format: date-time
+             * @description the device clock, as recorded
+             */
+            device_time?: string;
             /** Format: uuid */
             id?: string;
+            /**
+             * @description where `at` came from: monotonic (the server time the device last learned plus the monotonic time since) or device_clock (device_time corrected by the push's skew)
+             * @enum {unknown}
+             */
+            time_source?: "monotonic" | "device_clock";
+            /** @description `at` was clamped (after the server received it, or before the call came in) or the device's clocks disagreed: device_time keeps what the device recorded */
+            time_uncertain?: boolean;
             user_id?: number | null;
         };
         OpResult: {
@@ -1212,6 +1251,8 @@ export interface components {
             action: "create" | "delete" | "update";
             /** @description the version the device last saw (required for an update) */
             base_version?: number | null;
+            /** @description the device's clock reading at capture; absent or null when the app has not reached the server since it started (the fact's time then comes from device_time and the push's skew) */
+            clock?: components["schemas"]["Clock"] | (Record<string, never> | null);
             /** @description by kind: call_status {call_id, status: en_route | on_scene | transporting | cleared}; call_note {call_id, body}; location_point {lat, lon, accuracy_m?}; call (update) {disposition?, transport_destination?} */
             data: {
                 [key: string]: unknown;
@@ -1339,13 +1380,26 @@ export interface components {
             value?: string | null;
         };
         StatusEvent: {
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description the server-clock time (corrected)
+             */
             at?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description the device clock, as recorded
+             */
             device_time?: string;
             /** Format: uuid */
             id?: string;
             status?: string;
+            /**
+             * @description where `at` came from: monotonic (the server time the device last learned plus the monotonic time since) or device_clock (device_time corrected by the push's skew)
+             * @enum {unknown}
+             */
+            time_source?: "monotonic" | "device_clock";
+            /** @description `at` was clamped (after the server received it, or before the call came in) or the device's clocks disagreed: device_time keeps what the device recorded */
+            time_uncertain?: boolean;
             user_id?: number | null;
         };
         SupplyItem: {
