@@ -92,6 +92,7 @@ export const en = {
   'call.notePlaceholder': 'Write a note…',
   'call.noteSave': 'Add note',
   'call.notUnsent': 'Not sent yet',
+  'call.timeUncertain': 'Time uncertain: the tablet clock changed',
   'call.disposition': 'Disposition',
   'call.transport': 'Transport destination',
   'call.save': 'Save',

@@ -94,6 +94,7 @@ export const es: Record<Key, string> = {
   'call.notePlaceholder': 'Escriba una nota…',
   'call.noteSave': 'Agregar nota',
   'call.notUnsent': 'Sin enviar',
+  'call.timeUncertain': 'Hora incierta: cambió el reloj de la tableta',
   'call.disposition': 'Resolución',
   'call.transport': 'Destino del traslado',
   'call.save': 'Guardar',

@@ -4,12 +4,14 @@
  *      acknowledged ops leave the outbox, rejected ones move aside, deferred ones are resent;
  *   2. pull from the saved cursor until !has_more, applying each page and its cursor in one transaction;
  *      a 410 drops records and cursor (never the outbox) and pulls from scratch.
+ * Every answer's server_time is learned (lib/deviceClock): the clock reading of the next captures.
  * HTTP lives in ApiClient (fetch injected); storage in src/db. Errors propagate to the scheduler.
  */
 import type { ApiClient } from '../api/client';
 import { HttpError, ResyncError } from '../api/client';
 import { MAX_PUSH_BATCH, PROTOCOL_VERSION } from '../api/types';
 import { open } from '../crypto/keys';
+import { learnServerTime, wallNow } from '../lib/deviceClock';
 import { applyChanges, clearRecordsAndCursor, getMeta, nextBatch, prepareResultRecords, recordPushResults, wireOp } from '../db';
 
 /** Records per pull page. */
@@ -50,7 +52,7 @@ export async function syncOnce(deps: SyncDeps): Promise<SyncReport> {
 }
 
 export async function pushOutbox(deps: SyncDeps): Promise<{ pushed: number; rejected: number }> {
-  const now = deps.now ?? Date.now;
+  const now = deps.now ?? wallNow;
   let pushed = 0;
   let rejected = 0;
   for (;;) {
@@ -60,6 +62,7 @@ export async function pushOutbox(deps: SyncDeps): Promise<{ pushed: number; reje
       batch.map(async (row) => wireOp(row, row.sealed ? await open<Record<string, unknown>>(deps.key, row.sealed) : {})),
     );
     const res = await deps.api.push({ protocol_version: PROTOCOL_VERSION, device_time: new Date(now()).toISOString(), ops });
+    learnServerTime(res.server_time);
     const records = await prepareResultRecords(deps.key, batch, res.results);
     const s = await recordPushResults(batch, res.results, records);
     pushed += s.acknowledged;
@@ -91,6 +94,7 @@ export async function pullAll(deps: SyncDeps): Promise<{ received: number; resyn
       resynced = true;
       continue;
     }
+    learnServerTime(page.server_time);
     if (fresh && total === null && typeof page.total === 'number') total = page.total;
     await applyChanges(deps.key, page.changes, { cursor: page.cursor, serverTime: page.server_time, total });
     received += page.changes.length;
