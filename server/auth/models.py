@@ -1,4 +1,4 @@
-"""People, their roles, registered tablets and the failed-login record."""
+"""People, their roles, registered tablets, who signed in on each, and the failed-login record."""
 
 from __future__ import annotations
 
@@ -68,6 +68,29 @@ class Device(Base):
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class DeviceSession(Base):
+    """One sign-in of a person on a device (online, with a password): it enrolls the person
+    on that tablet until they sign out or a supervisor revokes it. The refresh token it
+    issued is named by `refresh_jti`; the one before it by `previous_jti`, kept a short
+    while so a retried refresh whose answer was lost is not taken for a stolen token."""
+
+    __tablename__ = "device_sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    device_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("devices.id"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    refresh_jti: Mapped[str] = mapped_column(sa.String(36))
+    previous_jti: Mapped[str | None] = mapped_column(sa.String(36))
+    rotated_at: Mapped[datetime | None]
+    signed_out_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    @property
+    def ended(self) -> bool:
+        return self.signed_out_at is not None or self.revoked_at is not None
 
 
 class LoginAttempt(Base):

@@ -22,8 +22,9 @@ def _access_seconds() -> int:
     return int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds())
 
 
-def _claims(user: User, device_id: uuid.UUID) -> dict[str, Any]:
-    return {"device": str(device_id), "role": user.role.value}
+def _claims(user: User, device_id: uuid.UUID, session_id: uuid.UUID) -> dict[str, Any]:
+    """Every token names its device and the device session (sign-in) it belongs to."""
+    return {"device": str(device_id), "sid": str(session_id), "role": user.role.value}
 
 
 def _me(user: User, unit_id: int | None, device_id: uuid.UUID) -> dict[str, Any]:
@@ -50,11 +51,12 @@ class Login(MethodView):
             db.session.commit()
             abort(exc.status, message=exc.message, action=exc.action)
         db.session.commit()
-        claims = _claims(signed.user, signed.device.id)
+        claims = _claims(signed.user, signed.device.id, signed.device_session.id)
         identity = str(signed.user.id)
+        refresh_claims = {**claims, "jti": signed.device_session.refresh_jti}
         return {
             "access_token": create_access_token(identity, additional_claims=claims),
-            "refresh_token": create_refresh_token(identity, additional_claims=claims),
+            "refresh_token": create_refresh_token(identity, additional_claims=refresh_claims),
             "access_expires_in": _access_seconds(),
             "device_id": signed.device.id,
             "user": _me(signed.user, signed.unit_id, signed.device.id),
@@ -74,7 +76,8 @@ class Refresh(MethodView):
         if user is None or not user.active:
             abort(401, message="Your account is not active.", action="login")
         assert user is not None
-        token = create_access_token(str(user.id), additional_claims=_claims(user, device.id))
+        claims = {"device": str(device.id), "sid": claims.get("sid"), "role": user.role.value}
+        token = create_access_token(str(user.id), additional_claims=claims)
         return {"access_token": token, "access_expires_in": _access_seconds()}
 
 

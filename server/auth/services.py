@@ -1,4 +1,5 @@
-"""Sign-in, device registration and revocation, password hashing, and the login throttle."""
+"""Sign-in, device registration, enrollment and revocation, crews, password hashing, and the
+login throttle."""
 
 from __future__ import annotations
 
@@ -12,9 +13,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from server.auth.models import Device, LoginAttempt, Role, User
+from server.auth.models import Device, DeviceSession, LoginAttempt, Role, User
 from server.models_base import utcnow
 from server.units.models import Shift, ShiftMember
+
+# A crew whose shift has ended may still be out, offline, finishing its last call: its tablet
+# keeps the unit's scope and its entries are still credited for one more shift length (HEART
+# runs 12-hour shifts). After that the tablet must be signed in again by the next crew.
+SHIFT_GRACE = timedelta(hours=12)
 
 
 class AuthError(Exception):
@@ -74,6 +80,32 @@ def current_unit_query(user_id: int | sa.orm.InstrumentedAttribute[int], at: dat
     )
 
 
+def crew_query(unit_id: int | sa.ColumnElement[int], at: datetime) -> sa.Select[int]:
+    """Who is on a shift of the unit covering `at`, or on one that ended within SHIFT_GRACE."""
+    return (
+        sa.select(ShiftMember.user_id)
+        .join(Shift, Shift.id == ShiftMember.shift_id)
+        .where(Shift.unit_id == unit_id, Shift.starts_at <= at, Shift.ends_at > at - SHIFT_GRACE)
+    )
+
+
+def crew_user_ids(session: Session, unit_id: int, at: datetime) -> set[int]:
+    """People on a shift of the unit covering `at`, or one that ended less than
+    SHIFT_GRACE ago (a crew still offline after its shift)."""
+    return set(session.scalars(crew_query(unit_id, at)))
+
+
+def enrolled_user_ids(session: Session, device_id: uuid.UUID) -> set[int]:
+    """People who signed in online on this device and whose session there was neither
+    signed out nor revoked (none at all when the device is revoked)."""
+    return set(session.scalars(
+        sa.select(DeviceSession.user_id)
+        .join(Device, Device.id == DeviceSession.device_id)
+        .where(DeviceSession.device_id == device_id, Device.revoked_at.is_(None),
+               DeviceSession.signed_out_at.is_(None), DeviceSession.revoked_at.is_(None))
+    ))
+
+
 def check_throttle(session: Session, username: str) -> None:
     cfg = current_app.config
     window = timedelta(seconds=cfg["LOGIN_WINDOW_SECONDS"])
@@ -99,6 +131,7 @@ class SignIn:
     user: User
     device: Device
     unit_id: int | None
+    device_session: DeviceSession
 
 
 def sign_in(
@@ -132,7 +165,10 @@ def sign_in(
             device.unit_id = unit_id
     device.last_seen_at = utcnow()
     session.flush()
-    return SignIn(user=user, device=device, unit_id=unit_id)
+    enrolled = DeviceSession(device_id=device.id, user_id=user.id, refresh_jti=str(uuid.uuid4()))
+    session.add(enrolled)
+    session.flush()
+    return SignIn(user=user, device=device, unit_id=unit_id, device_session=enrolled)
 
 
 def revoke_device(session: Session, actor: User, device_id: uuid.UUID) -> Device | None:
