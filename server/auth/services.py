@@ -11,11 +11,11 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from server.auth.models import Device, DeviceSession, LoginAttempt, Role, User
 from server.models_base import utcnow
-from server.units.models import Shift, ShiftMember
+from server.units.models import Shift, ShiftMember, Unit
 
 # A crew whose shift has ended may still be out, offline, finishing its last call: its tablet
 # keeps the unit's scope and its entries are still credited for one more shift length (HEART
@@ -64,13 +64,8 @@ def create_user(
     return user
 
 
-def current_unit_id(session: Session, user: User, at: datetime | None = None) -> int | None:
-    """The unit the person is rostered on right now, if any."""
-    return session.scalar(current_unit_query(user.id, at or utcnow()))
-
-
-def current_unit_query(user_id: int | sa.orm.InstrumentedAttribute[int], at: datetime) -> sa.Select[int]:
-    """The unit a person is rostered on at `at` (the request guard asks it as a subquery)."""
+def current_unit_query(user_id: int | InstrumentedAttribute[int], at: datetime) -> sa.Select[int]:
+    """The unit a person is on a shift with at `at`."""
     return (
         sa.select(Shift.unit_id)
         .join(ShiftMember, ShiftMember.shift_id == Shift.id)
@@ -80,7 +75,41 @@ def current_unit_query(user_id: int | sa.orm.InstrumentedAttribute[int], at: dat
     )
 
 
-def crew_query(unit_id: int | sa.ColumnElement[int], at: datetime) -> sa.Select[int]:
+def roster_unit_query(user_id: int, at: datetime) -> sa.Select[int]:
+    """The unit of the person's shift covering `at`, else of the last one that ended within
+    SHIFT_GRACE: the unit a tablet they sign in on is bound to."""
+    return (
+        sa.select(Shift.unit_id)
+        .join(ShiftMember, ShiftMember.shift_id == Shift.id)
+        .where(ShiftMember.user_id == user_id, Shift.starts_at <= at,
+               Shift.ends_at > at - SHIFT_GRACE)
+        .order_by(Shift.ends_at.desc(), Shift.starts_at.desc())
+        .limit(1)
+    )
+
+
+def scope_unit(user_id: int | InstrumentedAttribute[int],
+               device_unit_id: int | InstrumentedAttribute[int | None] | None,
+               at: datetime) -> sa.ColumnElement[int]:
+    """The unit whose records a person sees on a device, as one SQL expression (the request
+    guard asks it in its one query): the unit they are on shift with now, else the device's
+    unit while they are on its crew (its shift on, or ended within SHIFT_GRACE), else none."""
+    on_shift = current_unit_query(user_id, at).scalar_subquery()
+    device_unit: sa.ColumnElement[int | None] | InstrumentedAttribute[int | None] = (
+        device_unit_id if isinstance(device_unit_id, InstrumentedAttribute)
+        else sa.literal(device_unit_id, sa.Integer))
+    on_device_crew = crew_query(device_unit, at).where(ShiftMember.user_id == user_id).exists()
+    return sa.func.coalesce(on_shift, sa.case((on_device_crew, device_unit)))
+
+
+def scope_unit_id(session: Session, user_id: int, device_unit_id: int | None,
+                  at: datetime) -> int | None:
+    """scope_unit() for one person on one device, outside a request."""
+    return session.scalar(sa.select(scope_unit(user_id, device_unit_id, at)))
+
+
+def crew_query(unit_id: int | sa.ColumnElement[int | None] | InstrumentedAttribute[int | None],
+               at: datetime) -> sa.Select[int]:
     """Who is on a shift of the unit covering `at`, or on one that ended within SHIFT_GRACE."""
     return (
         sa.select(ShiftMember.user_id)
@@ -150,7 +179,8 @@ def sign_in(
     user = session.scalar(sa.select(User).where(User.username == username))
     if user is None or not user.active or not verify_password(user, password):
         raise AuthError(401, "Wrong user name or password.")
-    unit_id = current_unit_id(session, user) if user.is_field_responder else None
+    now = utcnow()
+    unit_id = session.scalar(roster_unit_query(user.id, now)) if user.is_field_responder else None
     if device_id is None:
         device = Device(name=device_name or "Tablet", user_id=user.id, unit_id=unit_id)
         session.add(device)
@@ -161,14 +191,31 @@ def sign_in(
         if found.revoked:
             raise AuthError(401, "This device was revoked. Its local data must be wiped.", "wipe")
         device = found
-        if unit_id is not None:
-            device.unit_id = unit_id
-    device.last_seen_at = utcnow()
+        bind_device(session, user, device, unit_id, now)
+    device.last_seen_at = now
     session.flush()
     enrolled = DeviceSession(device_id=device.id, user_id=user.id, refresh_jti=str(uuid.uuid4()))
     session.add(enrolled)
     session.flush()
-    return SignIn(user=user, device=device, unit_id=unit_id, device_session=enrolled)
+    return SignIn(user=user, device=device, device_session=enrolled,
+                  unit_id=scope_unit_id(session, user.id, device.unit_id, now))
+
+
+def bind_device(session: Session, user: User, device: Device, unit_id: int | None,
+                at: datetime) -> None:
+    """A tablet held by a unit (its shift on, or ended within SHIFT_GRACE) signs in only its
+    crew; one no unit holds any more goes to the signer's unit (`unit_id`, maybe none)."""
+    if device.unit_id is not None:
+        crew = crew_user_ids(session, device.unit_id, at)
+        if crew and user.id not in crew:
+            holder = session.get(Unit, device.unit_id)
+            call_sign = holder.call_sign if holder else "another unit"
+            raise AuthError(403, f"This tablet belongs to {call_sign}, whose crew is on shift; "
+                                 "you are not on that crew. Sign in on your own unit's tablet.",
+                            "login")
+        if crew:
+            return
+    device.unit_id = unit_id
 
 
 def revoke_device(session: Session, actor: User, device_id: uuid.UUID) -> Device | None:
