@@ -1,4 +1,4 @@
-"""People, their roles, registered tablets, who signed in on each, and the failed-login record."""
+"""People, their roles, registered tablets, who signed in on each, and the sign-in throttle."""
 
 from __future__ import annotations
 
@@ -93,12 +93,15 @@ class DeviceSession(Base):
         return self.signed_out_at is not None or self.revoked_at is not None
 
 
-class LoginAttempt(Base):
-    """Failed sign-ins, shared by every worker, so the throttle holds across processes."""
+class LoginThrottle(Base):
+    """Failed sign-ins counted under one key (a user name with a client address, or an
+    address alone) and when the next try is allowed; shared by every worker and host."""
 
-    __tablename__ = "login_attempts"
+    __tablename__ = "login_throttles"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(sa.String(64), index=True)
-    remote_addr: Mapped[str | None] = mapped_column(sa.String(64))
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # SHA-256 (hex) of what is counted: user names typed wrong are not kept in the clear.
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    # Tries not (yet) known to have succeeded: each is counted before its password is checked.
+    failures: Mapped[int] = mapped_column(default=0)
+    next_allowed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_failure_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -10,10 +10,11 @@ from flask.views import MethodView
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt, verify_jwt_in_request
 from flask_smorest import Blueprint, abort
 
-from server.auth import schemas, services
+from server.auth import schemas, services, throttle
 from server.auth.guard import load_device
 from server.auth.models import User
 from server.extensions import db
+from server.models_base import utcnow
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Sign-in, tokens, devices")
 
@@ -40,16 +41,24 @@ class Login(MethodView):
     @blp.alt_response(429, description="Too many failed sign-ins")
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Sign in with a password; registers the device on its first sign-in."""
+        policy = throttle.Policy.from_config(current_app.config)
         try:
-            signed = services.sign_in(db.session(), **data)
-        except services.ThrottledError as exc:
+            claim = throttle.claim_attempt(db.session(), policy, data["username"],
+                                           request.remote_addr, utcnow())
+        except throttle.ThrottledError as exc:
+            db.session.rollback()
             abort(429, message="Too many failed sign-ins. Wait and try again.",
                   headers={"Retry-After": str(exc.retry_after)})
+        db.session.commit()  # counted before the password is checked: parallel tries see it
+        try:
+            signed = services.sign_in(db.session(), **data)
         except services.AuthError as exc:
             db.session.rollback()
-            services.record_failed_login(db.session(), data["username"], request.remote_addr)
+            throttle.settle_attempt(db.session(), policy, claim, succeeded=exc.password_ok,
+                                    now=utcnow())
             db.session.commit()
             abort(exc.status, message=exc.message, action=exc.action)
+        throttle.settle_attempt(db.session(), policy, claim, succeeded=True, now=utcnow())
         db.session.commit()
         claims = _claims(signed.user, signed.device.id, signed.device_session.id)
         identity = str(signed.user.id)

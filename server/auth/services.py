@@ -1,8 +1,8 @@
-"""Sign-in, device registration, enrollment and revocation, crews, password hashing, and the
-login throttle."""
+"""Sign-in, device registration, enrollment and revocation, crews, and password hashing."""
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from server.auth.models import Device, DeviceSession, LoginAttempt, Role, User
+from server.auth.models import Device, DeviceSession, Role, User
 from server.models_base import utcnow
 from server.units.models import Shift, ShiftMember, Unit
 
@@ -24,19 +24,19 @@ SHIFT_GRACE = timedelta(hours=12)
 
 
 class AuthError(Exception):
-    """A sign-in refused; `action` tells the client what to do next."""
+    """A sign-in refused; `action` tells the client what to do next, `password_ok` whether
+    the refusal came after the right password (the throttle does not count those)."""
 
-    def __init__(self, status: int, message: str, action: str = "login") -> None:
+    def __init__(self, status: int, message: str, action: str = "login", *,
+                 password_ok: bool = True) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.action = action
+        self.password_ok = password_ok
 
 
-class ThrottledError(Exception):
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("too many failed sign-ins")
-        self.retry_after = retry_after
+DUMMY_HASH_KEY = "heart.dummy_password_hash"
 
 
 def _hasher() -> PasswordHasher:
@@ -48,11 +48,23 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
-def verify_password(user: User, password: str) -> bool:
+def verify_password(user: User | None, password: str) -> bool:
+    """Whether the password is the person's. Without a person it is checked against a hash of
+    a random secret made with the same cost, so an unknown user name takes as long to refuse
+    as a wrong password (no telling which names exist by timing)."""
+    stored = user.password_hash if user is not None else _dummy_hash()
     try:
-        return _hasher().verify(user.password_hash, password)
+        matched = _hasher().verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
+    return matched and user is not None
+
+
+def _dummy_hash() -> str:
+    extensions = current_app.extensions
+    if DUMMY_HASH_KEY not in extensions:
+        extensions[DUMMY_HASH_KEY] = hash_password(secrets.token_urlsafe(32))
+    return str(extensions[DUMMY_HASH_KEY])
 
 
 def create_user(
@@ -135,26 +147,6 @@ def enrolled_user_ids(session: Session, device_id: uuid.UUID) -> set[int]:
     ))
 
 
-def check_throttle(session: Session, username: str) -> None:
-    cfg = current_app.config
-    window = timedelta(seconds=cfg["LOGIN_WINDOW_SECONDS"])
-    since = utcnow() - window
-    failures = session.scalars(
-        sa.select(LoginAttempt.at)
-        .where(LoginAttempt.username == username.lower(), LoginAttempt.at > since)
-        .order_by(LoginAttempt.at)
-    ).all()
-    if len(failures) >= cfg["LOGIN_MAX_FAILURES"]:
-        oldest = failures[-cfg["LOGIN_MAX_FAILURES"]]
-        retry = int((oldest + window - utcnow()).total_seconds()) + 1
-        raise ThrottledError(max(retry, 1))
-
-
-def record_failed_login(session: Session, username: str, remote_addr: str | None) -> None:
-    session.add(LoginAttempt(username=username.lower(), remote_addr=remote_addr))
-    session.flush()
-
-
 @dataclass(frozen=True)
 class SignIn:
     user: User
@@ -173,12 +165,11 @@ def sign_in(
 ) -> SignIn:
     """Check the password, then register the device or confirm it is still trusted.
 
-    Raises ThrottledError or AuthError; the caller commits the failed attempt either way.
+    Raises AuthError; the caller (which counted the try in the throttle) settles it.
     """
-    check_throttle(session, username)
     user = session.scalar(sa.select(User).where(User.username == username))
-    if user is None or not user.active or not verify_password(user, password):
-        raise AuthError(401, "Wrong user name or password.")
+    if not verify_password(user, password) or user is None or not user.active:
+        raise AuthError(401, "Wrong user name or password.", password_ok=False)
     now = utcnow()
     unit_id = session.scalar(roster_unit_query(user.id, now)) if user.is_field_responder else None
     if device_id is None:
