@@ -83,6 +83,7 @@ bench: $(STAMP)
 	$(PY) bench/sync_push.py
 	$(PY) bench/reconnect_storm.py
 	$(PY) bench/first_pull.py
+	$(PY) bench/login_timing.py
 	$(MAKE) $(PWA_BUILD) chromium
 	$(PY) bench/pwa_cold_start.py
 

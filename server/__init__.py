@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server.config import CONFIGS, Config, ProductionConfig
 from server.version import __version__
@@ -49,7 +50,15 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     web.init_app(app)
     cli.init_app(app)
     jobs.init_app(app)
+    _trust_proxies(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Read the client's address (and scheme) through TRUSTED_PROXIES reverse proxies."""
+    count = int(app.config["TRUSTED_PROXIES"])
+    if count > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
 
 
 def _configure_database(app: Flask) -> None:

@@ -44,9 +44,20 @@ class Config:
     # Argon2id parameters (argon2-cffi's RFC 9106 low-memory profile).
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_KIB = 65536
-    # Failed-login throttle: this many failures per user name in the window locks it out.
-    LOGIN_MAX_FAILURES = 5
-    LOGIN_WINDOW_SECONDS = 900
+    # Sign-in throttle (server/auth/throttle.py): failures per user name + address and per
+    # address; past the free ones each try waits twice as long as the last, up to the cap.
+    # Five covers typos and a caps lock; a guessing run is down to a few tries an hour soon.
+    LOGIN_FREE_FAILURES_PER_NAME = 5
+    # A station's crews sign in from one NAT address at shift change, typos included.
+    LOGIN_FREE_FAILURES_PER_ADDRESS = 30
+    LOGIN_DELAY_BASE_SECONDS = 1
+    # Capped at 15 minutes: the right person can still try again after a break.
+    LOGIN_DELAY_CAP_SECONDS = 900
+    # Failures are forgotten a day after the last one (the scheduled purge drops them).
+    LOGIN_WINDOW_SECONDS = 86400
+    # Reverse proxies in front of the app whose X-Forwarded-For is believed (werkzeug's
+    # ProxyFix); 0 = none, the socket's address is the client's (a forged header is ignored).
+    TRUSTED_PROXIES = 0
 
     # Pull pages and the app shell travel over weak cellular links: gzip what is worth it.
     COMPRESS_ALGORITHM = ["gzip"]
@@ -74,6 +85,8 @@ class Config:
             values["SCHEDULER_ENABLED"] = True
         if days := os.environ.get("SYNC_RETENTION_DAYS"):
             values["SYNC_RETENTION_DAYS"] = int(days)
+        if proxies := os.environ.get("TRUSTED_PROXIES"):
+            values["TRUSTED_PROXIES"] = int(proxies)
         return values
 
 

@@ -12,7 +12,7 @@ from flask_smorest import abort
 
 from server.auth import permissions
 from server.auth.models import Device, User
-from server.auth.services import current_unit_id, current_unit_query
+from server.auth.services import scope_unit, scope_unit_id
 from server.extensions import db, jwt
 from server.models_base import utcnow
 
@@ -34,10 +34,10 @@ def load_device(claims: dict[str, Any]) -> Device:
 
 
 def _device_user_unit(claims: dict[str, Any]) -> tuple[Device, User | None, int | None]:
-    """The token's device (revoked or unknown: wipe), its user and the unit the user is on
-    shift with now, in one round trip when device and user exist (every authenticated
-    request pays for it); otherwise the lookups one by one, so the answer (wipe before
-    login) is unchanged."""
+    """The token's device (revoked or unknown: wipe), its user and the unit whose records the
+    user sees on it (scope_unit: on shift now, else the device's unit while on its crew), in
+    one round trip when device and user exist (every authenticated request pays for it);
+    otherwise the lookups one by one, so the answer (wipe before login) is unchanged."""
     try:
         device_id = uuid.UUID(str(claims.get("device")))
     except ValueError:
@@ -47,14 +47,16 @@ def _device_user_unit(claims: dict[str, Any]) -> tuple[Device, User | None, int 
     except (KeyError, TypeError, ValueError):
         user_id = None
     if device_id is not None and user_id is not None:
-        unit = current_unit_query(User.id, utcnow()).scalar_subquery()
+        unit = scope_unit(User.id, Device.unit_id, utcnow())
         row = db.session.execute(sa.select(Device, User, unit).join_from(
             Device, User, User.id == user_id).where(Device.id == device_id)).first()
         if row is not None and not row[0].revoked:
             return row[0], row[1], row[2]
     device = load_device(claims)
     user = db.session.get(User, int(claims["sub"]))
-    return device, user, current_unit_id(db.session(), user) if user is not None else None
+    if user is None:
+        return device, None, None
+    return device, user, scope_unit_id(db.session(), user.id, device.unit_id, utcnow())
 
 
 def guard() -> None:

@@ -10,10 +10,11 @@ from flask.views import MethodView
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt, verify_jwt_in_request
 from flask_smorest import Blueprint, abort
 
-from server.auth import schemas, services
+from server.auth import schemas, services, throttle
 from server.auth.guard import load_device
 from server.auth.models import User
 from server.extensions import db
+from server.models_base import utcnow
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Sign-in, tokens, devices")
 
@@ -22,8 +23,9 @@ def _access_seconds() -> int:
     return int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds())
 
 
-def _claims(user: User, device_id: uuid.UUID) -> dict[str, Any]:
-    return {"device": str(device_id), "role": user.role.value}
+def _claims(user: User, device_id: uuid.UUID, session_id: uuid.UUID) -> dict[str, Any]:
+    """Every token names its device and the device session (sign-in) it belongs to."""
+    return {"device": str(device_id), "sid": str(session_id), "role": user.role.value}
 
 
 def _me(user: User, unit_id: int | None, device_id: uuid.UUID) -> dict[str, Any]:
@@ -39,22 +41,31 @@ class Login(MethodView):
     @blp.alt_response(429, description="Too many failed sign-ins")
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Sign in with a password; registers the device on its first sign-in."""
+        policy = throttle.Policy.from_config(current_app.config)
         try:
-            signed = services.sign_in(db.session(), **data)
-        except services.ThrottledError as exc:
+            claim = throttle.claim_attempt(db.session(), policy, data["username"],
+                                           request.remote_addr, utcnow())
+        except throttle.ThrottledError as exc:
+            db.session.rollback()
             abort(429, message="Too many failed sign-ins. Wait and try again.",
                   headers={"Retry-After": str(exc.retry_after)})
+        db.session.commit()  # counted before the password is checked: parallel tries see it
+        try:
+            signed = services.sign_in(db.session(), **data)
         except services.AuthError as exc:
             db.session.rollback()
-            services.record_failed_login(db.session(), data["username"], request.remote_addr)
+            throttle.settle_attempt(db.session(), policy, claim, succeeded=exc.password_ok,
+                                    now=utcnow())
             db.session.commit()
             abort(exc.status, message=exc.message, action=exc.action)
+        throttle.settle_attempt(db.session(), policy, claim, succeeded=True, now=utcnow())
         db.session.commit()
-        claims = _claims(signed.user, signed.device.id)
+        claims = _claims(signed.user, signed.device.id, signed.device_session.id)
         identity = str(signed.user.id)
+        refresh_claims = {**claims, "jti": signed.device_session.refresh_jti}
         return {
             "access_token": create_access_token(identity, additional_claims=claims),
-            "refresh_token": create_refresh_token(identity, additional_claims=claims),
+            "refresh_token": create_refresh_token(identity, additional_claims=refresh_claims),
             "access_expires_in": _access_seconds(),
             "device_id": signed.device.id,
             "user": _me(signed.user, signed.unit_id, signed.device.id),
@@ -74,7 +85,8 @@ class Refresh(MethodView):
         if user is None or not user.active:
             abort(401, message="Your account is not active.", action="login")
         assert user is not None
-        token = create_access_token(str(user.id), additional_claims=_claims(user, device.id))
+        claims = {"device": str(device.id), "sid": claims.get("sid"), "role": user.role.value}
+        token = create_access_token(str(user.id), additional_claims=claims)
         return {"access_token": token, "access_expires_in": _access_seconds()}
 
 

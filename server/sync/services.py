@@ -119,7 +119,7 @@ def list_rejected(session: Session, status: str) -> list[RejectedOp]:
 def reapply_rejected(session: Session, actor: User, rejected_id: int,
                      data: dict[str, Any]) -> tuple[RejectedOp, OpResult]:
     """Re-apply a kept operation with corrected data, as its device and person."""
-    from server.auth.services import current_unit_id
+    from server.auth.services import scope_unit_id
 
     kept = session.get(RejectedOp, rejected_id)
     if kept is None:
@@ -134,7 +134,7 @@ def reapply_rejected(session: Session, actor: User, rejected_id: int,
         raise DomainError(422, "The corrected operation is still not valid.", {"json": errors})
     author = (session.get(User, kept.user_id) if kept.user_id else None) or actor
     device = session.get(Device, kept.device_id)
-    unit_id = current_unit_id(session, author) or (device.unit_id if device else None)
+    unit_id = scope_unit_id(session, author.id, device.unit_id if device else None, utcnow())
     store = SqlPushStore(session, author, unit_id, device.registered_at if device else None)
     store.prepare(str(kept.device_id), [op])
     result = store.apply(REGISTRY.get(op.kind), op, Actor(str(kept.device_id), author.id))
