@@ -10,9 +10,10 @@ The executable specification the PWA's TypeScript client mirrors:
 - pull applies a page of changes and saves its cursor in the same transaction;
 - the network is retried with full-jitter backoff; a 401 refreshes once, asks
   for a login, or wipes the device; a 410 drops the local copy and pulls again;
-- every op carries the device's clock reading (the server time of the last answer, the
-  wall clock then, and the monotonic time since) so its time holds whatever the wall clock
-  does before the push; the reading lives in memory only (a restart loses it).
+- every op carries its author (the person signed in) and the device's clock reading
+  (the server time of the last answer, the wall clock then, and the monotonic time
+  since) so its time holds whatever the wall clock does before the push; the reading
+  lives in memory only (a restart loses it).
 Transport (`session`), sleeping and both clocks are injected for tests.
 """
 
@@ -219,6 +220,9 @@ class Client:
             "device_time": self.now().isoformat(),
             "data": data,
         }
+        author = self._signed_in_id()
+        if author is not None:
+            op["author_id"] = author
         if self._learned is not None:
             server_time, device_time, at = self._learned
             elapsed_ms = max(0, round((self.monotonic() - at) * 1000))
@@ -314,6 +318,13 @@ class Client:
         with self._only_one_sync():
             pushed = self._push()
             return SyncReport(pushed, self._pull())
+
+    def _signed_in_id(self) -> int | None:
+        """The person signed in on this client: the author of what it captures."""
+        saved = self.local.meta("user")
+        user = json.loads(saved) if saved else None
+        person = user.get("id") if isinstance(user, dict) else None
+        return person if type(person) is int else None
 
     def _learn_server_time(self, answer: Any) -> None:
         """Keep an answer's server_time with the wall and monotonic clocks as it arrived."""

@@ -29,11 +29,13 @@ MAX_PUSH_BATCH = 500
 ACTIONS = frozenset({"create", "update", "delete"})
 ENVELOPE_FIELDS = frozenset(
     {"id", "seq", "hlc", "kind", "action", "record_id", "base_version", "device_time", "data",
-     "clock"}
+     "clock", "author_id"}
 )
 # Longest kind name; matches the server's record_kind column.
 MAX_KIND_LENGTH = 40
 CLOCK_FIELDS = frozenset({"server_time", "device_time", "elapsed_ms"})
+# A person's id is a 32-bit integer key on the server (users.id).
+MAX_PERSON_ID = 2**31 - 1
 # The largest integer a JavaScript number holds exactly (Number.MAX_SAFE_INTEGER): the PWA's
 # monotonic milliseconds never reach it, and the server's arithmetic on it cannot overflow.
 MAX_ELAPSED_MS = 2**53 - 1
@@ -65,6 +67,8 @@ class Operation(NamedTuple):
     data: Mapping[str, Any]
     # The device's own clock at capture (PROTOCOL.md, "Clocks"); None: use the push's skew.
     clock: ClockReading | None = None
+    # The person unlocked on the device at capture; None (an older app): the token's person.
+    author_id: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         clock = {} if self.clock is None else {"clock": {
@@ -82,6 +86,7 @@ class Operation(NamedTuple):
             "device_time": self.device_time.isoformat(),
             "data": dict(self.data),
             **clock,
+            **({} if self.author_id is None else {"author_id": self.author_id}),
         }
 
 
@@ -199,6 +204,9 @@ def parse_operation(raw: object, protocol_version: int) -> Operation | Rejection
         errors["base_version"] = ["an update needs the version the device last saw"]
     device_time = _aware_time(raw.get("device_time"), "device_time", errors)
     clock = _clock(raw.get("clock"), errors)
+    author_id = raw.get("author_id")
+    if author_id is not None and not _person_id(author_id):
+        errors["author_id"] = [f"must be null or a person's id (an integer from 1 to {MAX_PERSON_ID})"]
     data = raw.get("data")
     if not isinstance(data, Mapping):
         errors["data"] = ["must be an object"]
@@ -216,6 +224,7 @@ def parse_operation(raw: object, protocol_version: int) -> Operation | Rejection
         cast(datetime, device_time),
         cast(Mapping[str, Any], data),
         clock,
+        author_id,
     )
 
 
@@ -227,7 +236,8 @@ def _well_formed(raw: dict[str, Any]) -> Operation | None:
     get = raw.get
     op_id, record_id, seq, hlc = get("id"), get("record_id"), get("seq"), get("hlc")
     kind, action, base_version = get("kind"), get("action"), get("base_version")
-    device_time, data, clock = get("device_time"), get("data"), get("clock")
+    device_time, data, clock, author_id = (get("device_time"), get("data"), get("clock"),
+                                           get("author_id"))
     if (type(op_id) is not str or type(record_id) is not str or type(seq) is not int
             or seq < 1 or type(hlc) is not str or type(kind) is not str
             or not 0 < len(kind) <= MAX_KIND_LENGTH or type(action) is not str
@@ -239,6 +249,8 @@ def _well_formed(raw: dict[str, Any]) -> Operation | None:
     elif type(base_version) is not int or base_version < 0:
         return None
     if not (_CANONICAL_UUID.fullmatch(op_id) and _CANONICAL_UUID.fullmatch(record_id)):
+        return None
+    if author_id is not None and not _person_id(author_id):
         return None
     server_time: Any = None
     learned_time: Any = None
@@ -262,7 +274,11 @@ def _well_formed(raw: dict[str, Any]) -> Operation | None:
             reading.server_time.tzinfo is None or reading.device_time.tzinfo is None)):
         return None
     return Operation(op_id, seq, stamp, kind, action, record_id, base_version, when, data,
-                     reading)
+                     reading, author_id)
+
+
+def _person_id(value: object) -> bool:
+    return type(value) is int and 0 < value <= MAX_PERSON_ID
 
 
 def _peek(raw: Mapping[str, Any]) -> tuple[str | None, int | None]:

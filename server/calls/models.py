@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,6 +13,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from server.models_base import Base, str_enum, utcnow
 from server.units.models import Program
 from sync.clock_skew import TimeSource
+
+if TYPE_CHECKING:
+    from server.auth.models import User
 
 
 class CallStatus(enum.StrEnum):
@@ -147,6 +151,8 @@ class CallStatusEvent(FactColumns, Base):
     status: Mapped[CallStatus] = mapped_column(str_enum(CallStatus, 16))
 
     call: Mapped[Call] = relationship(back_populates="status_events")
+    # Who tapped it (user_id): loaded with the event, since every view of one names them.
+    author: Mapped[User | None] = relationship(lazy="joined", innerjoin=False)
 
 
 class CallNote(FactColumns, Base):
@@ -157,3 +163,5 @@ class CallNote(FactColumns, Base):
     body: Mapped[str] = mapped_column(sa.Text)
 
     call: Mapped[Call] = relationship(back_populates="notes")
+    # Who wrote it (user_id): loaded with the note, since every view of one names them.
+    author: Mapped[User | None] = relationship(lazy="joined", innerjoin=False)

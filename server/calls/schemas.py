@@ -76,7 +76,8 @@ class StatusEventSchema(Schema):
     device_time = fields.AwareDateTime(metadata={"description": "the device clock, as recorded"})
     time_source = _time_source()
     time_uncertain = _time_uncertain()
-    user_id = fields.Integer(allow_none=True)
+    user_id = fields.Integer(allow_none=True, metadata={"description": "the author"})
+    author_name = fields.String(allow_none=True, metadata={"description": "the author's name"})
 
 
 class NoteSchema(Schema):
@@ -86,7 +87,8 @@ class NoteSchema(Schema):
     device_time = fields.AwareDateTime(metadata={"description": "the device clock, as recorded"})
     time_source = _time_source()
     time_uncertain = _time_uncertain()
-    user_id = fields.Integer(allow_none=True)
+    user_id = fields.Integer(allow_none=True, metadata={"description": "the author"})
+    author_name = fields.String(allow_none=True, metadata={"description": "the author's name"})
 
 
 class CallSchema(Schema):

@@ -325,17 +325,22 @@ def premise_to_dict(premise: Premise, history: list[dict[str, Any]]) -> dict[str
     }
 
 
+def _author_name(author: User | None) -> str | None:
+    return (author.full_name or author.username) if author is not None else None
+
+
 def status_event_to_dict(event: CallStatusEvent) -> dict[str, Any]:
     return {"id": event.id, "call_id": event.call_id, "status": event.status,
             "at": event.corrected_time, "device_time": event.device_time,
             "time_source": event.time_source, "time_uncertain": event.time_uncertain,
-            "user_id": event.user_id}
+            "user_id": event.user_id, "author_name": _author_name(event.author)}
 
 
 def note_to_dict(note: CallNote) -> dict[str, Any]:
     return {"id": note.id, "call_id": note.call_id, "body": note.body, "at": note.corrected_time,
             "device_time": note.device_time, "time_source": note.time_source,
-            "time_uncertain": note.time_uncertain, "user_id": note.user_id}
+            "time_uncertain": note.time_uncertain, "user_id": note.user_id,
+            "author_name": _author_name(note.author)}
 
 
 def call_detail(session: Session, call: Call) -> dict[str, Any]:

@@ -40,7 +40,7 @@ class ResyncRequiredError(DomainError):
 def push(session: Session, user: User, device: Device, unit_id: int | None,
          body: dict[str, Any]) -> PushOutcome:
     """Apply a device's batch in one transaction (the caller commits)."""
-    store = SqlPushStore(session, user, unit_id, device.registered_at)
+    store = SqlPushStore(session, user, unit_id, device)
     actor = Actor(device_id=str(device.id), user_id=user.id)
     outcome = apply_push(store, REGISTRY, actor, body["ops"], body["protocol_version"],
                          body["device_time"], utcnow())
@@ -135,7 +135,7 @@ def reapply_rejected(session: Session, actor: User, rejected_id: int,
     author = (session.get(User, kept.user_id) if kept.user_id else None) or actor
     device = session.get(Device, kept.device_id)
     unit_id = scope_unit_id(session, author.id, device.unit_id if device else None, utcnow())
-    store = SqlPushStore(session, author, unit_id, device.registered_at if device else None)
+    store = SqlPushStore(session, author, unit_id, device)
     store.prepare(str(kept.device_id), [op])
     result = store.apply(REGISTRY.get(op.kind), op, Actor(str(kept.device_id), author.id))
     store.finish()

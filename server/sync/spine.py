@@ -104,7 +104,7 @@ def apply_call_note(store: SqlPushStore, kind: RecordKind, op: Operation, actor:
     store.queue_row(CallNote.__table__,
                     {**_call_fact_row(store, op, actor, call), "body": op.data["body"]})
     store.mark_fact(op.kind, op.record_id)
-    record_audit(store.session, actor=store.user, device_id=uuid.UUID(actor.device_id),
+    record_audit(store.session, actor=store.author(actor), device_id=uuid.UUID(actor.device_id),
                  entity="call_note", entity_id=op.record_id, action="create", before=None,
                  after={"call_id": str(call.id), "body": op.data["body"]})
     note_call_changed(store.session, call)
@@ -137,13 +137,14 @@ def apply_call_update(store: SqlPushStore, kind: RecordKind, op: Operation, acto
         return _rejected(op, "record_id", "no such call")
     if not store.may_record_on(call):
         return _rejected(op, "record_id", "this call was never assigned to your unit")
+    author = store.author(actor)
     if call.deleted_at is not None:
-        ids = [open_conflict(store.session, call, field, "edit_delete", value, store.user, actor,
+        ids = [open_conflict(store.session, call, field, "edit_delete", value, author, actor,
                              op) for field, value in op.data.items()]
         return OpResult(op.id, op.seq, Outcome.CONFLICT, op.record_id, call.version,
                         conflict_ids=ids, message="the call was cancelled while you edited it")
     if call.unit_id is None or call.unit_id != store.unit_id:
-        ids = [open_conflict(store.session, call, field, "out_of_scope", value, store.user, actor,
+        ids = [open_conflict(store.session, call, field, "out_of_scope", value, author, actor,
                              op) for field, value in op.data.items()]
         return OpResult(op.id, op.seq, Outcome.CONFLICT, op.record_id, call.version,
                         conflict_ids=ids, message="the call was reassigned; a supervisor reviews")
@@ -153,10 +154,10 @@ def apply_call_update(store: SqlPushStore, kind: RecordKind, op: Operation, acto
                    else server[name]) for name in op.data}
     merged = merge_record(kind.policies, base, server, op.data, remote_hlc=op.hlc)
     conflict_ids = [open_conflict(store.session, call, name, "both_changed", op.data[name],
-                                  store.user, actor, op) for name in merged.conflicts]
+                                  author, actor, op) for name in merged.conflicts]
     changes = {name: merged.value[name] for name in op.data if merged.value[name] != server[name]}
     if changes:
-        update_call(store.session, store.user, uuid.UUID(actor.device_id), call, changes)
+        update_call(store.session, author, uuid.UUID(actor.device_id), call, changes)
     record = jsonable(call_to_dict(call))  # the whole state: the device replaces its copy
     return OpResult(op.id, op.seq, merged.outcome, op.record_id, call.version,
                     conflict_ids=conflict_ids, record=record)

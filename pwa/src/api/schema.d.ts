@@ -1209,6 +1209,8 @@ export interface components {
              * @description the server-clock time (corrected)
              */
             at?: string;
+            /** @description the author's name */
+            author_name?: string | null;
             body?: string;
             /**
              * Format: date-time
@@ -1224,6 +1226,7 @@ export interface components {
             time_source?: "monotonic" | "device_clock";
             /** @description `at` was clamped (after the server received it, or before the call came in) or the device's clocks disagreed: device_time keeps what the device recorded */
             time_uncertain?: boolean;
+            /** @description the author */
             user_id?: number | null;
         };
         OpResult: {
@@ -1249,6 +1252,8 @@ export interface components {
              * @enum {string}
              */
             action: "create" | "delete" | "update";
+            /** @description the person unlocked on the tablet when the operation was made (signed in online on this tablet and on its unit's crew); absent or null: the person whose token pushes it */
+            author_id?: number | null;
             /** @description the version the device last saw (required for an update) */
             base_version?: number | null;
             /** @description the device's clock reading at capture; absent or null when the app has not reached the server since it started (the fact's time then comes from device_time and the push's skew) */
@@ -1385,6 +1390,8 @@ export interface components {
              * @description the server-clock time (corrected)
              */
             at?: string;
+            /** @description the author's name */
+            author_name?: string | null;
             /**
              * Format: date-time
              * @description the device clock, as recorded
@@ -1400,6 +1407,7 @@ export interface components {
             time_source?: "monotonic" | "device_clock";
             /** @description `at` was clamped (after the server received it, or before the call came in) or the device's clocks disagreed: device_time keeps what the device recorded */
             time_uncertain?: boolean;
+            /** @description the author */
             user_id?: number | null;
         };
         SupplyItem: {
