@@ -1,6 +1,7 @@
 /**
  * Capture: every local change is one function that, inside ONE rw transaction, writes the record
- * and appends its outbox op (next seq, UUIDv7 id, HLC, the clock reading when there is one).
+ * and appends its outbox op (next seq, UUIDv7 id, HLC, the unlocked person as its author, the
+ * clock reading when there is one).
  * Sealing (WebCrypto) happens before the transaction opens, since IndexedDB transactions cannot
  * wait on other async work. A fact's local time is the best the tablet knows (`estimatedNow`):
  * the server's, from the clock reading, until the pull brings the server's own.
@@ -8,6 +9,7 @@
  */
 import { CALL_STATUSES, type CallStatus, type Op, type OpKind, type ServerId } from '../api/types';
 import { sealFields, open, seal } from '../crypto/keys';
+import { getSession } from '../crypto/session';
 import { clockReading, estimatedNow, wallNow } from '../lib/deviceClock';
 import { formatHlc, hlcSend, parseHlc } from '../lib/hlc';
 import { uuidv7 } from '../lib/uuidv7';
@@ -27,6 +29,12 @@ export class CaptureError extends Error {
 /** Longest note the server accepts (PROTOCOL.md: body 1..10000 chars). */
 export const NOTE_MAX_CHARS = 10_000;
 const STATUSES: readonly string[] = CALL_STATUSES;
+
+/** The person unlocked now: every op names them (author_id) and the local record shows their name. */
+function author(): { user_id: number; author_name: string } | null {
+  const user = getSession()?.user;
+  return user ? { user_id: user.id, author_name: user.full_name || user.username } : null;
+}
 
 function check(errors: Record<string, string[]>): void {
   if (Object.keys(errors).length) throw new CaptureError(errors);
@@ -52,6 +60,7 @@ async function capture(
   const { clear, sealed } = clinical.length ? await sealFields(key!, draft.data, clinical) : { clear: draft.data, sealed: null };
   const now = wallNow();
   const reading = clockReading();
+  const by = author();
   const id = uuidv7(now);
   const d = db();
   let op!: Op;
@@ -70,6 +79,7 @@ async function capture(
       record_id: draft.recordId,
       base_version: draft.baseVersion,
       device_time: new Date(now).toISOString(),
+      ...(by ? { author_id: by.user_id } : {}),
       ...(reading ? { clock: reading } : {}),
       data: clear,
     };
@@ -95,7 +105,7 @@ export async function recordStatus(key: CryptoKey | null, callRawId: ServerId, s
   const d = db();
   return capture(key, { kind: 'call_status', action: 'create', recordId, baseVersion: null, data }, ['statusEvents'], () =>
     d.statusEvents.put({
-      ...factRow(recordId, { ...data, id: recordId, at: new Date(estimatedNow()).toISOString() }, null),
+      ...factRow(recordId, { ...data, ...author(), id: recordId, at: new Date(estimatedNow()).toISOString() }, null),
       callId: String(callRawId),
     }),
   );
@@ -106,7 +116,7 @@ export async function addNote(key: CryptoKey, callRawId: ServerId, body: string)
   check(body.length < 1 || body.length > NOTE_MAX_CHARS ? { 'data.body': [`1 to ${NOTE_MAX_CHARS} characters`] } : {});
   const recordId = uuidv7(wallNow());
   const data = { call_id: callRawId, body };
-  const row = await sealFields(key, { ...data, id: recordId, at: new Date(estimatedNow()).toISOString() }, ['body']);
+  const row = await sealFields(key, { ...data, ...author(), id: recordId, at: new Date(estimatedNow()).toISOString() }, ['body']);
   const d = db();
   return capture(key, { kind: 'call_note', action: 'create', recordId, baseVersion: null, data }, ['notes'], () =>
     d.notes.put({ ...factRow(recordId, row.clear, row.sealed), callId: String(callRawId) }),

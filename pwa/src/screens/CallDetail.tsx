@@ -135,6 +135,11 @@ export default function CallDetail({ param }: ScreenProps) {
                     {formatTime(timeOf(s)!, lang)}
                   </small>
                 )}
+                {firstOf(s)?.clear.author_name ? (
+                  <small class="status-by" data-testid={`status-${s}-by`}>
+                    {str(firstOf(s)!.clear.author_name)}
+                  </small>
+                ) : null}
               </button>
             );
           })}
@@ -184,6 +189,7 @@ function Notes({
             <li key={n.row.id} data-testid="note-item">
               <span class="muted">
                 {formatDateTime(when(n), lang)}
+                {n.data.author_name ? <span data-testid="note-author"> · {str(n.data.author_name)}</span> : null}
                 {unsent?.has(n.row.id) && <span class="pill pill-warn pill-tiny">{t('call.notUnsent')}</span>}
                 {n.data.time_uncertain === true && (
                   <span class="pill pill-warn pill-tiny" data-testid="note-time-uncertain">
