@@ -317,3 +317,11 @@ def test_login_with_wrong_password_is_an_error_not_a_retry(
     with pytest.raises(SyncError, match="wrong username or password"):
         tablet.login("ana", "wrong")
     assert sleeps == []
+
+
+def test_each_op_names_the_person_signed_in_as_its_author(tablet: Client, server: FakeServer) -> None:
+    tablet.record_status(CALL_ID, "en_route")
+    tablet.add_note(CALL_ID, "with the family")
+    tablet.push()
+    [body] = next(iter(server.pushes.values()))
+    assert [op["author_id"] for op in body["ops"]] == [tablet.status()["user"]["id"]] * 2
