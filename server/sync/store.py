@@ -1,8 +1,9 @@
 """The SQL PushStore: what `sync.push.apply_push` reads and writes, on the app's session.
 
 One instance serves one push. `prepare` loads in a few queries what the batch will
-touch (earlier results, existing facts, the calls named); facts are queued and
-written in bulk by `finish`, in the same transaction as the device's last seq.
+touch (earlier results, existing facts, the calls named, who may author the device's
+ops); `apply` credits each op to its author; facts are queued and written in bulk by
+`finish`, in the same transaction as the device's last seq.
 Record kinds plug in through `server.sync.appliers` without changing this class.
 """
 
