@@ -8,7 +8,8 @@ The executable specification the PWA's TypeScript client mirrors:
   replayed results count as the original; deferred ops go again from the
   server's last_seq + 1);
 - pull applies a page of changes and saves its cursor in the same transaction;
-- the network is retried with full-jitter backoff; a 401 refreshes once, asks
+- the network is retried with full-jitter backoff; a 401 refreshes once (the
+  refresh token rotates: the new one is kept with the new access token), asks
   for a login, or wipes the device; a 410 drops the local copy and pulls again.
 Transport (`session`), sleeping and the clock are injected for tests.
 """
@@ -22,7 +23,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -39,6 +40,7 @@ from sync.registry import Registry
 
 LOGIN_PATH = "/api/v1/auth/login"
 REFRESH_PATH = "/api/v1/auth/refresh"
+LOGOUT_PATH = "/api/v1/auth/logout"
 PUSH_PATH = "/api/v1/sync/push"
 PULL_PATH = "/api/v1/sync/pull"
 # Meta keys of the two bearer credentials.
@@ -330,18 +332,25 @@ class Client:
         return user
 
     def logout(self) -> None:
-        """Forget the tokens; refused while anything is unsent (it would be stranded)."""
+        """End the sign-in on the server when it answers (its tokens are refused from then on),
+        then forget the tokens; refused while anything is unsent (it would be stranded)."""
         unsent = self.unsent_count()
         if unsent:
             raise SyncError(f"{unsent} entries are not sent yet: sync before signing out")
+        with suppress(Offline, NeedsLogin):  # offline or already ended: forget them here
+            self._request("POST", LOGOUT_PATH)
         with self.local.tx():
             self.local.set_meta(ACCESS_KEY, None)
             self.local.set_meta(REFRESH_KEY, None)
 
     def _refresh(self) -> None:
+        """New tokens for the refresh token, which is used up by it (the server rotates it):
+        both are kept in one transaction. A lost answer is retried with the same token, which
+        the server honours for a short grace."""
         answer = self._request("POST", REFRESH_PATH, bearer=REFRESH_KEY)
         with self.local.tx():
             self.local.set_meta(ACCESS_KEY, answer["access_token"])
+            self.local.set_meta(REFRESH_KEY, answer["refresh_token"])
 
     def _wipe(self, message: str) -> None:
         self.local.destroy()
