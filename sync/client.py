@@ -231,13 +231,20 @@ class Client:
 
     def _push(self) -> PushReport:
         report = PushReport()
-        while batch := self.local.outbox_batch(MAX_PUSH_BATCH):
+        size = MAX_PUSH_BATCH
+        while batch := self.local.outbox_batch(size):
             body = {
                 "protocol_version": CURRENT_PROTOCOL,
                 "device_time": self.now().isoformat(),
                 "ops": [op for _, _, op in batch],
             }
-            answer = self._request("POST", PUSH_PATH, payload=body)
+            try:
+                answer = self._request("POST", PUSH_PATH, payload=body)
+            except SyncError as exc:
+                if exc.status != 413 or len(batch) == 1:
+                    raise
+                size = len(batch) // 2  # over the server's body limit: half as many ops
+                continue
             if self._settle(batch, answer, report) == 0:
                 raise SyncError(
                     f"server deferred every op: it has seq {answer.get('last_seq')}, "

@@ -123,6 +123,18 @@ describe('push', () => {
     expect(await db().outbox.count()).toBe(0);
   });
 
+  it('a push over the server\'s body limit (413) goes again in halves', async () => {
+    for (let i = 0; i < 4; i++) await recordStatus(key, i, 'en_route');
+    const srv = pushServer();
+    const { fetch, requests } = fakeFetch((r) =>
+      (r.body as { ops: Op[] }).ops.length > 2 ? [413, { code: 413, status: 'Request Entity Too Large', message: 'too large', errors: {} }] : srv.handle(r),
+    );
+    const res = await pushOutbox({ api: new ApiClient(fetch, staticTokens), key });
+    expect(res.pushed).toBe(4);
+    expect(requests.map((r) => (r.body as { ops: Op[] }).ops.length)).toEqual([4, 2, 2]);
+    expect(await db().outbox.count()).toBe(0);
+  });
+
   it('pushes in batches of at most the batch size, in seq order', async () => {
     for (let i = 0; i < 7; i++) await recordStatus(key, i, 'en_route');
     const srv = pushServer();

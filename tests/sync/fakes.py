@@ -101,6 +101,8 @@ class FakeServer:
             raise requests.ConnectionError("request lost")
         if fault == "500":
             return error(500, "internal error")
+        if fault == "413":
+            return error(413, "request body too large")
         if fault == "429":
             throttled = error(429, "too many attempts")
             throttled.headers["Retry-After"] = "7"

@@ -67,6 +67,19 @@ def test_push_sends_batches_of_at_most_max_push_batch(
     assert len(facts(server, "location_point")) == 5
 
 
+def test_a_push_over_the_server_s_body_limit_goes_again_in_halves(
+    tablet: Client, server: FakeServer
+) -> None:
+    for _ in range(4):
+        tablet.record_location(35.99, -78.9)
+    server.faults = ["413"]
+    assert tablet.push().outcomes == {"applied": 4}
+    sizes = [len(body["ops"]) for body in server.pushes[tablet.status()["device_id"]]]
+    assert sizes == [2, 2]  # the 4-op push was refused before the fake server stored it
+    assert server.paths().count("push") == 3
+    assert len(facts(server, "location_point")) == 4
+
+
 def test_lost_push_response_is_replayed_not_duplicated(
     tablet: Client, server: FakeServer, sleeps: list[float]
 ) -> None:
