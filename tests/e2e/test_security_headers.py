@@ -3,6 +3,7 @@ carries: each renders, and Chromium reports no policy violation and no console e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -21,8 +22,10 @@ document.addEventListener('securitypolicyviolation', (e) => {
 
 
 @pytest.fixture
-def watched(context: Any) -> tuple[Any, list[str]]:
-    """A page whose console errors (CSP violations among them) are collected, with the URL."""
+def watched(new_context: Callable[..., Any]) -> tuple[Any, list[str]]:
+    """A page under the policy (no bypass) whose console errors, CSP violations among them,
+    are collected with their URL."""
+    context = new_context(bypass_csp=False)
     context.add_init_script(WATCH_VIOLATIONS)
     page = context.new_page()
     errors: list[str] = []
