@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+from collections import Counter
 from datetime import timedelta
 
 # An access token only needs to outlive one sync round; short so a stolen one is useless soon.
@@ -10,6 +12,11 @@ ACCESS_TOKEN_MINUTES = 15
 # A refresh token must outlive a whole shift offline (12 h) plus a day off; a revoked device
 # is refused at once anyway, whatever its token's age.
 REFRESH_TOKEN_DAYS = 3
+# The largest request body taken (413 beyond): the biggest legitimate one is a push of 500 ops
+# (MAX_PUSH_BATCH); most ops are well under 1 kB, a note of a few thousand characters a few kB,
+# so 500 of 16 KiB each. A bigger body (a 10 MB note) is refused before anything is read or
+# kept; a client answered 413 sends its outbox in smaller batches.
+MAX_REQUEST_BYTES = 500 * 16 * 1024
 
 
 class Config:
@@ -23,6 +30,7 @@ class Config:
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=REFRESH_TOKEN_DAYS)
     JWT_TOKEN_LOCATION = ["headers"]
     JWT_ERROR_MESSAGE_KEY = "message"
+    MAX_CONTENT_LENGTH = MAX_REQUEST_BYTES
 
     API_TITLE = "HEART Field API"
     API_VERSION = "v1"
@@ -32,6 +40,8 @@ class Config:
     # Served from flask-swagger-ui's own files: the docs page needs no internet.
     OPENAPI_SWAGGER_UI_PATH = "docs"
     OPENAPI_SWAGGER_UI_URL = "/swagger-ui-dist/"
+    # No badge from the public validator: the page must not call out (nor could it, under CSP).
+    OPENAPI_SWAGGER_UI_CONFIG = {"validatorUrl": None}
     API_SPEC_OPTIONS = {
         "components": {
             "securitySchemes": {
@@ -100,6 +110,27 @@ class ProductionConfig(Config):
     ENV_NAME = "production"
     # Fewer than this many characters is not a real secret for HS256 signing.
     MIN_SECRET_LENGTH = 32
+    # Estimated bits (secret_bits): a random 32-character hex key (128 bits) estimates 116 (91
+    # at worst in 100,000 draws), `secrets.token_urlsafe(48)` about 330; a key of one or a few
+    # characters repeated falls far below ("a" * 32: 0, "abcd" * 8: 64).
+    MIN_SECRET_BITS = 80
+    # Different characters: a random 32-character hex key has 14 (9 at worst in 100,000 draws);
+    # a long key repeating a few ("ab" * 40 estimates 80 bits) has fewer.
+    MIN_SECRET_DISTINCT = 8
+
+
+def weak_secret(key: str | None) -> bool:
+    """Missing, short, or made of too few different characters for production."""
+    return (not key or len(key) < ProductionConfig.MIN_SECRET_LENGTH
+            or len(set(key)) < ProductionConfig.MIN_SECRET_DISTINCT
+            or secret_bits(key) < ProductionConfig.MIN_SECRET_BITS)
+
+
+def secret_bits(key: str) -> float:
+    """An estimate of a key's entropy: its length times the Shannon entropy of its characters.
+    It cannot tell a random key from a long phrase, only catch keys made of few characters."""
+    counts = Counter(key)
+    return -sum(n * math.log2(n / len(key)) for n in counts.values())
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -8,7 +8,8 @@ The executable specification the PWA's TypeScript client mirrors:
   replayed results count as the original; deferred ops go again from the
   server's last_seq + 1);
 - pull applies a page of changes and saves its cursor in the same transaction;
-- the network is retried with full-jitter backoff; a 401 refreshes once, asks
+- the network is retried with full-jitter backoff; a 401 refreshes once (the
+  refresh token rotates: the new one is kept with the new access token), asks
   for a login, or wipes the device; a 410 drops the local copy and pulls again;
 - every op carries its author (the person signed in) and the device's clock reading
   (the server time of the last answer, the wall clock then, and the monotonic time
@@ -26,7 +27,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -43,6 +44,7 @@ from sync.registry import Registry
 
 LOGIN_PATH = "/api/v1/auth/login"
 REFRESH_PATH = "/api/v1/auth/refresh"
+LOGOUT_PATH = "/api/v1/auth/logout"
 PUSH_PATH = "/api/v1/sync/push"
 PULL_PATH = "/api/v1/sync/pull"
 # Meta keys of the two bearer credentials.
@@ -244,13 +246,20 @@ class Client:
 
     def _push(self) -> PushReport:
         report = PushReport()
-        while batch := self.local.outbox_batch(MAX_PUSH_BATCH):
+        size = MAX_PUSH_BATCH
+        while batch := self.local.outbox_batch(size):
             body = {
                 "protocol_version": CURRENT_PROTOCOL,
                 "device_time": self.now().isoformat(),
                 "ops": [op for _, _, op in batch],
             }
-            answer = self._request("POST", PUSH_PATH, payload=body)
+            try:
+                answer = self._request("POST", PUSH_PATH, payload=body)
+            except SyncError as exc:
+                if exc.status != 413 or len(batch) == 1:
+                    raise
+                size = len(batch) // 2  # over the server's body limit: half as many ops
+                continue
             self._learn_server_time(answer)
             if self._settle(batch, answer, report) == 0:
                 raise SyncError(
@@ -366,18 +375,25 @@ class Client:
         return user
 
     def logout(self) -> None:
-        """Forget the tokens; refused while anything is unsent (it would be stranded)."""
+        """End the sign-in on the server when it answers (its tokens are refused from then on),
+        then forget the tokens; refused while anything is unsent (it would be stranded)."""
         unsent = self.unsent_count()
         if unsent:
             raise SyncError(f"{unsent} entries are not sent yet: sync before signing out")
+        with suppress(Offline, NeedsLogin):  # offline or already ended: forget them here
+            self._request("POST", LOGOUT_PATH)
         with self.local.tx():
             self.local.set_meta(ACCESS_KEY, None)
             self.local.set_meta(REFRESH_KEY, None)
 
     def _refresh(self) -> None:
+        """New tokens for the refresh token, which is used up by it (the server rotates it):
+        both are kept in one transaction. A lost answer is retried with the same token, which
+        the server honours for a short grace."""
         answer = self._request("POST", REFRESH_PATH, bearer=REFRESH_KEY)
         with self.local.tx():
             self.local.set_meta(ACCESS_KEY, answer["access_token"])
+            self.local.set_meta(REFRESH_KEY, answer["refresh_token"])
 
     def _wipe(self, message: str) -> None:
         self.local.destroy()

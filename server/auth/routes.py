@@ -1,8 +1,9 @@
-"""Sign-in, token refresh, the signed-in person, devices (revocation) and users."""
+"""Sign-in, token refresh and sign-out, the signed-in person, devices (revocation) and users."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app, g, request
@@ -11,7 +12,7 @@ from flask_jwt_extended import create_access_token, create_refresh_token, get_jw
 from flask_smorest import Blueprint, abort
 
 from server.auth import schemas, services, throttle
-from server.auth.guard import load_device
+from server.auth.guard import load_device, session_id_of
 from server.auth.models import User
 from server.extensions import db
 from server.models_base import utcnow
@@ -28,6 +29,18 @@ def _claims(user: User, device_id: uuid.UUID, session_id: uuid.UUID) -> dict[str
     return {"device": str(device_id), "sid": str(session_id), "role": user.role.value}
 
 
+def _tokens(user: User, device_id: uuid.UUID, session_id: uuid.UUID, refresh_jti: str,
+            refresh_lifetime: timedelta) -> dict[str, Any]:
+    claims = _claims(user, device_id, session_id)
+    identity = str(user.id)
+    return {
+        "access_token": create_access_token(identity, additional_claims=claims),
+        "refresh_token": create_refresh_token(identity, expires_delta=refresh_lifetime,
+                                              additional_claims={**claims, "jti": refresh_jti}),
+        "access_expires_in": _access_seconds(),
+    }
+
+
 def _me(user: User, unit_id: int | None, device_id: uuid.UUID) -> dict[str, Any]:
     return {"id": user.id, "username": user.username, "full_name": user.full_name,
             "role": user.role, "active": user.active, "unit_id": unit_id, "device_id": device_id}
@@ -38,6 +51,7 @@ class Login(MethodView):
     @blp.arguments(schemas.LoginSchema)
     @blp.response(200, schemas.TokensSchema)
     @blp.alt_response(401, description="Wrong credentials, unknown or revoked device")
+    @blp.alt_response(403, description="The tablet is held by another unit's crew")
     @blp.alt_response(429, description="Too many failed sign-ins")
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Sign in with a password; registers the device on its first sign-in."""
@@ -60,24 +74,21 @@ class Login(MethodView):
             abort(exc.status, message=exc.message, action=exc.action)
         throttle.settle_attempt(db.session(), policy, claim, succeeded=True, now=utcnow())
         db.session.commit()
-        claims = _claims(signed.user, signed.device.id, signed.device_session.id)
-        identity = str(signed.user.id)
-        refresh_claims = {**claims, "jti": signed.device_session.refresh_jti}
-        return {
-            "access_token": create_access_token(identity, additional_claims=claims),
-            "refresh_token": create_refresh_token(identity, additional_claims=refresh_claims),
-            "access_expires_in": _access_seconds(),
-            "device_id": signed.device.id,
-            "user": _me(signed.user, signed.unit_id, signed.device.id),
-        }
+        tokens = _tokens(signed.user, signed.device.id, signed.device_session.id,
+                         signed.device_session.refresh_jti,
+                         current_app.config["JWT_REFRESH_TOKEN_EXPIRES"])
+        return {**tokens, "device_id": signed.device.id,
+                "user": _me(signed.user, signed.unit_id, signed.device.id)}
 
 
 @blp.route("/auth/refresh")
 class Refresh(MethodView):
     @blp.response(200, schemas.RefreshedSchema)
-    @blp.alt_response(401, description="Refresh token expired or device revoked")
+    @blp.alt_response(401, description="Refresh token expired, reused or signed out, or device "
+                                       "revoked")
     def post(self) -> dict[str, Any]:
-        """Trade the refresh token (Authorization: Bearer) for a new access token."""
+        """Trade the refresh token (Authorization: Bearer) for a new access token and a new
+        refresh token; the one sent is used up (see sync/PROTOCOL.md, "Tokens")."""
         verify_jwt_in_request(refresh=True)
         claims = get_jwt()
         device = load_device(claims)
@@ -85,9 +96,28 @@ class Refresh(MethodView):
         if user is None or not user.active:
             abort(401, message="Your account is not active.", action="login")
         assert user is not None
-        claims = {"device": str(device.id), "sid": claims.get("sid"), "role": user.role.value}
-        token = create_access_token(str(user.id), additional_claims=claims)
-        return {"access_token": token, "access_expires_in": _access_seconds()}
+        session_id, now = session_id_of(claims), utcnow()
+        try:
+            jti = services.rotate_refresh_token(db.session(), session_id, claims.get("jti"), now)
+        except services.AuthError as exc:
+            db.session.commit()  # a reused token's session stays revoked
+            abort(exc.status, message=exc.message, action=exc.action)
+        db.session.commit()
+        assert session_id is not None
+        # The new refresh token ends when the sign-in's first one did: rotation renews the
+        # token, not the need to sign in online every REFRESH_TOKEN_DAYS.
+        remaining = datetime.fromtimestamp(claims["exp"], UTC) - now
+        return _tokens(user, device.id, session_id, jti, remaining)
+
+
+@blp.route("/auth/logout")
+class Logout(MethodView):
+    @blp.response(204)
+    def post(self) -> None:
+        """Sign out on this tablet: ends this device session, so its access and refresh
+        tokens are refused from now on and the person is no longer enrolled on the tablet."""
+        services.sign_out(db.session(), g.device_session_id, utcnow())
+        db.session.commit()
 
 
 @blp.route("/auth/me")

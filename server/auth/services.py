@@ -21,6 +21,11 @@ from server.units.models import Shift, ShiftMember, Unit
 # keeps the unit's scope and its entries are still credited for one more shift length (HEART
 # runs 12-hour shifts). After that the tablet must be signed in again by the next crew.
 SHIFT_GRACE = timedelta(hours=12)
+# A tablet whose refresh answer was lost on the link still holds the token it sent and tries it
+# again: that token (the one just rotated away) is honoured this long after its rotation.
+# Twice the clients' longest backoff (5 minutes), so a flapping link gets its retries in;
+# later, or any older token, is a copy in someone else's hands: the device session ends.
+REFRESH_RETRY_GRACE = timedelta(minutes=10)
 
 
 class AuthError(Exception):
@@ -209,6 +214,46 @@ def bind_device(session: Session, user: User, device: Device, unit_id: int | Non
     device.unit_id = unit_id
 
 
+def rotate_refresh_token(session: Session, session_id: uuid.UUID | None, jti: str | None,
+                         now: datetime) -> str:
+    """Replace a device session's refresh token (by its jti) with a new one and return the new
+    jti. The current token rotates; the one just rotated away rotates again within
+    REFRESH_RETRY_GRACE of its rotation (a retry whose first answer was lost); any other token
+    is a reused copy, so the session is revoked. Each step is a compare-and-set UPDATE, so two
+    requests with one token cannot both take the current slot."""
+    fresh = str(uuid.uuid4())
+    live = sa.and_(DeviceSession.id == session_id, DeviceSession.signed_out_at.is_(None),
+                   DeviceSession.revoked_at.is_(None))
+    rotated = session.execute(
+        sa.update(DeviceSession).where(live, DeviceSession.refresh_jti == jti)
+        .values(previous_jti=DeviceSession.refresh_jti, refresh_jti=fresh, rotated_at=now)
+        .execution_options(synchronize_session=False))
+    if rotated.rowcount == 1:  # type: ignore[attr-defined]
+        return fresh
+    retried = session.execute(
+        sa.update(DeviceSession)
+        .where(live, DeviceSession.previous_jti == jti,
+               DeviceSession.rotated_at > now - REFRESH_RETRY_GRACE)
+        .values(refresh_jti=fresh)
+        .execution_options(synchronize_session=False))
+    if retried.rowcount == 1:  # type: ignore[attr-defined]
+        return fresh
+    reused = session.execute(sa.update(DeviceSession).where(live).values(revoked_at=now)
+                             .execution_options(synchronize_session=False))
+    if reused.rowcount == 1:  # type: ignore[attr-defined]
+        raise AuthError(401, "This sign-in was used from elsewhere and has been ended. Sign in "
+                             "online again.", "login")
+    raise AuthError(401, "This sign-in has ended on this tablet. Sign in online again.", "login")
+
+
+def sign_out(session: Session, session_id: uuid.UUID, now: datetime) -> None:
+    """End a device session: its tokens are refused from now on and the person is no longer
+    enrolled on the tablet."""
+    session.execute(sa.update(DeviceSession)
+                    .where(DeviceSession.id == session_id, DeviceSession.signed_out_at.is_(None))
+                    .values(signed_out_at=now).execution_options(synchronize_session=False))
+
+
 def revoke_device(session: Session, actor: User, device_id: uuid.UUID) -> Device | None:
     device = session.get(Device, device_id)
     if device is None:
@@ -216,6 +261,11 @@ def revoke_device(session: Session, actor: User, device_id: uuid.UUID) -> Device
     if device.revoked_at is None:
         device.revoked_at = utcnow()
         device.revoked_by_id = actor.id
+        session.execute(sa.update(DeviceSession)
+                        .where(DeviceSession.device_id == device.id,
+                               DeviceSession.revoked_at.is_(None))
+                        .values(revoked_at=device.revoked_at)
+                        .execution_options(synchronize_session=False))
         session.flush()
     return device
 

@@ -87,9 +87,54 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description The tablet is held by another unit's crew */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
                 422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 /** @description Too many failed sign-ins */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign out on this tablet: ends this device session, so its access and refresh
+         *     tokens are refused from now on and the person is no longer enrolled on the tablet.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description No Content */
+                204: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -150,7 +195,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Trade the refresh token (Authorization: Bearer) for a new access token. */
+        /**
+         * Trade the refresh token (Authorization: Bearer) for a new access token and a new
+         *     refresh token; the one sent is used up (see sync/PROTOCOL.md, "Tokens").
+         */
         post: {
             parameters: {
                 query?: never;
@@ -169,7 +217,7 @@ export interface paths {
                         "application/json": components["schemas"]["Refreshed"];
                     };
                 };
-                /** @description Refresh token expired or device revoked */
+                /** @description Refresh token expired, reused or signed out, or device revoked */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1356,8 +1404,11 @@ export interface components {
             result?: components["schemas"]["OpResult"];
         };
         Refreshed: {
+            /** @description seconds */
             access_expires_in: number;
             access_token: string;
+            /** @description Replaces the refresh token sent, which is used up: keep this one */
+            refresh_token: string;
         };
         RejectedOp: {
             /** Format: date-time */

@@ -46,6 +46,7 @@ export const es: Record<Key, string> = {
   'login.throttled': 'Demasiados intentos. Espere {seconds} segundos y vuelva a intentarlo.',
   'login.failed': 'No se pudo entrar. Vuelva a intentarlo en un momento.',
   'login.locked': 'Esta tableta guarda registros sin enviar ({count}) de otro miembro del equipo. Pídale que la desbloquee y lo agregue.',
+  'login.otherUnit': 'Esta tableta es de otra unidad cuyo equipo está de turno. Inicie sesión en la tableta de su unidad.',
   'login.back': 'Volver',
 
   'unlock.title': 'Desbloquear',

@@ -9,6 +9,7 @@
  */
 import type { ApiClient } from '../api/client';
 import { HttpError, ResyncError } from '../api/client';
+import type { PushResponse } from '../api/types';
 import { MAX_PUSH_BATCH, PROTOCOL_VERSION } from '../api/types';
 import { open } from '../crypto/keys';
 import { learnServerTime, wallNow } from '../lib/deviceClock';
@@ -55,13 +56,22 @@ export async function pushOutbox(deps: SyncDeps): Promise<{ pushed: number; reje
   const now = deps.now ?? wallNow;
   let pushed = 0;
   let rejected = 0;
+  let size = deps.pushBatch ?? MAX_PUSH_BATCH;
   for (;;) {
-    const batch = await nextBatch(deps.pushBatch ?? MAX_PUSH_BATCH);
+    const batch = await nextBatch(size);
     if (!batch.length) break;
     const ops = await Promise.all(
       batch.map(async (row) => wireOp(row, row.sealed ? await open<Record<string, unknown>>(deps.key, row.sealed) : {})),
     );
-    const res = await deps.api.push({ protocol_version: PROTOCOL_VERSION, device_time: new Date(now()).toISOString(), ops });
+    let res: PushResponse;
+    try {
+      res = await deps.api.push({ protocol_version: PROTOCOL_VERSION, device_time: new Date(now()).toISOString(), ops });
+    } catch (e) {
+      // Over the server's body limit (413): send half as many ops, down to one.
+      if (!(e instanceof HttpError) || e.status !== 413 || batch.length === 1) throw e;
+      size = Math.floor(batch.length / 2);
+      continue;
+    }
     learnServerTime(res.server_time);
     const records = await prepareResultRecords(deps.key, batch, res.results);
     const s = await recordPushResults(batch, res.results, records);
