@@ -13,6 +13,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/heart
 WORKERS ?= 2
+# serve-pg runs in production mode: never with the development key (instance/secret_key).
+PROD_KEY := instance/production_secret_key
 export FLASK_APP := server
 
 .PHONY: run install pwa db test lint typecheck pytest pwa-check chromium bench \
@@ -51,9 +53,13 @@ run: $(STAMP) $(PWA_BUILD) db
 	  --graceful-timeout 5 --access-logfile - 'server:create_app()'
 
 serve-pg: $(STAMP) $(PWA_BUILD)
+	@if [ -z "$$SECRET_KEY" ] && [ ! -s $(PROD_KEY) ]; then \
+	  mkdir -p instance && (umask 077 && $(PY) -c 'import secrets; print(secrets.token_urlsafe(48))' > $(PROD_KEY)) && \
+	  echo "serve-pg: SECRET_KEY is not set: generated a random production key in $(PROD_KEY)" \
+	       "(kept for restarts; set SECRET_KEY to use your own, the same on every host)"; fi
 	DATABASE_URL=$(PG_URL) $(BIN)/flask db upgrade
 	DATABASE_URL=$(PG_URL) $(BIN)/flask demo-data --if-empty
-	DATABASE_URL=$(PG_URL) HEART_ENV=production HEART_SCHEDULER=1 SECRET_KEY=$${SECRET_KEY:-$$(cat instance/secret_key)} \
+	DATABASE_URL=$(PG_URL) HEART_ENV=production HEART_SCHEDULER=1 SECRET_KEY=$${SECRET_KEY:-$$(cat $(PROD_KEY))} \
 	  $(BIN)/gunicorn --workers $(WORKERS) --threads 8 --bind $(HOST):$(PORT) \
 	  --no-control-socket --graceful-timeout 5 'server:create_app()'
 
@@ -83,6 +89,7 @@ bench: $(STAMP)
 	$(PY) bench/sync_push.py
 	$(PY) bench/reconnect_storm.py
 	$(PY) bench/first_pull.py
+	$(PY) bench/login_timing.py
 	$(MAKE) $(PWA_BUILD) chromium
 	$(PY) bench/pwa_cold_start.py
 

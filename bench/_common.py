@@ -259,15 +259,18 @@ class OpMaker:
     def __init__(self, node: str, start: datetime | None = None) -> None:
         self.node = node
         self.seq = 0
-        self.t = start or datetime.now(UTC) - timedelta(hours=1)
+        self.t = self.learned = start or datetime.now(UTC) - timedelta(hours=1)
 
     def op(self, kind: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Each op carries a clock reading, as the PWA's do (server time learned at start)."""
         self.seq += 1
         self.t += timedelta(milliseconds=20)
         ms = int(self.t.timestamp() * 1000)
+        clock = {"server_time": iso(self.learned), "device_time": iso(self.learned),
+                 "elapsed_ms": (self.t - self.learned) // timedelta(milliseconds=1)}
         return {"id": uuid7(), "seq": self.seq, "hlc": f"{ms:013d}-0000-{self.node}",
                 "kind": kind, "action": "create", "record_id": uuid7(), "base_version": None,
-                "device_time": iso(self.t), "data": data}
+                "device_time": iso(self.t), "clock": clock, "data": data}
 
     def point(self, i: int) -> dict[str, Any]:
         return self.op("location_point", {"lat": 35.99 + (i % 1000) * 1e-5,

@@ -34,8 +34,9 @@ from _common import (
 
 BATCH = 500
 # Every column of a stored location point: the baseline inserts exactly what the API stored.
-RAW_COLUMNS = ("id", "device_id", "user_id", "device_time", "corrected_time", "received_at", "hlc",
-               "op_id", "unit_id", "lat", "lon", "accuracy_m", "batch_id")
+RAW_COLUMNS = ("id", "device_id", "user_id", "device_time", "corrected_time", "time_source",
+               "time_uncertain", "received_at", "hlc", "op_id", "unit_id", "lat", "lon",
+               "accuracy_m", "batch_id")
 
 
 def run_api(base: str, bodies: list[list[bytes]], tokens: list[str]) -> tuple[float, int]:

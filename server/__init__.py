@@ -8,8 +8,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from server.config import CONFIGS, Config, ProductionConfig
+from server.config import CONFIGS, Config, ProductionConfig, weak_secret
 from server.version import __version__
 
 
@@ -28,7 +29,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     _configure_secret(app, config_class)
     app.config["JWT_SECRET_KEY"] = app.config["SECRET_KEY"]
 
-    from server import cli, errors, jobs, web
+    from server import cli, errors, jobs, security, web
     from server.auth import guard
     from server.extensions import api, compress, db, jwt, migrate
     from server.jsonio import OrjsonProvider
@@ -49,7 +50,16 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     web.init_app(app)
     cli.init_app(app)
     jobs.init_app(app)
+    security.init_app(app)
+    _trust_proxies(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Read the client's address (and scheme) through TRUSTED_PROXIES reverse proxies."""
+    count = int(app.config["TRUSTED_PROXIES"])
+    if count > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
 
 
 def _configure_database(app: Flask) -> None:
@@ -63,10 +73,12 @@ def _configure_database(app: Flask) -> None:
 def _configure_secret(app: Flask, config_class: type[Config]) -> None:
     key = app.config.get("SECRET_KEY")
     if app.config["ENV_NAME"] == "production":
-        if not key or len(key) < ProductionConfig.MIN_SECRET_LENGTH:
+        if weak_secret(key):
             raise RuntimeError(
                 f"SECRET_KEY must be set to at least {ProductionConfig.MIN_SECRET_LENGTH} "
-                "random characters in production."
+                "random characters in production (this one is missing, short or made of too "
+                "few different characters); make one with: python3 -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'"
             )
         return
     if key:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+from collections import Counter
 from datetime import timedelta
 
 # An access token only needs to outlive one sync round; short so a stolen one is useless soon.
@@ -10,6 +12,11 @@ ACCESS_TOKEN_MINUTES = 15
 # A refresh token must outlive a whole shift offline (12 h) plus a day off; a revoked device
 # is refused at once anyway, whatever its token's age.
 REFRESH_TOKEN_DAYS = 3
+# The largest request body taken (413 beyond): the biggest legitimate one is a push of 500 ops
+# (MAX_PUSH_BATCH); most ops are well under 1 kB, a note of a few thousand characters a few kB,
+# so 500 of 16 KiB each. A bigger body (a 10 MB note) is refused before anything is read or
+# kept; a client answered 413 sends its outbox in smaller batches.
+MAX_REQUEST_BYTES = 500 * 16 * 1024
 
 
 class Config:
@@ -23,6 +30,7 @@ class Config:
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=REFRESH_TOKEN_DAYS)
     JWT_TOKEN_LOCATION = ["headers"]
     JWT_ERROR_MESSAGE_KEY = "message"
+    MAX_CONTENT_LENGTH = MAX_REQUEST_BYTES
 
     API_TITLE = "HEART Field API"
     API_VERSION = "v1"
@@ -32,6 +40,8 @@ class Config:
     # Served from flask-swagger-ui's own files: the docs page needs no internet.
     OPENAPI_SWAGGER_UI_PATH = "docs"
     OPENAPI_SWAGGER_UI_URL = "/swagger-ui-dist/"
+    # No badge from the public validator: the page must not call out (nor could it, under CSP).
+    OPENAPI_SWAGGER_UI_CONFIG = {"validatorUrl": None}
     API_SPEC_OPTIONS = {
         "components": {
             "securitySchemes": {
@@ -44,9 +54,20 @@ class Config:
     # Argon2id parameters (argon2-cffi's RFC 9106 low-memory profile).
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_KIB = 65536
-    # Failed-login throttle: this many failures per user name in the window locks it out.
-    LOGIN_MAX_FAILURES = 5
-    LOGIN_WINDOW_SECONDS = 900
+    # Sign-in throttle (server/auth/throttle.py): failures per user name + address and per
+    # address; past the free ones each try waits twice as long as the last, up to the cap.
+    # Five covers typos and a caps lock; a guessing run is down to a few tries an hour soon.
+    LOGIN_FREE_FAILURES_PER_NAME = 5
+    # A station's crews sign in from one NAT address at shift change, typos included.
+    LOGIN_FREE_FAILURES_PER_ADDRESS = 30
+    LOGIN_DELAY_BASE_SECONDS = 1
+    # Capped at 15 minutes: the right person can still try again after a break.
+    LOGIN_DELAY_CAP_SECONDS = 900
+    # Failures are forgotten a day after the last one (the scheduled purge drops them).
+    LOGIN_WINDOW_SECONDS = 86400
+    # Reverse proxies in front of the app whose X-Forwarded-For is believed (werkzeug's
+    # ProxyFix); 0 = none, the socket's address is the client's (a forged header is ignored).
+    TRUSTED_PROXIES = 0
 
     # Pull pages and the app shell travel over weak cellular links: gzip what is worth it.
     COMPRESS_ALGORITHM = ["gzip"]
@@ -74,6 +95,8 @@ class Config:
             values["SCHEDULER_ENABLED"] = True
         if days := os.environ.get("SYNC_RETENTION_DAYS"):
             values["SYNC_RETENTION_DAYS"] = int(days)
+        if proxies := os.environ.get("TRUSTED_PROXIES"):
+            values["TRUSTED_PROXIES"] = int(proxies)
         return values
 
 
@@ -87,6 +110,27 @@ class ProductionConfig(Config):
     ENV_NAME = "production"
     # Fewer than this many characters is not a real secret for HS256 signing.
     MIN_SECRET_LENGTH = 32
+    # Estimated bits (secret_bits): a random 32-character hex key (128 bits) estimates 116 (91
+    # at worst in 100,000 draws), `secrets.token_urlsafe(48)` about 330; a key of one or a few
+    # characters repeated falls far below ("a" * 32: 0, "abcd" * 8: 64).
+    MIN_SECRET_BITS = 80
+    # Different characters: a random 32-character hex key has 14 (9 at worst in 100,000 draws);
+    # a long key repeating a few ("ab" * 40 estimates 80 bits) has fewer.
+    MIN_SECRET_DISTINCT = 8
+
+
+def weak_secret(key: str | None) -> bool:
+    """Missing, short, or made of too few different characters for production."""
+    return (not key or len(key) < ProductionConfig.MIN_SECRET_LENGTH
+            or len(set(key)) < ProductionConfig.MIN_SECRET_DISTINCT
+            or secret_bits(key) < ProductionConfig.MIN_SECRET_BITS)
+
+
+def secret_bits(key: str) -> float:
+    """An estimate of a key's entropy: its length times the Shannon entropy of its characters.
+    It cannot tell a random key from a long phrase, only catch keys made of few characters."""
+    counts = Counter(key)
+    return -sum(n * math.log2(n / len(key)) for n in counts.values())
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 
 class DomainError(Exception):
@@ -29,7 +30,8 @@ def field_error(field: str, message: str, status: int = 422) -> DomainError:
 
 
 STATUS_NAMES = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
-                410: "Gone", 422: "Unprocessable Entity", 503: "Service Unavailable"}
+                410: "Gone", 413: "Request Entity Too Large", 422: "Unprocessable Entity",
+                503: "Service Unavailable"}
 # A database that cannot be reached is a reason to retry, not a server bug: 503, retry soon.
 DATABASE_RETRY_SECONDS = 5
 
@@ -49,6 +51,13 @@ def init_app(app: Flask) -> None:
         if error.action:
             body["action"] = error.action
         return body, error.status
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def handle_too_large(_error: RequestEntityTooLarge) -> tuple[dict[str, Any], int]:
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        return {"code": 413, "status": STATUS_NAMES[413], "errors": {},
+                "message": f"The request body is larger than {limit} bytes: nothing of it was "
+                           "read or kept. Send fewer operations per push."}, 413
 
     @app.errorhandler(OperationalError)
     def handle_database_unreachable(error: OperationalError) -> tuple[dict[str, Any], int, Any]:

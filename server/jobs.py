@@ -9,17 +9,21 @@ import sqlalchemy as sa
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
+from server.auth.throttle import Policy, purge_login_throttle
 from server.extensions import db
+from server.models_base import utcnow
 from server.sync.services import purge_feed
 
 # Arbitrary constant naming the jobs' advisory lock (ASCII "HEARTJOB").
 JOBS_LOCK_KEY = 0x4845_4152_544A_4F42
-# Feed rows expire after days; looking hourly keeps the table small without churn.
+# Feed rows expire after days, sign-in failures after a day; looking hourly keeps the tables
+# small without churn.
 PURGE_INTERVAL_HOURS = 1
 
 
 def run_purge(app: Flask) -> int:
-    """Drop change-feed rows older than the retention; returns how many (0 if another ran it)."""
+    """Drop change-feed rows older than the retention, and sign-in failures older than their
+    window; returns how many feed rows (0 if another process ran it)."""
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             got = db.session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(JOBS_LOCK_KEY)))
@@ -27,6 +31,7 @@ def run_purge(app: Flask) -> int:
                 db.session.rollback()
                 return 0
         removed = purge_feed(db.session(), timedelta(days=app.config["SYNC_RETENTION_DAYS"]))
+        purge_login_throttle(db.session(), Policy.from_config(app.config), utcnow())
         db.session.commit()
         return removed
 

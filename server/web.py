@@ -13,6 +13,8 @@ blp = Blueprint("web", __name__)
 # The app shell must revalidate so a new release is seen; hashed assets never change.
 NO_CACHE = "no-cache"
 IMMUTABLE = "public, max-age=31536000, immutable"
+# Pages without an icon link (the API docs) make the browser ask for /favicon.ico: the app's icon.
+FAVICON = "icons/icon-192.png"
 
 
 def _dist() -> str:
@@ -42,6 +44,8 @@ def index() -> Response:
 def asset(filename: str) -> Response:
     if filename.startswith("api/"):
         raise NotFound()
+    if filename == "favicon.ico":
+        filename = FAVICON
     full = os.path.join(_dist(), filename)
     if not os.path.isfile(full):
         # Client-side routes fall back to the shell; anything with a dot is a missing file.
@@ -55,7 +59,17 @@ def asset(filename: str) -> Response:
     return response
 
 
-swagger_dist = Blueprint(
+class _StaticInMemory(Blueprint):
+    """Static files read into memory, for the reason _send gives."""
+
+    def send_static_file(self, filename: str) -> Response:
+        response = super().send_static_file(filename)
+        response.direct_passthrough = False
+        response.make_sequence()
+        return response
+
+
+swagger_dist = _StaticInMemory(
     "swagger_ui_dist",
     __name__,
     static_folder=os.path.join(os.path.dirname(flask_swagger_ui.__file__), "dist"),

@@ -8,9 +8,14 @@ The executable specification the PWA's TypeScript client mirrors:
   replayed results count as the original; deferred ops go again from the
   server's last_seq + 1);
 - pull applies a page of changes and saves its cursor in the same transaction;
-- the network is retried with full-jitter backoff; a 401 refreshes once, asks
-  for a login, or wipes the device; a 410 drops the local copy and pulls again.
-Transport (`session`), sleeping and the clock are injected for tests.
+- the network is retried with full-jitter backoff; a 401 refreshes once (the
+  refresh token rotates: the new one is kept with the new access token), asks
+  for a login, or wipes the device; a 410 drops the local copy and pulls again;
+- every op carries its author (the person signed in) and the device's clock reading
+  (the server time of the last answer, the wall clock then, and the monotonic time
+  since) so its time holds whatever the wall clock does before the push; the reading
+  lives in memory only (a restart loses it).
+Transport (`session`), sleeping and both clocks are injected for tests.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -39,6 +44,7 @@ from sync.registry import Registry
 
 LOGIN_PATH = "/api/v1/auth/login"
 REFRESH_PATH = "/api/v1/auth/refresh"
+LOGOUT_PATH = "/api/v1/auth/logout"
 PUSH_PATH = "/api/v1/sync/push"
 PULL_PATH = "/api/v1/sync/pull"
 # Meta keys of the two bearer credentials.
@@ -140,11 +146,14 @@ class Client:
         now: Callable[[], datetime] = _utcnow,
         rand: Callable[[], float] = random.random,
         registry: Registry | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.db_path = os.fspath(db_path)
         self.session: HTTPSession = session if session is not None else requests.Session()
-        self.sleep, self.now, self.rand = sleep, now, rand
+        self.sleep, self.now, self.rand, self.monotonic = sleep, now, rand, monotonic
+        # The last server time learned: (server time, wall clock then, monotonic seconds then).
+        self._learned: tuple[str, str, float] | None = None
         self.registry = registry if registry is not None else spine_registry()
         self._single_flight = threading.Lock()
         self.local = LocalStore(self.db_path)
@@ -202,7 +211,7 @@ class Client:
         parent_id: str | None,
     ) -> dict[str, Any]:
         """Build, check and queue an op; InvalidInput names each field the server would reject."""
-        op = {
+        op: dict[str, Any] = {
             "id": _new_id(),
             "seq": self.local.next_seq(),
             "hlc": str(self.clock.send()),
@@ -213,6 +222,14 @@ class Client:
             "device_time": self.now().isoformat(),
             "data": data,
         }
+        author = self._signed_in_id()
+        if author is not None:
+            op["author_id"] = author
+        if self._learned is not None:
+            server_time, device_time, at = self._learned
+            elapsed_ms = max(0, round((self.monotonic() - at) * 1000))
+            op["clock"] = {"server_time": server_time, "device_time": device_time,
+                           "elapsed_ms": elapsed_ms}
         parsed = parse_operation(op, CURRENT_PROTOCOL)
         errors = parsed.errors if isinstance(parsed, Rejection) else self.registry.check(parsed)
         if errors:
@@ -229,13 +246,21 @@ class Client:
 
     def _push(self) -> PushReport:
         report = PushReport()
-        while batch := self.local.outbox_batch(MAX_PUSH_BATCH):
+        size = MAX_PUSH_BATCH
+        while batch := self.local.outbox_batch(size):
             body = {
                 "protocol_version": CURRENT_PROTOCOL,
                 "device_time": self.now().isoformat(),
                 "ops": [op for _, _, op in batch],
             }
-            answer = self._request("POST", PUSH_PATH, payload=body)
+            try:
+                answer = self._request("POST", PUSH_PATH, payload=body)
+            except SyncError as exc:
+                if exc.status != 413 or len(batch) == 1:
+                    raise
+                size = len(batch) // 2  # over the server's body limit: half as many ops
+                continue
+            self._learn_server_time(answer)
             if self._settle(batch, answer, report) == 0:
                 raise SyncError(
                     f"server deferred every op: it has seq {answer.get('last_seq')}, "
@@ -288,6 +313,7 @@ class Client:
                 with self.local.tx():
                     self.local.drop_server_copy()
                 continue
+            self._learn_server_time(page)
             with self.local.tx():
                 for change in page["changes"]:
                     self.local.apply_change(change)
@@ -301,6 +327,25 @@ class Client:
         with self._only_one_sync():
             pushed = self._push()
             return SyncReport(pushed, self._pull())
+
+    def _signed_in_id(self) -> int | None:
+        """The person signed in on this client: the author of what it captures."""
+        saved = self.local.meta("user")
+        user = json.loads(saved) if saved else None
+        person = user.get("id") if isinstance(user, dict) else None
+        return person if type(person) is int else None
+
+    def _learn_server_time(self, answer: Any) -> None:
+        """Keep an answer's server_time with the wall and monotonic clocks as it arrived."""
+        server_time = answer.get("server_time") if isinstance(answer, dict) else None
+        if not isinstance(server_time, str):
+            return
+        try:
+            learned = datetime.fromisoformat(server_time)
+        except ValueError:
+            return
+        if learned.tzinfo is not None:
+            self._learned = (server_time, self.now().isoformat(), self.monotonic())
 
     @contextmanager
     def _only_one_sync(self) -> Iterator[None]:
@@ -330,18 +375,25 @@ class Client:
         return user
 
     def logout(self) -> None:
-        """Forget the tokens; refused while anything is unsent (it would be stranded)."""
+        """End the sign-in on the server when it answers (its tokens are refused from then on),
+        then forget the tokens; refused while anything is unsent (it would be stranded)."""
         unsent = self.unsent_count()
         if unsent:
             raise SyncError(f"{unsent} entries are not sent yet: sync before signing out")
+        with suppress(Offline, NeedsLogin):  # offline or already ended: forget them here
+            self._request("POST", LOGOUT_PATH)
         with self.local.tx():
             self.local.set_meta(ACCESS_KEY, None)
             self.local.set_meta(REFRESH_KEY, None)
 
     def _refresh(self) -> None:
+        """New tokens for the refresh token, which is used up by it (the server rotates it):
+        both are kept in one transaction. A lost answer is retried with the same token, which
+        the server honours for a short grace."""
         answer = self._request("POST", REFRESH_PATH, bearer=REFRESH_KEY)
         with self.local.tx():
             self.local.set_meta(ACCESS_KEY, answer["access_token"])
+            self.local.set_meta(REFRESH_KEY, answer["refresh_token"])
 
     def _wipe(self, message: str) -> None:
         self.local.destroy()

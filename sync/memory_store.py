@@ -12,9 +12,10 @@ import copy
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sync.clock_skew import correct
+from sync.clock_skew import fact_time
 from sync.merge import lifecycle_max, merge_record
 from sync.ops import Operation, OpResult, Outcome, Rejection
 from sync.pull import Change
@@ -174,10 +175,16 @@ class MemoryStore:
             call = self.records.get(("call", str(op.data["call_id"])))
             if call is None or call.deleted:
                 return self._rejected(op, "data.call_id", "no such call")
+        assert actor.received_at is not None, "apply_push sets the time the push arrived"
+        received = call.data.get("received_at") if call is not None else None
+        not_before = datetime.fromisoformat(received) if received else None
+        when = fact_time(op.device_time, actor.skew_ms, op.clock, actor.received_at, not_before)
         data = dict(op.data)
         data.update(
             device_time=op.device_time.isoformat(),
-            corrected_time=correct(op.device_time, actor.skew_ms).isoformat(),
+            corrected_time=when.corrected.isoformat(),
+            time_source=when.source.value,
+            time_uncertain=when.uncertain,
             hlc=str(op.hlc),
             device_id=actor.device_id,
         )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, cast
 
+from sync.clock_skew import ClockReading
 from sync.hlc import Timestamp
 
 CURRENT_PROTOCOL = 2
@@ -27,10 +28,17 @@ MAX_PUSH_BATCH = 500
 
 ACTIONS = frozenset({"create", "update", "delete"})
 ENVELOPE_FIELDS = frozenset(
-    {"id", "seq", "hlc", "kind", "action", "record_id", "base_version", "device_time", "data"}
+    {"id", "seq", "hlc", "kind", "action", "record_id", "base_version", "device_time", "data",
+     "clock", "author_id"}
 )
 # Longest kind name; matches the server's record_kind column.
 MAX_KIND_LENGTH = 40
+CLOCK_FIELDS = frozenset({"server_time", "device_time", "elapsed_ms"})
+# A person's id is a 32-bit integer key on the server (users.id).
+MAX_PERSON_ID = 2**31 - 1
+# The largest integer a JavaScript number holds exactly (Number.MAX_SAFE_INTEGER): the PWA's
+# monotonic milliseconds never reach it, and the server's arithmetic on it cannot overflow.
+MAX_ELAPSED_MS = 2**53 - 1
 
 Errors = dict[str, list[str]]
 
@@ -57,8 +65,16 @@ class Operation(NamedTuple):
     base_version: int | None
     device_time: datetime
     data: Mapping[str, Any]
+    # The device's own clock at capture (PROTOCOL.md, "Clocks"); None: use the push's skew.
+    clock: ClockReading | None = None
+    # The person unlocked on the device at capture; None (an older app): the token's person.
+    author_id: int | None = None
 
     def to_json(self) -> dict[str, Any]:
+        clock = {} if self.clock is None else {"clock": {
+            "server_time": self.clock.server_time.isoformat(),
+            "device_time": self.clock.device_time.isoformat(),
+            "elapsed_ms": self.clock.elapsed_ms}}
         return {
             "id": self.id,
             "seq": self.seq,
@@ -69,6 +85,8 @@ class Operation(NamedTuple):
             "base_version": self.base_version,
             "device_time": self.device_time.isoformat(),
             "data": dict(self.data),
+            **clock,
+            **({} if self.author_id is None else {"author_id": self.author_id}),
         }
 
 
@@ -184,7 +202,11 @@ def parse_operation(raw: object, protocol_version: int) -> Operation | Rejection
         errors["base_version"] = ["must be null or a non-negative integer"]
     elif action == "update" and base_version is None:
         errors["base_version"] = ["an update needs the version the device last saw"]
-    device_time = _aware_time(raw.get("device_time"), errors)
+    device_time = _aware_time(raw.get("device_time"), "device_time", errors)
+    clock = _clock(raw.get("clock"), errors)
+    author_id = raw.get("author_id")
+    if author_id is not None and not _person_id(author_id):
+        errors["author_id"] = [f"must be null or a person's id (an integer from 1 to {MAX_PERSON_ID})"]
     data = raw.get("data")
     if not isinstance(data, Mapping):
         errors["data"] = ["must be an object"]
@@ -201,6 +223,8 @@ def parse_operation(raw: object, protocol_version: int) -> Operation | Rejection
         base_version,
         cast(datetime, device_time),
         cast(Mapping[str, Any], data),
+        clock,
+        author_id,
     )
 
 
@@ -212,7 +236,8 @@ def _well_formed(raw: dict[str, Any]) -> Operation | None:
     get = raw.get
     op_id, record_id, seq, hlc = get("id"), get("record_id"), get("seq"), get("hlc")
     kind, action, base_version = get("kind"), get("action"), get("base_version")
-    device_time, data = get("device_time"), get("data")
+    device_time, data, clock, author_id = (get("device_time"), get("data"), get("clock"),
+                                           get("author_id"))
     if (type(op_id) is not str or type(record_id) is not str or type(seq) is not int
             or seq < 1 or type(hlc) is not str or type(kind) is not str
             or not 0 < len(kind) <= MAX_KIND_LENGTH or type(action) is not str
@@ -225,14 +250,35 @@ def _well_formed(raw: dict[str, Any]) -> Operation | None:
         return None
     if not (_CANONICAL_UUID.fullmatch(op_id) and _CANONICAL_UUID.fullmatch(record_id)):
         return None
+    if author_id is not None and not _person_id(author_id):
+        return None
+    server_time: Any = None
+    learned_time: Any = None
+    elapsed: Any = 0
+    if clock is not None:
+        if type(clock) is not dict or len(clock) != len(CLOCK_FIELDS):
+            return None
+        server_time, learned_time = clock.get("server_time"), clock.get("device_time")
+        elapsed = clock.get("elapsed_ms")
+        if (type(server_time) is not str or type(learned_time) is not str
+                or type(elapsed) is not int or not 0 <= elapsed <= MAX_ELAPSED_MS):
+            return None
     try:
         stamp = Timestamp.parse(hlc)
         when = datetime.fromisoformat(device_time)
+        reading = None if server_time is None else ClockReading(
+            datetime.fromisoformat(server_time), datetime.fromisoformat(learned_time), elapsed)
     except ValueError:
         return None
-    if when.tzinfo is None:
+    if when.tzinfo is None or (reading is not None and (
+            reading.server_time.tzinfo is None or reading.device_time.tzinfo is None)):
         return None
-    return Operation(op_id, seq, stamp, kind, action, record_id, base_version, when, data)
+    return Operation(op_id, seq, stamp, kind, action, record_id, base_version, when, data,
+                     reading, author_id)
+
+
+def _person_id(value: object) -> bool:
+    return type(value) is int and 0 < value <= MAX_PERSON_ID
 
 
 def _peek(raw: Mapping[str, Any]) -> tuple[str | None, int | None]:
@@ -268,15 +314,38 @@ def _hlc(value: object, errors: Errors) -> Timestamp | None:
         return None
 
 
-def _aware_time(value: object, errors: Errors) -> datetime | None:
+def _aware_time(value: object, name: str, errors: Errors) -> datetime | None:
     try:
         if not isinstance(value, str):
             raise ValueError
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        errors["device_time"] = ["must be an ISO 8601 date-time"]
+        errors[name] = ["must be an ISO 8601 date-time"]
         return None
     if parsed.tzinfo is None:
-        errors["device_time"] = ["must carry a UTC offset (e.g. Z or +02:00)"]
+        errors[name] = ["must carry a UTC offset (e.g. Z or +02:00)"]
         return None
     return parsed
+
+
+def _clock(value: object, errors: Errors) -> ClockReading | None:
+    """The optional `clock` object: null or absent is no reading; anything else must be
+    exactly {server_time, device_time, elapsed_ms}, each bad part named (`clock.elapsed_ms`)."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        errors["clock"] = ["must be null or an object {server_time, device_time, elapsed_ms}"]
+        return None
+    found: Errors = {}
+    for name in sorted(value.keys() - CLOCK_FIELDS):
+        found[f"clock.{name}"] = ["unknown field"]
+    server_time = _aware_time(value.get("server_time"), "clock.server_time", found)
+    learned_time = _aware_time(value.get("device_time"), "clock.device_time", found)
+    elapsed = value.get("elapsed_ms")
+    if type(elapsed) is not int or not 0 <= elapsed <= MAX_ELAPSED_MS:
+        found["clock.elapsed_ms"] = [f"must be an integer from 0 to {MAX_ELAPSED_MS}"]
+    if found:
+        errors.update(found)
+        return None
+    return ClockReading(cast(datetime, server_time), cast(datetime, learned_time),
+                        cast(int, elapsed))

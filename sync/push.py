@@ -67,7 +67,7 @@ def apply_push(
     store.prepare(device.device_id, parsed)
     skew = measure_skew(device_now, server_now)
     store.record_skew(device.device_id, skew)
-    actor = replace(device, skew_ms=skew)
+    actor = replace(device, skew_ms=skew, received_at=server_now)
     batch = _Batch(last=store.last_seq(device.device_id))
     results = [_push_one(store, registry, actor, raw, op, protocol_version, batch)
                for raw, op in zip(ops_raw, parsed, strict=True)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from sync.ops import Operation, OpResult, Rejection
@@ -18,11 +19,13 @@ from sync.registry import RecordKind
 
 @dataclass(frozen=True)
 class Actor:
-    """Who pushes: the device, its signed-in user, and the skew measured at this push."""
+    """Who pushes: the device, its signed-in user, and the skew measured at this push and
+    the server time it arrived (set by apply_push)."""
 
     device_id: str
     user_id: int | str | None = None
     skew_ms: int = 0
+    received_at: datetime | None = None
 
 
 class PushStore(Protocol):
@@ -42,8 +45,10 @@ class PushStore(Protocol):
     def apply(self, kind: RecordKind, op: Operation, actor: Actor) -> OpResult:
         """Apply a validated op (facts once by record_id, documents merged per field).
 
-        May answer rejected (no such call, unknown base_version...); the engine keeps it.
-        Correct fact times with clock_skew.correct(op.device_time, actor.skew_ms).
+        May answer rejected (no such call, unknown base_version, an author who may not
+        make ops on this device...); the engine keeps it. The op is its author's
+        (op.author_id, else actor.user_id). Time facts with
+        clock_skew.fact_time(op.device_time, actor.skew_ms, op.clock, ...).
         """
         ...
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -71,6 +72,31 @@ def test_production_refuses_to_start_without_a_secret_key(monkeypatch: pytest.Mo
     monkeypatch.setenv("DATABASE_URL", "sqlite://")
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app(ProductionConfig)
+
+
+@pytest.mark.parametrize("weak", ["a" * 32, "abcd" * 8, "ab" * 40],
+                         ids=["one-character", "four-characters", "two-characters-long"])
+def test_production_refuses_a_secret_key_of_too_few_characters(
+        monkeypatch: pytest.MonkeyPatch, weak: str) -> None:
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    monkeypatch.setenv("SECRET_KEY", weak)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app(ProductionConfig)
+
+
+def test_production_accepts_a_random_key_of_the_minimum_length(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    monkeypatch.setenv("SECRET_KEY", secrets.token_hex(ProductionConfig.MIN_SECRET_LENGTH // 2))
+    assert create_app(ProductionConfig).config["ENV_NAME"] == "production"
+
+
+def test_serve_pg_never_falls_back_to_the_development_key() -> None:
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    serve_pg = makefile.split("\nserve-pg:", 1)[1].split("\n\n", 1)[0]
+    assert "instance/secret_key" not in serve_pg
+    assert "SECRET_KEY=$${SECRET_KEY:-$$(cat $(PROD_KEY))}" in serve_pg
+    assert "PROD_KEY := instance/production_secret_key" in makefile
 
 
 def test_production_refuses_a_short_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { crew, lock, onWiped, setFetch, setPin, signIn, SignInFailed, signOut, unlock } from '../src/app/auth';
+import { crew, lock, onWiped, sessionApi, setFetch, setPin, signIn, SignInFailed, signOut, unlock } from '../src/app/auth';
 import { FREE_UNLOCK_TRIES, MAX_UNLOCK_FAILURES, unlockWaitMs } from '../src/app/unlockGuard';
 import { wrapDataKey } from '../src/crypto/keys';
 import { getSession } from '../src/crypto/session';
@@ -139,6 +139,54 @@ describe('sign in, unlock, sign out', () => {
     expect(await db().outbox.count()).toBe(0);
     expect(await enrolledKeys()).toEqual([]);
     expect(await getMeta('device_id')).toBeUndefined();
+  });
+
+  it('sign-out tells the server, so the sign-in\'s tokens are refused afterwards', async () => {
+    const { fetch, requests } = server((r) => (r.path === '/api/v1/auth/logout' ? [204, null] : null));
+    setFetch(fetch);
+    await signIn('ana', 'ana-pass');
+    expect(await signOut()).toBe(0);
+    const logout = requests.find((r) => r.path === '/api/v1/auth/logout');
+    expect(logout?.method).toBe('POST');
+    expect(logout?.auth).toBe('Bearer A-ana');
+    expect(getSession()).toBeNull();
+  });
+
+  it('sign-out offline still forgets the tokens on the tablet', async () => {
+    setFetch(server().fetch);
+    await signIn('ana', 'ana-pass');
+    setFetch(() => Promise.reject(new TypeError('Failed to fetch')));
+    expect(await signOut()).toBe(0);
+    expect(await getMeta('tokens:1')).toBeUndefined();
+  });
+
+  it('a tablet another unit holds refuses the sign-in in words', async () => {
+    setFetch(server((r) => (r.path === '/api/v1/auth/login' ? [403, { code: 403, message: 'HEART-1 holds this tablet' }] : null)).fetch);
+    await expect(signIn('ana', 'ana-pass')).rejects.toMatchObject({ reason: { kind: 'otherUnit' } });
+    expect(getSession()).toBeNull();
+  });
+
+  it('a rotated refresh token is kept sealed and is the one sent after the next unlock', async () => {
+    let n = 1;
+    const { fetch, requests } = server((r) => {
+      if (r.path === '/api/v1/auth/refresh') {
+        n += 1;
+        return [200, { access_token: `A${n}`, refresh_token: `R${n}`, access_expires_in: 900 }];
+      }
+      if (r.path.startsWith('/api/v1/sync/pull')) {
+        return r.auth === `Bearer A${n}` && n > 2 ? [200, { changes: [], cursor: 'c', has_more: false, total: 0, server_time: 't' }] : [401, { message: 'expired', action: 'refresh' }];
+      }
+      return null;
+    });
+    setFetch(fetch);
+    await signIn('ana', 'ana-pass');
+    await sessionApi()!.pull(null, 10).catch(() => undefined); // A-ana expired: refreshed to A2/R2
+    const sealed = await getMeta<string>('tokens:1');
+    expect(sealed).not.toContain('R2');
+    lock();
+    expect(await unlock('1', 'ana-pass')).toEqual({ kind: 'ok' });
+    await sessionApi()!.pull(null, 10);
+    expect(requests.filter((r) => r.path === '/api/v1/auth/refresh').map((r) => r.auth)).toEqual(['Bearer R', 'Bearer R2']);
   });
 
   it('tokens are stored sealed, never in clear', async () => {

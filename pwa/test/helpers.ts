@@ -37,4 +37,4 @@ export function fakeFetch(handler: (r: Req) => [number, unknown] | Promise<[numb
   return { fetch, requests };
 }
 
-export const staticTokens = { get: () => ({ access: 'A', refresh: 'R' }), setAccess: async () => {} };
+export const staticTokens = { get: () => ({ access: 'A', refresh: 'R' }), set: async () => {} };

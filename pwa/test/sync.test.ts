@@ -123,6 +123,18 @@ describe('push', () => {
     expect(await db().outbox.count()).toBe(0);
   });
 
+  it('a push over the server\'s body limit (413) goes again in halves', async () => {
+    for (let i = 0; i < 4; i++) await recordStatus(key, i, 'en_route');
+    const srv = pushServer();
+    const { fetch, requests } = fakeFetch((r) =>
+      (r.body as { ops: Op[] }).ops.length > 2 ? [413, { code: 413, status: 'Request Entity Too Large', message: 'too large', errors: {} }] : srv.handle(r),
+    );
+    const res = await pushOutbox({ api: new ApiClient(fetch, staticTokens), key });
+    expect(res.pushed).toBe(4);
+    expect(requests.map((r) => (r.body as { ops: Op[] }).ops.length)).toEqual([4, 2, 2]);
+    expect(await db().outbox.count()).toBe(0);
+  });
+
   it('pushes in batches of at most the batch size, in seq order', async () => {
     for (let i = 0; i < 7; i++) await recordStatus(key, i, 'en_route');
     const srv = pushServer();
@@ -131,21 +143,67 @@ describe('push', () => {
     expect(requests.map((r) => (r.body as { ops: Op[] }).ops.map((o) => o.seq))).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
   });
 
-  it('refreshes an expired access token and retries', async () => {
+  it('refreshes an expired access token, keeps the rotated refresh token, and retries', async () => {
     await recordStatus(key, 1, 'en_route');
     const srv = pushServer();
-    let access = 'old';
-    const tokens = { get: () => ({ access, refresh: 'R' }), setAccess: async (a: string) => void (access = a) };
+    let held = { access: 'old', refresh: 'R1' };
+    const tokens = { get: () => held, set: async (t: typeof held) => void (held = t) };
     const { fetch, requests } = fakeFetch((r) => {
-      if (r.path === '/api/v1/auth/refresh') return [200, { access_token: 'new', access_expires_in: 900 }];
+      if (r.path === '/api/v1/auth/refresh') return [200, { access_token: 'new', refresh_token: 'R2', access_expires_in: 900 }];
       if (r.auth === 'Bearer old') return [401, { code: 401, status: 'Unauthorized', message: 'expired', action: 'refresh' }];
       return emptyPull(r) ?? srv.handle(r);
     });
     await syncOnce({ api: new ApiClient(fetch, tokens), key });
-    expect(access).toBe('new');
+    expect(held).toEqual({ access: 'new', refresh: 'R2' });
     expect(requests.map((r) => r.path)).toEqual(['/api/v1/sync/push', '/api/v1/auth/refresh', '/api/v1/sync/push', '/api/v1/sync/pull?limit=500']);
-    expect(requests[1]!.auth).toBe('Bearer R');
+    expect(requests[1]!.auth).toBe('Bearer R1');
     expect(srv.stored).toHaveLength(1);
+  });
+
+  it('the next refresh sends the rotated refresh token, not the used-up one', async () => {
+    let held = { access: 'expired-1', refresh: 'R1' };
+    const tokens = { get: () => held, set: async (t: typeof held) => void (held = t) };
+    let n = 0;
+    const { fetch, requests } = fakeFetch((r) => {
+      if (r.path === '/api/v1/auth/refresh') {
+        n += 1;
+        return [200, { access_token: `fresh-${n}`, refresh_token: `R${n + 1}`, access_expires_in: 900 }];
+      }
+      if (r.auth?.startsWith('Bearer expired')) return [401, { message: 'expired', action: 'refresh' }];
+      return [200, { changes: [], cursor: 'c', has_more: false, total: 0, server_time: 't' }];
+    });
+    const api = new ApiClient(fetch, tokens);
+    await api.pull(null, 10);
+    held = { ...held, access: 'expired-2' };
+    await api.pull(null, 10);
+    expect(requests.filter((r) => r.path === '/api/v1/auth/refresh').map((r) => r.auth)).toEqual(['Bearer R1', 'Bearer R2']);
+    expect(held.refresh).toBe('R3');
+  });
+
+  it('requests that find the access token expired together share one refresh', async () => {
+    let held = { access: 'expired', refresh: 'R1' };
+    const tokens = { get: () => held, set: async (t: typeof held) => void (held = t) };
+    const { fetch, requests } = fakeFetch(async (r) => {
+      if (r.path === '/api/v1/auth/refresh') {
+        await new Promise((done) => setTimeout(done, 5));
+        return [200, { access_token: 'fresh', refresh_token: 'R2', access_expires_in: 900 }];
+      }
+      if (r.auth === 'Bearer expired') return [401, { message: 'expired', action: 'refresh' }];
+      return [200, { changes: [], cursor: 'c', has_more: false, total: 0, server_time: 't' }];
+    });
+    const api = new ApiClient(fetch, tokens);
+    await Promise.all([api.pull(null, 10), api.pull(null, 10), api.pull(null, 10)]);
+    expect(requests.filter((r) => r.path === '/api/v1/auth/refresh')).toHaveLength(1);
+    expect(held).toEqual({ access: 'fresh', refresh: 'R2' });
+  });
+
+  it('a refresh token the server takes for a reused copy asks for a sign-in', async () => {
+    const tokens = { get: () => ({ access: 'expired', refresh: 'R-old' }), set: async () => {} };
+    const { fetch } = fakeFetch((r) => {
+      if (r.path === '/api/v1/auth/refresh') return [401, { message: 'used from elsewhere', action: 'login' }];
+      return [401, { message: 'expired', action: 'refresh' }];
+    });
+    await expect(new ApiClient(fetch, tokens).pull(null, 10)).rejects.toMatchObject({ name: 'AuthError', action: 'login' });
   });
 });
 

@@ -11,8 +11,8 @@ from flask_jwt_extended import get_jwt, verify_jwt_in_request
 from flask_smorest import abort
 
 from server.auth import permissions
-from server.auth.models import Device, User
-from server.auth.services import current_unit_id, current_unit_query
+from server.auth.models import Device, DeviceSession, User
+from server.auth.services import scope_unit, scope_unit_id
 from server.extensions import db, jwt
 from server.models_base import utcnow
 
@@ -33,11 +33,20 @@ def load_device(claims: dict[str, Any]) -> Device:
     return device
 
 
-def _device_user_unit(claims: dict[str, Any]) -> tuple[Device, User | None, int | None]:
-    """The token's device (revoked or unknown: wipe), its user and the unit the user is on
-    shift with now, in one round trip when device and user exist (every authenticated
-    request pays for it); otherwise the lookups one by one, so the answer (wipe before
-    login) is unchanged."""
+def session_id_of(claims: dict[str, Any]) -> uuid.UUID | None:
+    """The device session a token belongs to (None for a token without one)."""
+    try:
+        return uuid.UUID(str(claims.get("sid")))
+    except ValueError:
+        return None
+
+
+def _device_user_unit(claims: dict[str, Any]) -> tuple[Device, User | None, int | None, bool]:
+    """The token's device (revoked or unknown: wipe), its user, the unit whose records the
+    user sees on it (scope_unit: on shift now, else the device's unit while on its crew) and
+    whether its device session is still live (not signed out or revoked), in one round trip
+    when device and user exist (every authenticated request pays for it); otherwise the
+    lookups one by one, so the answer (wipe before login) is unchanged."""
     try:
         device_id = uuid.UUID(str(claims.get("device")))
     except ValueError:
@@ -46,15 +55,25 @@ def _device_user_unit(claims: dict[str, Any]) -> tuple[Device, User | None, int 
         user_id: int | None = int(claims["sub"])
     except (KeyError, TypeError, ValueError):
         user_id = None
+    session_id = session_id_of(claims)
     if device_id is not None and user_id is not None:
-        unit = current_unit_query(User.id, utcnow()).scalar_subquery()
-        row = db.session.execute(sa.select(Device, User, unit).join_from(
-            Device, User, User.id == user_id).where(Device.id == device_id)).first()
+        unit = scope_unit(User.id, Device.unit_id, utcnow())
+        live = sa.and_(DeviceSession.id.is_not(None), DeviceSession.signed_out_at.is_(None),
+                       DeviceSession.revoked_at.is_(None))
+        row = db.session.execute(
+            sa.select(Device, User, unit, live)
+            .join_from(Device, User, User.id == user_id)
+            .outerjoin(DeviceSession, sa.and_(DeviceSession.id == session_id,
+                                              DeviceSession.device_id == Device.id,
+                                              DeviceSession.user_id == User.id))
+            .where(Device.id == device_id)).first()
         if row is not None and not row[0].revoked:
-            return row[0], row[1], row[2]
+            return row[0], row[1], row[2], bool(row[3])
     device = load_device(claims)
     user = db.session.get(User, int(claims["sub"]))
-    return device, user, current_unit_id(db.session(), user) if user is not None else None
+    if user is None:
+        return device, None, None, False
+    return device, user, scope_unit_id(db.session(), user.id, device.unit_id, utcnow()), False
 
 
 def guard() -> None:
@@ -67,10 +86,14 @@ def guard() -> None:
         return
     verify_jwt_in_request()
     claims = get_jwt()
-    g.device, user, g.unit_id = _device_user_unit(claims)
+    g.device, user, g.unit_id, live = _device_user_unit(claims)
     if user is None or not user.active:
         unauthorized("Your account is not active. Sign in again.", "login")
+    if not live:
+        unauthorized("You signed out on this tablet, or this sign-in was ended. Sign in again.",
+                     "login")
     assert user is not None
+    g.device_session_id = session_id_of(claims)
     g.actor = user
     assert isinstance(rule, frozenset)
     if user.role not in rule:

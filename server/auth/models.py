@@ -1,4 +1,4 @@
-"""People, their roles, registered tablets and the failed-login record."""
+"""People, their roles, registered tablets, who signed in on each, and the sign-in throttle."""
 
 from __future__ import annotations
 
@@ -70,12 +70,38 @@ class Device(Base):
         return self.revoked_at is not None
 
 
-class LoginAttempt(Base):
-    """Failed sign-ins, shared by every worker, so the throttle holds across processes."""
+class DeviceSession(Base):
+    """One sign-in of a person on a device (online, with a password): it enrolls the person
+    on that tablet until they sign out or a supervisor revokes it. The refresh token it
+    issued is named by `refresh_jti`; the one before it by `previous_jti`, kept a short
+    while so a retried refresh whose answer was lost is not taken for a stolen token."""
 
-    __tablename__ = "login_attempts"
+    __tablename__ = "device_sessions"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(sa.String(64), index=True)
-    remote_addr: Mapped[str | None] = mapped_column(sa.String(64))
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    device_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("devices.id"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    refresh_jti: Mapped[str] = mapped_column(sa.String(36))
+    previous_jti: Mapped[str | None] = mapped_column(sa.String(36))
+    rotated_at: Mapped[datetime | None]
+    signed_out_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    @property
+    def ended(self) -> bool:
+        return self.signed_out_at is not None or self.revoked_at is not None
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins counted under one key (a user name with a client address, or an
+    address alone) and when the next try is allowed; shared by every worker and host."""
+
+    __tablename__ = "login_throttles"
+
+    # SHA-256 (hex) of what is counted: user names typed wrong are not kept in the clear.
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    # Tries not (yet) known to have succeeded: each is counted before its password is checked.
+    failures: Mapped[int] = mapped_column(default=0)
+    next_allowed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_failure_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

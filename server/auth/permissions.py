@@ -43,6 +43,7 @@ ROUTES: Final[dict[str, dict[str, Rule]]] = {
     "api-docs.openapi_swagger_ui": {"GET": PUBLIC},
     "auth.Login": {"POST": PUBLIC},
     "auth.Refresh": {"POST": REFRESH},
+    "auth.Logout": {"POST": ALL_ROLES},
     "auth.Me": {"GET": ALL_ROLES},
     "auth.Devices": {"GET": SUPERVISION},
     "auth.DeviceRevocation": {"POST": SUPERVISION},

@@ -1,8 +1,9 @@
-"""Sign-in, token refresh, the signed-in person, devices (revocation) and users."""
+"""Sign-in, token refresh and sign-out, the signed-in person, devices (revocation) and users."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app, g, request
@@ -10,10 +11,11 @@ from flask.views import MethodView
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt, verify_jwt_in_request
 from flask_smorest import Blueprint, abort
 
-from server.auth import schemas, services
-from server.auth.guard import load_device
+from server.auth import schemas, services, throttle
+from server.auth.guard import load_device, session_id_of
 from server.auth.models import User
 from server.extensions import db
+from server.models_base import utcnow
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Sign-in, tokens, devices")
 
@@ -22,8 +24,21 @@ def _access_seconds() -> int:
     return int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds())
 
 
-def _claims(user: User, device_id: uuid.UUID) -> dict[str, Any]:
-    return {"device": str(device_id), "role": user.role.value}
+def _claims(user: User, device_id: uuid.UUID, session_id: uuid.UUID) -> dict[str, Any]:
+    """Every token names its device and the device session (sign-in) it belongs to."""
+    return {"device": str(device_id), "sid": str(session_id), "role": user.role.value}
+
+
+def _tokens(user: User, device_id: uuid.UUID, session_id: uuid.UUID, refresh_jti: str,
+            refresh_lifetime: timedelta) -> dict[str, Any]:
+    claims = _claims(user, device_id, session_id)
+    identity = str(user.id)
+    return {
+        "access_token": create_access_token(identity, additional_claims=claims),
+        "refresh_token": create_refresh_token(identity, expires_delta=refresh_lifetime,
+                                              additional_claims={**claims, "jti": refresh_jti}),
+        "access_expires_in": _access_seconds(),
+    }
 
 
 def _me(user: User, unit_id: int | None, device_id: uuid.UUID) -> dict[str, Any]:
@@ -36,37 +51,44 @@ class Login(MethodView):
     @blp.arguments(schemas.LoginSchema)
     @blp.response(200, schemas.TokensSchema)
     @blp.alt_response(401, description="Wrong credentials, unknown or revoked device")
+    @blp.alt_response(403, description="The tablet is held by another unit's crew")
     @blp.alt_response(429, description="Too many failed sign-ins")
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Sign in with a password; registers the device on its first sign-in."""
+        policy = throttle.Policy.from_config(current_app.config)
         try:
-            signed = services.sign_in(db.session(), **data)
-        except services.ThrottledError as exc:
+            claim = throttle.claim_attempt(db.session(), policy, data["username"],
+                                           request.remote_addr, utcnow())
+        except throttle.ThrottledError as exc:
+            db.session.rollback()
             abort(429, message="Too many failed sign-ins. Wait and try again.",
                   headers={"Retry-After": str(exc.retry_after)})
+        db.session.commit()  # counted before the password is checked: parallel tries see it
+        try:
+            signed = services.sign_in(db.session(), **data)
         except services.AuthError as exc:
             db.session.rollback()
-            services.record_failed_login(db.session(), data["username"], request.remote_addr)
+            throttle.settle_attempt(db.session(), policy, claim, succeeded=exc.password_ok,
+                                    now=utcnow())
             db.session.commit()
             abort(exc.status, message=exc.message, action=exc.action)
+        throttle.settle_attempt(db.session(), policy, claim, succeeded=True, now=utcnow())
         db.session.commit()
-        claims = _claims(signed.user, signed.device.id)
-        identity = str(signed.user.id)
-        return {
-            "access_token": create_access_token(identity, additional_claims=claims),
-            "refresh_token": create_refresh_token(identity, additional_claims=claims),
-            "access_expires_in": _access_seconds(),
-            "device_id": signed.device.id,
-            "user": _me(signed.user, signed.unit_id, signed.device.id),
-        }
+        tokens = _tokens(signed.user, signed.device.id, signed.device_session.id,
+                         signed.device_session.refresh_jti,
+                         current_app.config["JWT_REFRESH_TOKEN_EXPIRES"])
+        return {**tokens, "device_id": signed.device.id,
+                "user": _me(signed.user, signed.unit_id, signed.device.id)}
 
 
 @blp.route("/auth/refresh")
 class Refresh(MethodView):
     @blp.response(200, schemas.RefreshedSchema)
-    @blp.alt_response(401, description="Refresh token expired or device revoked")
+    @blp.alt_response(401, description="Refresh token expired, reused or signed out, or device "
+                                       "revoked")
     def post(self) -> dict[str, Any]:
-        """Trade the refresh token (Authorization: Bearer) for a new access token."""
+        """Trade the refresh token (Authorization: Bearer) for a new access token and a new
+        refresh token; the one sent is used up (see sync/PROTOCOL.md, "Tokens")."""
         verify_jwt_in_request(refresh=True)
         claims = get_jwt()
         device = load_device(claims)
@@ -74,8 +96,28 @@ class Refresh(MethodView):
         if user is None or not user.active:
             abort(401, message="Your account is not active.", action="login")
         assert user is not None
-        token = create_access_token(str(user.id), additional_claims=_claims(user, device.id))
-        return {"access_token": token, "access_expires_in": _access_seconds()}
+        session_id, now = session_id_of(claims), utcnow()
+        try:
+            jti = services.rotate_refresh_token(db.session(), session_id, claims.get("jti"), now)
+        except services.AuthError as exc:
+            db.session.commit()  # a reused token's session stays revoked
+            abort(exc.status, message=exc.message, action=exc.action)
+        db.session.commit()
+        assert session_id is not None
+        # The new refresh token ends when the sign-in's first one did: rotation renews the
+        # token, not the need to sign in online every REFRESH_TOKEN_DAYS.
+        remaining = datetime.fromtimestamp(claims["exp"], UTC) - now
+        return _tokens(user, device.id, session_id, jti, remaining)
+
+
+@blp.route("/auth/logout")
+class Logout(MethodView):
+    @blp.response(204)
+    def post(self) -> None:
+        """Sign out on this tablet: ends this device session, so its access and refresh
+        tokens are refused from now on and the person is no longer enrolled on the tablet."""
+        services.sign_out(db.session(), g.device_session_id, utcnow())
+        db.session.commit()
 
 
 @blp.route("/auth/me")

@@ -41,7 +41,9 @@ class TokensSchema(Schema):
 
 class RefreshedSchema(Schema):
     access_token = fields.String(required=True)
-    access_expires_in = fields.Integer(required=True)
+    refresh_token = fields.String(required=True, metadata={
+        "description": "Replaces the refresh token sent, which is used up: keep this one"})
+    access_expires_in = fields.Integer(required=True, metadata={"description": "seconds"})
 
 
 class DeviceSchema(Schema):

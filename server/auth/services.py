@@ -1,7 +1,8 @@
-"""Sign-in, device registration and revocation, password hashing, and the login throttle."""
+"""Sign-in, device registration, enrollment and revocation, crews, and password hashing."""
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,27 +11,37 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from server.auth.models import Device, LoginAttempt, Role, User
+from server.auth.models import Device, DeviceSession, Role, User
 from server.models_base import utcnow
-from server.units.models import Shift, ShiftMember
+from server.units.models import Shift, ShiftMember, Unit
+
+# A crew whose shift has ended may still be out, offline, finishing its last call: its tablet
+# keeps the unit's scope and its entries are still credited for one more shift length (HEART
+# runs 12-hour shifts). After that the tablet must be signed in again by the next crew.
+SHIFT_GRACE = timedelta(hours=12)
+# A tablet whose refresh answer was lost on the link still holds the token it sent and tries it
+# again: that token (the one just rotated away) is honoured this long after its rotation.
+# Twice the clients' longest backoff (5 minutes), so a flapping link gets its retries in;
+# later, or any older token, is a copy in someone else's hands: the device session ends.
+REFRESH_RETRY_GRACE = timedelta(minutes=10)
 
 
 class AuthError(Exception):
-    """A sign-in refused; `action` tells the client what to do next."""
+    """A sign-in refused; `action` tells the client what to do next, `password_ok` whether
+    the refusal came after the right password (the throttle does not count those)."""
 
-    def __init__(self, status: int, message: str, action: str = "login") -> None:
+    def __init__(self, status: int, message: str, action: str = "login", *,
+                 password_ok: bool = True) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.action = action
+        self.password_ok = password_ok
 
 
-class ThrottledError(Exception):
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("too many failed sign-ins")
-        self.retry_after = retry_after
+DUMMY_HASH_KEY = "heart.dummy_password_hash"
 
 
 def _hasher() -> PasswordHasher:
@@ -42,11 +53,23 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
-def verify_password(user: User, password: str) -> bool:
+def verify_password(user: User | None, password: str) -> bool:
+    """Whether the password is the person's. Without a person it is checked against a hash of
+    a random secret made with the same cost, so an unknown user name takes as long to refuse
+    as a wrong password (no telling which names exist by timing)."""
+    stored = user.password_hash if user is not None else _dummy_hash()
     try:
-        return _hasher().verify(user.password_hash, password)
+        matched = _hasher().verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
+    return matched and user is not None
+
+
+def _dummy_hash() -> str:
+    extensions = current_app.extensions
+    if DUMMY_HASH_KEY not in extensions:
+        extensions[DUMMY_HASH_KEY] = hash_password(secrets.token_urlsafe(32))
+    return str(extensions[DUMMY_HASH_KEY])
 
 
 def create_user(
@@ -58,13 +81,8 @@ def create_user(
     return user
 
 
-def current_unit_id(session: Session, user: User, at: datetime | None = None) -> int | None:
-    """The unit the person is rostered on right now, if any."""
-    return session.scalar(current_unit_query(user.id, at or utcnow()))
-
-
-def current_unit_query(user_id: int | sa.orm.InstrumentedAttribute[int], at: datetime) -> sa.Select[int]:
-    """The unit a person is rostered on at `at` (the request guard asks it as a subquery)."""
+def current_unit_query(user_id: int | InstrumentedAttribute[int], at: datetime) -> sa.Select[int]:
+    """The unit a person is on a shift with at `at`."""
     return (
         sa.select(Shift.unit_id)
         .join(ShiftMember, ShiftMember.shift_id == Shift.id)
@@ -74,24 +92,64 @@ def current_unit_query(user_id: int | sa.orm.InstrumentedAttribute[int], at: dat
     )
 
 
-def check_throttle(session: Session, username: str) -> None:
-    cfg = current_app.config
-    window = timedelta(seconds=cfg["LOGIN_WINDOW_SECONDS"])
-    since = utcnow() - window
-    failures = session.scalars(
-        sa.select(LoginAttempt.at)
-        .where(LoginAttempt.username == username.lower(), LoginAttempt.at > since)
-        .order_by(LoginAttempt.at)
-    ).all()
-    if len(failures) >= cfg["LOGIN_MAX_FAILURES"]:
-        oldest = failures[-cfg["LOGIN_MAX_FAILURES"]]
-        retry = int((oldest + window - utcnow()).total_seconds()) + 1
-        raise ThrottledError(max(retry, 1))
+def roster_unit_query(user_id: int, at: datetime) -> sa.Select[int]:
+    """The unit of the person's shift covering `at`, else of the last one that ended within
+    SHIFT_GRACE: the unit a tablet they sign in on is bound to."""
+    return (
+        sa.select(Shift.unit_id)
+        .join(ShiftMember, ShiftMember.shift_id == Shift.id)
+        .where(ShiftMember.user_id == user_id, Shift.starts_at <= at,
+               Shift.ends_at > at - SHIFT_GRACE)
+        .order_by(Shift.ends_at.desc(), Shift.starts_at.desc())
+        .limit(1)
+    )
 
 
-def record_failed_login(session: Session, username: str, remote_addr: str | None) -> None:
-    session.add(LoginAttempt(username=username.lower(), remote_addr=remote_addr))
-    session.flush()
+def scope_unit(user_id: int | InstrumentedAttribute[int],
+               device_unit_id: int | InstrumentedAttribute[int | None] | None,
+               at: datetime) -> sa.ColumnElement[int]:
+    """The unit whose records a person sees on a device, as one SQL expression (the request
+    guard asks it in its one query): the unit they are on shift with now, else the device's
+    unit while they are on its crew (its shift on, or ended within SHIFT_GRACE), else none."""
+    on_shift = current_unit_query(user_id, at).scalar_subquery()
+    device_unit: sa.ColumnElement[int | None] | InstrumentedAttribute[int | None] = (
+        device_unit_id if isinstance(device_unit_id, InstrumentedAttribute)
+        else sa.literal(device_unit_id, sa.Integer))
+    on_device_crew = crew_query(device_unit, at).where(ShiftMember.user_id == user_id).exists()
+    return sa.func.coalesce(on_shift, sa.case((on_device_crew, device_unit)))
+
+
+def scope_unit_id(session: Session, user_id: int, device_unit_id: int | None,
+                  at: datetime) -> int | None:
+    """scope_unit() for one person on one device, outside a request."""
+    return session.scalar(sa.select(scope_unit(user_id, device_unit_id, at)))
+
+
+def crew_query(unit_id: int | sa.ColumnElement[int | None] | InstrumentedAttribute[int | None],
+               at: datetime) -> sa.Select[int]:
+    """Who is on a shift of the unit covering `at`, or on one that ended within SHIFT_GRACE."""
+    return (
+        sa.select(ShiftMember.user_id)
+        .join(Shift, Shift.id == ShiftMember.shift_id)
+        .where(Shift.unit_id == unit_id, Shift.starts_at <= at, Shift.ends_at > at - SHIFT_GRACE)
+    )
+
+
+def crew_user_ids(session: Session, unit_id: int, at: datetime) -> set[int]:
+    """People on a shift of the unit covering `at`, or one that ended less than
+    SHIFT_GRACE ago (a crew still offline after its shift)."""
+    return set(session.scalars(crew_query(unit_id, at)))
+
+
+def enrolled_user_ids(session: Session, device_id: uuid.UUID) -> set[int]:
+    """People who signed in online on this device and whose session there was neither
+    signed out nor revoked (none at all when the device is revoked)."""
+    return set(session.scalars(
+        sa.select(DeviceSession.user_id)
+        .join(Device, Device.id == DeviceSession.device_id)
+        .where(DeviceSession.device_id == device_id, Device.revoked_at.is_(None),
+               DeviceSession.signed_out_at.is_(None), DeviceSession.revoked_at.is_(None))
+    ))
 
 
 @dataclass(frozen=True)
@@ -99,6 +157,7 @@ class SignIn:
     user: User
     device: Device
     unit_id: int | None
+    device_session: DeviceSession
 
 
 def sign_in(
@@ -111,13 +170,13 @@ def sign_in(
 ) -> SignIn:
     """Check the password, then register the device or confirm it is still trusted.
 
-    Raises ThrottledError or AuthError; the caller commits the failed attempt either way.
+    Raises AuthError; the caller (which counted the try in the throttle) settles it.
     """
-    check_throttle(session, username)
     user = session.scalar(sa.select(User).where(User.username == username))
-    if user is None or not user.active or not verify_password(user, password):
-        raise AuthError(401, "Wrong user name or password.")
-    unit_id = current_unit_id(session, user) if user.is_field_responder else None
+    if not verify_password(user, password) or user is None or not user.active:
+        raise AuthError(401, "Wrong user name or password.", password_ok=False)
+    now = utcnow()
+    unit_id = session.scalar(roster_unit_query(user.id, now)) if user.is_field_responder else None
     if device_id is None:
         device = Device(name=device_name or "Tablet", user_id=user.id, unit_id=unit_id)
         session.add(device)
@@ -128,11 +187,71 @@ def sign_in(
         if found.revoked:
             raise AuthError(401, "This device was revoked. Its local data must be wiped.", "wipe")
         device = found
-        if unit_id is not None:
-            device.unit_id = unit_id
-    device.last_seen_at = utcnow()
+        bind_device(session, user, device, unit_id, now)
+    device.last_seen_at = now
     session.flush()
-    return SignIn(user=user, device=device, unit_id=unit_id)
+    enrolled = DeviceSession(device_id=device.id, user_id=user.id, refresh_jti=str(uuid.uuid4()))
+    session.add(enrolled)
+    session.flush()
+    return SignIn(user=user, device=device, device_session=enrolled,
+                  unit_id=scope_unit_id(session, user.id, device.unit_id, now))
+
+
+def bind_device(session: Session, user: User, device: Device, unit_id: int | None,
+                at: datetime) -> None:
+    """A tablet held by a unit (its shift on, or ended within SHIFT_GRACE) signs in only its
+    crew; one no unit holds any more goes to the signer's unit (`unit_id`, maybe none)."""
+    if device.unit_id is not None:
+        crew = crew_user_ids(session, device.unit_id, at)
+        if crew and user.id not in crew:
+            holder = session.get(Unit, device.unit_id)
+            call_sign = holder.call_sign if holder else "another unit"
+            raise AuthError(403, f"This tablet belongs to {call_sign}, whose crew is on shift; "
+                                 "you are not on that crew. Sign in on your own unit's tablet.",
+                            "login")
+        if crew:
+            return
+    device.unit_id = unit_id
+
+
+def rotate_refresh_token(session: Session, session_id: uuid.UUID | None, jti: str | None,
+                         now: datetime) -> str:
+    """Replace a device session's refresh token (by its jti) with a new one and return the new
+    jti. The current token rotates; the one just rotated away rotates again within
+    REFRESH_RETRY_GRACE of its rotation (a retry whose first answer was lost); any other token
+    is a reused copy, so the session is revoked. Each step is a compare-and-set UPDATE, so two
+    requests with one token cannot both take the current slot."""
+    fresh = str(uuid.uuid4())
+    live = sa.and_(DeviceSession.id == session_id, DeviceSession.signed_out_at.is_(None),
+                   DeviceSession.revoked_at.is_(None))
+    rotated = session.execute(
+        sa.update(DeviceSession).where(live, DeviceSession.refresh_jti == jti)
+        .values(previous_jti=DeviceSession.refresh_jti, refresh_jti=fresh, rotated_at=now)
+        .execution_options(synchronize_session=False))
+    if rotated.rowcount == 1:  # type: ignore[attr-defined]
+        return fresh
+    retried = session.execute(
+        sa.update(DeviceSession)
+        .where(live, DeviceSession.previous_jti == jti,
+               DeviceSession.rotated_at > now - REFRESH_RETRY_GRACE)
+        .values(refresh_jti=fresh)
+        .execution_options(synchronize_session=False))
+    if retried.rowcount == 1:  # type: ignore[attr-defined]
+        return fresh
+    reused = session.execute(sa.update(DeviceSession).where(live).values(revoked_at=now)
+                             .execution_options(synchronize_session=False))
+    if reused.rowcount == 1:  # type: ignore[attr-defined]
+        raise AuthError(401, "This sign-in was used from elsewhere and has been ended. Sign in "
+                             "online again.", "login")
+    raise AuthError(401, "This sign-in has ended on this tablet. Sign in online again.", "login")
+
+
+def sign_out(session: Session, session_id: uuid.UUID, now: datetime) -> None:
+    """End a device session: its tokens are refused from now on and the person is no longer
+    enrolled on the tablet."""
+    session.execute(sa.update(DeviceSession)
+                    .where(DeviceSession.id == session_id, DeviceSession.signed_out_at.is_(None))
+                    .values(signed_out_at=now).execution_options(synchronize_session=False))
 
 
 def revoke_device(session: Session, actor: User, device_id: uuid.UUID) -> Device | None:
@@ -142,6 +261,11 @@ def revoke_device(session: Session, actor: User, device_id: uuid.UUID) -> Device
     if device.revoked_at is None:
         device.revoked_at = utcnow()
         device.revoked_by_id = actor.id
+        session.execute(sa.update(DeviceSession)
+                        .where(DeviceSession.device_id == device.id,
+                               DeviceSession.revoked_at.is_(None))
+                        .values(revoked_at=device.revoked_at)
+                        .execution_options(synchronize_session=False))
         session.flush()
     return device
 

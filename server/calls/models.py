@@ -5,12 +5,17 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models_base import Base, str_enum, utcnow
 from server.units.models import Program
+from sync.clock_skew import TimeSource
+
+if TYPE_CHECKING:
+    from server.auth.models import User
 
 
 class CallStatus(enum.StrEnum):
@@ -123,8 +128,15 @@ class FactColumns:
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     # The device's own clock when the fact was made, kept as recorded.
     device_time: Mapped[datetime]
-    # device_time corrected by the skew the server measured at the push that carried it.
+    # The server-clock time of the fact (sync.clock_skew.fact_time): from the op's own clock
+    # reading, else device_time corrected by the skew measured at the push that carried it;
+    # never after received_at, nor before its call was received.
     corrected_time: Mapped[datetime] = mapped_column(index=True)
+    time_source: Mapped[TimeSource] = mapped_column(str_enum(TimeSource, 16),
+                                                    default=TimeSource.DEVICE_CLOCK)
+    # corrected_time was clamped, or the device's clocks disagreed: response-time figures
+    # leave it out where a trusted time exists.
+    time_uncertain: Mapped[bool] = mapped_column(default=False)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     hlc: Mapped[str | None] = mapped_column(sa.String(80))
     # The operation that recorded it: a replay of that op is answered from this row.
@@ -146,6 +158,9 @@ class CallStatusEvent(FactColumns, CorrectedBy, Base):
     status: Mapped[CallStatus] = mapped_column(str_enum(CallStatus, 16))
 
     call: Mapped[Call] = relationship(back_populates="status_events")
+    # Who tapped it (user_id): loaded with the event, since every view of one names them.
+    author: Mapped[User | None] = relationship(lazy="joined", innerjoin=False,
+                                               foreign_keys="CallStatusEvent.user_id")
 
 
 class CallNote(FactColumns, CorrectedBy, Base):
@@ -156,3 +171,6 @@ class CallNote(FactColumns, CorrectedBy, Base):
     body: Mapped[str] = mapped_column(sa.Text)
 
     call: Mapped[Call] = relationship(back_populates="notes")
+    # Who wrote it (user_id): loaded with the note, since every view of one names them.
+    author: Mapped[User | None] = relationship(lazy="joined", innerjoin=False,
+                                               foreign_keys="CallNote.user_id")

@@ -79,8 +79,8 @@ class Calls(MethodView):
 @blp.route("/calls/<uuid:call_id>")
 class CallById(MethodView):
     def _load(self, call_id: uuid.UUID, for_update: bool = False) -> Call:
-        # On shift now, else the unit the tablet is bound to (as sync does after a shift ends).
-        unit_id = (g.unit_id or g.device.unit_id if g.actor.is_field_responder else None)
+        # The guard's unit scope (on shift now, else the tablet's unit while on its crew), as sync.
+        unit_id = g.unit_id if g.actor.is_field_responder else None
         return services.get_call_for(db.session(), g.actor, unit_id, call_id,
                                      for_update=for_update)
 

@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from server.calls.models import CallStatus
 from server.units.models import Program
+from sync.clock_skew import TimeSource
 
 PRIORITY = validate.Range(min=1, max=4)
 CLINICAL_TEXT = validate.Length(max=500)
@@ -67,20 +68,39 @@ _CORRECTED_BY = ("the supervisor who re-applied this from a rejected operation w
                  " data (user_id stays its author); null when it landed as recorded")
 
 
+def _time_source() -> fields.Enum[TimeSource]:
+    return fields.Enum(TimeSource, by_value=True, metadata={"description": (
+        "where `at` came from: monotonic (the server time the device last learned plus the"
+        " monotonic time since) or device_clock (device_time corrected by the push's skew)")})
+
+
+def _time_uncertain() -> fields.Boolean:
+    return fields.Boolean(metadata={"description": (
+        "`at` was clamped (after the server received it, or before the call came in) or the"
+        " device's clocks disagreed: device_time keeps what the device recorded")})
+
+
 class StatusEventSchema(Schema):
     id = fields.UUID()
     status = fields.String()
-    at = fields.AwareDateTime()
-    device_time = fields.AwareDateTime()
-    user_id = fields.Integer(allow_none=True)
+    at = fields.AwareDateTime(metadata={"description": "the server-clock time (corrected)"})
+    device_time = fields.AwareDateTime(metadata={"description": "the device clock, as recorded"})
+    time_source = _time_source()
+    time_uncertain = _time_uncertain()
+    user_id = fields.Integer(allow_none=True, metadata={"description": "the author"})
+    author_name = fields.String(allow_none=True, metadata={"description": "the author's name"})
     corrected_by_id = fields.Integer(allow_none=True, metadata={"description": _CORRECTED_BY})
 
 
 class NoteSchema(Schema):
     id = fields.UUID()
     body = fields.String()
-    at = fields.AwareDateTime()
-    user_id = fields.Integer(allow_none=True)
+    at = fields.AwareDateTime(metadata={"description": "the server-clock time (corrected)"})
+    device_time = fields.AwareDateTime(metadata={"description": "the device clock, as recorded"})
+    time_source = _time_source()
+    time_uncertain = _time_uncertain()
+    user_id = fields.Integer(allow_none=True, metadata={"description": "the author"})
+    author_name = fields.String(allow_none=True, metadata={"description": "the author's name"})
     corrected_by_id = fields.Integer(allow_none=True, metadata={"description": _CORRECTED_BY})
 
 
@@ -97,7 +117,13 @@ class CallSchema(Schema):
     dispatched_at = fields.AwareDateTime(allow_none=True)
     unit_id = fields.Integer(allow_none=True)
     status = fields.Enum(CallStatus, by_value=True)
-    status_times = fields.Dict(keys=fields.String(), values=fields.AwareDateTime())
+    status_times = fields.Dict(keys=fields.String(), values=fields.AwareDateTime(), metadata={
+        "description": "when each state was first reached: the first trusted time, or an"
+                       " uncertain one where no trusted one exists"})
+    status_times_uncertain = fields.List(fields.String(), metadata={
+        "description": "states whose time in status_times is uncertain"})
+    uncertain_times_left_out = fields.Integer(metadata={
+        "description": "uncertain status times passed over for a trusted one"})
     disposition = fields.String(allow_none=True)
     transport_destination = fields.String(allow_none=True)
     hazard_count = fields.Integer()

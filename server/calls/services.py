@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,6 +30,7 @@ from server.sync.feed import note_change, unit_scope
 from server.units.models import Unit
 
 LIFECYCLE = list(CallStatus)
+LIFECYCLE_ORDER = [status.value for status in LIFECYCLE]
 # Clinical fields: every change is audited, and a clash in sync opens a conflict.
 CLINICAL_FIELDS = ("narrative", "disposition", "transport_destination")
 # How many earlier calls at a premise the responder sees: enough for a pattern, small offline.
@@ -244,15 +246,38 @@ def derive_status(call: Call, statuses: Iterable[CallStatus]) -> None:
 
 # --- serialization (API and sync pull share these) ------------------------------------
 
-def status_times(events: Iterable[CallStatusEvent]) -> dict[str, datetime]:
-    """The first time each state was reached (corrected clock)."""
-    times: dict[str, datetime] = {}
+@dataclass(frozen=True)
+class StatusTimes:
+    """When each state was first reached (corrected clock), for response-time figures."""
+
+    times: dict[str, datetime]
+    # States whose time above is uncertain (no trusted time for them exists).
+    uncertain: list[str]
+    # Uncertain events passed over because a trusted time for their state exists.
+    left_out: int
+
+
+def status_times(events: Iterable[CallStatusEvent]) -> StatusTimes:
+    """The first trusted time of each state; an uncertain one only where no trusted one
+    exists (and then named as uncertain)."""
+    trusted: dict[str, datetime] = {}
+    doubtful: dict[str, datetime] = {}
+    doubtful_count: dict[str, int] = {}
     for event in sorted(events, key=lambda e: e.corrected_time):
-        times.setdefault(event.status.value, event.corrected_time)
-    return times
+        status = event.status.value
+        if event.time_uncertain:
+            doubtful.setdefault(status, event.corrected_time)
+            doubtful_count[status] = doubtful_count.get(status, 0) + 1
+        else:
+            trusted.setdefault(status, event.corrected_time)
+    only_doubtful = {s: t for s, t in doubtful.items() if s not in trusted}
+    left_out = sum(n for s, n in doubtful_count.items() if s in trusted)
+    times = dict(sorted({**trusted, **only_doubtful}.items(), key=lambda item: item[1]))
+    return StatusTimes(times, sorted(only_doubtful, key=LIFECYCLE_ORDER.index), left_out)
 
 
 def call_to_dict(call: Call) -> dict[str, Any]:
+    times = status_times(call.status_events)
     return {
         "id": call.id,
         "cad_number": call.cad_number,
@@ -266,7 +291,9 @@ def call_to_dict(call: Call) -> dict[str, Any]:
         "dispatched_at": call.dispatched_at,
         "unit_id": call.unit_id,
         "status": call.status,
-        "status_times": status_times(call.status_events),
+        "status_times": times.times,
+        "status_times_uncertain": times.uncertain,
+        "uncertain_times_left_out": times.left_out,
         "disposition": call.disposition,
         "transport_destination": call.transport_destination,
         "hazard_count": sum(1 for h in call.premise.hazards if h.active),
@@ -329,15 +356,23 @@ def premise_to_dict(premise: Premise, history: list[dict[str, Any]],
     }
 
 
+def _author_name(author: User | None) -> str | None:
+    return (author.full_name or author.username) if author is not None else None
+
+
 def status_event_to_dict(event: CallStatusEvent) -> dict[str, Any]:
     return {"id": event.id, "call_id": event.call_id, "status": event.status,
-            "at": event.corrected_time, "device_time": event.device_time, "user_id": event.user_id,
+            "at": event.corrected_time, "device_time": event.device_time,
+            "time_source": event.time_source, "time_uncertain": event.time_uncertain,
+            "user_id": event.user_id, "author_name": _author_name(event.author),
             "corrected_by_id": event.corrected_by_id}
 
 
 def note_to_dict(note: CallNote) -> dict[str, Any]:
     return {"id": note.id, "call_id": note.call_id, "body": note.body, "at": note.corrected_time,
-            "user_id": note.user_id, "corrected_by_id": note.corrected_by_id}
+            "device_time": note.device_time, "time_source": note.time_source,
+            "time_uncertain": note.time_uncertain, "user_id": note.user_id,
+            "author_name": _author_name(note.author), "corrected_by_id": note.corrected_by_id}
 
 
 def call_detail(session: Session, call: Call) -> dict[str, Any]:

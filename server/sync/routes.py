@@ -23,9 +23,10 @@ REJECTED_ID = "<int(min=1, max=2147483647):rejected_id>"
 
 
 def _unit_id() -> int | None:
-    """The unit on shift now, else the unit the tablet is bound to (a shift ended while the
-    crew was offline: the unit's tablet still syncs its calls)."""
-    unit_id: int | None = g.unit_id or g.device.unit_id
+    """The unit on shift now, else the tablet's unit while the person is on its crew (a shift
+    ended within the grace while the crew was offline: it still syncs its calls); the request
+    guard works it out (auth.services.scope_unit)."""
+    unit_id: int | None = g.unit_id
     return unit_id
 
 

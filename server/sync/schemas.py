@@ -7,12 +7,26 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from sync.hlc import TEXT_PATTERN as HLC_PATTERN
-from sync.ops import ACTIONS, MAX_KIND_LENGTH, MAX_PUSH_BATCH
+from sync.ops import ACTIONS, MAX_ELAPSED_MS, MAX_KIND_LENGTH, MAX_PERSON_ID, MAX_PUSH_BATCH
 
 # A pull page: large enough that a fresh tablet needs few round trips, small enough that
 # one page stays well under a second and a few MB even on a slow link.
 DEFAULT_PULL_LIMIT = 1000
 MAX_PULL_LIMIT = 5000
+
+
+class ClockSchema(Schema):
+    """An op's own clock reading (protocol 2, optional): the server time stands in for the
+    wall clock, so the fact's time holds whatever the device clock did (PROTOCOL.md, Clocks)."""
+
+    server_time = fields.AwareDateTime(required=True, metadata={
+        "description": "the last server time the device learned (a push's or pull's server_time)"})
+    device_time = fields.AwareDateTime(required=True, metadata={
+        "description": "the device clock when it learned server_time"})
+    elapsed_ms = fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_ELAPSED_MS),
+                                metadata={"description": (
+                                    "monotonic milliseconds from learning server_time to the"
+                                    " capture (performance.now(), time.monotonic())")})
 
 
 class OperationSchema(Schema):
@@ -35,6 +49,15 @@ class OperationSchema(Schema):
         "description": "the version the device last saw (required for an update)"})
     device_time = fields.AwareDateTime(required=True, metadata={
         "description": "the device clock when the operation was made"})
+    author_id = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=MAX_PERSON_ID),
+                               metadata={"description": (
+                                   "the person unlocked on the tablet when the operation was made"
+                                   " (signed in online on this tablet and on its unit's crew);"
+                                   " absent or null: the person whose token pushes it")})
+    clock = fields.Nested(ClockSchema, allow_none=True, metadata={"description": (
+        "the device's clock reading at capture; absent or null when the app has not reached"
+        " the server since it started (the fact's time then comes from device_time and the"
+        " push's skew)")})
     data = fields.Dict(required=True, metadata={"description": (
         "by kind: call_status {call_id, status: en_route | on_scene | transporting | cleared};"
         " call_note {call_id, body}; location_point {lat, lon, accuracy_m?};"

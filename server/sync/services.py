@@ -44,7 +44,7 @@ class ResyncRequiredError(DomainError):
 def push(session: Session, user: User, device: Device, unit_id: int | None,
          body: dict[str, Any]) -> PushOutcome:
     """Apply a device's batch in one transaction (the caller commits)."""
-    store = SqlPushStore(session, user, unit_id)
+    store = SqlPushStore(session, user, unit_id, device)
     actor = Actor(device_id=str(device.id), user_id=user.id)
     outcome = apply_push(store, REGISTRY, actor, body["ops"], body["protocol_version"],
                          body["device_time"], utcnow())
@@ -135,7 +135,7 @@ def reapply_rejected(session: Session, actor: User, device_id: uuid.UUID | None,
                      rejected_id: int, data: dict[str, Any]) -> tuple[RejectedOp, OpResult]:
     """Re-apply a kept operation with corrected data, as its device and author; the actor
     is named as its corrector on the record and in the audit (the data before and after)."""
-    from server.auth.services import current_unit_id
+    from server.auth.services import scope_unit_id
 
     kept = lock_row(session, RejectedOp, rejected_id)  # two reviewers: one re-applies it
     if kept is None:
@@ -150,8 +150,8 @@ def reapply_rejected(session: Session, actor: User, device_id: uuid.UUID | None,
         raise DomainError(422, "The corrected operation is still not valid.", {"json": errors})
     author = (session.get(User, kept.user_id) if kept.user_id else None) or actor
     device = session.get(Device, kept.device_id)
-    unit_id = current_unit_id(session, author) or (device.unit_id if device else None)
-    store = SqlPushStore(session, author, unit_id, corrected_by=actor)
+    unit_id = scope_unit_id(session, author.id, device.unit_id if device else None, utcnow())
+    store = SqlPushStore(session, author, unit_id, device, corrected_by=actor)
     store.prepare(str(kept.device_id), [op])
     result = store.apply(REGISTRY.get(op.kind), op, Actor(str(kept.device_id), author.id))
     store.finish()

@@ -4,6 +4,7 @@ device edits of a call's clinical fields (three-way merge, conflicts for review)
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from server.audit.services import record_audit
@@ -15,7 +16,7 @@ from server.sync.conflicts import open_conflict
 from server.sync.feed import note_change, unit_scope
 from server.sync.sources import LOCATION_BATCH, jsonable
 from server.sync.store import SqlPushStore
-from sync.clock_skew import correct
+from sync.clock_skew import fact_time
 from sync.merge import merge_record
 from sync.ops import Operation, OpResult, Outcome
 from sync.push import Actor
@@ -33,19 +34,30 @@ def _rejected(op: Operation, field: str, message: str) -> OpResult:
                     message=message)
 
 
-def _fact_row(store: SqlPushStore, op: Operation, actor: Actor) -> dict[str, Any]:
+def _fact_row(store: SqlPushStore, op: Operation, actor: Actor,
+              not_before: datetime | None) -> dict[str, Any]:
     # Ids as canonical strings (parse_operation made them so): bulk_insert copies them as
     # they are on PostgreSQL, or makes UUIDs for an INSERT.
+    when = fact_time(op.device_time, actor.skew_ms, op.clock, store.received_at, not_before)
     return {
         "id": op.record_id,
         "device_id": str(actor.device_id),
         "user_id": actor.user_id,
         "device_time": op.device_time,
-        "corrected_time": correct(op.device_time, actor.skew_ms),
+        "corrected_time": when.corrected,
+        "time_source": when.source.value,
+        "time_uncertain": when.uncertain,
         "received_at": store.received_at,  # one push, one time of receipt
         "hlc": str(op.hlc),
         "op_id": op.id,
     }
+
+
+def _call_fact_row(store: SqlPushStore, op: Operation, actor: Actor, call: Call) -> dict[str, Any]:
+    """A fact about a call: it cannot have happened before the call came in."""
+    registered = store.device_registered_at
+    not_before = call.received_at if registered is None else max(call.received_at, registered)
+    return {**_fact_row(store, op, actor, not_before), "call_id": call.id}
 
 
 def _nul_in_text(op: Operation) -> OpResult | None:
@@ -68,7 +80,7 @@ def _call_fact(store: SqlPushStore, op: Operation,
     if not store.may_record_on(call):
         return _rejected(op, "data.call_id", "this call was never assigned to your unit")
     corrector = store.corrected_by.id if store.corrected_by is not None else None
-    row = {**_fact_row(store, op, actor), "call_id": call.id, "corrected_by_id": corrector}
+    row = {**_call_fact_row(store, op, actor, call), "corrected_by_id": corrector}
     if store.unit_id is not None and call.unit_id != store.unit_id:
         # The call left this unit (reassigned). What the crew recorded before it left lands
         # (the tablet then drops its copy); what they recorded after is the call's new
@@ -107,11 +119,11 @@ def apply_call_note(store: SqlPushStore, kind: RecordKind, op: Operation, actor:
     store.mark_fact(op.kind, op.record_id)
     # Who made this write: the author, or the supervisor whose corrected text it holds (the
     # re-apply's own audit entry has the text before and after the correction).
-    record_audit(store.session, actor=store.corrected_by or store.user,
+    record_audit(store.session, actor=store.corrected_by or store.author(actor),
                  device_id=uuid.UUID(actor.device_id), entity="call_note",
                  entity_id=op.record_id, action="create", before=None,
                  after={"call_id": str(call.id), "body": op.data["body"],
-                        "author_id": store.user.id, "corrected_by_id": row["corrected_by_id"]})
+                        "author_id": actor.user_id, "corrected_by_id": row["corrected_by_id"]})
     note_call_changed(store.session, call)
     return OpResult(op.id, op.seq, Outcome.APPLIED, op.record_id, 1)
 
@@ -124,7 +136,7 @@ def apply_location_point(store: SqlPushStore, kind: RecordKind, op: Operation, a
         # One feed row for all the points of this push (the unit's tablets pull them all).
         batch_id = store.location_batch_id = str(uuid.uuid4())
         note_change(store.session, LOCATION_BATCH, batch_id, [unit_scope(store.unit_id)])
-    row = _fact_row(store, op, actor)
+    row = _fact_row(store, op, actor, store.device_registered_at)
     data = op.data
     row.update(unit_id=store.unit_id, lat=data["lat"], lon=data["lon"],
                accuracy_m=data.get("accuracy_m"), batch_id=batch_id)
@@ -142,8 +154,9 @@ def apply_call_update(store: SqlPushStore, kind: RecordKind, op: Operation, acto
         return _rejected(op, "record_id", "no such call")
     if not store.may_record_on(call):
         return _rejected(op, "record_id", "this call was never assigned to your unit")
+    author = store.author(actor)
     if call.deleted_at is not None:
-        ids = [open_conflict(store.session, call, field, "edit_delete", value, store.user, actor,
+        ids = [open_conflict(store.session, call, field, "edit_delete", value, author, actor,
                              op) for field, value in op.data.items()]
         return OpResult(op.id, op.seq, Outcome.CONFLICT, op.record_id, call.version,
                         conflict_ids=ids, message="the call was cancelled while you edited it")
@@ -151,7 +164,7 @@ def apply_call_update(store: SqlPushStore, kind: RecordKind, op: Operation, acto
         # Whenever it was made, an edit from the call's former unit is a supervisor's to
         # settle; the answer tells nothing of the call's state now (the version is the one
         # the device sent).
-        ids = [open_conflict(store.session, call, field, "out_of_scope", value, store.user, actor,
+        ids = [open_conflict(store.session, call, field, "out_of_scope", value, author, actor,
                              op) for field, value in op.data.items()]
         return OpResult(op.id, op.seq, Outcome.CONFLICT, op.record_id, op.base_version,
                         conflict_ids=ids, message="the call was reassigned; a supervisor reviews")
@@ -161,10 +174,10 @@ def apply_call_update(store: SqlPushStore, kind: RecordKind, op: Operation, acto
                    else server[name]) for name in op.data}
     merged = merge_record(kind.policies, base, server, op.data, remote_hlc=op.hlc)
     conflict_ids = [open_conflict(store.session, call, name, "both_changed", op.data[name],
-                                  store.user, actor, op) for name in merged.conflicts]
+                                  author, actor, op) for name in merged.conflicts]
     changes = {name: merged.value[name] for name in op.data if merged.value[name] != server[name]}
     if changes:
-        update_call(store.session, store.user, uuid.UUID(actor.device_id), call, changes)
+        update_call(store.session, author, uuid.UUID(actor.device_id), call, changes)
     record = jsonable(call_to_dict(call))  # the whole state: the device replaces its copy
     return OpResult(op.id, op.seq, merged.outcome, op.record_id, call.version,
                     conflict_ids=conflict_ids, record=record)

@@ -1,8 +1,9 @@
 """The SQL PushStore: what `sync.push.apply_push` reads and writes, on the app's session.
 
 One instance serves one push. `prepare` loads in a few queries what the batch will
-touch (earlier results, existing facts, the calls named); facts are queued and
-written in bulk by `finish`, in the same transaction as the device's last seq.
+touch (earlier results, existing facts, the calls named, who may author the device's
+ops); `apply` credits each op to its author; facts are queued and written in bulk by
+`finish`, in the same transaction as the device's last seq.
 Record kinds plug in through `server.sync.appliers` without changing this class.
 """
 
@@ -13,6 +14,7 @@ import re
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from server.auth.models import User
+from server.auth.models import Device, User
+from server.auth.services import crew_user_ids, enrolled_user_ids
 from server.calls.models import Call
 from server.locking import lock_rows, take_sqlite_write_lock
 from server.models_base import utcnow
@@ -35,12 +38,18 @@ from sync.registry import RecordKind
 
 class SqlPushStore:
     def __init__(self, session: Session, user: User, unit_id: int | None,
-                 corrected_by: User | None = None) -> None:
+                 device: Device | None = None, corrected_by: User | None = None) -> None:
         self.session = session
-        self.user = user
+        self.user = user  # the token's person: the author of ops that name none
         self.unit_id = unit_id
         # A supervisor re-applying a kept op with corrected data (the author stays `user`).
         self.corrected_by = corrected_by
+        self.device = device
+        # No fact of this device happened before it was registered (a floor for fact times).
+        self.device_registered_at = device.registered_at if device is not None else None
+        # Who may author this device's ops (prepare): enrolled on it, and on its unit's crew.
+        self.enrolled: set[int] = set()
+        self.crew: set[int] = set()
         self.device_id: uuid.UUID | None = None
         # Columns of the device's sync row this push changes (written once, by finish).
         self.device_changes: dict[str, Any] = {}
@@ -66,6 +75,9 @@ class SqlPushStore:
     def prepare(self, device_id: str, ops: Sequence[Operation | Rejection]) -> None:
         device_uuid = self.device_id = uuid.UUID(device_id)
         self.first_last_seq = _lock_device(self.session, device_uuid)
+        self.enrolled = enrolled_user_ids(self.session, device_uuid)
+        unit_id = self.device.unit_id if self.device is not None else None
+        self.crew = crew_user_ids(self.session, unit_id, self.received_at) if unit_id else set()
         op_ids, record_ids, call_ids, written_calls = _ids_in(ops, self.batch_ops)
         if op_ids:
             # By primary key only (a device_id condition lets the planner scan the device's
@@ -149,7 +161,30 @@ class SqlPushStore:
             why = "this id was used by another device's operation: make a new id"
             return OpResult(op.id, op.seq, Outcome.REJECTED, op.record_id, errors={"id": [why]},
                             message=why)
+        author = self.user.id if op.author_id is None else op.author_id
+        why = self._refused_author(author)
+        if why:
+            return OpResult(op.id, op.seq, Outcome.REJECTED, op.record_id,
+                            errors={"author_id": [why]}, message=why)
+        if author != actor.user_id:  # the op's author: the person unlocked when it was made
+            actor = replace(actor, user_id=author)
         return appliers.get(kind.name)(self, kind, op, actor)
+
+    def _refused_author(self, author: int) -> str:
+        """Why this person may not author an op of this device ('' when they may)."""
+        if author not in self.enrolled:
+            return "this person has not signed in online on this tablet (or was signed out there)"
+        if author not in self.crew:
+            return "this person is not on the crew of this tablet's unit"
+        return ""
+
+    def author(self, actor: Actor) -> User:
+        """The person an op is credited to (checked by apply): audit entries name them."""
+        if actor.user_id == self.user.id:
+            return self.user
+        found = self.session.get(User, actor.user_id)
+        assert found is not None, "apply let through an author that does not exist"
+        return found
 
     def record_result(self, device_id: str, result: OpResult) -> None:
         assert result.id is not None

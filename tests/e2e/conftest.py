@@ -73,10 +73,15 @@ def browser(chromium_path: str) -> Iterator[Any]:
 
 @pytest.fixture
 def new_context(browser: Any, server: live.LiveServer) -> Iterator[Callable[..., Any]]:
-    """Makes browser contexts (a context is one tablet); all are closed after the test."""
+    """Makes browser contexts (a context is one tablet); all are closed after the test.
+
+    They bypass the app's Content-Security-Policy unless told not to: Playwright's
+    wait_for_function runs its predicate with eval in the page, which the policy forbids.
+    test_security_headers checks the app and the docs page under the policy itself."""
     made: list[Any] = []
 
     def make(**kw: Any) -> Any:
+        kw.setdefault("bypass_csp", True)
         ctx = browser.new_context(**{"base_url": server.url, "viewport": live.VIEWPORT, **kw})
         ctx.set_default_timeout(15_000)
         made.append(ctx)

@@ -151,7 +151,7 @@ def start_server(workdir: Path, *, access_seconds: int = 900,
         # Cheap hashing: a dozen sign-ins per run; production keeps Argon2id's defaults.
         "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 256,
         # Sign-ins are many and from one address in a test run.
-        "LOGIN_MAX_FAILURES": 1000,
+        "LOGIN_FREE_FAILURES_PER_NAME": 1000, "LOGIN_FREE_FAILURES_PER_ADDRESS": 1000,
     })
     app.instance_path = str(workdir / "instance")
     with app.app_context():

@@ -59,6 +59,10 @@ class FakeServer:
         self.passwords = {"ana": "correct horse"}
         self.access: dict[str, str] = {}  # token -> device id
         self.refresh: dict[str, str] = {}
+        # Refresh tokens just rotated away (token -> device): one retry each is honoured, as the
+        # server does within its grace for a refresh whose answer was lost.
+        self.rotated_away: dict[str, str] = {}
+        self.signed_out: set[str] = set()  # devices whose sign-in was ended
         self.expired_access: set[str] = set()
         self.revoked: set[str] = set()
         self.faults: list[str] = []  # one per coming request: drop_request, drop_response, ...
@@ -73,6 +77,7 @@ class FakeServer:
 
     def expire_refresh_tokens(self) -> None:
         self.refresh.clear()
+        self.rotated_away.clear()
         self.expire_access_tokens()
 
     def paths(self) -> list[str]:
@@ -96,6 +101,8 @@ class FakeServer:
             raise requests.ConnectionError("request lost")
         if fault == "500":
             return error(500, "internal error")
+        if fault == "413":
+            return error(413, "request body too large")
         if fault == "429":
             throttled = error(429, "too many attempts")
             throttled.headers["Retry-After"] = "7"
@@ -120,16 +127,7 @@ class FakeServer:
             return self._login(body)
         token = headers.get("Authorization", "").removeprefix("Bearer ")
         if (method, path) == ("POST", "/api/v1/auth/refresh"):
-            device = self.refresh.get(token)
-            if device in self.revoked:
-                return error(401, "device revoked", "wipe")
-            if device is None:
-                return error(401, "sign in again", "login")
-            return FakeResponse(
-                200,
-                {"access_token": self._issue(self.access, device), "access_expires_in": 900},
-                {},
-            )
+            return self._refresh(token)
         device = self.access.get(token)
         if device in self.revoked:
             return error(401, "device revoked", "wipe")
@@ -137,6 +135,9 @@ class FakeServer:
             return error(401, "sign in again", "login")
         if token in self.expired_access:
             return error(401, "access token expired", "refresh")
+        if (method, path) == ("POST", "/api/v1/auth/logout"):
+            self._end_sign_in(device)
+            return FakeResponse(204, None, {})
         if (method, path) == ("POST", "/api/v1/sync/push"):
             earlier = self.pushes.setdefault(device, [])
             if fault == "replay_old" and earlier:  # a stale duplicate batch arrives first
@@ -146,6 +147,26 @@ class FakeServer:
         if (method, path) == ("GET", "/api/v1/sync/pull"):
             return self._pull(params)
         return error(404, "not found")
+
+    def _refresh(self, token: str) -> FakeResponse:
+        """Rotation: the token sent is used up; the one just rotated away is honoured once more
+        (a lost answer); any other reuse ends the sign-in."""
+        device = self.refresh.pop(token, None) or self.rotated_away.pop(token, None)
+        if device in self.revoked:
+            return error(401, "device revoked", "wipe")
+        if device is None:
+            return error(401, "sign in again", "login")
+        self.rotated_away = {t: d for t, d in self.rotated_away.items() if d != device}
+        self.rotated_away[token] = device
+        return FakeResponse(200, {"access_token": self._issue(self.access, device),
+                                  "refresh_token": self._issue(self.refresh, device),
+                                  "access_expires_in": 900}, {})
+
+    def _end_sign_in(self, device: str) -> None:
+        for table in (self.access, self.refresh, self.rotated_away):
+            for token in [t for t, d in table.items() if d == device]:
+                del table[token]
+        self.signed_out.add(device)
 
     def _issue(self, table: dict[str, str], device: str) -> str:
         token = f"tok-{next(self._ids)}"

@@ -67,6 +67,19 @@ def test_push_sends_batches_of_at_most_max_push_batch(
     assert len(facts(server, "location_point")) == 5
 
 
+def test_a_push_over_the_server_s_body_limit_goes_again_in_halves(
+    tablet: Client, server: FakeServer
+) -> None:
+    for _ in range(4):
+        tablet.record_location(35.99, -78.9)
+    server.faults = ["413"]
+    assert tablet.push().outcomes == {"applied": 4}
+    sizes = [len(body["ops"]) for body in server.pushes[tablet.status()["device_id"]]]
+    assert sizes == [2, 2]  # the 4-op push was refused before the fake server stored it
+    assert server.paths().count("push") == 3
+    assert len(facts(server, "location_point")) == 4
+
+
 def test_lost_push_response_is_replayed_not_duplicated(
     tablet: Client, server: FakeServer, sleeps: list[float]
 ) -> None:
@@ -138,6 +151,49 @@ def test_access_token_expired_during_eight_hours_offline_is_refreshed_on_reconne
     report = tablet.sync()
     assert report.push.outcomes == {"applied": 8}
     assert server.paths() == ["login", "push", "refresh", "push", "pull"]
+
+
+def test_each_refresh_keeps_the_rotated_refresh_token_for_the_next(
+    tablet: Client, server: FakeServer
+) -> None:
+    sent: list[str] = []
+    for _ in range(3):
+        server.expire_access_tokens()
+        sent.append(str(tablet.local.meta(sync.client.REFRESH_KEY)))
+        tablet.record_status(CALL_ID, "on_scene")
+        tablet.push()
+    assert server.paths().count("refresh") == 3
+    assert len(set(sent)) == 3
+    assert tablet.local.meta(sync.client.REFRESH_KEY) in server.refresh
+
+
+def test_a_refresh_whose_answer_was_lost_is_retried_and_the_crew_stays_signed_in(
+    tablet: Client, server: FakeServer
+) -> None:
+    tablet.record_status(CALL_ID, "en_route")
+    server.expire_access_tokens()
+    server.faults = ["none", "drop_response"]  # the push is told to refresh; that answer is lost
+    assert tablet.push().outcomes == {"applied": 1}
+    assert server.paths()[-4:] == ["push", "refresh", "refresh", "push"]
+    server.expire_access_tokens()
+    tablet.record_status(CALL_ID, "on_scene")
+    assert tablet.push().outcomes == {"applied": 1}
+
+
+def test_sign_out_ends_the_sign_in_on_the_server(tablet: Client, server: FakeServer) -> None:
+    device = tablet.status()["device_id"]
+    tablet.logout()
+    assert server.paths()[-1] == "logout"
+    assert device in server.signed_out
+    assert tablet.status()["signed_in"] is False
+
+
+def test_sign_out_offline_still_forgets_the_tokens(
+    tablet: Client, server: FakeServer
+) -> None:
+    server.faults = ["drop_request"] * sync.client.MAX_ATTEMPTS
+    tablet.logout()
+    assert tablet.status()["signed_in"] is False
 
 
 def test_expired_refresh_token_asks_for_login_and_capture_keeps_working(
@@ -317,3 +373,11 @@ def test_login_with_wrong_password_is_an_error_not_a_retry(
     with pytest.raises(SyncError, match="wrong username or password"):
         tablet.login("ana", "wrong")
     assert sleeps == []
+
+
+def test_each_op_names_the_person_signed_in_as_its_author(tablet: Client, server: FakeServer) -> None:
+    tablet.record_status(CALL_ID, "en_route")
+    tablet.add_note(CALL_ID, "with the family")
+    tablet.push()
+    [body] = next(iter(server.pushes.values()))
+    assert [op["author_id"] for op in body["ops"]] == [tablet.status()["user"]["id"]] * 2

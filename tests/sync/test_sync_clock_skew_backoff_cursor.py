@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sync.backoff import BASE_DELAY_S, MAX_DELAY_S, full_jitter
-from sync.clock_skew import correct, measure_skew
+from sync.clock_skew import TimeSource, fact_time, measure_skew
 from sync.cursor import Cursor, Snapshot, decode_cursor, encode_cursor, scope_fingerprint
 
 SERVER_NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
@@ -19,7 +19,8 @@ def test_tablet_three_hours_ahead_has_its_fact_times_corrected() -> None:
     skew = measure_skew(device_now, SERVER_NOW)
     assert skew == 3 * 3_600_000
     on_scene_on_device = device_now - timedelta(minutes=10)
-    assert correct(on_scene_on_device, skew) == SERVER_NOW - timedelta(minutes=10)
+    assert fact_time(on_scene_on_device, skew, None, SERVER_NOW) == (
+        SERVER_NOW - timedelta(minutes=10), TimeSource.DEVICE_CLOCK, False)
 
 
 def test_tablet_clock_behind_gives_negative_skew() -> None:

@@ -51,11 +51,21 @@ export interface Tokens {
 
 export interface TokenStore {
   get(): Tokens | null;
-  /** Keeps a refreshed access token (persisted by the caller). */
-  setAccess(access: string): Promise<void>;
+  /**
+   * Keeps the tokens a refresh returned (persisted, sealed, by the caller). The refresh token
+   * rotates on every use: the one sent is used up, so losing the new one means signing in again.
+   */
+  set(tokens: Tokens): Promise<void>;
 }
 
 export const API = '/api/v1';
+
+/**
+ * Refreshes in flight, by the refresh token they send: concurrent requests that all found their
+ * access token expired share one refresh, so two answers cannot race to store different tokens
+ * (the server would take the loser's next refresh for a stolen copy and end the sign-in).
+ */
+const refreshing = new Map<string, Promise<RefreshResponse>>();
 
 export class ApiClient {
   constructor(
@@ -82,6 +92,11 @@ export class ApiClient {
     return this.authed('POST', `/sync/conflicts/${encodeURIComponent(id)}/resolve`, body);
   }
 
+  /** Sign-out on the server: ends this sign-in, so its tokens are refused from then on. */
+  async logout(): Promise<void> {
+    await this.authed<unknown>('POST', '/auth/logout', undefined);
+  }
+
   /** Sends with the access token; on 401 "refresh", refreshes once and retries. */
   private async authed<T>(method: string, path: string, body: unknown): Promise<T> {
     const t = this.tokens?.get();
@@ -91,13 +106,28 @@ export class ApiClient {
     } catch (e) {
       if (!(e instanceof AuthError) || e.action !== 'refresh') throw e;
     }
-    const r = await this.request<RefreshResponse>('POST', '/auth/refresh', undefined, t.refresh).catch((e: unknown) => {
-      // A refresh token that is refused as "refresh" is as good as expired: sign in again.
-      if (e instanceof AuthError && e.action === 'refresh') throw new AuthError('login');
-      throw e;
-    });
-    await this.tokens!.setAccess(r.access_token);
+    const r = await this.refresh(t.refresh);
     return this.request<T>(method, path, body, r.access_token);
+  }
+
+  /** Trades the refresh token for new tokens and stores both (one request per token at a time). */
+  private refresh(token: string): Promise<RefreshResponse> {
+    let pending = refreshing.get(token);
+    if (!pending) {
+      pending = this.request<RefreshResponse>('POST', '/auth/refresh', undefined, token)
+        .catch((e: unknown) => {
+          // A refresh token that is refused as "refresh" is as good as expired: sign in again.
+          if (e instanceof AuthError && e.action === 'refresh') throw new AuthError('login');
+          throw e;
+        })
+        .then(async (r) => {
+          await this.tokens!.set({ access: r.access_token, refresh: r.refresh_token });
+          return r;
+        })
+        .finally(() => refreshing.delete(token));
+      refreshing.set(token, pending);
+    }
+    return pending;
   }
 
   private async request<T>(method: string, path: string, body: unknown, bearer: string | null): Promise<T> {

@@ -87,9 +87,54 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description The tablet is held by another unit's crew */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
                 422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 /** @description Too many failed sign-ins */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign out on this tablet: ends this device session, so its access and refresh
+         *     tokens are refused from now on and the person is no longer enrolled on the tablet.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description No Content */
+                204: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -150,7 +195,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Trade the refresh token (Authorization: Bearer) for a new access token. */
+        /**
+         * Trade the refresh token (Authorization: Bearer) for a new access token and a new
+         *     refresh token; the one sent is used up (see sync/PROTOCOL.md, "Tokens").
+         */
         post: {
             parameters: {
                 query?: never;
@@ -169,7 +217,7 @@ export interface paths {
                         "application/json": components["schemas"]["Refreshed"];
                     };
                 };
-                /** @description Refresh token expired or device revoked */
+                /** @description Refresh token expired, reused or signed out, or device revoked */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1013,10 +1061,15 @@ export interface components {
             received_at?: string;
             /** @enum {unknown} */
             status?: "received" | "dispatched" | "en_route" | "on_scene" | "transporting" | "cleared";
+            /** @description when each state was first reached: the first trusted time, or an uncertain one where no trusted one exists */
             status_times?: {
                 [key: string]: string;
             };
+            /** @description states whose time in status_times is uncertain */
+            status_times_uncertain?: string[];
             transport_destination?: string | null;
+            /** @description uncertain status times passed over for a trusted one */
+            uncertain_times_left_out?: number;
             unit_id?: number | null;
             /** Format: date-time */
             updated_at?: string;
@@ -1044,10 +1097,15 @@ export interface components {
             /** @enum {unknown} */
             status?: "received" | "dispatched" | "en_route" | "on_scene" | "transporting" | "cleared";
             status_events?: components["schemas"]["StatusEvent"][];
+            /** @description when each state was first reached: the first trusted time, or an uncertain one where no trusted one exists */
             status_times?: {
                 [key: string]: string;
             };
+            /** @description states whose time in status_times is uncertain */
+            status_times_uncertain?: string[];
             transport_destination?: string | null;
+            /** @description uncertain status times passed over for a trusted one */
+            uncertain_times_left_out?: number;
             unit_id?: number | null;
             /** Format: date-time */
             updated_at?: string;
@@ -1085,6 +1143,20 @@ export interface components {
             /** @description put | delete | remove */
             op?: string;
             version?: number | null;
+        };
+        Clock: {
+            /**
+             * Format: date-time
+             * @description the device clock when it learned server_time
+             */
+            device_time: string;
+            /** @description monotonic milliseconds from learning server_time to the capture (performance.now(), time.monotonic()) */
+            elapsed_ms: number;
+            /**
+             * Format: date-time
+             * @description the last server time the device learned (a push's or pull's server_time)
+             */
+            server_time: string;
         };
         Conflict: {
             device_value?: unknown;
@@ -1199,13 +1271,31 @@ export interface components {
             username: string;
         };
         Note: {
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description the server-clock time (corrected)
+             */
             at?: string;
+            /** @description the author's name */
+            author_name?: string | null;
             body?: string;
             /** @description the supervisor who re-applied this from a rejected operation with corrected data (user_id stays its author); null when it landed as recorded */
             corrected_by_id?: number | null;
+            /**
+             * Format: date-time
+             * @description the device clock, as recorded
+             */
+            device_time?: string;
             /** Format: uuid */
             id?: string;
+            /**
+             * @description where `at` came from: monotonic (the server time the device last learned plus the monotonic time since) or device_clock (device_time corrected by the push's skew)
+             * @enum {unknown}
+             */
+            time_source?: "monotonic" | "device_clock";
+            /** @description `at` was clamped (after the server received it, or before the call came in) or the device's clocks disagreed: device_time keeps what the device recorded */
+            time_uncertain?: boolean;
+            /** @description the author */
             user_id?: number | null;
         };
         OpResult: {
@@ -1231,8 +1321,12 @@ export interface components {
              * @enum {string}
              */
             action: "create" | "delete" | "update";
+            /** @description the person unlocked on the tablet when the operation was made (signed in online on this tablet and on its unit's crew); absent or null: the person whose token pushes it */
+            author_id?: number | null;
             /** @description the version the device last saw (required for an update) */
             base_version?: number | null;
+            /** @description the device's clock reading at capture; absent or null when the app has not reached the server since it started (the fact's time then comes from device_time and the push's skew) */
+            clock?: components["schemas"]["Clock"] | (Record<string, never> | null);
             /** @description by kind: call_status {call_id, status: en_route | on_scene | transporting | cleared}; call_note {call_id, body}; location_point {lat, lon, accuracy_m?}; call (update) {disposition?, transport_destination?} */
             data: {
                 [key: string]: unknown;
@@ -1340,8 +1434,11 @@ export interface components {
             result?: components["schemas"]["OpResult"];
         };
         Refreshed: {
+            /** @description seconds */
             access_expires_in: number;
             access_token: string;
+            /** @description Replaces the refresh token sent, which is used up: keep this one */
+            refresh_token: string;
         };
         RejectedOp: {
             /** Format: date-time */
@@ -1374,15 +1471,31 @@ export interface components {
             value?: string | null;
         };
         StatusEvent: {
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description the server-clock time (corrected)
+             */
             at?: string;
+            /** @description the author's name */
+            author_name?: string | null;
             /** @description the supervisor who re-applied this from a rejected operation with corrected data (user_id stays its author); null when it landed as recorded */
             corrected_by_id?: number | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description the device clock, as recorded
+             */
             device_time?: string;
             /** Format: uuid */
             id?: string;
             status?: string;
+            /**
+             * @description where `at` came from: monotonic (the server time the device last learned plus the monotonic time since) or device_clock (device_time corrected by the push's skew)
+             * @enum {unknown}
+             */
+            time_source?: "monotonic" | "device_clock";
+            /** @description `at` was clamped (after the server received it, or before the call came in) or the device's clocks disagreed: device_time keeps what the device recorded */
+            time_uncertain?: boolean;
+            /** @description the author */
             user_id?: number | null;
         };
         SupplyItem: {

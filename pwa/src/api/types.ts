@@ -62,6 +62,9 @@ export type OpKind = 'call_status' | 'call_note' | 'location_point' | 'call';
  */
 export type Op = Narrow<Schemas['Operation'], { kind: OpKind | string; base_version: number | null }>;
 
+/** An op's clock reading at capture (PROTOCOL.md, "Clocks"). */
+export type ClockReading = Schemas['Clock'];
+
 export type PushRequest = Narrow<Schemas['Push'], { ops: Op[] }>;
 
 /** `outcome` is a free string in the document; PROTOCOL.md lists these. */

@@ -7,6 +7,7 @@ import { Shell } from './Shell';
 import { Prefs } from '../ui/Prefs';
 import { crew, onWiped } from './auth';
 import { clearDecryptCache } from './useOpened';
+import { useSession } from './useSession';
 
 type Phase = 'loading' | 'signedOut' | 'locked' | 'unlocked';
 
@@ -21,6 +22,8 @@ export function App() {
   const [phase, setPhase] = useState<Phase>('loading');
   const [login, setLogin] = useState<LoginMode | null>(null);
   const [wiped, setWiped] = useState(false);
+  // Who is unlocked, as state: adding a crew member or another unlocking re-renders the header.
+  const session = useSession();
 
   useEffect(() => {
     const refresh = () => {
@@ -65,7 +68,7 @@ export function App() {
       login ? <Login mode="addCrew" onDone={() => setLogin(null)} onBack={() => setLogin(null)} /> : <Unlock onOther={() => setLogin('addCrew')} />,
     );
   }
-  const session = getSession()!;
+  if (!session) return <p class="boot">{t('app.loading')}</p>; // locked a moment ago: the phase follows
   if (login) {
     return authScreen(
       <Login mode={login} defaultUsername={login === 'reauth' ? session.user.username : ''} onDone={() => setLogin(null)} onBack={() => setLogin(null)} />,

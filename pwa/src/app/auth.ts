@@ -34,9 +34,9 @@ export function sessionApi(): ApiClient | null {
   if (!s || !tokens) return null;
   return new ApiClient(fetchFn, {
     get: () => tokens,
-    setAccess: async (access) => {
-      tokens = { ...tokens!, access };
-      await setMeta(`tokens:${s.user.id}`, await seal(s.dataKey, tokens));
+    set: async (next) => {
+      tokens = next;
+      await setMeta(`tokens:${s.user.id}`, await seal(s.dataKey, next));
     },
   });
 }
@@ -47,6 +47,7 @@ export type SignInError =
   | { kind: 'throttled'; seconds: number }
   | { kind: 'failed' }
   | { kind: 'locked'; count: number }
+  | { kind: 'otherUnit' }
   | { kind: 'wiped' };
 
 export class SignInFailed extends Error {
@@ -76,6 +77,7 @@ export async function signIn(username: string, password: string): Promise<Sessio
     }
     if (e instanceof AuthError) throw new SignInFailed({ kind: 'bad' });
     if (e instanceof HttpError && e.status === 429) throw new SignInFailed({ kind: 'throttled', seconds: e.retryAfterS ?? 60 });
+    if (e instanceof HttpError && e.status === 403) throw new SignInFailed({ kind: 'otherUnit' });
     if (e instanceof HttpError && e.status < 500) throw new SignInFailed({ kind: 'bad' });
     throw new SignInFailed({ kind: 'failed' });
   }
@@ -173,11 +175,22 @@ export async function crew(): Promise<SessionUser[]> {
   return [...seen.values()];
 }
 
-/** Refused while anything is unsent: returns the count (0 = signed out). */
+/** How long sign-out waits for the server to end the sign-in before going on without it. */
+export const SIGN_OUT_WAIT_MS = 5_000;
+
+/**
+ * Refused while anything is unsent: returns the count (0 = signed out). Tells the server when it
+ * can (the sign-in's tokens are refused from then on); offline, the tokens are forgotten here.
+ */
 export async function signOut(): Promise<number> {
   const count = await unsentCount();
   if (count > 0) return count;
   const s = getSession();
+  const api = sessionApi();
+  if (api) {
+    const told = api.logout().catch(() => undefined);
+    await Promise.race([told, new Promise((done) => setTimeout(done, SIGN_OUT_WAIT_MS))]);
+  }
   if (s) {
     await forgetMember(String(s.user.id));
     if (!(await enrolledKeys()).length) await clearRecordsAndCursor();

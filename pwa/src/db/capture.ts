@@ -1,11 +1,16 @@
 /**
  * Capture: every local change is one function that, inside ONE rw transaction, writes the record
- * and appends its outbox op (next seq, UUIDv7 id, HLC). Sealing (WebCrypto) happens before the
- * transaction opens, since IndexedDB transactions cannot wait on other async work.
+ * and appends its outbox op (next seq, UUIDv7 id, HLC, the unlocked person as its author, the
+ * clock reading when there is one).
+ * Sealing (WebCrypto) happens before the transaction opens, since IndexedDB transactions cannot
+ * wait on other async work. A fact's local time is the best the tablet knows (`estimatedNow`):
+ * the server's, from the clock reading, until the pull brings the server's own.
  * Capture never needs the network or a valid token.
  */
 import { CALL_STATUSES, type CallStatus, type Op, type OpKind, type ServerId } from '../api/types';
 import { sealFields, open, seal } from '../crypto/keys';
+import { getSession } from '../crypto/session';
+import { clockReading, estimatedNow, wallNow } from '../lib/deviceClock';
 import { formatHlc, hlcSend, parseHlc } from '../lib/hlc';
 import { uuidv7 } from '../lib/uuidv7';
 import { db } from './db';
@@ -25,15 +30,14 @@ export class CaptureError extends Error {
 export const NOTE_MAX_CHARS = 10_000;
 const STATUSES: readonly string[] = CALL_STATUSES;
 
-function check(errors: Record<string, string[]>): void {
-  if (Object.keys(errors).length) throw new CaptureError(errors);
+/** The person unlocked now: every op names them (author_id) and the local record shows their name. */
+function author(): { user_id: number; author_name: string } | null {
+  const user = getSession()?.user;
+  return user ? { user_id: user.id, author_name: user.full_name || user.username } : null;
 }
 
-type Clock = () => number;
-let clock: Clock = () => Date.now();
-/** Tests pin the clock. */
-export function setClock(c: Clock): void {
-  clock = c;
+function check(errors: Record<string, string[]>): void {
+  if (Object.keys(errors).length) throw new CaptureError(errors);
 }
 
 interface Draft {
@@ -54,7 +58,9 @@ async function capture(
   const clinical = OP_CLINICAL[draft.kind] ?? [];
   if (clinical.length && !key) throw new Error('locked');
   const { clear, sealed } = clinical.length ? await sealFields(key!, draft.data, clinical) : { clear: draft.data, sealed: null };
-  const now = clock();
+  const now = wallNow();
+  const reading = clockReading();
+  const by = author();
   const id = uuidv7(now);
   const d = db();
   let op!: Op;
@@ -73,6 +79,8 @@ async function capture(
       record_id: draft.recordId,
       base_version: draft.baseVersion,
       device_time: new Date(now).toISOString(),
+      ...(by ? { author_id: by.user_id } : {}),
+      ...(reading ? { clock: reading } : {}),
       data: clear,
     };
     await d.meta.bulkPut([
@@ -92,12 +100,12 @@ function factRow(recordId: string, clear: Record<string, unknown>, sealed: strin
 /** Status button: a call_status fact. */
 export async function recordStatus(key: CryptoKey | null, callRawId: ServerId, status: CallStatus): Promise<Op> {
   check(STATUSES.includes(status) ? {} : { 'data.status': ['unknown status'] });
-  const recordId = uuidv7(clock());
+  const recordId = uuidv7(wallNow());
   const data = { call_id: callRawId, status };
   const d = db();
   return capture(key, { kind: 'call_status', action: 'create', recordId, baseVersion: null, data }, ['statusEvents'], () =>
     d.statusEvents.put({
-      ...factRow(recordId, { ...data, id: recordId, at: new Date(clock()).toISOString() }, null),
+      ...factRow(recordId, { ...data, ...author(), id: recordId, at: new Date(estimatedNow()).toISOString() }, null),
       callId: String(callRawId),
     }),
   );
@@ -106,9 +114,9 @@ export async function recordStatus(key: CryptoKey | null, callRawId: ServerId, s
 /** Append a note: a call_note fact with a sealed body. */
 export async function addNote(key: CryptoKey, callRawId: ServerId, body: string): Promise<Op> {
   check(body.length < 1 || body.length > NOTE_MAX_CHARS ? { 'data.body': [`1 to ${NOTE_MAX_CHARS} characters`] } : {});
-  const recordId = uuidv7(clock());
+  const recordId = uuidv7(wallNow());
   const data = { call_id: callRawId, body };
-  const row = await sealFields(key, { ...data, id: recordId, at: new Date(clock()).toISOString() }, ['body']);
+  const row = await sealFields(key, { ...data, ...author(), id: recordId, at: new Date(estimatedNow()).toISOString() }, ['body']);
   const d = db();
   return capture(key, { kind: 'call_note', action: 'create', recordId, baseVersion: null, data }, ['notes'], () =>
     d.notes.put({ ...factRow(recordId, row.clear, row.sealed), callId: String(callRawId) }),
@@ -138,11 +146,11 @@ export async function recordLocation(lat: number, lon: number, accuracyM: number
   if (!(Math.abs(lat) <= 90)) bad['data.lat'] = ['-90..90'];
   if (!(Math.abs(lon) <= 180)) bad['data.lon'] = ['-180..180'];
   check(bad);
-  const recordId = uuidv7(clock());
+  const recordId = uuidv7(wallNow());
   const data: Record<string, unknown> = { lat, lon };
   if (accuracyM !== null) data.accuracy_m = accuracyM;
   const d = db();
   return capture(null, { kind: 'location_point', action: 'create', recordId, baseVersion: null, data }, ['locationPoints'], () =>
-    d.locationPoints.put(factRow(recordId, { ...data, id: recordId, at: new Date(clock()).toISOString() }, null)),
+    d.locationPoints.put(factRow(recordId, { ...data, id: recordId, at: new Date(estimatedNow()).toISOString() }, null)),
   );
 }

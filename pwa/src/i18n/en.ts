@@ -45,6 +45,7 @@ export const en = {
   'login.throttled': 'Too many tries. Wait {seconds} seconds and try again.',
   'login.failed': 'Sign-in did not work. Try again in a moment.',
   'login.locked': 'This tablet holds unsent entries ({count}) from another crew member. Ask them to unlock it and add you.',
+  'login.otherUnit': "This tablet belongs to another unit whose crew is on shift. Sign in on your own unit's tablet.",
   'login.back': 'Back',
 
   'unlock.title': 'Unlock',
@@ -98,6 +99,7 @@ export const en = {
   'call.notePlaceholder': 'Write a note…',
   'call.noteSave': 'Add note',
   'call.notUnsent': 'Not sent yet',
+  'call.timeUncertain': 'Time uncertain: the tablet clock changed',
   'call.disposition': 'Disposition',
   'call.transport': 'Transport destination',
   'call.save': 'Save',

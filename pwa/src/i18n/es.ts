@@ -47,6 +47,7 @@ export const es: Record<Key, string> = {
   'login.throttled': 'Demasiados intentos. Espere {seconds} segundos y vuelva a intentarlo.',
   'login.failed': 'No se pudo entrar. Vuelva a intentarlo en un momento.',
   'login.locked': 'Esta tableta guarda registros sin enviar ({count}) de otro miembro del equipo. Pídale que la desbloquee y lo agregue.',
+  'login.otherUnit': 'Esta tableta es de otra unidad cuyo equipo está de turno. Inicie sesión en la tableta de su unidad.',
   'login.back': 'Volver',
 
   'unlock.title': 'Desbloquear',
@@ -100,6 +101,7 @@ export const es: Record<Key, string> = {
   'call.notePlaceholder': 'Escriba una nota…',
   'call.noteSave': 'Agregar nota',
   'call.notUnsent': 'Sin enviar',
+  'call.timeUncertain': 'Hora incierta: cambió el reloj de la tableta',
   'call.disposition': 'Resolución',
   'call.transport': 'Destino del traslado',
   'call.save': 'Guardar',

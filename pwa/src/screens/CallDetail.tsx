@@ -48,7 +48,15 @@ export default function CallDetail({ param }: ScreenProps) {
   const history = historyOf(premise, call.id);
   const summary = premiseSummaryOf(premise);
   const status = furthest([call.clear.status, ...(events ?? []).map((e) => e.clear.status)]);
-  const timeOf = (s: CallStatus) => (events ?? []).filter((e) => e.clear.status === s).map((e) => str(e.clear.at ?? e.clear.device_time))[0];
+  // Each state's first trusted time, else its first uncertain one (the server's status_times rule).
+  const firstOf = (s: CallStatus) => {
+    const reached = (events ?? []).filter((e) => e.clear.status === s).sort((a, b) => str(a.clear.at).localeCompare(str(b.clear.at)));
+    return reached.find((e) => !e.clear.time_uncertain) ?? reached[0];
+  };
+  const timeOf = (s: CallStatus) => {
+    const e = firstOf(s);
+    return e ? str(e.clear.at ?? e.clear.device_time) : undefined;
+  };
 
   return (
     <article class="call-detail" data-testid="call-detail" data-call-id={call.id}>
@@ -131,7 +139,24 @@ export default function CallDetail({ param }: ScreenProps) {
                 onClick={() => void recordStatus(getSession()?.dataKey ?? null, call.rawId, s).then(afterCapture)}
               >
                 <span>{t(`status.${s}`)}</span>
-                {timeOf(s) && <small>{formatTime(timeOf(s), lang)}</small>}
+                {timeOf(s) && (
+                  <small data-testid={`status-${s}-time`}>
+                    {firstOf(s)?.clear.time_uncertain ? (
+                      <>
+                        <span aria-hidden="true" title={t('call.timeUncertain')}>
+                          ≈{' '}
+                        </span>
+                        <span class="sr-only">{t('call.timeUncertain')}</span>
+                      </>
+                    ) : null}
+                    {formatTime(timeOf(s)!, lang)}
+                  </small>
+                )}
+                {firstOf(s)?.clear.author_name ? (
+                  <small class="status-by" data-testid={`status-${s}-by`}>
+                    {str(firstOf(s)!.clear.author_name)}
+                  </small>
+                ) : null}
               </button>
             );
           })}
@@ -181,7 +206,13 @@ function Notes({
             <li key={n.row.id} data-testid="note-item">
               <span class="muted">
                 {formatDateTime(when(n), lang)}
+                {n.data.author_name ? <span data-testid="note-author"> · {str(n.data.author_name)}</span> : null}
                 {unsent?.has(n.row.id) && <span class="pill pill-warn pill-tiny">{t('call.notUnsent')}</span>}
+                {n.data.time_uncertain === true && (
+                  <span class="pill pill-warn pill-tiny" data-testid="note-time-uncertain">
+                    {t('call.timeUncertain')}
+                  </span>
+                )}
               </span>
               <p>{str(n.data.body)}</p>
             </li>

@@ -28,6 +28,7 @@ export function Login({ mode, defaultUsername = '', onDone, onBack }: { mode: Lo
       else if (r.kind === 'bad') setError(t('login.bad'));
       else if (r.kind === 'throttled') setError(t('login.throttled', { seconds: r.seconds }));
       else if (r.kind === 'locked') setError(t('login.locked', { count: r.count }));
+      else if (r.kind === 'otherUnit') setError(t('login.otherUnit'));
       else if (r.kind === 'wiped') setError(t('wiped.body'));
       else setError(t('login.failed'));
     } finally {

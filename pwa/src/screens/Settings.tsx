@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { SessionUser } from '../api/types';
 import { crew, MIN_PIN_LENGTH, setPin, signOut } from '../app/auth';
 import { updateSettings, useSettings } from '../app/settings';
-import { getSession } from '../crypto/session';
+import { useSession } from '../app/useSession';
 import { useT } from '../i18n';
 import { Prefs } from '../ui/Prefs';
 import { Login } from './Login';
@@ -16,7 +16,7 @@ export default function Settings() {
   const [msg, setMsg] = useState<string | null>(null);
   const [members, setMembers] = useState<SessionUser[]>([]);
   const [adding, setAdding] = useState(false);
-  const user = getSession()?.user;
+  const user = useSession()?.user;
   useEffect(() => void crew().then(setMembers), [adding]);
 
   if (adding) return <Login mode="addCrew" onDone={() => setAdding(false)} onBack={() => setAdding(false)} />;

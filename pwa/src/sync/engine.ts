@@ -5,12 +5,14 @@
  *   2. pull from the saved cursor until !has_more, applying each page and its cursor in one transaction;
  *      a 410 (or a cursor the server cannot read) pulls a fresh snapshot whole, then replaces the records and cursor (never the outbox)
  *      in one transaction: with no signal halfway, the tablet keeps the copy it had.
+ * Every answer's server_time is learned (lib/deviceClock): the clock reading of the next captures.
  * HTTP lives in ApiClient (fetch injected); storage in src/db. Errors propagate to the scheduler.
  */
 import type { ApiClient } from '../api/client';
 import { HttpError, ResyncError } from '../api/client';
-import { MAX_PUSH_BATCH, PROTOCOL_VERSION, type Change } from '../api/types';
+import { MAX_PUSH_BATCH, PROTOCOL_VERSION, type Change, type PushResponse } from '../api/types';
 import { open } from '../crypto/keys';
+import { learnServerTime, wallNow } from '../lib/deviceClock';
 import { applyChanges, getMeta, nextBatch, prepareResultRecords, recordPushResults, wireOp } from '../db';
 
 /** Records per pull page. */
@@ -51,16 +53,26 @@ export async function syncOnce(deps: SyncDeps): Promise<SyncReport> {
 }
 
 export async function pushOutbox(deps: SyncDeps): Promise<{ pushed: number; rejected: number }> {
-  const now = deps.now ?? Date.now;
+  const now = deps.now ?? wallNow;
   let pushed = 0;
   let rejected = 0;
+  let size = deps.pushBatch ?? MAX_PUSH_BATCH;
   for (;;) {
-    const batch = await nextBatch(deps.pushBatch ?? MAX_PUSH_BATCH);
+    const batch = await nextBatch(size);
     if (!batch.length) break;
     const ops = await Promise.all(
       batch.map(async (row) => wireOp(row, row.sealed ? await open<Record<string, unknown>>(deps.key, row.sealed) : {})),
     );
-    const res = await deps.api.push({ protocol_version: PROTOCOL_VERSION, device_time: new Date(now()).toISOString(), ops });
+    let res: PushResponse;
+    try {
+      res = await deps.api.push({ protocol_version: PROTOCOL_VERSION, device_time: new Date(now()).toISOString(), ops });
+    } catch (e) {
+      // Over the server's body limit (413): send half as many ops, down to one.
+      if (!(e instanceof HttpError) || e.status !== 413 || batch.length === 1) throw e;
+      size = Math.floor(batch.length / 2);
+      continue;
+    }
+    learnServerTime(res.server_time);
     const records = await prepareResultRecords(deps.key, batch, res.results);
     const s = await recordPushResults(batch, res.results, records);
     pushed += s.acknowledged;
@@ -87,6 +99,7 @@ export async function pullAll(deps: SyncDeps): Promise<{ received: number; resyn
       if (!(e instanceof ResyncError || badCursor) || fresh) throw e;
       return { received: await pullSnapshot(deps), resynced: true };
     }
+    learnServerTime(page.server_time);
     if (fresh && total === null && typeof page.total === 'number') total = page.total;
     await applyChanges(deps.key, page.changes, { cursor: page.cursor, serverTime: page.server_time, total });
     received += page.changes.length;
@@ -108,6 +121,7 @@ export async function pullSnapshot(deps: SyncDeps): Promise<number> {
   let total: number | null = null;
   for (;;) {
     const page = await deps.api.pull(cursor, deps.pullLimit ?? PULL_LIMIT);
+    learnServerTime(page.server_time);
     if (total === null && typeof page.total === 'number') total = page.total;
     staged.push(...page.changes);
     deps.onProgress?.({ phase: 'pull', done: staged.length, total });
