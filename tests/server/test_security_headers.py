@@ -76,7 +76,7 @@ def test_the_docs_page_allows_exactly_its_own_inline_script(client: FlaskClient)
     hashes = script_hashes(page.get_data(as_text=True))
     assert page.status_code == 200
     assert len(hashes) == 1
-    assert f"script-src 'self' {hashes[0]};" in page.headers["Content-Security-Policy"]
+    assert f"script-src 'self' 'wasm-unsafe-eval' {hashes[0]};" in page.headers["Content-Security-Policy"]
     assert "sha256-" not in client.get("/api/v1/units").headers["Content-Security-Policy"]
 
 
