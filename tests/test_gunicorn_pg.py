@@ -84,8 +84,8 @@ def wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) ->
         try:
             if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
                 return
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not listening yet, or a worker still booting on a busy machine
         time.sleep(0.2)
     pytest.fail(f"gunicorn was not healthy within {STARTUP_SECONDS} s:\n{log.read_text()}")
 

@@ -42,6 +42,7 @@ class AuthError(Exception):
         self.password_ok = password_ok
 
 
+# Where the app keeps the hash an unknown user name is checked against (made on first use).
 DUMMY_HASH_KEY = "heart.dummy_password_hash"
 
 
