@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
@@ -12,9 +13,9 @@ from flask_smorest import abort
 
 from server.auth import permissions
 from server.auth.models import Device, DeviceSession, User
-from server.auth.services import scope_unit, scope_unit_id
+from server.auth.services import SHIFT_GRACE, scope_unit, scope_unit_id
 from server.extensions import db, jwt
-from server.models_base import utcnow
+from server.models_base import UTCDateTime, utcnow
 
 
 def unauthorized(message: str, action: str) -> Any:
@@ -41,6 +42,21 @@ def session_id_of(claims: dict[str, Any]) -> uuid.UUID | None:
         return None
 
 
+@functools.cache
+def _guard_query() -> sa.Select[Device, User, int, bool]:
+    """The guard's one query, built once with bound parameters: building it (and its cache
+    key) on every request cost more than running it (bench/sync_push.py feels each)."""
+    now, since = sa.bindparam("now", type_=UTCDateTime()), sa.bindparam("since", type_=UTCDateTime())
+    live = sa.exists().where(DeviceSession.id == sa.bindparam("session_id", type_=sa.Uuid()),
+                             DeviceSession.device_id == Device.id,
+                             DeviceSession.user_id == User.id,
+                             DeviceSession.signed_out_at.is_(None),
+                             DeviceSession.revoked_at.is_(None))
+    return (sa.select(Device, User, scope_unit(User.id, Device.unit_id, now, since), live)
+            .join_from(Device, User, User.id == sa.bindparam("user_id", type_=sa.Integer()))
+            .where(Device.id == sa.bindparam("device_id", type_=sa.Uuid())))
+
+
 def _device_user_unit(claims: dict[str, Any]) -> tuple[Device, User | None, int | None, bool]:
     """The token's device (revoked or unknown: wipe), its user, the unit whose records the
     user sees on it (scope_unit: on shift now, else the device's unit while on its crew) and
@@ -55,18 +71,11 @@ def _device_user_unit(claims: dict[str, Any]) -> tuple[Device, User | None, int 
         user_id: int | None = int(claims["sub"])
     except (KeyError, TypeError, ValueError):
         user_id = None
-    session_id = session_id_of(claims)
     if device_id is not None and user_id is not None:
-        unit = scope_unit(User.id, Device.unit_id, utcnow())
-        live = sa.and_(DeviceSession.id.is_not(None), DeviceSession.signed_out_at.is_(None),
-                       DeviceSession.revoked_at.is_(None))
-        row = db.session.execute(
-            sa.select(Device, User, unit, live)
-            .join_from(Device, User, User.id == user_id)
-            .outerjoin(DeviceSession, sa.and_(DeviceSession.id == session_id,
-                                              DeviceSession.device_id == Device.id,
-                                              DeviceSession.user_id == User.id))
-            .where(Device.id == device_id)).first()
+        now = utcnow()
+        row = db.session.execute(_guard_query(), {
+            "device_id": device_id, "user_id": user_id, "session_id": session_id_of(claims),
+            "now": now, "since": now - SHIFT_GRACE}).first()
         if row is not None and not row[0].revoked:
             return row[0], row[1], row[2], bool(row[3])
     device = load_device(claims)

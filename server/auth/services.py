@@ -6,6 +6,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -41,6 +42,7 @@ class AuthError(Exception):
         self.password_ok = password_ok
 
 
+# Where the app keeps the hash an unknown user name is checked against (made on first use).
 DUMMY_HASH_KEY = "heart.dummy_password_hash"
 
 
@@ -105,28 +107,34 @@ def roster_unit_query(user_id: int, at: datetime) -> sa.Select[int]:
     )
 
 
-def scope_unit(user_id: int | InstrumentedAttribute[int],
-               device_unit_id: int | InstrumentedAttribute[int | None] | None,
-               at: datetime) -> sa.ColumnElement[int]:
-    """The unit whose records a person sees on a device, as one SQL expression (the request
-    guard asks it in its one query): the unit they are on shift with now, else the device's
-    unit while they are on its crew (its shift on, or ended within SHIFT_GRACE), else none."""
-    on_shift = current_unit_query(user_id, at).scalar_subquery()
-    device_unit: sa.ColumnElement[int | None] | InstrumentedAttribute[int | None] = (
-        device_unit_id if isinstance(device_unit_id, InstrumentedAttribute)
-        else sa.literal(device_unit_id, sa.Integer))
-    on_device_crew = crew_query(device_unit, at).where(ShiftMember.user_id == user_id).exists()
-    return sa.func.coalesce(on_shift, sa.case((on_device_crew, device_unit)))
+Column = sa.ColumnElement[Any] | InstrumentedAttribute[Any]
+
+
+def scope_unit(user_id: int | Column, device_unit_id: int | Column | None,
+               at: datetime | Column, since: datetime | Column) -> sa.ScalarSelect[int]:
+    """The unit whose records a person sees on a device, as one scalar subquery (the request
+    guard asks it in its one query): the unit of a shift they are on at `at`, else the
+    device's unit while they are on its crew, on a shift of it that ended after `since`
+    (`at` - SHIFT_GRACE), else none."""
+    on_device_crew = sa.and_(Shift.unit_id == device_unit_id, Shift.ends_at > since)
+    return (
+        sa.select(Shift.unit_id)
+        .join(ShiftMember, ShiftMember.shift_id == Shift.id)
+        .where(ShiftMember.user_id == user_id, Shift.starts_at <= at,
+               sa.or_(Shift.ends_at > at, on_device_crew))
+        .order_by((Shift.ends_at > at).desc(), Shift.starts_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 def scope_unit_id(session: Session, user_id: int, device_unit_id: int | None,
                   at: datetime) -> int | None:
     """scope_unit() for one person on one device, outside a request."""
-    return session.scalar(sa.select(scope_unit(user_id, device_unit_id, at)))
+    return session.scalar(sa.select(scope_unit(user_id, device_unit_id, at, at - SHIFT_GRACE)))
 
 
-def crew_query(unit_id: int | sa.ColumnElement[int | None] | InstrumentedAttribute[int | None],
-               at: datetime) -> sa.Select[int]:
+def crew_query(unit_id: int, at: datetime) -> sa.Select[int]:
     """Who is on a shift of the unit covering `at`, or on one that ended within SHIFT_GRACE."""
     return (
         sa.select(ShiftMember.user_id)

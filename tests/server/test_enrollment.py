@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from server.auth.models import DeviceSession, Role, User
-from server.auth.services import SHIFT_GRACE, crew_user_ids, enrolled_user_ids
+from server.auth.services import SHIFT_GRACE, crew_user_ids, enrolled_user_ids, scope_unit_id
 from server.extensions import db
 from server.models_base import utcnow
 from server.units.models import Unit
@@ -101,3 +101,29 @@ def test_crew_is_taken_at_the_time_asked_not_now(
     during = shift.starts_at + timedelta(hours=1)
     assert crew_user_ids(db.session, unit.id, during) == {night.id}
     assert crew_user_ids(db.session, unit.id, shift.starts_at - timedelta(minutes=1)) == set()
+
+
+def test_the_unit_on_shift_now_wins_over_the_tablet_s_unit_just_off_shift(
+        create_user: User_, create_unit: Callable[..., Unit], create_shift: Callable[..., Any]) -> None:
+    heart1, heart2 = create_unit(), create_unit()
+    medic = create_user(Role.RESPONDER_EMT)
+    create_shift(heart1, [medic], ended_ago=timedelta(hours=1))
+    create_shift(heart2, [medic])
+
+    assert scope_unit_id(db.session, medic.id, heart1.id, utcnow()) == heart2.id
+    assert scope_unit_id(db.session, medic.id, None, utcnow()) == heart2.id
+
+
+def test_a_tablet_s_unit_after_its_shift_goes_only_to_its_crew_within_the_grace(
+        create_user: User_, create_unit: Callable[..., Unit], create_shift: Callable[..., Any]) -> None:
+    heart1 = create_unit()
+    late, gone, stranger = (create_user(Role.RESPONDER_EMT), create_user(Role.RESPONDER_PEER),
+                            create_user(Role.RESPONDER_CLINICIAN))
+    create_shift(heart1, [late], ended_ago=SHIFT_GRACE - timedelta(minutes=5))
+    create_shift(heart1, [gone], ended_ago=SHIFT_GRACE + timedelta(minutes=5))
+    now = utcnow()
+
+    assert scope_unit_id(db.session, late.id, heart1.id, now) == heart1.id
+    assert scope_unit_id(db.session, gone.id, heart1.id, now) is None
+    assert scope_unit_id(db.session, stranger.id, heart1.id, now) is None
+    assert scope_unit_id(db.session, late.id, None, now) is None
