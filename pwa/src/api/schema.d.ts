@@ -1214,6 +1214,8 @@ export interface components {
             };
             /** @description Error message */
             message?: string;
+            /** @description Why a 503: busy (the database is taken by other writes) or unreachable; retry after Retry-After either way */
+            reason?: string;
             /** @description Error name */
             status?: string;
         };
