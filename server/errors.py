@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy.exc import InterfaceError, OperationalError
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import InternalServerError, RequestEntityTooLarge
 
 from server.database import DatabaseTrouble, classify, discard_session
 
@@ -58,10 +58,11 @@ LAST_RESORT_HEADERS = [("Content-Type", "application/json"), ("Cache-Control", "
                        ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")]
 
 
-def envelope(status: int, message: str, **extras: Any) -> dict[str, Any]:
+def envelope(status: int, message: str, errors: dict[str, Any] | None = None,
+             **extras: Any) -> dict[str, Any]:
     """The error body every failure answers with (documented as ErrorSchema)."""
     return {"code": status, "status": STATUS_NAMES.get(status, "Error"), "message": message,
-            "errors": {}, **extras}
+            "errors": errors or {}, **extras}
 
 
 def failure_answer(error: BaseException) -> tuple[dict[str, Any], int, dict[str, str]]:
@@ -69,8 +70,7 @@ def failure_answer(error: BaseException) -> tuple[dict[str, Any], int, dict[str,
     Retry-After) when the database failed, else 500."""
     trouble = classify(error)
     if trouble is None:
-        return envelope(500, "The server failed to answer this request; it was logged. "
-                             "Nothing of it was kept unless it was acknowledged."), 500, {}
+        return envelope(500, "The server failed on this request; the failure was logged."), 500, {}
     retry, message = DATABASE_TROUBLE[trouble]
     return (envelope(503, message, reason=trouble.value), 503,
             {"Retry-After": str(retry)})
@@ -80,26 +80,19 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError) -> tuple[dict[str, Any], int]:
         discard_session()
-        body = {
-            "code": error.status,
-            "status": STATUS_NAMES.get(error.status, "Error"),
-            "message": error.message,
-            "errors": error.errors,
-        }
-        if error.action:
-            body["action"] = error.action
-        return body, error.status
+        extras = {"action": error.action} if error.action else {}
+        return envelope(error.status, error.message, error.errors, **extras), error.status
 
     @app.errorhandler(RequestEntityTooLarge)
     def handle_too_large(_error: RequestEntityTooLarge) -> tuple[dict[str, Any], int]:
         limit = app.config["MAX_CONTENT_LENGTH"]
-        return {"code": 413, "status": STATUS_NAMES[413], "errors": {},
-                "message": f"The request body is larger than {limit} bytes: nothing of it was "
-                           "read or kept. Send fewer operations per push."}, 413
+        return envelope(413, f"The request body is larger than {limit} bytes: nothing of it was "
+                             "read or kept. Send fewer operations per push."), 413
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
-    def handle_database_trouble(error: OperationalError) -> tuple[dict[str, Any], int, Any]:
+    def handle_database_trouble(
+            error: OperationalError | InterfaceError) -> tuple[dict[str, Any], int, Any]:
         app.logger.error("database %s: %s", classify(error), error.orig)
         discard_session()
         return failure_answer(error)
@@ -109,6 +102,15 @@ def init_app(app: Flask) -> None:
         app.logger.error("unhandled error", exc_info=error)
         discard_session()
         return failure_answer(error)
+
+    @app.errorhandler(InternalServerError)
+    def handle_outside_the_view(error: InternalServerError) -> tuple[dict[str, Any], int, Any]:
+        """What Flask raises for a failure after the view (an after-request hook): answered
+        from the original exception, so a lost database is still 503."""
+        original = error.original_exception or error
+        app.logger.error("error after the view", exc_info=original)
+        discard_session()
+        return failure_answer(original)
 
 
 def last_resort(app: Flask) -> None:

@@ -107,6 +107,17 @@ def test_a_teardown_that_raises_after_the_answer_was_built_still_answers_json(
         assert body["reason"] == "unreachable"
 
 
+@pytest.mark.parametrize(("error", "status"), [(RuntimeError, 500), (unreachable, 503)])
+def test_a_failure_after_the_view_is_answered_from_its_cause(
+        app: Flask, client: FlaskClient, error: Callable[[], Exception], status: int) -> None:
+    def failing_hook(_response: Any) -> Any:
+        raise error()
+
+    app.after_request_funcs.setdefault(None, []).append(failing_hook)
+    body = assert_envelope(client.get("/healthz"), status)
+    assert body.get("reason") == ("unreachable" if status == 503 else None)
+
+
 def test_a_session_whose_rollback_fails_is_discarded_and_the_answer_goes_out(
         own_contexts: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     real_close = db.session.session_factory.class_.close
