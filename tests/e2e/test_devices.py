@@ -264,9 +264,9 @@ def synced_until_wiped(page: Any, timeout_s: float = 30) -> Any:
     deadline = time.monotonic() + timeout_s
     while not notice.count():
         assert time.monotonic() < deadline, "the tablet did not wipe itself"
-        sync_now = page.get_by_test_id("sync-now")
-        if sync_now.count() and sync_now.is_enabled():
-            sync_now.click(timeout=1000, no_wait_after=True)
+        # One step in the page: the button may go (the wipe) between a check and a click.
+        page.evaluate("() => { const b = document.querySelector('[data-testid=sync-now]');"
+                      " if (b && !b.disabled) b.click(); }")
         page.wait_for_timeout(300)
     return notice
 
