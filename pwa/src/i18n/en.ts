@@ -208,12 +208,12 @@ export const en = {
 
   'wiped.lostTitle': 'This tablet was revoked as lost or stolen.',
   'wiped.lostBody': 'A supervisor reported it lost or stolen, so its local data was erased.',
-  'wiped.lostUnsent': '{count} entries had not been sent and could not be kept.',
+  'wiped.lostUnsent': 'Entries not yet sent, erased with it: {count}.',
   'wiped.lostNothingUnsent': 'Nothing was waiting to be sent.',
   'wiped.retiredTitle': 'This tablet was retired.',
   'wiped.retiredBody': 'A supervisor took it out of service.',
   'wiped.retiredAllSent': 'Everything it held was sent to the server, then its local data was erased.',
-  'wiped.retiredUnsent': 'The server took no more from it: {count} entries could not be sent. Its local data was erased.',
+  'wiped.retiredUnsent': 'The server took no more from it, and its local data was erased. Entries that could not be sent: {count}.',
   'wiped.again': 'Sign in online to use it again.',
 
   'time.justNow': 'just now',

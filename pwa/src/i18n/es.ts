@@ -210,12 +210,12 @@ export const es: Record<Key, string> = {
 
   'wiped.lostTitle': 'Esta tableta fue revocada por pérdida o robo.',
   'wiped.lostBody': 'Un supervisor la reportó perdida o robada, por eso se borraron sus datos locales.',
-  'wiped.lostUnsent': '{count} registros no se habían enviado y no se pudieron conservar.',
+  'wiped.lostUnsent': 'Registros aún sin enviar, borrados con ella: {count}.',
   'wiped.lostNothingUnsent': 'No había nada pendiente de envío.',
   'wiped.retiredTitle': 'Esta tableta fue retirada.',
   'wiped.retiredBody': 'Un supervisor la sacó de servicio.',
   'wiped.retiredAllSent': 'Todo lo que tenía se envió al servidor y luego se borraron sus datos locales.',
-  'wiped.retiredUnsent': 'El servidor ya no acepta nada de ella: {count} registros no se pudieron enviar. Sus datos locales se borraron.',
+  'wiped.retiredUnsent': 'El servidor ya no acepta nada de ella y sus datos locales se borraron. Registros que no se pudieron enviar: {count}.',
   'wiped.again': 'Inicie sesión en línea para volver a usarla.',
 
   'time.justNow': 'justo ahora',
