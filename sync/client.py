@@ -424,8 +424,8 @@ class Client:
         revoked as lost), it wipes with what was left counted."""
         with suppress(NeedsLogin, _Retire):
             self._push()
-            if not self.unsent_count():
-                self._request("POST", LOGOUT_PATH)
+        with suppress(NeedsLogin, _Retire, Offline):
+            self._request("POST", LOGOUT_PATH)
         self._wipe(message, reason="retired")
 
     # -- HTTP -----------------------------------------------------------------------------------

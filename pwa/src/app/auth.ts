@@ -229,13 +229,13 @@ export function onWiped(l: (notice: WipeNotice) => void): () => void {
 
 /**
  * The device was revoked: count what was not sent, delete the database (keys, records, outbox),
- * and say why. A retired tablet that sent everything first signs out, which ends every sign-in on
- * it on the server (nothing more is taken from it).
+ * and say why. A retired tablet first signs out, which ends every sign-in on it on the server:
+ * nothing more is taken from it once its copy is gone.
  */
 export async function wipe(revocation: Revocation): Promise<void> {
   const unsent = await unsentCount();
   const api = sessionApi();
-  if (revocation === 'retired' && unsent === 0 && api) {
+  if (revocation === 'retired' && api) {
     const told = api.logout().catch(() => undefined);
     await Promise.race([told, new Promise((done) => setTimeout(done, SIGN_OUT_WAIT_MS))]);
   }
