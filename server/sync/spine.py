@@ -149,7 +149,6 @@ def apply_call_status(store: SqlPushStore, kind: RecordKind, op: Operation, acto
     return OpResult(op.id, op.seq, Outcome.APPLIED, op.record_id, 1, message=message)
 
 
-
 def apply_call_note(store: SqlPushStore, kind: RecordKind, op: Operation, actor: Actor) -> OpResult:
     """A note appends; it is clinical text, so it is audited."""
     found = _nul_in_text(op) or _call_fact(store, op, actor)
