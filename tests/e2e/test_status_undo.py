@@ -39,6 +39,8 @@ def test_cleared_is_confirmed_then_undone_and_the_call_is_back_in_the_list(
 
     page.get_by_test_id("status-cleared").click()
     page.get_by_test_id("confirm-cleared").wait_for()
+    # The question takes the focus, on the answer that changes nothing.
+    assert page.evaluate("document.activeElement.dataset.testid") == "confirm-cleared-no"
     screenshot(page, "status-confirm-cleared")
     page.get_by_test_id("confirm-cleared-no").click()
     assert page.get_by_test_id("status-cleared").get_attribute("aria-pressed") == "false"

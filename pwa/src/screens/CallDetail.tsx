@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { CALL_STATUSES, type CallStatus } from '../api/types';
 import { getSession } from '../crypto/session';
 import {
@@ -59,6 +59,10 @@ export default function CallDetail({ param }: ScreenProps) {
   const premiseOpened = useOpened(premiseRows);
   const notes = useOpened(noteRows);
   const [confirming, setConfirming] = useState(false);
+  const confirmNo = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (confirming) confirmNo.current?.focus(); // the question takes the focus; "not yet" is the safe answer
+  }, [confirming]);
   const now = useNow(UNDO_RECHECK_MS);
 
   if (call === undefined) return null;
@@ -213,7 +217,7 @@ export default function CallDetail({ param }: ScreenProps) {
               >
                 {t('call.confirmClearedYes')}
               </button>
-              <button type="button" class="btn" data-testid="confirm-cleared-no" onClick={() => setConfirming(false)}>
+              <button type="button" class="btn" ref={confirmNo} data-testid="confirm-cleared-no" onClick={() => setConfirming(false)}>
                 {t('call.confirmClearedNo')}
               </button>
             </div>
