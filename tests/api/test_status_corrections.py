@@ -97,6 +97,23 @@ def test_the_pull_shows_the_withdrawal_and_the_withdrawn_tap(crew: tuple[Tablet,
     assert pulled_call["status"] == "dispatched"
 
 
+def test_a_tablet_pulling_from_its_cursor_learns_its_tap_was_withdrawn(
+        crew: tuple[Tablet, Call], tablet: MakeTablet) -> None:
+    device, call = crew
+    colleague = tablet(device.unit)
+    cleared = device.status(call, "cleared")
+    device.push([cleared])
+    _, cursor = colleague.pull_all()
+
+    undo = _withdrawal(device, cleared)
+    device.push([undo])
+    changes, _ = colleague.pull_all(cursor)
+
+    pulled = {c["id"]: c["data"] for c in changes if c["kind"] == "call_status"}
+    assert pulled[cleared["record_id"]]["withdrawn_by"] == undo["record_id"]
+    assert [c["data"]["status"] for c in changes if c["kind"] == "call"] == ["dispatched"]
+
+
 def test_a_crew_mates_withdrawal_of_someone_elses_tap_is_rejected(
         crew: tuple[Tablet, Call], tablet: MakeTablet) -> None:
     device, call = crew
