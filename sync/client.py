@@ -198,6 +198,11 @@ class Client:
         """A status tap (en_route, on_scene, transporting, cleared); returns the fact's id."""
         return self._capture_fact("call_status", {"call_id": call_id, "status": status}, call_id)
 
+    def withdraw_status(self, call_id: str, tap_id: str, status: str) -> str:
+        """Undo a tap of this person's: a fact naming it (sync.status); the tap stays."""
+        return self._capture_fact(
+            "call_status", {"call_id": call_id, "status": status, "withdraws": tap_id}, call_id)
+
     def add_note(self, call_id: str, body: str) -> str:
         return self._capture_fact("call_note", {"call_id": call_id, "body": body}, call_id)
 

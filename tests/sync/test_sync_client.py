@@ -401,6 +401,20 @@ def test_status_tap_shows_at_once_and_the_call_follows_the_lifecycle(
     assert (call["data"]["status"], call["synced"]) == ("on_scene", True)
 
 
+def test_an_undone_cleared_syncs_as_a_fact_and_the_call_is_open_again(
+    tablet: Client, server: FakeServer
+) -> None:
+    tablet.pull()
+    tablet.record_status(CALL_ID, "on_scene")
+    cleared = tablet.record_status(CALL_ID, "cleared")
+    tablet.withdraw_status(CALL_ID, cleared, "cleared")  # offline: tap and undo go together
+    report = tablet.sync()
+    assert report.push.outcomes == {"applied": 3}
+    assert len(facts(server)) == 3  # the withdrawn tap stays in the record
+    [call] = tablet.records("call")
+    assert (call["data"]["status"], call["synced"]) == ("on_scene", True)
+
+
 def test_same_field_edited_on_two_tablets_surfaces_a_conflict(
     create_tablet: MakeTablet, server: FakeServer
 ) -> None:
