@@ -1,15 +1,19 @@
-"""Worker memory under op storms: several devices push storms of 40,000 ops each against
-gunicorn (2 workers) on PostgreSQL, and after every storm each worker reports its RSS,
-the Python heap tracemalloc sees, its cache sizes and where the heap grew (the probe in
-bench/worker_memory_conf.py). The first storm warms the workers up and is the baseline.
+"""Worker memory under op storms: several devices push storms of ops at once against
+gunicorn (2 workers) on PostgreSQL, and after every storm each worker reports (the probe in
+bench/worker_memory_conf.py) its RSS, what its allocators hold (pymalloc's arenas and the
+bytes live in them, glibc malloc's live and free bytes), the objects the GC tracks by type,
+its cache sizes, and with --trace the Python heap tracemalloc sees and where it grew. The
+first storm warms the workers up and is the baseline.
 
 A leak grows by the same amount every storm; memory that fills to a bound grows less and
 less. `ratio` = RSS growth of the workers in the second half of the storms / in the first
 half (about 1 for a leak, well below 1 when it levels off); `traced_ratio` the same for
-the Python heap.
+the Python heap (--trace); `live_growth_mb`: bytes live in both allocators, last storm
+against the first (a leak is live memory; RSS above it is memory the allocators keep).
 
-Usage: .venv/bin/python bench/worker_memory.py [--storms 8] [--ops 40000] [--devices 8]
-       [--long] (40 storms, 1.6 M ops) [--no-trace] (RSS only, no tracemalloc in the workers)
+Usage: .venv/bin/python bench/worker_memory.py [--storms 6] [--ops 20000] [--devices 8]
+       [--long] (40 storms of 40,000 ops) [--trace] (tracemalloc in the workers: where the
+       Python heap grew, line by line; several times slower) [--malloc-arenas N]
 Last line: {"bench": "worker_memory", "ratio": ..., "traced_ratio": ..., ...}
 """
 
@@ -41,8 +45,10 @@ from _common import (
 
 BATCH = 500
 CALLS = 20
-# The long run: enough storms (1.6 M ops) to tell a bound being reached from a leak.
+# The long run: storms of the audit's size, enough of them (1.6 M ops) to tell memory
+# filling to a bound from a leak.
 LONG_STORMS = 40
+LONG_OPS = 40_000
 STATUSES = ("en_route", "on_scene", "transporting", "cleared")
 # The curve's columns (summed over the workers, except the statement cache: the larger):
 # RSS; the Python heap tracemalloc sees; live bytes in pymalloc's blocks and its 1 MiB arenas;
@@ -125,16 +131,20 @@ def growth_ratio(values: list[float]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--storms", type=int, default=8, help="storms after the warm-up one")
-    parser.add_argument("--ops", type=int, default=40_000, help="ops per storm")
+    parser.add_argument("--storms", type=int, default=6, help="storms after the warm-up one")
+    parser.add_argument("--ops", type=int, default=20_000, help="ops per storm")
     parser.add_argument("--devices", type=int, default=8)
     parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker")
     parser.add_argument("--long", action="store_true", help=f"{LONG_STORMS} storms")
+    parser.add_argument("--malloc-arenas", type=int, default=0,
+                        help="MALLOC_ARENA_MAX for the workers (0: glibc's default, 8 per core)")
     parser.add_argument("--trace", action="store_true",
                         help="tracemalloc in the workers (several times slower; pymalloc's own "
                              "figures are then not available)")
     args = parser.parse_args()
     storms = LONG_STORMS if args.long else args.storms
+    if args.long:
+        args.ops = LONG_OPS
     rng = random.Random(2026)
     per_device = args.ops // args.devices
 
@@ -145,6 +155,8 @@ def main() -> None:
         env = {"HEART_BENCH_PROBE_DIR": tmp, "HEART_BENCH_TRIM": "1"}
         if args.trace:
             env["HEART_BENCH_TRACE"] = "1"
+        if args.malloc_arenas:
+            env["MALLOC_ARENA_MAX"] = str(args.malloc_arenas)
         server = Gunicorn(db, workers=2, threads=args.threads, config=PROBE_CONF, env=env)
         try:
             pids = server.worker_pids()
@@ -152,7 +164,8 @@ def main() -> None:
             makers = [OpMaker(f"mem{i}") for i in range(args.devices)]
             print(f"{args.devices} devices, {storms} storms of {args.ops:,} ops after a warm-up "
                   f"storm; gunicorn 2 workers x {args.threads} threads; tracemalloc "
-                  f"{'on' if args.trace else 'off'}", flush=True)
+                  f"{'on' if args.trace else 'off'}; MALLOC_ARENA_MAX {args.malloc_arenas or 'unset'}",
+                  flush=True)
             print("  ".join(f"{h:>{w}}" for h, w in COLUMNS) + "  RSS per worker", flush=True)
             curve: list[dict[str, Any]] = []
             for n in range(storms + 1):
