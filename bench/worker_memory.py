@@ -33,12 +33,12 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (
+    PASSWORD,
     Gunicorn,
     OpMaker,
     app_for,
     bench_database,
     emit,
-    login,
     push_body,
     seed_unit_with_responders,
 )
@@ -82,6 +82,25 @@ def make_ops(maker: OpMaker, n: int, call_ids: list[str], rng: random.Random) ->
             ops.append(maker.op("call_note", {"call_id": rng.choice(call_ids),
                                               "body": f"Field note {i}: client engaged."}))
     return ops
+
+
+class Credentials:
+    """A device's tokens: access tokens last ACCESS_TOKEN_MINUTES, so the long run refreshes
+    before every storm, as the app does (the refresh token is used up and replaced)."""
+
+    def __init__(self, base: str, username: str) -> None:
+        r = requests.post(base + "/api/v1/auth/login", json={
+            "username": username, "password": PASSWORD, "device_name": "memory bench"},
+            timeout=120)
+        r.raise_for_status()
+        self.base, self.access, self.refresh_token = base, r.json()["access_token"], \
+            r.json()["refresh_token"]
+
+    def refresh(self) -> None:
+        r = requests.post(self.base + "/api/v1/auth/refresh", timeout=120,
+                          headers={"Authorization": f"Bearer {self.refresh_token}"})
+        r.raise_for_status()
+        self.access, self.refresh_token = r.json()["access_token"], r.json()["refresh_token"]
 
 
 def storm(base: str, tokens: list[str], bodies: list[list[bytes]]) -> list[str]:
@@ -142,7 +161,7 @@ def main() -> None:
                         help="tracemalloc in the workers (several times slower; pymalloc's own "
                              "figures are then not available)")
     args = parser.parse_args()
-    storms = LONG_STORMS if args.long else args.storms
+    planned = LONG_STORMS if args.long else args.storms
     if args.long:
         args.ops = LONG_OPS
     rng = random.Random(2026)
@@ -160,25 +179,30 @@ def main() -> None:
         server = Gunicorn(db, workers=2, threads=args.threads, config=PROBE_CONF, env=env)
         try:
             pids = server.worker_pids()
-            tokens = [login(server.url, name)[0] for name in names]
+            devices = [Credentials(server.url, name) for name in names]
             makers = [OpMaker(f"mem{i}") for i in range(args.devices)]
-            print(f"{args.devices} devices, {storms} storms of {args.ops:,} ops after a warm-up "
+            print(f"{args.devices} devices, {planned} storms of {args.ops:,} ops after a warm-up "
                   f"storm; gunicorn 2 workers x {args.threads} threads; tracemalloc "
                   f"{'on' if args.trace else 'off'}; MALLOC_ARENA_MAX {args.malloc_arenas or 'unset'}",
                   flush=True)
             print("  ".join(f"{h:>{w}}" for h, w in COLUMNS) + "  RSS per worker", flush=True)
             curve: list[dict[str, Any]] = []
-            for n in range(storms + 1):
+            failed = ""
+            for n in range(planned + 1):
                 bodies = []
                 for maker in makers:
                     ops = make_ops(maker, per_device, call_ids, rng)
                     bodies.append([push_body(ops[s:s + BATCH]) for s in range(0, len(ops), BATCH)])
+                for credentials in devices:
+                    credentials.refresh()
                 t0 = time.perf_counter()
-                errors = storm(server.url, tokens, bodies)
+                errors = storm(server.url, [d.access for d in devices], bodies)
                 seconds = time.perf_counter() - t0
-                if errors:
-                    raise RuntimeError(f"storm {n}: {len(errors)} failed pushes, e.g. {errors[0]}")
-                answers = probe(folder, n, pids, trim=n == storms)
+                if errors:  # the curve so far is still reported
+                    failed = f"storm {n}: {len(errors)} failed pushes, e.g. {errors[0]}"
+                    print(failed, flush=True)
+                    break
+                answers = probe(folder, n, pids, trim=n == planned)
                 point: dict[str, Any] = {"storm": n, "ops": (n + 1) * per_device * args.devices,
                                          "seconds": round(seconds, 1), "workers": answers}
                 for key in SUMMED:
@@ -192,6 +216,7 @@ def main() -> None:
         finally:
             server.stop()
 
+    storms = len(curve) - 1
     last = curve[-1]["workers"]
     for pid, answer in last.items():
         print(f"worker {pid}: RSS {answer['rss_mb']:.1f} MB, after malloc_trim "
@@ -220,7 +245,7 @@ def main() -> None:
           "rss_growth_mb_per_storm": round(per_storm, 3),
           "traced_growth_mb": round(traced[-1] - traced[0], 2),
           "live_growth_mb": round(live[-1] - live[0], 2),
-          "curve": [[p["ops"], p["rss_mb"]] for p in curve]})
+          "curve": [[p["ops"], p["rss_mb"]] for p in curve], "failed": failed or None})
 
 
 if __name__ == "__main__":
