@@ -138,7 +138,7 @@ def probe(folder: Path, n: int, pids: list[int], trim: bool) -> dict[int, dict[s
         time.sleep(0.05)
     if len(answers) < len(pids):
         raise RuntimeError(f"workers {sorted(set(pids) - set(answers))} did not answer probe {n}")
-    return answers
+    return dict(sorted(answers.items()))  # by pid: the same column for a worker every time
 
 
 def growth_ratio(values: list[float]) -> float:
@@ -185,7 +185,7 @@ def main() -> None:
                   f"storm; gunicorn 2 workers x {args.threads} threads; tracemalloc "
                   f"{'on' if args.trace else 'off'}; MALLOC_ARENA_MAX {args.malloc_arenas or 'unset'}",
                   flush=True)
-            print("  ".join(f"{h:>{w}}" for h, w in COLUMNS) + "  RSS per worker", flush=True)
+            print("  ".join(f"{h:>{w}}" for h, w in COLUMNS) + "  RSS per worker (by pid)", flush=True)
             curve: list[dict[str, Any]] = []
             failed = ""
             for n in range(planned + 1):
