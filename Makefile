@@ -90,6 +90,7 @@ bench: $(STAMP)
 	$(PY) bench/reconnect_storm.py
 	$(PY) bench/first_pull.py
 	$(PY) bench/login_timing.py
+	$(PY) bench/worker_memory.py
 	$(MAKE) $(PWA_BUILD) chromium
 	$(PY) bench/pwa_cold_start.py
 

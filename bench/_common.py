@@ -85,13 +85,16 @@ def free_port() -> int:
 class Gunicorn:
     """gunicorn serving `server:create_app()`; workers are the master's children."""
 
-    def __init__(self, db: str, workers: int = 2, threads: int = 8) -> None:
+    def __init__(self, db: str, workers: int = 2, threads: int = 8, config: Path | None = None,
+                 env: dict[str, str] | None = None) -> None:
+        """`config`: a gunicorn settings file instead of the repository's gunicorn.conf.py."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         cmd = [bin_path("gunicorn"), "-w", str(workers), "-k", "gthread", "--threads", str(threads),
                "--no-control-socket", "--graceful-timeout", "5", "--timeout", "120",
-               "-b", f"127.0.0.1:{self.port}", "--log-level", "warning", "server:create_app()"]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=server_env(db))
+               "-b", f"127.0.0.1:{self.port}", "--log-level", "warning",
+               *(["-c", str(config)] if config else []), "server:create_app()"]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**server_env(db), **(env or {})})
         deadline = time.time() + 30
         while time.time() < deadline:
             try:
