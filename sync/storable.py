@@ -5,7 +5,7 @@ UTF-8 (in Python, a lone surrogate such as "\\ud800", which JSON's `\\u` escapes
 SQLite's driver refuses the lone surrogate too. JSON columns on PostgreSQL refuse NaN and
 Infinity, and Python's `json` reads `NaN`, `Infinity` and `1e400` (which overflows) as such
 floats. Integer columns are 32 or 64 bits. A value past these limits is refused by name
-before anything of it is written; `storable_copy` makes a copy that can be kept anyway (a
+before anything of it is written; `json_copy` makes a copy a JSON column keeps anyway (a
 rejected operation is kept whole for correction, so nothing a device recorded is lost).
 """
 
@@ -81,18 +81,16 @@ def storable_text(value: str) -> str:
                    for ch in value)
 
 
-def storable_copy(value: Any) -> Any:
-    """A copy of a decoded JSON value that both databases store: bad characters replaced by
-    U+FFFD, NaN and infinities as null, integers beyond 64 bits as their decimal text."""
+def json_copy(value: Any) -> Any:
+    """A copy of a decoded JSON value that a JSON column holds on both databases: NaN and the
+    infinities (which Python writes as bare NaN and Infinity, not JSON) as the strings "NaN",
+    "Infinity" and "-Infinity"; everything else as it is (a JSON column, unlike a text column,
+    holds NUL and lone surrogates as \\u escapes, and integers of any size)."""
     kind = type(value)
-    if kind is str:
-        return storable_text(value)
     if kind is dict:
-        return {storable_text(str(k)): storable_copy(v) for k, v in value.items()}
+        return {k: json_copy(v) for k, v in value.items()}
     if kind is list:
-        return [storable_copy(v) for v in value]
+        return [json_copy(v) for v in value]
     if kind is float and not math.isfinite(value):
-        return None
-    if kind is int and not INT64_MIN <= value <= INT64_MAX:
-        return str(value)
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     return value

@@ -34,7 +34,7 @@ from server.sync.models import ChangeLogEntry, RejectedOp, SyncDevice, SyncOpRes
 from sync.ops import Operation, OpResult, Outcome, Rejection
 from sync.push import Actor
 from sync.registry import RecordKind
-from sync.storable import storable_copy, storable_text
+from sync.storable import json_copy, storable_text
 
 
 class SqlPushStore:
@@ -217,10 +217,10 @@ class SqlPushStore:
         self.session.add(RejectedOp(
             op_id=op_id, device_id=uuid.UUID(actor.device_id), user_id=self.user.id,
             protocol_version=protocol_version,
-            # What the device sent, less what no database stores (each such part is named in
-            # errors): a NUL or lone surrogate as U+FFFD, NaN as null.
-            op=storable_copy(raw if isinstance(raw, dict) else {"raw": raw}),
-            errors=storable_copy(result.errors), message=storable_text(result.message[:300])))
+            # What the device sent, as sent (NaN and Infinity as strings: JSON has no such
+            # numbers); the message is a text column, which holds no NUL.
+            op=json_copy(raw if isinstance(raw, dict) else {"raw": raw}),
+            errors=result.errors, message=storable_text(result.message[:300])))
 
     def record_skew(self, device_id: str, skew_ms: int) -> None:
         self.device_changes["skew_ms"] = skew_ms
