@@ -70,6 +70,15 @@ class Api(SmorestApi):  # type: ignore[misc]
             response_headers["Allow"] = ", ".join(allowed)
         return payload, code, response_headers
 
+    def _register_pagination_header(self) -> None:
+        """X-Pagination is a JSON object: documented as `content: application/json`. The
+        `schema` form flask-smorest writes means a comma-separated `key,value` list in
+        OpenAPI, which is not what the header carries."""
+        self.spec.components.header("PAGINATION", {
+            "description": "Pagination metadata",
+            "content": {"application/json": {"schema": pagination.PaginationMetadataSchema}},
+        }, lazy=True)
+
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(compare_type=True, render_as_batch=True)
