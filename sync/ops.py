@@ -19,7 +19,14 @@ from typing import Any, NamedTuple, cast
 
 from sync.clock_skew import ClockReading
 from sync.hlc import Timestamp
-from sync.storable import INT32_MAX, INT64_MAX, storable_text, value_problems
+from sync.storable import (
+    INT32_MAX,
+    INT64_MAX,
+    is_storable,
+    storable_text,
+    text_problem,
+    value_problems,
+)
 
 CURRENT_PROTOCOL = 2
 # The current version and the one before: tablets run old app versions for days.
@@ -270,7 +277,8 @@ def _well_formed(raw: dict[str, Any]) -> Operation | None:
         return None
     if author_id is not None and not _person_id(author_id):
         return None
-    if value_problems(raw):
+    # The other fields passed exact checks above that no NUL or lone surrogate passes.
+    if text_problem(kind) or text_problem(hlc) or not is_storable(data):
         return None
     server_time: Any = None
     learned_time: Any = None

@@ -41,6 +41,38 @@ def text_problem(value: str) -> str | None:
     return None
 
 
+def is_storable(value: object) -> bool:
+    """`value_problems(value)` is empty: the same rules, answered without naming anything (a
+    push asks this of every op; the walk that names the parts runs only for a bad one)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item or not (item.isascii() or _encodes(item)):
+                return False
+        elif isinstance(item, dict):
+            for key, nested in item.items():
+                if "\x00" in key or not (key.isascii() or _encodes(key)):
+                    return False
+                stack.append(nested)
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return False
+        elif isinstance(item, int) and not INT64_MIN <= item <= INT64_MAX:
+            return False
+    return True
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def value_problems(value: object, path: str = "") -> dict[str, list[str]]:
     """Every part of a decoded JSON value that cannot be stored, by dotted path ("data.body";
     a list item is "notes.2"); a bad key is named by a storable form of itself."""
