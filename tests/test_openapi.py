@@ -149,13 +149,16 @@ def test_linked_calls_never_answer_with_a_server_error(role: Role) -> None:
 @pytest.mark.xdist_group("schemathesis")
 def test_schemathesis_summary_reports_every_check_and_no_server_error() -> None:
     """Runs after the two above (same xdist group, file order); `-s` shows its JSON line."""
-    summary = {"operations": len(list(schema.get_all_operations())), "requests": dict(CALLS),
+    schema.as_state_machine()  # works out the links (also when run alone)
+    summary = {"operations": len(list(schema.get_all_operations())),
+               "links": schema.statistic.transitions.total, "requests": dict(CALLS),
                "checked": {name: CHECKED[name] for name in CHECK_NAMES},
                "server_errors": len(SERVER_ERRORS)}
     print("\nschemathesis:", json.dumps(summary, sort_keys=True))
     if not CALLS:
         pytest.skip("run with the schemathesis tests above (e.g. the whole module)")
     assert SERVER_ERRORS == []
+    assert summary["links"] > 0
     assert all(CHECKED[name] for name in ("not_a_server_error", "response_schema_conformance",
                                           "status_code_conformance", "ignored_auth"))
 
