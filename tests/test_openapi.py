@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import functools
 import json
+import re
 import shutil
 import tempfile
 from collections import Counter
@@ -100,14 +101,27 @@ CHECKS = [_counted(c) for c in schemathesis.checks.CHECKS.get_all() if c.__name_
 IDENTITY = {"Accept-Encoding": "identity"}
 
 
-@pytest.mark.xdist_group("schemathesis")
-@schema.parametrize()
-@hypothesis.settings(max_examples=8, deadline=None, derandomize=True,
-                     suppress_health_check=list(hypothesis.HealthCheck), database=None)
-def test_api_never_answers_with_a_server_error(case: Any) -> None:
-    for role in ROLES:
-        CALLS[f"stateless {role.value}"] += 1
-        case.call_and_validate(headers=_headers(case, role), checks=CHECKS)
+def _stateless_test(operation: Any) -> Callable[..., None]:
+    """One test of one operation: its own name, so pytest-xdist (which keys tests by name)
+    runs each one; `schema.parametrize()` names every operation's test alike."""
+    only = schema.include(method=operation.method.upper(), path=operation.path)
+
+    @pytest.mark.xdist_group("schemathesis")
+    @only.parametrize()
+    @hypothesis.settings(max_examples=8, deadline=None, derandomize=True,
+                         suppress_health_check=list(hypothesis.HealthCheck), database=None)
+    def test(case: Any) -> None:
+        for role in ROLES:
+            CALLS[f"stateless {role.value}"] += 1
+            case.call_and_validate(headers=_headers(case, role), checks=CHECKS)
+
+    return test
+
+
+for _result in schema.get_all_operations():
+    _operation = _result.ok()
+    _name = re.sub(r"\W+", "_", f"{_operation.method} {_operation.path}").strip("_").lower()
+    globals()[f"test_{_name}_never_answers_with_a_server_error"] = _stateless_test(_operation)
 
 
 def _headers(case: Any, role: Role) -> dict[str, str]:
