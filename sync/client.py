@@ -8,7 +8,10 @@ The executable specification the PWA's TypeScript client mirrors:
   replayed results count as the original; deferred ops go again from the
   server's last_seq + 1);
 - pull applies a page of changes and saves its cursor in the same transaction;
-- the network is retried with full-jitter backoff; a 401 refreshes once (the
+- the network is retried with full-jitter backoff, and so is every answer that does not
+  arrive whole (cut after its headers, undecodable, a 2xx without its JSON body): the
+  server may have committed it, and replaying it is safe (ops are deduplicated by id);
+  a 401 refreshes once (the
   refresh token rotates: the new one is kept with the new access token), asks
   for a login, or wipes the device; a 410 drops the local copy and pulls again;
 - every op carries its author (the person signed in) and the device's clock reading
@@ -30,7 +33,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 import requests
 from uuid6 import uuid7
@@ -58,6 +61,15 @@ PULL_LIMIT = 500
 MAX_ATTEMPTS = 5
 # Seconds to wait for a server answer; a push of 500 ops answers in about 1 s.
 REQUEST_TIMEOUT_S = 30.0
+# An answer that did not arrive, or not whole: the request may or may not have been applied.
+TRANSPORT_FAILURES: tuple[type[Exception], ...] = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+# The one success without a body (sign-out).
+NO_CONTENT = 204
 
 
 class SyncError(Exception):
@@ -83,7 +95,17 @@ class NeedsLogin(SyncError):  # noqa: N818 - a state the UI shows, like Offline
 
 
 class DeviceRevoked(SyncError):  # noqa: N818 - the device was told to wipe itself
-    """The device was revoked; its local database has been deleted."""
+    """The device was revoked and its local database deleted: as `lost` at once, or as
+    `retired` once it had sent what it held; `unsent` counts the entries it had not sent."""
+
+    def __init__(self, message: str, status: int | None = None, body: Any = None, *,
+                 reason: str = "lost", unsent: int = 0) -> None:
+        super().__init__(message, status, body)
+        self.reason, self.unsent = reason, unsent
+
+
+class _Retire(SyncError):  # noqa: N818 - the server's instruction, handled by _retire
+    """401 `retire`: send what the device holds (pushes only), then wipe."""
 
 
 class ResyncRequired(SyncError):  # noqa: N818 - the server's instruction, handled in pull
@@ -175,6 +197,11 @@ class Client:
     def record_status(self, call_id: str, status: str) -> str:
         """A status tap (en_route, on_scene, transporting, cleared); returns the fact's id."""
         return self._capture_fact("call_status", {"call_id": call_id, "status": status}, call_id)
+
+    def withdraw_status(self, call_id: str, tap_id: str, status: str) -> str:
+        """Undo a tap of this person's: a fact naming it (sync.status); the tap stays."""
+        return self._capture_fact(
+            "call_status", {"call_id": call_id, "status": status, "withdraws": tap_id}, call_id)
 
     def add_note(self, call_id: str, body: str) -> str:
         return self._capture_fact("call_note", {"call_id": call_id, "body": body}, call_id)
@@ -293,7 +320,10 @@ class Client:
     def pull(self) -> int:
         """Apply the change feed page by page; returns the number of changes applied."""
         with self._only_one_sync():
-            return self._pull()
+            try:
+                return self._pull()
+            except _Retire as exc:
+                self._retire(str(exc))
 
     def _pull(self) -> int:
         applied, reset = 0, False
@@ -323,10 +353,14 @@ class Client:
                 return applied
 
     def sync(self) -> SyncReport:
-        """Push the outbox, then pull the feed (what the app runs on reconnect)."""
+        """Push the outbox, then pull the feed (what the app runs on reconnect). A retired
+        device sends everything, then wipes (DeviceRevoked, reason `retired`)."""
         with self._only_one_sync():
-            pushed = self._push()
-            return SyncReport(pushed, self._pull())
+            try:
+                pushed = self._push()
+                return SyncReport(pushed, self._pull())
+            except _Retire as exc:
+                self._retire(str(exc))
 
     def _signed_in_id(self) -> int | None:
         """The person signed in on this client: the author of what it captures."""
@@ -395,9 +429,21 @@ class Client:
             self.local.set_meta(ACCESS_KEY, answer["access_token"])
             self.local.set_meta(REFRESH_KEY, answer["refresh_token"])
 
-    def _wipe(self, message: str) -> None:
+    def _wipe(self, message: str, reason: str = "lost") -> NoReturn:
+        unsent = self.unsent_count()
         self.local.destroy()
-        raise DeviceRevoked(message or "this device was revoked; its local data was deleted", 401)
+        raise DeviceRevoked(message or "this device was revoked; its local data was deleted", 401,
+                            reason=reason, unsent=unsent)
+
+    def _retire(self, message: str) -> NoReturn:
+        """Send the whole outbox (Offline propagates: it stays queued for the next try), sign
+        out, which ends every sign-in on the device, then wipe. Refused on the way (signed out,
+        revoked as lost), it wipes with what was left counted."""
+        with suppress(NeedsLogin, _Retire):
+            self._push()
+        with suppress(NeedsLogin, _Retire, Offline):
+            self._request("POST", LOGOUT_PATH)
+        self._wipe(message, reason="retired")
 
     # -- HTTP -----------------------------------------------------------------------------------
     def _request(
@@ -426,16 +472,21 @@ class Client:
                     headers=headers,
                     timeout=REQUEST_TIMEOUT_S,
                 )
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                attempt = self._wait_before_retry(attempt, str(exc))
+                body = _json_or_none(response)
+            except TRANSPORT_FAILURES as exc:
+                attempt = self._wait_before_retry(attempt, f"{type(exc).__name__}: {exc}")
                 continue
             status = response.status_code
             if status >= 500 or status == 429:
                 at_least = _retry_after(response) if status == 429 else 0.0
                 attempt = self._wait_before_retry(attempt, f"HTTP {status}", at_least)
                 continue
-            body = _json_or_none(response)
+            if status == NO_CONTENT:
+                return None
             if status < 400:
+                if not isinstance(body, dict):  # cut short or mangled on the way: not an answer
+                    attempt = self._wait_before_retry(attempt, f"HTTP {status} without its body")
+                    continue
                 return body
             action = body.get("action") if isinstance(body, dict) else None
             message = str(body.get("message", "")) if isinstance(body, dict) else ""
@@ -445,6 +496,8 @@ class Client:
                 continue
             if status == 401 and action == "wipe":
                 self._wipe(message)
+            if status == 401 and action == "retire":
+                raise _Retire(message or "this device was retired", status, body)
             if status == 401 and bearer is not None:
                 raise NeedsLogin(message or "sign in online", status, body)
             if status == 410:

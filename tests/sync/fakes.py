@@ -65,6 +65,7 @@ class FakeServer:
         self.signed_out: set[str] = set()  # devices whose sign-in was ended
         self.expired_access: set[str] = set()
         self.revoked: set[str] = set()
+        self.retired: set[str] = set()  # may push and sign out; anything else answers `retire`
         self.faults: list[str] = []  # one per coming request: drop_request, drop_response, ...
         self.log: list[tuple[str, str]] = []
         self.scope = SCOPE  # what the signed-in user may see; a change means resync
@@ -110,6 +111,17 @@ class FakeServer:
         response = self._route(method, path, params or {}, copy.deepcopy(json), headers or {}, fault)
         if fault == "drop_response":
             raise requests.ConnectionError("response lost")
+        if fault == "cut_body":  # the headers arrived, the body was cut off
+            raise requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead")
+        if fault == "undecodable_body":
+            raise requests.exceptions.ContentDecodingError("Received response with content-"
+                                                           "encoding: gzip, but failed to decode it")
+        if fault == "read_timeout":
+            raise requests.ReadTimeout("Read timed out. (read timeout=30.0)")
+        if fault == "garbled_body":  # a 2xx whose body is not the JSON answer (a proxy's page)
+            return FakeResponse(response.status_code, None, {})
+        if fault == "not_an_object":
+            return FakeResponse(response.status_code, ["<html>"], {})
         if fault == "kill_app":
             raise AppKilled
         return response
@@ -135,6 +147,8 @@ class FakeServer:
             return error(401, "sign in again", "login")
         if token in self.expired_access:
             return error(401, "access token expired", "refresh")
+        if device in self.retired and path not in ("/api/v1/sync/push", "/api/v1/auth/logout"):
+            return error(401, "device retired", "retire")
         if (method, path) == ("POST", "/api/v1/auth/logout"):
             self._end_sign_in(device)
             return FakeResponse(204, None, {})

@@ -111,6 +111,23 @@ export async function recordStatus(key: CryptoKey | null, callRawId: ServerId, s
   );
 }
 
+/**
+ * Undo a tap: a call_status fact that withdraws the earlier one (same status, its id in
+ * `withdraws`). The earlier tap stays; the server checks author and window (sync/status.py).
+ */
+export async function withdrawStatus(key: CryptoKey | null, callRawId: ServerId, tap: { id: string; status: CallStatus }): Promise<Op> {
+  check(STATUSES.includes(tap.status) ? {} : { 'data.status': ['unknown status'] });
+  const recordId = uuidv7(wallNow());
+  const data = { call_id: callRawId, status: tap.status, withdraws: tap.id };
+  const d = db();
+  return capture(key, { kind: 'call_status', action: 'create', recordId, baseVersion: null, data }, ['statusEvents'], () =>
+    d.statusEvents.put({
+      ...factRow(recordId, { ...data, ...author(), id: recordId, at: new Date(estimatedNow()).toISOString() }, null),
+      callId: String(callRawId),
+    }),
+  );
+}
+
 /** Append a note: a call_note fact with a sealed body. */
 export async function addNote(key: CryptoKey, callRawId: ServerId, body: string): Promise<Op> {
   check(body.length < 1 || body.length > NOTE_MAX_CHARS ? { 'data.body': [`1 to ${NOTE_MAX_CHARS} characters`] } : {});
