@@ -35,11 +35,14 @@ class Str(fields.String):
 
 
 class _BoundedInteger(fields.Integer):
+    """An integer within [low, high]: documented as the schema's range (OpenAPI takes the
+    narrowest of it and the field's own Range), and refused past it in `_validated`, before
+    any validator or the database sees it."""
+
     low: int
     high: int
 
     def __init__(self, *, strict: bool = True, **kwargs: Any) -> None:
-        # Listed first: the documented range, and no validator ever sees a value past it.
         kwargs["validate"] = [validate.Range(min=self.low, max=self.high),
                               *_as_list(kwargs.get("validate"))]
         super().__init__(strict=strict, **kwargs)
