@@ -9,11 +9,13 @@ from flask_compress import Compress
 from flask_jwt_extended import JWTManager
 from flask_migrate import Migrate
 from flask_smorest import Api as SmorestApi
+from flask_smorest import pagination
 from flask_smorest.arguments import ArgumentsMixin
 from flask_smorest.error_handler import ErrorSchema as SmorestErrorSchema
 from flask_sqlalchemy import SQLAlchemy
 from werkzeug.exceptions import HTTPException
 
+from server.fields import Int
 from server.jsonio import OrjsonParser
 from server.models_base import Base
 
@@ -21,6 +23,22 @@ from server.models_base import Base
 # before any routes module builds its blueprint (they all import this module first): the
 # parser is bound when the decorator runs.
 ArgumentsMixin.ARGUMENTS_PARSER = OrjsonParser()
+
+_smorest_pagination_schema = pagination._pagination_parameters_schema_factory
+
+
+def _bounded_pagination_schema(page: int, page_size: int, max_page_size: int) -> type[ma.Schema]:
+    """flask-smorest's `page`/`page_size` query schema with our bounded integers: its `page`
+    has no maximum, and a page past 64 bits overflowed the query's OFFSET into a 500.
+    Replaced here for the same reason as the parser above (`paginate` builds it at import)."""
+    base = _smorest_pagination_schema(page, page_size, max_page_size)
+    fields = {"page": Int(strict=False, load_default=page, validate=ma.validate.Range(min=1)),
+              "page_size": Int(strict=False, load_default=page_size,
+                               validate=ma.validate.Range(min=1, max=max_page_size))}
+    return type(base.__name__, (base,), fields)
+
+
+pagination._pagination_parameters_schema_factory = _bounded_pagination_schema
 
 # Extra keys an abort() may carry into the error envelope (what a client should do next).
 ENVELOPE_EXTRAS = ("action",)
@@ -54,6 +72,15 @@ class Api(SmorestApi):  # type: ignore[misc]
         if allowed:
             response_headers["Allow"] = ", ".join(allowed)
         return payload, code, response_headers
+
+    def _register_pagination_header(self) -> None:
+        """X-Pagination is a JSON object: documented as `content: application/json`. The
+        `schema` form flask-smorest writes means a comma-separated `key,value` list in
+        OpenAPI, which is not what the header carries."""
+        self.spec.components.header("PAGINATION", {
+            "description": "Pagination metadata",
+            "content": {"application/json": {"schema": pagination.PaginationMetadataSchema}},
+        }, lazy=True)
 
 
 db = SQLAlchemy(model_class=Base)

@@ -7,6 +7,7 @@ import os
 import flask_swagger_ui
 from flask import Blueprint, Flask, Response, current_app, send_from_directory
 from werkzeug.exceptions import NotFound
+from werkzeug.routing import PathConverter
 
 blp = Blueprint("web", __name__)
 
@@ -40,10 +41,15 @@ def index() -> Response:
     return response
 
 
-@blp.get("/<path:filename>")
+class AppPath(PathConverter):
+    """A path of the web app: anything but the API's, so an API path's methods (its `Allow`
+    and its 405) are the API's alone and not also this catch-all's GET."""
+
+    regex = r"(?!api/)[^/].*?"
+
+
+@blp.get("/<app_path:filename>")
 def asset(filename: str) -> Response:
-    if filename.startswith("api/"):
-        raise NotFound()
     if filename == "favicon.ico":
         filename = FAVICON
     full = os.path.join(_dist(), filename)
@@ -78,5 +84,6 @@ swagger_dist = _StaticInMemory(
 
 
 def init_app(app: Flask) -> None:
+    app.url_map.converters["app_path"] = AppPath
     app.register_blueprint(swagger_dist)
     app.register_blueprint(blp)

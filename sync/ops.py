@@ -2,7 +2,9 @@
 
 `parse_operation` turns one raw op from a push into an `Operation`, or a
 `Rejection` naming each bad field. Protocol 1 ops are upgraded first
-(`upgrade_v1`). Data inside the op is checked later by the record kind.
+(`upgrade_v1`). Anything in the op the databases cannot store (`sync.storable`: a NUL, a
+lone surrogate, NaN, an integer past 64 bits), in the envelope or in its data, is named
+here; the rest of the data is checked later by the record kind.
 """
 
 from __future__ import annotations
@@ -17,6 +19,14 @@ from typing import Any, NamedTuple, cast
 
 from sync.clock_skew import ClockReading
 from sync.hlc import Timestamp
+from sync.storable import (
+    INT32_MAX,
+    INT64_MAX,
+    is_storable,
+    storable_text,
+    text_problem,
+    value_problems,
+)
 
 CURRENT_PROTOCOL = 2
 # The current version and the one before: tablets run old app versions for days.
@@ -39,6 +49,12 @@ MAX_PERSON_ID = 2**31 - 1
 # The largest integer a JavaScript number holds exactly (Number.MAX_SAFE_INTEGER): the PWA's
 # monotonic milliseconds never reach it, and the server's arithmetic on it cannot overflow.
 MAX_ELAPSED_MS = 2**53 - 1
+# A device's seq is stored as a BIGINT (sync_devices.last_seq, sync_op_results.seq).
+MAX_SEQ = INT64_MAX
+# The version a device saw is a record's version, an INTEGER column.
+MAX_BASE_VERSION = INT32_MAX
+# 9999-12-31T23:59:59.999Z: the last instant a datetime holds, in epoch milliseconds.
+MAX_EPOCH_MS = 253_402_300_799_999
 
 Errors = dict[str, list[str]]
 
@@ -157,13 +173,20 @@ def upgrade_v1(raw: Mapping[str, Any]) -> dict[str, Any] | Rejection:
     else:
         op["kind"], op["action"] = kind_action.split(".")
     ts = raw.get("ts")
-    if isinstance(ts, bool) or not isinstance(ts, int) or ts < 0:
-        errors["ts"] = ["must be epoch milliseconds (a non-negative integer)"]
+    device_time = _epoch_ms(ts)
+    if device_time is None:
+        errors["ts"] = ["must be epoch milliseconds (a non-negative integer before year 10000)"]
     else:
-        op["device_time"] = datetime.fromtimestamp(ts / 1000, UTC).isoformat()
+        op["device_time"] = device_time.isoformat()
     if errors:
         return Rejection(errors, *_peek(raw), message="protocol 1 op could not be upgraded")
     return op
+
+
+def _epoch_ms(value: object) -> datetime | None:
+    if type(value) is not int or not 0 <= value <= MAX_EPOCH_MS:
+        return None
+    return datetime.fromtimestamp(value / 1000, UTC)
 
 
 def parse_operation(raw: object, protocol_version: int) -> Operation | Rejection:
@@ -174,32 +197,34 @@ def parse_operation(raw: object, protocol_version: int) -> Operation | Rejection
         return op
     if not isinstance(raw, Mapping):
         return Rejection({"op": ["must be an object"]})
+    errors: Errors = value_problems(dict(raw))
     if protocol_version == 1:
         upgraded = upgrade_v1(raw)
         if isinstance(upgraded, Rejection):
-            return upgraded
+            return Rejection(_merged(upgraded.errors, errors), upgraded.id, upgraded.seq,
+                             upgraded.message)
         raw = upgraded
-    errors: Errors = {}
     unknown = raw.keys() - ENVELOPE_FIELDS
     for name in sorted(unknown) if unknown else ():
-        errors[name] = ["unknown field"]
+        errors.setdefault(storable_text(name), []).append("unknown field")
     op_id = _uuid(raw.get("id"), "id", errors)
     record_id = _uuid(raw.get("record_id"), "record_id", errors)
     seq = raw.get("seq")
-    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
-        errors["seq"] = ["must be a positive integer"]
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 < seq <= MAX_SEQ:
+        errors["seq"] = [f"must be an integer from 1 to {MAX_SEQ}"]
     hlc = _hlc(raw.get("hlc"), errors)
     kind = raw.get("kind")
     if not isinstance(kind, str) or not 0 < len(kind) <= MAX_KIND_LENGTH:
-        errors["kind"] = [f"must be a name of 1..{MAX_KIND_LENGTH} characters"]
+        errors.setdefault("kind", []).append(f"must be a name of 1..{MAX_KIND_LENGTH} characters")
     action = raw.get("action")
     if action not in ACTIONS:
         errors["action"] = [f"must be one of {', '.join(sorted(ACTIONS))}"]
     base_version = raw.get("base_version")
     if base_version is not None and (
-        isinstance(base_version, bool) or not isinstance(base_version, int) or base_version < 0
+        isinstance(base_version, bool) or not isinstance(base_version, int)
+        or not 0 <= base_version <= MAX_BASE_VERSION
     ):
-        errors["base_version"] = ["must be null or a non-negative integer"]
+        errors["base_version"] = [f"must be null or an integer from 0 to {MAX_BASE_VERSION}"]
     elif action == "update" and base_version is None:
         errors["base_version"] = ["an update needs the version the device last saw"]
     device_time = _aware_time(raw.get("device_time"), "device_time", errors)
@@ -239,18 +264,21 @@ def _well_formed(raw: dict[str, Any]) -> Operation | None:
     device_time, data, clock, author_id = (get("device_time"), get("data"), get("clock"),
                                            get("author_id"))
     if (type(op_id) is not str or type(record_id) is not str or type(seq) is not int
-            or seq < 1 or type(hlc) is not str or type(kind) is not str
+            or not 0 < seq <= MAX_SEQ or type(hlc) is not str or type(kind) is not str
             or not 0 < len(kind) <= MAX_KIND_LENGTH or type(action) is not str
             or action not in ACTIONS or type(data) is not dict or type(device_time) is not str):
         return None
     if base_version is None:
         if action == "update":
             return None
-    elif type(base_version) is not int or base_version < 0:
+    elif type(base_version) is not int or not 0 <= base_version <= MAX_BASE_VERSION:
         return None
     if not (_CANONICAL_UUID.fullmatch(op_id) and _CANONICAL_UUID.fullmatch(record_id)):
         return None
     if author_id is not None and not _person_id(author_id):
+        return None
+    # The other fields passed exact checks above that no NUL or lone surrogate passes.
+    if text_problem(kind) or text_problem(hlc) or not is_storable(data):
         return None
     server_time: Any = None
     learned_time: Any = None
@@ -270,11 +298,18 @@ def _well_formed(raw: dict[str, Any]) -> Operation | None:
             datetime.fromisoformat(server_time), datetime.fromisoformat(learned_time), elapsed)
     except ValueError:
         return None
-    if when.tzinfo is None or (reading is not None and (
-            reading.server_time.tzinfo is None or reading.device_time.tzinfo is None)):
+    if not _has_utc(when) or (reading is not None and not (
+            _has_utc(reading.server_time) and _has_utc(reading.device_time))):
         return None
     return Operation(op_id, seq, stamp, kind, action, record_id, base_version, when, data,
                      reading, author_id)
+
+
+def _merged(first: Errors, second: Errors) -> Errors:
+    merged = {name: list(messages) for name, messages in first.items()}
+    for name, messages in second.items():
+        merged.setdefault(name, []).extend(messages)
+    return merged
 
 
 def _person_id(value: object) -> bool:
@@ -284,7 +319,7 @@ def _person_id(value: object) -> bool:
 def _peek(raw: Mapping[str, Any]) -> tuple[str | None, int | None]:
     op_id = _uuid(raw.get("id"), "id", {})
     seq = raw.get("seq")
-    ok_seq = isinstance(seq, int) and not isinstance(seq, bool) and seq >= 1
+    ok_seq = isinstance(seq, int) and not isinstance(seq, bool) and 0 < seq <= MAX_SEQ
     return op_id, seq if ok_seq else None
 
 
@@ -325,7 +360,21 @@ def _aware_time(value: object, name: str, errors: Errors) -> datetime | None:
     if parsed.tzinfo is None:
         errors[name] = ["must carry a UTC offset (e.g. Z or +02:00)"]
         return None
+    if not _has_utc(parsed):
+        errors[name] = ["must be a time with a UTC equivalent (from year 1 to 9999)"]
+        return None
     return parsed
+
+
+def _has_utc(when: datetime) -> bool:
+    """An aware time that converts to UTC (0001-01-01T00:00+01:00 does not)."""
+    if when.tzinfo is None:
+        return False
+    try:
+        when.astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
 
 
 def _clock(value: object, errors: Errors) -> ClockReading | None:

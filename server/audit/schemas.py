@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from server.fields import AwareDateTime, Bool, Dict, Int, Str
+
 
 class AuditEntrySchema(Schema):
-    id = fields.Integer()
-    at = fields.AwareDateTime()
-    actor_id = fields.Integer(allow_none=True)
+    id = Int()
+    at = AwareDateTime()
+    actor_id = Int(allow_none=True)
     device_id = fields.UUID(allow_none=True)
-    entity = fields.String()
-    entity_id = fields.String()
-    action = fields.String()
-    before = fields.Dict(allow_none=True)
-    after = fields.Dict(allow_none=True)
-    redacted = fields.Boolean(metadata={
+    entity = Str()
+    entity_id = Str()
+    action = Str()
+    before = Dict(allow_none=True)
+    after = Dict(allow_none=True)
+    redacted = Bool(metadata={
         "description": "true: before and after (clinical content) are left out for this reader"})
 
 
 class AuditQuerySchema(Schema):
-    entity = fields.String(validate=validate.Length(max=40))
-    entity_id = fields.String(validate=validate.Length(max=64))
+    entity = Str(validate=validate.Length(max=40))
+    entity_id = Str(validate=validate.Length(max=64))

@@ -7,9 +7,10 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from server.auth.models import DEVICE_NAME_LENGTH, RevocationReason, Role
+from server.fields import AwareDateTime, Bool, Int, Str
 
 
-class DeviceName(fields.String):
+class DeviceName(Str):
     """A device's name as people read it in a list: trimmed, one line, not empty."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -20,63 +21,63 @@ class DeviceName(fields.String):
         ], metadata={"description": 'What people call it, e.g. "Van 3 tablet"'}, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        return super()._deserialize(value, attr, data, **kwargs).strip()
+        return str(super()._deserialize(value, attr, data, **kwargs)).strip()
 
 
 class LoginSchema(Schema):
-    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
+    username = Str(required=True, validate=validate.Length(min=1, max=64))
+    password = Str(required=True, load_only=True, validate=validate.Length(min=1, max=256))
     device_id = fields.UUID(load_default=None, allow_none=True)
     device_name = DeviceName(load_default=None, allow_none=True)
 
 
 class UserSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    full_name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    id = Int(dump_only=True)
+    username = Str(required=True, validate=validate.Length(min=1, max=64))
+    full_name = Str(required=True, validate=validate.Length(min=1, max=120))
     role = fields.Enum(Role, by_value=True, required=True)
-    active = fields.Boolean(dump_only=True)
+    active = Bool(dump_only=True)
 
 
 class NewUserSchema(UserSchema):
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=256))
+    password = Str(required=True, load_only=True, validate=validate.Length(min=8, max=256))
 
 
 class MeSchema(UserSchema):
-    unit_id = fields.Integer(allow_none=True, dump_only=True)
+    unit_id = Int(allow_none=True, dump_only=True)
     device_id = fields.UUID(dump_only=True)
 
 
 class TokensSchema(Schema):
-    access_token = fields.String(required=True)
-    refresh_token = fields.String(required=True)
-    access_expires_in = fields.Integer(required=True, metadata={"description": "seconds"})
+    access_token = Str(required=True)
+    refresh_token = Str(required=True)
+    access_expires_in = Int(required=True, metadata={"description": "seconds"})
     device_id = fields.UUID(required=True)
     user = fields.Nested(MeSchema, required=True)
 
 
 class RefreshedSchema(Schema):
-    access_token = fields.String(required=True)
-    refresh_token = fields.String(required=True, metadata={
+    access_token = Str(required=True)
+    refresh_token = Str(required=True, metadata={
         "description": "Replaces the refresh token sent, which is used up: keep this one"})
-    access_expires_in = fields.Integer(required=True, metadata={"description": "seconds"})
+    access_expires_in = Int(required=True, metadata={"description": "seconds"})
 
 
 class DeviceSchema(Schema):
     id = fields.UUID(required=True)
-    name = fields.String(required=True)
-    user_id = fields.Integer(allow_none=True, metadata={"description": "Who registered it"})
-    unit_id = fields.Integer(allow_none=True)
-    unit_call_sign = fields.String(allow_none=True)
-    last_user_id = fields.Integer(allow_none=True,
+    name = Str(required=True)
+    user_id = Int(allow_none=True, metadata={"description": "Who registered it"})
+    unit_id = Int(allow_none=True)
+    unit_call_sign = Str(allow_none=True)
+    last_user_id = Int(allow_none=True,
                                   metadata={"description": "Who signed in online on it last"})
-    last_user_name = fields.String(allow_none=True)
-    registered_at = fields.AwareDateTime(required=True)
-    last_seen_at = fields.AwareDateTime(allow_none=True, metadata={
+    last_user_name = Str(allow_none=True)
+    registered_at = AwareDateTime(required=True)
+    last_seen_at = AwareDateTime(allow_none=True, metadata={
         "description": "Its last sign-in, authenticated request or sync, to the minute"})
-    revoked_at = fields.AwareDateTime(allow_none=True)
-    revoked_by_id = fields.Integer(allow_none=True)
-    revoked_by_name = fields.String(allow_none=True)
+    revoked_at = AwareDateTime(allow_none=True)
+    revoked_by_id = Int(allow_none=True)
+    revoked_by_name = Str(allow_none=True)
     revocation_reason = fields.Enum(RevocationReason, by_value=True, allow_none=True)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from server.calls.models import CallStatus
+from server.fields import AwareDateTime, Bool, Dict, Float, Int, Str
 from server.units.models import Program
 from sync.clock_skew import TimeSource
 
@@ -15,50 +16,50 @@ DESTINATION = validate.Length(max=200)
 
 class EligibilitySchema(Schema):
     program = fields.Enum(Program, by_value=True, required=True)
-    rank = fields.Integer(load_default=1, validate=validate.Range(min=1, max=9))
+    rank = Int(load_default=1, validate=validate.Range(min=1, max=9))
 
 
 class CallTypeSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_]{2,48}$"))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    weapon_involved = fields.Boolean(load_default=False)
-    default_priority = fields.Integer(load_default=3, validate=PRIORITY)
+    id = Int(dump_only=True)
+    code = Str(required=True, validate=validate.Regexp(r"^[a-z0-9_]{2,48}$"))
+    name = Str(required=True, validate=validate.Length(min=1, max=120))
+    weapon_involved = Bool(load_default=False)
+    default_priority = Int(load_default=3, validate=PRIORITY)
     eligibility = fields.List(fields.Nested(EligibilitySchema), load_default=list)
 
 
 class CallTypePatchSchema(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=120))
-    weapon_involved = fields.Boolean()
-    default_priority = fields.Integer(validate=PRIORITY)
+    name = Str(validate=validate.Length(min=1, max=120))
+    weapon_involved = Bool()
+    default_priority = Int(validate=PRIORITY)
     eligibility = fields.List(fields.Nested(EligibilitySchema))
 
 
 class HazardSchema(Schema):
-    kind = fields.String()
-    description = fields.String()
+    kind = Str()
+    description = Str()
 
 
 class PremiseHistorySchema(Schema):
     call_id = fields.UUID()
-    cad_number = fields.String()
-    call_type = fields.String()
-    call_type_name = fields.String()
-    received_at = fields.AwareDateTime()
-    status = fields.String()
+    cad_number = Str()
+    call_type = Str()
+    call_type_name = Str()
+    received_at = AwareDateTime()
+    status = Str()
 
 
 class PremiseSummarySchema(Schema):
-    days = fields.Integer(metadata={"description": "The window counted, in days before now"})
-    calls = fields.Integer(metadata={"description": "Calls at this premise in the window"})
-    weapon_calls = fields.Integer(metadata={"description": "Of those, calls of a weapon call type"})
+    days = Int(metadata={"description": "The window counted, in days before now"})
+    calls = Int(metadata={"description": "Calls at this premise in the window"})
+    weapon_calls = Int(metadata={"description": "Of those, calls of a weapon call type"})
 
 
 class PremiseSchema(Schema):
     id = fields.UUID()
-    address = fields.String()
-    lat = fields.Float()
-    lon = fields.Float()
+    address = Str()
+    lat = Float()
+    lon = Float()
     hazards = fields.List(fields.Nested(HazardSchema))
     history = fields.List(fields.Nested(PremiseHistorySchema))
     summary = fields.Nested(PremiseSummarySchema)
@@ -75,21 +76,21 @@ def _time_source() -> fields.Enum[TimeSource]:
 
 
 def _time_uncertain() -> fields.Boolean:
-    return fields.Boolean(metadata={"description": (
+    return Bool(metadata={"description": (
         "`at` was clamped (after the server received it, or before the call came in) or the"
         " device's clocks disagreed: device_time keeps what the device recorded")})
 
 
 class StatusEventSchema(Schema):
     id = fields.UUID()
-    status = fields.String()
-    at = fields.AwareDateTime(metadata={"description": "the server-clock time (corrected)"})
-    device_time = fields.AwareDateTime(metadata={"description": "the device clock, as recorded"})
+    status = Str()
+    at = AwareDateTime(metadata={"description": "the server-clock time (corrected)"})
+    device_time = AwareDateTime(metadata={"description": "the device clock, as recorded"})
     time_source = _time_source()
     time_uncertain = _time_uncertain()
-    user_id = fields.Integer(allow_none=True, metadata={"description": "the author"})
-    author_name = fields.String(allow_none=True, metadata={"description": "the author's name"})
-    corrected_by_id = fields.Integer(allow_none=True, metadata={"description": _CORRECTED_BY})
+    user_id = Int(allow_none=True, metadata={"description": "the author"})
+    author_name = Str(allow_none=True, metadata={"description": "the author's name"})
+    corrected_by_id = Int(allow_none=True, metadata={"description": _CORRECTED_BY})
     withdraws = fields.UUID(allow_none=True, metadata={"description": (
         "a correction: the earlier tap (same call, same author) this one withdraws; the call's"
         " status and status_times count neither")})
@@ -99,41 +100,41 @@ class StatusEventSchema(Schema):
 
 class NoteSchema(Schema):
     id = fields.UUID()
-    body = fields.String()
-    at = fields.AwareDateTime(metadata={"description": "the server-clock time (corrected)"})
-    device_time = fields.AwareDateTime(metadata={"description": "the device clock, as recorded"})
+    body = Str()
+    at = AwareDateTime(metadata={"description": "the server-clock time (corrected)"})
+    device_time = AwareDateTime(metadata={"description": "the device clock, as recorded"})
     time_source = _time_source()
     time_uncertain = _time_uncertain()
-    user_id = fields.Integer(allow_none=True, metadata={"description": "the author"})
-    author_name = fields.String(allow_none=True, metadata={"description": "the author's name"})
-    corrected_by_id = fields.Integer(allow_none=True, metadata={"description": _CORRECTED_BY})
+    user_id = Int(allow_none=True, metadata={"description": "the author"})
+    author_name = Str(allow_none=True, metadata={"description": "the author's name"})
+    corrected_by_id = Int(allow_none=True, metadata={"description": _CORRECTED_BY})
 
 
 class CallSchema(Schema):
     id = fields.UUID()
-    cad_number = fields.String()
-    call_type = fields.String()
-    call_type_name = fields.String()
-    priority = fields.Integer()
+    cad_number = Str()
+    call_type = Str()
+    call_type_name = Str()
+    priority = Int()
     premise_id = fields.UUID()
-    address = fields.String()
-    narrative = fields.String()
-    received_at = fields.AwareDateTime()
-    dispatched_at = fields.AwareDateTime(allow_none=True)
-    unit_id = fields.Integer(allow_none=True)
+    address = Str()
+    narrative = Str()
+    received_at = AwareDateTime()
+    dispatched_at = AwareDateTime(allow_none=True)
+    unit_id = Int(allow_none=True)
     status = fields.Enum(CallStatus, by_value=True)
-    status_times = fields.Dict(keys=fields.String(), values=fields.AwareDateTime(), metadata={
+    status_times = Dict(keys=Str(), values=AwareDateTime(), metadata={
         "description": "when each state was first reached: the first trusted time, or an"
                        " uncertain one where no trusted one exists"})
-    status_times_uncertain = fields.List(fields.String(), metadata={
+    status_times_uncertain = fields.List(Str(), metadata={
         "description": "states whose time in status_times is uncertain"})
-    uncertain_times_left_out = fields.Integer(metadata={
+    uncertain_times_left_out = Int(metadata={
         "description": "uncertain status times passed over for a trusted one"})
-    disposition = fields.String(allow_none=True)
-    transport_destination = fields.String(allow_none=True)
-    hazard_count = fields.Integer()
-    version = fields.Integer()
-    updated_at = fields.AwareDateTime()
+    disposition = Str(allow_none=True)
+    transport_destination = Str(allow_none=True)
+    hazard_count = Int()
+    version = Int()
+    updated_at = AwareDateTime()
 
 
 class CallDetailSchema(CallSchema):
@@ -143,25 +144,25 @@ class CallDetailSchema(CallSchema):
 
 
 class NewCallSchema(Schema):
-    cad_number = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    call_type = fields.String(required=True, validate=validate.Length(min=2, max=48))
-    priority = fields.Integer(load_default=None, allow_none=True, validate=PRIORITY)
-    address = fields.String(required=True, validate=validate.Length(min=3, max=200))
-    lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
-    lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
-    narrative = fields.String(load_default="", validate=validate.Length(max=10000))
-    received_at = fields.AwareDateTime(load_default=None, allow_none=True)
-    unit_id = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    cad_number = Str(required=True, validate=validate.Length(min=1, max=32))
+    call_type = Str(required=True, validate=validate.Length(min=2, max=48))
+    priority = Int(load_default=None, allow_none=True, validate=PRIORITY)
+    address = Str(required=True, validate=validate.Length(min=3, max=200))
+    lat = Float(required=True, validate=validate.Range(min=-90, max=90))
+    lon = Float(required=True, validate=validate.Range(min=-180, max=180))
+    narrative = Str(load_default="", validate=validate.Length(max=10000))
+    received_at = AwareDateTime(load_default=None, allow_none=True)
+    unit_id = Int(load_default=None, allow_none=True, validate=validate.Range(min=1))
 
 
 class CallPatchSchema(Schema):
-    priority = fields.Integer(validate=PRIORITY)
-    narrative = fields.String(validate=validate.Length(max=10000))
-    unit_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
-    disposition = fields.String(allow_none=True, validate=CLINICAL_TEXT)
-    transport_destination = fields.String(allow_none=True, validate=DESTINATION)
+    priority = Int(validate=PRIORITY)
+    narrative = Str(validate=validate.Length(max=10000))
+    unit_id = Int(allow_none=True, validate=validate.Range(min=1))
+    disposition = Str(allow_none=True, validate=CLINICAL_TEXT)
+    transport_destination = Str(allow_none=True, validate=DESTINATION)
 
 
 class CallQuerySchema(Schema):
     status = fields.Enum(CallStatus, by_value=True)
-    unit_id = fields.Integer(validate=validate.Range(min=1, max=2_147_483_647))
+    unit_id = Int(strict=False, validate=validate.Range(min=1))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema
+
+from server.fields import Bool, Int, Str
 
 
 class SupplyItemSchema(Schema):
-    id = fields.Integer()
-    sku = fields.String()
-    name = fields.String()
-    unit_of_issue = fields.String()
-    low_stock_threshold = fields.Integer()
-    harm_reduction = fields.Boolean()
+    id = Int()
+    sku = Str()
+    name = Str()
+    unit_of_issue = Str()
+    low_stock_threshold = Int()
+    harm_reduction = Bool()

@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from server.fields import AwareDateTime, BigInt, Bool, Dict, Int, Str
 from sync.hlc import TEXT_PATTERN as HLC_PATTERN
 from sync.ops import ACTIONS, MAX_ELAPSED_MS, MAX_KIND_LENGTH, MAX_PERSON_ID, MAX_PUSH_BATCH
 
@@ -19,11 +20,11 @@ class ClockSchema(Schema):
     """An op's own clock reading (protocol 2, optional): the server time stands in for the
     wall clock, so the fact's time holds whatever the device clock did (PROTOCOL.md, Clocks)."""
 
-    server_time = fields.AwareDateTime(required=True, metadata={
+    server_time = AwareDateTime(required=True, metadata={
         "description": "the last server time the device learned (a push's or pull's server_time)"})
-    device_time = fields.AwareDateTime(required=True, metadata={
+    device_time = AwareDateTime(required=True, metadata={
         "description": "the device clock when it learned server_time"})
-    elapsed_ms = fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_ELAPSED_MS),
+    elapsed_ms = BigInt(required=True, validate=validate.Range(min=0, max=MAX_ELAPSED_MS),
                                 metadata={"description": (
                                     "monotonic milliseconds from learning server_time to the"
                                     " capture (performance.now(), time.monotonic())")})
@@ -35,21 +36,21 @@ class OperationSchema(Schema):
     (from `sync.ops.parse_operation` and its record kind) instead of failing the push."""
 
     id = fields.UUID(required=True, metadata={"description": "made on the device (a UUIDv7)"})
-    seq = fields.Integer(required=True, validate=validate.Range(min=1),
+    seq = BigInt(required=True, validate=validate.Range(min=1),
                          metadata={"description": "per device 1, 2, 3 ... with no gaps"})
-    hlc = fields.String(required=True, validate=validate.Regexp(HLC_PATTERN),
+    hlc = Str(required=True, validate=validate.Regexp(HLC_PATTERN),
                         metadata={"description": "<wall ms, 13 digits>-<counter, 4 digits>-<node>"})
-    kind = fields.String(required=True, validate=validate.Length(min=1, max=MAX_KIND_LENGTH),
+    kind = Str(required=True, validate=validate.Length(min=1, max=MAX_KIND_LENGTH),
                          metadata={"description": "call_status | call_note | location_point | call"})
-    action = fields.String(required=True, validate=validate.OneOf(sorted(ACTIONS)),
+    action = Str(required=True, validate=validate.OneOf(sorted(ACTIONS)),
                            metadata={"description": "facts: create; the call: update"})
     record_id = fields.UUID(required=True, metadata={
         "description": "a new record's id (a UUIDv7), or the call's id for an update"})
-    base_version = fields.Integer(allow_none=True, validate=validate.Range(min=0), metadata={
+    base_version = Int(allow_none=True, validate=validate.Range(min=0), metadata={
         "description": "the version the device last saw (required for an update)"})
-    device_time = fields.AwareDateTime(required=True, metadata={
+    device_time = AwareDateTime(required=True, metadata={
         "description": "the device clock when the operation was made"})
-    author_id = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=MAX_PERSON_ID),
+    author_id = Int(allow_none=True, validate=validate.Range(min=1, max=MAX_PERSON_ID),
                                metadata={"description": (
                                    "the person unlocked on the tablet when the operation was made"
                                    " (signed in online on this tablet and on its unit's crew);"
@@ -58,7 +59,7 @@ class OperationSchema(Schema):
         "the device's clock reading at capture; absent or null when the app has not reached"
         " the server since it started (the fact's time then comes from device_time and the"
         " push's skew)")})
-    data = fields.Dict(required=True, metadata={"description": (
+    data = Dict(required=True, metadata={"description": (
         "by kind: call_status {call_id, status: en_route | on_scene | transporting | cleared,"
         " withdraws?: the id of the author's own earlier tap on the call it withdraws, within"
         " STATUS_UNDO_MINUTES, with that tap's status};"
@@ -82,8 +83,8 @@ class OpList(fields.List[Any]):
 
 
 class PushSchema(Schema):
-    protocol_version = fields.Integer(required=True, metadata={"description": "2, or 1 (previous)"})
-    device_time = fields.AwareDateTime(required=True,
+    protocol_version = Int(required=True, metadata={"description": "2, or 1 (previous)"})
+    device_time = AwareDateTime(required=True,
                                        metadata={"description": "the device clock when sending"})
     ops = OpList(fields.Nested(OperationSchema), required=True,
                  validate=validate.Length(max=MAX_PUSH_BATCH),
@@ -91,105 +92,105 @@ class PushSchema(Schema):
 
 
 class OpResultSchema(Schema):
-    id = fields.String(allow_none=True)
-    seq = fields.Integer(allow_none=True)
-    outcome = fields.String(metadata={"description": "applied | merged | conflict | rejected | deferred"})
-    record_id = fields.String(allow_none=True)
-    version = fields.Integer(allow_none=True)
-    errors = fields.Dict()
-    conflict_ids = fields.List(fields.String())
-    replayed = fields.Boolean()
-    message = fields.String()
-    record = fields.Dict(allow_none=True)
+    id = Str(allow_none=True)
+    seq = BigInt(allow_none=True)
+    outcome = Str(metadata={"description": "applied | merged | conflict | rejected | deferred"})
+    record_id = Str(allow_none=True)
+    version = Int(allow_none=True)
+    errors = Dict()
+    conflict_ids = fields.List(Str())
+    replayed = Bool()
+    message = Str()
+    record = Dict(allow_none=True)
 
 
 class PushResponseSchema(Schema):
     results = fields.List(fields.Nested(OpResultSchema))
-    last_seq = fields.Integer()
-    server_time = fields.AwareDateTime()
-    skew_ms = fields.Integer()
+    last_seq = BigInt()
+    server_time = AwareDateTime()
+    skew_ms = BigInt()
 
 
 class PullQuerySchema(Schema):
-    cursor = fields.String(validate=validate.Length(min=1, max=1024))
-    limit = fields.Integer(load_default=DEFAULT_PULL_LIMIT,
+    cursor = Str(validate=validate.Length(min=1, max=1024))
+    limit = Int(strict=False, load_default=DEFAULT_PULL_LIMIT,
                            validate=validate.Range(min=1, max=MAX_PULL_LIMIT))
 
 
 class ChangeSchema(Schema):
-    kind = fields.String()
-    id = fields.String()
-    op = fields.String(metadata={"description": "put | delete | remove"})
-    version = fields.Integer(allow_none=True)
-    data = fields.Dict(allow_none=True)
+    kind = Str()
+    id = Str()
+    op = Str(metadata={"description": "put | delete | remove"})
+    version = Int(allow_none=True)
+    data = Dict(allow_none=True)
 
 
 class PullResponseSchema(Schema):
     changes = fields.List(fields.Nested(ChangeSchema))
-    cursor = fields.String()
-    has_more = fields.Boolean()
-    total = fields.Integer()
-    server_time = fields.AwareDateTime()
+    cursor = Str()
+    has_more = Bool()
+    total = Int()
+    server_time = AwareDateTime()
 
 
 _SERVER_SIDE = "null for a responder when resolvable_by is supervisor (not theirs to read)"
 
 
 class ConflictSchema(Schema):
-    id = fields.String()
-    record_kind = fields.String()
-    record_id = fields.String()
-    field = fields.String()
-    reason = fields.String(metadata={"description": "both_changed | edit_delete | out_of_scope"})
+    id = Str()
+    record_kind = Str()
+    record_id = Str()
+    field = Str()
+    reason = Str(metadata={"description": "both_changed | edit_delete | out_of_scope"})
     device_value = fields.Raw(allow_none=True)
     server_value = fields.Raw(allow_none=True, metadata={"description": _SERVER_SIDE})
-    server_changed_by = fields.String(allow_none=True, metadata={"description": _SERVER_SIDE})
-    server_changed_at = fields.AwareDateTime(allow_none=True,
+    server_changed_by = Str(allow_none=True, metadata={"description": _SERVER_SIDE})
+    server_changed_at = AwareDateTime(allow_none=True,
                                              metadata={"description": _SERVER_SIDE})
-    opened_at = fields.AwareDateTime()
-    resolved_at = fields.AwareDateTime(allow_none=True)
-    resolution = fields.String(allow_none=True)
-    resolvable_by = fields.String(metadata={"description": (
+    opened_at = AwareDateTime()
+    resolved_at = AwareDateTime(allow_none=True)
+    resolution = Str(allow_none=True)
+    resolvable_by = Str(metadata={"description": (
         "responder: the person whose edit clashed settles it (or a supervisor); supervisor:"
         " only a supervisor (the call was cancelled or moved to another unit), a"
         " responder's resolve is refused with 403")})
-    user_id = fields.Integer(allow_none=True)
+    user_id = Int(allow_none=True)
 
 
 class ConflictQuerySchema(Schema):
-    include_resolved = fields.Boolean(load_default=False)
+    include_resolved = Bool(strict=False, load_default=False)
 
 
 class ResolveSchema(Schema):
-    choice = fields.String(required=True, validate=validate.OneOf(["server", "device", "value"]))
-    value = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    choice = Str(required=True, validate=validate.OneOf(["server", "device", "value"]))
+    value = Str(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 
 class RejectedOpSchema(Schema):
-    id = fields.Integer()
+    id = Int()
     op_id = fields.UUID()
     device_id = fields.UUID()
-    user_id = fields.Integer(allow_none=True)
-    protocol_version = fields.Integer()
-    op = fields.Dict(allow_none=True, metadata={
+    user_id = Int(allow_none=True)
+    protocol_version = Int()
+    op = Dict(allow_none=True, metadata={
         "description": "the operation as the device sent it; null when redacted"})
-    redacted = fields.Boolean(metadata={
+    redacted = Bool(metadata={
         "description": "true: the reader is not a clinical reader, so op (clinical content)"
                        " is left out"})
-    errors = fields.Dict()
-    message = fields.String()
-    status = fields.String()
-    at = fields.AwareDateTime()
-    resolved_by_id = fields.Integer(allow_none=True, metadata={
+    errors = Dict()
+    message = Str()
+    status = Str()
+    at = AwareDateTime()
+    resolved_by_id = Int(allow_none=True, metadata={
         "description": "the supervisor who re-applied it (with corrected data)"})
 
 
 class RejectedQuerySchema(Schema):
-    status = fields.String(load_default="open", validate=validate.OneOf(["open", "reapplied"]))
+    status = Str(load_default="open", validate=validate.OneOf(["open", "reapplied"]))
 
 
 class ReapplySchema(Schema):
-    data = fields.Dict(required=True, metadata={"description": "corrected fields of the op's data"})
+    data = Dict(required=True, metadata={"description": "corrected fields of the op's data"})
 
 
 class ReapplyResultSchema(Schema):

@@ -71,14 +71,6 @@ def _call_fact_row(store: SqlPushStore, op: Operation, actor: Actor, call: Call)
     return {**_fact_row(store, op, actor, not_before), "call_id": call.id}
 
 
-def _nul_in_text(op: Operation) -> OpResult | None:
-    """PostgreSQL text cannot hold NUL: a rejection naming the field, not a failed push."""
-    for name, value in op.data.items():
-        if isinstance(value, str) and "\x00" in value:
-            return _rejected(op, f"data.{name}", "must not contain NUL (\\x00) characters")
-    return None
-
-
 def _call_fact(store: SqlPushStore, op: Operation,
                actor: Actor) -> tuple[Call, dict[str, Any]] | OpResult:
     """The call a status or note goes on and the fact's row, or why it may not land. The row
@@ -151,7 +143,7 @@ def apply_call_status(store: SqlPushStore, kind: RecordKind, op: Operation, acto
 
 def apply_call_note(store: SqlPushStore, kind: RecordKind, op: Operation, actor: Actor) -> OpResult:
     """A note appends; it is clinical text, so it is audited."""
-    found = _nul_in_text(op) or _call_fact(store, op, actor)
+    found = _call_fact(store, op, actor)
     if isinstance(found, OpResult):
         return found
     call, row = found
@@ -187,8 +179,6 @@ def apply_location_point(store: SqlPushStore, kind: RecordKind, op: Operation, a
 
 def apply_call_update(store: SqlPushStore, kind: RecordKind, op: Operation, actor: Actor) -> OpResult:
     """Three-way merge of the device's edits from the version it saw; clashes go to review."""
-    if (bad := _nul_in_text(op)) is not None:
-        return bad
     call = store.calls.get(str(uuid.UUID(op.record_id)))
     if call is None:
         return _rejected(op, "record_id", "no such call")

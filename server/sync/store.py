@@ -34,6 +34,7 @@ from server.sync.models import ChangeLogEntry, RejectedOp, SyncDevice, SyncOpRes
 from sync.ops import Operation, OpResult, Outcome, Rejection
 from sync.push import Actor
 from sync.registry import RecordKind
+from sync.storable import json_copy, storable_text
 
 
 class SqlPushStore:
@@ -215,8 +216,11 @@ class SqlPushStore:
             return
         self.session.add(RejectedOp(
             op_id=op_id, device_id=uuid.UUID(actor.device_id), user_id=self.user.id,
-            protocol_version=protocol_version, op=raw if isinstance(raw, dict) else {"raw": raw},
-            errors=result.errors, message=result.message[:300]))
+            protocol_version=protocol_version,
+            # What the device sent, as sent (NaN and Infinity as strings: JSON has no such
+            # numbers); the message is a text column, which holds no NUL.
+            op=json_copy(raw if isinstance(raw, dict) else {"raw": raw}),
+            errors=result.errors, message=storable_text(result.message[:300])))
 
     def record_skew(self, device_id: str, skew_ms: int) -> None:
         self.device_changes["skew_ms"] = skew_ms

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from server.fields import Bool, Int, Str
 from server.units.models import Program
 
 
 class UnitSchema(Schema):
-    id = fields.Integer()
-    call_sign = fields.String()
+    id = Int()
+    call_sign = Str()
     program = fields.Enum(Program, by_value=True)
-    active = fields.Boolean()
-    on_shift = fields.Boolean()
-    crew = fields.List(fields.Integer(), metadata={"description": "user ids on shift now"})
+    active = Bool()
+    on_shift = Bool()
+    crew = fields.List(Int(), metadata={"description": "user ids on shift now"})

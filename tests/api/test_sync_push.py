@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -34,6 +36,8 @@ from tests.fixtures.sync import (
 
 MakeTablet = Callable[..., Tablet]
 MakeCall = Callable[..., Call]
+# Stands in for the number 1e400 until the body is written (Python cannot hold it).
+OVERFLOW = "<1e400>"
 
 
 def _call(call_id: Any) -> Call:
@@ -731,3 +735,46 @@ def test_a_push_probes_ids_by_index_and_the_setting_ends_with_its_transaction(
     assert db.session.scalar(sa.select(sa.func.current_setting("enable_seqscan"))) == "off"
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.current_setting("enable_seqscan"))) == "on"
+
+
+def test_ops_with_values_no_database_stores_are_rejected_by_field_the_rest_apply_and_a_retry_matches(
+        tablet: MakeTablet, create_call: MakeCall, supervisor: Any) -> None:
+    # Each of these was a 500 that failed the whole push, so the tablet's queue never drained.
+    device = tablet()
+    call = create_call(device.unit)
+    ops = [device.note(call, "before"),
+           {**device.note(call, "x"), "kind": "call_note\x00"},
+           device.point(lat=OVERFLOW),
+           device.point(lon=math.nan),
+           device.note(call, "lone \ud800 surrogate"),
+           {**device.point(), "data": {"lat": 1.0, "lon": 1.0, "accuracy_m": 10**400}},
+           device.edit(call, 2**31, disposition="treated"),
+           device.status(call, "en_route"),
+           device.note(call, "after")]
+    # Sent as Python's json writes it: NaN as NaN, 1e400 as the number (which reads as inf).
+    body = json.dumps({"protocol_version": 2, "device_time": device.now().isoformat(),
+                       "ops": ops}).replace(f'"{OVERFLOW}"', "1e400")
+
+    headers = {**device.session.headers, "Content-Type": "application/json"}
+    first = device.session.client.post(PUSH, data=body, headers=headers)
+
+    assert first.status_code == 200, first.json
+    assert outcomes(first) == ["applied", *["rejected"] * 6, "applied", "applied"]
+    named = [sorted(r["errors"]) for r in first.json["results"][1:7]]
+    assert named == [["kind"], ["data.lat"], ["data.lon"], ["data.body"], ["data.accuracy_m"],
+                     ["base_version"]]
+    assert first.json["last_seq"] == 9
+    assert sorted(fact_ids(CallNote)) == sorted([ops[0]["record_id"], ops[8]["record_id"]])
+    before = table_counts()
+
+    again = device.session.client.post(PUSH, data=body, headers=headers)
+
+    assert again.status_code == 200
+    assert [{**r, "replayed": False} for r in again.json["results"]] == first.json["results"]
+    assert table_counts() == before
+    kept = supervisor.get("/api/v1/sync/rejected")
+    assert kept.status_code == 200
+    by_id = {r["op_id"]: r["op"] for r in kept.json}
+    assert set(by_id) == {op["id"] for op in ops[1:7]}
+    assert by_id[ops[1]["id"]]["kind"] == "call_note\x00"  # kept as sent
+    assert by_id[ops[3]["id"]]["data"]["lon"] == "NaN"  # JSON has no NaN: kept as its name

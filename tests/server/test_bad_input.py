@@ -225,3 +225,81 @@ def test_duplicate_eligibility_program_is_422_and_the_call_type_is_unchanged(
     assert response.status_code == 422
     assert "eligibility" in response.json["errors"]["json"]
     assert snapshot() == before
+
+
+# Values no database column stores, per OpenAPI type, as JSON text: PostgreSQL text refuses
+# NUL and both drivers a lone surrogate; integer columns are 32 or 64 bits; Python's json reads
+# NaN, Infinity and 1e400 (which overflows) as floats that are not numbers.
+UNSTORABLE: dict[str, list[str]] = {
+    "string": ['"nul\\u0000byte"', '"lone \\ud800 surrogate"'],
+    "integer": [str(2**31), str(2**63), str(10**30), "1e400", "NaN"],
+    "number": ["NaN", "Infinity", "-Infinity", "1e400", str(10**400)],
+}
+
+
+@pytest.mark.parametrize("openapi_type", sorted(UNSTORABLE))
+def test_values_no_database_stores_are_422_naming_each_field_and_write_nothing(
+        client: FlaskClient, world: World, endpoints: list[WriteEndpoint],
+        openapi_type: str) -> None:
+    before = snapshot()
+    wrong, tried = [], 0
+    for endpoint in endpoints:
+        names = [name for name, prop in endpoint.writable.items()
+                 if prop.get("type") == openapi_type]
+        for value in UNSTORABLE[openapi_type] if names else ():
+            body = "{" + ", ".join(f'"{name}": {value}' for name in names) + "}"
+            response = send(client, world, endpoint, body)
+            tried += 1
+            unnamed = set(names) - set(json_errors(response))
+            if response.status_code != 422 or unnamed:
+                wrong.append(f"{endpoint.name} {value}: {response.status_code}, "
+                             f"not named: {sorted(unnamed)}")
+    assert tried >= 3  # every type is some endpoint's field, or this test is vacuous
+    assert wrong == []
+    assert snapshot() == before
+
+
+QUERY_VALUES = {"string": ["nul%00byte", "%ED%A0%80"], "integer": [str(2**31), str(10**30), "1.5"],
+                "boolean": ["%00"]}
+
+
+def test_query_strings_out_of_range_or_unstorable_are_422_naming_the_parameter(
+        client: FlaskClient, world: World, spec: dict[str, Any]) -> None:
+    wrong, tried = [], 0
+    for path, operations in spec["paths"].items():
+        parameters = operations.get("get", {}).get("parameters", [])
+        for parameter in (p for p in parameters if p["in"] == "query"):
+            url = path.format(call_id=world.call_id, call_type_id=world.call_type_id)
+            rules = {r.rule: r.endpoint for r in client.application.url_map.iter_rules()}
+            session = world.session_for(rules[url], "get")
+            headers = session.headers if session else {}
+            kind = parameter["schema"].get("type", "string")
+            for value in QUERY_VALUES.get(kind, []):
+                response = client.get(f"{url}?{parameter['name']}={value}", headers=headers)
+                tried += 1
+                named = parameter["name"] in (response.json or {}).get("errors", {}).get("query", {})
+                # Invalid UTF-8 reads as U+FFFD, which is storable text: any answer but a 500.
+                if value == "%ED%A0%80" and response.status_code < 500:
+                    continue
+                if response.status_code != 422 or not named:
+                    wrong.append(f"GET {url}?{parameter['name']}={value}: {response.status_code}")
+    assert tried >= 10
+    assert wrong == []
+
+
+@pytest.mark.parametrize("path", [f"/api/v1/call-types/{2**31}", f"/api/v1/call-types/{10**30}",
+                                  f"/api/v1/sync/rejected/{2**63}/reapply", "/api/v1/calls/%00"])
+def test_path_ids_beyond_their_column_are_404_not_a_server_error(
+        world: World, path: str) -> None:
+    supervisor = world.sessions[Role.SUPERVISOR]
+    assert supervisor.get(path).status_code in {404, 405}
+    assert supervisor.post(path, json={"data": {}}).status_code in {404, 405}
+
+
+@pytest.mark.parametrize("authorization", ["Bearer \x7f", "Bearer " + "x" * 10_000, "Basic Og==",
+                                           "Bearer é.é.é", "Bearer a.b.c"])
+def test_unreadable_authorization_headers_are_401(client: FlaskClient, world: World,
+                                                  authorization: str) -> None:
+    response = client.get("/api/v1/auth/me", headers={"Authorization": authorization})
+    assert response.status_code == 401
+    assert response.json["code"] == 401

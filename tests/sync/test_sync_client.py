@@ -45,6 +45,15 @@ def test_invalid_capture_is_refused_at_once_and_queues_nothing(tablet: Client) -
     assert tablet.records("location_point") == []
 
 
+@pytest.mark.parametrize("body", ["pasted\x00text", "lone \ud800 half"])
+def test_a_note_no_database_stores_is_refused_at_capture_naming_the_body(
+        tablet: Client, body: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        tablet.add_note(CALL_ID, body)
+    assert set(caught.value.errors) == {"data.body"}
+    assert tablet.unsent_count() == 0
+
+
 def test_push_delivers_the_outbox_in_seq_order_and_empties_it(tablet: Client, server: FakeServer) -> None:
     tablet.record_status(CALL_ID, "en_route")
     tablet.add_note(CALL_ID, "arrived, calm")

@@ -85,6 +85,35 @@ def test_unsupported_protocol_version_is_an_error_for_the_whole_push() -> None:
 REGISTRY = spine_registry()
 
 
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"kind": "call_status\x00"}, "kind"),
+        ({"data": {"call_id": CALL_ID, "status": "en_route\x00"}}, "data.status"),
+        ({"kind": "call_note", "data": {"call_id": CALL_ID, "body": "a \ud800 b"}}, "data.body"),
+        ({"kind": "location_point", "data": {"lat": float("nan"), "lon": 0}}, "data.lat"),
+        ({"kind": "location_point", "data": {"lat": 0, "lon": float("inf")}}, "data.lon"),
+        ({"kind": "location_point", "data": {"lat": 0, "lon": 0, "accuracy_m": 10**400}},
+         "data.accuracy_m"),
+        ({"data": {"call_id": CALL_ID, "status": "en_route", "n\x00": 1}}, "data.n\ufffd"),
+        ({"seq": 2**63}, "seq"),
+        ({"action": "update", "kind": "call", "base_version": 2**31}, "base_version"),
+        ({"device_time": "0001-01-01T00:00:00+01:00"}, "device_time"),
+    ],
+)
+def test_values_no_database_stores_are_named_when_the_op_is_parsed(
+        overrides: dict[str, Any], named: str) -> None:
+    result = parse_operation(raw_op(1, **overrides), 2)
+    assert isinstance(result, Rejection)
+    assert named in result.errors
+
+
+def test_a_protocol_1_time_past_year_9999_is_rejected_naming_ts() -> None:
+    result = parse_operation(raw_v1_op(1, ts=10**30), 1)
+    assert isinstance(result, Rejection)
+    assert set(result.errors) == {"ts"}
+
+
 def data_errors(kind: str, data: dict[str, Any], action: str = "create") -> set[str]:
     base_version = 1 if action == "update" else None
     op = parsed(raw_op(1, kind=kind, action=action, data=data, base_version=base_version))
@@ -104,7 +133,7 @@ def data_errors(kind: str, data: dict[str, Any], action: str = "create") -> set[
         ("location_point", {"lat": 91, "lon": -181}, {"data.lat", "data.lon"}),
         (
             "location_point",
-            {"lat": float("nan"), "lon": 0, "accuracy_m": -1},
+            {"lat": -90.01, "lon": 0, "accuracy_m": -1},
             {"data.lat", "data.accuracy_m"},
         ),
         ("location_point", {"lat": True, "lon": 0, "speed": 3}, {"data.lat", "data.speed"}),

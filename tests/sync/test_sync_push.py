@@ -11,7 +11,7 @@ import pytest
 
 from sync.kinds import spine_registry
 from sync.memory_store import MemoryStore
-from sync.ops import MAX_PUSH_BATCH, Outcome
+from sync.ops import MAX_PUSH_BATCH, MAX_SEQ, Outcome
 from sync.push import Actor, PushOutcome, PushRequestError, PushStore, apply_push
 from tests.sync.factories import CALL_ID, DEVICE, op_id, raw_op, raw_v1_op
 
@@ -120,7 +120,7 @@ def test_rejected_op_replayed_returns_its_first_result_and_is_kept_once(
 def test_op_with_unreadable_seq_is_kept_and_consumes_no_seq(store: MemoryStore) -> None:
     result = push(store, [raw_op(1, seq="one"), raw_op(1)])
     assert outcomes(result) == ["rejected", "applied"]
-    assert result.results[0].errors == {"seq": ["must be a positive integer"]}
+    assert result.results[0].errors == {"seq": [f"must be an integer from 1 to {MAX_SEQ}"]}
     assert len(store.rejected) == 1
     assert result.last_seq == 1
 

@@ -1672,7 +1672,9 @@ export interface components {
     requestBodies: never;
     headers: {
         /** @description Pagination metadata */
-        PAGINATION: components["schemas"]["PaginationMetadata"];
+        PAGINATION: {
+            "application/json": components["schemas"]["PaginationMetadata"];
+        };
     };
     pathItems: never;
 }
