@@ -186,10 +186,13 @@ def test_en_route_tapped_after_cleared_is_kept_but_answered_out_of_order(
 
 
 def test_a_tap_made_offline_before_a_crew_mates_later_state_is_in_order(
-        crew: tuple[Tablet, Call], tablet: MakeTablet) -> None:
-    device, call = crew
+        tablet: MakeTablet, create_call: MakeCall) -> None:
+    device = tablet()
     colleague: Tablet = tablet(device.unit)
-    en_route = device.status(call, "en_route")  # made first, pushed after the colleague's
+    call = create_call(device.unit, received_at=utcnow() - timedelta(minutes=10))
+    # Made a minute before the colleague's tap, pushed after it: a minute is far beyond what
+    # the skew measured at each push (request latency, a few ms) can move either time.
+    en_route = device.status(call, "en_route", device_time=device.now() - timedelta(minutes=1))
     colleague.push([colleague.status(call, "on_scene")])
 
     [result] = device.push([en_route]).json["results"]
