@@ -5,8 +5,16 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from hypothesis import strategies as st
+
 CALL_ID = "0193a000-0000-7000-8000-000000000001"
 DEVICE = "0193d000-0000-7000-8000-00000000000d"
+
+
+def note_text(max_size: int) -> st.SearchStrategy[str]:
+    """Note bodies a tablet keeps: the client refuses a NUL or a lone surrogate when written."""
+    return st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), min_size=1,
+                   max_size=max_size).filter(str.strip)
 
 
 def op_id(n: int) -> str:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from sync.client import Client, Offline
-from tests.sync.factories import CALL_ID
+from tests.sync.factories import CALL_ID, note_text
 from tests.sync.fakes import SERVER_NOW, AppKilled, FakeServer
 
 DEVICES = 5
@@ -66,10 +66,7 @@ class TabletsAndServer(RuleBasedStateMachine):
         self.made[i].append(self.tablets[i].record_status(UNKNOWN_CALL, "on_scene"))
         self.ops_made[i] += 1
 
-    # Text a tablet keeps: a NUL is refused when the note is written (client.InvalidInput).
-    @rule(i=st.integers(0, DEVICES - 1),
-          body=st.text(st.characters(exclude_characters="\x00"), min_size=1,
-                       max_size=20).filter(str.strip))
+    @rule(i=st.integers(0, DEVICES - 1), body=note_text(max_size=20))
     def write_note(self, i: int, body: str) -> None:
         self.made[i].append(self.tablets[i].add_note(CALL_ID, body))
         self.ops_made[i] += 1

@@ -44,6 +44,7 @@ from server.units.models import Program, Unit
 from sync.client import Client, Offline
 from tests.conftest import _truncate_all, make_app
 from tests.fixtures.people import PASSWORD, put_on_shift
+from tests.sync.factories import note_text
 
 UNITS = 2
 DEVICES_PER_UNIT = 3
@@ -194,7 +195,7 @@ class DevicesAndServer(RuleBasedStateMachine):
         self.ops_made[i] += 1
 
     @rule(i=st.integers(0, UNITS * DEVICES_PER_UNIT - 1), pick=st.integers(0, 9),
-          body=st.text(min_size=1, max_size=30).filter(str.strip))
+          body=note_text(max_size=30))
     def write_note(self, i: int, pick: int, body: str) -> None:
         self.made["call_note"].add(self.devices[i].add_note(self._call(i, pick), body))
         self.ops_made[i] += 1
