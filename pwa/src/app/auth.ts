@@ -13,6 +13,7 @@ import {
   getMeta,
   putEnrolledKey,
   setMeta,
+  unlockStore,
   unsentCount,
   wipeDatabase,
 } from '../db';
@@ -86,6 +87,7 @@ export async function signIn(username: string, password: string): Promise<Sessio
   await putEnrolledKey({ ...(await wrapDataKey(dataKey, password)), user: res.user, secret: 'password' });
   tokens = { access: res.access_token, refresh: res.refresh_token };
   await setMeta(`tokens:${res.user.id}`, await seal(dataKey, tokens));
+  await unlockStore(dataKey);
   setSession({ user: res.user, dataKey });
   return res.user;
 }
@@ -135,6 +137,7 @@ export async function unlock(userId: string, secret: string, now: () => number =
     if (needsRewrap(k)) await putEnrolledKey({ ...(await wrapDataKey(dataKey, secret)), user: k.user, secret: k.secret });
     const sealedTokens = await getMeta<string>(`tokens:${userId}`);
     tokens = sealedTokens ? await open<Tokens>(dataKey, sealedTokens) : null;
+    await unlockStore(dataKey);
     setSession({ user: k.user, dataKey });
     return { kind: 'ok' };
   }

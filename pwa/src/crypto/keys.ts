@@ -1,5 +1,5 @@
 /**
- * Clinical text at rest: AES-GCM under one random data key per tablet. The data key is never
+ * Data at rest: AES-GCM under one random data key per tablet (what is sealed: db/vault.ts). The data key is never
  * stored in clear: it is wrapped (AES-KW) once per crew member with a key derived from their
  * password or PIN (Argon2id, memory-hard, so a finder of a lost tablet cannot guess a PIN at GPU
  * speed). While the app is locked the data key exists nowhere.
@@ -118,29 +118,4 @@ export async function open<T = unknown>(key: CryptoKey, sealed: string): Promise
   const [iv, ct] = sealed.slice(SEALED_PREFIX.length).split(':');
   const pt = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: fromB64(iv!) }, key, fromB64(ct!));
   return JSON.parse(new TextDecoder().decode(pt)) as T;
-}
-
-/** Splits `data` into clear fields and one sealed blob holding the named clinical fields. */
-export async function sealFields(
-  key: CryptoKey,
-  data: Record<string, unknown>,
-  fields: readonly string[],
-): Promise<{ clear: Record<string, unknown>; sealed: string | null }> {
-  const clear: Record<string, unknown> = {};
-  const secret: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(data)) {
-    if (fields.includes(k)) secret[k] = v;
-    else clear[k] = v;
-  }
-  return { clear, sealed: Object.keys(secret).length ? await seal(key, secret) : null };
-}
-
-/** The inverse of sealFields. */
-export async function openFields(
-  key: CryptoKey,
-  clear: Record<string, unknown>,
-  sealed: string | null | undefined,
-): Promise<Record<string, unknown>> {
-  if (!sealed) return { ...clear };
-  return { ...clear, ...(await open<Record<string, unknown>>(key, sealed)) };
 }

@@ -4,4 +4,15 @@ export interface MetaRow {
   value: unknown;
 }
 
-export type MetaKey = 'cursor' | 'device_id' | 'last_seq' | 'hlc' | 'last_receipt' | 'keys' | 'pull_total' | 'unlock_failures' | 'unlock_chosen';
+export type MetaKey =
+  | 'cursor'
+  | 'device_id'
+  | 'last_seq'
+  | 'hlc'
+  | 'last_receipt'
+  | 'keys'
+  | 'pull_total'
+  | 'unlock_failures'
+  | 'unlock_chosen'
+  | 'box'
+  | 'reseal';
