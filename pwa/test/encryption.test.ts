@@ -220,4 +220,18 @@ describe('nothing about a person or a place is readable on a lost tablet', () =>
     expect(await d.locationPoints.count()).toBe(0);
     expect(await d.outbox.count()).toBe(0);
   });
+
+  it('a fact sealed under a data key the tablet no longer has is left out, and the unlock still works', async () => {
+    const d = freshDb();
+    const oldKey = await newDataKey();
+    await unlockWith(oldKey);
+    await recordStatus(oldKey, 41, 'on_scene');
+    await d.outbox.clear(); // acknowledged, its local row not yet replaced by a pull
+    const key = await newDataKey(); // everyone signed out, a new crew member signed in
+    await d.meta.put({ key: 'reseal', value: 1 });
+    await unlockWith(key);
+    expect(await allStatusEvents()).toEqual([]);
+    await recordStatus(key, 41, 'cleared');
+    expect((await allStatusEvents()).map((e) => e.clear.status)).toEqual(['cleared']);
+  });
 });

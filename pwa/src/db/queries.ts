@@ -10,7 +10,7 @@ import type { NoteRow } from './Note';
 import type { RejectedRow } from './Rejected';
 import type { StoredRow, SyncedRow } from './rows';
 import type { StatusEventRow } from './StatusEvent';
-import { getSealedMeta, openRecord, openRecords, openRejectedRow } from './vault';
+import { getSealedMeta, openRecord, openRecords, openRejectedRow, readable } from './vault';
 
 const sessionKey = () => getSession()?.dataKey ?? null;
 
@@ -59,7 +59,7 @@ export async function reviewCount(): Promise<number> {
 export async function listRejected(): Promise<RejectedRow[]> {
   const key = sessionKey();
   if (!key) return [];
-  return Promise.all((await db().rejected.orderBy('seq').toArray()).map((r) => openRejectedRow(key, r)));
+  return readable(await Promise.allSettled((await db().rejected.orderBy('seq').toArray()).map((r) => openRejectedRow(key, r))));
 }
 export const outboxCount = () => db().outbox.count();
 export const lastReceipt = async (): Promise<string | undefined> => {

@@ -66,8 +66,16 @@ export async function openRecord<R extends SyncedRow = SyncedRow>(key: CryptoKey
   return { ...row, clear: data, sealed: null, ...(TABLE_KINDS[table].view?.(data) ?? {}) } as R;
 }
 
-export function openRecords<R extends SyncedRow = SyncedRow>(key: CryptoKey, table: RecordTable, rows: StoredRow[]): Promise<R[]> {
-  return Promise.all(rows.map((r) => openRecord<R>(key, table, r)));
+/**
+ * Rows opened in parallel. A row sealed under a data key this tablet no longer has (a fact made
+ * before everyone enrolled was signed out and a new key was made) can never be read: it is left out.
+ */
+export async function openRecords<R extends SyncedRow = SyncedRow>(key: CryptoKey, table: RecordTable, rows: StoredRow[]): Promise<R[]> {
+  return readable(await Promise.allSettled(rows.map((r) => openRecord<R>(key, table, r))));
+}
+
+export function readable<T>(results: PromiseSettledResult<T>[]): T[] {
+  return results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
 }
 
 /** An outbox row as written by an app version before sealing: the op in clear, clinical fields apart. */
@@ -161,6 +169,9 @@ async function resealRecord(key: CryptoKey, table: RecordTable, row: StoredRow):
   return out;
 }
 
+/** A row that does not open under this data key stays as it is (it can never be read here). */
+const orNull = <T>(p: Promise<T>): Promise<T | null> => p.catch(() => null);
+
 /**
  * Rewrites under the data key every row an earlier app version left in clear and every value boxed
  * while locked. Sealing is done before the transaction; a row changed meanwhile (a pull, a capture)
@@ -173,18 +184,19 @@ async function resealStore(key: CryptoKey): Promise<void> {
   const records = await Promise.all(
     RECORD_TABLES.map(async (t) => {
       const rows = (await d.recordTable(t).toArray()).filter((r) => needsReseal(r, t));
-      return { t, before: rows, after: await Promise.all(rows.map((r) => resealRecord(key, t, r))) };
+      return { t, before: rows, after: await Promise.all(rows.map((r) => orNull(resealRecord(key, t, r)))) };
     }),
   );
   const outboxBefore = (await d.outbox.toArray()).filter((r) => isLegacyOutbox(r as StoredOutboxRow | LegacyOutboxRow) || r.sealed.startsWith(BOX_PREFIX));
   const outboxAfter = await Promise.all(
-    outboxBefore.map(async (r): Promise<StoredOutboxRow> => {
-      const o = await openOutboxRow(key, r);
-      return { localId: o.localId, seq: o.seq, recordId: o.recordId, sealed: await seal(key, o.op), state: o.state };
-    }),
+    outboxBefore.map((r) =>
+      orNull(
+        openOutboxRow(key, r).then(async (o): Promise<StoredOutboxRow> => ({ localId: o.localId, seq: o.seq, recordId: o.recordId, sealed: await seal(key, o.op), state: o.state })),
+      ),
+    ),
   );
   const rejectedBefore = (await d.rejected.toArray()).filter((r) => 'rejectedAt' in r);
-  const rejectedAfter = await Promise.all(rejectedBefore.map(async (r) => sealRejected(key, await openRejectedRow(key, r))));
+  const rejectedAfter = await Promise.all(rejectedBefore.map((r) => orNull(openRejectedRow(key, r).then((o) => sealRejected(key, o)))));
   const metaAfter = await Promise.all(
     SEALED_META.map(async (name) => {
       const v = await getMeta<unknown>(name);
@@ -195,14 +207,17 @@ async function resealStore(key: CryptoKey): Promise<void> {
   await d.transaction('rw', [...RECORD_TABLES.map((t) => d.table(t)), d.outbox, d.rejected, d.meta], async () => {
     for (const { t, before, after } of records) {
       for (let i = 0; i < before.length; i++) {
-        if (same(await d.recordTable(t).get(before[i]!.id), before[i])) await d.recordTable(t).put(after[i]!);
+        const next = after[i];
+        if (next && same(await d.recordTable(t).get(before[i]!.id), before[i])) await d.recordTable(t).put(next);
       }
     }
     for (let i = 0; i < outboxBefore.length; i++) {
-      if (same(await d.outbox.get(outboxBefore[i]!.localId!), outboxBefore[i])) await d.outbox.put(outboxAfter[i]!);
+      const next = outboxAfter[i];
+      if (next && same(await d.outbox.get(outboxBefore[i]!.localId!), outboxBefore[i])) await d.outbox.put(next);
     }
     for (let i = 0; i < rejectedBefore.length; i++) {
-      if (same(await d.rejected.get(rejectedBefore[i]!.id), rejectedBefore[i])) await d.rejected.put(rejectedAfter[i]!);
+      const next = rejectedAfter[i];
+      if (next && same(await d.rejected.get(rejectedBefore[i]!.id), rejectedBefore[i])) await d.rejected.put(next);
     }
     for (const m of metaAfter) if (m) await d.meta.put(m);
     if ((await d.meta.get('reseal'))?.value === gen) await d.meta.delete('reseal');
