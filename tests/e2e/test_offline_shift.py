@@ -61,7 +61,8 @@ RAW_INDEXEDDB = """() => new Promise((res, rej) => {
     const r = indexedDB.open('heart-field');
     r.onerror = () => rej(r.error);
     r.onsuccess = () => {
-        const idb = r.result, names = Array.from(idb.objectStoreNames), tx = idb.transaction(names, 'readonly');
+        const idb = r.result, names = Array.from(idb.objectStoreNames);
+        const tx = idb.transaction(names, 'readonly');
         const out = {};
         Promise.all(names.map((n) => new Promise((ok) => {
             const q = tx.objectStore(n).getAll();
@@ -98,7 +99,8 @@ def nothing_readable(page: Any, server: live.LiveServer, call_id: str, *captured
     secrets = [call.name, call.address, str(call.lat), str(call.lon), call.narrative[:40],
                *hazards, *names, *captured]
     strings = stored_strings(stores)
-    assert stores["calls"] and stores["outbox"], "the raw read saw the app's rows"
+    assert stores["calls"], "the raw read saw the calls"
+    assert stores["outbox"], "the raw read saw the queued ops"
     for secret in secrets:
         assert not [s for s in strings if secret in s], secret
     assert not [s for s in strings if ISO_DATE.search(s)]
