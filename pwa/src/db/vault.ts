@@ -6,6 +6,7 @@
  */
 import { BOX_PREFIX, boxOpen, boxSeal, newBox, openBoxKey, type StoredBox } from '../crypto/box';
 import { open, seal, SEALED_PREFIX } from '../crypto/keys';
+import { onSessionChange } from '../crypto/session';
 import { RECORD_TABLES, type RecordTable } from './AppDB';
 import { db } from './db';
 import { TABLE_KINDS } from './kinds';
@@ -24,6 +25,24 @@ const SEALED_META = ['last_receipt'] as const;
 const STORED_COLUMNS = ['id', 'rawId', 'version', 'clear', 'sealed', 'local', 'localSealed'];
 
 const boxKeys = new WeakMap<CryptoKey, Promise<CryptoKey | null>>();
+
+/**
+ * Opened record data by sealed value, for the unlocked session only (emptied at every lock and
+ * unlock): a list re-read after each pull page or capture decrypts only the rows that changed.
+ * Bound: a shift's records (1,000 calls, their premises and facts) fit several times over.
+ */
+const OPENED_MAX = 20_000;
+const openedCache = new Map<string, Record<string, unknown>>();
+onSessionChange(() => openedCache.clear());
+
+async function openCached(key: CryptoKey, sealed: string): Promise<Record<string, unknown>> {
+  const hit = openedCache.get(sealed);
+  if (hit) return hit;
+  const data = await openValue<Record<string, unknown>>(key, sealed);
+  if (openedCache.size >= OPENED_MAX) openedCache.clear();
+  openedCache.set(sealed, data);
+  return data;
+}
 
 function boxKeyFor(key: CryptoKey): Promise<CryptoKey | null> {
   let k = boxKeys.get(key);
@@ -62,7 +81,7 @@ export async function sealData(
 
 /** A stored record row opened: all its data in `clear`, plus the kind's view fields. */
 export async function openRecord<R extends SyncedRow = SyncedRow>(key: CryptoKey, table: RecordTable, row: StoredRow): Promise<R> {
-  const data = row.sealed ? { ...row.clear, ...(await openValue<Record<string, unknown>>(key, row.sealed)) } : { ...row.clear };
+  const data = row.sealed ? { ...row.clear, ...(await openCached(key, row.sealed)) } : { ...row.clear };
   return { ...row, clear: data, sealed: null, ...(TABLE_KINDS[table].view?.(data) ?? {}) } as R;
 }
 
