@@ -86,8 +86,6 @@ def stored_strings(value: Any) -> list[str]:
 def nothing_readable(page: Any, server: live.LiveServer, call_id: str, *captured: str) -> None:
     """No call type, address, coordinate, hazard, narrative, crew name or time is stored in clear."""
     stores = json.loads(page.evaluate(RAW_INDEXEDDB))
-    # The unlock screen lists the enrolled crew by name: that row is read before any unlock.
-    stores["meta"] = [m for m in stores["meta"] if m["key"] != "keys"]
     cid = uuid.UUID(call_id).hex
     call = server.rows(
         "SELECT t.name, p.address, p.lat, p.lon, c.narrative, p.id AS premise_id FROM calls c "

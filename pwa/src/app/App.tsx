@@ -5,7 +5,8 @@ import { Login, type LoginMode } from '../screens/Login';
 import { Unlock } from '../screens/Unlock';
 import { Shell } from './Shell';
 import { Prefs } from '../ui/Prefs';
-import { crew, onWiped } from './auth';
+import { hasCrew } from '../db';
+import { onWiped } from './auth';
 import { clearDecryptCache } from './useOpened';
 import { useSession } from './useSession';
 
@@ -13,7 +14,7 @@ type Phase = 'loading' | 'signedOut' | 'locked' | 'unlocked';
 
 async function phaseNow(): Promise<Phase> {
   if (getSession()) return 'unlocked';
-  return (await crew()).length ? 'locked' : 'signedOut';
+  return (await hasCrew()) ? 'locked' : 'signedOut';
 }
 
 /** Top level: signed out -> sign in; locked -> unlock; unlocked -> the shell with its screens. */

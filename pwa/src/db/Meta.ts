@@ -15,4 +15,5 @@ export type MetaKey =
   | 'unlock_failures'
   | 'unlock_chosen'
   | 'box'
-  | 'reseal';
+  | 'reseal'
+  | 'crew_salt';

@@ -10,6 +10,7 @@ import { onSessionChange } from '../crypto/session';
 import { RECORD_TABLES, type RecordTable } from './AppDB';
 import { db } from './db';
 import { TABLE_KINDS } from './kinds';
+import { sealCrew } from './keystore';
 import { getMeta, setMeta } from './metaStore';
 import type { OutboxRow, StoredOutboxRow } from './Outbox';
 import type { RejectedDetail, RejectedRow, StoredRejectedRow } from './Rejected';
@@ -246,6 +247,7 @@ async function resealStore(key: CryptoKey): Promise<void> {
 /** At every unlock and sign-in, before the session starts: the box exists, and nothing is left to reseal. */
 export async function unlockStore(key: CryptoKey): Promise<void> {
   await ensureBox(key);
+  await sealCrew(key);
   await resealStore(key);
 }
 

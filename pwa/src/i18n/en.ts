@@ -49,8 +49,8 @@ export const en = {
   'login.back': 'Back',
 
   'unlock.title': 'Unlock',
-  'unlock.subtitle': 'Choose your name and enter your password or PIN. Works without signal.',
-  'unlock.who': 'Crew member',
+  'unlock.subtitle': 'Enter your username and your password or PIN. Works without signal.',
+  'unlock.who': 'Username',
   'unlock.password': 'Password or PIN',
   'unlock.submit': 'Unlock',
   'unlock.working': 'Unlocking…',

@@ -51,8 +51,8 @@ export const es: Record<Key, string> = {
   'login.back': 'Volver',
 
   'unlock.title': 'Desbloquear',
-  'unlock.subtitle': 'Elija su nombre e ingrese su contraseña o PIN. Funciona sin señal.',
-  'unlock.who': 'Miembro del equipo',
+  'unlock.subtitle': 'Ingrese su usuario y su contraseña o PIN. Funciona sin señal.',
+  'unlock.who': 'Usuario',
   'unlock.password': 'Contraseña o PIN',
   'unlock.submit': 'Desbloquear',
   'unlock.working': 'Desbloqueando…',
