@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 import requests
 from uuid6 import uuid7
@@ -83,7 +83,17 @@ class NeedsLogin(SyncError):  # noqa: N818 - a state the UI shows, like Offline
 
 
 class DeviceRevoked(SyncError):  # noqa: N818 - the device was told to wipe itself
-    """The device was revoked; its local database has been deleted."""
+    """The device was revoked and its local database deleted: as `lost` at once, or as
+    `retired` once it had sent what it held; `unsent` counts the entries it had not sent."""
+
+    def __init__(self, message: str, status: int | None = None, body: Any = None, *,
+                 reason: str = "lost", unsent: int = 0) -> None:
+        super().__init__(message, status, body)
+        self.reason, self.unsent = reason, unsent
+
+
+class _Retire(SyncError):  # noqa: N818 - the server's instruction, handled by _retire
+    """401 `retire`: send what the device holds (pushes only), then wipe."""
 
 
 class ResyncRequired(SyncError):  # noqa: N818 - the server's instruction, handled in pull
@@ -293,7 +303,10 @@ class Client:
     def pull(self) -> int:
         """Apply the change feed page by page; returns the number of changes applied."""
         with self._only_one_sync():
-            return self._pull()
+            try:
+                return self._pull()
+            except _Retire as exc:
+                self._retire(str(exc))
 
     def _pull(self) -> int:
         applied, reset = 0, False
@@ -323,10 +336,14 @@ class Client:
                 return applied
 
     def sync(self) -> SyncReport:
-        """Push the outbox, then pull the feed (what the app runs on reconnect)."""
+        """Push the outbox, then pull the feed (what the app runs on reconnect). A retired
+        device sends everything, then wipes (DeviceRevoked, reason `retired`)."""
         with self._only_one_sync():
-            pushed = self._push()
-            return SyncReport(pushed, self._pull())
+            try:
+                pushed = self._push()
+                return SyncReport(pushed, self._pull())
+            except _Retire as exc:
+                self._retire(str(exc))
 
     def _signed_in_id(self) -> int | None:
         """The person signed in on this client: the author of what it captures."""
@@ -395,9 +412,21 @@ class Client:
             self.local.set_meta(ACCESS_KEY, answer["access_token"])
             self.local.set_meta(REFRESH_KEY, answer["refresh_token"])
 
-    def _wipe(self, message: str) -> None:
+    def _wipe(self, message: str, reason: str = "lost") -> NoReturn:
+        unsent = self.unsent_count()
         self.local.destroy()
-        raise DeviceRevoked(message or "this device was revoked; its local data was deleted", 401)
+        raise DeviceRevoked(message or "this device was revoked; its local data was deleted", 401,
+                            reason=reason, unsent=unsent)
+
+    def _retire(self, message: str) -> NoReturn:
+        """Send the whole outbox (Offline propagates: it stays queued for the next try), sign
+        out, which ends every sign-in on the device, then wipe. Refused on the way (signed out,
+        revoked as lost), it wipes with what was left counted."""
+        with suppress(NeedsLogin, _Retire):
+            self._push()
+        with suppress(NeedsLogin, _Retire, Offline):
+            self._request("POST", LOGOUT_PATH)
+        self._wipe(message, reason="retired")
 
     # -- HTTP -----------------------------------------------------------------------------------
     def _request(
@@ -445,6 +474,8 @@ class Client:
                 continue
             if status == 401 and action == "wipe":
                 self._wipe(message)
+            if status == 401 and action == "retire":
+                raise _Retire(message or "this device was retired", status, body)
             if status == 401 and bearer is not None:
                 raise NeedsLogin(message or "sign in online", status, body)
             if status == 410:

@@ -67,7 +67,8 @@ def test_the_route_walk_sees_the_api_routes(app: Flask) -> None:
     """Guards the walk itself: if it found nothing, the other tests would pass vacuously."""
     seen = {(rule.endpoint, method) for rule, method in routes(app)}
     assert {("calls.CallById", "DELETE"), ("auth.Users", "POST"), ("health.healthz", "GET"),
-            ("calls.CallTypeById", "PATCH")} <= seen
+            ("calls.CallTypeById", "PATCH"), ("auth.DeviceById", "PATCH"),
+            ("auth.DeviceRevocation", "POST")} <= seen
 
 
 def test_an_unclassified_route_is_refused_to_everyone(

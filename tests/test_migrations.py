@@ -4,7 +4,9 @@ between the models and the migrated schema, on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -82,3 +84,31 @@ def test_running_migrations_leaves_the_apps_loggers_enabled(empty_app: Flask) ->
     upgrade()
     assert not before.disabled
     assert not empty_app.logger.disabled
+
+
+def test_devices_revoked_before_0010_count_as_lost_and_name_their_registrant_last(
+        empty_app: Flask) -> None:
+    upgrade(revision="0008")
+    users = sa.table("users", sa.column("id", sa.Integer), sa.column("username", sa.String),
+                     sa.column("full_name", sa.String), sa.column("role", sa.String),
+                     sa.column("password_hash", sa.String), sa.column("active", sa.Boolean),
+                     sa.column("created_at", sa.DateTime(timezone=True)))
+    devices = sa.table("devices", sa.column("id", sa.Uuid), sa.column("name", sa.String),
+                       sa.column("user_id", sa.Integer),
+                       sa.column("registered_at", sa.DateTime(timezone=True)),
+                       sa.column("revoked_at", sa.DateTime(timezone=True)))
+    lost, kept = uuid.uuid4(), uuid.uuid4()
+    now = datetime.now(UTC)
+    with db.engine.begin() as conn:
+        conn.execute(users.insert().values(id=1, username="ana", full_name="Ana", role="admin",
+                                           password_hash="x", active=True, created_at=now))
+        conn.execute(devices.insert(), [
+            {"id": lost, "name": "Tablet", "user_id": 1, "registered_at": now, "revoked_at": now},
+            {"id": kept, "name": "Tablet", "user_id": 1, "registered_at": now, "revoked_at": None}])
+
+    upgrade(revision="0010")
+
+    with db.engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT id, revocation_reason, last_user_id FROM devices"))
+        found = {uuid.UUID(str(r[0])): (r[1], r[2]) for r in rows}  # SQLite: hex text
+    assert found == {lost: ("lost", 1), kept: (None, 1)}

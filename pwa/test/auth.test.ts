@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { crew, lock, onWiped, sessionApi, setFetch, setPin, signIn, SignInFailed, signOut, unlock } from '../src/app/auth';
+import { crew, lock, onWiped, sessionApi, setFetch, setPin, signIn, SignInFailed, signOut, unlock, wipe, type WipeNotice } from '../src/app/auth';
 import { FREE_UNLOCK_TRIES, MAX_UNLOCK_FAILURES, unlockWaitMs } from '../src/app/unlockGuard';
 import { wrapDataKey } from '../src/crypto/keys';
 import { getSession } from '../src/crypto/session';
@@ -126,20 +126,75 @@ describe('sign in, unlock, sign out', () => {
     expect(await enrolledKeys()).toEqual([]);
   });
 
-  it('a revoked device is wiped when it signs in', async () => {
+  it('a tablet revoked as lost is wiped when it signs in, and says how many entries were not sent', async () => {
+    setFetch(server().fetch);
+    await signIn('ana', 'ana-pass');
+    await recordStatus(getSession()!.dataKey, 7, 'on_scene');
+    await recordStatus(getSession()!.dataKey, 7, 'cleared');
+    lock();
+    const told: WipeNotice[] = [];
+    const off = onWiped((n) => told.push(n));
+    setFetch(server((r) => (r.path === '/api/v1/auth/login' ? [401, { message: 'revoked', action: 'wipe' }] : null)).fetch);
+    await expect(signIn('ana', 'ana-pass')).rejects.toMatchObject({ reason: { kind: 'wiped' } });
+    off();
+    expect(told).toEqual([{ revocation: 'lost', unsent: 2 }]);
+    expect(await db().outbox.count()).toBe(0);
+    expect(await enrolledKeys()).toEqual([]);
+    expect(await getMeta('device_id')).toBeUndefined();
+  });
+
+  it('a new tablet is registered under the name given; left empty, the server names it', async () => {
+    const { fetch, requests } = server();
+    setFetch(fetch);
+    await signIn('ana', 'ana-pass', '  Van 3 tablet ');
+    expect((requests[0]!.body as Record<string, unknown>).device_name).toBe('Van 3 tablet');
+    freshDb();
+    lock();
+    await signIn('ana', 'ana-pass', '   ');
+    expect(requests[1]!.body).not.toHaveProperty('device_name');
+    await signIn('ben', 'ben-pass', 'Not sent: already registered');
+    expect(requests[2]!.body).not.toHaveProperty('device_name');
+    expect((requests[2]!.body as Record<string, unknown>).device_id).toBe('dev-1');
+  });
+
+  it('a retired tablet refuses a new sign-in while a crew member on it can still send what it holds', async () => {
     setFetch(server().fetch);
     await signIn('ana', 'ana-pass');
     await recordStatus(getSession()!.dataKey, 7, 'on_scene');
     lock();
-    let told = false;
-    const off = onWiped(() => (told = true));
-    setFetch(server((r) => (r.path === '/api/v1/auth/login' ? [401, { message: 'revoked', action: 'wipe' }] : null)).fetch);
+    const told: WipeNotice[] = [];
+    const off = onWiped((n) => told.push(n));
+    setFetch(server((r) => (r.path === '/api/v1/auth/login' ? [401, { message: 'retired', action: 'retire' }] : null)).fetch);
+    await expect(signIn('ben', 'ben-pass')).rejects.toMatchObject({ reason: { kind: 'retired' } });
+    off();
+    expect(told).toEqual([]);
+    expect(await db().outbox.count()).toBe(1);
+    expect(await unlock('ana', 'ana-pass')).toEqual({ kind: 'ok' });
+  });
+
+  it('a retired tablet nobody is enrolled on is wiped as retired at sign-in', async () => {
+    await setMeta('device_id', 'dev-1');
+    const told: WipeNotice[] = [];
+    const off = onWiped((n) => told.push(n));
+    setFetch(server((r) => (r.path === '/api/v1/auth/login' ? [401, { message: 'retired', action: 'retire' }] : null)).fetch);
     await expect(signIn('ana', 'ana-pass')).rejects.toMatchObject({ reason: { kind: 'wiped' } });
     off();
-    expect(told).toBe(true);
-    expect(await db().outbox.count()).toBe(0);
-    expect(await enrolledKeys()).toEqual([]);
+    expect(told).toEqual([{ revocation: 'retired', unsent: 0 }]);
     expect(await getMeta('device_id')).toBeUndefined();
+  });
+
+  it('a retired tablet that sent everything signs out on the server before it wipes', async () => {
+    const { fetch, requests } = server((r) => (r.path === '/api/v1/auth/logout' ? [204, null] : null));
+    setFetch(fetch);
+    await signIn('ana', 'ana-pass');
+    const told: WipeNotice[] = [];
+    const off = onWiped((n) => told.push(n));
+    await wipe('retired');
+    off();
+    expect(requests.map((r) => r.path)).toEqual(['/api/v1/auth/login', '/api/v1/auth/logout']);
+    expect(told).toEqual([{ revocation: 'retired', unsent: 0 }]);
+    expect(getSession()).toBeNull();
+    expect(await enrolledKeys()).toEqual([]);
   });
 
   it('sign-out tells the server, so the sign-in\'s tokens are refused afterwards', async () => {

@@ -421,6 +421,70 @@ describe('scheduler', () => {
   });
 });
 
+describe('revocation', () => {
+  const retiredPull = (r: Req): [number, unknown] | null =>
+    r.path.startsWith('/api/v1/sync/pull') ? [401, { message: 'This tablet was retired.', action: 'retire' }] : null;
+
+  it('a lost answer wipes as lost at once, without sending', async () => {
+    const why: string[] = [];
+    const { fetch, requests } = fakeFetch(() => [401, { message: 'lost', action: 'wipe' }]);
+    await recordStatus(key, 1, 'en_route');
+    const s = new SyncScheduler({ api: () => new ApiClient(fetch, staticTokens), key: () => key, onWipe: async (r) => void why.push(r), locks: null });
+    await s.syncNow();
+    expect(why).toEqual(['lost']);
+    expect(requests).toHaveLength(1);
+  });
+
+  it('a retired tablet sends its whole outbox, then wipes as retired', async () => {
+    await addNote(key, 3, 'calm now');
+    await recordStatus(key, 3, 'on_scene');
+    await recordStatus(key, 3, 'cleared');
+    const srv = pushServer();
+    const { fetch } = fakeFetch((r) => retiredPull(r) ?? srv.handle(r));
+    const wiped: { why: string; unsent: number }[] = [];
+    const onWipe = async (why: string) => void wiped.push({ why, unsent: await db().outbox.count() });
+    const s = new SyncScheduler({ api: () => new ApiClient(fetch, staticTokens), key: () => key, onWipe, locks: null });
+    await s.syncNow();
+    expect(srv.stored.map((o) => o.seq)).toEqual([1, 2, 3]);
+    expect(wiped).toEqual([{ why: 'retired', unsent: 0 }]);
+  });
+
+  it('a retired tablet with no signal keeps its outbox, and wipes once it has sent it', async () => {
+    await recordStatus(key, 3, 'on_scene');
+    const srv = pushServer();
+    let signal = false;
+    const { fetch } = fakeFetch((r) => {
+      if (r.path.startsWith('/api/v1/sync/push') && !signal) throw new TypeError('Failed to fetch');
+      return retiredPull(r) ?? srv.handle(r);
+    });
+    const wiped: string[] = [];
+    const s = new SyncScheduler({ api: () => new ApiClient(fetch, staticTokens), key: () => key, onWipe: async (r) => void wiped.push(r), locks: null });
+    expect(await s.rebuildNow()).toBe('failed'); // the snapshot is refused: it starts sending instead
+    s.stop();
+    expect(wiped).toEqual([]);
+    expect(await db().outbox.count()).toBe(1);
+    expect(getSyncState().problem).toBe('offline');
+
+    signal = true;
+    await s.syncNow();
+    s.stop();
+    expect(srv.stored).toHaveLength(1);
+    expect(wiped).toEqual(['retired']);
+  });
+
+  it('a retired tablet the server takes nothing more from wipes with its unsent entries counted', async () => {
+    await recordStatus(key, 3, 'on_scene');
+    const { fetch } = fakeFetch((r) =>
+      r.path.startsWith('/api/v1/sync/push') ? [401, { message: 'signed out', action: 'login' }] : (retiredPull(r) ?? [404, {}]),
+    );
+    const wiped: { why: string; unsent: number }[] = [];
+    const onWipe = async (why: string) => void wiped.push({ why, unsent: await db().outbox.count() });
+    const s = new SyncScheduler({ api: () => new ApiClient(fetch, staticTokens), key: () => key, onWipe, locks: null });
+    expect(await s.rebuildNow()).toBe('failed');
+    expect(wiped).toEqual([{ why: 'retired', unsent: 1 }]);
+  });
+});
+
 describe('client rules of sync/client.py', () => {
   it('a rejected fact made here leaves the local records', async () => {
     const op = await addNote(key, 3, 'bad note');

@@ -13,7 +13,13 @@ from flask_smorest import abort
 
 from server.auth import permissions
 from server.auth.models import Device, DeviceSession, User
-from server.auth.services import SHIFT_GRACE, scope_unit, scope_unit_id
+from server.auth.services import (
+    SHIFT_GRACE,
+    revoked_answer,
+    scope_unit,
+    scope_unit_id,
+    touch_device,
+)
 from server.extensions import db, jwt
 from server.models_base import UTCDateTime, utcnow
 
@@ -22,14 +28,23 @@ def unauthorized(message: str, action: str) -> Any:
     abort(401, message=message, action=action)
 
 
-def load_device(claims: dict[str, Any]) -> Device:
-    """The device a token is bound to; a revoked or unknown one means wipe."""
+def refuse_revoked(device: Device | None, endpoint: str | None) -> None:
+    """An unknown device or one revoked as lost is told to wipe; one revoked as retired is
+    told to retire, except on the routes it still may use (permissions.RETIRED_DEVICE_ROUTES)."""
+    if device is not None and not device.revoked:
+        return
+    if device is not None and device.retired and endpoint in permissions.RETIRED_DEVICE_ROUTES:
+        return
+    unauthorized(*revoked_answer(device))
+
+
+def load_device(claims: dict[str, Any], endpoint: str | None) -> Device:
+    """The device a token is bound to, refused when revoked (refuse_revoked) or unknown."""
     try:
         device = db.session.get(Device, uuid.UUID(str(claims.get("device"))))
     except ValueError:
         device = None
-    if device is None or device.revoked:
-        unauthorized("This device was revoked. Its local data must be wiped.", "wipe")
+    refuse_revoked(device, endpoint)
     assert device is not None
     return device
 
@@ -57,8 +72,9 @@ def _guard_query() -> sa.Select[Device, User, int, bool]:
             .where(Device.id == sa.bindparam("device_id", type_=sa.Uuid())))
 
 
-def _device_user_unit(claims: dict[str, Any]) -> tuple[Device, User | None, int | None, bool]:
-    """The token's device (revoked or unknown: wipe), its user, the unit whose records the
+def _device_user_unit(claims: dict[str, Any], endpoint: str | None
+                      ) -> tuple[Device, User | None, int | None, bool]:
+    """The token's device (unknown or revoked: refuse_revoked), its user, the unit whose records the
     user sees on it (scope_unit: on shift now, else the device's unit while on its crew) and
     whether its device session is still live (not signed out or revoked), in one round trip
     when device and user exist (every authenticated request pays for it); otherwise the
@@ -76,9 +92,10 @@ def _device_user_unit(claims: dict[str, Any]) -> tuple[Device, User | None, int 
         row = db.session.execute(_guard_query(), {
             "device_id": device_id, "user_id": user_id, "session_id": session_id_of(claims),
             "now": now, "since": now - SHIFT_GRACE}).first()
-        if row is not None and not row[0].revoked:
+        if row is not None:
+            refuse_revoked(row[0], endpoint)
             return row[0], row[1], row[2], bool(row[3])
-    device = load_device(claims)
+    device = load_device(claims, endpoint)
     user = db.session.get(User, int(claims["sub"]))
     if user is None:
         return device, None, None, False
@@ -95,13 +112,15 @@ def guard() -> None:
         return
     verify_jwt_in_request()
     claims = get_jwt()
-    g.device, user, g.unit_id, live = _device_user_unit(claims)
+    g.device, user, g.unit_id, live = _device_user_unit(claims, request.endpoint)
     if user is None or not user.active:
         unauthorized("Your account is not active. Sign in again.", "login")
     if not live:
         unauthorized("You signed out on this tablet, or this sign-in was ended. Sign in again.",
                      "login")
     assert user is not None
+    if touch_device(g.device, utcnow()):
+        db.session.commit()  # the last-seen mark alone, at most once a minute per device
     g.device_session_id = session_id_of(claims)
     g.actor = user
     assert isinstance(rule, frozenset)
@@ -122,9 +141,11 @@ def register_jwt_errors() -> None:
             device = db.session.get(Device, uuid.UUID(str(payload.get("device"))))
         except ValueError:
             device = None
-        if device is None or device.revoked:
-            return envelope("This device was revoked. Its local data must be wiped.", "wipe")
+        if device is None or (device.revoked and not device.retired):
+            return envelope(*revoked_answer(device))
         if payload.get("type") == "refresh":
+            if device.retired:  # it cannot send any more: nothing left but to wipe
+                return envelope(*revoked_answer(device))
             return envelope("Your sign-in expired. Sign in online again.", "login")
         return envelope("Your session expired. Refreshing.", "refresh")
 

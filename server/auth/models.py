@@ -5,11 +5,15 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models_base import Base, str_enum, utcnow
+
+if TYPE_CHECKING:
+    from server.units.models import Unit
 
 
 class Role(enum.StrEnum):
@@ -24,6 +28,17 @@ class Role(enum.StrEnum):
     CARE_NAVIGATOR = "care_navigator"
     PROGRAM_LEAD = "program_lead"
     ADMIN = "admin"
+
+
+class RevocationReason(enum.StrEnum):
+    """Why a supervisor took a tablet out of service, which decides what it may still do."""
+
+    LOST = "lost"  # lost or stolen: refused at once, wiped on its next contact
+    RETIRED = "retired"  # handed back: its crew may still send what it holds, then it wipes
+
+
+# Room for a name a supervisor reads in a list ("Van 3 tablet", "Chrome on Android (...)").
+DEVICE_NAME_LENGTH = 120
 
 
 FIELD_ROLES = frozenset(
@@ -50,24 +65,49 @@ class User(Base):
 
 
 class Device(Base):
-    """A registered tablet or browser; every token is bound to one, and revoking it ends them."""
+    """A registered tablet or browser; every token is bound to one. Revoked as lost, its
+    tokens end at once; revoked as retired, its crew's tokens may still push until it wipes."""
 
     __tablename__ = "devices"
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
-    name: Mapped[str] = mapped_column(sa.String(120))
+    name: Mapped[str] = mapped_column(sa.String(DEVICE_NAME_LENGTH))
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
     unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"), index=True)
     registered_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    revocation_reason: Mapped[RevocationReason | None] = mapped_column(
+        str_enum(RevocationReason, 16))
+    # Who signed in online on it last (the one who registered it, until someone else does).
+    last_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     user: Mapped[User | None] = relationship(back_populates="devices", foreign_keys=[user_id])
+    last_user: Mapped[User | None] = relationship(foreign_keys=[last_user_id])
+    revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])
+    unit: Mapped[Unit | None] = relationship()
 
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+    @property
+    def unit_call_sign(self) -> str | None:
+        return self.unit.call_sign if self.unit is not None else None
+
+    @property
+    def last_user_name(self) -> str | None:
+        return self.last_user.full_name if self.last_user is not None else None
+
+    @property
+    def revoked_by_name(self) -> str | None:
+        return self.revoked_by.full_name if self.revoked_by is not None else None
+
+    @property
+    def retired(self) -> bool:
+        """Revoked as retired: it may still send what it holds, and nothing else."""
+        return self.revoked and self.revocation_reason == RevocationReason.RETIRED
 
 
 class DeviceSession(Base):

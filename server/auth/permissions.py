@@ -46,6 +46,7 @@ ROUTES: Final[dict[str, dict[str, Rule]]] = {
     "auth.Logout": {"POST": ALL_ROLES},
     "auth.Me": {"GET": ALL_ROLES},
     "auth.Devices": {"GET": SUPERVISION},
+    "auth.DeviceById": {"PATCH": SUPERVISION},
     "auth.DeviceRevocation": {"POST": SUPERVISION},
     "auth.Users": {"GET": frozenset({Role.ADMIN}), "POST": frozenset({Role.ADMIN})},
     "units.Units": {"GET": ALL_ROLES},
@@ -62,6 +63,11 @@ ROUTES: Final[dict[str, dict[str, Rule]]] = {
     "sync.RejectedOps": {"GET": SUPERVISION},
     "sync.RejectedOpReapply": {"POST": CLINICAL_CONTENT_READERS},
 }
+
+
+# What a device revoked as retired may still do, for its crew: send what it holds (refreshing
+# its token to do so), then sign out. Everything else answers 401 `retire`.
+RETIRED_DEVICE_ROUTES: Final = frozenset({"sync.Push", "auth.Refresh", "auth.Logout"})
 
 
 def rule_for(endpoint: str | None, method: str) -> Rule | None:

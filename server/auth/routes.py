@@ -65,7 +65,8 @@ class Login(MethodView):
                   headers={"Retry-After": str(exc.retry_after)})
         db.session.commit()  # counted before the password is checked: parallel tries see it
         try:
-            signed = services.sign_in(db.session(), **data)
+            signed = services.sign_in(db.session(), **data,
+                                      user_agent=request.headers.get("User-Agent"))
         except services.AuthError as exc:
             db.session.rollback()
             throttle.settle_attempt(db.session(), policy, claim, succeeded=exc.password_ok,
@@ -91,7 +92,7 @@ class Refresh(MethodView):
         refresh token; the one sent is used up (see sync/PROTOCOL.md, "Tokens")."""
         verify_jwt_in_request(refresh=True)
         claims = get_jwt()
-        device = load_device(claims)
+        device = load_device(claims, request.endpoint)
         user = db.session.get(User, int(claims["sub"]))
         if user is None or not user.active:
             abort(401, message="Your account is not active.", action="login")
@@ -115,8 +116,12 @@ class Logout(MethodView):
     @blp.response(204)
     def post(self) -> None:
         """Sign out on this tablet: ends this device session, so its access and refresh
-        tokens are refused from now on and the person is no longer enrolled on the tablet."""
-        services.sign_out(db.session(), g.device_session_id, utcnow())
+        tokens are refused from now on and the person is no longer enrolled on the tablet.
+        A retired tablet signs out once it has sent what it holds: every sign-in on it ends."""
+        if g.device.retired:
+            services.finish_retirement(db.session(), g.device, utcnow())
+        else:
+            services.sign_out(db.session(), g.device_session_id, utcnow())
         db.session.commit()
 
 
@@ -136,12 +141,30 @@ class Devices(MethodView):
         return services.list_devices(db.session())
 
 
+@blp.route("/devices/<uuid:device_id>")
+class DeviceById(MethodView):
+    @blp.arguments(schemas.DeviceRenameSchema)
+    @blp.response(200, schemas.DeviceSchema)
+    @blp.alt_response(404, description="No such device")
+    def patch(self, data: dict[str, Any], device_id: uuid.UUID) -> Any:
+        """Rename a device ("Van 3 tablet")."""
+        device = services.rename_device(db.session(), device_id, data["name"])
+        if device is None:
+            abort(404, message="No such device.")
+        db.session.commit()
+        return device
+
+
 @blp.route("/devices/<uuid:device_id>/revoke")
 class DeviceRevocation(MethodView):
+    @blp.arguments(schemas.RevokeSchema)
     @blp.response(200, schemas.DeviceSchema)
-    def post(self, device_id: uuid.UUID) -> Any:
-        """Revoke a lost tablet: its tokens are refused and it wipes itself on next contact."""
-        device = services.revoke_device(db.session(), g.actor, device_id)
+    @blp.alt_response(404, description="No such device")
+    @blp.alt_response(409, description="Already revoked as lost: it cannot be retired")
+    def post(self, data: dict[str, Any], device_id: uuid.UUID) -> Any:
+        """Revoke a tablet, saying why: `lost` (refused at once, it wipes on its next contact)
+        or `retired` (its crew may still push what it holds, then it wipes)."""
+        device = services.revoke_device(db.session(), g.actor, device_id, data["reason"])
         if device is None:
             abort(404, message="No such device.")
         db.session.commit()

@@ -9,12 +9,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+import ua_parser
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
-from server.auth.models import Device, DeviceSession, Role, User
+from server.auth.models import DEVICE_NAME_LENGTH, Device, DeviceSession, RevocationReason, Role, User
+from server.errors import DomainError
 from server.models_base import utcnow
 from server.units.models import Shift, ShiftMember, Unit
 
@@ -27,6 +29,18 @@ SHIFT_GRACE = timedelta(hours=12)
 # Twice the clients' longest backoff (5 minutes), so a flapping link gets its retries in;
 # later, or any older token, is a copy in someone else's hands: the device session ends.
 REFRESH_RETRY_GRACE = timedelta(minutes=10)
+# "Last seen" on the devices list is read in minutes: a device calling every few seconds
+# writes its row at most once a minute, not at every request.
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+# What a tablet is called when its sign-in names it neither itself nor by its browser.
+FALLBACK_DEVICE_NAME = "Tablet"
+# What a revoked device is told, by why it was revoked: the message, and the client's action.
+REVOKED_ANSWERS = {
+    RevocationReason.LOST: ("This tablet was revoked as lost or stolen. Its local data must be "
+                            "wiped now.", "wipe"),
+    RevocationReason.RETIRED: ("This tablet was retired. It may send what it holds; then its "
+                               "local data is wiped.", "retire"),
+}
 
 
 class AuthError(Exception):
@@ -151,13 +165,40 @@ def crew_user_ids(session: Session, unit_id: int, at: datetime) -> set[int]:
 
 def enrolled_user_ids(session: Session, device_id: uuid.UUID) -> set[int]:
     """People who signed in online on this device and whose session there was neither
-    signed out nor revoked (none at all when the device is revoked)."""
+    signed out nor revoked (none at all when the device is revoked as lost; a retired one
+    keeps its crew until it has sent what it holds)."""
     return set(session.scalars(
         sa.select(DeviceSession.user_id)
         .join(Device, Device.id == DeviceSession.device_id)
-        .where(DeviceSession.device_id == device_id, Device.revoked_at.is_(None),
+        .where(DeviceSession.device_id == device_id,
+               sa.or_(Device.revoked_at.is_(None),
+                      Device.revocation_reason == RevocationReason.RETIRED),
                DeviceSession.signed_out_at.is_(None), DeviceSession.revoked_at.is_(None))
     ))
+
+
+def revoked_answer(device: Device | None) -> tuple[str, str]:
+    """What a revoked (or unknown: treated as lost) device is told: message and action."""
+    reason = device.revocation_reason if device is not None else None
+    return REVOKED_ANSWERS[reason or RevocationReason.LOST]
+
+
+def default_device_name(user_agent: str | None) -> str:
+    """A readable name from the browser's User-Agent ("Chrome on Android (Samsung SM-T510)"),
+    for a sign-in that does not name its tablet."""
+    if not user_agent:
+        return FALLBACK_DEVICE_NAME
+    parsed = ua_parser.parse(user_agent)
+    browser = parsed.user_agent.family if parsed.user_agent else None
+    system = parsed.os.family if parsed.os else None
+    model = parsed.device.family if parsed.device else None
+    known = [part for part in (browser, system) if part and part != "Other"]
+    if not known:
+        return FALLBACK_DEVICE_NAME
+    name = " on ".join(known)
+    if model and model not in {"Other", "Spider", "Generic Smartphone", "Generic Tablet"}:
+        name = f"{name} ({model})"
+    return name[:DEVICE_NAME_LENGTH]
 
 
 @dataclass(frozen=True)
@@ -175,8 +216,10 @@ def sign_in(
     password: str,
     device_id: uuid.UUID | None,
     device_name: str | None,
+    user_agent: str | None = None,
 ) -> SignIn:
-    """Check the password, then register the device or confirm it is still trusted.
+    """Check the password, then register the device (named `device_name`, else after the
+    browser in `user_agent`) or confirm it is still trusted.
 
     Raises AuthError; the caller (which counted the try in the throttle) settles it.
     """
@@ -186,17 +229,19 @@ def sign_in(
     now = utcnow()
     unit_id = session.scalar(roster_unit_query(user.id, now)) if user.is_field_responder else None
     if device_id is None:
-        device = Device(name=device_name or "Tablet", user_id=user.id, unit_id=unit_id)
+        device = Device(name=device_name or default_device_name(user_agent), user_id=user.id,
+                        unit_id=unit_id)
         session.add(device)
     else:
         found = session.get(Device, device_id)
         if found is None:
             raise AuthError(401, "This device is not registered. Sign in to register it.", "login")
         if found.revoked:
-            raise AuthError(401, "This device was revoked. Its local data must be wiped.", "wipe")
+            raise AuthError(401, *revoked_answer(found))
         device = found
         bind_device(session, user, device, unit_id, now)
     device.last_seen_at = now
+    device.last_user_id = user.id
     session.flush()
     enrolled = DeviceSession(device_id=device.id, user_id=user.id, refresh_jti=str(uuid.uuid4()))
     session.add(enrolled)
@@ -262,24 +307,70 @@ def sign_out(session: Session, session_id: uuid.UUID, now: datetime) -> None:
                     .values(signed_out_at=now).execution_options(synchronize_session=False))
 
 
-def revoke_device(session: Session, actor: User, device_id: uuid.UUID) -> Device | None:
+def end_device_sessions(session: Session, device_id: uuid.UUID, now: datetime) -> None:
+    """Every live sign-in on the device ends: its tokens are refused from now on."""
+    session.execute(sa.update(DeviceSession)
+                    .where(DeviceSession.device_id == device_id,
+                           DeviceSession.signed_out_at.is_(None),
+                           DeviceSession.revoked_at.is_(None))
+                    .values(revoked_at=now)
+                    .execution_options(synchronize_session=False))
+
+
+def revoke_device(session: Session, actor: User, device_id: uuid.UUID,
+                  reason: RevocationReason) -> Device | None:
+    """Take a device out of service, saying why. Lost: every sign-in on it ends now and it
+    wipes on its next contact. Retired: its crew's sign-ins stay, for pushes only, until it
+    has sent what it holds (it then signs out, see finish_retirement). A retired device found
+    lost after all is revoked again as lost; a lost one is never made retired (409)."""
     device = session.get(Device, device_id)
     if device is None:
         return None
-    if device.revoked_at is None:
-        device.revoked_at = utcnow()
-        device.revoked_by_id = actor.id
-        session.execute(sa.update(DeviceSession)
-                        .where(DeviceSession.device_id == device.id,
-                               DeviceSession.revoked_at.is_(None))
-                        .values(revoked_at=device.revoked_at)
-                        .execution_options(synchronize_session=False))
-        session.flush()
+    if device.revocation_reason == RevocationReason.LOST and reason != RevocationReason.LOST:
+        raise DomainError(409, "This tablet was revoked as lost or stolen: it cannot be "
+                               "retired.", {"json": {"reason": ["already revoked as lost"]}})
+    if device.revocation_reason == reason:
+        return device
+    now = utcnow()
+    device.revoked_at = now
+    device.revoked_by_id = actor.id
+    device.revocation_reason = reason
+    if reason == RevocationReason.LOST:
+        end_device_sessions(session, device.id, now)
+    session.flush()
     return device
 
 
+def finish_retirement(session: Session, device: Device, now: datetime) -> None:
+    """A retired tablet has sent what it holds and wiped itself: every sign-in on it ends."""
+    end_device_sessions(session, device.id, now)
+
+
+def rename_device(session: Session, device_id: uuid.UUID, name: str) -> Device | None:
+    device = session.get(Device, device_id)
+    if device is None:
+        return None
+    device.name = name
+    session.flush()
+    return device
+
+
+def touch_device(device: Device, now: datetime) -> bool:
+    """Mark the device seen `now` when its last mark is LAST_SEEN_RESOLUTION old or more;
+    whether it changed (the caller commits that alone)."""
+    if device.last_seen_at is not None and now - device.last_seen_at < LAST_SEEN_RESOLUTION:
+        return False
+    device.last_seen_at = now
+    return True
+
+
 def list_devices(session: Session) -> list[Device]:
-    return list(session.scalars(sa.select(Device).order_by(Device.registered_at.desc())))
+    """Every device, newest first, with its unit and the people the list names."""
+    return list(session.scalars(
+        sa.select(Device)
+        .options(selectinload(Device.unit), selectinload(Device.last_user),
+                 selectinload(Device.revoked_by))
+        .order_by(Device.registered_at.desc())))
 
 
 def list_users(session: Session) -> list[User]:

@@ -29,9 +29,6 @@ from sync.pull import serve_pull
 from sync.push import Actor, PushOutcome, apply_push
 
 REGISTRY = appliers.build_registry()
-# "Last seen" on the devices page is read in minutes: a device pushing every few seconds
-# updates it at most once a minute instead of writing its row at every push.
-LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 
 class ResyncRequiredError(DomainError):
@@ -49,9 +46,6 @@ def push(session: Session, user: User, device: Device, unit_id: int | None,
     outcome = apply_push(store, REGISTRY, actor, body["ops"], body["protocol_version"],
                          body["device_time"], utcnow())
     store.finish()
-    now = utcnow()
-    if device.last_seen_at is None or now - device.last_seen_at >= LAST_SEEN_RESOLUTION:
-        device.last_seen_at = now
     return outcome
 
 

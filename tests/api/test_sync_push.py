@@ -12,13 +12,13 @@ import sqlalchemy as sa
 from flask_jwt_extended import create_access_token
 
 from server.auth.models import Device
+from server.auth.services import LAST_SEEN_RESOLUTION
 from server.calls.models import Call, CallNote, CallStatusEvent
 from server.extensions import db
 from server.locations.models import LocationPoint
 from server.models_base import utcnow
 from server.sync.bulk import COPY_MIN_ROWS
 from server.sync.models import RejectedOp, SyncConflict, SyncOpResult
-from server.sync.services import LAST_SEEN_RESOLUTION
 from server.sync.store import SqlPushStore
 from tests.fixtures.sync import (
     PULL,
@@ -440,7 +440,8 @@ def test_access_token_expired_during_eight_hours_offline_refreshes_then_pushes(
 def test_revoked_device_is_told_to_wipe_on_push_and_pull(
         tablet: MakeTablet, supervisor: Any) -> None:
     device = tablet()
-    assert supervisor.post(f"/api/v1/devices/{device.session.device_id}/revoke").status_code == 200
+    assert supervisor.post(f"/api/v1/devices/{device.session.device_id}/revoke",
+                           json={"reason": "lost"}).status_code == 200
 
     pushed = device.push([device.point()], expect=401)
     pulled = device.session.get(PULL)

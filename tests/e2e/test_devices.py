@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -241,20 +242,109 @@ def test_indexeddb_holds_no_clinical_text_in_clear(
     assert not re.search(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+", text)
 
 
-def test_revoked_tablet_wipes_itself_on_next_contact(
-        server: live.LiveServer, page: Any, screenshot: Callable[[Any, str], Any]) -> None:
-    signed_in_offline_ready(page, server, "clinician2")
-    device_id = server.scalar(
-        "SELECT d.id FROM devices d JOIN users u ON u.id = d.user_id WHERE u.username = 'clinician2' "
-        "AND d.name LIKE 'Tablet%' ORDER BY d.registered_at DESC LIMIT 1")
-    supervisor = server.login("supervisor")["access_token"]
-    r = server.api("POST", f"/devices/{uuid.UUID(str(device_id))}/revoke", supervisor)
-    assert r.ok, r.text
+def named_tablet_ready(page: Any, server: live.LiveServer, username: str, name: str) -> str:
+    """Signs in on a new tablet, naming it at its first sign-in; the device's id."""
+    page.goto(f"{server.url}/")
+    page.get_by_test_id("login-device-name").fill(name)
+    page.get_by_test_id("login-username").fill(username)
+    page.get_by_test_id("login-password").fill(live.PASSWORD)
+    page.get_by_test_id("login-submit").click()
+    page.get_by_test_id("current-user").wait_for()
+    live.wait_controlled(page)
+    live.unlock_if_locked(page)
+    page.get_by_test_id("call-list").wait_for()
+    live.wait_synced(page)
+    return str(uuid.UUID(str(server.scalar("SELECT id FROM devices WHERE name = :n", n=name))))
 
-    page.get_by_test_id("sync-now").click()
-    page.get_by_test_id("wiped-notice").wait_for()
+
+def synced_until_wiped(page: Any, timeout_s: float = 30) -> Any:
+    """Back online the tablet syncs by itself (the `online` event); "Sync now" is pressed only
+    while it is there and enabled. Returns the wiped notice once shown."""
+    notice = page.get_by_test_id("wiped-notice")
+    deadline = time.monotonic() + timeout_s
+    while not notice.count():
+        assert time.monotonic() < deadline, "the tablet did not wipe itself"
+        # One step in the page: the button may go (the wipe) between a check and a click.
+        page.evaluate("() => { const b = document.querySelector('[data-testid=sync-now]');"
+                      " if (b && !b.disabled) b.click(); }")
+        page.wait_for_timeout(300)
+    return notice
+
+
+def listed_device(server: live.LiveServer, token: str, device_id: str) -> dict[str, Any]:
+    r = server.api("GET", "/devices", token)
+    assert r.ok, r.text
+    [row] = [d for d in r.json() if d["id"] == device_id]
+    return dict(row)
+
+
+def test_a_tablet_revoked_as_lost_wipes_itself_and_says_what_was_not_sent(
+        server: live.LiveServer, new_context: Callable[..., Any], open_calls: Callable[[str], str],
+        screenshot: Callable[[Any, str], Any]) -> None:
+    call_id = open_calls("HEART-2")
+    tablet = new_context()
+    page = tablet.new_page()
+    tag = uuid.uuid4().hex[:6]
+    device_id = named_tablet_ready(page, server, "clinician2", f"Van 3 tablet {tag}")
+    tablet.set_offline(True)
+    note, disposition = f"Never sent {tag}", f"Never kept {tag}"
+    capture_shift(page, call_id, note, disposition)
+    assert live.unsent(page) == 4
+
+    supervisor = server.login("supervisor")["access_token"]
+    r = server.api("POST", f"/devices/{device_id}/revoke", supervisor, json={"reason": "lost"})
+    assert r.ok, r.text
+    tablet.set_offline(False)
+    notice = synced_until_wiped(page)
     page.get_by_test_id("login-form").wait_for()
-    screenshot(page, "revoked-wiped")
+    screenshot(page, "revoked-lost-wiped")
+
+    assert notice.get_attribute("data-revocation") == "lost"
+    assert notice.get_attribute("data-unsent") == "4"
+    assert "lost or stolen" in notice.inner_text()
+    assert page.get_by_test_id("wiped-unsent").inner_text() == "Entries not yet sent, erased with it: 4."
     dump = page.evaluate(live.DUMP_INDEXEDDB_JS)
     assert all(not d["rows"] for d in dump), [(d["store"], len(d["rows"])) for d in dump if d["rows"]]
-    assert server.scalar("SELECT revoked_at FROM devices WHERE id = :d", d=uuid.UUID(str(device_id)).hex)
+    assert server.scalar("SELECT count(*) FROM call_notes WHERE body = :b", b=note) == 0
+    row = listed_device(server, supervisor, device_id)
+    assert (row["name"], row["revocation_reason"], row["revoked_by_name"]) == (
+        f"Van 3 tablet {tag}", "lost",
+        server.scalar("SELECT full_name FROM users WHERE username = 'supervisor'"))
+    assert row["last_user_name"] == server.scalar(
+        "SELECT full_name FROM users WHERE username = 'clinician2'")
+
+
+def test_a_retired_tablet_sends_what_it_holds_then_wipes_and_says_so(
+        server: live.LiveServer, new_context: Callable[..., Any], open_calls: Callable[[str], str],
+        screenshot: Callable[[Any, str], Any]) -> None:
+    call_id = open_calls("HEART-1")
+    tablet = new_context()
+    page = tablet.new_page()
+    tag = uuid.uuid4().hex[:6]
+    device_id = named_tablet_ready(page, server, "emt1", f"Old van tablet {tag}")
+    tablet.set_offline(True)
+    note, disposition = f"Sent before retiring {tag}", f"Kept after retiring {tag}"
+    capture_shift(page, call_id, note, disposition)
+    assert live.unsent(page) == 4
+    screenshot(page, "retired-before-sending")
+
+    supervisor = server.login("supervisor")["access_token"]
+    r = server.api("POST", f"/devices/{device_id}/revoke", supervisor, json={"reason": "retired"})
+    assert r.ok, r.text
+    tablet.set_offline(False)
+    notice = synced_until_wiped(page)
+    page.get_by_test_id("login-form").wait_for()
+    screenshot(page, "retired-sent-and-wiped")
+
+    assert notice.get_attribute("data-revocation") == "retired"
+    assert notice.get_attribute("data-unsent") == "0"
+    assert "retired" in notice.inner_text()
+    server_has_once(server, call_id, note, disposition)
+    dump = page.evaluate(live.DUMP_INDEXEDDB_JS)
+    assert all(not d["rows"] for d in dump), [(d["store"], len(d["rows"])) for d in dump if d["rows"]]
+    # It signed out once everything was sent: no sign-in on it is live any more.
+    assert server.scalar("SELECT count(*) FROM device_sessions WHERE device_id = :d "
+                         "AND revoked_at IS NULL AND signed_out_at IS NULL",
+                         d=uuid.UUID(device_id).hex) == 0
+    row = listed_device(server, supervisor, device_id)
+    assert (row["revocation_reason"], row["revoked_at"] is not None) == ("retired", True)

@@ -23,7 +23,8 @@ def test_first_sign_in_registers_the_device_and_tokens_work(signed_in: Callable[
 def test_revoked_device_gets_401_with_wipe_on_next_request(signed_in: Callable[..., Any]) -> None:
     tablet = signed_in(Role.RESPONDER_EMT)
     supervisor = signed_in(Role.SUPERVISOR)
-    assert supervisor.post(f"/api/v1/devices/{tablet.device_id}/revoke").status_code == 200
+    assert supervisor.post(f"/api/v1/devices/{tablet.device_id}/revoke",
+                           json={"reason": "lost"}).status_code == 200
     response = tablet.get("/api/v1/auth/me")
     assert response.status_code == 401
     assert response.json["action"] == "wipe"
@@ -36,7 +37,8 @@ def test_revoked_device_gets_401_with_wipe_on_next_request(signed_in: Callable[.
 def test_sign_in_on_a_revoked_device_is_refused_with_wipe(
         signed_in: Callable[..., Any], client: Any) -> None:
     tablet = signed_in(Role.RESPONDER_PEER)
-    signed_in(Role.SUPERVISOR).post(f"/api/v1/devices/{tablet.device_id}/revoke")
+    signed_in(Role.SUPERVISOR).post(f"/api/v1/devices/{tablet.device_id}/revoke",
+                                    json={"reason": "lost"})
     response = client.post("/api/v1/auth/login", json={
         "username": tablet.user.username, "password": PASSWORD, "device_id": tablet.device_id})
     assert response.status_code == 401

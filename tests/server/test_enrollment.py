@@ -59,7 +59,8 @@ def test_a_revoked_device_enrolls_no_one(
         create_user: User_, sign_in: Callable[..., Any], signed_in: Callable[..., Any]) -> None:
     tablet = sign_in(create_user(Role.RESPONDER_CLINICIAN))
     supervisor = signed_in(Role.SUPERVISOR)
-    assert supervisor.post(f"/api/v1/devices/{tablet.device_id}/revoke").status_code == 200
+    assert supervisor.post(f"/api/v1/devices/{tablet.device_id}/revoke",
+                           json={"reason": "lost"}).status_code == 200
     assert enrolled_user_ids(db.session, uuid.UUID(tablet.device_id)) == set()
 
 

@@ -161,7 +161,7 @@ def test_revoking_a_device_ends_every_sign_in_on_it(
     sign_in(create_user(Role.RESPONDER_PEER), device_id=clinician.device_id)
 
     assert signed_in(Role.SUPERVISOR).post(
-        f"/api/v1/devices/{clinician.device_id}/revoke").status_code == 200
+        f"/api/v1/devices/{clinician.device_id}/revoke", json={"reason": "lost"}).status_code == 200
 
     db.session.expire_all()
     ended = db.session.scalars(sa.select(DeviceSession.revoked_at).where(

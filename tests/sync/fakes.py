@@ -65,6 +65,7 @@ class FakeServer:
         self.signed_out: set[str] = set()  # devices whose sign-in was ended
         self.expired_access: set[str] = set()
         self.revoked: set[str] = set()
+        self.retired: set[str] = set()  # may push and sign out; anything else answers `retire`
         self.faults: list[str] = []  # one per coming request: drop_request, drop_response, ...
         self.log: list[tuple[str, str]] = []
         self.scope = SCOPE  # what the signed-in user may see; a change means resync
@@ -135,6 +136,8 @@ class FakeServer:
             return error(401, "sign in again", "login")
         if token in self.expired_access:
             return error(401, "access token expired", "refresh")
+        if device in self.retired and path not in ("/api/v1/sync/push", "/api/v1/auth/logout"):
+            return error(401, "device retired", "retire")
         if (method, path) == ("POST", "/api/v1/auth/logout"):
             self._end_sign_in(device)
             return FakeResponse(204, None, {})

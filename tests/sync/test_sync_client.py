@@ -221,6 +221,34 @@ def test_sign_out_with_unsent_entries_is_refused(tablet: Client) -> None:
 def test_revoked_device_wipes_its_local_database(tablet: Client, server: FakeServer) -> None:
     tablet.record_status(CALL_ID, "en_route")
     server.revoked.add(tablet.status()["device_id"])
+    with pytest.raises(DeviceRevoked) as revoked:
+        tablet.sync()
+    assert (revoked.value.reason, revoked.value.unsent) == ("lost", 1)
+    assert not os.path.exists(tablet.db_path)
+
+
+def test_retired_device_sends_its_outbox_signs_out_then_wipes(
+        tablet: Client, server: FakeServer) -> None:
+    device = tablet.status()["device_id"]
+    tablet.record_status(CALL_ID, "en_route")
+    tablet.record_status(CALL_ID, "on_scene")
+    server.retired.add(device)
+    with pytest.raises(DeviceRevoked) as retired:
+        tablet.pull()
+    assert (retired.value.reason, retired.value.unsent) == ("retired", 0)
+    assert [len(body["ops"]) for body in server.pushes[device]] == [2]
+    assert device in server.signed_out
+    assert not os.path.exists(tablet.db_path)
+
+
+def test_retired_device_with_no_answer_keeps_its_outbox_for_the_next_try(
+        tablet: Client, server: FakeServer) -> None:
+    tablet.record_status(CALL_ID, "en_route")
+    server.retired.add(tablet.status()["device_id"])
+    server.faults = ["none", *["drop_request"] * 5]  # the pull answers; the push never does
+    with pytest.raises(Offline):
+        tablet.pull()
+    assert tablet.unsent_count() == 1
     with pytest.raises(DeviceRevoked):
         tablet.sync()
     assert not os.path.exists(tablet.db_path)

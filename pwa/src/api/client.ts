@@ -20,7 +20,7 @@ export class NetworkError extends Error {
   override name = 'NetworkError';
 }
 
-/** A 401: `action` says what to do (refresh, login, wipe). */
+/** A 401: `action` says what to do (refresh, login, wipe, retire). */
 export class AuthError extends Error {
   override name = 'AuthError';
   constructor(public action: string) {

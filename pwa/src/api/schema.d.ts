@@ -123,6 +123,7 @@ export interface paths {
         /**
          * Sign out on this tablet: ends this device session, so its access and refresh
          *     tokens are refused from now on and the person is no longer enrolled on the tablet.
+         *     A retired tablet signs out once it has sent what it holds: every sign-in on it ends.
          */
         post: {
             parameters: {
@@ -562,6 +563,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/devices/{device_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                device_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Rename a device ("Van 3 tablet"). */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    device_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["DeviceRename"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Device"];
+                    };
+                };
+                /** @description No such device */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        trace?: never;
+    };
     "/api/v1/devices/{device_id}/revoke": {
         parameters: {
             query?: never;
@@ -573,7 +627,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Revoke a lost tablet: its tokens are refused and it wipes itself on next contact. */
+        /**
+         * Revoke a tablet, saying why: `lost` (refused at once, it wipes on its next contact)
+         *     or `retired` (its crew may still push what it holds, then it wipes).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -583,7 +640,11 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Revoke"];
+                };
+            };
             responses: {
                 /** @description OK */
                 200: {
@@ -594,6 +655,21 @@ export interface paths {
                         "application/json": components["schemas"]["Device"];
                     };
                 };
+                /** @description No such device */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Already revoked as lost: it cannot be retired */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -1186,16 +1262,32 @@ export interface components {
         };
         Device: {
             /** Format: uuid */
-            id?: string;
-            /** Format: date-time */
+            id: string;
+            /**
+             * Format: date-time
+             * @description Its last sign-in, authenticated request or sync, to the minute
+             */
             last_seen_at?: string | null;
-            name?: string;
+            /** @description Who signed in online on it last */
+            last_user_id?: number | null;
+            last_user_name?: string | null;
+            name: string;
             /** Format: date-time */
-            registered_at?: string;
+            registered_at: string;
+            /** @enum {unknown|null} */
+            revocation_reason?: "lost" | "retired" | null;
             /** Format: date-time */
             revoked_at?: string | null;
+            revoked_by_id?: number | null;
+            revoked_by_name?: string | null;
+            unit_call_sign?: string | null;
             unit_id?: number | null;
+            /** @description Who registered it */
             user_id?: number | null;
+        };
+        DeviceRename: {
+            /** @description What people call it, e.g. "Van 3 tablet" */
+            name: string;
         };
         Eligibility: {
             /** @enum {unknown} */
@@ -1227,7 +1319,10 @@ export interface components {
              * @default null
              */
             device_id?: string | null;
-            /** @default null */
+            /**
+             * @description What people call it, e.g. "Van 3 tablet"
+             * @default null
+             */
             device_name?: string | null;
             password: string;
             username: string;
@@ -1469,6 +1564,13 @@ export interface components {
             choice: "server" | "device" | "value";
             /** @default null */
             value?: string | null;
+        };
+        Revoke: {
+            /**
+             * @description lost: lost or stolen, it wipes on its next contact; retired: it may send what it holds (push only), then it wipes
+             * @enum {unknown}
+             */
+            reason: "lost" | "retired";
         };
         StatusEvent: {
             /**

@@ -87,7 +87,10 @@ export type Change = Narrow<Present<Schemas['Change'], 'kind' | 'id'>, { op: Cha
 export type PullResponse = Narrow<Present<Schemas['PullResponse'], 'cursor' | 'has_more' | 'server_time'>, { changes: Change[] }>;
 
 /** `action` on a 401 (PROTOCOL.md); the document has it as a free string. */
-export type AuthAction = 'refresh' | 'login' | 'wipe';
+export type AuthAction = 'refresh' | 'login' | 'wipe' | 'retire';
+
+/** Why a supervisor revoked the tablet: `wipe` answers mean lost, `retire` answers retired. */
+export type Revocation = NonNullable<Schemas['Device']['revocation_reason']>;
 
 /** The error envelope of every 4xx/5xx. */
 export type ErrorBody = Schemas['Error'];

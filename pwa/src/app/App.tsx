@@ -6,7 +6,7 @@ import { Unlock } from '../screens/Unlock';
 import { Shell } from './Shell';
 import { Prefs } from '../ui/Prefs';
 import { hasCrew } from '../db';
-import { onWiped } from './auth';
+import { onWiped, type WipeNotice } from './auth';
 import { clearDecryptCache } from './useOpened';
 import { useSession } from './useSession';
 
@@ -22,7 +22,7 @@ export function App() {
   const t = useT();
   const [phase, setPhase] = useState<Phase>('loading');
   const [login, setLogin] = useState<LoginMode | null>(null);
-  const [wiped, setWiped] = useState(false);
+  const [wiped, setWiped] = useState<WipeNotice | null>(null);
   // Who is unlocked, as state: adding a crew member or another unlocking re-renders the header.
   const session = useSession();
 
@@ -33,8 +33,8 @@ export function App() {
     };
     refresh();
     const offSession = onSessionChange(refresh);
-    const offWiped = onWiped(() => {
-      setWiped(true);
+    const offWiped = onWiped((notice) => {
+      setWiped(notice);
       refresh();
     });
     return () => {
@@ -54,16 +54,12 @@ export function App() {
         </span>
         <Prefs />
       </header>
-      {wiped && (
-        <div class="notice notice-error auth-notice" role="alert" data-testid="wiped-notice">
-          <strong>{t('wiped.title')}</strong> {t('wiped.body')}
-        </div>
-      )}
+      {wiped && <WipedNotice notice={wiped} />}
       {body}
     </div>
   );
 
-  if (phase === 'signedOut') return authScreen(<Login mode="first" onDone={() => setWiped(false)} />);
+  if (phase === 'signedOut') return authScreen(<Login mode="first" onDone={() => setWiped(null)} />);
   if (phase === 'locked') {
     return authScreen(
       login ? <Login mode="addCrew" onDone={() => setLogin(null)} onBack={() => setLogin(null)} /> : <Unlock onOther={() => setLogin('addCrew')} />,
@@ -76,4 +72,27 @@ export function App() {
     );
   }
   return <Shell user={session.user} onSignIn={(mode) => setLogin(mode)} />;
+}
+
+/** Shown once the tablet wiped itself: why it was revoked, and what was not sent. */
+function WipedNotice({ notice }: { notice: WipeNotice }) {
+  const t = useT();
+  const lost = notice.revocation === 'lost';
+  const unsent = lost
+    ? t(notice.unsent ? 'wiped.lostUnsent' : 'wiped.lostNothingUnsent', { count: notice.unsent })
+    : notice.unsent
+      ? t('wiped.retiredUnsent', { count: notice.unsent })
+      : t('wiped.retiredAllSent');
+  return (
+    <div
+      class={`notice ${lost ? 'notice-error' : 'notice-warn'} auth-notice`}
+      role="alert"
+      data-testid="wiped-notice"
+      data-revocation={notice.revocation}
+      data-unsent={notice.unsent}
+    >
+      <strong>{t(lost ? 'wiped.lostTitle' : 'wiped.retiredTitle')}</strong> {t(lost ? 'wiped.lostBody' : 'wiped.retiredBody')}{' '}
+      <span data-testid="wiped-unsent">{unsent}</span> {t('wiped.again')}
+    </div>
+  );
 }

@@ -3,7 +3,7 @@
  * The data key lives only in the in-memory session; tokens are sealed under it in meta.
  */
 import { ApiClient, AuthError, HttpError, NetworkError, type FetchFn, type Tokens } from '../api/client';
-import type { SessionUser } from '../api/types';
+import type { Revocation, SessionUser } from '../api/types';
 import { needsRewrap, newDataKey, open, seal, unwrapDataKey, wrapDataKey } from '../crypto/keys';
 import { getSession, setSession } from '../crypto/session';
 import {
@@ -56,7 +56,10 @@ export type SignInError =
   | { kind: 'failed' }
   | { kind: 'locked'; count: number }
   | { kind: 'otherUnit' }
-  | { kind: 'wiped' };
+  /** Revoked: the tablet was wiped (the notice says why). */
+  | { kind: 'wiped' }
+  /** Retired while crew members are enrolled: one of them unlocks it to send what it holds. */
+  | { kind: 'retired' };
 
 export class SignInFailed extends Error {
   constructor(public reason: SignInError) {
@@ -64,23 +67,35 @@ export class SignInFailed extends Error {
   }
 }
 
-function deviceName(): string {
-  return `Tablet ${globalThis.navigator?.platform ?? ''}`.trim();
+/** Whether this tablet is registered (signed in online once): a new one is named at its first sign-in. */
+export async function isRegistered(): Promise<boolean> {
+  return Boolean(await getMeta<string>('device_id'));
 }
 
-export async function signIn(username: string, password: string): Promise<SessionUser> {
+/**
+ * Online sign-in. A tablet not yet registered is registered under `deviceName` ("Van 3 tablet");
+ * without one the server names it after the browser and system.
+ */
+export async function signIn(username: string, password: string, deviceName = ''): Promise<SessionUser> {
   const deviceId = await getMeta<string>('device_id');
+  const name = deviceName.trim();
   let res;
   try {
     res = await new ApiClient(fetchFn).login({
       username,
       password,
-      ...(deviceId ? { device_id: deviceId } : { device_name: deviceName() }),
+      ...(deviceId ? { device_id: deviceId } : name ? { device_name: name } : {}),
     });
   } catch (e) {
     if (e instanceof NetworkError) throw new SignInFailed({ kind: 'offline' });
     if (e instanceof AuthError && e.action === 'wipe') {
-      await wipe();
+      await wipe('lost');
+      throw new SignInFailed({ kind: 'wiped' });
+    }
+    if (e instanceof AuthError && e.action === 'retire') {
+      // Someone enrolled can still unlock and send what the tablet holds; nobody: nothing to send.
+      if (await hasCrew()) throw new SignInFailed({ kind: 'retired' });
+      await wipe('retired');
       throw new SignInFailed({ kind: 'wiped' });
     }
     if (e instanceof AuthError) throw new SignInFailed({ kind: 'bad' });
@@ -211,16 +226,32 @@ export async function signOut(): Promise<number> {
   return 0;
 }
 
-const wipedListeners = new Set<() => void>();
+/** What the tablet says once wiped: why it was revoked, and how many entries it had not sent. */
+export interface WipeNotice {
+  revocation: Revocation;
+  unsent: number;
+}
 
-export function onWiped(l: () => void): () => void {
+const wipedListeners = new Set<(notice: WipeNotice) => void>();
+
+export function onWiped(l: (notice: WipeNotice) => void): () => void {
   wipedListeners.add(l);
   return () => wipedListeners.delete(l);
 }
 
-/** The device was revoked: delete the database (keys, records, outbox) at once, and say so. */
-export async function wipe(): Promise<void> {
+/**
+ * The device was revoked: count what was not sent, delete the database (keys, records, outbox),
+ * and say why. A retired tablet first signs out, which ends every sign-in on it on the server:
+ * nothing more is taken from it once its copy is gone.
+ */
+export async function wipe(revocation: Revocation): Promise<void> {
+  const unsent = await unsentCount();
+  const api = sessionApi();
+  if (revocation === 'retired' && api) {
+    const told = api.logout().catch(() => undefined);
+    await Promise.race([told, new Promise((done) => setTimeout(done, SIGN_OUT_WAIT_MS))]);
+  }
   lock();
   await wipeDatabase();
-  for (const l of wipedListeners) l();
+  for (const l of wipedListeners) l({ revocation, unsent });
 }

@@ -1,8 +1,11 @@
-import { useState } from 'preact/hooks';
-import { signIn, SignInFailed } from '../app/auth';
+import { useEffect, useState } from 'preact/hooks';
+import { isRegistered, signIn, SignInFailed } from '../app/auth';
 import { useT, type Key } from '../i18n';
 
 export type LoginMode = 'first' | 'addCrew' | 'reauth';
+
+/** The server's limit for a device's name (server/auth/models.py DEVICE_NAME_LENGTH). */
+const DEVICE_NAME_MAX = 120;
 
 const TITLES: Record<LoginMode, Key> = { first: 'login.title', addCrew: 'login.addCrewTitle', reauth: 'login.reauthTitle' };
 
@@ -13,13 +16,20 @@ export function Login({ mode, defaultUsername = '', onDone, onBack }: { mode: Lo
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  // A tablet not registered yet is named at its first sign-in ("Van 3 tablet").
+  const [naming, setNaming] = useState(false);
+  const [deviceName, setDeviceName] = useState('');
+
+  useEffect(() => {
+    void isRegistered().then((registered) => setNaming(!registered));
+  }, []);
 
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      await signIn(username.trim(), password);
+      await signIn(username.trim(), password, naming ? deviceName : '');
       setPassword('');
       onDone();
     } catch (err) {
@@ -29,7 +39,8 @@ export function Login({ mode, defaultUsername = '', onDone, onBack }: { mode: Lo
       else if (r.kind === 'throttled') setError(t('login.throttled', { seconds: r.seconds }));
       else if (r.kind === 'locked') setError(t('login.locked', { count: r.count }));
       else if (r.kind === 'otherUnit') setError(t('login.otherUnit'));
-      else if (r.kind === 'wiped') setError(t('wiped.body'));
+      else if (r.kind === 'wiped') setError(t('login.wiped'));
+      else if (r.kind === 'retired') setError(t('login.retired'));
       else setError(t('login.failed'));
     } finally {
       setBusy(false);
@@ -61,6 +72,23 @@ export function Login({ mode, defaultUsername = '', onDone, onBack }: { mode: Lo
           value={password}
           onInput={(e) => setPassword(e.currentTarget.value)}
         />
+        {naming && (
+          <>
+            <label for="login-device-name">{t('login.deviceName')}</label>
+            <input
+              id="login-device-name"
+              data-testid="login-device-name"
+              aria-describedby="login-device-name-hint"
+              maxLength={DEVICE_NAME_MAX}
+              placeholder={t('login.deviceNamePlaceholder')}
+              value={deviceName}
+              onInput={(e) => setDeviceName(e.currentTarget.value)}
+            />
+            <p class="muted" id="login-device-name-hint">
+              {t('login.deviceNameHint')}
+            </p>
+          </>
+        )}
         {error && (
           <p class="notice notice-error" role="alert" data-testid="login-error">
             {error}

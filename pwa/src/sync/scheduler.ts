@@ -4,8 +4,9 @@
  * tabs never push the same outbox twice. Failures back off with full jitter.
  */
 import { AuthError, HttpError, NetworkError, type ApiClient } from '../api/client';
+import type { Revocation } from '../api/types';
 import { backoffDelay } from '../lib/backoff';
-import { pullSnapshot, syncOnce, StuckError, type SyncReport } from './engine';
+import { pullSnapshot, pushOutbox, syncOnce, StuckError, type SyncReport } from './engine';
 import { patchSyncState, type SyncProblem } from './status';
 
 export const SYNC_LOCK = 'heart-sync';
@@ -18,17 +19,17 @@ export const SYNC_INTERVAL_MS = 60_000;
 export interface SchedulerDeps {
   api: () => ApiClient | null;
   key: () => CryptoKey | null;
-  /** The device was revoked: wipe it. */
-  onWipe: () => Promise<void>;
+  /** The device was revoked: wipe it, saying why (lost: at once; retired: once it has sent all). */
+  onWipe: (revocation: Revocation) => Promise<void>;
   /** Whether the person unlocked now takes part in field sync (office roles do not: the server refuses them). */
   syncs?: () => boolean;
   locks?: LockManager | null;
   random?: () => number;
 }
 
-export function classify(e: unknown): SyncProblem | 'wipe' {
+export function classify(e: unknown): SyncProblem | 'wipe' | 'retire' {
   if (e instanceof NetworkError) return 'offline';
-  if (e instanceof AuthError) return e.action === 'wipe' ? 'wipe' : 'signin';
+  if (e instanceof AuthError) return e.action === 'wipe' || e.action === 'retire' ? e.action : 'signin';
   if (e instanceof StuckError) return 'stuck';
   if (e instanceof HttpError) return 'server';
   return 'server';
@@ -97,7 +98,11 @@ export class SyncScheduler {
       } catch (e) {
         const problem = classify(e);
         if (problem === 'wipe') {
-          await this.deps.onWipe();
+          await this.deps.onWipe('lost');
+          return 'failed';
+        }
+        if (problem === 'retire') {
+          await this.retire(api, key);
           return 'failed';
         }
         return problem === 'offline' ? 'offline' : problem === 'signin' ? 'signin' : 'failed';
@@ -136,7 +141,11 @@ export class SyncScheduler {
       const problem = classify(e);
       if (problem === 'wipe') {
         patchSyncState({ running: false, phase: null, problem: null });
-        await this.deps.onWipe();
+        await this.deps.onWipe('lost');
+        return null;
+      }
+      if (problem === 'retire') {
+        await this.retire(api, key);
         return null;
       }
       patchSyncState({ running: false, phase: null, problem });
@@ -144,6 +153,32 @@ export class SyncScheduler {
       if (problem !== 'signin') this.scheduleRetry(e instanceof HttpError && e.retryAfterS ? e.retryAfterS * 1000 : 0);
       return null;
     }
+  }
+
+  /**
+   * A retired tablet sends everything it holds (the server takes pushes only), then wipes. With no
+   * signal or a server error it keeps its outbox and tries again later; once the server takes
+   * nothing more from it (its sign-in ended, revoked as lost) it wipes with what is left counted.
+   */
+  private async retire(api: ApiClient, key: CryptoKey): Promise<void> {
+    patchSyncState({ running: true, phase: 'push', done: 0, total: null, nextRetryAt: null });
+    try {
+      await pushOutbox({ api, key, onProgress: (p) => patchSyncState({ phase: p.phase, done: p.done, total: p.total }) });
+    } catch (e) {
+      const problem = classify(e);
+      if (problem === 'offline' || problem === 'server') {
+        patchSyncState({ running: false, phase: null, problem });
+        this.scheduleRetry(e instanceof HttpError && e.retryAfterS ? e.retryAfterS * 1000 : 0);
+        return;
+      }
+      if (problem === 'wipe') {
+        patchSyncState({ running: false, phase: null, problem: null });
+        await this.deps.onWipe('lost');
+        return;
+      }
+    }
+    patchSyncState({ running: false, phase: null, problem: null });
+    await this.deps.onWipe('retired');
   }
 
   /** Next try after a full-jitter delay, and never before the server's Retry-After (429). */
