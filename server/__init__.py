@@ -29,7 +29,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     _configure_secret(app, config_class)
     app.config["JWT_SECRET_KEY"] = app.config["SECRET_KEY"]
 
-    from server import cli, errors, jobs, security, web
+    from server import cli, database, errors, jobs, security, sqlite, web
     from server.auth import guard
     from server.extensions import api, compress, db, jwt, migrate
     from server.jsonio import OrjsonProvider
@@ -38,6 +38,8 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
 
     app.json = OrjsonProvider(app)
     db.init_app(app)
+    database.init_app(app)
+    sqlite.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     jwt.init_app(app)
     compress.init_app(app)
@@ -52,6 +54,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     jobs.init_app(app)
     security.init_app(app)
     _trust_proxies(app)
+    errors.last_resort(app)
     return app
 
 

@@ -31,6 +31,9 @@ class ErrorSchema(SmorestErrorSchema):  # type: ignore[misc]
 
     action = ma.fields.String(metadata={"description": "What the client does next: login, "
                                                        "refresh or wipe"})
+    reason = ma.fields.String(metadata={"description": "Why a 503: busy (the database is taken "
+                                                       "by other writes) or unreachable; retry "
+                                                       "after Retry-After either way"})
 
 
 class Api(SmorestApi):  # type: ignore[misc]

@@ -8,7 +8,10 @@ The executable specification the PWA's TypeScript client mirrors:
   replayed results count as the original; deferred ops go again from the
   server's last_seq + 1);
 - pull applies a page of changes and saves its cursor in the same transaction;
-- the network is retried with full-jitter backoff; a 401 refreshes once (the
+- the network is retried with full-jitter backoff, and so is every answer that does not
+  arrive whole (cut after its headers, undecodable, a 2xx without its JSON body): the
+  server may have committed it, and replaying it is safe (ops are deduplicated by id);
+  a 401 refreshes once (the
   refresh token rotates: the new one is kept with the new access token), asks
   for a login, or wipes the device; a 410 drops the local copy and pulls again;
 - every op carries its author (the person signed in) and the device's clock reading
@@ -58,6 +61,15 @@ PULL_LIMIT = 500
 MAX_ATTEMPTS = 5
 # Seconds to wait for a server answer; a push of 500 ops answers in about 1 s.
 REQUEST_TIMEOUT_S = 30.0
+# An answer that did not arrive, or not whole: the request may or may not have been applied.
+TRANSPORT_FAILURES: tuple[type[Exception], ...] = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+# The one success without a body (sign-out).
+NO_CONTENT = 204
 
 
 class SyncError(Exception):
@@ -185,6 +197,11 @@ class Client:
     def record_status(self, call_id: str, status: str) -> str:
         """A status tap (en_route, on_scene, transporting, cleared); returns the fact's id."""
         return self._capture_fact("call_status", {"call_id": call_id, "status": status}, call_id)
+
+    def withdraw_status(self, call_id: str, tap_id: str, status: str) -> str:
+        """Undo a tap of this person's: a fact naming it (sync.status); the tap stays."""
+        return self._capture_fact(
+            "call_status", {"call_id": call_id, "status": status, "withdraws": tap_id}, call_id)
 
     def add_note(self, call_id: str, body: str) -> str:
         return self._capture_fact("call_note", {"call_id": call_id, "body": body}, call_id)
@@ -455,16 +472,21 @@ class Client:
                     headers=headers,
                     timeout=REQUEST_TIMEOUT_S,
                 )
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                attempt = self._wait_before_retry(attempt, str(exc))
+                body = _json_or_none(response)
+            except TRANSPORT_FAILURES as exc:
+                attempt = self._wait_before_retry(attempt, f"{type(exc).__name__}: {exc}")
                 continue
             status = response.status_code
             if status >= 500 or status == 429:
                 at_least = _retry_after(response) if status == 429 else 0.0
                 attempt = self._wait_before_retry(attempt, f"HTTP {status}", at_least)
                 continue
-            body = _json_or_none(response)
+            if status == NO_CONTENT:
+                return None
             if status < 400:
+                if not isinstance(body, dict):  # cut short or mangled on the way: not an answer
+                    attempt = self._wait_before_retry(attempt, f"HTTP {status} without its body")
+                    continue
                 return body
             action = body.get("action") if isinstance(body, dict) else None
             message = str(body.get("message", "")) if isinstance(body, dict) else ""

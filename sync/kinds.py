@@ -27,7 +27,8 @@ CALL_EDITABLE = {
     "disposition": MAX_DISPOSITION_LENGTH,
     "transport_destination": MAX_DESTINATION_LENGTH,
 }
-_STATUS_FIELDS = frozenset({"call_id", "status"})
+# `withdraws`: the id of an earlier tap this one withdraws (sync.status), absent for a tap.
+_STATUS_FIELDS = frozenset({"call_id", "status", "withdraws"})
 _NOTE_FIELDS = frozenset({"call_id", "body"})
 _POINT_FIELDS = frozenset({"lat", "lon", "accuracy_m"})
 
@@ -39,13 +40,18 @@ def _unknown(data: Mapping[str, Any], allowed: frozenset[str], errors: Errors) -
         errors.setdefault(name, []).append("unknown field")
 
 
-def _call_id(data: Mapping[str, Any], errors: Errors) -> None:
-    value = data.get("call_id")
+def _is_uuid(value: object) -> bool:
     try:
         if not isinstance(value, str):
             raise ValueError
         uuid.UUID(value)
     except ValueError:
+        return False
+    return True
+
+
+def _call_id(data: Mapping[str, Any], errors: Errors) -> None:
+    if not _is_uuid(data.get("call_id")):
         errors["call_id"] = ["must be the call's id (a UUID string)"]
 
 
@@ -61,6 +67,8 @@ def validate_call_status(data: Mapping[str, Any]) -> Errors:
     _call_id(data, errors)
     if data.get("status") not in DEVICE_STATUSES:
         errors["status"] = [f"must be one of {', '.join(DEVICE_STATUSES)}"]
+    if "withdraws" in data and not _is_uuid(data["withdraws"]):
+        errors["withdraws"] = ["must be the id of the tap it withdraws (a UUID string)"]
     return errors
 
 

@@ -159,7 +159,8 @@ class LocalStore:
             op = json.loads(text)
             if op["kind"] == kind and op["action"] == "update":
                 data.update(op["data"])
-            elif op["kind"] == "call_status" and kind == "call":  # a status tap shows at once
+            elif op["kind"] == "call_status" and kind == "call" and "withdraws" not in op["data"]:
+                # A status tap shows at once; an undo shows once the pull brings the status.
                 data["status"] = lifecycle_max(None, data.get("status"), op["data"]["status"]).value
         self.write_record(kind, record_id, row[0], data, json.loads(row[1]))
 

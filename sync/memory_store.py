@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sync.clock_skew import fact_time
-from sync.merge import lifecycle_max, merge_record
+from sync.clock_skew import FactTime, fact_time
+from sync.merge import LIFECYCLE, lifecycle_max, merge_record
 from sync.ops import Operation, OpResult, Outcome, Rejection
 from sync.pull import Change
 from sync.push_store import Actor
 from sync.registry import RecordKind, RecordType
+from sync.status import StatusFact, current_status, withdrawal_refusal
 
 # Kinds whose data point at a call: the call must exist for the fact to land.
 _CALL_FACTS = frozenset({"call_status", "call_note"})
@@ -179,6 +180,13 @@ class MemoryStore:
         received = call.data.get("received_at") if call is not None else None
         not_before = datetime.fromisoformat(received) if received else None
         when = fact_time(op.device_time, actor.skew_ms, op.clock, actor.received_at, not_before)
+        withdraws = op.data.get("withdraws") if op.kind == "call_status" else None
+        if call is not None and withdraws is not None:
+            refusal = withdrawal_refusal(self._status_facts(call.id), str(withdraws),
+                                         op.data["status"], actor.user_id, when.corrected,
+                                         when.uncertain)
+            if refusal is not None:
+                return self._rejected(op, refusal.field, refusal.message)
         data = dict(op.data)
         data.update(
             device_time=op.device_time.isoformat(),
@@ -188,12 +196,31 @@ class MemoryStore:
             hlc=str(op.hlc),
             device_id=actor.device_id,
         )
+        if op.kind == "call_status":
+            data["user_id"] = actor.user_id
         record = self.put(op.kind, op.record_id, data)
         if call is not None and op.kind == "call_status":
-            status = lifecycle_max(None, call.data.get("status"), op.data["status"]).value
-            if status != call.data.get("status"):
-                self.put("call", call.id, {**call.data, "status": status})
+            self._derive_status(call, op, when)
         return OpResult(op.id, op.seq, Outcome.APPLIED, op.record_id, record.version)
+
+    def _status_facts(self, call_id: str) -> list[StatusFact]:
+        return [StatusFact(r.id, r.data["status"], r.data.get("user_id"),
+                           datetime.fromisoformat(r.data["corrected_time"]),
+                           bool(r.data["time_uncertain"]), r.data.get("withdraws"))
+                for r in self.records.values()
+                if r.kind == "call_status" and r.data.get("call_id") == call_id]
+
+    def _derive_status(self, call: StoredRecord, op: Operation, when: FactTime) -> None:
+        """The furthest state of the taps that stand; after a withdrawal, from what dispatch
+        set (a status past `dispatched` comes from taps)."""
+        if op.data.get("withdraws") is None:
+            status = lifecycle_max(None, call.data.get("status"), op.data["status"]).value
+        else:
+            before = call.data.get("status")
+            base = before if before in LIFECYCLE[:2] else LIFECYCLE[1]
+            status = current_status(str(base), self._status_facts(call.id))
+        if status != call.data.get("status"):
+            self.put("call", call.id, {**call.data, "status": status})
 
     def _create_document(self, op: Operation) -> OpResult:
         if (op.kind, op.record_id) in self.records:

@@ -13,13 +13,16 @@ import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 import requests
 
+from tests.conftest import PG_ADMIN_URL
 from tests.fixtures.databases import fresh_pg_database
 
 pytestmark = pytest.mark.postgres
@@ -28,6 +31,12 @@ REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 STARTUP_SECONDS = 20
 PASSWORD = "a-long-enough-password"
+# Requests sent while the workers' connections are being dropped, as in the fault test that
+# found HTML error pages (24 of 58 answers).
+FAULT_REQUESTS = 60
+# Often enough that some requests lose their connection between their last query and the
+# teardown's rollback (the narrow window that gave HTML pages: 2 of 60 before the fix).
+DROP_EVERY_SECONDS = 0.002
 
 
 def free_port() -> int:
@@ -116,3 +125,54 @@ def test_gunicorn_with_two_workers_serves_the_api_on_postgresql(
         assert http.get(f"{server_url}/api/openapi.json", timeout=5).status_code == 200
     log = (tmp_path / "gunicorn.log").read_text()
     assert log.count("Booting worker") == 2, log
+
+
+def terminate_backends(url: str) -> int:
+    """End every connection the workers hold to the app's database (a failover, a restart)."""
+    name = url.rsplit("/", 1)[-1]
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        rows = admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()", (name,)).fetchall()
+    return len(rows)
+
+
+def test_connections_dropped_under_load_are_answered_in_json_never_an_html_page(
+        server_url: str, production_env: dict[str, str]) -> None:
+    with requests.Session() as http:
+        login = http.post(f"{server_url}/api/v1/auth/login", timeout=5,
+                          json={"username": "dispatch1", "password": PASSWORD})
+        assert login.status_code == 200, login.text
+        http.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+        stop = threading.Event()
+
+        def keep_dropping() -> None:
+            while not stop.is_set():
+                terminate_backends(production_env["DATABASE_URL"])
+                stop.wait(DROP_EVERY_SECONDS)
+
+        dropper = threading.Thread(target=keep_dropping, daemon=True)
+        dropper.start()
+        answers: list[requests.Response] = []
+        try:
+            for n in range(FAULT_REQUESTS):
+                if n % 3 == 0:
+                    answers.append(http.post(f"{server_url}/api/v1/calls", timeout=10, json={
+                        "cad_number": f"F-{n}", "call_type": "welfare_check",
+                        "address": f"{n} Main St", "lat": 35.99, "lon": -78.9}))
+                else:
+                    answers.append(http.get(f"{server_url}/api/v1/calls", timeout=10))
+        finally:
+            stop.set()
+            dropper.join()
+        not_json = [(a.status_code, a.text[:80]) for a in answers
+                    if a.headers.get("Content-Type") != "application/json"]
+        assert not_json == []
+        failed = [a for a in answers if a.status_code >= 500]
+        assert failed, "no request met a dropped connection: the test injected nothing"
+        assert {a.status_code for a in failed} == {503}
+        assert all(a.json()["reason"] == "unreachable" for a in failed)
+        assert all(int(a.headers["Retry-After"]) > 0 for a in failed)
+        # Once the drops stop, every worker serves again on new connections.
+        assert all(http.get(f"{server_url}/api/v1/calls", timeout=5).status_code == 200
+                   for _ in range(6))

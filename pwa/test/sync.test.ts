@@ -1,10 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ApiClient } from '../src/api/client';
+import { ApiClient, NetworkError, type FetchFn } from '../src/api/client';
 import type { Change, Op, PushResult } from '../src/api/types';
 import { addNote, applyChanges, db, getCall, getMeta, lastReceipt, listRejected, recordStatus, setMeta } from '../src/db';
 import { open } from '../src/crypto/keys';
 import { pullAll, pushOutbox, syncOnce } from '../src/sync/engine';
-import { SyncScheduler } from '../src/sync/scheduler';
+import { classify, SyncScheduler } from '../src/sync/scheduler';
 import { getSyncState } from '../src/sync/status';
 import { fakeFetch, freshDb, newDataKey, staticTokens, unlockWith, type Req } from './helpers';
 
@@ -418,6 +418,79 @@ describe('scheduler', () => {
     const s = new SyncScheduler({ api: () => api, key: () => key, onWipe: async () => void (wiped = true), locks: null });
     await s.syncNow();
     expect(wiped).toBe(true);
+  });
+});
+
+describe('answers cut short', () => {
+  /** What fetch hands back when the link drops after the headers: reading the body fails. */
+  function cutAfterHeaders(status: number, firstBytes: string): Response {
+    const body = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(new TextEncoder().encode(firstBytes));
+        c.error(new TypeError('network error'));
+      },
+    });
+    return new Response(body, { status, headers: { 'Content-Type': 'application/json' } });
+  }
+
+  /** The push server applies every batch; the first answer arrives as `spoil` makes it. */
+  function spoiledOnce(spoil: (whole: string, status: number) => Response) {
+    const srv = pushServer();
+    let spoiled = false;
+    const fetch: FetchFn = async (input, init) => {
+      const path = new URL(input, 'http://tablet.test').pathname;
+      const r: Req = { method: init?.method ?? 'GET', path, body: init?.body ? JSON.parse(String(init.body)) : undefined, auth: null };
+      const [status, body] = emptyPull(r) ?? srv.handle(r);
+      const whole = JSON.stringify(body);
+      if (!spoiled && path.endsWith('/push')) {
+        spoiled = true;
+        return spoil(whole, status);
+      }
+      return new Response(whole, { status, headers: { 'Content-Type': 'application/json' } });
+    };
+    return { srv, fetch };
+  }
+
+  const spoilers: [string, (whole: string, status: number) => Response][] = [
+    ['cut off after its headers', (whole, status) => cutAfterHeaders(status, whole.slice(0, 20))],
+    ['that is a 2xx page, not JSON', (_w, status) => new Response('<html>Bad gateway</html>', { status })],
+    ['a 2xx cut short mid-JSON', (whole, status) => new Response(whole.slice(0, whole.length - 5), { status })],
+  ];
+
+  for (const [what, spoil] of spoilers) {
+    it(`a push answer ${what} is a network failure; the retry lands each op once`, async () => {
+      await recordStatus(key, 1, 'en_route');
+      await recordStatus(key, 1, 'on_scene');
+      const { srv, fetch } = spoiledOnce(spoil);
+      const api = new ApiClient(fetch, staticTokens);
+      const failed = await pushOutbox({ api, key }).catch((e: unknown) => e);
+      expect(failed).toBeInstanceOf(NetworkError);
+      expect(classify(failed)).toBe('offline');
+      expect(await db().outbox.count()).toBe(2);
+      const res = await pushOutbox({ api, key });
+      expect(res.pushed).toBe(2);
+      expect(srv.stored).toHaveLength(2);
+      expect(await db().outbox.count()).toBe(0);
+    });
+  }
+
+  it('the scheduler shows no signal and retries, not a server error', async () => {
+    await recordStatus(key, 1, 'en_route');
+    const { srv, fetch } = spoiledOnce((whole, status) => cutAfterHeaders(status, whole.slice(0, 10)));
+    const s = new SyncScheduler({ api: () => new ApiClient(fetch, staticTokens), key: () => key, onWipe: async () => {}, locks: null, random: () => 0.5 });
+    expect(await s.syncNow()).toBeNull();
+    expect(getSyncState().problem).toBe('offline');
+    expect(getSyncState().nextRetryAt).not.toBeNull();
+    const report = await s.syncNow();
+    s.stop();
+    expect(report?.pushed).toBe(1);
+    expect(srv.stored).toHaveLength(1);
+    expect(getSyncState().problem).toBeNull();
+  });
+
+  it('sign-out, the one answer without a body, still succeeds', async () => {
+    const fetch: FetchFn = async () => new Response(null, { status: 204 });
+    await expect(new ApiClient(fetch, staticTokens).logout()).resolves.toBeUndefined();
   });
 });
 

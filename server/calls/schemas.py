@@ -90,6 +90,11 @@ class StatusEventSchema(Schema):
     user_id = fields.Integer(allow_none=True, metadata={"description": "the author"})
     author_name = fields.String(allow_none=True, metadata={"description": "the author's name"})
     corrected_by_id = fields.Integer(allow_none=True, metadata={"description": _CORRECTED_BY})
+    withdraws = fields.UUID(allow_none=True, metadata={"description": (
+        "a correction: the earlier tap (same call, same author) this one withdraws; the call's"
+        " status and status_times count neither")})
+    withdrawn_by = fields.UUID(allow_none=True, metadata={"description": (
+        "the tap that withdrew this one, if any (this one stays in the record)")})
 
 
 class NoteSchema(Schema):

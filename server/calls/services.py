@@ -28,6 +28,7 @@ from server.models_base import utcnow
 from server.sync.conflicts import escalate_conflicts
 from server.sync.feed import note_change, unit_scope
 from server.units.models import Unit
+from sync.status import StatusFact, current_status, standing
 
 LIFECYCLE = list(CallStatus)
 LIFECYCLE_ORDER = [status.value for status in LIFECYCLE]
@@ -244,6 +245,19 @@ def derive_status(call: Call, statuses: Iterable[CallStatus]) -> None:
         call.status = furthest(call.status, status)
 
 
+def status_fact(event: CallStatusEvent) -> StatusFact:
+    return StatusFact(str(event.id), event.status.value, event.user_id, event.corrected_time,
+                      event.time_uncertain,
+                      str(event.withdraws_id) if event.withdraws_id is not None else None)
+
+
+def rederive_status(call: Call, facts: Iterable[StatusFact]) -> None:
+    """After a withdrawal: the furthest state among the taps that stand, from what dispatch
+    set (a withdrawn tap may have been the furthest)."""
+    base = CallStatus.DISPATCHED if call.dispatched_at is not None else CallStatus.RECEIVED
+    call.status = CallStatus(current_status(base.value, facts))
+
+
 # --- serialization (API and sync pull share these) ------------------------------------
 
 @dataclass(frozen=True)
@@ -259,11 +273,13 @@ class StatusTimes:
 
 def status_times(events: Iterable[CallStatusEvent]) -> StatusTimes:
     """The first trusted time of each state; an uncertain one only where no trusted one
-    exists (and then named as uncertain)."""
+    exists (and then named as uncertain). Withdrawn taps and withdrawals count for nothing."""
+    events = list(events)
+    kept = {fact.id for fact in standing(status_fact(e) for e in events)}
     trusted: dict[str, datetime] = {}
     doubtful: dict[str, datetime] = {}
     doubtful_count: dict[str, int] = {}
-    for event in sorted(events, key=lambda e: e.corrected_time):
+    for event in sorted((e for e in events if str(e.id) in kept), key=lambda e: e.corrected_time):
         status = event.status.value
         if event.time_uncertain:
             doubtful.setdefault(status, event.corrected_time)
@@ -360,12 +376,34 @@ def _author_name(author: User | None) -> str | None:
     return (author.full_name or author.username) if author is not None else None
 
 
-def status_event_to_dict(event: CallStatusEvent) -> dict[str, Any]:
+def status_event_to_dict(event: CallStatusEvent,
+                         withdrawn_by: uuid.UUID | None = None) -> dict[str, Any]:
     return {"id": event.id, "call_id": event.call_id, "status": event.status,
             "at": event.corrected_time, "device_time": event.device_time,
             "time_source": event.time_source, "time_uncertain": event.time_uncertain,
             "user_id": event.user_id, "author_name": _author_name(event.author),
-            "corrected_by_id": event.corrected_by_id}
+            "corrected_by_id": event.corrected_by_id, "withdraws": event.withdraws_id,
+            "withdrawn_by": withdrawn_by}
+
+
+def status_events_to_dicts(events: Iterable[CallStatusEvent],
+                           withdrawals: dict[uuid.UUID, uuid.UUID] | None = None
+                           ) -> list[dict[str, Any]]:
+    """Status events, each withdrawn one naming the tap that withdrew it: from `withdrawals`
+    (withdrawn id -> withdrawing id), else from among the events themselves (a call's all)."""
+    events = list(events)
+    by = withdrawals if withdrawals is not None else {
+        e.withdraws_id: e.id for e in events if e.withdraws_id is not None}
+    return [status_event_to_dict(e, by.get(e.id)) for e in events]
+
+
+def withdrawals_of(session: Session, event_ids: list[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    """Withdrawn id -> the id of the tap that withdrew it, for those of `event_ids` withdrawn."""
+    if not event_ids:
+        return {}
+    rows = session.execute(sa.select(CallStatusEvent.withdraws_id, CallStatusEvent.id)
+                           .where(CallStatusEvent.withdraws_id.in_(event_ids)))
+    return {withdrawn: by for withdrawn, by in rows if withdrawn is not None}
 
 
 def note_to_dict(note: CallNote) -> dict[str, Any]:
@@ -381,6 +419,6 @@ def call_detail(session: Session, call: Call) -> dict[str, Any]:
     return {
         **call_to_dict(call),
         "premise": premise_to_dict(call.premise, history, summary),
-        "status_events": [status_event_to_dict(e) for e in call.status_events],
+        "status_events": status_events_to_dicts(call.status_events),
         "notes": [note_to_dict(n) for n in call.notes],
     }

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
+from server.database import discard_session
 from server.extensions import db
 from server.version import __version__
 
@@ -21,7 +22,7 @@ def healthz() -> tuple[dict[str, Any], int]:
         reachable = True
     except SQLAlchemyError:
         current_app.logger.exception("database unreachable")
-        db.session.rollback()
+        discard_session()  # a lost connection cannot roll back: it is dropped instead
         reachable = False
     body = {
         "status": "ok" if reachable else "unavailable",

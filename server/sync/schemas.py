@@ -59,7 +59,9 @@ class OperationSchema(Schema):
         " the server since it started (the fact's time then comes from device_time and the"
         " push's skew)")})
     data = fields.Dict(required=True, metadata={"description": (
-        "by kind: call_status {call_id, status: en_route | on_scene | transporting | cleared};"
+        "by kind: call_status {call_id, status: en_route | on_scene | transporting | cleared,"
+        " withdraws?: the id of the author's own earlier tap on the call it withdraws, within"
+        " STATUS_UNDO_MINUTES, with that tap's status};"
         " call_note {call_id, body}; location_point {lat, lon, accuracy_m?};"
         " call (update) {disposition?, transport_destination?}")})
 

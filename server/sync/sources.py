@@ -25,7 +25,8 @@ from server.calls.services import (
     premise_history,
     premise_summaries,
     premise_to_dict,
-    status_event_to_dict,
+    status_events_to_dicts,
+    withdrawals_of,
 )
 from server.locations.models import LocationPoint
 from server.models_base import utcnow
@@ -141,19 +142,28 @@ def load_premises(session: Session, scope: PullScope, ids: list[str]) -> list[Re
     return _premise_records(session, list(session.scalars(stmt)))
 
 
-def _facts_source(kind: str, model: Any, to_dict: Callable[[Any], dict[str, Any]]) -> Source:
+def _status_dicts(session: Session, events: list[CallStatusEvent]) -> list[dict[str, Any]]:
+    return status_events_to_dicts(events, withdrawals_of(session, [e.id for e in events]))
+
+
+def _note_dicts(session: Session, notes: list[CallNote]) -> list[dict[str, Any]]:
+    return [note_to_dict(n) for n in notes]
+
+
+def _facts_source(kind: str, model: Any,
+                  to_dicts: Callable[[Session, list[Any]], list[dict[str, Any]]]) -> Source:
     def in_scope(scope: PullScope) -> sa.Select[Any]:
         calls = sa.select(Call.id).where(Call.unit_id == (scope.unit_id or -1),
                                          Call.deleted_at.is_(None))
         return sa.select(model).where(model.call_id.in_(calls))
 
     def snapshot(session: Session, scope: PullScope, after: str | None, limit: int) -> list[Record]:
-        rows = session.scalars(_page(in_scope(scope), model.id, after, limit))
-        return [(str(r.id), jsonable(to_dict(r))) for r in rows]
+        rows = list(session.scalars(_page(in_scope(scope), model.id, after, limit)))
+        return [(str(r.id), jsonable(d)) for r, d in zip(rows, to_dicts(session, rows), strict=True)]
 
     def load(session: Session, scope: PullScope, ids: list[str]) -> list[Record]:
-        rows = session.scalars(sa.select(model).where(model.id.in_([uuid.UUID(i) for i in ids])))
-        return [(str(r.id), jsonable(to_dict(r))) for r in rows]
+        rows = list(session.scalars(sa.select(model).where(model.id.in_([uuid.UUID(i) for i in ids]))))
+        return [(str(r.id), jsonable(d)) for r, d in zip(rows, to_dicts(session, rows), strict=True)]
 
     return Source(kind, snapshot, lambda s, scope: _count(s, in_scope(scope)), load)
 
@@ -276,8 +286,8 @@ def register_spine() -> None:
                     lambda s, scope: _count(s, _premises_in_scope(scope)), load_premises))
     register(Source("call", snapshot_calls, lambda s, scope: _count(s, _calls_in_scope(scope)),
                     load_calls))
-    register(_facts_source("call_status", CallStatusEvent, status_event_to_dict))
-    register(_facts_source("call_note", CallNote, note_to_dict))
+    register(_facts_source("call_status", CallStatusEvent, _status_dicts))
+    register(_facts_source("call_note", CallNote, _note_dicts))
     register(Source("location_point", snapshot_points,
                     lambda s, scope: _count(s, _points_in_scope(scope)), load_points))
     register(Source("conflict", snapshot_conflicts,

@@ -9,7 +9,14 @@ from typing import Any
 
 from server.audit.services import record_audit
 from server.calls.models import Call, CallNote, CallStatus, CallStatusEvent
-from server.calls.services import call_to_dict, derive_status, note_call_changed, update_call
+from server.calls.services import (
+    call_to_dict,
+    derive_status,
+    note_call_changed,
+    rederive_status,
+    status_fact,
+    update_call,
+)
 from server.locations.models import LocationPoint
 from server.sync import appliers
 from server.sync.conflicts import open_conflict
@@ -21,9 +28,13 @@ from sync.merge import merge_record
 from sync.ops import Operation, OpResult, Outcome
 from sync.push import Actor
 from sync.registry import RecordKind
+from sync.status import StatusFact, reached_before, withdrawal_refusal
 
 # The call fields a device may edit (clinical: a clash opens a conflict).
 CLINICAL_EDITABLE = ("disposition", "transport_destination")
+
+# A state's place in the call lifecycle (CallStatus lists them in order).
+LIFECYCLE_RANK = {status: rank for rank, status in enumerate(CallStatus)}
 
 # Stands for "changed on the server since the device's base version": equal to nothing.
 _CHANGED_ON_SERVER = object()
@@ -95,18 +106,47 @@ _AFTER_THE_MOVE = ("the call was moved to another unit before this was recorded:
                    "supervisor to review")
 
 
+def _status_facts(store: SqlPushStore, call: Call) -> list[StatusFact]:
+    """The call's status facts: those stored, and those this push queued so far."""
+    queued = [StatusFact(r["id"], r["status"], r["user_id"], r["corrected_time"],
+                         r["time_uncertain"], r["withdraws_id"])
+              for r in store.rows[CallStatusEvent.__table__] if r["call_id"] == call.id]
+    return [status_fact(e) for e in call.status_events] + queued
+
+
 def apply_call_status(store: SqlPushStore, kind: RecordKind, op: Operation, actor: Actor) -> OpResult:
-    """A status tap: kept with its times; the call's status is the furthest state reached."""
+    """A status tap: kept with its times; the call's status is the furthest state among the
+    taps that stand. A tap that withdraws an earlier one is checked (sync.status) and the
+    status derived again; a tap of a state the call had passed when it was made is kept,
+    and answered as out of order."""
     found = _call_fact(store, op, actor)
     if isinstance(found, OpResult):
         return found
     call, row = found
     status = CallStatus(op.data["status"])
-    store.queue_row(CallStatusEvent.__table__, {**row, "status": status.value})
+    withdraws = op.data.get("withdraws")
+    target = str(uuid.UUID(withdraws)) if withdraws is not None else None
+    message = ""
+    if target is not None:
+        facts = _status_facts(store, call)
+        refusal = withdrawal_refusal(facts, target, status.value, actor.user_id,
+                                     row["corrected_time"], row["time_uncertain"])
+        if refusal is not None:
+            return _rejected(op, refusal.field, refusal.message)
+        fact = StatusFact(op.record_id, status.value, actor.user_id, row["corrected_time"],
+                          row["time_uncertain"], target)
+        rederive_status(call, [*facts, fact])
+    elif LIFECYCLE_RANK[status] < LIFECYCLE_RANK[call.status] and (later := reached_before(
+            _status_facts(store, call), status.value, row["corrected_time"])) is not None:
+        message = (f"out of order: the call was already {later.replace('_', ' ')}; "
+                   "kept in the record, not its current status")
+    else:
+        derive_status(call, [status])
+    store.queue_row(CallStatusEvent.__table__,
+                    {**row, "status": status.value, "withdraws_id": target})
     store.mark_fact(op.kind, op.record_id)
-    derive_status(call, [status])
     note_call_changed(store.session, call)
-    return OpResult(op.id, op.seq, Outcome.APPLIED, op.record_id, 1)
+    return OpResult(op.id, op.seq, Outcome.APPLIED, op.record_id, 1, message=message)
 
 
 def apply_call_note(store: SqlPushStore, kind: RecordKind, op: Operation, actor: Actor) -> OpResult:

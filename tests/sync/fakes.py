@@ -111,6 +111,17 @@ class FakeServer:
         response = self._route(method, path, params or {}, copy.deepcopy(json), headers or {}, fault)
         if fault == "drop_response":
             raise requests.ConnectionError("response lost")
+        if fault == "cut_body":  # the headers arrived, the body was cut off
+            raise requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead")
+        if fault == "undecodable_body":
+            raise requests.exceptions.ContentDecodingError("Received response with content-"
+                                                           "encoding: gzip, but failed to decode it")
+        if fault == "read_timeout":
+            raise requests.ReadTimeout("Read timed out. (read timeout=30.0)")
+        if fault == "garbled_body":  # a 2xx whose body is not the JSON answer (a proxy's page)
+            return FakeResponse(response.status_code, None, {})
+        if fault == "not_an_object":
+            return FakeResponse(response.status_code, ["<html>"], {})
         if fault == "kill_app":
             raise AppKilled
         return response

@@ -93,6 +93,45 @@ def test_lost_push_response_is_replayed_not_duplicated(
     assert sleeps == [0.5]  # one retry, full jitter of the 1 s base with rand() = 0.5
 
 
+@pytest.mark.parametrize("fault", ["cut_body", "undecodable_body", "read_timeout",
+                                   "garbled_body", "not_an_object"])
+def test_push_answer_cut_or_mangled_after_the_commit_is_retried_and_applied_once(
+    tablet: Client, server: FakeServer, sleeps: list[float], fault: str
+) -> None:
+    tablet.record_status(CALL_ID, "en_route")
+    tablet.add_note(CALL_ID, "door code 4471")
+    server.faults = [fault]
+    report = tablet.push()
+    assert report.replayed == 2  # the server had applied the batch: the retry is its replay
+    assert report.outcomes == {"applied": 2}
+    assert len(facts(server)) == 1
+    assert len(facts(server, "call_note")) == 1
+    assert tablet.unsent_count() == 0
+    assert sleeps == [0.5]
+
+
+def test_pull_answer_cut_after_its_headers_is_retried(
+    tablet: Client, server: FakeServer, sleeps: list[float]
+) -> None:
+    server.faults = ["cut_body"]
+    assert tablet.pull() == 1
+    assert tablet.records("call")[0]["data"]["status"] == "dispatched"
+    assert sleeps == [0.5]
+
+
+def test_answers_that_keep_arriving_cut_end_as_offline_with_the_outbox_kept(
+    tablet: Client, server: FakeServer, sleeps: list[float]
+) -> None:
+    tablet.record_status(CALL_ID, "en_route")
+    server.faults = ["cut_body", "garbled_body", "undecodable_body", "cut_body", "read_timeout"]
+    with pytest.raises(Offline):
+        tablet.push()
+    assert len(sleeps) == MAX_ATTEMPTS - 1
+    assert tablet.unsent_count() == 1
+    assert tablet.push().replayed == 1
+    assert len(facts(server)) == 1
+
+
 def test_app_killed_mid_push_then_resumed_applies_each_op_once(
     create_tablet: MakeTablet, server: FakeServer
 ) -> None:
@@ -358,6 +397,20 @@ def test_status_tap_shows_at_once_and_the_call_follows_the_lifecycle(
     tablet.record_status(CALL_ID, "en_route")  # a late tap never moves the call back
     assert tablet.records("call")[0]["data"]["status"] == "on_scene"
     tablet.sync()
+    [call] = tablet.records("call")
+    assert (call["data"]["status"], call["synced"]) == ("on_scene", True)
+
+
+def test_an_undone_cleared_syncs_as_a_fact_and_the_call_is_open_again(
+    tablet: Client, server: FakeServer
+) -> None:
+    tablet.pull()
+    tablet.record_status(CALL_ID, "on_scene")
+    cleared = tablet.record_status(CALL_ID, "cleared")
+    tablet.withdraw_status(CALL_ID, cleared, "cleared")  # offline: tap and undo go together
+    report = tablet.sync()
+    assert report.push.outcomes == {"applied": 3}
+    assert len(facts(server)) == 3  # the withdrawn tap stays in the record
     [call] = tablet.records("call")
     assert (call["data"]["status"], call["synced"]) == ("on_scene", True)
 

@@ -15,7 +15,11 @@ import type {
 
 export type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
 
-/** No answer at all: offline, DNS, server down. */
+/**
+ * No answer, or not a whole one: offline, DNS, server down, a body cut off after its headers,
+ * a 2xx whose body is not the JSON answer. The request may have been applied: sending it
+ * again is safe (the server deduplicates ops by id), so it is retried like no signal.
+ */
 export class NetworkError extends Error {
   override name = 'NetworkError';
 }
@@ -59,6 +63,18 @@ export interface TokenStore {
 }
 
 export const API = '/api/v1';
+/** The one success without a body (sign-out). */
+const NO_CONTENT = 204;
+
+/** The JSON object a body holds, or null (empty, cut short, an HTML page, not an object). */
+function parseObject(text: string): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Refreshes in flight, by the refresh token they send: concurrent requests that all found their
@@ -146,9 +162,19 @@ export class ApiClient {
     } catch (e) {
       throw new NetworkError(e instanceof Error ? e.message : String(e));
     }
-    const parsed = (await res.json().catch(() => null)) as unknown;
-    if (res.ok) return parsed as T;
-    const err = (parsed && typeof parsed === 'object' ? parsed : null) as ErrorBody | null;
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (e) {
+      throw new NetworkError(`answer cut off: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (res.status === NO_CONTENT) return undefined as T;
+    const parsed = parseObject(text);
+    if (res.ok) {
+      if (parsed === null) throw new NetworkError(`HTTP ${res.status} without its JSON body`);
+      return parsed as T;
+    }
+    const err = parsed as ErrorBody | null;
     if (res.status === 401) throw new AuthError(err?.action ?? 'login');
     if (res.status === 410) throw new ResyncError(err?.message ?? 'resync');
     const ra = res.headers.get('Retry-After');

@@ -1306,6 +1306,8 @@ export interface components {
             };
             /** @description Error message */
             message?: string;
+            /** @description Why a 503: busy (the database is taken by other writes) or unreachable; retry after Retry-After either way */
+            reason?: string;
             /** @description Error name */
             status?: string;
         };
@@ -1422,7 +1424,7 @@ export interface components {
             base_version?: number | null;
             /** @description the device's clock reading at capture; absent or null when the app has not reached the server since it started (the fact's time then comes from device_time and the push's skew) */
             clock?: components["schemas"]["Clock"] | (Record<string, never> | null);
-            /** @description by kind: call_status {call_id, status: en_route | on_scene | transporting | cleared}; call_note {call_id, body}; location_point {lat, lon, accuracy_m?}; call (update) {disposition?, transport_destination?} */
+            /** @description by kind: call_status {call_id, status: en_route | on_scene | transporting | cleared, withdraws?: the id of the author's own earlier tap on the call it withdraws, within STATUS_UNDO_MINUTES, with that tap's status}; call_note {call_id, body}; location_point {lat, lon, accuracy_m?}; call (update) {disposition?, transport_destination?} */
             data: {
                 [key: string]: unknown;
             };
@@ -1599,6 +1601,16 @@ export interface components {
             time_uncertain?: boolean;
             /** @description the author */
             user_id?: number | null;
+            /**
+             * Format: uuid
+             * @description the tap that withdrew this one, if any (this one stays in the record)
+             */
+            withdrawn_by?: string | null;
+            /**
+             * Format: uuid
+             * @description a correction: the earlier tap (same call, same author) this one withdraws; the call's status and status_times count neither
+             */
+            withdraws?: string | null;
         };
         SupplyItem: {
             harm_reduction?: boolean;

@@ -1,5 +1,5 @@
 /** Tolerant readers of call and premise data (the server's fields, with fallbacks). */
-import { LIFECYCLE, type LifecycleStatus } from '../lib/lifecycle';
+import { LIFECYCLE, type LifecycleStatus, type StatusFact } from '../lib/lifecycle';
 export type Data = Record<string, unknown>;
 
 const s = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
@@ -79,4 +79,12 @@ export function historyOf(premise?: Data | null, currentCallId?: string): Histor
       }
       return { when: '', text: s(x) };
     });
+}
+
+/** A status event row (pulled, or tapped here) as the lifecycle rules read it. */
+export function statusFactOf(row: { id: string; clear: Data }): StatusFact {
+  const c = row.clear;
+  const author = typeof c.user_id === 'number' ? c.user_id : null;
+  const withdraws = c.withdraws === null || c.withdraws === undefined ? null : String(c.withdraws);
+  return { id: row.id, status: c.status, at: s(c.at ?? c.device_time), author, withdraws };
 }

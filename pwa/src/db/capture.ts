@@ -135,6 +135,19 @@ export async function recordStatus(key: SealKey, callRawId: ServerId, status: Ca
   return capture(key, { kind: 'call_status', action: 'create', recordId, baseVersion: null, data }, 'statusEvents', () => d.statusEvents.put(row));
 }
 
+/**
+ * Undo a tap: a call_status fact that withdraws the earlier one (same status, its id in
+ * `withdraws`). The earlier tap stays; the server checks author and window (sync/status.py).
+ */
+export async function withdrawStatus(key: SealKey, callRawId: ServerId, tap: { id: string; status: CallStatus }): Promise<Op> {
+  check(STATUSES.includes(tap.status) ? {} : { 'data.status': ['unknown status'] });
+  const recordId = uuidv7(wallNow());
+  const data = { call_id: callRawId, status: tap.status, withdraws: tap.id };
+  const row = await factRow(key, 'call_status', recordId, { ...data, ...author(), id: recordId, at: new Date(estimatedNow()).toISOString() });
+  const d = db();
+  return capture(key, { kind: 'call_status', action: 'create', recordId, baseVersion: null, data }, 'statusEvents', () => d.statusEvents.put(row));
+}
+
 /** Append a note: a call_note fact. */
 export async function addNote(key: CryptoKey, callRawId: ServerId, body: string): Promise<Op> {
   check(body.length < 1 || body.length > NOTE_MAX_CHARS ? { 'data.body': [`1 to ${NOTE_MAX_CHARS} characters`] } : {});

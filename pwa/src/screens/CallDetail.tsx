@@ -1,11 +1,26 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { CALL_STATUSES, type CallStatus } from '../api/types';
 import { getSession } from '../crypto/session';
-import { NOTE_MAX_CHARS, addNote, conflictFieldsByCall, getCall, getPremise, notesFor, recordStatus, statusEventsFor, updateCall, useLiveQuery, type CallRow } from '../db';
+import {
+  NOTE_MAX_CHARS,
+  addNote,
+  conflictFieldsByCall,
+  getCall,
+  getPremise,
+  notesFor,
+  recordStatus,
+  statusEventsFor,
+  updateCall,
+  useLiveQuery,
+  withdrawStatus,
+  type CallRow,
+  type StatusEventRow,
+} from '../db';
 import { unsentRecordIds } from '../db';
 import { formatDateTime, formatTime, useT } from '../i18n';
-import { callAddress, callTitle, hazardsOf, historyOf, premiseIdOf, premiseSummaryOf } from '../app/callView';
-import { furthest, rank } from '../lib/lifecycle';
+import { callAddress, callTitle, hazardsOf, historyOf, premiseIdOf, premiseSummaryOf, statusFactOf } from '../app/callView';
+import { STATUS_UNDO_MINUTES, callStatus, offeredTaps, outOfOrder, rank, standing, undoableTap, withdrawnIds } from '../lib/lifecycle';
+import { estimatedNow } from '../lib/deviceClock';
 import { afterCapture } from '../app/runtime';
 import { navigate } from '../app/router';
 import { useOpened } from '../app/useOpened';
@@ -13,6 +28,18 @@ import type { ScreenProps } from '../app/screens';
 import { useSettings } from '../app/settings';
 
 const str = (v: unknown) => (v === null || v === undefined ? '' : String(v));
+// How often the call screen looks again whether the last tap may still be undone.
+const UNDO_RECHECK_MS = 10_000;
+
+/** The time now (server clock as best known), ticking every `ms`. */
+function useNow(ms: number): number {
+  const [now, setNow] = useState(estimatedNow);
+  useEffect(() => {
+    const timer = setInterval(() => setNow(estimatedNow()), ms);
+    return () => clearInterval(timer);
+  }, [ms]);
+  return now;
+}
 
 /** One call: narrative, premise history and hazards first; then status, notes, disposition. */
 export default function CallDetail({ param }: ScreenProps) {
@@ -31,6 +58,12 @@ export default function CallDetail({ param }: ScreenProps) {
   const opened = useOpened(callRows);
   const premiseOpened = useOpened(premiseRows);
   const notes = useOpened(noteRows);
+  const [confirming, setConfirming] = useState(false);
+  const confirmNo = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (confirming) confirmNo.current?.focus(); // the question takes the focus; "not yet" is the safe answer
+  }, [confirming]);
+  const now = useNow(UNDO_RECHECK_MS);
 
   if (call === undefined) return null;
   if (call === null)
@@ -47,10 +80,17 @@ export default function CallDetail({ param }: ScreenProps) {
   const hazards = hazardsOf(call.clear, premiseRow?.clear);
   const history = historyOf(premise, call.id);
   const summary = premiseSummaryOf(premise);
-  const status = furthest([call.clear.status, ...(events ?? []).map((e) => e.clear.status)]);
+  const facts = (events ?? []).map(statusFactOf);
+  const status = callStatus(call.clear.status, facts);
+  const live = new Set(standing(facts).map((f) => f.id));
+  const offered = new Set<CallStatus>(offeredTaps(CALL_STATUSES, status));
+  const undo = undoableTap(facts, getSession()?.user.id ?? null, now);
+  const tap = (s: CallStatus) => void recordStatus(getSession()?.dataKey ?? null, call.rawId, s).then(afterCapture);
   // Each state's first trusted time, else its first uncertain one (the server's status_times rule).
   const firstOf = (s: CallStatus) => {
-    const reached = (events ?? []).filter((e) => e.clear.status === s).sort((a, b) => str(a.clear.at).localeCompare(str(b.clear.at)));
+    const reached = (events ?? [])
+      .filter((e) => live.has(e.id) && e.clear.status === s)
+      .sort((a, b) => str(a.clear.at).localeCompare(str(b.clear.at)));
     return reached.find((e) => !e.clear.time_uncertain) ?? reached[0];
   };
   const timeOf = (s: CallStatus) => {
@@ -135,8 +175,9 @@ export default function CallDetail({ param }: ScreenProps) {
                 type="button"
                 class={`btn status-btn ${done ? 'done' : ''} ${status === s ? 'current' : ''}`}
                 aria-pressed={done}
+                disabled={!offered.has(s) || confirming}
                 data-testid={`status-${s}`}
-                onClick={() => void recordStatus(getSession()?.dataKey ?? null, call.rawId, s).then(afterCapture)}
+                onClick={() => (s === 'cleared' ? setConfirming(true) : tap(s))}
               >
                 <span>{t(`status.${s}`)}</span>
                 {timeOf(s) && (
@@ -161,11 +202,86 @@ export default function CallDetail({ param }: ScreenProps) {
             );
           })}
         </div>
+        {confirming && (
+          <div class="notice notice-warn confirm" role="alertdialog" aria-labelledby="confirm-cleared-text" data-testid="confirm-cleared">
+            <p id="confirm-cleared-text">{t('call.confirmCleared')}</p>
+            <div class="row">
+              <button
+                type="button"
+                class="btn btn-primary"
+                data-testid="confirm-cleared-yes"
+                onClick={() => {
+                  setConfirming(false);
+                  tap('cleared');
+                }}
+              >
+                {t('call.confirmClearedYes')}
+              </button>
+              <button type="button" class="btn" ref={confirmNo} data-testid="confirm-cleared-no" onClick={() => setConfirming(false)}>
+                {t('call.confirmClearedNo')}
+              </button>
+            </div>
+          </div>
+        )}
+        {undo && !confirming && (
+          <p class="undo-row">
+            <button
+              type="button"
+              class="btn btn-ghost"
+              data-testid="status-undo"
+              onClick={() => void withdrawStatus(getSession()?.dataKey ?? null, call.rawId, { id: undo.id, status: undo.status as CallStatus }).then(afterCapture)}
+            >
+              ↶ {t('call.undoStatus', { status: t(`status.${undo.status as CallStatus}`) })}
+            </button>{' '}
+            <small class="muted">{t('call.undoHint', { minutes: STATUS_UNDO_MINUTES })}</small>
+          </p>
+        )}
+        <StatusRecord events={events ?? []} />
       </section>
 
       <Notes callRawId={call.rawId} notes={(noteRows ?? []).map((r, i) => ({ row: r, data: notes?.[i] ?? r.clear }))} unsent={unsentIds} />
       <CallFields call={call} data={data} pending={unsentIds?.has(call.id) ?? false} conflicts={conflictFields ?? new Set()} />
     </article>
+  );
+}
+
+/** Every status fact of the call, in time order: withdrawn taps, their withdrawals and taps out of order say so. */
+function StatusRecord({ events }: { events: StatusEventRow[] }) {
+  const t = useT();
+  const { lang } = useSettings();
+  if (!events.length) return null;
+  const facts = events.map(statusFactOf);
+  const withdrawn = withdrawnIds(facts);
+  const late = outOfOrder(facts);
+  const sorted = [...facts].sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || a.id.localeCompare(b.id));
+  const name = (id: string) => str(events.find((e) => e.id === id)?.clear.author_name);
+  const label = (s: unknown) => t(`status.${s as CallStatus}`);
+  return (
+    <details class="status-record" open={late.size > 0 || withdrawn.size > 0}>
+      <summary>{t('call.statusRecord')}</summary>
+      <ol data-testid="status-record">
+        {sorted.map((f) => (
+          <li
+            key={f.id}
+            data-testid="status-record-item"
+            data-status={str(f.status)}
+            data-withdrawn={withdrawn.has(f.id) ? 'true' : 'false'}
+            data-withdrawal={f.withdraws ? 'true' : 'false'}
+            class={withdrawn.has(f.id) ? 'withdrawn' : ''}
+          >
+            <span class="muted">{f.at ? formatTime(f.at, lang) : ''} · </span>
+            {f.withdraws ? t('call.statusWithdrawal', { status: label(f.status) }) : label(f.status)}
+            {name(f.id) && <span class="muted"> · {name(f.id)}</span>}
+            {withdrawn.has(f.id) && <span class="pill pill-tiny"> {t('call.statusWithdrawn')}</span>}
+            {late.has(f.id) && (
+              <span class="pill pill-warn pill-tiny" data-testid="status-out-of-order">
+                {t('call.statusOutOfOrder', { status: label(late.get(f.id)) })}
+              </span>
+            )}
+          </li>
+        ))}
+      </ol>
+    </details>
   );
 }
 

@@ -1,9 +1,9 @@
 import { useMemo, useState } from 'preact/hooks';
 import { allStatusEvents, conflictFieldsByCall, listCalls, listPremises, useLiveQuery, type CallRow } from '../db';
 import { formatDateTime, formatTime, useT } from '../i18n';
-import { callAddress, callTitle, hazardsOf, premiseIdOf, premiseSummaryOf, type Data } from '../app/callView';
+import { callAddress, callTitle, hazardsOf, premiseIdOf, premiseSummaryOf, statusFactOf, type Data } from '../app/callView';
 import { navigate } from '../app/router';
-import { furthest, isClosed, type LifecycleStatus } from '../lib/lifecycle';
+import { callStatus, isClosed, type LifecycleStatus, type StatusFact } from '../lib/lifecycle';
 import { useSettings } from '../app/settings';
 
 const isToday = (iso: string) => new Date(iso).toDateString() === new Date().toDateString();
@@ -18,9 +18,9 @@ export default function CallList() {
   const conflicts = useLiveQuery(conflictFieldsByCall, []);
   const premiseById = useMemo(() => new Map((premises ?? []).map((p) => [p.id, p.clear])), [premises]);
   const statusOf = useMemo(() => {
-    const m = new Map<string, unknown[]>();
-    for (const e of events ?? []) m.set(e.callId, [...(m.get(e.callId) ?? []), e.clear.status]);
-    return (c: CallRow) => furthest([c.clear.status, ...(m.get(c.id) ?? [])]);
+    const m = new Map<string, StatusFact[]>();
+    for (const e of events ?? []) m.set(e.callId, [...(m.get(e.callId) ?? []), statusFactOf(e)]);
+    return (c: CallRow) => callStatus(c.clear.status, m.get(c.id) ?? []);
   }, [events]);
 
   if (!calls) return null;

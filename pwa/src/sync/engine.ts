@@ -7,6 +7,8 @@
  *      in one transaction: with no signal halfway, the tablet keeps the copy it had.
  * Every answer's server_time is learned (lib/deviceClock): the clock reading of the next captures.
  * HTTP lives in ApiClient (fetch injected); storage in src/db. Errors propagate to the scheduler.
+ * An answer that does not arrive whole (cut after its headers, a 2xx without its JSON) is a
+ * NetworkError like no signal: the pass is retried, and the server's replay keeps each op once.
  */
 import type { ApiClient } from '../api/client';
 import { HttpError, ResyncError } from '../api/client';
