@@ -9,12 +9,15 @@ import { hasCrew } from '../db';
 import { onWiped, type WipeNotice } from './auth';
 import { clearDecryptCache } from './useOpened';
 import { useSession } from './useSession';
+import { milestone } from '../lib/milestones';
 
 type Phase = 'loading' | 'signedOut' | 'locked' | 'unlocked';
 
 async function phaseNow(): Promise<Phase> {
   if (getSession()) return 'unlocked';
-  return (await hasCrew()) ? 'locked' : 'signedOut';
+  const crew = await hasCrew();
+  milestone('app:phase');
+  return crew ? 'locked' : 'signedOut';
 }
 
 /** Top level: signed out -> sign in; locked -> unlock; unlocked -> the shell with its screens. */

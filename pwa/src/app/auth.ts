@@ -24,6 +24,7 @@ import {
   unsentCount,
   wipeDatabase,
 } from '../db';
+import { milestone } from '../lib/milestones';
 import { clearUnlockFailures, MAX_UNLOCK_FAILURES, recordUnlockFailure, waitBeforeUnlock } from './unlockGuard';
 
 /** A PIN shorter than this is refused: PBKDF2 slows guessing but cannot save a 4-digit PIN. */
@@ -150,6 +151,7 @@ export type UnlockResult =
  * rewrapped with this version's.
  */
 export async function unlock(username: string, secret: string, now: () => number = Date.now): Promise<UnlockResult> {
+  milestone('unlock:start');
   const mine = await keysForUsername(username);
   const who = mine[0]?.userId ?? `name:${await crewTag(username)}`;
   const wait = await waitBeforeUnlock(who, now());
@@ -157,13 +159,16 @@ export async function unlock(username: string, secret: string, now: () => number
   for (const k of mine) {
     const dataKey = await unwrapDataKey(k.wrapped, secret);
     if (!dataKey) continue;
+    milestone('unlock:key');
     await clearUnlockFailures(who);
     const user = await k.user(dataKey);
     if (needsRewrap(k.wrapped)) await putEnrolledKey(dataKey, user, await wrapDataKey(dataKey, secret), k.secret);
     const sealedTokens = await getMeta<string>(`tokens:${who}`);
     tokens = sealedTokens ? await open<Tokens>(dataKey, sealedTokens) : null;
     await unlockStore(dataKey);
+    milestone('unlock:store');
     setSession({ user, dataKey });
+    milestone('unlock:session');
     return { kind: 'ok' };
   }
   const count = await recordUnlockFailure(who, now());

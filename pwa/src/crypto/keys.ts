@@ -4,6 +4,7 @@
  * password or PIN (Argon2id, memory-hard, so a finder of a lost tablet cannot guess a PIN at GPU
  * speed). While the app is locked the data key exists nowhere.
  */
+import { milestone } from '../lib/milestones';
 
 /**
  * Argon2id cost: 32 MiB and 2 passes is ~0.12 s on a laptop core and ~0.25-0.35 s on a tablet,
@@ -55,6 +56,7 @@ async function deriveWrappingKey(secret: string, salt: Uint8Array<ArrayBuffer>, 
   if (params.kdf === 'argon2id') {
     // Loaded at the first unlock, not with the app shell.
     const { argon2id } = await import('hash-wasm');
+    milestone('kdf:loaded');
     const raw = await argon2id({
       password: secret,
       salt,
@@ -64,6 +66,7 @@ async function deriveWrappingKey(secret: string, salt: Uint8Array<ArrayBuffer>, 
       hashLength: 32,
       outputType: 'binary',
     });
+    milestone('kdf:derived');
     return crypto.subtle.importKey('raw', new Uint8Array(raw), 'AES-KW', false, KEK_USES);
   }
   const material = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), 'PBKDF2', false, ['deriveKey']);

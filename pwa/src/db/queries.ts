@@ -3,6 +3,7 @@
  * back opened with the unlocked session's key (db/vault.ts); locked, there is nothing to read.
  */
 import { getSession } from '../crypto/session';
+import { milestone } from '../lib/milestones';
 import type { RecordTable } from './AppDB';
 import type { CallRow } from './Call';
 import { db } from './db';
@@ -27,7 +28,18 @@ function openedOne<R extends SyncedRow>(table: RecordTable, row: Promise<StoredR
 /** Priority first (1 is the highest), then received time: sorted once opened, as no clear sort key is stored. */
 const byPriorityThenReceived = (a: CallRow, b: CallRow) => a.priority - b.priority || a.receivedAt.localeCompare(b.receivedAt) || a.id.localeCompare(b.id);
 
-export const listCalls = () => opened<CallRow>('calls', db().calls.toArray()).then((rows) => rows.sort(byPriorityThenReceived));
+export const listCalls = () =>
+  opened<CallRow>(
+    'calls',
+    db()
+      .calls.toArray()
+      .then((rows) => (milestone('calls:read'), rows)),
+  ).then((rows) => {
+    milestone('calls:opened');
+    rows.sort(byPriorityThenReceived);
+    milestone('calls:sorted');
+    return rows;
+  });
 export const getCall = (id: string) => openedOne<CallRow>('calls', db().calls.get(id));
 export const getPremise = (id: string) => openedOne('premises', db().premises.get(id));
 export const listPremises = () => opened('premises', db().premises.toArray());

@@ -79,6 +79,7 @@ export const en = {
   'calls.clearedTitle': 'Cleared calls ({count})',
   'calls.showCleared': 'Show cleared calls ({count})',
   'calls.hideCleared': 'Hide cleared calls',
+  'calls.more': 'Show {count} more ({left} not shown)',
   'calls.conflict': 'Conflict to review',
 
   'status.en_route': 'En route',

@@ -81,6 +81,7 @@ export const es: Record<Key, string> = {
   'calls.clearedTitle': 'Llamadas finalizadas ({count})',
   'calls.showCleared': 'Mostrar llamadas finalizadas ({count})',
   'calls.hideCleared': 'Ocultar llamadas finalizadas',
+  'calls.more': 'Mostrar {count} más ({left} sin mostrar)',
   'calls.conflict': 'Conflicto por revisar',
 
   'status.en_route': 'En camino',
