@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { getSession, onSessionChange } from '../crypto/session';
-import { useT } from '../i18n';
+import { prepareFormats, useT } from '../i18n';
 import { Login, type LoginMode } from '../screens/Login';
 import { Unlock } from '../screens/Unlock';
 import { Shell } from './Shell';
@@ -10,6 +10,8 @@ import { onWiped, type WipeNotice } from './auth';
 import { clearDecryptCache } from './useOpened';
 import { useSession } from './useSession';
 import { milestone } from '../lib/milestones';
+import { prepareKdf } from '../crypto/keys';
+import { preloadFieldHome } from './screens';
 
 type Phase = 'loading' | 'signedOut' | 'locked' | 'unlocked';
 
@@ -45,6 +47,14 @@ export function App() {
       offWiped();
     };
   }, []);
+
+  useEffect(() => {
+    if (phase !== 'locked') return;
+    // While a person types: what pressing Unlock would otherwise wait for.
+    void prepareKdf();
+    preloadFieldHome();
+    prepareFormats();
+  }, [phase]);
 
   if (phase === 'loading') return <p class="boot">{t('app.loading')}</p>;
 

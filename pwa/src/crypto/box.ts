@@ -5,7 +5,7 @@
  * box but not read it. Each sealed value has its own ephemeral ECDH key (ECIES: P-256, HKDF-SHA-256,
  * AES-GCM); at the next unlock such values are resealed under the data key, which is cheaper to open.
  */
-import { fromB64, open, seal, toB64 } from './keys';
+import { fromB64, open, seal, toB64, utf8Decoder, utf8Encoder } from './keys';
 
 /** Prefix of a value sealed into the box: "box1:<ephemeral public key>:<iv>:<ciphertext>". */
 export const BOX_PREFIX = 'box1:';
@@ -45,7 +45,7 @@ export async function boxSeal(publicKey: string, value: unknown): Promise<string
   const ephRaw = new Uint8Array(await crypto.subtle.exportKey('raw', eph.publicKey));
   const key = await boxKey(eph.privateKey, recipient, ephRaw, 'encrypt');
   const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
-  const ct = await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, new TextEncoder().encode(JSON.stringify(value)));
+  const ct = await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, utf8Encoder.encode(JSON.stringify(value)));
   return `${BOX_PREFIX}${toB64(ephRaw)}:${toB64(iv)}:${toB64(ct)}`;
 }
 
@@ -56,5 +56,5 @@ export async function boxOpen<T = unknown>(privateKey: CryptoKey, sealed: string
   const sender = await crypto.subtle.importKey('raw', ephRaw, CURVE, false, []);
   const key = await boxKey(privateKey, sender, ephRaw, 'decrypt');
   const pt = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: fromB64(iv!) }, key, fromB64(ct!));
-  return JSON.parse(new TextDecoder().decode(pt)) as T;
+  return JSON.parse(utf8Decoder.decode(pt)) as T;
 }
