@@ -15,6 +15,16 @@ import { preloadFieldHome } from './screens';
 
 type Phase = 'loading' | 'signedOut' | 'locked' | 'unlocked';
 
+/** A person takes seconds to type a user name and password: the unlock's preparation starts well within that. */
+const PREPARE_WITHIN_MS = 200;
+
+/** Argon2id's WebAssembly compiled, the call list's module loaded, the date formatters made. */
+function prepareUnlock(): void {
+  void prepareKdf();
+  preloadFieldHome();
+  prepareFormats();
+}
+
 async function phaseNow(): Promise<Phase> {
   if (getSession()) return 'unlocked';
   const crew = await hasCrew();
@@ -50,10 +60,9 @@ export function App() {
 
   useEffect(() => {
     if (phase !== 'locked') return;
-    // While a person types: what pressing Unlock would otherwise wait for.
-    void prepareKdf();
-    preloadFieldHome();
-    prepareFormats();
+    // Once the form is drawn, while a person types: what pressing Unlock would otherwise wait for.
+    const id = requestIdleCallback(prepareUnlock, { timeout: PREPARE_WITHIN_MS });
+    return () => cancelIdleCallback(id);
   }, [phase]);
 
   if (phase === 'loading') return <p class="boot">{t('app.loading')}</p>;

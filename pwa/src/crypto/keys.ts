@@ -62,16 +62,16 @@ export function newDataKey(): Promise<CryptoKey> {
 
 const KEK_USES: KeyUsage[] = ['wrapKey', 'unwrapKey'];
 
-let argon2: Promise<typeof HashWasm> | null = null;
+let argon2: Promise<typeof HashWasm.argon2id> | null = null;
 /** Argon2id's module: loaded for the first unlock (or by prepareKdf), not with the app shell. */
-const loadArgon2 = () => (argon2 ??= import('hash-wasm'));
+const loadArgon2 = () => (argon2 ??= import('hash-wasm').then(({ argon2id }) => argon2id));
 
 /** Argon2id's least cost (8 KiB, one pass): enough to compile its WebAssembly, nothing more. */
 const WARM_UP = { memorySize: 8, iterations: 1, saltBytes: 8 } as const;
 
 /** Loads Argon2id and compiles its WebAssembly while the unlock form waits for a person, so Unlock pays only the derivation. */
 export async function prepareKdf(): Promise<void> {
-  const { argon2id } = await loadArgon2();
+  const argon2id = await loadArgon2();
   await argon2id({
     password: '',
     salt: new Uint8Array(WARM_UP.saltBytes),
@@ -85,7 +85,7 @@ export async function prepareKdf(): Promise<void> {
 
 async function deriveWrappingKey(secret: string, salt: Uint8Array<ArrayBuffer>, params: KdfParams): Promise<CryptoKey> {
   if (params.kdf === 'argon2id') {
-    const { argon2id } = await loadArgon2();
+    const argon2id = await loadArgon2();
     milestone('kdf:loaded');
     const raw = await argon2id({
       password: secret,
