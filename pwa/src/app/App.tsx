@@ -18,6 +18,16 @@ type Phase = 'loading' | 'signedOut' | 'locked' | 'unlocked';
 /** A person takes seconds to type a user name and password: the unlock's preparation starts well within that. */
 const PREPARE_WITHIN_MS = 200;
 
+/** Runs `task` when the page is idle (soon after, where there is no requestIdleCallback: Safari); returns its cancel. */
+function whenIdle(task: () => void): () => void {
+  if (typeof requestIdleCallback === 'function') {
+    const id = requestIdleCallback(task, { timeout: PREPARE_WITHIN_MS });
+    return () => cancelIdleCallback(id);
+  }
+  const id = setTimeout(task, 0);
+  return () => clearTimeout(id);
+}
+
 /** Argon2id's WebAssembly compiled, the call list's module loaded, the date formatters made. */
 function prepareUnlock(): void {
   void prepareKdf();
@@ -61,8 +71,7 @@ export function App() {
   useEffect(() => {
     if (phase !== 'locked') return;
     // Once the form is drawn, while a person types: what pressing Unlock would otherwise wait for.
-    const id = requestIdleCallback(prepareUnlock, { timeout: PREPARE_WITHIN_MS });
-    return () => cancelIdleCallback(id);
+    return whenIdle(prepareUnlock);
   }, [phase]);
 
   if (phase === 'loading') return <p class="boot">{t('app.loading')}</p>;
