@@ -18,12 +18,12 @@ median `cold_ms` / median `floor_ms` (the cost of the unlock, opening the sealed
 
 Breakdown per run, from the app's performance marks (pwa/src/lib/milestones.ts), each stage
 from one mark to the next. The shell: `doc_ms` the document from the service worker, `js_ms` the
-app's script, `db_ms` opening the database, `form_ms` drawing the unlock form. The unlock: `kdf_load_ms` the unlock's reads and loading Argon2id's module, `kdf_ms`
-Argon2id itself (a deliberate cost: about a quarter second on a tablet), `unwrap_ms` the key
-unwrap, `store_ms` what unlock does with the key (tokens, the write-only box, resealing),
-`screen_ms` the shell and the call list's module, `read_ms` / `open_ms` / `sort_ms` reading,
-opening (AES-GCM) and sorting the calls, `draw_ms` until the first row is drawn. `app_ms` =
-`cold_ms` - `kdf_ms`: the app's own time.
+app's script, `db_ms` opening the database, `form_ms` drawing the unlock form. The unlock:
+`kdf_load_ms` the unlock's reads and loading Argon2id's module, `kdf_ms` Argon2id itself (a
+deliberate cost: about a quarter second on a tablet), `unwrap_ms` the key unwrap, `store_ms` what
+unlock does with the key (tokens, the write-only box, resealing), `screen_ms` the shell and the
+call list's module, `read_ms` / `open_ms` / `sort_ms` reading, opening (AES-GCM) and sorting the
+calls, `draw_ms` until the first row is drawn. `app_ms` = `cold_ms` - `kdf_ms`: the app's own time.
 
 Initial JS: index.html's <script src> and <link rel="modulepreload"> files, each gzipped (level 9,
 as `gzip -9`), summed. Targets: median under 1,000 ms and initial JS under 100 KB gzip.
@@ -131,7 +131,7 @@ MARKS = "() => performance.getEntriesByType('mark').map((m) => [m.name, m.startT
 
 
 def stages(marks: list[list[Any]], doc: float, form: float, pressed: float, drawn: float) -> dict[str, float]:
-    """Milliseconds of each stage, from the first of each mark (after the unlock was pressed for its stages)."""
+    """Milliseconds per stage, from the first of each mark (for the unlock's, after it was pressed)."""
     shell: dict[str, float] = {"start": 0.0, "doc": doc, "form": form}
     unlock: dict[str, float] = {"drawn": drawn}
     for name, at in marks:
@@ -206,8 +206,9 @@ def main() -> None:
                           f"{r['unlock_ms']:6.0f} ms = {r['cold_ms']:6.0f} ms  ({r['rows']} rows drawn; "
                           f"raw read {r['raw_read_ms']:4.0f} ms)",
                           flush=True)
-                    print("        " + ", ".join(f"{stage[:-3]} {r[stage]:.0f}" for stage, _, _ in SHELL_STAGES + STAGES
-                                                 if stage in r), flush=True)
+                    print("        " + ", ".join(f"{stage[:-3]} {r[stage]:.0f}"
+                                                 for stage, _, _ in SHELL_STAGES + STAGES if stage in r),
+                          flush=True)
         finally:
             server.stop()
 
