@@ -3,6 +3,9 @@ import { App } from './app/App';
 import { startRuntime } from './app/runtime';
 import { applyDocumentSettings } from './app/settings';
 import './styles.css';
+import { milestone } from './lib/milestones';
+
+milestone('app:boot');
 
 applyDocumentSettings();
 startRuntime();

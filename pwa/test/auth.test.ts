@@ -3,11 +3,12 @@ import { crew, lock, onWiped, sessionApi, setFetch, setPin, signIn, SignInFailed
 import { FREE_UNLOCK_TRIES, MAX_UNLOCK_FAILURES, unlockWaitMs } from '../src/app/unlockGuard';
 import { wrapDataKey } from '../src/crypto/keys';
 import { getSession } from '../src/crypto/session';
-import { db, enrolledKeys, getMeta, recordStatus, setMeta } from '../src/db';
+import { db, getMeta, recordStatus, setMeta, type EnrolledKey } from '../src/db';
 import { fakeFetch, freshDb, type Req } from './helpers';
 
 const user = (id: number, username: string) => ({ id, username, full_name: username.toUpperCase(), role: 'responder_clinician', unit_id: 3 });
 const passwords: Record<string, string> = { ana: 'ana-pass', ben: 'ben-pass' };
+const enrolledKeys = async () => (await getMeta<EnrolledKey[]>('keys')) ?? [];
 
 function server(extra?: (r: Req) => [number, unknown] | null) {
   return fakeFetch((r) => {
@@ -48,11 +49,11 @@ describe('sign in, unlock, sign out', () => {
     lock();
     expect(getSession()).toBeNull();
     setFetch(() => Promise.reject(new TypeError('offline')));
-    expect(await unlock('1', 'ben-pass')).toEqual({ kind: 'wrong', triesLeft: MAX_UNLOCK_FAILURES - 1 });
-    expect(await unlock('1', 'ana-pass')).toEqual({ kind: 'ok' });
+    expect(await unlock('ana', 'ben-pass')).toEqual({ kind: 'wrong', triesLeft: MAX_UNLOCK_FAILURES - 1 });
+    expect(await unlock('ana', 'ana-pass')).toEqual({ kind: 'ok' });
     expect(getSession()!.user.username).toBe('ana');
     lock();
-    expect(await unlock('2', 'ben-pass')).toEqual({ kind: 'ok' });
+    expect(await unlock('ben', 'ben-pass')).toEqual({ kind: 'ok' });
     // the same data key for both
     const raw = await crypto.subtle.exportKey('raw', getSession()!.dataKey);
     expect(new Uint8Array(raw)).toEqual(new Uint8Array(await crypto.subtle.exportKey('raw', key1)));
@@ -63,8 +64,8 @@ describe('sign in, unlock, sign out', () => {
     await signIn('ana', 'ana-pass');
     await setPin('135791');
     lock();
-    expect((await unlock('1', '135790')).kind).toBe('wrong');
-    expect((await unlock('1', '135791')).kind).toBe('ok');
+    expect((await unlock('ana', '135790')).kind).toBe('wrong');
+    expect((await unlock('ana', '135791')).kind).toBe('ok');
     await expect(setPin('1234')).rejects.toThrow();
   });
 
@@ -77,18 +78,18 @@ describe('sign in, unlock, sign out', () => {
     const clock = () => now;
     const results: string[] = [];
     for (let i = 0; i < MAX_UNLOCK_FAILURES; i++) {
-      const r = await unlock('1', `guess-${i}`, clock);
+      const r = await unlock('ana', `guess-${i}`, clock);
       results.push(r.kind);
       // Right away, the next try must wait once past the free tries, even with the right password.
       if (i + 1 >= FREE_UNLOCK_TRIES && i + 1 < MAX_UNLOCK_FAILURES) {
-        expect(await unlock('1', 'ana-pass', clock)).toEqual({ kind: 'wait', seconds: Math.ceil(unlockWaitMs(i + 1) / 1000) });
+        expect(await unlock('ana', 'ana-pass', clock)).toEqual({ kind: 'wait', seconds: Math.ceil(unlockWaitMs(i + 1) / 1000) });
       }
       now += unlockWaitMs(i + 1);
     }
     expect(results).toEqual([...Array(MAX_UNLOCK_FAILURES - 1).fill('wrong'), 'erased']);
+    expect((await unlock('ana', 'ana-pass', clock)).kind).toBe('wrong');
+    expect((await unlock('ben', 'ben-pass', clock)).kind).toBe('ok');
     expect((await crew()).map((u) => u.username)).toEqual(['ben']);
-    expect((await unlock('1', 'ana-pass', clock)).kind).toBe('wrong');
-    expect((await unlock('2', 'ben-pass', clock)).kind).toBe('ok');
     // Eleven Argon2id derivations at full cost: seconds on a loaded machine.
   }, 60_000);
 
@@ -99,7 +100,7 @@ describe('sign in, unlock, sign out', () => {
     const [k] = await enrolledKeys();
     await setMeta('keys', [{ ...k!, ...(await wrapDataKey(dataKey, 'ana-pass', { kdf: 'pbkdf2', iterations: 1000 })), kdf: undefined }]);
     lock();
-    expect((await unlock('1', 'ana-pass')).kind).toBe('ok');
+    expect((await unlock('ana', 'ana-pass')).kind).toBe('ok');
     expect((await enrolledKeys())[0]).toMatchObject({ kdf: 'argon2id' });
   });
 
@@ -168,7 +169,7 @@ describe('sign in, unlock, sign out', () => {
     off();
     expect(told).toEqual([]);
     expect(await db().outbox.count()).toBe(1);
-    expect((await crew()).map((u) => u.username)).toEqual(['ana']);
+    expect(await unlock('ana', 'ana-pass')).toEqual({ kind: 'ok' });
   });
 
   it('a retired tablet nobody is enrolled on is wiped as retired at sign-in', async () => {
@@ -239,7 +240,7 @@ describe('sign in, unlock, sign out', () => {
     const sealed = await getMeta<string>('tokens:1');
     expect(sealed).not.toContain('R2');
     lock();
-    expect(await unlock('1', 'ana-pass')).toEqual({ kind: 'ok' });
+    expect(await unlock('ana', 'ana-pass')).toEqual({ kind: 'ok' });
     await sessionApi()!.pull(null, 10);
     expect(requests.filter((r) => r.path === '/api/v1/auth/refresh').map((r) => r.auth)).toEqual(['Bearer R', 'Bearer R2']);
   });
@@ -250,5 +251,32 @@ describe('sign in, unlock, sign out', () => {
     const stored = await getMeta<string>('tokens:1');
     expect(stored).toMatch(/^enc1:/);
     expect(stored).not.toContain('A-ana');
+  });
+
+  it('the enrolled crew is stored without a name: unlock asks for the user name, and a name not enrolled is just wrong', async () => {
+    setFetch(server().fetch);
+    await signIn('ana', 'ana-pass');
+    await signIn('ben', 'ben-pass');
+    lock();
+    const raw = JSON.stringify(await db().meta.toArray());
+    for (const name of ['ana', 'ANA', 'ben', 'BEN']) expect(raw).not.toContain(`"${name}"`);
+    expect(await crew()).toEqual([]); // locked: nothing to show
+    expect(await unlock('carla', 'ana-pass')).toEqual({ kind: 'wrong', triesLeft: MAX_UNLOCK_FAILURES - 1 });
+    expect(await unlock(' Ana ', 'ana-pass')).toEqual({ kind: 'ok' });
+    expect(getSession()!.user.full_name).toBe('ANA');
+    expect((await crew()).map((u) => u.username).sort()).toEqual(['ana', 'ben']);
+  });
+
+  it('crew entries an earlier version stored with names in clear unlock, and are sealed at that unlock', async () => {
+    setFetch(server().fetch);
+    await signIn('ana', 'ana-pass');
+    const dataKey = getSession()!.dataKey;
+    lock();
+    await setMeta('keys', [{ ...(await wrapDataKey(dataKey, 'ana-pass')), user: user(1, 'ana'), secret: 'password' }]);
+    expect(await unlock('ana', 'ana-pass')).toEqual({ kind: 'ok' });
+    expect(getSession()!.user.username).toBe('ana');
+    expect(JSON.stringify(await enrolledKeys())).not.toContain('ANA');
+    lock();
+    expect(await unlock('ana', 'ana-pass')).toEqual({ kind: 'ok' });
   });
 });

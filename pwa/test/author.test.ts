@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { SessionUser } from '../src/api/types';
 import { setSession } from '../src/crypto/session';
-import { addNote, db, notesFor, recordLocation, recordStatus, setMeta, statusEventsFor } from '../src/db';
+import { addNote, nextBatch, notesFor, recordLocation, recordStatus, setMeta, statusEventsFor, unlockStore } from '../src/db';
 import { freshDb, newDataKey } from './helpers';
 
 const clinician: SessionUser = { id: 7, username: 'clinician1', full_name: 'Ana Morales, LCSW', role: 'responder_clinician', unit_id: 1 };
@@ -12,9 +12,10 @@ beforeEach(async () => {
   freshDb();
   key = await newDataKey();
   await setMeta('device_id', 'dev1');
+  await unlockStore(key);
 });
 
-const outboxOps = async () => (await db().outbox.orderBy('seq').toArray()).map((r) => r.op);
+const outboxOps = async () => (await nextBatch(key, 100)).map((r) => r.op);
 
 describe('who did it on a shared tablet', () => {
   it('each op names the person unlocked when it was made, whoever unlocks later', async () => {

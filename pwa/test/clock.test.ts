@@ -4,7 +4,7 @@ import type { Op } from '../src/api/types';
 import { addNote, db, recordStatus, setMeta, statusEventsFor } from '../src/db';
 import { forgetServerTime, setClocks } from '../src/lib/deviceClock';
 import { pullAll, pushOutbox } from '../src/sync/engine';
-import { fakeFetch, freshDb, newDataKey, staticTokens, type Req } from './helpers';
+import { fakeFetch, freshDb, newDataKey, staticTokens, unlockWith, type Req } from './helpers';
 
 const MINUTE = 60_000;
 const EPOCH = 0;
@@ -32,6 +32,7 @@ beforeEach(async () => {
   freshDb();
   key = await newDataKey();
   await setMeta('device_id', 'dev1');
+  await unlockWith(key);
   shift = new Shift();
   setClocks({ wall: shift.wall, monotonic: () => shift.monotonic });
   forgetServerTime();

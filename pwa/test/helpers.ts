@@ -1,5 +1,7 @@
-import { AppDB, setDb, db } from '../src/db';
+import { AppDB, setDb, db, unlockStore } from '../src/db';
 import { newDataKey } from '../src/crypto/keys';
+import { setSession } from '../src/crypto/session';
+import type { SessionUser } from '../src/api/types';
 import type { FetchFn } from '../src/api/client';
 
 let n = 0;
@@ -11,6 +13,15 @@ export function freshDb(): AppDB {
 }
 
 export { db, newDataKey };
+
+/** The crew member a test unlocks as. */
+export const testUser: SessionUser = { id: 7, username: 'clinician1', full_name: 'Ana Morales, LCSW', role: 'responder_clinician', unit_id: 1 };
+
+/** Unlocks the tablet with this data key, as the app does (write-only box made, old rows resealed). */
+export async function unlockWith(key: CryptoKey, user: SessionUser = testUser): Promise<void> {
+  await unlockStore(key);
+  setSession({ user, dataKey: key });
+}
 
 export interface Req {
   method: string;

@@ -2,8 +2,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { statusFactOf } from '../src/app/callView';
 import { STATUS_UNDO_MINUTES, callStatus, offeredTaps, outOfOrder, standing, undoableTap, type StatusFact } from '../src/lib/lifecycle';
 import { CALL_STATUSES } from '../src/api/types';
-import { db, recordStatus, setMeta, statusEventsFor, withdrawStatus } from '../src/db';
-import { freshDb } from './helpers';
+import { nextBatch, recordStatus, setMeta, statusEventsFor, withdrawStatus } from '../src/db';
+import { freshDb, newDataKey, unlockWith } from './helpers';
 
 const T0 = Date.parse('2026-12-01T12:00:00Z');
 const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
@@ -58,17 +58,20 @@ describe('undo', () => {
 });
 
 describe('withdrawStatus', () => {
+  let key: CryptoKey;
   beforeEach(async () => {
     freshDb();
     await setMeta('device_id', 'dev1');
+    key = await newDataKey();
+    await unlockWith(key);
   });
 
   it('queues a correcting fact naming the tap, and the tablet stops counting the tap at once', async () => {
-    const tap = await recordStatus(null, 'call-1', 'cleared');
-    const undo = await withdrawStatus(null, 'call-1', { id: tap.record_id, status: 'cleared' });
+    const tap = await recordStatus(key, 'call-1', 'cleared');
+    const undo = await withdrawStatus(key, 'call-1', { id: tap.record_id, status: 'cleared' });
     expect(undo.kind).toBe('call_status');
     expect(undo.data).toEqual({ call_id: 'call-1', status: 'cleared', withdraws: tap.record_id });
-    expect((await db().outbox.toArray()).map((r) => r.op.id)).toEqual([tap.id, undo.id]);
+    expect((await nextBatch(key, 10)).map((r) => r.op.id)).toEqual([tap.id, undo.id]);
     const rows = await statusEventsFor('call-1');
     expect(rows).toHaveLength(2);
     expect(callStatus('dispatched', rows.map(statusFactOf))).toBe('dispatched');

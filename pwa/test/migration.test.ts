@@ -1,7 +1,8 @@
 import Dexie from 'dexie';
 import { describe, expect, it } from 'vitest';
-import { AppDB, SCHEMA_V1, setDb, recordStatus, db } from '../src/db';
-import { newDataKey } from '../src/crypto/keys';
+import { AppDB, SCHEMA_V1, SCHEMA_V2, setDb, recordStatus, db, nextBatch, listCalls } from '../src/db';
+import { newDataKey, seal } from '../src/crypto/keys';
+import { unlockWith } from './helpers';
 
 describe('local database upgrades', () => {
   it('opening version 1 with queued ops and upgrading keeps every op', async () => {
@@ -23,17 +24,63 @@ describe('local database upgrades', () => {
     ]);
     v1.close();
 
-    const v2 = new AppDB(name);
-    setDb(v2);
-    await v2.open();
-    expect(v2.verno).toBe(2);
-    const rows = await v2.outbox.orderBy('seq').toArray();
+    const current = new AppDB(name);
+    setDb(current);
+    await current.open();
+    expect(current.verno).toBe(3);
+    const key = await newDataKey();
+    const rows = await nextBatch(key, 10);
     expect(rows.map((r) => r.op.id)).toEqual(['op-1', 'op-2', 'op-3']);
     expect(rows.map((r) => r.recordId)).toEqual(['r-1', 'r-2', 'r-3']);
-    expect(await v2.outbox.where('recordId').equals('r-2').count()).toBe(1);
+    expect(await current.outbox.where('recordId').equals('r-2').count()).toBe(1);
     // and the next capture continues the sequence
-    const next = await recordStatus(await newDataKey(), 1, 'on_scene');
+    await unlockWith(key);
+    const next = await recordStatus(key, 1, 'on_scene');
     expect(next.seq).toBe(4);
     expect(await db().outbox.count()).toBe(4);
+  });
+
+  it('rows an earlier version wrote in clear are resealed at the next unlock, and still read and sort the same', async () => {
+    const name = `migrate-${Math.random().toString(36).slice(2)}`;
+    const key = await newDataKey();
+    const v2 = new Dexie(name);
+    v2.version(1).stores(SCHEMA_V1);
+    v2.version(2).stores(SCHEMA_V2);
+    await v2.open();
+    const call = (id: number, priority: number, receivedAt: string, narrative: string) => ({
+      id: String(id),
+      rawId: id,
+      version: 1,
+      priority,
+      receivedAt,
+      clear: { id, priority, received_at: receivedAt, call_type: 'Suicide threat', address: '12 LEGACY Rd' },
+      sealed: null as string | null,
+      narrative,
+    });
+    const rows = [call(1, 2, '2026-11-25T01:00:00Z', 'a'), call(2, 1, '2026-11-25T03:00:00Z', 'b'), call(3, 1, '2026-11-25T02:00:00Z', 'c')];
+    await v2.table('calls').bulkPut(await Promise.all(rows.map(async ({ narrative, ...r }) => ({ ...r, sealed: await seal(key, { narrative }) }))));
+    await v2.table('outbox').add({
+      seq: 1,
+      recordId: 'r-1',
+      op: { id: 'op-1', seq: 1, hlc: 'h', kind: 'call_status', action: 'create', record_id: 'r-1', base_version: null, device_time: '2026-11-25T01:00:00Z', data: { call_id: 1, status: 'en_route' } },
+      sealed: null,
+      state: 'queued',
+      createdAt: '2026-11-25T01:00:00Z',
+    });
+    await v2.table('meta').put({ key: 'last_receipt', value: '2026-11-25T04:00:00Z' });
+    v2.close();
+
+    const current = new AppDB(name);
+    setDb(current);
+    await current.open();
+    expect(JSON.stringify(await current.calls.toArray())).toContain('LEGACY'); // locked: the upgrade could only mark them
+    await unlockWith(key);
+    const raw = JSON.stringify([await current.calls.toArray(), await current.outbox.toArray(), await current.meta.toArray()]);
+    for (const leak of ['LEGACY', 'Suicide', '2026-11-25', 'en_route']) expect(raw).not.toContain(leak);
+    expect(await current.meta.get('reseal')).toBeUndefined();
+    const list = await listCalls();
+    expect(list.map((c) => c.id)).toEqual(['3', '2', '1']);
+    expect(list.map((c) => c.clear.narrative)).toEqual(['c', 'b', 'a']);
+    expect((await nextBatch(key, 10)).map((r) => r.op.data)).toEqual([{ call_id: 1, status: 'en_route' }]);
   });
 });

@@ -1,12 +1,13 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { addNote, recordLocation, recordStatus, updateCall, db, applyChanges } from '../src/db';
-import { freshDb, newDataKey } from './helpers';
+import { addNote, recordLocation, recordStatus, updateCall, db, applyChanges, getCall } from '../src/db';
+import { freshDb, newDataKey, unlockWith } from './helpers';
 
 let key: CryptoKey;
 beforeEach(async () => {
   freshDb();
   key = await newDataKey();
   await db().meta.put({ key: 'device_id', value: 'dev1' });
+  await unlockWith(key);
 });
 
 describe('capture writes the record and its outbox op together', () => {
@@ -52,7 +53,7 @@ describe('capture writes the record and its outbox op together', () => {
       [{ kind: 'call', id: '5', op: 'put', version: 3, data: { id: 5, priority: 1, received_at: '2026-11-25T01:00:00Z', narrative: 'n' } }],
       { cursor: 'c1', serverTime: '2026-11-25T01:00:00Z' },
     );
-    const call = (await db().calls.get('5'))!;
+    const call = (await getCall('5'))!;
     const op = await updateCall(key, call, { disposition: 'stabilized on scene' });
     expect(op.base_version).toBe(3);
     expect(op.kind).toBe('call');

@@ -1,18 +1,19 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ApiClient, NetworkError, type FetchFn } from '../src/api/client';
 import type { Change, Op, PushResult } from '../src/api/types';
-import { addNote, applyChanges, db, getMeta, recordStatus, setMeta } from '../src/db';
+import { addNote, applyChanges, db, getCall, getMeta, lastReceipt, listRejected, recordStatus, setMeta } from '../src/db';
 import { open } from '../src/crypto/keys';
 import { pullAll, pushOutbox, syncOnce } from '../src/sync/engine';
 import { classify, SyncScheduler } from '../src/sync/scheduler';
 import { getSyncState } from '../src/sync/status';
-import { fakeFetch, freshDb, newDataKey, staticTokens, type Req } from './helpers';
+import { fakeFetch, freshDb, newDataKey, staticTokens, unlockWith, type Req } from './helpers';
 
 let key: CryptoKey;
 beforeEach(async () => {
   freshDb();
   key = await newDataKey();
   await setMeta('device_id', 'dev1');
+  await unlockWith(key);
 });
 
 /** A small in-memory server following PROTOCOL.md's push rules (replay, gap, per-op outcome). */
@@ -72,7 +73,7 @@ describe('push', () => {
     const res = await pushOutbox({ api: new ApiClient(fetch, staticTokens), key });
     expect(res).toEqual({ pushed: 2, rejected: 1 });
     expect(await db().outbox.count()).toBe(0);
-    const rejected = await db().rejected.toArray();
+    const rejected = await listRejected();
     expect(rejected).toHaveLength(1);
     expect(rejected[0]!.seq).toBe(1);
     expect(rejected[0]!.errors).toEqual({ json: { status: ['bad'] } });
@@ -231,10 +232,11 @@ describe('pull', () => {
     ]);
     expect(requests.map((r) => r.path)).toEqual(['/api/v1/sync/pull?limit=500', '/api/v1/sync/pull?limit=500&cursor=p1']);
     expect(await getMeta('cursor')).toBe('p2');
-    expect(await getMeta('last_receipt')).toBe('t2');
+    expect(await lastReceipt()).toBe('t2');
     expect(await db().calls.count()).toBe(3);
     const c = (await db().calls.get('2'))!;
-    expect(await open(key, c.sealed!)).toEqual({ narrative: 'n2' });
+    expect(c.clear).toEqual({ id: 2 });
+    expect(await open(key, c.sealed!)).toMatchObject({ narrative: 'n2' });
   });
 
   it('removals and tombstones drop records but keep unsent ops', async () => {
@@ -583,7 +585,7 @@ describe('client rules of sync/client.py', () => {
       serverTime: 't',
     });
     const { updateCall } = await import('../src/db');
-    await updateCall(key, (await db().calls.get('c1'))!, { disposition: 'home with family' });
+    await updateCall(key, (await getCall('c1'))!, { disposition: 'home with family' });
     const { fetch } = fakeFetch((r) => {
       const op = (r.body as { ops: Op[] }).ops[0]!;
       return [
@@ -596,10 +598,10 @@ describe('client rules of sync/client.py', () => {
       ];
     });
     await pushOutbox({ api: new ApiClient(fetch, staticTokens), key });
-    const call = (await db().calls.get('c1'))!;
+    const call = (await getCall('c1'))!;
     expect(call.version).toBe(4);
     expect(call.localSealed).toBeNull();
-    expect(await open(key, call.sealed!)).toEqual({ disposition: 'home with family' });
+    expect(call.clear.disposition).toBe('home with family');
     const next = await updateCall(key, call, { transport_destination: 'none' });
     expect(next.base_version).toBe(4);
   });

@@ -225,28 +225,33 @@ def wait_controlled(page: Any, timeout_s: float = 15) -> None:
         page.evaluate("navigator.serviceWorker.ready.then(() => true)")
 
 
+#: The last user signed in per browser context: who unlocks when a test names nobody (the unlock
+#: screen shows no names, it asks for one).
+_signed_in: dict[int, str] = {}
+
+
 def sign_in(page: Any, base_url: str, username: str, password: str = PASSWORD) -> None:
     page.goto(f"{base_url}/")
     page.get_by_test_id("login-username").fill(username)
     page.get_by_test_id("login-password").fill(password)
     page.get_by_test_id("login-submit").click()
     page.get_by_test_id("current-user").wait_for()
+    _signed_in[id(page.context)] = username
 
 
 def unlock(page: Any, password: str = PASSWORD, username: str | None = None) -> None:
     page.get_by_test_id("unlock-form").wait_for()
-    if username:
-        page.get_by_test_id("unlock-user").filter(has_text=username).first.click()
+    page.get_by_test_id("unlock-username").fill(username or _signed_in[id(page.context)])
     page.get_by_test_id("unlock-password").fill(password)
     page.get_by_test_id("unlock-submit").click()
     page.get_by_test_id("current-user").wait_for()
 
 
-def unlock_if_locked(page: Any, password: str = PASSWORD) -> None:
+def unlock_if_locked(page: Any, password: str = PASSWORD, username: str | None = None) -> None:
     """After a reload the app asks to unlock (the data key lives only in memory)."""
     page.locator('[data-testid="current-user"], [data-testid="unlock-form"]').first.wait_for()
     if page.get_by_test_id("unlock-form").count():
-        unlock(page, password)
+        unlock(page, password, username)
 
 
 def unsent(page: Any) -> int:

@@ -251,7 +251,7 @@ def named_tablet_ready(page: Any, server: live.LiveServer, username: str, name: 
     page.get_by_test_id("login-submit").click()
     page.get_by_test_id("current-user").wait_for()
     live.wait_controlled(page)
-    live.unlock_if_locked(page)
+    live.unlock_if_locked(page, username=username)
     page.get_by_test_id("call-list").wait_for()
     live.wait_synced(page)
     return str(uuid.UUID(str(server.scalar("SELECT id FROM devices WHERE name = :n", n=name))))

@@ -3,6 +3,8 @@ reconnect, and the server has every entry exactly once."""
 
 from __future__ import annotations
 
+import json
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -54,6 +56,54 @@ def server_has_once(server: live.LiveServer, call_id: str, note: str, dispositio
     assert (call.status, call.disposition) == ("on_scene", disposition)
 
 
+#: Every object store of the app's database, read raw in the page as a finder of the tablet could.
+RAW_INDEXEDDB = """() => new Promise((res, rej) => {
+    const r = indexedDB.open('heart-field');
+    r.onerror = () => rej(r.error);
+    r.onsuccess = () => {
+        const idb = r.result, names = Array.from(idb.objectStoreNames);
+        const tx = idb.transaction(names, 'readonly');
+        const out = {};
+        Promise.all(names.map((n) => new Promise((ok) => {
+            const q = tx.objectStore(n).getAll();
+            q.onsuccess = () => { out[n] = q.result; ok(); };
+        }))).then(() => { idb.close(); res(JSON.stringify(out)); });
+    };
+})"""
+#: An ISO date or time, as the server and the tablet write them.
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2})?")
+
+
+def stored_strings(value: Any) -> list[str]:
+    """Every string and number stored anywhere (object keys included)."""
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in [k, *stored_strings(v)]]
+    if isinstance(value, list):
+        return [s for v in value for s in stored_strings(v)]
+    return [] if value is None else [str(value)]
+
+
+def nothing_readable(page: Any, server: live.LiveServer, call_id: str, *captured: str) -> None:
+    """No call type, address, coordinate, hazard, narrative, crew name or time is stored in clear."""
+    stores = json.loads(page.evaluate(RAW_INDEXEDDB))
+    cid = uuid.UUID(call_id).hex
+    call = server.rows(
+        "SELECT t.name, p.address, p.lat, p.lon, c.narrative, p.id AS premise_id FROM calls c "
+        "JOIN call_types t ON t.id = c.call_type_id JOIN premises p ON p.id = c.premise_id "
+        "WHERE c.id = :c", c=cid)[0]
+    hazards = [h for (h,) in server.rows(
+        "SELECT description FROM premise_hazards WHERE premise_id = :p", p=call.premise_id)]
+    names = [n for (n,) in server.rows("SELECT full_name FROM users WHERE full_name <> ''")]
+    secrets = [call.name, call.address, str(call.lat), str(call.lon), call.narrative[:40],
+               *hazards, *names, *captured]
+    strings = stored_strings(stores)
+    assert stores["calls"], "the raw read saw the calls"
+    assert stores["outbox"], "the raw read saw the queued ops"
+    for secret in secrets:
+        assert not [s for s in strings if secret in s], secret
+    assert not [s for s in strings if ISO_DATE.search(s)]
+
+
 def test_offline_shift_reload_idle_lock_expired_token(
         server: live.LiveServer, context: Any, page: Any, open_calls: Callable[[str], str],
         screenshot: Callable[[Any, str], Any]) -> None:
@@ -90,6 +140,8 @@ def test_offline_shift_reload_idle_lock_expired_token(
     live.unlock(page)
     page.get_by_test_id("unlock-form").wait_for(timeout=IDLE_MINUTES * 60_000 + 10_000)
     screenshot(page, "offline-idle-locked")
+    # Locked and offline, as a lost tablet is found: nothing about the person or the place is readable.
+    nothing_readable(page, server, call_id, note, disposition)
     # Let the access token the tablet holds expire (the server issues 5 s tokens).
     time.sleep(ACCESS_SECONDS + 1)
     assert server.scalar("SELECT count(*) FROM call_notes WHERE body = :b", b=note) == 0

@@ -41,6 +41,7 @@ def test_first_sign_in_asks_for_a_pin_and_wrong_tries_wait(
     assert {k["kdf"] for k in keys} == {"argon2id"}
 
     page.get_by_test_id("lock-now").click()
+    page.get_by_test_id("unlock-username").fill("emt1")
     error = page.get_by_test_id("unlock-error")
     kinds = []
     for guess in ("111111", "222222", "333333", PIN):

@@ -1,19 +1,45 @@
 import { useEffect, useState } from 'preact/hooks';
 import { getSession, onSessionChange } from '../crypto/session';
-import { useT } from '../i18n';
+import { prepareFormats, useT } from '../i18n';
 import { Login, type LoginMode } from '../screens/Login';
 import { Unlock } from '../screens/Unlock';
 import { Shell } from './Shell';
 import { Prefs } from '../ui/Prefs';
-import { crew, onWiped, type WipeNotice } from './auth';
+import { hasCrew } from '../db';
+import { onWiped, type WipeNotice } from './auth';
 import { clearDecryptCache } from './useOpened';
 import { useSession } from './useSession';
+import { milestone } from '../lib/milestones';
+import { prepareKdf } from '../crypto/keys';
+import { preloadFieldHome } from './screens';
 
 type Phase = 'loading' | 'signedOut' | 'locked' | 'unlocked';
 
+/** A person takes seconds to type a user name and password: the unlock's preparation starts well within that. */
+const PREPARE_WITHIN_MS = 200;
+
+/** Runs `task` when the page is idle (soon after, where there is no requestIdleCallback: Safari); returns its cancel. */
+function whenIdle(task: () => void): () => void {
+  if (typeof requestIdleCallback === 'function') {
+    const id = requestIdleCallback(task, { timeout: PREPARE_WITHIN_MS });
+    return () => cancelIdleCallback(id);
+  }
+  const id = setTimeout(task, 0);
+  return () => clearTimeout(id);
+}
+
+/** Argon2id's WebAssembly compiled, the call list's module loaded, the date formatters made. */
+function prepareUnlock(): void {
+  void prepareKdf();
+  preloadFieldHome();
+  prepareFormats();
+}
+
 async function phaseNow(): Promise<Phase> {
   if (getSession()) return 'unlocked';
-  return (await crew()).length ? 'locked' : 'signedOut';
+  const crew = await hasCrew();
+  milestone('app:phase');
+  return crew ? 'locked' : 'signedOut';
 }
 
 /** Top level: signed out -> sign in; locked -> unlock; unlocked -> the shell with its screens. */
@@ -41,6 +67,12 @@ export function App() {
       offWiped();
     };
   }, []);
+
+  useEffect(() => {
+    if (phase !== 'locked') return;
+    // Once the form is drawn, while a person types: what pressing Unlock would otherwise wait for.
+    return whenIdle(prepareUnlock);
+  }, [phase]);
 
   if (phase === 'loading') return <p class="boot">{t('app.loading')}</p>;
 

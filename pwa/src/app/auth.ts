@@ -8,14 +8,23 @@ import { needsRewrap, newDataKey, open, seal, unwrapDataKey, wrapDataKey } from 
 import { getSession, setSession } from '../crypto/session';
 import {
   clearRecordsAndCursor,
+  crewMembers,
+  crewTag,
   db,
-  enrolledKeys,
+  forgetAllEnrolled,
+  forgetEnrolled,
   getMeta,
+  hasCrew,
+  hasSecret,
+  keysForUser,
+  keysForUsername,
   putEnrolledKey,
   setMeta,
+  unlockStore,
   unsentCount,
   wipeDatabase,
 } from '../db';
+import { milestone } from '../lib/milestones';
 import { clearUnlockFailures, MAX_UNLOCK_FAILURES, recordUnlockFailure, waitBeforeUnlock } from './unlockGuard';
 
 /** A PIN shorter than this is refused: PBKDF2 slows guessing but cannot save a 4-digit PIN. */
@@ -86,7 +95,7 @@ export async function signIn(username: string, password: string, deviceName = ''
     }
     if (e instanceof AuthError && e.action === 'retire') {
       // Someone enrolled can still unlock and send what the tablet holds; nobody: nothing to send.
-      if ((await crew()).length) throw new SignInFailed({ kind: 'retired' });
+      if (await hasCrew()) throw new SignInFailed({ kind: 'retired' });
       await wipe('retired');
       throw new SignInFailed({ kind: 'wiped' });
     }
@@ -98,9 +107,10 @@ export async function signIn(username: string, password: string, deviceName = ''
   }
   await setMeta('device_id', res.device_id);
   const dataKey = await dataKeyForSignIn(res.user, password);
-  await putEnrolledKey({ ...(await wrapDataKey(dataKey, password)), user: res.user, secret: 'password' });
+  await putEnrolledKey(dataKey, res.user, await wrapDataKey(dataKey, password), 'password');
   tokens = { access: res.access_token, refresh: res.refresh_token };
   await setMeta(`tokens:${res.user.id}`, await seal(dataKey, tokens));
+  await unlockStore(dataKey);
   setSession({ user: res.user, dataKey });
   return res.user;
 }
@@ -113,16 +123,15 @@ export async function signIn(username: string, password: string, deviceName = ''
 async function dataKeyForSignIn(user: SessionUser, password: string): Promise<CryptoKey> {
   const current = getSession();
   if (current) return current.dataKey;
-  const keys = await enrolledKeys();
-  for (const k of keys.filter((k) => String(k.user.id) === String(user.id))) {
-    const key = await unwrapDataKey(k, password);
+  for (const k of await keysForUser(String(user.id))) {
+    const key = await unwrapDataKey(k.wrapped, password);
     if (key) return key;
   }
-  if (keys.length) {
+  if (await hasCrew()) {
     const count = await unsentCount();
     if (count > 0) throw new SignInFailed({ kind: 'locked', count });
     await clearRecordsAndCursor();
-    await setMeta('keys', []);
+    await forgetAllEnrolled();
   }
   return newDataKey();
 }
@@ -135,34 +144,43 @@ export type UnlockResult =
   | { kind: 'erased' };
 
 /**
- * Offline unlock with the member's password or PIN. Wrong tries make the next one wait longer;
- * after MAX_UNLOCK_FAILURES the member's key is deleted. A key wrapped with weaker settings by an
- * earlier app version is rewrapped with this version's.
+ * Offline unlock with the member's user name and password or PIN (the tablet shows no names: a
+ * finder learns nobody's). Wrong tries make the next one wait longer; after MAX_UNLOCK_FAILURES
+ * the member's key is deleted. A name not enrolled here is answered the same way, its tries
+ * counted under its hash. A key wrapped with weaker settings by an earlier app version is
+ * rewrapped with this version's.
  */
-export async function unlock(userId: string, secret: string, now: () => number = Date.now): Promise<UnlockResult> {
-  const wait = await waitBeforeUnlock(userId, now());
+export async function unlock(username: string, secret: string, now: () => number = Date.now): Promise<UnlockResult> {
+  milestone('unlock:start');
+  const mine = await keysForUsername(username);
+  const who = mine[0]?.userId ?? `name:${await crewTag(username)}`;
+  const wait = await waitBeforeUnlock(who, now());
   if (wait > 0) return { kind: 'wait', seconds: Math.ceil(wait / 1000) };
-  const mine = (await enrolledKeys()).filter((k) => String(k.user.id) === userId);
   for (const k of mine) {
-    const dataKey = await unwrapDataKey(k, secret);
+    const dataKey = await unwrapDataKey(k.wrapped, secret);
     if (!dataKey) continue;
-    await clearUnlockFailures(userId);
-    if (needsRewrap(k)) await putEnrolledKey({ ...(await wrapDataKey(dataKey, secret)), user: k.user, secret: k.secret });
-    const sealedTokens = await getMeta<string>(`tokens:${userId}`);
+    milestone('unlock:key');
+    await clearUnlockFailures(who);
+    const user = await k.user(dataKey);
+    if (needsRewrap(k.wrapped)) await putEnrolledKey(dataKey, user, await wrapDataKey(dataKey, secret), k.secret);
+    const sealedTokens = await getMeta<string>(`tokens:${who}`);
     tokens = sealedTokens ? await open<Tokens>(dataKey, sealedTokens) : null;
-    setSession({ user: k.user, dataKey });
+    await unlockStore(dataKey);
+    milestone('unlock:store');
+    setSession({ user, dataKey });
+    milestone('unlock:session');
     return { kind: 'ok' };
   }
-  const count = await recordUnlockFailure(userId, now());
+  const count = await recordUnlockFailure(who, now());
   if (count < MAX_UNLOCK_FAILURES) return { kind: 'wrong', triesLeft: MAX_UNLOCK_FAILURES - count };
-  await forgetMember(userId);
-  await clearUnlockFailures(userId);
+  if (mine.length) await forgetMember(who);
+  await clearUnlockFailures(who);
   return { kind: 'erased' };
 }
 
 /** The member's wrapped keys and sealed tokens go; the tablet's records and queued work stay. */
 async function forgetMember(userId: string): Promise<void> {
-  await setMeta('keys', (await enrolledKeys()).filter((k) => String(k.user.id) !== userId));
+  await forgetEnrolled(userId);
   await db().meta.delete(`tokens:${userId}`);
 }
 
@@ -175,19 +193,18 @@ export async function setPin(pin: string): Promise<void> {
   const s = getSession();
   if (!s) throw new Error('locked');
   if (!/^\d+$/.test(pin) || pin.length < MIN_PIN_LENGTH) throw new Error('short');
-  await putEnrolledKey({ ...(await wrapDataKey(s.dataKey, pin)), user: s.user, secret: 'pin' });
+  await putEnrolledKey(s.dataKey, s.user, await wrapDataKey(s.dataKey, pin), 'pin');
 }
 
 /** Whether this crew member has set a PIN on this tablet. */
 export async function hasPin(userId: string): Promise<boolean> {
-  return (await enrolledKeys()).some((k) => String(k.user.id) === userId && k.secret === 'pin');
+  return hasSecret(userId, 'pin');
 }
 
-/** Enrolled members, one entry each, for the unlock screen. */
+/** Enrolled members, one entry each, for Settings (their names are sealed: none while locked). */
 export async function crew(): Promise<SessionUser[]> {
-  const seen = new Map<string, SessionUser>();
-  for (const k of await enrolledKeys()) seen.set(String(k.user.id), k.user);
-  return [...seen.values()];
+  const s = getSession();
+  return s ? crewMembers(s.dataKey) : [];
 }
 
 /** How long sign-out waits for the server to end the sign-in before going on without it. */
@@ -208,7 +225,7 @@ export async function signOut(): Promise<number> {
   }
   if (s) {
     await forgetMember(String(s.user.id));
-    if (!(await enrolledKeys()).length) await clearRecordsAndCursor();
+    if (!(await hasCrew())) await clearRecordsAndCursor();
   }
   lock();
   return 0;

@@ -62,6 +62,12 @@ export function screenFor(path: string, role: Role): ScreenDef | null {
   return s && allowed(s.roles, role) ? s : null;
 }
 
+/** The field roles' home screen module (a tablet's unlocks are a crew's), loaded while the unlock form waits. */
+export function preloadFieldHome(): void {
+  const role = FIELD_ROLES[0]!;
+  void screenFor(homePath(role), role)?.load();
+}
+
 export function homePath(role: Role): string {
   if (isField(role)) return '/calls';
   return `/coming/${COMING.find((c) => c.roles !== 'field' && c.roles.includes(role))?.area ?? 'admin'}`;

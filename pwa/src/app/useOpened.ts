@@ -1,6 +1,9 @@
-/** Decrypts rows for display with the session's data key (a cache keeps re-renders cheap). */
+/**
+ * A row for display: the screens' queries open records already; this adds a call's overlay of
+ * edits not yet acknowledged (a cache keeps re-renders cheap).
+ */
 import { useEffect, useState } from 'preact/hooks';
-import { openFields, open } from '../crypto/keys';
+import { open } from '../crypto/keys';
 import { getSession } from '../crypto/session';
 import type { SyncedRow } from '../db';
 
@@ -19,7 +22,7 @@ async function openSealed(key: CryptoKey, sealed: string): Promise<Record<string
 export async function openRow(row: SyncedRow & { localSealed?: string | null }): Promise<Record<string, unknown>> {
   const s = getSession();
   if (!s) return { ...row.clear };
-  const base = row.sealed ? { ...row.clear, ...(await openSealed(s.dataKey, row.sealed)) } : await openFields(s.dataKey, row.clear, null);
+  const base = row.sealed ? { ...row.clear, ...(await openSealed(s.dataKey, row.sealed)) } : { ...row.clear };
   return row.localSealed ? { ...base, ...(await openSealed(s.dataKey, row.localSealed)) } : base;
 }
 

@@ -1,16 +1,8 @@
 import Dexie, { type EntityTable, type Table } from 'dexie';
-import type { CallRow } from './Call';
-import type { PremiseRow } from './Premise';
-import type { StatusEventRow } from './StatusEvent';
-import type { NoteRow } from './Note';
-import type { LocationPointRow } from './LocationPoint';
-import type { CatalogRow } from './Catalog';
-import type { KitStockRow } from './KitStock';
-import type { ConflictRow } from './Conflict';
-import type { RejectedRow } from './Rejected';
-import type { OutboxRow } from './Outbox';
+import type { StoredRejectedRow } from './Rejected';
+import type { StoredOutboxRow } from './Outbox';
 import type { MetaRow } from './Meta';
-import type { SyncedRow } from './rows';
+import type { StoredRow } from './rows';
 
 export const DB_NAME = 'heart-field';
 
@@ -39,6 +31,17 @@ export const SCHEMA_V2 = {
   outbox: '++localId, &seq, state, recordId',
 } as const;
 
+/**
+ * Version 3: everything about a person or a place is sealed at rest; calls lose their clear sort
+ * index (priority and received time are sorted in memory once opened). The upgrade runs without the
+ * data key, so it only marks the store: the rows written in clear by earlier versions are resealed
+ * at the next unlock (`unlockStore`).
+ */
+export const SCHEMA_V3 = {
+  ...SCHEMA_V2,
+  calls: 'id',
+} as const;
+
 /** Tables that hold server records (cleared by "Rebuild from server" and a 410 resync). */
 export const RECORD_TABLES = [
   'calls',
@@ -53,16 +56,16 @@ export const RECORD_TABLES = [
 export type RecordTable = (typeof RECORD_TABLES)[number];
 
 export class AppDB extends Dexie {
-  calls!: EntityTable<CallRow, 'id'>;
-  premises!: EntityTable<PremiseRow, 'id'>;
-  statusEvents!: EntityTable<StatusEventRow, 'id'>;
-  notes!: EntityTable<NoteRow, 'id'>;
-  locationPoints!: EntityTable<LocationPointRow, 'id'>;
-  catalog!: EntityTable<CatalogRow, 'id'>;
-  kitStock!: EntityTable<KitStockRow, 'id'>;
-  conflicts!: EntityTable<ConflictRow, 'id'>;
-  rejected!: EntityTable<RejectedRow, 'id'>;
-  outbox!: EntityTable<OutboxRow, 'localId'>;
+  calls!: EntityTable<StoredRow, 'id'>;
+  premises!: EntityTable<StoredRow, 'id'>;
+  statusEvents!: EntityTable<StoredRow, 'id'>;
+  notes!: EntityTable<StoredRow, 'id'>;
+  locationPoints!: EntityTable<StoredRow, 'id'>;
+  catalog!: EntityTable<StoredRow, 'id'>;
+  kitStock!: EntityTable<StoredRow, 'id'>;
+  conflicts!: EntityTable<StoredRow, 'id'>;
+  rejected!: EntityTable<StoredRejectedRow, 'id'>;
+  outbox!: EntityTable<StoredOutboxRow, 'localId'>;
   meta!: EntityTable<MetaRow, 'key'>;
 
   constructor(name: string = DB_NAME) {
@@ -72,15 +75,18 @@ export class AppDB extends Dexie {
       .stores(SCHEMA_V2)
       .upgrade(async (tx) => {
         await tx
-          .table<OutboxRow>('outbox')
+          .table<{ recordId?: string; op: { record_id: string } }>('outbox')
           .toCollection()
           .modify((row) => {
             row.recordId = row.recordId ?? row.op.record_id;
           });
       });
+    this.version(3)
+      .stores(SCHEMA_V3)
+      .upgrade((tx) => tx.table<MetaRow, string>('meta').put({ key: 'reseal', value: 1 }));
   }
 
-  recordTable(name: RecordTable): Table<SyncedRow, string> {
+  recordTable(name: RecordTable): Table<StoredRow, string> {
     return this.table(name);
   }
 }

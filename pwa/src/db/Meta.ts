@@ -4,4 +4,16 @@ export interface MetaRow {
   value: unknown;
 }
 
-export type MetaKey = 'cursor' | 'device_id' | 'last_seq' | 'hlc' | 'last_receipt' | 'keys' | 'pull_total' | 'unlock_failures' | 'unlock_chosen';
+export type MetaKey =
+  | 'cursor'
+  | 'device_id'
+  | 'last_seq'
+  | 'hlc'
+  | 'last_receipt'
+  | 'keys'
+  | 'pull_total'
+  | 'unlock_failures'
+  | 'unlock_chosen'
+  | 'box'
+  | 'reseal'
+  | 'crew_salt';

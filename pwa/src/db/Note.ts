@@ -1,8 +1,6 @@
 import type { SyncedRow } from './rows';
 
-/** A call_note fact; its body is clinical and sealed. */
+/** A call_note fact (sealed at rest but for its id and call). */
 export interface NoteRow extends SyncedRow {
   callId: string;
 }
-
-export const NOTE_CLINICAL = ['body'] as const;

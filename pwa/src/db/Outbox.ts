@@ -1,18 +1,21 @@
 import type { Op } from '../api/types';
 
-/** An op waiting to be pushed. Its clinical data fields are sealed (op.data holds the clear rest). */
-export interface OutboxRow {
+/** An op waiting to be pushed, as stored: seq and record id in clear, the whole op sealed. */
+export interface StoredOutboxRow {
   localId?: number;
   seq: number;
   /** The record the op is about (index, since schema v2). */
   recordId: string;
-  op: Op;
-  sealed: string | null;
+  /** The op ("enc1:", or "box1:" when captured while locked). */
+  sealed: string;
   state: 'queued';
-  createdAt: string;
 }
 
-export const OP_CLINICAL: Record<string, readonly string[]> = {
-  call_note: ['body'],
-  call: ['disposition', 'transport_destination'],
-};
+/** An outbox row opened for the push. */
+export interface OutboxRow {
+  localId?: number;
+  seq: number;
+  recordId: string;
+  op: Op;
+  state: 'queued';
+}

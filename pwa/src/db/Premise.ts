@@ -1,6 +1,4 @@
 import type { SyncedRow } from './rows';
 
-/** Address, coordinates, hazards (clear, for the alerts) and the history of earlier calls (sealed). */
+/** Address, coordinates, hazards and the history of earlier calls (all sealed at rest). */
 export type PremiseRow = SyncedRow;
-
-export const PREMISE_CLINICAL = ['history', 'notes'] as const;

@@ -1,18 +1,19 @@
 /**
- * Applying a pull page: records put, tombstones and removals dropped, cursor saved in the SAME
- * transaction. Removals never touch the outbox (unsent ops on a removed call are still pushed).
+ * Applying a pull page: records put (sealed, db/vault.ts), tombstones and removals dropped, cursor
+ * saved in the SAME transaction. Removals never touch the outbox (unsent ops on a removed call are still pushed).
  */
 import type { Change } from '../api/types';
-import { sealFields } from '../crypto/keys';
+import { seal } from '../crypto/keys';
 import { AppDB, RECORD_TABLES } from './AppDB';
 import { db, setDb } from './db';
 import { KINDS } from './kinds';
-import type { SyncedRow } from './rows';
+import type { StoredRow } from './rows';
+import { sealData } from './vault';
 
 interface Prepared {
   table: (typeof RECORD_TABLES)[number];
   id: string;
-  row: (SyncedRow & Record<string, unknown>) | null;
+  row: StoredRow | null;
 }
 
 async function prepare(key: CryptoKey, c: Change): Promise<Prepared | null> {
@@ -20,7 +21,7 @@ async function prepare(key: CryptoKey, c: Change): Promise<Prepared | null> {
   if (!spec) return null; // a kind this app version does not know yet: skip, a later version will pull it
   const id = String(c.id);
   if (c.op !== 'put' || !c.data) return { table: spec.table, id, row: null };
-  const { clear, sealed } = await sealFields(key, c.data, spec.clinical);
+  const { clear, sealed } = await sealData(key, c.data, spec.clear);
   return {
     table: spec.table,
     id,
@@ -38,6 +39,7 @@ export interface ApplyOptions {
 
 export async function applyChanges(key: CryptoKey, changes: Change[], opts: ApplyOptions): Promise<number> {
   const prepared = (await Promise.all(changes.map((c) => prepare(key, c)))).filter((p): p is Prepared => p !== null);
+  const receipt = await seal(key, opts.serverTime);
   const d = db();
   await d.transaction('rw', [...RECORD_TABLES.map((t) => d.table(t)), d.meta], async () => {
     if (opts.replace) await dropServerCopy(d);
@@ -56,7 +58,7 @@ export async function applyChanges(key: CryptoKey, changes: Change[], opts: Appl
     }
     const metas = [
       { key: 'cursor' as const, value: opts.cursor },
-      { key: 'last_receipt' as const, value: opts.serverTime },
+      { key: 'last_receipt' as const, value: receipt },
     ];
     await d.meta.bulkPut(opts.total !== undefined && opts.total !== null ? [...metas, { key: 'pull_total', value: opts.total }] : metas);
   });
@@ -65,7 +67,7 @@ export async function applyChanges(key: CryptoKey, changes: Change[], opts: Appl
 
 /** Server-confirmed records go; facts made here and not yet confirmed stay (their ops are queued). */
 async function dropServerCopy(d: AppDB): Promise<void> {
-  for (const t of RECORD_TABLES) await d.table(t).filter((r: SyncedRow) => !r.local).delete();
+  for (const t of RECORD_TABLES) await d.table(t).filter((r: StoredRow) => !r.local).delete();
   await d.meta.delete('cursor');
 }
 

@@ -1,35 +1,43 @@
 /**
- * Registry of record kinds that arrive in a pull: which table, which fields are clinical (sealed),
- * which index fields to extract. A new kind is one entry here and a table; the engine does not change.
+ * Registry of record kinds that arrive in a pull: which table, which data fields stay in clear
+ * (a whitelist of ids: every other field, including one a later server version adds, is sealed),
+ * which index fields to extract, and which fields the opened row gets for the screens.
+ * A new kind is one entry here and a table; the engine does not change.
  */
 import type { RecordTable } from './AppDB';
-import { CALL_CLINICAL } from './Call';
-import { PREMISE_CLINICAL } from './Premise';
-import { NOTE_CLINICAL } from './Note';
-import { CONFLICT_CLINICAL } from './Conflict';
 
 export interface KindSpec {
   table: RecordTable;
-  clinical: readonly string[];
+  /** Data fields stored in clear: ids only, never anything that tells about a person or a place. */
+  clear: readonly string[];
+  /** Clear index columns of the stored row (ids). */
   index?: (data: Record<string, unknown>) => Record<string, unknown>;
+  /** Fields of the opened row computed from its data (sort keys, kept out of the stored row). */
+  view?: (data: Record<string, unknown>) => Record<string, unknown>;
 }
 
 const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
+const byCall = (d: Record<string, unknown>) => ({ callId: str(d.call_id) });
+/** A call without a priority sorts after every real one (1 is the highest). */
+const NO_PRIORITY = 9;
 
 export const KINDS: Record<string, KindSpec> = {
   call: {
     table: 'calls',
-    clinical: CALL_CLINICAL,
-    index: (d) => ({
-      priority: typeof d.priority === 'number' ? d.priority : Number(d.priority ?? 9) || 9,
+    clear: ['id'],
+    view: (d) => ({
+      priority: typeof d.priority === 'number' ? d.priority : Number(d.priority ?? NO_PRIORITY) || NO_PRIORITY,
       receivedAt: str(d.received_at ?? d.created_at),
     }),
   },
-  premise: { table: 'premises', clinical: PREMISE_CLINICAL },
-  call_status: { table: 'statusEvents', clinical: [], index: (d) => ({ callId: str(d.call_id) }) },
-  call_note: { table: 'notes', clinical: NOTE_CLINICAL, index: (d) => ({ callId: str(d.call_id) }) },
-  location_point: { table: 'locationPoints', clinical: [] },
-  supply_item: { table: 'catalog', clinical: [] },
-  kit_stock: { table: 'kitStock', clinical: [] },
-  conflict: { table: 'conflicts', clinical: CONFLICT_CLINICAL },
+  premise: { table: 'premises', clear: ['id'] },
+  call_status: { table: 'statusEvents', clear: ['id', 'call_id'], index: byCall },
+  call_note: { table: 'notes', clear: ['id', 'call_id'], index: byCall },
+  location_point: { table: 'locationPoints', clear: ['id'] },
+  supply_item: { table: 'catalog', clear: ['id'] },
+  kit_stock: { table: 'kitStock', clear: ['id'] },
+  conflict: { table: 'conflicts', clear: ['id', 'call_id', 'record_id'] },
 };
+
+/** The spec of each table, for reading and resealing rows. */
+export const TABLE_KINDS = Object.fromEntries(Object.values(KINDS).map((s) => [s.table, s])) as Record<RecordTable, KindSpec>;

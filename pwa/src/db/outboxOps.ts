@@ -1,29 +1,39 @@
-/** Reading the outbox for a push and recording the server's answer. */
-import type { Op, PushResult } from '../api/types';
-import { sealFields } from '../crypto/keys';
+/** Reading the outbox for a push (opened) and recording the server's answer (sealed). */
+import type { PushResult } from '../api/types';
 import { db } from './db';
 import { KINDS } from './kinds';
 import type { OutboxRow } from './Outbox';
-import type { CallRow } from './Call';
-import type { SyncedRow } from './rows';
+import type { StoredRejectedRow } from './Rejected';
+import type { StoredRow } from './rows';
+import { openOutboxRow, sealData, sealRejected } from './vault';
 
 /** Local tables of facts made on the device: a rejected one leaves the records (sync/client.py rule). */
 const FACT_TABLES = { call_status: 'statusEvents', call_note: 'notes', location_point: 'locationPoints' } as const;
 
-/** Document state after an op (`record` in its result), sealed for storage before the transaction. */
-export type ResultRecords = Map<string, SyncedRow & Record<string, unknown>>;
+/** What a push answer writes, sealed before the transaction: document states (`record`) and rejected entries, by op id. */
+export interface ResultRecords {
+  records: Map<string, StoredRow>;
+  rejected: Map<string, StoredRejectedRow>;
+}
 
 export async function prepareResultRecords(key: CryptoKey, batch: OutboxRow[], results: PushResult[]): Promise<ResultRecords> {
-  const out: ResultRecords = new Map();
-  const kindOf = new Map(batch.map((r) => [r.op.id, r.op.kind]));
+  const out: ResultRecords = { records: new Map(), rejected: new Map() };
+  const byId = new Map(batch.map((r) => [r.op.id, r]));
+  const rejectedAt = new Date().toISOString();
   for (const r of results) {
     if (r.id === null) continue; // an op without a readable id: nothing in the batch to match
-    const kind = kindOf.get(r.id);
-    const spec = kind ? KINDS[kind] : undefined;
+    const row = byId.get(r.id);
+    if (!row) continue;
+    if (r.outcome === 'rejected' && !r.replayed) {
+      const detail = { kind: row.op.kind, errors: r.errors ?? null, message: r.message ?? null, rejectedAt, data: row.op.data };
+      out.rejected.set(r.id, await sealRejected(key, { id: row.op.id, seq: row.seq, recordId: row.recordId, ...detail }));
+      continue;
+    }
+    const spec = KINDS[row.op.kind];
     if (!spec || !r.record || r.outcome === 'rejected' || r.outcome === 'deferred') continue;
     const id = String(r.record.id ?? r.record_id);
-    const { clear, sealed } = await sealFields(key, r.record, spec.clinical);
-    out.set(r.id, { id, rawId: (r.record.id as string) ?? id, version: r.version ?? (r.record.version as number) ?? null, clear, sealed, ...(spec.index?.(r.record) ?? {}) });
+    const { clear, sealed } = await sealData(key, r.record, spec.clear);
+    out.records.set(r.id, { id, rawId: (r.record.id as string) ?? id, version: r.version ?? (r.record.version as number) ?? null, clear, sealed, ...(spec.index?.(r.record) ?? {}) });
   }
   return out;
 }
@@ -32,9 +42,10 @@ export async function unsentCount(): Promise<number> {
   return db().outbox.count();
 }
 
-/** The next ops to push, in seq order. */
-export async function nextBatch(limit: number): Promise<OutboxRow[]> {
-  return db().outbox.orderBy('seq').limit(limit).toArray();
+/** The next ops to push, in seq order, opened. */
+export async function nextBatch(key: CryptoKey, limit: number): Promise<OutboxRow[]> {
+  const rows = await db().outbox.orderBy('seq').limit(limit).toArray();
+  return Promise.all(rows.map((r) => openOutboxRow(key, r)));
 }
 
 export interface AckSummary {
@@ -47,7 +58,7 @@ export interface AckSummary {
  * Applies one push answer: acknowledged ops leave the outbox; rejected ops move to `rejected`
  * (never blocking the ones behind); deferred ops, and ops without a result, stay to be resent.
  */
-export async function recordPushResults(batch: OutboxRow[], results: PushResult[], records: ResultRecords = new Map()): Promise<AckSummary> {
+export async function recordPushResults(batch: OutboxRow[], results: PushResult[], prepared: ResultRecords): Promise<AckSummary> {
   const d = db();
   const byId = new Map(results.map((r) => [r.id, r]));
   const summary: AckSummary = { acknowledged: 0, rejected: 0, deferred: 0 };
@@ -59,18 +70,9 @@ export async function recordPushResults(batch: OutboxRow[], results: PushResult[
         summary.deferred++;
         continue;
       }
-      if (r.outcome === 'rejected' && !r.replayed) {
-        await d.rejected.put({
-          id: row.op.id,
-          seq: row.seq,
-          kind: row.op.kind,
-          recordId: row.recordId,
-          errors: r.errors ?? null,
-          message: r.message ?? null,
-          rejectedAt: new Date().toISOString(),
-          data: row.op.data,
-          sealed: row.sealed,
-        });
+      const rejected = prepared.rejected.get(row.op.id);
+      if (r.outcome === 'rejected' && !r.replayed && rejected) {
+        await d.rejected.put(rejected);
         summary.rejected++;
         const factTable = FACT_TABLES[row.op.kind as keyof typeof FACT_TABLES];
         if (factTable) {
@@ -79,11 +81,11 @@ export async function recordPushResults(batch: OutboxRow[], results: PushResult[
         }
       } else {
         summary.acknowledged++;
-        const rec = records.get(row.op.id);
+        const rec = prepared.records.get(row.op.id);
         if (rec && row.op.kind === 'call') {
           // The server's state after the edit: a newer base_version for the next edit, before any pull.
           const existing = await d.calls.get(rec.id);
-          await d.calls.put({ ...(rec as unknown as CallRow), localSealed: existing?.localSealed ?? null });
+          await d.calls.put({ ...rec, localSealed: existing?.localSealed ?? null });
         }
       }
       await d.outbox.delete(row.localId!);
@@ -95,9 +97,4 @@ export async function recordPushResults(batch: OutboxRow[], results: PushResult[
     }
   });
   return summary;
-}
-
-/** Rebuilds the wire op from an outbox row (clinical fields opened by the caller). */
-export function wireOp(row: OutboxRow, opened: Record<string, unknown>): Op {
-  return { ...row.op, data: { ...row.op.data, ...opened } };
 }

@@ -54,8 +54,8 @@ export const en = {
   'login.retired': 'This tablet was retired. A crew member already on it unlocks it to send what it holds; then it is erased.',
 
   'unlock.title': 'Unlock',
-  'unlock.subtitle': 'Choose your name and enter your password or PIN. Works without signal.',
-  'unlock.who': 'Crew member',
+  'unlock.subtitle': 'Enter your username and your password or PIN. Works without signal.',
+  'unlock.who': 'Username',
   'unlock.password': 'Password or PIN',
   'unlock.submit': 'Unlock',
   'unlock.working': 'Unlocking…',
@@ -79,6 +79,7 @@ export const en = {
   'calls.clearedTitle': 'Cleared calls ({count})',
   'calls.showCleared': 'Show cleared calls ({count})',
   'calls.hideCleared': 'Hide cleared calls',
+  'calls.more': 'Show {count} more ({left} not shown)',
   'calls.conflict': 'Conflict to review',
 
   'status.en_route': 'En route',

@@ -56,8 +56,8 @@ export const es: Record<Key, string> = {
   'login.retired': 'Esta tableta fue retirada. Un miembro del equipo que ya está en ella la desbloquea para enviar lo que tiene; luego se borra.',
 
   'unlock.title': 'Desbloquear',
-  'unlock.subtitle': 'Elija su nombre e ingrese su contraseña o PIN. Funciona sin señal.',
-  'unlock.who': 'Miembro del equipo',
+  'unlock.subtitle': 'Ingrese su usuario y su contraseña o PIN. Funciona sin señal.',
+  'unlock.who': 'Usuario',
   'unlock.password': 'Contraseña o PIN',
   'unlock.submit': 'Desbloquear',
   'unlock.working': 'Desbloqueando…',
@@ -81,6 +81,7 @@ export const es: Record<Key, string> = {
   'calls.clearedTitle': 'Llamadas finalizadas ({count})',
   'calls.showCleared': 'Mostrar llamadas finalizadas ({count})',
   'calls.hideCleared': 'Ocultar llamadas finalizadas',
+  'calls.more': 'Mostrar {count} más ({left} sin mostrar)',
   'calls.conflict': 'Conflicto por revisar',
 
   'status.en_route': 'En camino',

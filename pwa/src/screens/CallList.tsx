@@ -1,17 +1,25 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { allStatusEvents, conflictFieldsByCall, listCalls, listPremises, useLiveQuery, type CallRow } from '../db';
 import { formatDateTime, formatTime, useT } from '../i18n';
 import { callAddress, callTitle, hazardsOf, premiseIdOf, premiseSummaryOf, statusFactOf, type Data } from '../app/callView';
 import { navigate } from '../app/router';
 import { callStatus, isClosed, type LifecycleStatus, type StatusFact } from '../lib/lifecycle';
 import { useSettings } from '../app/settings';
+import { milestone } from '../lib/milestones';
 
 const isToday = (iso: string) => new Date(iso).toDateString() === new Date().toDateString();
+
+/**
+ * Rows drawn at first and added by each "Show more": several screenfuls (a 1280 px tablet shows
+ * about a dozen rows), while drawing a shift's 1,000 calls at once took most of a second.
+ */
+export const LIST_PAGE = 50;
 
 /** My unit's calls: open ones by priority (1 first) then received time, hazards visible; cleared ones folded below. */
 export default function CallList() {
   const t = useT();
   const [showCleared, setShowCleared] = useState(false);
+  useEffect(() => milestone('calls:screen'), []);
   const calls = useLiveQuery(listCalls, []);
   const premises = useLiveQuery(listPremises, []);
   const events = useLiveQuery(allStatusEvents, []);
@@ -22,8 +30,12 @@ export default function CallList() {
     for (const e of events ?? []) m.set(e.callId, [...(m.get(e.callId) ?? []), statusFactOf(e)]);
     return (c: CallRow) => callStatus(c.clear.status, m.get(c.id) ?? []);
   }, [events]);
+  useEffect(() => {
+    if (calls && premises && events) milestone('calls:drawn');
+  }, [calls, premises, events]);
 
-  if (!calls) return null;
+  // Drawn once the statuses and premises are open too: never a cleared call among the open ones, never a row without its premise's hazards.
+  if (!calls || !premises || !events) return null;
   const open = calls.filter((c) => !isClosed(statusOf(c)));
   const cleared = calls.filter((c) => isClosed(statusOf(c)));
   const row = (c: CallRow) => {
@@ -39,23 +51,48 @@ export default function CallList() {
           {calls.length ? t('calls.noActive') : t('calls.empty')}
         </p>
       ) : (
-        <ul class="call-list" data-testid="call-list">
-          {open.map(row)}
-        </ul>
+        <PagedList calls={open} row={row} class="call-list" testId="call-list" />
       )}
       {cleared.length > 0 && (
         <div class="cleared-section">
           <button type="button" class="btn btn-ghost" aria-expanded={showCleared} data-testid="toggle-cleared" onClick={() => setShowCleared(!showCleared)}>
             {showCleared ? t('calls.hideCleared') : t('calls.showCleared', { count: cleared.length })}
           </button>
-          {showCleared && (
-            <ul class="call-list cleared" data-testid="cleared-list" aria-label={t('calls.clearedTitle', { count: cleared.length })}>
-              {cleared.map(row)}
-            </ul>
-          )}
+          {showCleared && <PagedList calls={cleared} row={row} class="call-list cleared" testId="cleared-list" label={t('calls.clearedTitle', { count: cleared.length })} />}
         </div>
       )}
     </section>
+  );
+}
+
+/** The first LIST_PAGE calls, then LIST_PAGE more at each "Show more" (a long list costs its first page only). */
+function PagedList({
+  calls,
+  row,
+  class: className,
+  testId,
+  label,
+}: {
+  calls: CallRow[];
+  row: (c: CallRow) => preact.JSX.Element;
+  class: string;
+  testId: string;
+  label?: string;
+}) {
+  const t = useT();
+  const [shown, setShown] = useState(LIST_PAGE);
+  const left = calls.length - shown;
+  return (
+    <>
+      <ul class={className} data-testid={testId} aria-label={label}>
+        {calls.slice(0, shown).map(row)}
+      </ul>
+      {left > 0 && (
+        <button type="button" class="btn btn-ghost btn-wide" data-testid={`${testId}-more`} onClick={() => setShown(shown + LIST_PAGE)}>
+          {t('calls.more', { count: Math.min(left, LIST_PAGE), left })}
+        </button>
+      )}
+    </>
   );
 }
 

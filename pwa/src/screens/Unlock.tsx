@@ -1,22 +1,14 @@
-import { useEffect, useState } from 'preact/hooks';
-import type { SessionUser } from '../api/types';
-import { crew, unlock, type UnlockResult } from '../app/auth';
+import { useState } from 'preact/hooks';
+import { unlock, type UnlockResult } from '../app/auth';
 import { useT } from '../i18n';
 
-/** Offline unlock: each crew member enrolled on this tablet, with their password or PIN. */
+/** Offline unlock: a crew member enrolled on this tablet types their user name and password or PIN (no names are shown). */
 export function Unlock({ onOther }: { onOther: () => void }) {
   const t = useT();
-  const [members, setMembers] = useState<SessionUser[]>([]);
   const [who, setWho] = useState('');
   const [secret, setSecret] = useState('');
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<UnlockResult | null>(null);
-  const loadCrew = () =>
-    void crew().then((m) => {
-      setMembers(m);
-      setWho((w) => (m.some((x) => String(x.id) === w) ? w : m[0] ? String(m[0].id) : ''));
-    });
-  useEffect(loadCrew, []);
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -25,7 +17,6 @@ export function Unlock({ onOther }: { onOther: () => void }) {
     const r = await unlock(who, secret);
     setBusy(false);
     setResult(r.kind === 'ok' ? null : r);
-    if (r.kind === 'erased') loadCrew();
     setSecret('');
   };
 
@@ -34,23 +25,25 @@ export function Unlock({ onOther }: { onOther: () => void }) {
       <h1>{t('unlock.title')}</h1>
       <p class="muted">{t('unlock.subtitle')}</p>
       <form onSubmit={(e) => void submit(e)} data-testid="unlock-form">
-        <fieldset class="crew-pick">
-          <legend>{t('unlock.who')}</legend>
-          {members.map((m) => (
-            <label key={String(m.id)} class={`crew-option ${who === String(m.id) ? 'selected' : ''}`} data-testid="unlock-user">
-              <input type="radio" name="who" value={String(m.id)} checked={who === String(m.id)} onChange={() => setWho(String(m.id))} />
-              <span class="crew-name">{m.full_name || m.username}</span>
-              <span class="muted crew-username">{m.username}</span>
-            </label>
-          ))}
-        </fieldset>
+        <label for="unlock-username">{t('unlock.who')}</label>
+        <input
+          id="unlock-username"
+          data-testid="unlock-username"
+          type="text"
+          autocomplete="username"
+          autocapitalize="none"
+          spellcheck={false}
+          autoFocus
+          required
+          value={who}
+          onInput={(e) => setWho(e.currentTarget.value)}
+        />
         <label for="unlock-password">{t('unlock.password')}</label>
         <input
           id="unlock-password"
           data-testid="unlock-password"
           type="password"
           autocomplete="current-password"
-          autoFocus
           required
           value={secret}
           onInput={(e) => setSecret(e.currentTarget.value)}

@@ -13,9 +13,8 @@
 import type { ApiClient } from '../api/client';
 import { HttpError, ResyncError } from '../api/client';
 import { MAX_PUSH_BATCH, PROTOCOL_VERSION, type Change, type PushResponse } from '../api/types';
-import { open } from '../crypto/keys';
 import { learnServerTime, wallNow } from '../lib/deviceClock';
-import { applyChanges, getMeta, nextBatch, prepareResultRecords, recordPushResults, wireOp } from '../db';
+import { applyChanges, getMeta, nextBatch, prepareResultRecords, recordPushResults } from '../db';
 
 /** Records per pull page. */
 export const PULL_LIMIT = 500;
@@ -60,11 +59,9 @@ export async function pushOutbox(deps: SyncDeps): Promise<{ pushed: number; reje
   let rejected = 0;
   let size = deps.pushBatch ?? MAX_PUSH_BATCH;
   for (;;) {
-    const batch = await nextBatch(size);
+    const batch = await nextBatch(deps.key, size);
     if (!batch.length) break;
-    const ops = await Promise.all(
-      batch.map(async (row) => wireOp(row, row.sealed ? await open<Record<string, unknown>>(deps.key, row.sealed) : {})),
-    );
+    const ops = batch.map((row) => row.op);
     let res: PushResponse;
     try {
       res = await deps.api.push({ protocol_version: PROTOCOL_VERSION, device_time: new Date(now()).toISOString(), ops });
