@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 from flask.json.provider import DefaultJSONProvider, _default
+from marshmallow import ValidationError
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.sansio.response import Response
@@ -70,6 +71,14 @@ class OrjsonProvider(DefaultJSONProvider):
 
 class OrjsonParser(FlaskParser):
     """webargs' Flask parser (request bodies of every `@blp.arguments`) decoding with orjson."""
+
+    def load_json(self, req: Any, schema: Any) -> Any:
+        """Every body the API declares is required: a request without one (or not sent as JSON)
+        is refused under `json`, not read as an empty object that a PATCH would accept."""
+        data = super().load_json(req, schema)
+        if data is core.missing:
+            raise ValidationError(["A JSON body is required (Content-Type: application/json)."])
+        return data
 
     def _raw_load_json(self, req: Any) -> Any:
         if not is_json_request(req):

@@ -157,6 +157,23 @@ def test_malformed_json_is_400_naming_the_body_and_writes_nothing(
     assert snapshot() == before
 
 
+def test_a_missing_body_is_422_naming_the_body_and_writes_nothing(
+        client: FlaskClient, world: World, endpoints: list[WriteEndpoint]) -> None:
+    """A PATCH whose fields are all optional took no body as an empty edit and answered 200."""
+    before = snapshot()
+    wrong = []
+    for endpoint in endpoints:
+        for content_type in ("application/json", "text/plain"):
+            session = world.session_for(endpoint.endpoint, endpoint.method)
+            headers = {"Content-Type": content_type, **(session.headers if session else {})}
+            response = client.open(endpoint.url, method=endpoint.method.upper(), headers=headers)
+            body = response.get_json(silent=True) or {}
+            if response.status_code != 422 or "json" not in body.get("errors", {}):
+                wrong.append(f"{endpoint.name} ({content_type}): {response.status_code} {body}")
+    assert wrong == []
+    assert snapshot() == before
+
+
 def test_unknown_field_is_422_naming_it_and_writes_nothing(
         client: FlaskClient, world: World, endpoints: list[WriteEndpoint]) -> None:
     before = snapshot()
