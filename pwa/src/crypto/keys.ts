@@ -66,14 +66,14 @@ let argon2: Promise<typeof HashWasm.argon2id> | null = null;
 /** Argon2id's module: loaded for the first unlock (or by prepareKdf), not with the app shell. */
 const loadArgon2 = () => (argon2 ??= import('hash-wasm').then(({ argon2id }) => argon2id));
 
-/** Argon2id's least cost (8 KiB, one pass): enough to compile its WebAssembly, nothing more. */
-const WARM_UP = { memorySize: 8, iterations: 1, saltBytes: 8 } as const;
+/** Argon2id's least cost (8 KiB, one pass; hash-wasm refuses an empty password): enough to compile its WebAssembly. */
+const WARM_UP = { password: 'warm-up', memorySize: 8, iterations: 1, saltBytes: 8 } as const;
 
 /** Loads Argon2id and compiles its WebAssembly while the unlock form waits for a person, so Unlock pays only the derivation. */
 export async function prepareKdf(): Promise<void> {
   const argon2id = await loadArgon2();
   await argon2id({
-    password: '',
+    password: WARM_UP.password,
     salt: new Uint8Array(WARM_UP.saltBytes),
     parallelism: 1,
     iterations: WARM_UP.iterations,
