@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ARGON2, needsRewrap, newDataKey, open, seal, unwrapDataKey, wrapDataKey, type KdfParams } from '../src/crypto/keys';
+import { ARGON2, fromB64, needsRewrap, newDataKey, open, prepareKdf, seal, toB64, unwrapDataKey, wrapDataKey, type KdfParams } from '../src/crypto/keys';
 
 /** Cheap settings where a test only needs a wrapped key, not its cost. */
 const FAST: KdfParams = { kdf: 'argon2id', memoryKiB: 64, iterations: 1 };
@@ -48,5 +48,26 @@ describe('data key wrapping', () => {
   it('a different data key cannot open a sealed value', async () => {
     const sealed = await seal(await newDataKey(), 'secret');
     await expect(open(await newDataKey(), sealed)).rejects.toThrow();
+  });
+});
+
+describe('base64 of sealed values', () => {
+  it('encodes and decodes every byte value as standard base64 does', () => {
+    const bytes = Uint8Array.from({ length: 256 * 3 + 1 }, (_, i) => (i * 7) % 256);
+    const b64 = toB64(bytes);
+    expect(b64).toBe(btoa(String.fromCharCode(...bytes)));
+    expect(fromB64(b64)).toEqual(bytes);
+    expect(toB64(bytes.buffer)).toBe(b64);
+  });
+});
+
+describe('unlock preparation', () => {
+  it('compiling Argon2id ahead leaves unwrapping as it was', async () => {
+    const key = await newDataKey();
+    const w = await wrapDataKey(key, 'correct horse', FAST);
+    await prepareKdf();
+    const back = await unwrapDataKey(w, 'correct horse');
+    expect(back).not.toBeNull();
+    expect(await open(back!, await seal(key, 'still opens'))).toBe('still opens');
   });
 });

@@ -30,7 +30,8 @@ function whenIdle(task: () => void): () => void {
 
 /** Argon2id's WebAssembly compiled, the call list's module loaded, the date formatters made. */
 function prepareUnlock(): void {
-  void prepareKdf();
+  // A failure here costs nothing: the unlock loads what it needs itself.
+  prepareKdf().catch(() => undefined);
   preloadFieldHome();
   prepareFormats();
 }

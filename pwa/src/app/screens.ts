@@ -65,7 +65,9 @@ export function screenFor(path: string, role: Role): ScreenDef | null {
 /** The field roles' home screen module (a tablet's unlocks are a crew's), loaded while the unlock form waits. */
 export function preloadFieldHome(): void {
   const role = FIELD_ROLES[0]!;
-  void screenFor(homePath(role), role)?.load();
+  screenFor(homePath(role), role)
+    ?.load()
+    .catch(() => undefined); // the screen loads (or reports) it again when shown
 }
 
 export function homePath(role: Role): string {

@@ -66,9 +66,8 @@ let argon2: Promise<typeof HashWasm.argon2id> | null = null;
 /** Argon2id's module: loaded for the first unlock (or by prepareKdf), not with the app shell. */
 const loadArgon2 = () => (argon2 ??= import('hash-wasm').then(({ argon2id }) => argon2id));
 
-/** Argon2id's least cost (8 KiB, one pass): enough to compile its WebAssembly, nothing more.
- *  hash-wasm refuses an empty password, so the warm-up hashes a fixed word that guards nothing. */
-const WARM_UP = { memorySize: 8, iterations: 1, saltBytes: 8, password: 'warm-up' } as const;
+/** Argon2id's least cost (8 KiB, one pass; hash-wasm refuses an empty password): enough to compile its WebAssembly. */
+const WARM_UP = { password: 'warm-up', memorySize: 8, iterations: 1, saltBytes: 8 } as const;
 
 /** Loads Argon2id and compiles its WebAssembly while the unlock form waits for a person, so Unlock pays only the derivation. */
 export async function prepareKdf(): Promise<void> {
