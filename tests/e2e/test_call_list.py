@@ -15,7 +15,7 @@ from tests.e2e import live
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 #: Rows per page: LIST_PAGE in pwa/src/screens/CallList.tsx.
-LIST_PAGE = 50
+LIST_PAGE = 25
 
 
 def test_cleared_calls_are_drawn_a_page_at_a_time_until_all_are_shown(

@@ -10,10 +10,10 @@ import { milestone } from '../lib/milestones';
 const isToday = (iso: string) => new Date(iso).toDateString() === new Date().toDateString();
 
 /**
- * Rows drawn at first and added by each "Show more": several screenfuls (a 1280 px tablet shows
+ * Rows drawn at first and added by each "Show more": two screenfuls (a 1280 px tablet shows
  * about a dozen rows), while drawing a shift's 1,000 calls at once took most of a second.
  */
-const LIST_PAGE = 50;
+const LIST_PAGE = 25;
 
 /** My unit's calls: open ones by priority (1 first) then received time, hazards visible; cleared ones folded below. */
 export default function CallList() {
