@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import secrets
 import socket
 import subprocess
@@ -278,6 +279,27 @@ class OpMaker:
     def point(self, i: int) -> dict[str, Any]:
         return self.op("location_point", {"lat": 35.99 + (i % 1000) * 1e-5,
                                           "lon": -78.9 - (i % 777) * 1e-5, "accuracy_m": 5.0})
+
+
+STATUSES = ("en_route", "on_scene", "transporting", "cleared")
+
+
+def mixed_ops(maker: OpMaker, n: int, call_ids: list[str], rng: random.Random) -> list[dict[str, Any]]:
+    """A crew tablet's queue: about 85% location points, 10% status taps, 5% notes on the
+    unit's calls (which calls a batch names varies, so its lookups vary in size)."""
+    ops = []
+    for i in range(n):
+        r = rng.random()
+        if r < 0.85:
+            ops.append(maker.point(i))
+        elif r < 0.95:
+            ops.append(maker.op("call_status", {"call_id": rng.choice(call_ids),
+                                                "status": rng.choice(STATUSES)}))
+        else:
+            ops.append(maker.op("call_note", {"call_id": rng.choice(call_ids),
+                                              "body": f"Field note {i}: client engaged, "
+                                                      "accepted water and a referral."}))
+    return ops
 
 
 def push_body(ops: list[dict[str, Any]]) -> bytes:

@@ -29,6 +29,7 @@ from _common import (
     dsn,
     emit,
     login,
+    mixed_ops,
     push_body,
     seed_unit_with_responders,
 )
@@ -36,26 +37,9 @@ from _common import (
 BATCH = 500
 UNITS = 10
 CALLS_PER_UNIT = 10
-STATUSES = ("en_route", "on_scene", "transporting", "cleared")
 FACT_TABLE = {"location_point": "location_points", "call_status": "call_status_events",
               "call_note": "call_notes"}
 
-
-def make_ops(maker: OpMaker, n: int, call_ids: list[str], rng: random.Random) -> list[dict[str, Any]]:
-    """About 85% location points, 10% status taps, 5% notes on the unit's calls."""
-    ops = []
-    for i in range(n):
-        r = rng.random()
-        if r < 0.85:
-            ops.append(maker.point(i))
-        elif r < 0.95:
-            ops.append(maker.op("call_status", {"call_id": rng.choice(call_ids),
-                                                "status": rng.choice(STATUSES)}))
-        else:
-            ops.append(maker.op("call_note", {"call_id": rng.choice(call_ids),
-                                              "body": f"Field note {i}: client engaged, "
-                                                      "accepted water and a referral."}))
-    return ops
 
 
 class Device:
@@ -155,7 +139,7 @@ def main() -> None:
             all_ops: list[list[dict[str, Any]]] = []
             for i, (name, calls) in enumerate(people):
                 token, _device_id = login(server.url, name)
-                ops = make_ops(OpMaker(f"storm{i}"), args.ops, calls, rng)
+                ops = mixed_ops(OpMaker(f"storm{i}"), args.ops, calls, rng)
                 all_ops.append(ops)
                 devices.append(Device(token, [push_body(ops[s:s + BATCH])
                                               for s in range(0, len(ops), BATCH)]))

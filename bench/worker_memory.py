@@ -39,6 +39,7 @@ from _common import (
     app_for,
     bench_database,
     emit,
+    mixed_ops,
     push_body,
     seed_unit_with_responders,
 )
@@ -49,7 +50,6 @@ CALLS = 20
 # filling to a bound from a leak.
 LONG_STORMS = 40
 LONG_OPS = 40_000
-STATUSES = ("en_route", "on_scene", "transporting", "cleared")
 # The curve's columns (summed over the workers, except the statement cache: the larger):
 # RSS; the Python heap tracemalloc sees; live bytes in pymalloc's blocks and its 1 MiB arenas;
 # bytes glibc malloc has handed out and holds free; live objects the GC tracks; SQLAlchemy's
@@ -66,22 +66,6 @@ PROBE_CONF = Path(__file__).resolve().parent / "worker_memory_conf.py"
 # A worker answers the probe within a second; tracemalloc's snapshot of a big heap is slower.
 PROBE_TIMEOUT_S = 120
 
-
-def make_ops(maker: OpMaker, n: int, call_ids: list[str], rng: random.Random) -> list[dict[str, Any]]:
-    """85% location points, 10% status taps, 5% notes, as a crew's tablet sends them; the
-    calls a batch names vary, so its lookups vary in size from push to push."""
-    ops = []
-    for i in range(n):
-        r = rng.random()
-        if r < 0.85:
-            ops.append(maker.point(i))
-        elif r < 0.95:
-            ops.append(maker.op("call_status", {"call_id": rng.choice(call_ids),
-                                                "status": rng.choice(STATUSES)}))
-        else:
-            ops.append(maker.op("call_note", {"call_id": rng.choice(call_ids),
-                                              "body": f"Field note {i}: client engaged."}))
-    return ops
 
 
 class Credentials:
@@ -191,7 +175,7 @@ def main() -> None:
             for n in range(planned + 1):
                 bodies = []
                 for maker in makers:
-                    ops = make_ops(maker, per_device, call_ids, rng)
+                    ops = mixed_ops(maker, per_device, call_ids, rng)
                     bodies.append([push_body(ops[s:s + BATCH]) for s in range(0, len(ops), BATCH)])
                 for credentials in devices:
                     credentials.refresh()
