@@ -7,6 +7,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
+
 from server.audit.services import record_audit
 from server.calls.models import Call, CallNote, CallStatus, CallStatusEvent
 from server.calls.services import (
@@ -14,7 +16,6 @@ from server.calls.services import (
     derive_status,
     note_call_changed,
     rederive_status,
-    status_fact,
     update_call,
 )
 from server.locations.models import LocationPoint
@@ -98,12 +99,28 @@ _AFTER_THE_MOVE = ("the call was moved to another unit before this was recorded:
                    "supervisor to review")
 
 
+def _stored_status_facts(store: SqlPushStore, call: Call) -> list[StatusFact]:
+    """The call's stored status facts, read once per push as plain rows: a storm of taps on
+    a call with a long history loaded every event as an ORM object for each late tap."""
+    key = (CallStatusEvent.__table__, call.id)
+    if key not in store.memo:
+        events = CallStatusEvent.__table__.c
+        rows = store.session.execute(
+            sa.select(events.id, events.status, events.user_id, events.corrected_time,
+                      events.time_uncertain, events.withdraws_id).where(events.call_id == call.id))
+        store.memo[key] = [StatusFact(str(r.id), CallStatus(r.status).value, r.user_id,
+                                      r.corrected_time, r.time_uncertain,
+                                      str(r.withdraws_id) if r.withdraws_id is not None else None)
+                           for r in rows]
+    return list(store.memo[key])
+
+
 def _status_facts(store: SqlPushStore, call: Call) -> list[StatusFact]:
     """The call's status facts: those stored, and those this push queued so far."""
     queued = [StatusFact(r["id"], r["status"], r["user_id"], r["corrected_time"],
                          r["time_uncertain"], r["withdraws_id"])
               for r in store.rows[CallStatusEvent.__table__] if r["call_id"] == call.id]
-    return [status_fact(e) for e in call.status_events] + queued
+    return _stored_status_facts(store, call) + queued
 
 
 def apply_call_status(store: SqlPushStore, kind: RecordKind, op: Operation, actor: Actor) -> OpResult:

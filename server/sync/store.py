@@ -69,6 +69,8 @@ class SqlPushStore:
         # with the time they left it.
         self.moved_away: dict[str, datetime] = {}
         self.rows: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+        # What an applier reads once per push and reuses for each op (keyed by the applier).
+        self.memo: dict[Any, Any] = {}
         self.new_results: list[dict[str, Any]] = []
         self.received_at = utcnow()
 
