@@ -38,6 +38,8 @@ def test_field_screens_fit_each_screen_size(
     live.sign_in(page, server.url, "peer1")
     page.get_by_test_id("pin-prompt-password").click()
     page.get_by_test_id("call-row").first.wait_for()
+    # Measured once the first pull is in: rows drawn before it are redrawn as pages arrive.
+    live.wait_synced(page)
     screenshot(page, f"calls-{size}")
 
     who = page.get_by_test_id("current-user")
