@@ -105,9 +105,12 @@ def _stored_status_facts(store: SqlPushStore, call: Call) -> list[StatusFact]:
     key = (CallStatusEvent.__table__, call.id)
     if key not in store.memo:
         events = CallStatusEvent.__table__.c
-        rows = store.session.execute(
-            sa.select(events.id, events.status, events.user_id, events.corrected_time,
-                      events.time_uncertain, events.withdraws_id).where(events.call_id == call.id))
+        # Stored taps only (this push's are queued, not flushed): no flush of the calls first.
+        with store.session.no_autoflush:
+            rows = store.session.execute(
+                sa.select(events.id, events.status, events.user_id, events.corrected_time,
+                          events.time_uncertain, events.withdraws_id)
+                .where(events.call_id == call.id)).all()
         store.memo[key] = [StatusFact(str(r.id), CallStatus(r.status).value, r.user_id,
                                       r.corrected_time, r.time_uncertain,
                                       str(r.withdraws_id) if r.withdraws_id is not None else None)
