@@ -24,7 +24,7 @@ import { estimatedNow } from '../lib/deviceClock';
 import { afterCapture } from '../app/runtime';
 import { navigate } from '../app/router';
 import { useOpened } from '../app/useOpened';
-import type { ScreenProps } from '../app/screens';
+import type { ScreenProps } from '../app/areas';
 import { useSettings } from '../app/settings';
 
 const str = (v: unknown) => (v === null || v === undefined ? '' : String(v));
