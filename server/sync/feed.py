@@ -11,6 +11,8 @@ SQLite has a single writer, which gives the same order without a lock.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -23,6 +25,7 @@ from server.sync.models import ChangeLogEntry
 # Arbitrary constant naming the feed's advisory lock (ASCII "HEARTFED").
 FEED_LOCK_KEY = 0x4845_4152_5446_4544 & 0x7FFF_FFFF_FFFF_FFFF
 PENDING_KEY = "heart_feed_pending"
+ORIGIN_KEY = "heart_feed_origin"
 
 ALL_SCOPE = "all"
 
@@ -41,6 +44,7 @@ class Change(NamedTuple):
     kind: str
     record_id: str
     op: str  # put | delete | remove
+    origin: str | None  # the pushing device, for rows a push wrote
 
 
 def note_change(session: Session, kind: str, record_id: object, scopes: list[str],
@@ -48,8 +52,19 @@ def note_change(session: Session, kind: str, record_id: object, scopes: list[str
     """Queue a feed row per scope; written when the session commits."""
     pending: list[Change] = session.info.setdefault(PENDING_KEY, [])
     record = str(record_id)
+    origin: str | None = session.info.get(ORIGIN_KEY)
     for scope in scopes:
-        pending.append(Change(scope, kind, record, op))
+        pending.append(Change(scope, kind, record, op, origin))
+
+
+@contextmanager
+def pushed_by(session: Session, device_id: str) -> Iterator[None]:
+    """Feed rows noted inside are marked as written by this device's push."""
+    session.info[ORIGIN_KEY] = device_id
+    try:
+        yield
+    finally:
+        session.info.pop(ORIGIN_KEY, None)
 
 
 def _write_pending(session: Session) -> None:
@@ -62,8 +77,8 @@ def _write_pending(session: Session) -> None:
     unique = list(dict.fromkeys(pending))
     # COPY on PostgreSQL hands out positions in row order, like the INSERT did.
     bulk_insert(session, ChangeLogEntry.__table__,  # type: ignore[arg-type]
-                [{"scope": c.scope, "kind": c.kind, "record_id": c.record_id, "op": c.op}
-                 for c in unique])
+                [{"scope": c.scope, "kind": c.kind, "record_id": c.record_id, "op": c.op,
+                  "origin_device_id": c.origin} for c in unique])
 
 
 def _discard_pending(session: Session, _previous: object) -> None:

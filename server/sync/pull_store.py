@@ -8,10 +8,19 @@ bring their companions (a call its premise, status events and notes), a location
 stands for its points, and within what one call reads a record changed several times
 appears once, at its latest position. Changes that share a position (a call and its
 companions, a batch's points) are one group, which the engine never splits.
+
+A device's own facts come back as the push answer's acknowledgement, not in its feed: rows
+its push wrote that stand only for facts it pushed (a location batch) are passed over (the
+cursor still moves past them), and a call that changed in a page only by this device's
+pushes comes without the status events and notes it pushed. Any other change to the call
+(a dispatcher's edit, another tablet's tap, a move back into the unit) brings it whole. A
+snapshot is never trimmed: it replaces the tablet's whole copy (first pull, resync), and
+another device of the same person (a reinstalled tablet) is another device.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,9 +37,11 @@ Key = tuple[str, str]  # (kind, id)
 
 
 class SqlPullStore:
-    def __init__(self, session: Session, scope: PullScope) -> None:
+    def __init__(self, session: Session, scope: PullScope,
+                 device_id: uuid.UUID | None = None) -> None:
         self.session = session
         self.scope = scope
+        self.device_id = device_id  # the pulling device: its own pushed facts are left out
         self._kinds = [s.kind for s in sources.SOURCES]
 
     # -- PullStore ------------------------------------------------------------------------------
@@ -67,11 +78,11 @@ class SqlPullStore:
         while True:
             chunk = self.session.execute(
                 sa.select(ChangeLogEntry.position, ChangeLogEntry.kind, ChangeLogEntry.record_id,
-                          ChangeLogEntry.op)
+                          ChangeLogEntry.op, ChangeLogEntry.origin_device_id)
                 .where(ChangeLogEntry.scope.in_(self.scope.feed_scopes),
                        ChangeLogEntry.position > position, ChangeLogEntry.position <= upto)
                 .order_by(ChangeLogEntry.position).limit(limit)).all()
-            rows += chunk
+            rows += [r for r in chunk if not self._pushed_here(r)]
             changes = self._materialize(rows)
             # Enough, or all up to `upto`; several rows for one record make fewer changes.
             if len(changes) >= limit or len(chunk) < limit:
@@ -79,6 +90,23 @@ class SqlPullStore:
             position = chunk[-1].position
 
     # -- materialization ------------------------------------------------------------------------
+    def _pushed_here(self, row: Any) -> bool:
+        """A row this device's push wrote that stands only for facts it pushed."""
+        return (row.op == "put" and row.kind in sources.PUSHED_FEED_KINDS
+                and self.device_id is not None and row.origin_device_id == self.device_id)
+
+    def _acknowledged(self, companions: list[tuple[str, str, str]],
+                      own_parents: set[str]) -> set[tuple[str, str]]:
+        """Companions of parents changed only by this device's pushes that it pushed itself."""
+        if self.device_id is None:
+            return set()
+        wanted: dict[str, list[str]] = {}
+        for parent, kind, cid in companions:
+            if parent in own_parents and kind in sources.PUSHED_COMPANIONS:
+                wanted.setdefault(kind, []).append(cid)
+        return {(kind, cid) for kind, ids in wanted.items()
+                for cid in sources.PUSHED_COMPANIONS[kind](self.session, ids, self.device_id)}
+
     def _expand(self, rows: Sequence[Any]) -> dict[Key, list[Key]]:
         ids: dict[str, list[str]] = {}
         for row in rows:
@@ -93,12 +121,15 @@ class SqlPullStore:
         removals, deletes; each record once, at its latest position."""
         expanded = self._expand(rows)
         latest: dict[Key, tuple[str, int]] = {}
+        changed_elsewhere: set[Key] = set()  # by a row other than this device's pushes
         for row in rows:
             keys = expanded.get((row.kind, row.record_id), []) if row.kind in sources.EXPANSIONS \
                 else [(row.kind, row.record_id)]
             for key in keys:
                 latest.pop(key, None)
                 latest[key] = (row.op, row.position)
+                if self.device_id is None or row.origin_device_id != self.device_id:
+                    changed_elsewhere.add(key)
         puts: dict[str, dict[str, int]] = {}
         gone: list[tuple[str, str, str, int]] = []
         for (kind, rid), (op, position) in latest.items():
@@ -108,8 +139,12 @@ class SqlPullStore:
                 gone.append((kind, rid, op, position))
         for kind, found in list(puts.items()):
             if kind in sources.COMPANIONS:
-                for parent, companion_kind, cid in sources.COMPANIONS[kind](self.session,
-                                                                            list(found)):
+                companions = sources.COMPANIONS[kind](self.session, list(found))
+                acknowledged = self._acknowledged(
+                    companions, {rid for rid in found if (kind, rid) not in changed_elsewhere})
+                for parent, companion_kind, cid in companions:
+                    if (companion_kind, cid) in acknowledged:
+                        continue
                     mine = puts.setdefault(companion_kind, {})
                     mine[cid] = max(mine.get(cid, 0), found[parent])
         for kind, rid, _, position in gone:

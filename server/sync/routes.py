@@ -57,7 +57,7 @@ class Pull(MethodView):
         """Changes in this device's scope after the cursor (no cursor: a fresh snapshot)."""
         retention = timedelta(days=current_app.config["SYNC_RETENTION_DAYS"])
         page = services.pull(db.session(), scope_for(g.actor, _unit_id()), query.get("cursor"),
-                             query["limit"], retention)
+                             query["limit"], retention, g.device.id)
         # Sources build wire-shaped changes (PullResponseSchema documents them): skip the
         # schema's dump of thousands of nested changes.
         return jsonify({"changes": page.changes, "cursor": page.cursor,

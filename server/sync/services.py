@@ -17,7 +17,7 @@ from server.errors import DomainError, not_found
 from server.locking import lock_row
 from server.models_base import utcnow
 from server.sync import appliers
-from server.sync.feed import latest_position
+from server.sync.feed import latest_position, pushed_by
 from server.sync.models import ChangeLogEntry, RejectedOp, SyncOpResult
 from server.sync.pull_store import SqlPullStore
 from server.sync.scope import PullScope
@@ -43,9 +43,10 @@ def push(session: Session, user: User, device: Device, unit_id: int | None,
     """Apply a device's batch in one transaction (the caller commits)."""
     store = SqlPushStore(session, user, unit_id, device)
     actor = Actor(device_id=str(device.id), user_id=user.id)
-    outcome = apply_push(store, REGISTRY, actor, body["ops"], body["protocol_version"],
-                         body["device_time"], utcnow())
-    store.finish()
+    with pushed_by(session, actor.device_id):
+        outcome = apply_push(store, REGISTRY, actor, body["ops"], body["protocol_version"],
+                             body["device_time"], utcnow())
+        store.finish()
     return outcome
 
 
@@ -60,16 +61,17 @@ class PullPage:
 
 
 def pull(session: Session, scope: PullScope, cursor_text: str | None, limit: int,
-         retention: timedelta) -> PullPage:
-    """One page for the device (`sync.pull.serve_pull` over the SQL PullStore). Retention:
-    `purge_feed` drops old feed rows; a cursor from before the oldest kept row gets 410."""
+         retention: timedelta, device_id: uuid.UUID | None = None) -> PullPage:
+    """One page for the device (`sync.pull.serve_pull` over the SQL PullStore), without the
+    facts this device pushed itself (`SqlPullStore`). Retention: `purge_feed` drops old feed
+    rows; a cursor from before the oldest kept row gets 410."""
     feed_cursor = False
     if cursor_text is not None:
         try:
             feed_cursor = decode_cursor(cursor_text).snapshot is None
         except ValueError as exc:
             raise DomainError(422, str(exc), {"query": {"cursor": [str(exc)]}}) from None
-    store = SqlPullStore(session, scope)
+    store = SqlPullStore(session, scope, device_id)
     try:
         page = serve_pull(store, scope.fingerprint, cursor_text, limit)
     except EngineResyncRequired as exc:

@@ -220,6 +220,28 @@ EXPANSIONS: dict[str, Expansion] = {
 }
 
 
+# Feed kinds whose rows stand only for facts one push brought: the device that pushed them
+# gets none of them (its push answer acknowledged each one).
+PUSHED_FEED_KINDS = frozenset({LOCATION_BATCH})
+
+
+# Facts a device pushes that reach the pull as a parent's companions:
+# (session, ids, device id) -> those of the ids this device pushed.
+PushedBy = Callable[[Session, list[str], uuid.UUID], set[str]]
+
+
+def _pushed_by(model: Any) -> PushedBy:
+    def find(session: Session, ids: list[str], device_id: uuid.UUID) -> set[str]:
+        stmt = sa.select(model.id).where(model.id.in_([uuid.UUID(i) for i in ids]),
+                                         model.device_id == device_id)
+        return {str(i) for i in session.scalars(stmt)}
+    return find
+
+
+PUSHED_COMPANIONS: dict[str, PushedBy] = {"call_status": _pushed_by(CallStatusEvent),
+                                          "call_note": _pushed_by(CallNote)}
+
+
 # --- catalog, kit stock, conflicts ----------------------------------------------------------
 
 def _item_records(items: Iterable[SupplyItem]) -> list[Record]:
