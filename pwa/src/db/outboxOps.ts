@@ -7,8 +7,9 @@ import type { StoredRejectedRow } from './Rejected';
 import type { StoredRow } from './rows';
 import { openOutboxRow, sealData, sealRejected } from './vault';
 
-/** Local tables of facts made on the device: a rejected one leaves the records (sync/client.py rule). */
+/** Local tables of facts made on the device: a rejected one leaves the records (sync/client.py rule), an acknowledged one is confirmed. */
 const FACT_TABLES = { call_status: 'statusEvents', call_note: 'notes', location_point: 'locationPoints' } as const;
+type FactTable = (typeof FACT_TABLES)[keyof typeof FACT_TABLES];
 
 /** What a push answer writes, sealed before the transaction: document states (`record`) and rejected entries, by op id. */
 export interface ResultRecords {
@@ -57,6 +58,8 @@ export interface AckSummary {
 /**
  * Applies one push answer: acknowledged ops leave the outbox; rejected ops move to `rejected`
  * (never blocking the ones behind); deferred ops, and ops without a result, stay to be resent.
+ * An acknowledged fact made here is confirmed by that answer (the pull does not send it back):
+ * it is no longer `local`. One bulk write per table.
  */
 export async function recordPushResults(batch: OutboxRow[], results: PushResult[], prepared: ResultRecords): Promise<AckSummary> {
   const d = db();
@@ -64,23 +67,29 @@ export async function recordPushResults(batch: OutboxRow[], results: PushResult[
   const summary: AckSummary = { acknowledged: 0, rejected: 0, deferred: 0 };
   await d.transaction('rw', [d.outbox, d.rejected, d.calls, d.statusEvents, d.notes, d.locationPoints], async () => {
     const touchedCalls = new Set<string>();
+    const sent: number[] = [];
+    const rejected: StoredRejectedRow[] = [];
+    const facts = new Map<FactTable, { confirmed: string[]; rejected: string[] }>();
+    const factsOf = (table: FactTable) => {
+      let f = facts.get(table);
+      if (!f) facts.set(table, (f = { confirmed: [], rejected: [] }));
+      return f;
+    };
     for (const row of batch) {
       const r = byId.get(row.op.id);
       if (!r || r.outcome === 'deferred') {
         summary.deferred++;
         continue;
       }
-      const rejected = prepared.rejected.get(row.op.id);
-      if (r.outcome === 'rejected' && !r.replayed && rejected) {
-        await d.rejected.put(rejected);
+      const factTable = FACT_TABLES[row.op.kind as keyof typeof FACT_TABLES];
+      const kept = prepared.rejected.get(row.op.id);
+      if (r.outcome === 'rejected' && !r.replayed && kept) {
+        rejected.push(kept);
         summary.rejected++;
-        const factTable = FACT_TABLES[row.op.kind as keyof typeof FACT_TABLES];
-        if (factTable) {
-          const local = await d.table(factTable).get(row.recordId);
-          if (local?.local) await d.table(factTable).delete(row.recordId);
-        }
+        if (factTable) factsOf(factTable).rejected.push(row.recordId);
       } else {
         summary.acknowledged++;
+        if (factTable && r.outcome !== 'rejected') factsOf(factTable).confirmed.push(row.recordId);
         const rec = prepared.records.get(row.op.id);
         if (rec && row.op.kind === 'call') {
           // The server's state after the edit: a newer base_version for the next edit, before any pull.
@@ -88,9 +97,19 @@ export async function recordPushResults(batch: OutboxRow[], results: PushResult[
           await d.calls.put({ ...rec, localSealed: existing?.localSealed ?? null });
         }
       }
-      await d.outbox.delete(row.localId!);
+      sent.push(row.localId!);
       if (row.op.kind === 'call') touchedCalls.add(row.recordId);
     }
+    if (rejected.length) await d.rejected.bulkPut(rejected);
+    for (const [name, f] of facts) {
+      const table = d.table<StoredRow, string>(name);
+      const rows = await table.bulkGet([...f.rejected, ...f.confirmed]);
+      const gone = rows.slice(0, f.rejected.length).filter((r) => r?.local).map((r) => r!.id);
+      const confirmed = rows.slice(f.rejected.length).filter((r): r is StoredRow => !!r?.local);
+      if (gone.length) await table.bulkDelete(gone);
+      if (confirmed.length) await table.bulkPut(confirmed.map(({ local: _local, ...r }) => r));
+    }
+    await d.outbox.bulkDelete(sent);
     // A call's local overlay goes once no edit of it is waiting; the next pull brings the server's value.
     for (const id of touchedCalls) {
       if ((await d.outbox.where('recordId').equals(id).count()) === 0) await d.calls.update(id, { localSealed: null });
