@@ -93,6 +93,7 @@ bench: $(STAMP)
 	$(PY) bench/worker_memory.py
 	$(MAKE) $(PWA_BUILD) chromium
 	$(PY) bench/pwa_cold_start.py
+	$(PY) bench/pwa_sync.py
 
 clean:
 	rm -rf $(VENV) pwa/node_modules pwa/dist instance/heart.sqlite
