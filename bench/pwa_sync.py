@@ -240,6 +240,36 @@ class Timeline:
         return "; ".join(parts)
 
 
+class Profile:
+    """The page's JavaScript sampled through the DevTools protocol while a phase runs
+    (`--profile`): the functions that held the main thread longest, by self time."""
+
+    TOP = 15  # functions listed
+
+    def __init__(self, page: Any, enabled: bool) -> None:
+        self.cdp = page.context.new_cdp_session(page) if enabled else None
+        if self.cdp:
+            self.cdp.send("Profiler.enable")
+            self.cdp.send("Profiler.start")
+
+    def report(self) -> str:
+        if not self.cdp:
+            return ""
+        profile = self.cdp.send("Profiler.stop")["profile"]
+        nodes = {n["id"]: n for n in profile["nodes"]}
+        self_ms: dict[str, float] = {}
+        times = profile["timeDeltas"]
+        for sample, delta in zip(profile["samples"], [*times[1:], 0], strict=True):
+            frame = nodes[sample]["callFrame"]
+            where = (f"{frame['functionName'] or '(anonymous)'} "
+                     f"{frame['url'].rsplit('/', 1)[-1]}:{frame['lineNumber'] + 1}")
+            self_ms[where] = self_ms.get(where, 0.0) + delta / 1000
+        total = sum(self_ms.values())
+        top = sorted(self_ms.items(), key=lambda kv: -kv[1])[:self.TOP]
+        return f"sampled {total:.0f} ms:\n" + "\n".join(f"  {ms:7.0f} ms  {name}"
+                                                       for name, ms in top)
+
+
 def wait(check: Any, timeout_s: float, what: str) -> float:
     """Polls `check` every POLL_S; returns time.perf_counter() when it first held."""
     deadline = time.perf_counter() + timeout_s
@@ -252,7 +282,7 @@ def wait(check: Any, timeout_s: float, what: str) -> float:
 
 
 def drain(p: Any, work: Path, server: Gunicorn, db: str, username: str, call_ids: list[str],
-          n: int) -> tuple[float, float]:
+          n: int, profile: bool) -> tuple[float, float]:
     ctx = launch(p, work / "drain-profile", server.url)
     try:
         page = ctx.pages[0] if ctx.pages else ctx.new_page()
@@ -277,18 +307,21 @@ def drain(p: Any, work: Path, server: Gunicorn, db: str, username: str, call_ids
               flush=True)
 
         timeline = Timeline(page)
+        sampled = Profile(page, profile)
         t0 = time.perf_counter()
         ctx.set_offline(False)
         t_unsent = wait(lambda: unsent(page) == 0, 120, "0 unsent")
         t_stored = wait(lambda: stored_entries(db, device_id) == n, 60, "all entries stored")
         t_idle = wait(lambda: idle(page), 120, "the end of the sync pass")
         print(f"drain timeline: {timeline.report(t0, t_idle)}", flush=True)
+        print(sampled.report(), flush=True)
         return max(t_unsent, t_stored) - t0, t_idle - t0
     finally:
         ctx.close()
 
 
-def first_pull(p: Any, work: Path, server: Gunicorn, username: str, calls: int) -> float:
+def first_pull(p: Any, work: Path, server: Gunicorn, username: str, calls: int,
+               profile: bool) -> float:
     ctx = launch(p, work / "pull-profile", server.url)
     try:
         page = ctx.pages[0] if ctx.pages else ctx.new_page()
@@ -296,12 +329,14 @@ def first_pull(p: Any, work: Path, server: Gunicorn, username: str, calls: int) 
         page.get_by_test_id("login-username").fill(username)
         page.get_by_test_id("login-password").fill(PASSWORD)
         timeline = Timeline(page)
+        sampled = Profile(page, profile)
         t0 = time.perf_counter()
         page.get_by_test_id("login-submit").click()
         page.get_by_test_id("current-user").wait_for(timeout=60_000)
         done = wait(lambda: idle(page) and page.evaluate(COUNT_JS, ["calls", False]) >= calls,
                     120, "the first pull")
         print(f"first pull timeline: {timeline.report(t0, done)}", flush=True)
+        print(sampled.report(), flush=True)
         return done - t0
     finally:
         ctx.close()
@@ -330,6 +365,9 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=10_000)
     parser.add_argument("--calls", type=int, default=500, help="calls in the first pull's scope")
     parser.add_argument("--points", type=int, default=10_000, help="points in the first pull's scope")
+    parser.add_argument("--profile", action="store_true",
+                        help="sample the page's JavaScript in each phase (build pwa/dist unminified "
+                             "for readable names: npx vite build --minify false)")
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -345,8 +383,9 @@ def main() -> None:
         try:
             with sync_playwright() as p:
                 drain_s, pass_end_s = drain(p, Path(tmp), server, db, sync_names[0], call_ids,
-                                            args.entries)
-                first_pull_s = first_pull(p, Path(tmp), server, pull_names[0], args.calls)
+                                            args.entries, args.profile)
+                first_pull_s = first_pull(p, Path(tmp), server, pull_names[0], args.calls,
+                                          args.profile)
             push_s = push_baseline(server.url, sync_names[1], call_ids, args.entries)
             token, _ = login(server.url, pull_names[1], "baseline fresh tablet")
             pull_s, _wire, _raw, kinds, pages = pull_all(server.url, token, PULL_LIMIT)

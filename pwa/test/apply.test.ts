@@ -2,8 +2,8 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiClient } from '../src/api/client';
 import type { Change, Op, PushResult } from '../src/api/types';
 import { open } from '../src/crypto/keys';
-import { addNote, applyChanges, clearRecordsAndCursor, db, getMeta, recordLocation, setMeta, updateCall } from '../src/db';
-import { pushOutbox } from '../src/sync/engine';
+import { addNote, applyChanges, clearRecordsAndCursor, db, getCall, getMeta, recordLocation, setMeta, updateCall } from '../src/db';
+import { pullAll, pushOutbox } from '../src/sync/engine';
 import { fakeFetch, freshDb, newDataKey, staticTokens, unlockWith, type Req } from './helpers';
 
 let key: CryptoKey;
@@ -64,7 +64,7 @@ describe('a pull page applied in bulk', () => {
 
   it("a page that puts a call keeps the overlay of this tablet's unsent edit", async () => {
     await applyChanges(key, [call(1)], { cursor: 'c1', serverTime: 't' });
-    await updateCall(key, (await db().calls.get('1'))!, { disposition: 'Resolved on scene' });
+    await updateCall(key, (await getCall('1'))!, { disposition: 'Resolved on scene' });
     await applyChanges(key, [call(1, 'edited by dispatch')], { cursor: 'c2', serverTime: 't' });
     const row = (await db().calls.get('1'))!;
     expect(await open(key, row.localSealed!)).toEqual({ disposition: 'Resolved on scene' });
@@ -79,22 +79,24 @@ describe('a push answer acknowledges the facts made here', () => {
     return [200, { results, last_seq: ops.at(-1)!.seq, server_time: new Date().toISOString(), skew_ms: 0 }];
   };
 
-  it('an acknowledged fact is confirmed (the pull does not bring it back), a rejected one leaves the records', async () => {
+  it('an acknowledged fact stays and counts as confirmed (the pull does not bring it back), a rejected one leaves the records', async () => {
     const kept = await addNote(key, 1, 'on our way');
     const refused = await addNote(key, 1, 'a note the server refuses');
     const where = await recordLocation(36, -78.9, 5);
     const { fetch } = fakeFetch(server((op) => (op.id === refused.id ? 'rejected' : 'applied')));
     await pushOutbox({ api: new ApiClient(fetch, staticTokens), key });
     expect(await db().outbox.count()).toBe(0);
-    const [noteRow, pointRow] = [await db().notes.get(kept.record_id), await db().locationPoints.get(where.record_id)];
-    expect([noteRow?.local, pointRow?.local]).toEqual([undefined, undefined]);
+    expect(await db().notes.get(kept.record_id)).toBeDefined();
+    expect(await db().locationPoints.get(where.record_id)).toBeDefined();
     expect(await db().notes.get(refused.record_id)).toBeUndefined();
-    // Confirmed: the last crew member's sign-out drops it with the server copy.
+    const unsent = await addNote(key, 1, 'still queued');
+    // Confirmed: the last crew member's sign-out drops them with the server copy; the queued one stays.
     await clearRecordsAndCursor();
-    expect(await db().notes.count()).toBe(0);
+    expect((await db().notes.toArray()).map((r) => r.id)).toEqual([unsent.record_id]);
+    expect(await db().locationPoints.count()).toBe(0);
   });
 
-  it('a fact whose op was deferred stays local and queued', async () => {
+  it('a fact whose op was deferred stays queued, and stays with it when the server copy goes', async () => {
     const first = await addNote(key, 1, 'first');
     const second = await addNote(key, 1, 'second');
     const { fetch } = fakeFetch((r) => {
@@ -103,8 +105,42 @@ describe('a push answer acknowledges the facts made here', () => {
       return [200, { results, last_seq: first.seq, server_time: new Date().toISOString(), skew_ms: 0 }];
     });
     await expect(pushOutbox({ api: new ApiClient(fetch, staticTokens), key })).rejects.toThrow();
-    expect((await db().notes.get(first.record_id))?.local).toBeUndefined();
-    expect((await db().notes.get(second.record_id))?.local).toBe(true);
     expect(await db().outbox.count()).toBe(1);
+    await clearRecordsAndCursor();
+    expect((await db().notes.toArray()).map((r) => r.id)).toEqual([second.record_id]);
+  });
+});
+
+describe('fewer waits in a sync pass', () => {
+  it('the next pull page is asked for while the one before is applied, and each cursor is saved with its page', async () => {
+    const pages: Record<string, { changes: Change[]; cursor: string; has_more: boolean }> = {
+      start: { changes: [call(1), call(2)], cursor: 'p1', has_more: true },
+      p1: { changes: [call(3)], cursor: 'p2', has_more: true },
+      p2: { changes: [call(4)], cursor: 'p3', has_more: false },
+    };
+    const cursorWhenAsked: Record<string, unknown> = {};
+    const { fetch } = fakeFetch(async (r) => {
+      const asked = new URL(r.path, 'http://t').searchParams.get('cursor') ?? 'start';
+      cursorWhenAsked[asked] = await getMeta('cursor');
+      return [200, { ...pages[asked], total: 4, server_time: '2026-11-25T02:00:00Z' }];
+    });
+    await pullAll({ api: new ApiClient(fetch, staticTokens), key });
+    expect(cursorWhenAsked).toEqual({ start: undefined, p1: undefined, p2: 'p1' });
+    expect(await getMeta('cursor')).toBe('p3');
+    expect(await db().calls.count()).toBe(4);
+  });
+
+  it('the next push batch is opened while one is sent, and sent in seq order', async () => {
+    for (let i = 0; i < 5; i++) await addNote(key, 1, `note ${i}`);
+    const seqs: number[][] = [];
+    const { fetch } = fakeFetch((r) => {
+      const ops = (r.body as { ops: Op[] }).ops;
+      seqs.push(ops.map((op) => op.seq));
+      const results = ops.map((op): PushResult => ({ id: op.id, seq: op.seq, outcome: 'applied', record_id: op.record_id }));
+      return [200, { results, last_seq: ops.at(-1)!.seq, server_time: new Date().toISOString(), skew_ms: 0 }];
+    });
+    await pushOutbox({ api: new ApiClient(fetch, staticTokens), key, pushBatch: 2 });
+    expect(seqs).toEqual([[1, 2], [3, 4], [5]]);
+    expect(await db().outbox.count()).toBe(0);
   });
 });

@@ -66,7 +66,9 @@ export async function applyChanges(key: CryptoKey, changes: Change[], opts: Appl
   const receipt = await seal(key, opts.serverTime);
   const tables = byTable(prepared);
   const d = db();
-  await d.transaction('rw', [...RECORD_TABLES.map((t) => d.table(t)), d.meta], async () => {
+  // Replacing the copy reads which facts made here are still queued.
+  const scope = [...RECORD_TABLES.map((t) => d.table(t)), d.meta, ...(opts.replace ? [d.outbox] : [])];
+  await d.transaction('rw', scope, async () => {
     if (opts.replace) await dropServerCopy(d);
     for (const [name, rows] of tables) {
       const gone: string[] = [];
@@ -96,9 +98,13 @@ export async function applyChanges(key: CryptoKey, changes: Change[], opts: Appl
   return prepared.length;
 }
 
-/** Server-confirmed records go; facts made here and not yet confirmed stay (their ops are queued). */
+/**
+ * Server-confirmed records go; facts made here whose ops are still queued stay. A fact made here
+ * whose push was acknowledged is server-confirmed (the pull does not send it back to this tablet).
+ */
 async function dropServerCopy(d: AppDB): Promise<void> {
-  for (const t of RECORD_TABLES) await d.table(t).filter((r: StoredRow) => !r.local).delete();
+  const queued = new Set((await d.outbox.orderBy('recordId').keys()).map(String));
+  for (const t of RECORD_TABLES) await d.table(t).filter((r: StoredRow) => !(r.local && queued.has(r.id))).delete();
   await d.meta.delete('cursor');
 }
 
@@ -109,7 +115,7 @@ async function dropServerCopy(d: AppDB): Promise<void> {
  */
 export async function clearRecordsAndCursor(): Promise<void> {
   const d = db();
-  await d.transaction('rw', [...RECORD_TABLES.map((t) => d.table(t)), d.meta], () => dropServerCopy(d));
+  await d.transaction('rw', [...RECORD_TABLES.map((t) => d.table(t)), d.meta, d.outbox], () => dropServerCopy(d));
 }
 
 /** A revoked device: everything local goes (database, keys, queued ops). */

@@ -7,7 +7,7 @@ import type { StoredRejectedRow } from './Rejected';
 import type { StoredRow } from './rows';
 import { openOutboxRow, sealData, sealRejected } from './vault';
 
-/** Local tables of facts made on the device: a rejected one leaves the records (sync/client.py rule), an acknowledged one is confirmed. */
+/** Local tables of facts made on the device: a rejected one leaves the records (sync/client.py rule). */
 const FACT_TABLES = { call_status: 'statusEvents', call_note: 'notes', location_point: 'locationPoints' } as const;
 type FactTable = (typeof FACT_TABLES)[keyof typeof FACT_TABLES];
 
@@ -43,9 +43,10 @@ export async function unsentCount(): Promise<number> {
   return db().outbox.count();
 }
 
-/** The next ops to push, in seq order, opened. */
-export async function nextBatch(key: CryptoKey, limit: number): Promise<OutboxRow[]> {
-  const rows = await db().outbox.orderBy('seq').limit(limit).toArray();
+/** The next ops to push (after `afterSeq`, if given), in seq order, opened. */
+export async function nextBatch(key: CryptoKey, limit: number, afterSeq?: number): Promise<OutboxRow[]> {
+  const outbox = db().outbox;
+  const rows = await (afterSeq === undefined ? outbox.orderBy('seq') : outbox.where('seq').above(afterSeq)).limit(limit).toArray();
   return Promise.all(rows.map((r) => openOutboxRow(key, r)));
 }
 
@@ -58,8 +59,8 @@ export interface AckSummary {
 /**
  * Applies one push answer: acknowledged ops leave the outbox; rejected ops move to `rejected`
  * (never blocking the ones behind); deferred ops, and ops without a result, stay to be resent.
- * An acknowledged fact made here is confirmed by that answer (the pull does not send it back):
- * it is no longer `local`. One bulk write per table.
+ * An acknowledged fact made here stays as it is: the answer confirmed it (the pull does not send
+ * it back), and with its op gone it counts as server-confirmed (`dropServerCopy`). One bulk write per table.
  */
 export async function recordPushResults(batch: OutboxRow[], results: PushResult[], prepared: ResultRecords): Promise<AckSummary> {
   const d = db();
@@ -69,12 +70,7 @@ export async function recordPushResults(batch: OutboxRow[], results: PushResult[
     const touchedCalls = new Set<string>();
     const sent: number[] = [];
     const rejected: StoredRejectedRow[] = [];
-    const facts = new Map<FactTable, { confirmed: string[]; rejected: string[] }>();
-    const factsOf = (table: FactTable) => {
-      let f = facts.get(table);
-      if (!f) facts.set(table, (f = { confirmed: [], rejected: [] }));
-      return f;
-    };
+    const refusedFacts = new Map<FactTable, string[]>();
     for (const row of batch) {
       const r = byId.get(row.op.id);
       if (!r || r.outcome === 'deferred') {
@@ -86,10 +82,9 @@ export async function recordPushResults(batch: OutboxRow[], results: PushResult[
       if (r.outcome === 'rejected' && !r.replayed && kept) {
         rejected.push(kept);
         summary.rejected++;
-        if (factTable) factsOf(factTable).rejected.push(row.recordId);
+        if (factTable) refusedFacts.set(factTable, [...(refusedFacts.get(factTable) ?? []), row.recordId]);
       } else {
         summary.acknowledged++;
-        if (factTable && r.outcome !== 'rejected') factsOf(factTable).confirmed.push(row.recordId);
         const rec = prepared.records.get(row.op.id);
         if (rec && row.op.kind === 'call') {
           // The server's state after the edit: a newer base_version for the next edit, before any pull.
@@ -101,13 +96,10 @@ export async function recordPushResults(batch: OutboxRow[], results: PushResult[
       if (row.op.kind === 'call') touchedCalls.add(row.recordId);
     }
     if (rejected.length) await d.rejected.bulkPut(rejected);
-    for (const [name, f] of facts) {
+    for (const [name, ids] of refusedFacts) {
       const table = d.table<StoredRow, string>(name);
-      const rows = await table.bulkGet([...f.rejected, ...f.confirmed]);
-      const gone = rows.slice(0, f.rejected.length).filter((r) => r?.local).map((r) => r!.id);
-      const confirmed = rows.slice(f.rejected.length).filter((r): r is StoredRow => !!r?.local);
+      const gone = (await table.bulkGet(ids)).filter((r) => r?.local).map((r) => r!.id);
       if (gone.length) await table.bulkDelete(gone);
-      if (confirmed.length) await table.bulkPut(confirmed.map(({ local: _local, ...r }) => r));
     }
     await d.outbox.bulkDelete(sent);
     // A call's local overlay goes once no edit of it is waiting; the next pull brings the server's value.
