@@ -17,7 +17,7 @@ done (every call stored, no pass running).
 
 Baselines in the same run, from Python over HTTP to the same server: `push_baseline_s`, another
 SYNC-1 device pushing the same mix of 10,000 ops in batches of 500; `pull_baseline_s`, a fresh
-PULL-1 device pulling its scope in pages of 500 (the app's page size) with gzip. Ratios:
+PULL-1 device pulling its scope in pages of 2,000 (the app's page size) with gzip. Ratios:
 `drain_ratio` = drain / push baseline, `first_pull_ratio` = first pull / pull baseline (what
 the browser adds: sealing, IndexedDB, the screens).
 
@@ -61,7 +61,7 @@ from tests.e2e import live
 
 TARGETS = {"drain_10k_s": 2.5, "pass_end_10k_s": 3.0, "first_pull_s": 2.0}
 # The app's pull page (pwa/src/sync/engine.ts PULL_LIMIT) and the protocol's push batch.
-PULL_LIMIT = 500
+PULL_LIMIT = 2000
 PUSH_BATCH = 500
 # Location points to notes in the queue.
 NOTE_EVERY = 10
