@@ -12,7 +12,8 @@ companions, a batch's points) are one group, which the engine never splits.
 A device's own facts come back as the push answer's acknowledgement, not in its feed: rows
 its push wrote that stand only for facts it pushed (a location batch) are passed over (the
 cursor still moves past them), and a call that changed in a page only by this device's
-pushes comes without the status events and notes it pushed. Any other change to the call
+pushes comes without the status events and notes it pushed (unless their stored time is news
+to it: `sources.PUSHED_COMPANIONS`). Any other change to the call
 (a dispatcher's edit, another tablet's tap, a move back into the unit) brings it whole. A
 snapshot is never trimmed: it replaces the tablet's whole copy (first pull, resync), and
 another device of the same person (a reinstalled tablet) is another device.

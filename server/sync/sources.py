@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any
 
@@ -226,15 +226,22 @@ PUSHED_FEED_KINDS = frozenset({LOCATION_BATCH})
 
 
 # Facts a device pushes that reach the pull as a parent's companions:
-# (session, ids, device id) -> those of the ids this device pushed.
+# (session, ids, device id) -> those of the ids this device pushed whose stored time is no news
+# to it. A time the server found uncertain, or corrected by more than ACK_TIME_TOLERANCE from
+# the device's clock (a wall clock at 1970 after a reboot), comes back: the screens show it.
 PushedBy = Callable[[Session, list[str], uuid.UUID], set[str]]
+
+# Below what the screens show (minutes); above the latency a push's measure of skew carries.
+ACK_TIME_TOLERANCE = timedelta(seconds=2)
 
 
 def _pushed_by(model: Any) -> PushedBy:
     def find(session: Session, ids: list[str], device_id: uuid.UUID) -> set[str]:
-        stmt = sa.select(model.id).where(model.id.in_([uuid.UUID(i) for i in ids]),
-                                         model.device_id == device_id)
-        return {str(i) for i in session.scalars(stmt)}
+        stmt = sa.select(model.id, model.device_time, model.corrected_time,
+                         model.time_uncertain).where(
+            model.id.in_([uuid.UUID(i) for i in ids]), model.device_id == device_id)
+        return {str(r.id) for r in session.execute(stmt) if not r.time_uncertain
+                and abs(r.corrected_time - r.device_time) <= ACK_TIME_TOLERANCE}
     return find
 
 

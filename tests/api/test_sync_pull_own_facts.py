@@ -1,11 +1,13 @@
 """A tablet's own facts come back as the push answer's acknowledgement, not in its pull: the
 feed leaves out the points, status taps and notes this device pushed, and still moves past
-them. The same device is every crew member on it; a reinstalled tablet is a new device and
-gets everything. (SQLite and PostgreSQL.)"""
+them; a tap or note whose time the server corrected comes back. The same device is every crew
+member on it; a reinstalled tablet is a new device and gets everything. (SQLite and
+PostgreSQL.)"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from server.auth.models import Role, User
@@ -172,3 +174,16 @@ def test_a_fact_a_supervisor_reapplied_reaches_the_tablet_that_pushed_it(
     changes, _ = device.pull_all(cursor)
 
     assert _facts(changes) == {("call_note", note["record_id"])}
+
+
+def test_a_tap_whose_time_the_server_corrected_comes_back_to_the_tablet_that_pushed_it(
+        tablet: MakeTablet, create_call: MakeCall) -> None:
+    device = tablet(clock_offset=timedelta(hours=3))  # its wall clock runs three hours ahead
+    call = create_call(device.unit)
+    _, cursor = device.pull_all()
+    tap, note = device.status(call, "en_route"), device.note(call, "on our way")
+    assert set(outcomes(device.push([tap, note]))) == {"applied"}
+
+    changes, _ = device.pull_all(cursor)
+
+    assert _facts(changes) == _pushed([tap, note])  # the tablet learns the times it shows

@@ -7,7 +7,8 @@
  * work. So the op is built from the seq and HLC read just before; captures run one at a time, and
  * the transaction checks that the seq is still the last one (else the capture is built again).
  * A fact's local time is the best the tablet knows (`estimatedNow`): the server's, from the clock
- * reading, until the pull brings the server's own.
+ * reading. The pull brings the server's own only when it is news (uncertain, or corrected from
+ * the tablet's clock): the push answer acknowledges the rest.
  * Capture never needs the network or a valid token.
  */
 import { CALL_STATUSES, type CallStatus, type Op, type OpKind, type ServerId } from '../api/types';
