@@ -10,8 +10,11 @@ import { KINDS } from './kinds';
 import type { StoredRow } from './rows';
 import { sealData } from './vault';
 
-/** Records sealed at once while a page is prepared (AES-GCM calls in flight). */
-const SEAL_BATCH = 500;
+/**
+ * Records sealed at once (AES-GCM calls in flight): a whole pull page (sync/engine.ts PULL_LIMIT),
+ * so a page waits for one round of sealing; a staged snapshot goes a page's worth at a time.
+ */
+const SEAL_BATCH = 2000;
 
 interface Prepared {
   table: RecordTable;
