@@ -109,7 +109,6 @@ class MemoryRun:
         limit = body.get("limit", DEFAULT_LIMIT)
         changes: list[Json] = []
         sizes: list[int] = []
-        feed = cursor is not None
         while True:
             try:
                 page = serve_pull(self.store, scope, cursor, limit)
@@ -120,8 +119,7 @@ class MemoryRun:
                 assert want.get("refused", {}) == {"status": 422, "errors": ["cursor"]}
                 return
             assert "refused" not in want, "the pull was served"
-            if feed:
-                sizes.append(len(page.changes))
+            sizes.append(len(page.changes))
             changes += [c.to_json() for c in page.changes]
             cursor = page.cursor
             if not page.has_more:
@@ -131,8 +129,10 @@ class MemoryRun:
         mine = [c for c in changes if c["kind"] != "conflict" or c["op"] != "put"
                 or c["data"]["device_id"] == device_id]
         check_pull(mine, want, self.names)
-        if "feed_pages" in want:
-            assert sizes == want["feed_pages"]
+        if "pages" in want:
+            assert sizes == want["pages"], sizes
+        if "first_pages" in want:
+            assert sizes[:len(want["first_pages"])] == want["first_pages"], sizes
         if "page_max" in want:
             assert max(sizes, default=0) <= want["page_max"]
 
