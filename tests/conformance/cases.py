@@ -181,8 +181,8 @@ def check_pull(changes: list[Json], want: Json, names: Names) -> None:
         pulled = unmatched.pop(key)
         assert pulled["op"] == change["op"], (change, pulled)
         for name, value in change.get("data", {}).items():
-            assert pulled["data"] is not None and pulled["data"].get(name) == value, \
-                (change, pulled["data"])
+            assert pulled["data"] is not None, (change, pulled)
+            assert pulled["data"].get(name) == value, (change, pulled["data"])
     assert not unmatched, ("pulled but not expected", sorted(unmatched))
 
 
