@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,6 +25,8 @@ from uuid6 import uuid7
 HERE = Path(__file__).parent
 CASES_DIR = HERE / "cases"
 SCHEMA = json.loads((HERE / "case.schema.json").read_text())
+# CONFORMANCE_PENDING=run runs the pending cases too: which target behaviours have landed.
+RUN_PENDING = os.environ.get("CONFORMANCE_PENDING") == "run"
 
 Json = dict[str, Any]
 
@@ -50,7 +53,7 @@ def params(runner: str, *, steps: bool = True) -> list[Any]:
         if ("steps" in case) != steps:
             continue
         marks = []
-        if "pending" in case:
+        if "pending" in case and not RUN_PENDING:
             marks.append(pytest.mark.skip(reason=f"pending: {case['pending']}"))
         elif runner in case.get("skip", {}):
             marks.append(pytest.mark.skip(reason=case["skip"][runner]))

@@ -119,6 +119,8 @@ class MemoryRun:
                 assert want.get("refused", {}) == {"status": 422, "errors": ["cursor"]}
                 return
             assert "refused" not in want, "the pull was served"
+            for field_name in want.get("answer_has", []):
+                assert hasattr(page, field_name), field_name
             sizes.append(len(page.changes))
             changes += [c.to_json() for c in page.changes]
             cursor = page.cursor
