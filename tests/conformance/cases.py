@@ -207,9 +207,15 @@ def steps(case: Json) -> Iterator[tuple[str, Json]]:
 
 
 def tampered(cursor: str) -> str:
-    """The cursor with its feed position moved back to the start (what an edited cursor
-    would ask for: the device's whole feed again)."""
-    body = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    """The cursor edited by hand: an unsigned cursor with its feed position moved back to the
+    start (what an edit would ask for: the device's whole feed again), any other cursor with
+    one character of it changed."""
+    try:
+        body = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError:
+        middle = len(cursor) // 2
+        swapped = "A" if cursor[middle] != "A" else "B"
+        return cursor[:middle] + swapped + cursor[middle + 1:]
     body["p"] = 0
     raw = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
