@@ -189,6 +189,19 @@ def check_pull(changes: list[Json], want: Json, names: Names) -> None:
     assert not unmatched, ("pulled but not expected", sorted(unmatched))
 
 
+def check_order(changes: list[Json], want: Json, names: Names) -> None:
+    """Each `before` pair [kind, id, kind, id]: the first record's first change comes no later
+    than the second's."""
+    first: dict[tuple[str, str], int] = {}
+    for n, change in enumerate(changes):
+        first.setdefault((change["kind"], str(change["id"])), n)
+    for kind_a, id_a, kind_b, id_b in names.value(want.get("before", [])):
+        a, b = first.get((kind_a, id_a)), first.get((kind_b, id_b))
+        assert a is not None, (kind_a, id_a, sorted(first))
+        assert b is not None, (kind_b, id_b, sorted(first))
+        assert a < b, f"{kind_a} {id_a} came after {kind_b} {id_b}"
+
+
 def _match(change: Json, pulled: dict[tuple[str, str], Json]) -> tuple[str, str] | None:
     if change.get("id") is not None:
         key = (change["kind"], str(change["id"]))

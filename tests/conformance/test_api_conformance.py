@@ -25,6 +25,7 @@ from tests.conformance.cases import (
     Json,
     Names,
     build_ops,
+    check_order,
     check_pull,
     check_results,
     params,
@@ -142,6 +143,7 @@ class ApiRun:
                 break
         self.cursors[name] = cursor
         check_pull(changes, want, self.names)
+        check_order(changes, want, self.names)
         if "pages" in want:
             assert sizes == want["pages"], sizes
         if "first_pages" in want:

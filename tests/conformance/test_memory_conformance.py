@@ -23,6 +23,7 @@ from tests.conformance.cases import (
     Json,
     Names,
     build_ops,
+    check_order,
     check_pull,
     check_results,
     new_id,
@@ -131,6 +132,7 @@ class MemoryRun:
         mine = [c for c in changes if c["kind"] != "conflict" or c["op"] != "put"
                 or c["data"]["device_id"] == device_id]
         check_pull(mine, want, self.names)
+        check_order(mine, want, self.names)
         if "pages" in want:
             assert sizes == want["pages"], sizes
         if "first_pages" in want:
