@@ -37,6 +37,8 @@ REGISTRY = spine_registry()
 CALL = {"status": "dispatched", "disposition": None, "transport_destination": None}
 # A pull without `limit` in the case takes the server's default page size.
 DEFAULT_LIMIT = 500
+# Any key: the in-memory store signs and reads its own cursors.
+CURSOR_KEY = b"k" * 32
 
 
 class MemoryRun:
@@ -112,7 +114,7 @@ class MemoryRun:
         sizes: list[int] = []
         while True:
             try:
-                page = serve_pull(self.store, scope, cursor, limit)
+                page = serve_pull(self.store, scope, cursor, limit, CURSOR_KEY)
             except ResyncRequiredError:
                 assert want.get("refused", {}).get("status") == 410
                 return
