@@ -15,7 +15,7 @@ from flask_smorest.error_handler import ErrorSchema as SmorestErrorSchema
 from flask_sqlalchemy import SQLAlchemy
 from werkzeug.exceptions import HTTPException
 
-from server.fields import Int
+from server.fields import Int, openapi_override
 from server.jsonio import OrjsonParser
 from server.models_base import Base
 
@@ -58,6 +58,10 @@ class Api(SmorestApi):  # type: ignore[misc]
     """flask-smorest's Api with one error envelope that also keeps `action` and `Allow`."""
 
     ERROR_SCHEMA = ErrorSchema
+
+    def _init_spec(self, *args: Any, **kwargs: Any) -> None:
+        super()._init_spec(*args, **kwargs)
+        self.ma_plugin.converter.add_attribute_function(openapi_override)
 
     def handle_http_exception(self, error: HTTPException) -> tuple[dict[str, Any], int, Any]:
         payload, code, headers = super().handle_http_exception(error)

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from server.fields import AwareDateTime, BigInt, Bool, Dict, Int, Str
+from server.fields import OPENAPI_OVERRIDE, AwareDateTime, BigInt, Bool, Dict, Int, Str
 from sync.hlc import TEXT_PATTERN as HLC_PATTERN
 from sync.ops import ACTIONS, MAX_ELAPSED_MS, MAX_KIND_LENGTH, MAX_PERSON_ID, MAX_PUSH_BATCH
 
@@ -31,9 +31,11 @@ class ClockSchema(Schema):
 
 
 class OperationSchema(Schema):
-    """One operation as a device sends it (protocol 2). It documents the wire for clients;
-    the push does not load ops through it, so one bad op gets its own `rejected` outcome
-    (from `sync.ops.parse_operation` and its record kind) instead of failing the push."""
+    """The envelope of one operation as a device sends it (protocol 2). It documents the wire
+    for clients: each kind's op schema is this envelope with its own kind, actions and data
+    (server.sync.openapi). The push does not load ops through it, so one bad op gets its own
+    `rejected` outcome (from `sync.ops.parse_operation` and its record kind) instead of
+    failing the push."""
 
     id = fields.UUID(required=True, metadata={"description": "made on the device (a UUIDv7)"})
     seq = BigInt(required=True, validate=validate.Range(min=1),
@@ -41,9 +43,9 @@ class OperationSchema(Schema):
     hlc = Str(required=True, validate=validate.Regexp(HLC_PATTERN),
                         metadata={"description": "<wall ms, 13 digits>-<counter, 4 digits>-<node>"})
     kind = Str(required=True, validate=validate.Length(min=1, max=MAX_KIND_LENGTH),
-                         metadata={"description": "call_status | call_note | location_point | call"})
+                         metadata={"description": "the record kind (x-record-kinds lists them)"})
     action = Str(required=True, validate=validate.OneOf(sorted(ACTIONS)),
-                           metadata={"description": "facts: create; the call: update"})
+                           metadata={"description": "what the op does: one its kind accepts"})
     record_id = fields.UUID(required=True, metadata={
         "description": "a new record's id (a UUIDv7), or the call's id for an update"})
     base_version = Int(allow_none=True, validate=validate.Range(min=0), metadata={
@@ -60,15 +62,12 @@ class OperationSchema(Schema):
         " the server since it started (the fact's time then comes from device_time and the"
         " push's skew)")})
     data = Dict(required=True, metadata={"description": (
-        "by kind: call_status {call_id, status: en_route | on_scene | transporting | cleared,"
-        " withdraws?: the id of the author's own earlier tap on the call it withdraws, within"
-        " STATUS_UNDO_MINUTES, with that tap's status};"
-        " call_note {call_id, body}; location_point {lat, lon, accuracy_m?};"
-        " call (update) {disposition?, transport_destination?}")})
+        "the record's fields (an update: the changed ones), by the kind's own schema")})
 
 
 class OpList(fields.List[Any]):
-    """The push's ops, documented as OperationSchema items and passed on as they are: only
+    """The push's ops, documented as `Operation` items (one schema per kind, published from
+    the registry by server.sync.openapi) and passed on as they are: only
     "a list of objects" is checked here (with marshmallow's own messages), each op's envelope
     and data are checked per op by the push."""
 
@@ -86,9 +85,9 @@ class PushSchema(Schema):
     protocol_version = Int(required=True, metadata={"description": "2, or 1 (previous)"})
     device_time = AwareDateTime(required=True,
                                        metadata={"description": "the device clock when sending"})
-    ops = OpList(fields.Nested(OperationSchema), required=True,
-                 validate=validate.Length(max=MAX_PUSH_BATCH),
-                 metadata={"description": "operations in seq order; see PROTOCOL.md"})
+    ops = OpList(Dict(), required=True, validate=validate.Length(max=MAX_PUSH_BATCH),
+                 metadata={"description": "operations in seq order; see PROTOCOL.md",
+                           OPENAPI_OVERRIDE: {"items": {"$ref": "#/components/schemas/Operation"}}})
 
 
 class OpResultSchema(Schema):
