@@ -55,7 +55,8 @@ def facts(document: dict[str, Any]) -> dict[str, Any]:
             "type": entry["type"],
             "actions": entry["actions"],
             "lifecycle": entry.get("lifecycle"),
-            "fields": {field: _field(prop) for field, prop in record["properties"].items()},
+            "fields": {field: _field(record["properties"][field])
+                       for field in sorted(record["properties"])},
         }
     return kinds
 

@@ -10,7 +10,7 @@
  * reading, until the pull brings the server's own.
  * Capture never needs the network or a valid token.
  */
-import { CALL_EDITABLE, maxLength, numberRange, type CallEditableField } from '../api/facts';
+import { CALL_EDITABLE, maxLength, numberRange, type CallEditableField, type FieldOf } from '../api/facts';
 import { CALL_STATUSES, type CallStatus, type Op, type OpKind, type ServerId } from '../api/types';
 import { open, seal } from '../crypto/keys';
 import { getSession } from '../crypto/session';
@@ -174,14 +174,15 @@ export async function updateCall(key: CryptoKey, call: CallRow, edit: CallEdit):
   );
 }
 
+/** The error for a location_point field outside the range the server takes, or none. */
+function outOfRange(field: FieldOf<'location_point'>, value: number): Record<string, string[]> {
+  const { min, max } = numberRange('location_point', field);
+  return value >= min && value <= max ? {} : { [`data.${field}`]: [`${min}..${max}`] };
+}
+
 /** A position while on duty: a location_point fact, recorded locked or not (locked: into the write-only box). */
 export async function recordLocation(lat: number, lon: number, accuracyM: number | null): Promise<Op> {
-  const bad: Record<string, string[]> = {};
-  for (const [field, value] of [['lat', lat], ['lon', lon]] as const) {
-    const { min, max } = numberRange('location_point', field);
-    if (!(value >= min && value <= max)) bad[`data.${field}`] = [`${min}..${max}`];
-  }
-  check(bad);
+  check({ ...outOfRange('lat', lat), ...outOfRange('lon', lon) });
   const key = getSession()?.dataKey ?? null;
   const recordId = uuidv7(wallNow());
   const data: Record<string, unknown> = { lat, lon };
