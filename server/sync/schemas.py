@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from server.fields import OPENAPI_OVERRIDE, AwareDateTime, BigInt, Bool, Dict, Int, Str
 from sync.hlc import TEXT_PATTERN as HLC_PATTERN
+from sync.kinds import CALL
 from sync.ops import ACTIONS, MAX_ELAPSED_MS, MAX_KIND_LENGTH, MAX_PERSON_ID, MAX_PUSH_BATCH
 
 # A pull page: large enough that a fresh tablet needs few round trips, small enough that
@@ -132,6 +133,10 @@ class PullResponseSchema(Schema):
     server_time = AwareDateTime()
 
 
+# The longest value a conflict may be settled with: the longest editable call field (each
+# field's own limit is checked when the conflict is resolved).
+MAX_EDITABLE_TEXT = max(CALL.field_specs[name].max_length or 0 for name in CALL.editable)
+
 _SERVER_SIDE = "null for a responder when resolvable_by is supervisor (not theirs to read)"
 
 
@@ -162,7 +167,7 @@ class ConflictQuerySchema(Schema):
 
 class ResolveSchema(Schema):
     choice = Str(required=True, validate=validate.OneOf(["server", "device", "value"]))
-    value = Str(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    value = Str(load_default=None, allow_none=True, validate=validate.Length(max=MAX_EDITABLE_TEXT))
 
 
 class RejectedOpSchema(Schema):
