@@ -103,6 +103,7 @@ def test_each_pushed_op_is_checked_by_its_kinds_schema_with_only_the_actions_it_
         assert kind_actions == sorted(REGISTRY.get(name).allowed_actions)
         actions.update(kind_actions)
     assert "delete" not in actions  # no spine kind accepts it, so no op schema offers it
+    assert schemas["Operation"]["properties"]["action"]["enum"] == sorted(actions)
     call = _resolve(served, {"$ref": mapping["call"]})
     assert "base_version" in call["required"]
     assert "nullable" not in call["properties"]["base_version"]

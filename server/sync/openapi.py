@@ -3,8 +3,9 @@
 For each registered kind: `<Kind>Data`, the data of an op a device may push (its editable
 fields with their limits), `<Kind>Record`, every declared field of the record as a pull
 carries it (with more fields the server adds), and `<Kind>Operation`, the op envelope with
-that kind, its actions and its data. `Operation` is the `oneOf` of them by `kind`
-(discriminator). The field facts (clinical, editable, merge policy) are `x-` extensions on
+that kind, its actions and its data. A push's ops are `AnyOperation`, the `oneOf` of them by
+`kind` (discriminator); `Operation` is the envelope they share, with the actions some kind
+accepts. The field facts (clinical, editable, merge policy) are `x-` extensions on
 each property; the document's root `x-record-kinds` lists every kind with its record type,
 actions, lifecycle and schemas, which is what the PWA's generated field facts are made from.
 """
@@ -21,7 +22,8 @@ from sync.fieldspec import data_schema
 from sync.registry import RecordKind, Registry
 
 ROOT_EXTENSION = "x-record-kinds"
-OPERATION = "Operation"
+ENVELOPE = "Operation"
+ANY_OPERATION = "AnyOperation"
 _REF = "#/components/schemas/"
 
 
@@ -86,6 +88,11 @@ def _envelope(spec: APISpec) -> dict[str, Any]:
 def publish_kinds(spec: APISpec, registry: Registry) -> None:
     """Register the kinds' schemas on `spec` and list them at the document's root."""
     envelope = _envelope(spec)
+    accepted = {action for name in registry.names()
+                for action in registry.get(name).allowed_actions}
+    shared = {**envelope, "properties": {**envelope["properties"], "action": {
+        **envelope["properties"]["action"], "enum": sorted(accepted)}}}
+    spec.components.schema(ENVELOPE, component=shared)
     index: dict[str, Any] = {}
     mapping: dict[str, str] = {}
     for name in registry.names():
@@ -105,7 +112,7 @@ def publish_kinds(spec: APISpec, registry: Registry) -> None:
             mapping[name] = f"{_REF}{prefix}Operation"
             entry["data"] = {"$ref": f"{_REF}{prefix}Data"}
         index[name] = entry
-    spec.components.schema(OPERATION, component={
+    spec.components.schema(ANY_OPERATION, component={
         "description": "one operation, checked by its kind's own schema (`kind` says which)",
         "oneOf": [{"$ref": ref} for ref in mapping.values()],
         "discriminator": {"propertyName": "kind", "mapping": mapping},

@@ -67,7 +67,7 @@ class OperationSchema(Schema):
 
 
 class OpList(fields.List[Any]):
-    """The push's ops, documented as `Operation` items (one schema per kind, published from
+    """The push's ops, documented as `AnyOperation` items (one schema per kind, published from
     the registry by server.sync.openapi) and passed on as they are: only
     "a list of objects" is checked here (with marshmallow's own messages), each op's envelope
     and data are checked per op by the push."""
@@ -88,7 +88,7 @@ class PushSchema(Schema):
                                        metadata={"description": "the device clock when sending"})
     ops = OpList(Dict(), required=True, validate=validate.Length(max=MAX_PUSH_BATCH),
                  metadata={"description": "operations in seq order; see PROTOCOL.md",
-                           OPENAPI_OVERRIDE: {"items": {"$ref": "#/components/schemas/Operation"}}})
+                           OPENAPI_OVERRIDE: {"items": {"$ref": "#/components/schemas/AnyOperation"}}})
 
 
 class OpResultSchema(Schema):

@@ -1099,6 +1099,8 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description one operation, checked by its kind's own schema (`kind` says which) */
+        AnyOperation: components["schemas"]["CallOperation"] | components["schemas"]["CallNoteOperation"] | components["schemas"]["CallStatusOperation"] | components["schemas"]["LocationPointOperation"];
         AuditEntry: {
             action?: string;
             actor_id?: number | null;
@@ -1627,8 +1629,44 @@ export interface components {
             seq?: number | null;
             version?: number | null;
         };
-        /** @description one operation, checked by its kind's own schema (`kind` says which) */
-        Operation: components["schemas"]["CallOperation"] | components["schemas"]["CallNoteOperation"] | components["schemas"]["CallStatusOperation"] | components["schemas"]["LocationPointOperation"];
+        Operation: {
+            /**
+             * @description what the op does: one its kind accepts
+             * @enum {string}
+             */
+            action: "create" | "update";
+            /** @description the person unlocked on the tablet when the operation was made (signed in online on this tablet and on its unit's crew); absent or null: the person whose token pushes it */
+            author_id?: number | null;
+            /** @description the version the device last saw (required for an update) */
+            base_version?: number | null;
+            /** @description the device's clock reading at capture; absent or null when the app has not reached the server since it started (the fact's time then comes from device_time and the push's skew) */
+            clock?: components["schemas"]["Clock"] | (Record<string, never> | null);
+            /** @description the record's fields (an update: the changed ones), by the kind's own schema */
+            data: {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: date-time
+             * @description the device clock when the operation was made
+             */
+            device_time: string;
+            /** @description <wall ms, 13 digits>-<counter, 4 digits>-<node> */
+            hlc: string;
+            /**
+             * Format: uuid
+             * @description made on the device (a UUIDv7)
+             */
+            id: string;
+            /** @description the record kind (x-record-kinds lists them) */
+            kind: string;
+            /**
+             * Format: uuid
+             * @description a new record's id (a UUIDv7), or the call's id for an update
+             */
+            record_id: string;
+            /** @description per device 1, 2, 3 ... with no gaps */
+            seq: number;
+        };
         PaginationMetadata: {
             /** @description First available page number. */
             first_page?: number;
@@ -1688,7 +1726,7 @@ export interface components {
              */
             device_time: string;
             /** @description operations in seq order; see PROTOCOL.md */
-            ops: components["schemas"]["Operation"][];
+            ops: components["schemas"]["AnyOperation"][];
             /** @description 2, or 1 (previous) */
             protocol_version: number;
         };

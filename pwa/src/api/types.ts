@@ -57,20 +57,13 @@ export type Conflict = Schemas['Conflict'];
 
 export type OpKind = PushedKind;
 
-/** The envelope every kind's op schema shares (the document's `Operation` is one per kind). */
-type OpEnvelope = Omit<Schemas['Operation'], 'kind' | 'action' | 'base_version' | 'data'>;
-
 /**
  * One operation (PROTOCOL.md, "Push") of any kind, as the outbox keeps it: the document's
- * `Operation` is a `oneOf` by `kind`, each kind's data checked by its own schema. The server
- * checks ops one by one, so one bad op is rejected and kept instead of failing the batch.
+ * `Operation` is the envelope every kind's op shares (`AnyOperation` is the `oneOf` by `kind`,
+ * each kind's data checked by its own schema). The server checks ops one by one, so one bad
+ * op is rejected and kept instead of failing the batch.
  */
-export type Op = OpEnvelope & {
-  kind: OpKind | string;
-  action: Schemas['Operation']['action'];
-  base_version: number | null;
-  data: Record<string, unknown>;
-};
+export type Op = Narrow<Schemas['Operation'], { kind: OpKind | string; base_version: number | null }>;
 
 /** An op's clock reading at capture (PROTOCOL.md, "Clocks"). */
 export type ClockReading = Schemas['Clock'];
