@@ -127,14 +127,3 @@ def _as_list(validators: Any) -> list[Any]:
     if callable(validators):
         return [validators]
     return list(validators)
-
-
-# A field's metadata key holding JSON Schema that replaces what apispec works out for those
-# keys (a list's `items` that is a published component rather than a marshmallow schema).
-OPENAPI_OVERRIDE = "openapi"
-
-
-def openapi_override(converter: Any, field: fields.Field[Any], **kwargs: Any) -> dict[str, Any]:
-    """apispec attribute function: the field's OPENAPI_OVERRIDE, applied last."""
-    override: dict[str, Any] = field.metadata.get(OPENAPI_OVERRIDE, {})
-    return override
