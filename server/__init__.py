@@ -35,6 +35,8 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     from server.jsonio import OrjsonProvider
     from server.sync import feed
     from server.sync import kinds as sync_kinds
+    from server.sync import openapi as sync_openapi
+    from server.sync import services as sync_services
 
     app.json = OrjsonProvider(app)
     db.init_app(app)
@@ -49,6 +51,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     guard.init_app(app)
     errors.init_app(app)
     _register_blueprints(app)
+    sync_openapi.publish_kinds(api.spec, sync_services.REGISTRY)
     web.init_app(app)
     cli.init_app(app)
     jobs.init_app(app)

@@ -1,15 +1,18 @@
 /** Reading the outbox for a push (opened) and recording the server's answer (sealed). */
 import type { PushResult } from '../api/types';
+import { FACT_KINDS, PUSHED_KINDS } from '../api/facts';
 import { db } from './db';
 import { KINDS } from './kinds';
 import type { OutboxRow } from './Outbox';
+import type { RecordTable } from './AppDB';
 import type { StoredRejectedRow } from './Rejected';
 import type { StoredRow } from './rows';
 import { openOutboxRow, sealData, sealRejected } from './vault';
 
 /** Local tables of facts made on the device: a rejected one leaves the records (sync/client.py rule). */
-const FACT_TABLES = { call_status: 'statusEvents', call_note: 'notes', location_point: 'locationPoints' } as const;
-type FactTable = (typeof FACT_TABLES)[keyof typeof FACT_TABLES];
+const FACT_TABLES: ReadonlyMap<string, RecordTable> = new Map(FACT_KINDS.map((k) => [k, KINDS[k].table]));
+/** What recording a push answer writes: the outbox, rejected entries and the tables of pushed kinds. */
+const PUSH_RESULT_TABLES = ['outbox', 'rejected', ...new Set(PUSHED_KINDS.map((k) => KINDS[k].table))];
 
 /** What a push answer writes, sealed before the transaction: document states (`record`) and rejected entries, by op id. */
 export interface ResultRecords {
@@ -66,18 +69,18 @@ export async function recordPushResults(batch: OutboxRow[], results: PushResult[
   const d = db();
   const byId = new Map(results.map((r) => [r.id, r]));
   const summary: AckSummary = { acknowledged: 0, rejected: 0, deferred: 0 };
-  await d.transaction('rw', [d.outbox, d.rejected, d.calls, d.statusEvents, d.notes, d.locationPoints], async () => {
+  await d.transaction('rw', PUSH_RESULT_TABLES, async () => {
     const touchedCalls = new Set<string>();
     const sent: number[] = [];
     const rejected: StoredRejectedRow[] = [];
-    const refusedFacts = new Map<FactTable, string[]>();
+    const refusedFacts = new Map<RecordTable, string[]>();
     for (const row of batch) {
       const r = byId.get(row.op.id);
       if (!r || r.outcome === 'deferred') {
         summary.deferred++;
         continue;
       }
-      const factTable = FACT_TABLES[row.op.kind as keyof typeof FACT_TABLES];
+      const factTable = FACT_TABLES.get(row.op.kind);
       const kept = prepared.rejected.get(row.op.id);
       if (r.outcome === 'rejected' && !r.replayed && kept) {
         rejected.push(kept);
