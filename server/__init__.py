@@ -45,7 +45,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     compress.init_app(app)
     api.init_app(app)
     feed.install()
-    sync_kinds.install()
+    sync_kinds.install(app)
     guard.init_app(app)
     errors.init_app(app)
     _register_blueprints(app)

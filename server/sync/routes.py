@@ -14,6 +14,7 @@ from server.errors import DomainError
 from server.extensions import db
 from server.models_base import utcnow
 from server.sync import conflicts, schemas, services
+from server.sync.kinds import current_kinds
 from server.sync.scope import scope_for
 from sync.push import PushRequestError
 
@@ -56,8 +57,9 @@ class Pull(MethodView):
     def get(self, query: dict[str, Any]) -> Response:
         """Changes in this device's scope after the cursor (no cursor: a fresh snapshot)."""
         retention = timedelta(days=current_app.config["SYNC_RETENTION_DAYS"])
-        page = services.pull(db.session(), scope_for(g.actor, _unit_id()), query.get("cursor"),
-                             query["limit"], retention)
+        session = db.session()
+        scope = scope_for(session, g.actor, _unit_id(), current_kinds().audiences)
+        page = services.pull(session, scope, query.get("cursor"), query["limit"], retention)
         # Sources build wire-shaped changes (PullResponseSchema documents them): skip the
         # schema's dump of thousands of nested changes.
         return jsonify({"changes": page.changes, "cursor": page.cursor,
@@ -81,8 +83,9 @@ class ConflictResolution(MethodView):
     @blp.alt_response(403, description="The conflict is for a supervisor (resolvable_by)")
     def post(self, data: dict[str, Any], conflict_id: uuid.UUID) -> dict[str, Any]:
         """Keep the server's value, take the device's, or set another (audited)."""
-        conflict = conflicts.resolve_conflict(db.session(), g.actor, g.device.id, _unit_id(),
-                                              conflict_id, data["choice"], data.get("value"))
+        conflict = conflicts.resolve_conflict(db.session(), current_kinds(), g.actor,
+                                              g.device.id, _unit_id(), conflict_id,
+                                              data["choice"], data.get("value"))
         db.session.commit()
         return conflicts.conflict_to_dict(conflict, reviewer=conflicts.is_reviewer(g.actor))
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from server.extensions import db
 from server.jobs import run_purge
 from server.models_base import utcnow
-from server.sync.feed import note_change
+from server.changes import note_change
 from server.sync.models import ChangeLogEntry
 
 

@@ -12,6 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import itertools
+import uuid
+
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -19,6 +22,7 @@ from flask import Flask
 from server.auth.models import Role, User
 from server.config import Config
 from server.extensions import db
+from server.units.models import Unit
 from tests.conftest import make_app
 from tests.fixtures.people import Session
 from tests.fixtures.sync import Tablet, outcomes
@@ -48,6 +52,20 @@ def app(database_url: str, tmp_path: Any) -> Iterator[Flask]:
             db.engine.dispose()
 
 
+@pytest.fixture
+def field_tablet(create_unit: Callable[..., Unit], create_user: Callable[..., User],
+                 sign_in: Callable[..., Session]) -> MakeTablet:
+    """field_tablet() -> a responder on shift on a new unit, signed in on a new device (this
+    directory's `tablet` is the reference client's)."""
+    made = itertools.count(1)
+
+    def factory(role: Role = Role.RESPONDER_EMT) -> Tablet:
+        unit = create_unit()
+        user = create_user(role, username=f"toycrew{next(made)}", unit=unit)
+        return Tablet(sign_in(user), unit)
+    return factory
+
+
 def _kinds(changes: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
     return {c["id"]: c for c in changes if c["kind"] == kind}
 
@@ -64,12 +82,12 @@ def _rows(table: sa.Table) -> list[Any]:
 def _board(board_id: str) -> Any:
     db.session.expire_all()
     return db.session.execute(sa.select(toy.boards).where(
-        toy.boards.c.id == sa.cast(board_id, sa.Uuid))).one()
+        toy.boards.c.id == uuid.UUID(board_id))).one()
 
 
 def test_a_plugged_in_fact_is_stored_once_replayed_and_pulled_by_units_near_it(
-        tablet: MakeTablet) -> None:
-    crew, neighbour, distant = tablet(), tablet(), tablet()
+        field_tablet: MakeTablet) -> None:
+    crew, neighbour, distant = field_tablet(), field_tablet(), field_tablet()
     assert crew.unit and neighbour.unit and distant.unit
     toy.bases.update({crew.unit.id: HERE, neighbour.unit.id: NEARBY, distant.unit.id: FAR})
 
@@ -94,8 +112,8 @@ def test_a_plugged_in_fact_is_stored_once_replayed_and_pulled_by_units_near_it(
 
 
 def test_a_bad_plugged_in_fact_is_rejected_naming_its_field_and_writes_nothing(
-        tablet: MakeTablet) -> None:
-    crew = tablet()
+        field_tablet: MakeTablet) -> None:
+    crew = field_tablet()
     bad = crew.op("toy_sighting", {"lat": 91, "lon": 0, "note": "x"})
     result = crew.push([bad]).json["results"][0]
     assert result["outcome"] == "rejected"
@@ -104,30 +122,29 @@ def test_a_bad_plugged_in_fact_is_rejected_naming_its_field_and_writes_nothing(
 
 
 def test_a_plugged_in_document_is_seen_by_its_role_and_removed_when_readdressed(
-        tablet: MakeTablet, create_user: Callable[..., User],
-        sign_in: Callable[..., Session]) -> None:
-    crew = tablet(role=Role.RESPONDER_EMT)
+        field_tablet: MakeTablet, create_user: Callable[..., User]) -> None:
+    crew = field_tablet(role=Role.RESPONDER_EMT)
     dispatcher = create_user(Role.DISPATCHER, username="toydispatch")
     board_id = toy.create_board(db.session, dispatcher, "responder_emt", "Shift notes", "")
-    other = toy.create_board(db.session, dispatcher, "supervisor", "Not for crews", "")
+    other = toy.create_board(db.session, dispatcher, "responder_peer", "For peers", "")
     db.session.commit()
 
     snapshot, cursor = crew.pull_all()
     assert set(_kinds(snapshot, "toy_board")) == {board_id}
     assert _kinds(snapshot, "toy_board")[board_id]["version"] == 1
 
-    toy.readdress_board(db.session, dispatcher, board_id, "supervisor")
+    toy.readdress_board(db.session, dispatcher, board_id, "responder_peer")
     db.session.commit()
     fed, _ = crew.pull_all(cursor)
     assert [(c["kind"], c["id"], c["op"]) for c in fed] == [("toy_board", board_id, "remove")]
-    supervisor = sign_in(create_user(Role.SUPERVISOR, username="toysuper"))
-    seen = Tablet(supervisor, None).pull_all()[0]
+    peer = field_tablet(role=Role.RESPONDER_PEER)
+    seen, _ = peer.pull_all()
     assert set(_kinds(seen, "toy_board")) == {board_id, other}
 
 
 def test_a_plugged_in_document_edit_clashing_on_two_fields_opens_two_conflicts_then_resolves(
-        tablet: MakeTablet, create_user: Callable[..., User]) -> None:
-    crew = tablet(role=Role.RESPONDER_EMT)
+        field_tablet: MakeTablet, create_user: Callable[..., User]) -> None:
+    crew = field_tablet(role=Role.RESPONDER_EMT)
     dispatcher = create_user(Role.DISPATCHER, username="toydispatch")
     board_id = toy.create_board(db.session, dispatcher, "responder_emt", "Plan", "Go north")
     db.session.commit()
@@ -171,8 +188,8 @@ def test_a_plugged_in_document_edit_clashing_on_two_fields_opens_two_conflicts_t
 
 
 def test_a_plugged_in_document_edited_after_deletion_opens_one_conflict_per_field(
-        tablet: MakeTablet, create_user: Callable[..., User]) -> None:
-    crew = tablet(role=Role.RESPONDER_EMT)
+        field_tablet: MakeTablet, create_user: Callable[..., User]) -> None:
+    crew = field_tablet(role=Role.RESPONDER_EMT)
     dispatcher = create_user(Role.DISPATCHER, username="toydispatch")
     board_id = toy.create_board(db.session, dispatcher, "responder_emt", "Plan", "Go north")
     db.session.commit()

@@ -17,11 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.auth.models import User
-from server.models_base import utcnow
+from server.changes import cell_scope, cells_near, note_change, role_scope
+from server.models_base import UTCDateTime, utcnow
 from server.sync.conflicts import open_field_conflicts
-from server.sync.feed import note_change
 from server.sync.kinds import ConflictHooks, KindRegistry, SyncedKind, fact_row, rejected
-from server.sync.scope import PullScope, cell_scope, cells_near, role_scope
+from server.sync.scope import PullScope
 from server.sync.sources import Record, Source, count_of, page
 from server.sync.store import SqlPushStore
 from sync.merge import merge_edit, server_wins_with_conflict
@@ -35,9 +35,9 @@ sightings = sa.Table(
     "toy_sightings", metadata,
     sa.Column("id", sa.Uuid, primary_key=True),
     sa.Column("device_id", sa.Uuid), sa.Column("op_id", sa.Uuid),
-    sa.Column("user_id", sa.Integer), sa.Column("device_time", sa.DateTime),
-    sa.Column("corrected_time", sa.DateTime), sa.Column("time_source", sa.String(16)),
-    sa.Column("time_uncertain", sa.Boolean), sa.Column("received_at", sa.DateTime),
+    sa.Column("user_id", sa.Integer), sa.Column("device_time", UTCDateTime),
+    sa.Column("corrected_time", UTCDateTime), sa.Column("time_source", sa.String(16)),
+    sa.Column("time_uncertain", sa.Boolean), sa.Column("received_at", UTCDateTime),
     sa.Column("hlc", sa.String(80)),
     sa.Column("lat", sa.Float), sa.Column("lon", sa.Float), sa.Column("note", sa.String(200)))
 
@@ -48,7 +48,7 @@ boards = sa.Table(
     sa.Column("title", sa.String(100)), sa.Column("body", sa.String(1000)),
     sa.Column("version", sa.Integer), sa.Column("field_versions", sa.JSON),
     sa.Column("deleted", sa.Boolean, default=False),
-    sa.Column("updated_by_id", sa.Integer), sa.Column("updated_at", sa.DateTime))
+    sa.Column("updated_by_id", sa.Integer), sa.Column("updated_at", UTCDateTime))
 
 # Units whose base lies within this distance of a sighting see it.
 NEAR_KM = 5.0
