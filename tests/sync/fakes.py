@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from server.calls.kinds import MEMORY_FACTS
 from sync.cursor import scope_fingerprint
 from sync.kinds import spine_registry
 from sync.memory_store import MemoryStore
@@ -54,7 +55,7 @@ def error(status: int, message: str, action: str | None = None, **errors: Any) -
 class FakeServer:
     def __init__(self, now: Callable[[], datetime] = lambda: SERVER_NOW) -> None:
         self.now = now
-        self.store = MemoryStore()
+        self.store = MemoryStore(facts=MEMORY_FACTS)
         self.registry = spine_registry()
         self.passwords = {"ana": "correct horse"}
         self.access: dict[str, str] = {}  # token -> device id
