@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from server.audit.services import record_audit
 from server.auth.models import User
+from server.calls.kinds import CALL, CALL_NOTE, CALL_STATUS
 from server.calls.models import Call, CallNote, CallStatus, CallStatusEvent, Premise
 from server.calls.services import (
     call_to_dict,
@@ -40,11 +41,10 @@ from server.sync.models import ChangeLogEntry
 from server.sync.scope import PullScope
 from server.sync.sources import Record, Source, count_of, jsonable, page
 from server.sync.store import SqlPushStore
-from sync.kinds import CALL_EDITABLE, register_spine_kinds
 from sync.merge import merge_edit
 from sync.ops import Operation, OpResult, Outcome
 from sync.push import Actor
-from sync.registry import RecordKind, Registry
+from sync.registry import RecordKind
 from sync.status import StatusFact, reached_before, withdrawal_refusal
 
 # A state's place in the call lifecycle (CallStatus lists them in order).
@@ -53,9 +53,6 @@ LIFECYCLE_RANK = {status: rank for rank, status in enumerate(CallStatus)}
 # the push locks those calls before reading them, so concurrent pushes apply one by one.
 # A note writes nothing on the call row.
 CALL_WRITERS = frozenset({"call", "call_status"})
-
-# The pure record kinds (what an op may carry, how each field merges).
-_RECORDS = register_spine_kinds(Registry())
 
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -293,13 +290,6 @@ def _lock_call(session: Session, record_id: str) -> Call | None:
     return lock_row(session, Call, uuid.UUID(record_id))
 
 
-def _value_error(name: str, value: Any) -> str:
-    limit = CALL_EDITABLE.get(name, 0)
-    if not isinstance(value, str) or len(value) > limit or "\x00" in value:
-        return f"text of at most {limit} characters, without NUL"
-    return ""
-
-
 def _restore(session: Session, actor: User, device_id: uuid.UUID | None, call: Call) -> None:
     """A supervisor chose a cancelled call's device side: the call comes back."""
     call.deleted_at = None
@@ -316,7 +306,6 @@ CALL_CONFLICTS = ConflictHooks(
     lock=_lock_call,
     is_live=lambda call: call.deleted_at is None,
     may_settle=lambda call, user, unit_id: call.unit_id == unit_id,
-    value_error=_value_error,
     apply=_apply_chosen,
     restore=_restore,
 )
@@ -425,7 +414,7 @@ def register(kinds: KindRegistry) -> None:
         "premise", snapshot_premises, lambda s, scope: count_of(s, _premises_in_scope(scope)),
         load_premises)))
     kinds.register(SyncedKind(
-        _RECORDS.get("call"),
+        CALL,
         applier=apply_call_update, preload=preload_calls,
         source=Source("call", snapshot_calls,
                       lambda s, scope: count_of(s, _calls_in_scope(scope)), load_calls),
@@ -434,10 +423,10 @@ def register(kinds: KindRegistry) -> None:
         leave_with_parent=frozenset({"call_status", "call_note"}),
         conflicts=CALL_CONFLICTS))
     kinds.register(SyncedKind(
-        _RECORDS.get("call_status"),
+        CALL_STATUS,
         applier=apply_call_status, table=CallStatusEvent.__table__, preload=preload_calls,
         source=_facts_source("call_status", CallStatusEvent, _status_dicts)))
     kinds.register(SyncedKind(
-        _RECORDS.get("call_note"),
+        CALL_NOTE,
         applier=apply_call_note, table=CallNote.__table__, preload=preload_calls,
         source=_facts_source("call_note", CallNote, _note_dicts)))

@@ -14,16 +14,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.changes import note_change, unit_scope
+from server.locations.kinds import LOCATION_POINT
 from server.locations.models import LocationPoint
 from server.models_base import utcnow
 from server.sync.kinds import KindRegistry, SyncedKind, fact_row, rejected
 from server.sync.scope import PullScope
 from server.sync.sources import Record, Source, count_of, page
 from server.sync.store import SqlPushStore
-from sync.kinds import register_spine_kinds
 from sync.ops import Operation, OpResult, Outcome
 from sync.push import Actor
-from sync.registry import RecordKind, Registry
+from sync.registry import RecordKind
 
 # A tablet keeps its unit's track for one shift (HEART runs 12-hour shifts).
 LOCATION_HISTORY = timedelta(hours=12)
@@ -92,7 +92,7 @@ def location_batch_points(session: Session, scope: PullScope,
 
 def register(kinds: KindRegistry) -> None:
     kinds.register(SyncedKind(
-        register_spine_kinds(Registry()).get("location_point"),
+        LOCATION_POINT,
         applier=apply_location_point, table=LocationPoint.__table__,
         source=Source("location_point", snapshot_points,
                       lambda s, scope: count_of(s, _points_in_scope(scope)), load_points)))

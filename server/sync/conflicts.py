@@ -23,10 +23,10 @@ from server.changes import note_change, user_scope
 from server.errors import DomainError, field_error, not_found
 from server.locking import lock_row
 from server.models_base import utcnow
+from server.sync.kinds import KindRegistry, SyncedKind
 from server.sync.models import SyncConflict
 from server.sync.scope import PullScope
 from server.sync.sources import Record, Source, count_of, jsonable, page
-from server.sync.kinds import KindRegistry, SyncedKind
 from sync.ops import Operation
 from sync.push import Actor
 
@@ -97,7 +97,7 @@ def resolve_conflict(session: Session, kinds: KindRegistry, actor: User,
         raise not_found("conflict")
     kind = kinds.find(found.record_kind)
     hooks = kind.conflicts if kind is not None else None
-    if hooks is None:
+    if kind is None or hooks is None:
         raise DomainError(409, f"Conflicts on {found.record_kind} records are not settled here.")
     # The record first, then the conflict: the order a reassignment or a deletion takes
     # them in (the record, then its conflicts to escalate), so the two never deadlock.
@@ -114,7 +114,7 @@ def resolve_conflict(session: Session, kinds: KindRegistry, actor: User,
     if choice == "value":
         if value is None:
             raise field_error("value", "give the value to keep")
-        why = hooks.value_error(conflict.field, value)
+        why = _value_error(kind, conflict.field, value)
         if why:
             raise field_error("value", why)
     chosen = {"server": conflict.server_value, "device": conflict.device_value}.get(choice, value)
@@ -136,6 +136,19 @@ def resolve_conflict(session: Session, kinds: KindRegistry, actor: User,
         note_change(session, "conflict", conflict.id, [user_scope(conflict.user_id)], "delete")
     session.flush()
     return conflict
+
+
+def _value_error(kind: SyncedKind, name: str, value: Any) -> str:
+    """Why a value chosen by hand may not be stored in the field ("" when it may): the
+    field's own spec, and no NUL in text (PostgreSQL's text holds none)."""
+    spec = kind.record.field_specs.get(name) if kind.record is not None else None
+    if spec is None or not spec.editable:
+        return f"{name} is not a field a device edits"
+    if not spec.accepts(value):
+        return spec.error
+    if isinstance(value, str) and "\x00" in value:
+        return "must not hold NUL characters"
+    return ""
 
 
 def conflict_to_dict(conflict: SyncConflict, names: dict[int, str] | None = None, *,

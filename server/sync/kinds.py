@@ -59,8 +59,6 @@ class ConflictHooks:
     is_live: Callable[[Any], bool]
     # (record, person, their unit now): the record is in the responder's hands.
     may_settle: Callable[[Any, User, int | None], bool]
-    # (field, value) -> why a value chosen by hand may not be stored ("" when it may).
-    value_error: Callable[[str, Any], str]
     # (session, who, their device, record, {field: value}): write the chosen value.
     apply: Callable[[Session, User, uuid.UUID | None, Any, dict[str, Any]], None]
     # (session, who, their device, record): bring a deleted record back (None: apply does).

@@ -28,6 +28,7 @@ from sync.pull import ResyncRequiredError as EngineResyncRequired
 from sync.pull import serve_pull
 from sync.push import Actor, PushOutcome, apply_push
 
+
 class ResyncRequiredError(DomainError):
     def __init__(self, message: str) -> None:
         super().__init__(410, message, action="resync")

@@ -20,8 +20,8 @@ from server.extensions import db
 from server.locations.models import LocationPoint
 from server.models_base import utcnow
 from server.sync.bulk import COPY_MIN_ROWS
-from server.sync.models import RejectedOp, SyncConflict, SyncOpResult
 from server.sync.kinds import current_kinds
+from server.sync.models import RejectedOp, SyncConflict, SyncOpResult
 from server.sync.store import SqlPushStore
 from tests.fixtures.sync import (
     PULL,

@@ -9,11 +9,10 @@ an edit of a deleted record.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
-
 import itertools
 import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -88,7 +87,9 @@ def _board(board_id: str) -> Any:
 def test_a_plugged_in_fact_is_stored_once_replayed_and_pulled_by_units_near_it(
         field_tablet: MakeTablet) -> None:
     crew, neighbour, distant = field_tablet(), field_tablet(), field_tablet()
-    assert crew.unit and neighbour.unit and distant.unit
+    assert crew.unit is not None
+    assert neighbour.unit is not None
+    assert distant.unit is not None
     toy.bases.update({crew.unit.id: HERE, neighbour.unit.id: NEARBY, distant.unit.id: FAR})
 
     ops = [_sighting(crew, HERE, "needle bin full"), _sighting(crew, FAR, "far away")]

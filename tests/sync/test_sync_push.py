@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 
 from server.calls.kinds import MEMORY_FACTS
-from sync.kinds import spine_registry
+from server.kinds import record_registry
 from sync.memory_store import MemoryStore
 from sync.ops import MAX_PUSH_BATCH, MAX_SEQ, Outcome
 from sync.push import Actor, PushOutcome, PushRequestError, PushStore, apply_push
 from tests.sync.factories import CALL_ID, DEVICE, op_id, raw_op, raw_v1_op
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
-REGISTRY = spine_registry()
+REGISTRY = record_registry()
 CALL = {"status": "dispatched", "disposition": None, "transport_destination": None}
 
 

@@ -8,9 +8,7 @@ open one conflict per field. Their tables live in their own metadata (no migrati
 
 from __future__ import annotations
 
-import math
 import uuid
-from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,8 +22,9 @@ from server.sync.kinds import ConflictHooks, KindRegistry, SyncedKind, fact_row,
 from server.sync.scope import PullScope
 from server.sync.sources import Record, Source, count_of, page
 from server.sync.store import SqlPushStore
+from sync.fieldspec import FieldSpec, FieldType
 from sync.merge import merge_edit, server_wins_with_conflict
-from sync.ops import Errors, Operation, OpResult, Outcome
+from sync.ops import Operation, OpResult, Outcome
 from sync.push import Actor
 from sync.registry import RecordKind, RecordType
 
@@ -54,36 +53,10 @@ boards = sa.Table(
 NEAR_KM = 5.0
 # Column sizes of the toy tables.
 MAX_NOTE = 200
-BOARD_LIMITS = {"title": 100, "body": 1000}
+MAX_TITLE = 100
+MAX_BODY = 1000
 # Where each unit is based: the near audience asks here (a feature would ask its own data).
 bases: dict[int, tuple[float, float]] = {}
-
-
-def _validate_sighting(data: Mapping[str, Any]) -> Errors:
-    errors: Errors = {}
-    for name, low, high in (("lat", -90, 90), ("lon", -180, 180)):
-        value = data.get(name)
-        if type(value) not in (int, float) or not math.isfinite(value) or not low <= value <= high:
-            errors[name] = [f"must be a number from {low} to {high}"]
-    note = data.get("note")
-    if not isinstance(note, str) or len(note) > MAX_NOTE:
-        errors["note"] = [f"must be text of at most {MAX_NOTE} characters"]
-    for name in sorted(set(data) - {"lat", "lon", "note"}):
-        errors[name] = ["unknown field"]
-    return errors
-
-
-def _validate_board_edit(data: Mapping[str, Any]) -> Errors:
-    errors: Errors = {}
-    if not data:
-        errors["data"] = ["an update must change at least one field"]
-    for name, value in data.items():
-        limit = BOARD_LIMITS.get(name)
-        if limit is None:
-            errors[name] = ["unknown field"]
-        elif not isinstance(value, str) or len(value) > limit:
-            errors[name] = [f"must be text of at most {limit} characters"]
-    return errors
 
 
 # --- the fact -------------------------------------------------------------------------------
@@ -160,7 +133,7 @@ def _apply_board_edit(store: SqlPushStore, kind: RecordKind, op: Operation,
         return rejected(op, "record_id", "this board is not for your role")
     if row.deleted:
         ids = open_field_conflicts(store.session, "toy_board", op.record_id, "edit_delete", op,
-                                   actor, author, {name: None for name in op.data},
+                                   actor, author, dict.fromkeys(op.data),
                                    row.updated_by_id, row.updated_at)
         return OpResult(op.id, op.seq, Outcome.CONFLICT, op.record_id, row.version,
                         conflict_ids=ids, message="the board was deleted while you edited it")
@@ -194,17 +167,11 @@ def _load_boards(session: Session, scope: PullScope, ids: list[str]) -> list[Rec
     return [(str(r.id), _board_data(r)) for r in rows]
 
 
-def _board_value_error(field: str, value: Any) -> str:
-    errors = _validate_board_edit({field: value})
-    return "; ".join(errors.get(field, []))
-
-
 def _board_hooks() -> ConflictHooks:
     return ConflictHooks(
         lock=lambda session, record_id: _load_board(session, record_id, lock=True),
         is_live=lambda row: not row.deleted,
         may_settle=lambda row, user, unit_id: row.audience == user.role.value,
-        value_error=_board_value_error,
         apply=lambda session, actor, device_id, row, changes: _write_board(
             session, actor, row, changes),
     )
@@ -243,19 +210,32 @@ def delete_board(session: Session, board_id: str) -> None:
 
 # --- the plug-in ------------------------------------------------------------------------------
 
+SIGHTING = RecordKind("toy_sighting", RecordType.FACT, fields=(
+    FieldSpec("lat", FieldType.NUMBER, required=True, editable=True, minimum=-90, maximum=90),
+    FieldSpec("lon", FieldType.NUMBER, required=True, editable=True, minimum=-180,
+              maximum=180),
+    FieldSpec("note", FieldType.TEXT, required=True, editable=True, max_length=MAX_NOTE),
+))
+
+BOARD = RecordKind("toy_board", RecordType.DOCUMENT, fields=(
+    FieldSpec("audience", FieldType.TEXT, max_length=32),
+    FieldSpec("title", FieldType.TEXT, editable=True, max_length=MAX_TITLE,
+              policy=server_wins_with_conflict),
+    FieldSpec("body", FieldType.TEXT, editable=True, max_length=MAX_BODY,
+              policy=server_wins_with_conflict),
+), actions=frozenset({"update"}))
+
+
 def register(kinds: KindRegistry) -> None:
     kinds.add_audience(_near_audience)
     kinds.register(SyncedKind(
-        RecordKind("toy_sighting", RecordType.FACT, validate_data=_validate_sighting),
+        SIGHTING,
         applier=_apply_sighting, table=sightings,
         source=Source("toy_sighting", _snapshot_sightings,
                       lambda s, scope: len(_snapshot_sightings(s, scope, None, 100_000)),
                       _load_sightings)))
     kinds.register(SyncedKind(
-        RecordKind("toy_board", RecordType.DOCUMENT,
-                   policies={"title": server_wins_with_conflict,
-                             "body": server_wins_with_conflict},
-                   validate_data=_validate_board_edit, actions=frozenset({"update"})),
+        BOARD,
         applier=_apply_board_edit,
         source=Source("toy_board", _snapshot_boards,
                       lambda s, scope: count_of(s, _boards_in(scope)), _load_boards),
