@@ -38,7 +38,7 @@ Applier = Callable[["SqlPushStore", RecordKind, Operation, Actor], OpResult]
 # (store, the batch's valid ops of the kinds sharing this preload) -> None, before any applies.
 Preload = Callable[["SqlPushStore", list[Operation]], None]
 # (session, parent ids) -> (parent id, companion kind, companion id): records that travel
-# with a parent (a call brings its premise, status events and notes).
+# with a parent (a document brings the facts recorded on it).
 Companions = Callable[[Session, list[str]], list[tuple[str, str, str]]]
 # A feed kind standing for several records: (session, scope, ids) -> id -> [(kind, id)].
 Expansion = Callable[[Session, "PullScope", list[str]], dict[str, list[tuple[str, str]]]]

@@ -5,7 +5,7 @@ so the highest position is visible only once every lower one is: `visible_upto` 
 the latest position. The snapshot pages the registered kinds' sources in turn, keyed
 "<kind>|<id>". The feed is materialized: puts carry the record's current state and
 bring their kind's companions, a feed kind with an expansion stands for several records,
-and within what one call reads a record changed several times appears once, at its
+and within what one `changes` reads a record changed several times appears once, at its
 latest position. Changes that share a position (a parent and its companions, an
 expansion's records) are one group, which the engine never splits.
 """
