@@ -126,9 +126,6 @@ class KindRegistry:
     def add_audience(self, audience: Audience) -> None:
         self.audiences.append(audience)
 
-    def get(self, name: str) -> SyncedKind:
-        return self._kinds[name]
-
     def find(self, name: str) -> SyncedKind | None:
         return self._kinds.get(name)
 
@@ -136,9 +133,6 @@ class KindRegistry:
         found = self._kinds[name].applier
         assert found is not None, "the registry lets through only ops its kinds accept"
         return found
-
-    def names(self) -> list[str]:
-        return list(self._kinds)
 
 
 def build_registry(modules: Sequence[str]) -> KindRegistry:

@@ -21,6 +21,7 @@ from flask import Flask
 from server.auth.models import Role, User
 from server.config import Config
 from server.extensions import db
+from server.sync.kinds import KindRegistry, SyncedKind
 from server.units.models import Unit
 from tests.conftest import make_app
 from tests.fixtures.people import Session
@@ -205,3 +206,15 @@ def test_a_plugged_in_document_edited_after_deletion_opens_one_conflict_per_fiel
     assert sorted((c["field"], c["reason"], c["resolvable_by"]) for c in listed) == [
         ("body", "edit_delete", "supervisor"), ("title", "edit_delete", "supervisor")]
     assert len(result["conflict_ids"]) == 2
+
+
+def test_a_kind_registered_twice_is_refused() -> None:
+    kinds = KindRegistry()
+    toy.register(kinds)
+    with pytest.raises(ValueError, match="toy_sighting"):
+        kinds.register(SyncedKind(toy.SIGHTING, applier=kinds.applier("toy_sighting")))
+
+
+def test_a_kind_devices_push_without_an_applier_is_refused() -> None:
+    with pytest.raises(ValueError, match="give it an applier"):
+        KindRegistry().register(SyncedKind(toy.SIGHTING))
