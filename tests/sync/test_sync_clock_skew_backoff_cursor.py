@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from sync.backoff import BASE_DELAY_S, MAX_DELAY_S, full_jitter
 from sync.clock_skew import TimeSource, fact_time, measure_skew
-from sync.cursor import Cursor, Snapshot, decode_cursor, encode_cursor, scope_fingerprint
+from sync.cursor import (
+    SIGNATURE_BYTES,
+    Cursor,
+    Snapshot,
+    decode_cursor,
+    encode_cursor,
+    scope_fingerprint,
+)
 
 SERVER_NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 
@@ -47,12 +57,38 @@ def test_backoff_is_full_jitter_up_to_the_cap(attempt: int, rand: float, expecte
     assert full_jitter(attempt, rand=lambda: rand) == pytest.approx(expected)
 
 
+KEY = b"the server's cursor key"
+
+
+def _signed(body: bytes, key: bytes = KEY) -> str:
+    """A cursor body as this server would sign it, whatever the body says."""
+    text = base64.urlsafe_b64encode(body).rstrip(b"=").decode()
+    signature = hmac.new(key, text.encode(), hashlib.sha256).digest()[:SIGNATURE_BYTES]
+    return f"{text}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
+
+
 def test_cursor_round_trips_with_and_without_snapshot() -> None:
     scope = scope_fingerprint(["unit:7", "role:responder"])
-    for cursor in (Cursor(42, scope), Cursor(0, scope, Snapshot(900, "call:0193"))):
-        text = encode_cursor(cursor)
+    for cursor in (Cursor(42, scope), Cursor(0, scope, Snapshot(900, "call:0193", 12))):
+        text = encode_cursor(cursor, KEY)
         assert "=" not in text
-        assert decode_cursor(text) == cursor
+        assert decode_cursor(text, KEY) == cursor
+
+
+def test_an_edited_cursor_position_is_unreadable() -> None:
+    text = encode_cursor(Cursor(42, "unit"), KEY)
+    body, signature = text.split(".")
+    edited = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    edited["p"] = 0  # back to the start of the feed: the device's own changes again
+    forged = base64.urlsafe_b64encode(json.dumps(edited).encode()).rstrip(b"=").decode()
+    with pytest.raises(ValueError, match="not a cursor this server issued"):
+        decode_cursor(f"{forged}.{signature}", KEY)
+
+
+def test_a_cursor_from_a_server_with_another_key_is_unreadable() -> None:
+    text = encode_cursor(Cursor(42, "unit"), b"another server's key")
+    with pytest.raises(ValueError, match="not a cursor this server issued"):
+        decode_cursor(text, KEY)
 
 
 def test_scope_fingerprint_ignores_order_and_tells_scopes_apart() -> None:
@@ -65,12 +101,17 @@ def test_scope_fingerprint_ignores_order_and_tells_scopes_apart() -> None:
     [
         ("", "1..1024"),
         ("!!!not-base64!!!", "not a cursor"),
-        (base64.urlsafe_b64encode(b"[1,2]").decode(), "unknown cursor version"),
-        (base64.urlsafe_b64encode(b'{"v":1,"p":-1,"s":"x"}').decode(), "position"),
-        (base64.urlsafe_b64encode(b'{"v":1,"p":1,"s":"x","su":1}').decode(), "snapshot"),
+        ("e30", "not a cursor"),  # unsigned: a version-1 cursor's form
+        ("e30.!!!", "not a cursor"),
+        (_signed(b"not json"), "not a cursor"),
+        (_signed(b"[1,2]"), "unknown cursor version"),
+        (_signed(b'{"v":1,"p":1,"s":"x"}'), "unknown cursor version"),
+        (_signed(b'{"v":2,"p":-1,"s":"x"}'), "position"),
+        (_signed(b'{"v":2,"p":1,"s":"x","su":1}'), "snapshot"),
+        (_signed(b'{"v":2,"p":0,"s":"x","su":1,"sa":"k","sl":-2}'), "snapshot"),
         ("x" * 2000, "1..1024"),
     ],
 )
 def test_bad_cursor_gives_a_clear_value_error(text: str, why: str) -> None:
     with pytest.raises(ValueError, match=f"invalid cursor: .*{why}"):
-        decode_cursor(text)
+        decode_cursor(text, KEY)

@@ -11,6 +11,7 @@ from sync.memory_store import MemoryStore
 from sync.pull import Change, PullPage, PullStore, ResyncRequiredError, serve_pull
 
 SCOPE = "unit-1"
+KEY = b"the server's cursor key"
 
 
 class LaggingStore(MemoryStore):
@@ -26,7 +27,7 @@ def pull_all(store: MemoryStore, cursor: str | None, limit: int = 2) -> tuple[li
     """Follow has_more to the end; returns 'op kind:id' per change and the last cursor."""
     seen: list[str] = []
     while True:
-        page = serve_pull(store, SCOPE, cursor, limit)
+        page = serve_pull(store, SCOPE, cursor, limit, KEY)
         seen += [f"{c.op} {c.kind}:{c.id}" for c in page.changes]
         cursor = page.cursor
         if not page.has_more:
@@ -38,7 +39,7 @@ def test_fresh_pull_pages_a_snapshot_in_key_order_with_a_total() -> None:
     for record_id in ("c", "a", "b"):
         store.put("call", record_id, {})
     store.put("premise", "p", {})
-    first = serve_pull(store, SCOPE, None, 2)
+    first = serve_pull(store, SCOPE, None, 2, KEY)
     assert (first.total, first.has_more) == (4, True)
     assert [c.id for c in first.changes] == ["a", "b"]
     seen, _ = pull_all(store, first.cursor)
@@ -59,7 +60,7 @@ def test_changes_made_while_a_snapshot_is_paged_arrive_from_the_feed() -> None:
     store = MemoryStore()
     for record_id in "abcd":
         store.put("call", record_id, {"n": 0})
-    first = serve_pull(store, SCOPE, None, 2)
+    first = serve_pull(store, SCOPE, None, 2, KEY)
     store.put("call", "a", {"n": 1})  # already sent in the first page
     store.delete("call", "d")  # not sent yet
     seen, _ = pull_all(store, first.cursor)
@@ -85,9 +86,9 @@ def test_empty_feed_page_moves_the_cursor_to_the_visible_position() -> None:
     _, cursor = pull_all(store, None)
     store.put("supply_item", "x", {})
     _, cursor = pull_all(store, cursor)
-    page = serve_pull(store, SCOPE, cursor, 10)
+    page = serve_pull(store, SCOPE, cursor, 10, KEY)
     assert page == PullPage([], cursor, False, None)
-    assert decode_cursor(cursor).position == store.position
+    assert decode_cursor(cursor, KEY).position == store.position
 
 
 def test_cursor_older_than_tombstone_retention_asks_for_resync() -> None:
@@ -97,19 +98,31 @@ def test_cursor_older_than_tombstone_retention_asks_for_resync() -> None:
     store.delete("call", "a")
     store.purged_upto = store.position
     with pytest.raises(ResyncRequiredError, match="tombstone retention"):
-        serve_pull(store, SCOPE, cursor, 10)
+        serve_pull(store, SCOPE, cursor, 10, KEY)
 
 
 def test_cursor_from_another_scope_asks_for_resync() -> None:
-    cursor = encode_cursor(Cursor(0, "unit-2"))
+    cursor = encode_cursor(Cursor(0, "unit-2"), KEY)
     with pytest.raises(ResyncRequiredError, match="has changed"):
-        serve_pull(MemoryStore(), SCOPE, cursor, 10)
+        serve_pull(MemoryStore(), SCOPE, cursor, 10, KEY)
 
 
-@pytest.mark.parametrize(("cursor", "limit"), [("garbage!", 10), (None, 0)])
-def test_bad_cursor_or_limit_is_a_value_error(cursor: str | None, limit: int) -> None:
-    with pytest.raises(ValueError, match=r"cursor|limit"):
-        serve_pull(MemoryStore(), SCOPE, cursor, limit)
+def test_a_limit_below_one_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="limit"):
+        serve_pull(MemoryStore(), SCOPE, None, 0, KEY)
+
+
+def test_a_cursor_that_cannot_be_read_asks_for_resync() -> None:
+    with pytest.raises(ResyncRequiredError, match="cannot be read"):
+        serve_pull(MemoryStore(), SCOPE, "garbage!", 10, KEY)
+
+
+def test_a_cursor_signed_with_another_key_asks_for_resync() -> None:
+    store = MemoryStore()
+    store.put("call", "a", {})
+    _, cursor = pull_all(store, None)
+    with pytest.raises(ResyncRequiredError, match="cannot be read"):
+        serve_pull(store, SCOPE, cursor, 10, b"another server's key")
 
 
 def test_memory_store_has_every_pull_store_method_with_the_same_signature() -> None:
@@ -137,10 +150,10 @@ class GroupedStore(MemoryStore):
 
 
 def _feed_pages(store: MemoryStore, limit: int) -> list[list[str]]:
-    cursor = encode_cursor(Cursor(0, SCOPE))
+    cursor = encode_cursor(Cursor(0, SCOPE), KEY)
     pages = []
     while True:
-        page = serve_pull(store, SCOPE, cursor, limit)
+        page = serve_pull(store, SCOPE, cursor, limit, KEY)
         pages.append([c.id for c in page.changes])
         cursor = page.cursor
         if not page.has_more:

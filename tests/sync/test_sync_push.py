@@ -11,6 +11,7 @@ import pytest
 
 from server.calls.kinds import MEMORY_FACTS
 from server.kinds import record_registry
+from sync.hlc import MAX_DRIFT_MS, Timestamp
 from sync.memory_store import MemoryStore
 from sync.ops import MAX_PUSH_BATCH, MAX_SEQ, Outcome
 from sync.push import Actor, PushOutcome, PushRequestError, PushStore, apply_push
@@ -245,3 +246,35 @@ def test_edit_of_a_field_changed_since_the_device_saw_it_clashes(store: MemorySt
     conflicts = [store.records[("conflict", i)].data for i in result.results[0].conflict_ids]
     assert [(c["field"], c["server_value"]) for c in conflicts] == [("disposition", "referred")]
     assert store.live("call")[CALL_ID]["transport_destination"] == "Duke ED"
+
+
+NOW_MS = int(NOW.timestamp() * 1000)
+
+
+@pytest.mark.parametrize(("ahead_ms", "read_as_ms"), [
+    (MAX_DRIFT_MS - 1, NOW_MS + MAX_DRIFT_MS - 1),  # within the drift: kept as sent
+    (MAX_DRIFT_MS + 1, NOW_MS + MAX_DRIFT_MS),
+    (3 * 3_600_000, NOW_MS + MAX_DRIFT_MS),  # a tablet whose clock runs 3 h ahead
+])
+def test_an_op_hlc_further_ahead_of_the_server_than_the_drift_is_clamped_to_it(
+    store: MemoryStore, ahead_ms: int, read_as_ms: int
+) -> None:
+    op = raw_op(1, hlc=f"{NOW_MS + ahead_ms:013d}-0042-dev1")
+
+    result = push(store, [op])
+
+    assert outcomes(result) == ["applied"]
+    [fact] = store.live("call_status").values()
+    assert fact["hlc"] == f"{read_as_ms:013d}-0042-dev1"
+    assert result.latest_hlc == Timestamp(read_as_ms, 42, "dev1")
+
+
+def test_the_latest_hlc_of_a_push_is_its_latest_readable_op_s(store: MemoryStore) -> None:
+    ops = [raw_op(1, hlc=f"{NOW_MS:013d}-0002-dev1"), raw_op(2, hlc=f"{NOW_MS:013d}-0001-dev1"),
+           raw_op(3, hlc="unreadable")]
+
+    result = push(store, ops)
+
+    assert outcomes(result) == ["applied", "applied", "rejected"]
+    assert result.latest_hlc == Timestamp(NOW_MS, 2, "dev1")
+    assert push(store, []).latest_hlc is None
