@@ -17,10 +17,12 @@ from typing import Any
 
 import pytest
 
+from server.calls.kinds import CALL
 from server.calls.models import CallStatus
-from server.sync.services import REGISTRY
-from sync.kinds import CALL
+from server.kinds import record_registry
 from sync.registry import RecordKind
+
+REGISTRY = record_registry()
 
 REPO = Path(__file__).resolve().parents[1]
 PWA = REPO / "pwa"

@@ -1,5 +1,5 @@
 """The change feed writer: every change to a synced record is noted during the unit of work
-and written at commit, in commit order.
+(`server.changes.note_change`) and written at commit, in commit order.
 
 On PostgreSQL sequence values become visible at commit, not at insert, so a reader could
 see position 12 before 11 commits and skip 11 forever. Feed rows are therefore inserted
@@ -11,60 +11,16 @@ SQLite has a single writer, which gives the same order without a lock.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import NamedTuple
-
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from server.changes import PENDING_KEY, Change
 from server.sync.bulk import bulk_insert
 from server.sync.models import ChangeLogEntry
 
 # Arbitrary constant naming the feed's advisory lock (ASCII "HEARTFED").
 FEED_LOCK_KEY = 0x4845_4152_5446_4544 & 0x7FFF_FFFF_FFFF_FFFF
-PENDING_KEY = "heart_feed_pending"
-ORIGIN_KEY = "heart_feed_origin"
-
-ALL_SCOPE = "all"
-
-
-def unit_scope(unit_id: int) -> str:
-    return f"unit:{unit_id}"
-
-
-def user_scope(user_id: int) -> str:
-    return f"user:{user_id}"
-
-
-class Change(NamedTuple):
-    # A tuple: a push notes one per fact, so creating and hashing them must be cheap.
-    scope: str
-    kind: str
-    record_id: str
-    op: str  # put | delete | remove
-    origin: str | None  # the pushing device, for rows a push wrote
-
-
-def note_change(session: Session, kind: str, record_id: object, scopes: list[str],
-                op: str = "put") -> None:
-    """Queue a feed row per scope; written when the session commits."""
-    pending: list[Change] = session.info.setdefault(PENDING_KEY, [])
-    record = str(record_id)
-    origin: str | None = session.info.get(ORIGIN_KEY)
-    for scope in scopes:
-        pending.append(Change(scope, kind, record, op, origin))
-
-
-@contextmanager
-def pushed_by(session: Session, device_id: str) -> Iterator[None]:
-    """Feed rows noted inside are marked as written by this device's push."""
-    session.info[ORIGIN_KEY] = device_id
-    try:
-        yield
-    finally:
-        session.info.pop(ORIGIN_KEY, None)
 
 
 def _write_pending(session: Session) -> None:

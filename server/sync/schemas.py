@@ -8,7 +8,6 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from server.fields import AwareDateTime, BigInt, Bool, Dict, Int, Str
 from sync.hlc import TEXT_PATTERN as HLC_PATTERN
-from sync.kinds import CALL
 from sync.ops import (
     ACTIONS,
     MAX_ELAPSED_MS,
@@ -190,9 +189,9 @@ class PullResponseSchema(Schema):
         "the server's HLC: merge it into the device's clock (recv)")})
 
 
-# The longest value a conflict may be settled with: the longest editable call field (each
-# field's own limit is checked when the conflict is resolved).
-MAX_EDITABLE_TEXT = max(CALL.field_specs[name].max_length or 0 for name in CALL.editable)
+# The longest value a conflict may be settled with: the longest text a synced field holds (a
+# note, 10,000 characters); each field's own limit is checked when the conflict is resolved.
+MAX_EDITABLE_TEXT = 10_000
 
 _SERVER_SIDE = "null for a responder when resolvable_by is supervisor (not theirs to read)"
 

@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from server.auth.models import Device, Role, User
 from server.calls.models import Call, CallStatusEvent
 from server.extensions import db
+from server.kinds import record_registry
 from server.models_base import utcnow
 from server.sync.models import RejectedOp
 from server.units.models import Unit
@@ -71,7 +72,7 @@ def crew(client: FlaskClient, create_unit: Callable[..., Unit],
     def start() -> Client:
         if opened:
             opened[-1].close()
-        opened.append(Client("http://heart.test", tmp_path / "tablet.sqlite3",
+        opened.append(Client("http://heart.test", tmp_path / "tablet.sqlite3", record_registry(),
                              session=ThroughFlask(client), sleep=lambda s: None,
                              now=clocks.wall, monotonic=clocks.monotonic))
         return opened[-1]
