@@ -113,3 +113,9 @@ def app(database_url: str, tmp_path: Any) -> Iterator[Flask]:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `last` go after the rest, whatever order the random plug-in chose."""
+    items.sort(key=lambda item: item.get_closest_marker("last") is not None)
