@@ -56,6 +56,8 @@ ROWS: list[tuple[Policy, Any, Any, Any, Any, FieldOutcome, Stamps]] = [
     (hlc_lww, "a", "b", "c", "c", COMBINED, (TIE_A, TIE_B)),  # same wall+counter: node dev-b wins
     (hlc_lww, "a", "b", "c", "b", COMBINED, (TIE_B, TIE_A)),
     (hlc_lww, "a", "b", "c", "c", COMBINED, NO),  # no stamps: canonical value order
+    (hlc_lww, "a", "z", "c", "c", COMBINED, (None, EARLY)),  # an unstamped value is the oldest
+    (hlc_lww, "a", "b", "z", "b", COMBINED, (EARLY, None)),
     (hlc_lww, "a", "b", "b", "b", SAME, (EARLY, LATE)),
     (lifecycle_max, ER, ER, OS, OS, TAKEN, NO),
     (lifecycle_max, ER, TP, OS, TP, COMBINED, NO),
@@ -150,3 +152,16 @@ def test_fields_without_a_policy_merge_three_way() -> None:
     merged = merge_record(CALL_POLICIES, BASE, BASE, {"narrative": "device edit"})
     assert merged.value["narrative"] == "device edit"
     assert merged.outcomes == {"narrative": TAKEN}
+
+
+@pytest.mark.parametrize(("server_value", "device_value"), [("zulu", "alpha"), ("alpha", "zulu")])
+def test_field_changed_on_both_sides_goes_to_the_stamped_device_edit_whatever_its_value(
+    server_value: str, device_value: str
+) -> None:
+    # The stores merge as the push engine calls them: the device's stamp only, the server's
+    # stored value has none. Value order would keep "zulu" in both cases.
+    server = {**BASE, "narrative": server_value}
+    merged = merge_record(CALL_POLICIES, BASE, server, {"narrative": device_value}, remote_hlc=EARLY)
+    assert merged.value["narrative"] == device_value
+    assert merged.outcomes == {"narrative": COMBINED}
+    assert merged.outcome is Outcome.MERGED
