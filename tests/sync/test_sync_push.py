@@ -227,3 +227,48 @@ def test_edit_against_delete_is_a_conflict(store: MemoryStore) -> None:
 def test_update_from_an_unknown_base_version_is_rejected(store: MemoryStore) -> None:
     result = push(store, [call_update(1, 9, disposition="referred")])
     assert result.results[0].errors == {"base_version": ["the server has no such version"]}
+
+
+def test_a_push_of_exactly_the_batch_limit_is_taken_whole() -> None:
+    store = MemoryStore()
+    ops = [raw_op(i, kind="location_point", data={"lat": 36.0, "lon": -78.9})
+           for i in range(1, MAX_PUSH_BATCH + 1)]
+    result = push(store, ops)
+    assert outcomes(result) == ["applied"] * MAX_PUSH_BATCH
+    assert result.last_seq == store.last_seq(DEVICE) == MAX_PUSH_BATCH
+
+
+def test_a_lower_seq_after_a_gap_in_the_same_push_waits_for_the_resend_too(
+    store: MemoryStore,
+) -> None:
+    result = push(store, [raw_op(1), raw_op(3), raw_op(2)])
+    assert outcomes(result) == ["applied", "deferred", "deferred"]
+    assert [r.seq for r in result.results] == [1, 3, 2]
+    assert result.results[2].message == "after a gap: resend from last_seq+1"
+    assert result.last_seq == store.last_seq(DEVICE) == 1
+    assert list(store.live("call_status")) == [raw_op(1)["record_id"]]
+
+
+def test_an_edit_in_the_previous_protocol_format_merges_like_a_current_one(store: MemoryStore) -> None:
+    edit = raw_v1_op(1, type="call.update", record_id=CALL_ID, base_version=1,
+                     data={"disposition": "referred"})
+    result = push(store, [edit], version=1)
+    assert outcomes(result) == ["applied"]
+    assert (result.results[0].record_id, result.results[0].version) == (CALL_ID, 2)
+    assert store.live("call")[CALL_ID] == {**CALL, "disposition": "referred"}
+
+
+def test_previous_protocol_ops_consume_their_seqs_and_replay_like_current_ones(
+    store: MemoryStore,
+) -> None:
+    ops = [raw_v1_op(1), raw_v1_op(2, type="call_status"), raw_v1_op(3, ts=-1), raw_v1_op(4)]
+    result = push(store, ops, version=1)
+    assert outcomes(result) == ["applied", "rejected", "rejected", "applied"]
+    assert [(r.id, r.seq) for r in result.results] == [(op_id(i), i) for i in (1, 2, 3, 4)]
+    assert result.results[1].errors == {"type": ["must be '<kind>.<action>'"]}
+    assert result.results[1].message == "protocol 1 op could not be upgraded"
+    assert result.last_seq == store.last_seq(DEVICE) == 4
+    assert [k.raw for k in store.rejected] == ops[1:3]
+    again = push(store, ops, version=1)
+    assert outcomes(again) == ["applied*", "rejected*", "rejected*", "applied*"]
+    assert len(store.rejected) == 2
