@@ -164,3 +164,27 @@ def test_a_group_larger_than_the_limit_is_served_whole_and_nothing_is_skipped() 
     flat = [i for page in pages for i in page]
     assert sorted(flat) == list("abcdefghi")
     assert len(flat) == len(set(flat))
+
+
+class WholeFeedStore(GroupedStore):
+    """A store that hands the engine every change up to `upto` at once (the protocol lets a
+    store stop early, never obliges it to): the engine alone cuts the page."""
+
+    def changes(self, scope: str, after: int, upto: int, limit: int) -> list[Change]:
+        return super().changes(scope, after, upto, 10**6)
+
+
+def test_a_group_larger_than_the_limit_is_served_alone_even_when_another_group_follows() -> None:
+    store = WholeFeedStore({1: ["a", "b", "c"], 2: ["d"], 3: ["e", "f"]})
+
+    pages = _feed_pages(store, limit=2)
+
+    assert pages == [["a", "b", "c"], ["d"], ["e", "f"]]
+
+
+def test_a_page_ends_at_the_last_whole_group_that_fits() -> None:
+    store = WholeFeedStore({1: ["a"], 2: ["b"], 3: ["c", "d"], 4: ["e"]})
+
+    pages = _feed_pages(store, limit=3)
+
+    assert pages == [["a", "b"], ["c", "d", "e"]]
