@@ -74,3 +74,9 @@ def test_scope_fingerprint_ignores_order_and_tells_scopes_apart() -> None:
 def test_bad_cursor_gives_a_clear_value_error(text: str, why: str) -> None:
     with pytest.raises(ValueError, match=f"invalid cursor: .*{why}"):
         decode_cursor(text)
+
+
+def test_a_scopes_fingerprint_stays_the_same_across_server_versions() -> None:
+    # A changed fingerprint sends every tablet into a fresh pull after an upgrade.
+    assert scope_fingerprint(["unit:7", "role:responder"]) == "f1db3279287a89e1"
+    assert scope_fingerprint(["a", "bc"]) != scope_fingerprint(["ab", "c"])

@@ -110,3 +110,10 @@ def test_a_remote_one_millisecond_past_the_drift_limit_is_cut_to_the_limit() -> 
     got = clock.recv(Timestamp(1001 + MAX_DRIFT_MS, 7, "dev1"))
     assert got == Timestamp(1000 + MAX_DRIFT_MS, 1, "server")
     assert clock.drift_refused == 1
+
+
+def test_every_refused_reading_is_counted() -> None:
+    clock = Clock(FakeWall(1000), "server")
+    for _ in range(3):
+        clock.recv(Timestamp(10**12, 0, "broken-tablet"))
+    assert clock.drift_refused == 3

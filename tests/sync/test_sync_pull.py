@@ -188,3 +188,32 @@ def test_a_page_ends_at_the_last_whole_group_that_fits() -> None:
     pages = _feed_pages(store, limit=3)
 
     assert pages == [["a", "b"], ["c", "d", "e"]]
+
+
+class TwoUnitsStore(MemoryStore):
+    """Records of two units in one feed; a record's unit is its data's `unit`."""
+
+    def snapshot(self, scope: str, upto: int, after_key: str, limit: int) -> list[Change]:
+        return [c for c in super().snapshot(scope, upto, after_key, 10**6) if self._of(c, scope)][:limit]
+
+    def count(self, scope: str) -> int:
+        return len(self.snapshot(scope, self.position, "", 10**6))
+
+    def changes(self, scope: str, after: int, upto: int, limit: int) -> list[Change]:
+        return [c for c in super().changes(scope, after, upto, 10**6) if self._of(c, scope)][:limit]
+
+    def _of(self, change: Change, scope: str) -> bool:
+        return self.records[(change.kind, change.id)].data.get("unit") == scope
+
+
+def test_a_device_is_served_its_own_scope_in_the_snapshot_and_in_the_feed() -> None:
+    store = TwoUnitsStore()
+    for record_id, unit in (("a", SCOPE), ("b", "unit-2"), ("c", SCOPE)):
+        store.put("call", record_id, {"unit": unit})
+    first = serve_pull(store, SCOPE, None, 1)
+    assert first.total == 2
+    seen, cursor = pull_all(store, first.cursor, limit=1)
+    assert [c.id for c in first.changes] + seen == ["a", "put call:c"]
+    store.put("call", "d", {"unit": "unit-2"})
+    store.put("call", "e", {"unit": SCOPE})
+    assert pull_all(store, cursor, limit=1)[0] == ["put call:e"]

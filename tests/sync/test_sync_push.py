@@ -272,3 +272,33 @@ def test_previous_protocol_ops_consume_their_seqs_and_replay_like_current_ones(
     again = push(store, ops, version=1)
     assert outcomes(again) == ["applied*", "rejected*", "rejected*", "applied*"]
     assert len(store.rejected) == 2
+
+
+def test_a_refused_push_says_which_request_fields_are_wrong_and_why(store: MemoryStore) -> None:
+    with pytest.raises(PushRequestError) as caught:
+        push(store, [raw_op(1)] * (MAX_PUSH_BATCH + 1))
+    assert caught.value.errors == {"ops": [f"at most {MAX_PUSH_BATCH} operations per push"]}
+    assert str(caught.value) == f"ops: at most {MAX_PUSH_BATCH} operations per push"
+    error = PushRequestError({"protocol_version": ["must be one of 1, 2", "was 3"], "ops": ["x"]})
+    assert str(error) == "protocol_version: must be one of 1, 2, was 3; ops: x"
+    with pytest.raises(PushRequestError) as version:
+        push(store, [], version=3)
+    assert version.value.errors == {"protocol_version": ["must be one of 1, 2"]}
+    with pytest.raises(PushRequestError) as shape:
+        push(store, {"ops": []})
+    assert shape.value.errors == {"ops": ["must be a list"]}
+
+
+def test_a_reused_seq_is_kept_with_a_reason_naming_the_field(store: MemoryStore) -> None:
+    push(store, [raw_op(1)])
+    result = push(store, [raw_op(1, id=op_id(999))]).results[0]
+    assert result.message == "rejected: seq"
+    assert result.errors == {"seq": ["seq 1 was already used by another operation of this device"]}
+    assert store.rejected[-1].result == result
+
+
+def test_a_rejection_with_its_own_reason_is_kept_with_that_reason(store: MemoryStore) -> None:
+    result = push(store, [raw_op(1, kind="teleport")]).results[0]
+    assert result.message == "teleport.create is not valid: kind"
+    assert result.record_id == raw_op(1)["record_id"]
+    assert store.rejected[-1].result == result
