@@ -247,3 +247,10 @@ def test_a_protocol_1_op_with_a_bad_envelope_field_names_it_after_the_upgrade() 
 def test_a_mapping_that_is_not_a_dict_is_read_like_one() -> None:
     raw: Mapping[str, Any] = MappingProxyType(raw_op(7))
     assert parse_operation(raw, 2) == parse_operation(dict(raw), 2)
+
+
+@pytest.mark.parametrize("seq", [1, MAX_SEQ])
+def test_a_refused_op_at_the_first_or_the_last_seq_keeps_its_id_and_seq(seq: int) -> None:
+    result = parse_operation(raw_op(seq, kind=""), 2)
+    assert isinstance(result, Rejection)
+    assert (result.id, result.seq) == (op_id(seq), seq)
