@@ -1,134 +1,87 @@
 """The spine's record kinds: call status and note facts, location points, the call document.
 
-Validators are pure: they check shapes and ranges only. Whether the call
-exists or is in the device's scope is the store's business.
+Each kind declares its fields (sync.fieldspec): their data validators, merge policies and
+published schemas come from these declarations. The checks are pure: shapes and ranges only.
+Whether the call exists or is in the device's scope is the store's business.
 """
 
 from __future__ import annotations
 
 import math
-import uuid
-from collections.abc import Mapping
-from typing import Any
 
+from sync.fieldspec import FieldSpec, FieldType, Lifecycle
 from sync.merge import LIFECYCLE, append, lifecycle_max, server_wins_with_conflict
-from sync.ops import Errors
 from sync.registry import RecordKind, RecordType, Registry
 
+# The call lifecycle, earliest first (sync.merge keeps the order for its lifecycle policy).
+CALL_LIFECYCLE = Lifecycle("status", LIFECYCLE)
 # States a device may record; received and dispatched are set by dispatch.
-DEVICE_STATUSES = ("en_route", "on_scene", "transporting", "cleared")
-assert set(DEVICE_STATUSES) <= set(LIFECYCLE)
+DEVICE_STATUSES = LIFECYCLE[LIFECYCLE.index("en_route"):]
 # A note is free text; 10,000 characters is several pages, more than any field note.
 MAX_NOTE_LENGTH = 10_000
 # Column sizes on the server's calls table.
 MAX_DISPOSITION_LENGTH = 500
 MAX_DESTINATION_LENGTH = 200
-CALL_EDITABLE = {
-    "disposition": MAX_DISPOSITION_LENGTH,
-    "transport_destination": MAX_DESTINATION_LENGTH,
-}
-# `withdraws`: the id of an earlier tap this one withdraws (sync.status), absent for a tap.
-_STATUS_FIELDS = frozenset({"call_id", "status", "withdraws"})
-_NOTE_FIELDS = frozenset({"call_id", "body"})
-_POINT_FIELDS = frozenset({"lat", "lon", "accuracy_m"})
+# The sizes of the narrative a dispatcher writes (server.calls.schemas).
+MAX_NARRATIVE_LENGTH = 10_000
+# Degrees: the ranges of latitude and longitude.
+MAX_LATITUDE = 90
+MAX_LONGITUDE = 180
 
+_CALL_ID = FieldSpec("call_id", FieldType.UUID, required=True, editable=True,
+                     message="must be the call's id (a UUID string)")
 
-def _unknown(data: Mapping[str, Any], allowed: frozenset[str], errors: Errors) -> None:
-    if data.keys() <= allowed:
-        return
-    for name in sorted(set(data) - allowed):
-        errors.setdefault(name, []).append("unknown field")
+CALL_STATUS = RecordKind("call_status", RecordType.FACT, fields=(
+    _CALL_ID,
+    FieldSpec("status", FieldType.ENUM, required=True, editable=True, choices=DEVICE_STATUSES),
+    # The id of an earlier tap this one withdraws (sync.status), absent for a tap.
+    FieldSpec("withdraws", FieldType.UUID, editable=True,
+              message="must be the id of the tap it withdraws (a UUID string)",
+              description="the id of the author's own earlier tap on the call it withdraws"),
+))
 
+CALL_NOTE = RecordKind("call_note", RecordType.FACT, fields=(
+    _CALL_ID,
+    FieldSpec("body", FieldType.TEXT, required=True, editable=True, clinical=True,
+              max_length=MAX_NOTE_LENGTH, blank=False),
+))
 
-def _is_uuid(value: object) -> bool:
-    try:
-        if not isinstance(value, str):
-            raise ValueError
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
+LOCATION_POINT = RecordKind("location_point", RecordType.FACT, fields=(
+    FieldSpec("lat", FieldType.NUMBER, required=True, editable=True,
+              minimum=-MAX_LATITUDE, maximum=MAX_LATITUDE),
+    FieldSpec("lon", FieldType.NUMBER, required=True, editable=True,
+              minimum=-MAX_LONGITUDE, maximum=MAX_LONGITUDE),
+    FieldSpec("accuracy_m", FieldType.NUMBER, nullable=True, editable=True, minimum=0,
+              maximum=math.inf, message="must be a non-negative number"),
+))
 
+CALL = RecordKind(
+    "call",
+    RecordType.DOCUMENT,
+    fields=(
+        FieldSpec("narrative", FieldType.TEXT, clinical=True, max_length=MAX_NARRATIVE_LENGTH,
+                  description="what the caller said, written by dispatch"),
+        # Clinical and editable: a change made on both sides keeps the server's, flagged.
+        FieldSpec("disposition", FieldType.TEXT, nullable=True, max_length=MAX_DISPOSITION_LENGTH,
+                  clinical=True, editable=True, policy=server_wins_with_conflict),
+        FieldSpec("transport_destination", FieldType.TEXT, nullable=True,
+                  max_length=MAX_DESTINATION_LENGTH, clinical=True, editable=True,
+                  policy=server_wins_with_conflict),
+        # Derived from call_status facts on the server, merged the same way on devices.
+        FieldSpec("status", FieldType.ENUM, choices=CALL_LIFECYCLE.states, policy=lifecycle_max),
+        FieldSpec("notes", FieldType.LIST, policy=append),
+    ),
+    actions=frozenset({"update"}),
+    lifecycle=CALL_LIFECYCLE,
+)
 
-def _call_id(data: Mapping[str, Any], errors: Errors) -> None:
-    if not _is_uuid(data.get("call_id")):
-        errors["call_id"] = ["must be the call's id (a UUID string)"]
-
-
-def _number_in(value: object, low: float, high: float) -> bool:
-    # Exact types: JSON numbers arrive as int or float, and a bool is not a number here.
-    return (type(value) is float or type(value) is int) and math.isfinite(value) and (
-        low <= value <= high)
-
-
-def validate_call_status(data: Mapping[str, Any]) -> Errors:
-    errors: Errors = {}
-    _unknown(data, _STATUS_FIELDS, errors)
-    _call_id(data, errors)
-    if data.get("status") not in DEVICE_STATUSES:
-        errors["status"] = [f"must be one of {', '.join(DEVICE_STATUSES)}"]
-    if "withdraws" in data and not _is_uuid(data["withdraws"]):
-        errors["withdraws"] = ["must be the id of the tap it withdraws (a UUID string)"]
-    return errors
-
-
-def validate_call_note(data: Mapping[str, Any]) -> Errors:
-    errors: Errors = {}
-    _unknown(data, _NOTE_FIELDS, errors)
-    _call_id(data, errors)
-    body = data.get("body")
-    if not isinstance(body, str) or not body.strip() or len(body) > MAX_NOTE_LENGTH:
-        errors["body"] = [f"must be text of 1..{MAX_NOTE_LENGTH} characters"]
-    return errors
-
-
-def validate_location_point(data: Mapping[str, Any]) -> Errors:
-    errors: Errors = {}
-    _unknown(data, _POINT_FIELDS, errors)
-    if not _number_in(data.get("lat"), -90, 90):
-        errors["lat"] = ["must be a number from -90 to 90"]
-    if not _number_in(data.get("lon"), -180, 180):
-        errors["lon"] = ["must be a number from -180 to 180"]
-    if data.get("accuracy_m") is not None and not _number_in(data["accuracy_m"], 0, math.inf):
-        errors["accuracy_m"] = ["must be a non-negative number"]
-    return errors
-
-
-def validate_call_update(data: Mapping[str, Any]) -> Errors:
-    errors: Errors = {}
-    _unknown(data, frozenset(CALL_EDITABLE), errors)
-    if not data:
-        errors["data"] = ["an update must change at least one field"]
-    for name, limit in CALL_EDITABLE.items():
-        value = data.get(name)
-        bad = value is not None and (not isinstance(value, str) or len(value) > limit)
-        if name in data and bad:
-            errors[name] = [f"must be null or text of at most {limit} characters"]
-    return errors
+SPINE_KINDS = (CALL_STATUS, CALL_NOTE, LOCATION_POINT, CALL)
 
 
 def register_spine_kinds(registry: Registry) -> Registry:
     """Register the kinds the first app version syncs; returns the registry for chaining."""
-    fact = RecordType.FACT
-    registry.register(RecordKind("call_status", fact, validate_data=validate_call_status))
-    registry.register(RecordKind("call_note", fact, validate_data=validate_call_note))
-    registry.register(RecordKind("location_point", fact, validate_data=validate_location_point))
-    registry.register(
-        RecordKind(
-            "call",
-            RecordType.DOCUMENT,
-            policies={
-                "disposition": server_wins_with_conflict,
-                "transport_destination": server_wins_with_conflict,
-                # Derived from call_status facts on the server, merged the same way on devices.
-                "status": lifecycle_max,
-                "notes": append,
-            },
-            validate_data=validate_call_update,
-            clinical_fields=frozenset(CALL_EDITABLE),
-            actions=frozenset({"update"}),
-        )
-    )
+    for kind in SPINE_KINDS:
+        registry.register(kind)
     return registry
 
 

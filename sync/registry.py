@@ -1,18 +1,20 @@
 """The registry of record kinds: what each synced model is and how its fields merge.
 
 A feature plugs into sync by registering a RecordKind (a fact, a document or
-derived state, its per-field merge policies, a pure data validator and its
-clinical fields). The engine looks kinds up here and never names one itself.
+derived state, its fields as FieldSpecs, which give its data validator and the merge
+policy of each field, its lifecycle where it has one, and an optional check of rules
+across fields). The engine looks kinds up here and never names one itself.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from sync.fieldspec import FieldSpec, Lifecycle, check_data
 from sync.merge import Policy
 from sync.ops import Errors, Operation
 
@@ -42,11 +44,44 @@ ACTIONS_BY_TYPE: Mapping[RecordType, frozenset[str]] = {
 class RecordKind:
     name: str
     kind: RecordType
-    policies: Mapping[str, Policy] = field(default_factory=dict)
+    fields: tuple[FieldSpec, ...] = ()
+    # Rules across fields, checked after each field's own (which come from `fields`).
     validate_data: DataValidator = _no_errors
-    clinical_fields: frozenset[str] = frozenset()
     # None: every action the record type allows; a document may allow only "update".
     actions: frozenset[str] | None = None
+    lifecycle: Lifecycle | None = None
+
+    def __post_init__(self) -> None:
+        names = [spec.name for spec in self.fields]
+        if len(set(names)) != len(names):
+            raise ValueError(f"record kind {self.name!r} declares a field twice")
+        if self.lifecycle is not None and self.lifecycle.field not in names:
+            raise ValueError(f"record kind {self.name!r}: lifecycle of an undeclared field")
+
+    @cached_property
+    def policies(self) -> Mapping[str, Policy]:
+        """Each field's merge policy where it declares one (the rest merge three-way)."""
+        return {spec.name: spec.policy for spec in self.fields if spec.policy is not None}
+
+    @cached_property
+    def field_specs(self) -> Mapping[str, FieldSpec]:
+        return {spec.name: spec for spec in self.fields}
+
+    @cached_property
+    def clinical(self) -> tuple[str, ...]:
+        """Fields holding clinical content (audited, read by clinical readers only)."""
+        return tuple(spec.name for spec in self.fields if spec.clinical)
+
+    @cached_property
+    def editable(self) -> tuple[str, ...]:
+        """Fields a device sets in an op's data."""
+        return tuple(spec.name for spec in self.fields if spec.editable)
+
+    def check_data(self, data: Mapping[str, Any], action: str) -> Errors:
+        """Everything wrong with an op's data: each field by its spec, then the rules across
+        fields (those only once every field is right)."""
+        errors = check_data(self.fields, data, update=action == "update")
+        return errors or self.validate_data(data)
 
     @cached_property
     def allowed_actions(self) -> frozenset[str]:
@@ -93,5 +128,5 @@ class Registry:
             return {"action": [why]}
         if op.action == "delete":
             return {}
-        errors = kind.validate_data(op.data)
+        errors = kind.check_data(op.data, op.action)
         return {f"data.{name}": msgs for name, msgs in errors.items()} if errors else errors

@@ -8,10 +8,13 @@ from server.calls.models import CallStatus
 from server.fields import AwareDateTime, Bool, Dict, Float, Int, Str
 from server.units.models import Program
 from sync.clock_skew import TimeSource
+from sync.kinds import CALL
 
 PRIORITY = validate.Range(min=1, max=4)
-CLINICAL_TEXT = validate.Length(max=500)
-DESTINATION = validate.Length(max=200)
+# The call kind's limits on the fields a device edits too (sync.kinds).
+CLINICAL_TEXT = validate.Length(max=CALL.field_specs["disposition"].max_length)
+DESTINATION = validate.Length(max=CALL.field_specs["transport_destination"].max_length)
+NARRATIVE = validate.Length(max=CALL.field_specs["narrative"].max_length)
 
 
 class EligibilitySchema(Schema):
@@ -150,14 +153,14 @@ class NewCallSchema(Schema):
     address = Str(required=True, validate=validate.Length(min=3, max=200))
     lat = Float(required=True, validate=validate.Range(min=-90, max=90))
     lon = Float(required=True, validate=validate.Range(min=-180, max=180))
-    narrative = Str(load_default="", validate=validate.Length(max=10000))
+    narrative = Str(load_default="", validate=NARRATIVE)
     received_at = AwareDateTime(load_default=None, allow_none=True)
     unit_id = Int(load_default=None, allow_none=True, validate=validate.Range(min=1))
 
 
 class CallPatchSchema(Schema):
     priority = Int(validate=PRIORITY)
-    narrative = Str(validate=validate.Length(max=10000))
+    narrative = Str(validate=NARRATIVE)
     unit_id = Int(allow_none=True, validate=validate.Range(min=1))
     disposition = Str(allow_none=True, validate=CLINICAL_TEXT)
     transport_destination = Str(allow_none=True, validate=DESTINATION)

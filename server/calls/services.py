@@ -28,12 +28,13 @@ from server.models_base import utcnow
 from server.sync.conflicts import escalate_conflicts
 from server.sync.feed import note_change, unit_scope
 from server.units.models import Unit
+from sync.kinds import CALL
 from sync.status import StatusFact, current_status, standing
 
 LIFECYCLE = list(CallStatus)
 LIFECYCLE_ORDER = [status.value for status in LIFECYCLE]
-# Clinical fields: every change is audited, and a clash in sync opens a conflict.
-CLINICAL_FIELDS = ("narrative", "disposition", "transport_destination")
+# Clinical fields (the call kind's): every change is audited.
+CLINICAL_FIELDS = CALL.clinical
 # How many earlier calls at a premise the responder sees: enough for a pattern, small offline.
 PREMISE_HISTORY_LIMIT = 10
 # The premise summary counts calls of the last week: recent enough to say what a crew may meet

@@ -19,7 +19,7 @@ from server.locking import lock_row
 from server.models_base import utcnow
 from server.sync.feed import note_change, user_scope
 from server.sync.models import SyncConflict
-from sync.kinds import CALL_EDITABLE
+from sync.kinds import CALL
 from sync.ops import Operation
 from sync.push import Actor
 
@@ -98,7 +98,8 @@ def resolve_conflict(session: Session, actor: User, device_id: uuid.UUID | None,
                                "or moved to another unit.")
     if choice == "value" and value is None:
         raise field_error("value", "give the value to keep")
-    limit = CALL_EDITABLE.get(conflict.field, 0)
+    spec = CALL.field_specs.get(conflict.field)
+    limit = 0 if spec is None or not spec.editable else spec.max_length or 0
     if choice == "value" and (len(value) > limit or "\x00" in value):
         raise field_error("value", f"text of at most {limit} characters, without NUL")
     chosen = {"server": conflict.server_value, "device": conflict.device_value}.get(choice, value)

@@ -31,9 +31,6 @@ from sync.push import Actor
 from sync.registry import RecordKind
 from sync.status import StatusFact, reached_before, withdrawal_refusal
 
-# The call fields a device may edit (clinical: a clash opens a conflict).
-CLINICAL_EDITABLE = ("disposition", "transport_destination")
-
 # A state's place in the call lifecycle (CallStatus lists them in order).
 LIFECYCLE_RANK = {status: rank for rank, status in enumerate(CallStatus)}
 
