@@ -9,7 +9,14 @@ import pytest
 
 from sync.backoff import BASE_DELAY_S, MAX_DELAY_S, full_jitter
 from sync.clock_skew import TimeSource, fact_time, measure_skew
-from sync.cursor import Cursor, Snapshot, decode_cursor, encode_cursor, scope_fingerprint
+from sync.cursor import (
+    MAX_CURSOR_LENGTH,
+    Cursor,
+    Snapshot,
+    decode_cursor,
+    encode_cursor,
+    scope_fingerprint,
+)
 
 SERVER_NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 
@@ -68,11 +75,12 @@ def test_scope_fingerprint_ignores_order_and_tells_scopes_apart() -> None:
         (base64.urlsafe_b64encode(b"[1,2]").decode(), "unknown cursor version"),
         (base64.urlsafe_b64encode(b'{"v":1,"p":-1,"s":"x"}').decode(), "position"),
         (base64.urlsafe_b64encode(b'{"v":1,"p":1,"s":"x","su":1}').decode(), "snapshot"),
+        (base64.urlsafe_b64encode(b'{"v":1,"p":1,"s":"x","sa":"call:1"}').decode(), "snapshot"),
         ("x" * 2000, "1..1024"),
     ],
 )
 def test_bad_cursor_gives_a_clear_value_error(text: str, why: str) -> None:
-    with pytest.raises(ValueError, match=f"invalid cursor: .*{why}"):
+    with pytest.raises(ValueError, match=f"^invalid cursor: .*{why}"):
         decode_cursor(text)
 
 
@@ -80,3 +88,27 @@ def test_a_scopes_fingerprint_stays_the_same_across_server_versions() -> None:
     # A changed fingerprint sends every tablet into a fresh pull after an upgrade.
     assert scope_fingerprint(["unit:7", "role:responder"]) == "f1db3279287a89e1"
     assert scope_fingerprint(["a", "bc"]) != scope_fingerprint(["ab", "c"])
+
+
+def test_a_cursor_of_the_longest_length_is_read_and_one_character_more_is_refused() -> None:
+    # 768 bytes of JSON are exactly 1,024 base64 characters, without padding.
+    longest = encode_cursor(Cursor(0, "s" * (768 - len('{"p":0,"s":"","v":1}'))))
+    assert len(longest) == MAX_CURSOR_LENGTH
+    assert decode_cursor(longest).position == 0
+    with pytest.raises(ValueError, match="^invalid cursor: must be a string of 1..1024 characters$"):
+        decode_cursor(longest + "A")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"not json", "invalid cursor: not a cursor this server issued"),
+        (b'{"v":2,"p":1,"s":"x"}', "invalid cursor: unknown cursor version, pull without a cursor"),
+        (b'{"v":1,"p":1}', "invalid cursor: damaged position or scope"),
+        (b'{"v":1,"p":1,"s":"x","su":1,"sa":2}', "invalid cursor: damaged snapshot state"),
+    ],
+)
+def test_each_unreadable_cursor_says_what_is_wrong_with_it(body: bytes, message: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        decode_cursor(base64.urlsafe_b64encode(body).decode())
+    assert str(caught.value) == message

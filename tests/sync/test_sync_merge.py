@@ -66,6 +66,9 @@ ROWS: list[tuple[Policy, Any, Any, Any, Any, FieldOutcome, Stamps]] = [
     (lifecycle_max, DI, OS, CL, CL, COMBINED, NO),
     (lifecycle_max, None, None, ER, ER, TAKEN, NO),
     (lifecycle_max, DI, CL, CL, CL, SAME, NO),
+    (lifecycle_max, ER, ER, ER, ER, KEPT, NO),
+    (lifecycle_max, None, None, "received", "received", TAKEN, NO),  # the first state is after none
+    (lifecycle_max, None, "received", None, "received", KEPT, NO),
     (append, [], [N1], [N2], [N1, N2], COMBINED, NO),
     (append, [N1], [N1], [N1, N2], [N1, N2], TAKEN, NO),
     (append, [N1], [N1, N3], [N1], [N1, N3], KEPT, NO),
@@ -224,3 +227,23 @@ def test_a_further_status_from_the_device_is_combined_when_the_server_moved_too(
     assert (result.value, result.outcome, result.conflict) == (TP, COMBINED, False)
     unchanged = lifecycle_max(ER, ER, TP)
     assert (unchanged.value, unchanged.outcome) == (TP, TAKEN)
+
+
+def test_a_local_stamp_given_to_a_record_merge_decides_a_field_changed_on_both_sides() -> None:
+    server = {**BASE, "narrative": "dispatch, later"}
+    kept = merge_record(CALL_POLICIES, BASE, server, {"narrative": "device"}, local_hlc=LATE,
+                        remote_hlc=EARLY)
+    assert kept.value["narrative"] == "dispatch, later"
+    taken = merge_record(CALL_POLICIES, BASE, server, {"narrative": "device"}, local_hlc=EARLY,
+                         remote_hlc=LATE)
+    assert taken.value["narrative"] == "device"
+
+
+@pytest.mark.parametrize(
+    ("smaller", "larger"),
+    [([1, 5], [12]), ({"a": 1, "b": 2}, {"a": 12}), ("a", "b"), ("1", 1), (False, None)],
+)
+def test_a_tie_break_follows_the_compact_json_text_of_the_values(smaller: Any, larger: Any) -> None:
+    # Every client that merges must pick the same winner: the larger compact, key-sorted JSON text.
+    assert hlc_lww(None, smaller, larger).value == larger
+    assert hlc_lww(None, larger, smaller).value == larger

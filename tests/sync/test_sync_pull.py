@@ -217,3 +217,39 @@ def test_a_device_is_served_its_own_scope_in_the_snapshot_and_in_the_feed() -> N
     store.put("call", "d", {"unit": "unit-2"})
     store.put("call", "e", {"unit": SCOPE})
     assert pull_all(store, cursor, limit=1)[0] == ["put call:e"]
+
+
+class AskedStore(MemoryStore):
+    """Records what the engine asks of it: (method, upto, limit)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[tuple[str, int, int]] = []
+
+    def snapshot(self, scope: str, upto: int, after_key: str, limit: int) -> list[Change]:
+        self.asked.append(("snapshot", upto, limit))
+        return [c for c in super().snapshot(scope, upto, after_key, limit) if c.position <= upto]
+
+    def changes(self, scope: str, after: int, upto: int, limit: int) -> list[Change]:
+        self.asked.append(("changes", upto, limit))
+        return super().changes(scope, after, upto, limit)
+
+
+def test_the_engine_asks_a_store_for_one_row_more_than_a_page_as_of_the_snapshot() -> None:
+    store = AskedStore()
+    for record_id in "abc":
+        store.put("call", record_id, {})
+    first = serve_pull(store, SCOPE, None, 2)
+    store.put("call", "d", {})  # after the snapshot's position: comes from the feed
+    seen, _ = pull_all(store, first.cursor, limit=2)
+    assert [c.id for c in first.changes] + seen == ["a", "b", "put call:c", "put call:d"]
+    assert store.asked == [("snapshot", 3, 3), ("snapshot", 3, 3), ("changes", 4, 3)]
+
+
+def test_a_snapshot_of_exactly_one_page_ends_with_that_page() -> None:
+    store = MemoryStore()
+    for record_id in "ab":
+        store.put("call", record_id, {})
+    page = serve_pull(store, SCOPE, None, 2)
+    assert ([c.id for c in page.changes], page.has_more) == (["a", "b"], False)
+    assert decode_cursor(page.cursor) == Cursor(store.position, SCOPE)
