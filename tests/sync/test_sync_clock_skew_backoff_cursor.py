@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 import pytest
 
@@ -34,9 +34,19 @@ def test_tablet_clock_behind_gives_negative_skew() -> None:
     assert measure_skew(SERVER_NOW - timedelta(seconds=2), SERVER_NOW) == -2000
 
 
-def test_naive_times_are_refused_for_skew() -> None:
-    with pytest.raises(ValueError, match="timezone-aware"):
-        measure_skew(datetime(2026, 1, 1), SERVER_NOW)  # noqa: DTZ001
+class NoOffset(tzinfo):
+    """A time zone that cannot say its offset: as good as none."""
+
+    def utcoffset(self, dt: datetime | None) -> None:
+        return None
+
+
+@pytest.mark.parametrize("naive", [datetime(2026, 1, 1), datetime(2026, 1, 1, tzinfo=NoOffset())])  # noqa: DTZ001
+def test_naive_times_are_refused_for_skew_naming_which(naive: datetime) -> None:
+    with pytest.raises(ValueError, match="^device_now must be timezone-aware$"):
+        measure_skew(naive, SERVER_NOW)
+    with pytest.raises(ValueError, match="^server_now must be timezone-aware$"):
+        measure_skew(SERVER_NOW, naive)
 
 
 @pytest.mark.parametrize(

@@ -83,6 +83,7 @@ def test_a_parsed_op_carries_every_envelope_field() -> None:
                          ClockReading(datetime(2026, 11, 25, 2, tzinfo=UTC),
                                       datetime(2026, 11, 25, 2, 0, 3, tzinfo=UTC), 3_600_000), 12)
     assert both_paths(raw) == (expected, expected)
+    assert _well_formed(raw) == expected
 
 
 def test_an_id_in_another_spelling_is_read_in_its_canonical_form() -> None:

@@ -117,3 +117,8 @@ def test_every_refused_reading_is_counted() -> None:
     for _ in range(3):
         clock.recv(Timestamp(10**12, 0, "broken-tablet"))
     assert clock.drift_refused == 3
+
+
+def test_a_clock_whose_wall_reads_the_epoch_still_moves_forward_by_its_counter() -> None:
+    clock = Clock(FakeWall(0), "dev1")
+    assert [clock.send(), clock.send()] == [Timestamp(0, 1, "dev1"), Timestamp(0, 2, "dev1")]

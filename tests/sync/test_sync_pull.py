@@ -96,19 +96,22 @@ def test_cursor_older_than_tombstone_retention_asks_for_resync() -> None:
     _, cursor = pull_all(store, None)
     store.delete("call", "a")
     store.purged_upto = store.position
-    with pytest.raises(ResyncRequiredError, match="tombstone retention"):
+    with pytest.raises(ResyncRequiredError, match="^the cursor is older than the tombstone retention$"):
         serve_pull(store, SCOPE, cursor, 10)
 
 
 def test_cursor_from_another_scope_asks_for_resync() -> None:
     cursor = encode_cursor(Cursor(0, "unit-2"))
-    with pytest.raises(ResyncRequiredError, match="has changed"):
+    with pytest.raises(ResyncRequiredError, match="^what this device may see has changed$"):
         serve_pull(MemoryStore(), SCOPE, cursor, 10)
 
 
-@pytest.mark.parametrize(("cursor", "limit"), [("garbage!", 10), (None, 0)])
-def test_bad_cursor_or_limit_is_a_value_error(cursor: str | None, limit: int) -> None:
-    with pytest.raises(ValueError, match=r"cursor|limit"):
+@pytest.mark.parametrize(("cursor", "limit", "message"), [
+    ("garbage!", 10, "^invalid cursor: not a cursor this server issued$"),
+    (None, 0, "^limit must be at least 1$"),
+])
+def test_bad_cursor_or_limit_is_a_value_error(cursor: str | None, limit: int, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
         serve_pull(MemoryStore(), SCOPE, cursor, limit)
 
 
@@ -253,3 +256,11 @@ def test_a_snapshot_of_exactly_one_page_ends_with_that_page() -> None:
     page = serve_pull(store, SCOPE, None, 2)
     assert ([c.id for c in page.changes], page.has_more) == (["a", "b"], False)
     assert decode_cursor(page.cursor) == Cursor(store.position, SCOPE)
+
+
+def test_a_fresh_snapshot_starts_before_the_first_key_whatever_the_keys_look_like() -> None:
+    store = MemoryStore()
+    for kind in ("Alert", "0-priority", "call"):
+        store.put(kind, "a", {})
+    seen, _ = pull_all(store, None, limit=5)
+    assert seen == ["put 0-priority:a", "put Alert:a", "put call:a"]
