@@ -195,7 +195,7 @@ def test_a_note_seen_twice_with_different_text_ends_the_same_whichever_side_had_
 
 def test_notes_are_ordered_by_hlc_then_id_not_by_id_alone() -> None:
     late_a, early_b, undated_c = n("a", "0009"), n("b", "0001"), {"id": "c", "body": "no stamp"}
-    same_time_d, same_time_e = n("e", "0005"), n("d", "0005")
+    same_time_d, same_time_e = n("d", "0005"), n("e", "0005")
     merged = append(None, [late_a, same_time_e], [early_b, undated_c, same_time_d]).value
     assert [entry["id"] for entry in merged] == ["c", "b", "d", "e", "a"]
 
