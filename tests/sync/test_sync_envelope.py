@@ -134,6 +134,11 @@ PAST_A_LIMIT: dict[str, tuple[dict[str, Any], dict[str, list[str]]]] = {
     "an hlc with a short counter": ({"hlc": "1795575600000-001-dev1"},
                                     {"hlc": ["hlc counter must be 4 digits"]}),
     "an hlc without a node": ({"hlc": "1795575600000-0001-"}, {"hlc": ["hlc node must not be empty"]}),
+    "a short wall time before a node with dashes": (
+        {"hlc": "179557560000-0001-dev-1"},
+        {"hlc": ["hlc wall time must be 13 digits of epoch milliseconds"]}),
+    "a short counter before a node with dashes": ({"hlc": "1795575600000-001-dev-1"},
+                                                  {"hlc": ["hlc counter must be 4 digits"]}),
     "a device time that is no time": ({"device_time": "late afternoon"}, {"device_time": TIME_MESSAGE}),
     "a device time that is no text": ({"device_time": 1_795_575_598_000}, {"device_time": TIME_MESSAGE}),
     "a device time without an offset": ({"device_time": "2026-11-25T02:59:58"},
@@ -161,6 +166,10 @@ PAST_A_LIMIT: dict[str, tuple[dict[str, Any], dict[str, list[str]]]] = {
         {"clock.elapsed_ms": [f"must be an integer from 0 to {MAX_ELAPSED_MS}"]}),
     "a learned server time without an offset": (
         {"clock": {**CLOCK, "server_time": "2026-11-25T02:00:00"}}, {"clock.server_time": OFFSET_MESSAGE}),
+    "a learned server time that is no text": (
+        {"clock": {**CLOCK, "server_time": 1_795_575_600_000}}, {"clock.server_time": TIME_MESSAGE}),
+    "a learned device time that is no text": (
+        {"clock": {**CLOCK, "device_time": None}}, {"clock.device_time": TIME_MESSAGE}),
     "a learned device time that is no time": (
         {"clock": {**CLOCK, "device_time": "soon"}}, {"clock.device_time": TIME_MESSAGE}),
     "a learned time before the calendar": (
@@ -255,3 +264,14 @@ def test_a_refused_op_at_the_first_or_the_last_seq_keeps_its_id_and_seq(seq: int
     result = parse_operation(raw_op(seq, kind=""), 2)
     assert isinstance(result, Rejection)
     assert (result.id, result.seq) == (op_id(seq), seq)
+
+
+def test_an_op_in_the_current_shape_sent_as_protocol_1_is_refused_for_its_missing_type() -> None:
+    result = parse_operation(raw_op(7), 1)
+    assert result == Rejection({**V1_TYPE, **V1_TS}, op_id(7), 7, "protocol 1 op could not be upgraded")
+
+
+@pytest.mark.parametrize("text", [None, 17, b"1795575600000-0001-dev1"])
+def test_an_hlc_that_is_no_text_is_refused_as_a_value_error(text: object) -> None:
+    with pytest.raises(ValueError, match="^hlc must look like"):
+        Timestamp.parse(text)  # type: ignore[arg-type]
