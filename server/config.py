@@ -45,7 +45,11 @@ class Config:
     API_SPEC_OPTIONS = {
         "components": {
             "securitySchemes": {
-                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                               "description": "the access token (login, refresh)"},
+                "refreshToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                                 "description": "the refresh token (login, or the last"
+                                                " refresh): POST /api/v1/auth/refresh only"},
             }
         },
         "security": [{"bearerAuth": []}],

@@ -13,11 +13,13 @@ The executable specification the PWA's TypeScript client mirrors:
   server may have committed it, and replaying it is safe (ops are deduplicated by id);
   a 401 refreshes once (the
   refresh token rotates: the new one is kept with the new access token), asks
-  for a login, or wipes the device; a 410 drops the local copy and pulls again;
+  for a login, or wipes the device; a 410 `resync` (a cursor the server cannot
+  read included) drops the local copy and pulls again;
 - every op carries its author (the person signed in) and the device's clock reading
   (the server time of the last answer, the wall clock then, and the monotonic time
   since) so its time holds whatever the wall clock does before the push; the reading
-  lives in memory only (a restart loses it).
+  lives in memory only (a restart loses it); the HLC each answer carries is merged
+  into the device's clock, so a lagging tablet stamps its next ops after the server's.
 Transport (`session`), sleeping and both clocks are injected for tests.
 """
 
@@ -80,12 +82,6 @@ class SyncError(Exception):
         self.status, self.body = status, body
 
 
-def _bad_cursor(exc: SyncError) -> bool:
-    """The server could not read the saved cursor (422 naming it): start again from scratch."""
-    errors = exc.body.get("errors") if isinstance(exc.body, dict) else None
-    return exc.status in (400, 422) and "cursor" in json.dumps(errors or {})
-
-
 class Offline(SyncError):  # noqa: N818 - a state, not a failure: capture continues
     """No answer after MAX_ATTEMPTS tries; unsent ops stay queued."""
 
@@ -109,7 +105,7 @@ class _Retire(SyncError):  # noqa: N818 - the server's instruction, handled by _
 
 
 class ResyncRequired(SyncError):  # noqa: N818 - the server's instruction, handled in pull
-    """410: the cursor is too old or the scope changed."""
+    """410 `resync`: the cursor cannot be read, is too old, or the scope changed."""
 
 
 class InvalidInput(ValueError):  # noqa: N818 - raised to the person typing
@@ -334,9 +330,7 @@ class Client:
                 params["cursor"] = cursor
             try:
                 page = self._request("GET", PULL_PATH, params=params)
-            except SyncError as exc:
-                if not (isinstance(exc, ResyncRequired) or _bad_cursor(exc)):
-                    raise
+            except ResyncRequired:
                 if reset:
                     raise SyncError("the server asked for a resync twice in one pull") from None
                 reset = True
@@ -370,7 +364,13 @@ class Client:
         return person if type(person) is int else None
 
     def _learn_server_time(self, answer: Any) -> None:
-        """Keep an answer's server_time with the wall and monotonic clocks as it arrived."""
+        """Keep an answer's server_time with the wall and monotonic clocks as it arrived, and
+        merge its HLC into the device's clock (kept, so a restart does not lose it)."""
+        heard = answer.get("hlc") if isinstance(answer, dict) else None
+        if isinstance(heard, str):
+            with suppress(ValueError), self.local.tx():
+                self.clock.recv(Timestamp.parse(heard))
+                self.local.set_meta("hlc", str(self.clock.last))
         server_time = answer.get("server_time") if isinstance(answer, dict) else None
         if not isinstance(server_time, str):
             return
@@ -500,7 +500,7 @@ class Client:
                 raise _Retire(message or "this device was retired", status, body)
             if status == 401 and bearer is not None:
                 raise NeedsLogin(message or "sign in online", status, body)
-            if status == 410:
+            if status == 410 and action == "resync":
                 raise ResyncRequired(message or "resync from scratch", status, body)
             raise SyncError(message or f"HTTP {status}", status, body)
 

@@ -16,7 +16,9 @@ from typing import NamedTuple
 # drag every clock that hears from it into the future, and since an HLC never
 # goes backwards they would all stay there. One minute is far above the
 # seconds by which network-synced clocks disagree, so honest peers are
-# adopted unchanged; beyond it we advance only to now + MAX_DRIFT_MS.
+# adopted unchanged; beyond it we advance only to now + MAX_DRIFT_MS. The server
+# bounds the HLC of every op it takes the same way (sync/push.py) and answers
+# with its own reading, which devices merge with `recv`.
 MAX_DRIFT_MS = 60_000
 
 # The counter has 4 digits in the text form (so text sorts like the tuple).

@@ -8,6 +8,9 @@ nothing is missed. The store's `visible_upto` is the highest position below
 which every change is committed; the engine never serves past it, which is
 what keeps a feed from skipping rows that commit out of order (on
 PostgreSQL a store derives it from the snapshot xmin or a commit-time lock).
+Cursors are signed with a key the caller passes (sync.cursor); one that cannot
+be read (damaged, edited, from another server or an older layout) means the
+device resyncs from scratch, as a changed scope does.
 """
 
 from __future__ import annotations
@@ -63,6 +66,9 @@ class PullStore(Protocol):
 
 @dataclass(frozen=True)
 class PullPage:
+    """`total`: the changes still to come, this page's included (for progress); on a feed
+    page the engine leaves it to the store's caller (None), which can count the feed."""
+
     changes: list[Change]
     cursor: str
     has_more: bool
@@ -70,48 +76,66 @@ class PullPage:
 
 
 class ResyncRequiredError(Exception):
-    """HTTP 410 with action "resync": drop the cursor and pull from scratch."""
+    """HTTP 410 with action "resync": drop the cursor and pull from scratch. The first
+    argument is the reason (one of a few fixed phrases), a second one the detail."""
 
 
-def serve_pull(store: PullStore, scope: str, cursor_text: str | None, limit: int) -> PullPage:
-    """One page for a device whose scope fingerprint is `scope`; ValueError for a bad cursor."""
+# What the device is told when its cursor cannot be read (the cursor module says why).
+UNREADABLE_CURSOR = "the cursor cannot be read"
+
+
+def read_cursor(cursor_text: str, key: bytes) -> Cursor:
+    """The cursor a device sent; ResyncRequiredError when it cannot be read."""
+    try:
+        return decode_cursor(cursor_text, key)
+    except ValueError as exc:
+        raise ResyncRequiredError(UNREADABLE_CURSOR, str(exc)) from None
+
+
+def serve_pull(store: PullStore, scope: str, cursor_text: str | None, limit: int,
+               key: bytes) -> PullPage:
+    """One page for a device whose scope fingerprint is `scope`, cursors signed with `key`;
+    ResyncRequiredError for a cursor that cannot be read or no longer serves, ValueError for
+    a limit below 1."""
     if limit < 1:
         raise ValueError("limit must be at least 1")
     if not cursor_text:
         upto = store.visible_upto()
-        page = _snapshot_page(store, Cursor(0, scope, Snapshot(upto, "")), limit)
-        return PullPage(page.changes, page.cursor, page.has_more, store.count(scope))
-    cursor = decode_cursor(cursor_text)
+        return _snapshot_page(store, Cursor(0, scope, Snapshot(upto, "", store.count(scope))),
+                              limit, key)
+    cursor = read_cursor(cursor_text, key)
     if cursor.scope != scope:
         raise ResyncRequiredError("what this device may see has changed")
     if cursor.snapshot is not None:
-        return _snapshot_page(store, cursor, limit)
+        return _snapshot_page(store, cursor, limit, key)
     if cursor.position < store.tombstone_floor():
         raise ResyncRequiredError("the cursor is older than the tombstone retention")
-    return _feed_page(store, cursor, limit)
+    return _feed_page(store, cursor, limit, key)
 
 
-def _snapshot_page(store: PullStore, cursor: Cursor, limit: int) -> PullPage:
+def _snapshot_page(store: PullStore, cursor: Cursor, limit: int, key: bytes) -> PullPage:
     assert cursor.snapshot is not None
-    upto, after = cursor.snapshot.upto, cursor.snapshot.after
+    upto, after, left = cursor.snapshot.upto, cursor.snapshot.after, cursor.snapshot.left
     rows = store.snapshot(cursor.scope, upto, after, limit + 1)
     page = rows[:limit]
     if len(rows) > limit:
-        next_cursor = Cursor(0, cursor.scope, Snapshot(upto, page[-1].key))
-        return PullPage(page, encode_cursor(next_cursor), True, None)
+        rest = Snapshot(upto, page[-1].key, max(0, left - len(page)))
+        return PullPage(page, encode_cursor(Cursor(0, cursor.scope, rest), key), True, left)
     # Snapshot done: follow the feed from the position it was taken at.
     has_more = store.visible_upto() > upto
-    return PullPage(page, encode_cursor(Cursor(upto, cursor.scope)), has_more, None)
+    return PullPage(page, encode_cursor(Cursor(upto, cursor.scope), key), has_more,
+                    max(left, len(page)))
 
 
-def _feed_page(store: PullStore, cursor: Cursor, limit: int) -> PullPage:
+def _feed_page(store: PullStore, cursor: Cursor, limit: int, key: bytes) -> PullPage:
     upto = store.visible_upto()
     rows = store.changes(cursor.scope, cursor.position, upto, limit + 1)
     if len(rows) <= limit:
         position = max(upto, cursor.position)
-        return PullPage(rows, encode_cursor(Cursor(position, cursor.scope)), False, None)
+        return PullPage(rows, encode_cursor(Cursor(position, cursor.scope), key), False, None)
     page = rows[:_whole_groups(rows, limit)]
-    return PullPage(page, encode_cursor(Cursor(page[-1].position, cursor.scope)), True, None)
+    return PullPage(page, encode_cursor(Cursor(page[-1].position, cursor.scope), key), True,
+                    None)
 
 
 def _whole_groups(rows: list[Change], limit: int) -> int:

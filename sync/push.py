@@ -6,6 +6,15 @@ Phases: check the request, parse (and upgrade) every op once, let the store
 load what the batch touches, measure the clock skew once, then for each op
 (replay? seq in order? well formed? valid for its kind? apply), then save
 the last seq.
+
+The server takes part in the devices' clocks: an op whose HLC is more than
+MAX_DRIFT_MS ahead of the server's clock is clamped to the server's clock plus
+MAX_DRIFT_MS (counter and node kept) before it is applied, as a device's own
+clock does with a remote reading (sync.hlc), so a tablet whose clock jumped
+hours ahead cannot put its edits after everyone else's for those hours. It
+is clamped rather than refused: the op is still the crew's work, and a
+tablet whose wall clock runs hours ahead would otherwise have every op
+rejected until someone set its clock.
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sync.clock_skew import measure_skew
+from sync.hlc import MAX_DRIFT_MS, Timestamp
 from sync.ops import (
     MAX_PUSH_BATCH,
     SUPPORTED,
@@ -33,13 +43,18 @@ __all__ = ["Actor", "PushOutcome", "PushRequestError", "PushStore", "apply_push"
 
 @dataclass(frozen=True)
 class PushOutcome:
+    """`latest_hlc`: the latest HLC among the batch's readable ops (clamped), for the
+    server's clock to merge; None when there was none."""
+
     results: list[OpResult]
     last_seq: int
     skew_ms: int
+    latest_hlc: Timestamp | None = None
 
 
 class PushRequestError(ValueError):
-    """The push as a whole is unusable (HTTP 400); `errors` names the request fields."""
+    """The push as a whole is unusable (HTTP 422, nothing applied); `errors` names the
+    request fields."""
 
     def __init__(self, errors: Errors) -> None:
         super().__init__("; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items()))
@@ -63,7 +78,8 @@ def apply_push(
     server_now: datetime,
 ) -> PushOutcome:
     _check_request(ops_raw, protocol_version)
-    parsed = [parse_operation(raw, protocol_version) for raw in ops_raw]
+    limit_ms = int(server_now.timestamp() * 1000) + MAX_DRIFT_MS
+    parsed = [_clamped(parse_operation(raw, protocol_version), limit_ms) for raw in ops_raw]
     store.prepare(device.device_id, parsed)
     skew = measure_skew(device_now, server_now)
     store.record_skew(device.device_id, skew)
@@ -72,7 +88,15 @@ def apply_push(
     results = [_push_one(store, registry, actor, raw, op, protocol_version, batch)
                for raw, op in zip(ops_raw, parsed, strict=True)]
     store.set_last_seq(device.device_id, batch.last)
-    return PushOutcome(results, batch.last, skew)
+    stamps = [op.hlc for op in parsed if isinstance(op, Operation)]
+    return PushOutcome(results, batch.last, skew, max(stamps) if stamps else None)
+
+
+def _clamped(op: Operation | Rejection, limit_ms: int) -> Operation | Rejection:
+    """The op with its HLC no later than `limit_ms` (the server's clock + MAX_DRIFT_MS)."""
+    if isinstance(op, Rejection) or op.hlc.wall_ms <= limit_ms:
+        return op
+    return op._replace(hlc=Timestamp(limit_ms, op.hlc.counter, op.hlc.node))
 
 
 def _check_request(ops_raw: Sequence[object], protocol_version: int) -> None:

@@ -4,6 +4,7 @@ import type { Change, Op, PushResult } from '../src/api/types';
 import { addNote, applyChanges, db, getCall, getMeta, lastReceipt, listRejected, recordStatus, setMeta } from '../src/db';
 import { open } from '../src/crypto/keys';
 import { pullAll, pushOutbox, syncOnce } from '../src/sync/engine';
+import { MAX_DRIFT_MS } from '../src/lib/hlc';
 import { classify, SyncScheduler } from '../src/sync/scheduler';
 import { getSyncState } from '../src/sync/status';
 import { fakeFetch, freshDb, newDataKey, staticTokens, unlockWith, type Req } from './helpers';
@@ -205,6 +206,33 @@ describe('push', () => {
       return [401, { message: 'expired', action: 'refresh' }];
     });
     await expect(new ApiClient(fetch, tokens).pull(null, 10)).rejects.toMatchObject({ name: 'AuthError', action: 'login' });
+  });
+});
+
+describe('the server\'s clock', () => {
+  const stamp = (wall: number, counter: number, node: string) => `${String(wall).padStart(13, '0')}-${String(counter).padStart(4, '0')}-${node}`;
+
+  it('a push answer\'s HLC is merged into the device clock: the next op is stamped after it', async () => {
+    await addNote(key, 3, 'before');
+    const now = Date.now();
+    const serverHlc = stamp(now + 30_000, 3, 'server'); // the tablet's clock is 30 s behind
+    const srv = pushServer();
+    const { fetch } = fakeFetch((r) => {
+      const answer = srv.handle(r);
+      return [answer[0], { ...(answer[1] as object), hlc: serverHlc }];
+    });
+    await pushOutbox({ api: new ApiClient(fetch, staticTokens), key, now: () => now });
+    expect(await getMeta('hlc')).toBe(stamp(now + 30_000, 4, 'dev1'));
+    const next = await addNote(key, 3, 'after');
+    expect(next.hlc > serverHlc).toBe(true);
+  });
+
+  it('a pull answer\'s HLC is merged too, and one far ahead only moves the clock to now + MAX_DRIFT_MS', async () => {
+    const now = Date.now();
+    const far = stamp(now + 3 * 3600_000, 0, 'server');
+    const { fetch } = fakeFetch(() => [200, { changes: [], cursor: 'c', has_more: false, total: 0, server_time: 't', hlc: far }]);
+    await pullAll({ api: new ApiClient(fetch, staticTokens), key, now: () => now });
+    expect(await getMeta('hlc')).toBe(stamp(now + MAX_DRIFT_MS, 1, 'dev1'));
   });
 });
 
@@ -617,16 +645,28 @@ describe('client rules of sync/client.py', () => {
     expect(await db().notes.get(mine.record_id)).toBeDefined();
   });
 
-  it.each([400, 422])('an unreadable cursor (%i errors.query.cursor) pulls from scratch', async (status) => {
+  it('an unreadable cursor answers 410 resync: the pull starts from scratch', async () => {
     await applyChanges(key, [call4()], { cursor: 'garbage', serverTime: 't' });
     const { fetch, requests } = fakeFetch((r) =>
       r.path.includes('cursor=garbage')
-        ? [status, { code: status, message: 'bad cursor', errors: { query: { cursor: ['unreadable'] } } }]
+        ? [410, { code: 410, status: 'Gone', message: 'The server cannot read this cursor: resync from scratch.', action: 'resync' }]
         : [200, { changes: [call4()], cursor: 'fresh', has_more: false, server_time: 't' }],
     );
     await pullAll({ api: new ApiClient(fetch, staticTokens), key });
     expect(requests).toHaveLength(2);
     expect(await getMeta('cursor')).toBe('fresh');
+  });
+
+  it.each([
+    [422, { code: 422, message: 'bad cursor', errors: { query: { cursor: ['Longer than maximum length 1024.'] } } }],
+    [410, { code: 410, message: 'gone, no action' }],
+  ])('a %i without the resync action keeps the copy and the cursor (the action decides, not the text)', async (status, body) => {
+    await applyChanges(key, [call4()], { cursor: 'kept', serverTime: 't' });
+    const { fetch, requests } = fakeFetch((r) => (r.path.includes('cursor=kept') ? [status, body] : [200, { changes: [], cursor: 'fresh', has_more: false, server_time: 't' }]));
+    await expect(pullAll({ api: new ApiClient(fetch, staticTokens), key })).rejects.toMatchObject({ status });
+    expect(requests).toHaveLength(1);
+    expect(await getMeta('cursor')).toBe('kept');
+    expect(await db().calls.count()).toBe(1);
   });
 
   it('a capture the server would reject is refused and queues nothing', async () => {

@@ -14,10 +14,16 @@ from flask_smorest import Blueprint, abort
 from server.auth import schemas, services, throttle
 from server.auth.guard import load_device, session_id_of
 from server.auth.models import User
-from server.extensions import db
+from server.extensions import ErrorSchema, db
 from server.models_base import utcnow
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Sign-in, tokens, devices")
+
+# The security scheme of the refresh route (server/config.py): a bearer, the refresh token.
+REFRESH_SCHEME = "refreshToken"
+# The header a 429 carries (server/auth/throttle.py computes it).
+RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before trying again",
+                               "schema": {"type": "integer", "minimum": 1}}}
 
 
 def _access_seconds() -> int:
@@ -48,13 +54,19 @@ def _me(user: User, unit_id: int | None, device_id: uuid.UUID) -> dict[str, Any]
 
 @blp.route("/auth/login")
 class Login(MethodView):
+    @blp.doc(security=[])
     @blp.arguments(schemas.LoginSchema)
     @blp.response(200, schemas.TokensSchema)
-    @blp.alt_response(401, description="Wrong credentials, unknown or revoked device")
-    @blp.alt_response(403, description="The tablet is held by another unit's crew")
-    @blp.alt_response(429, description="Too many failed sign-ins")
+    @blp.alt_response(401, schema=ErrorSchema, description=(
+        "Wrong credentials (action login), or a device revoked as lost (wipe) or retired"
+        " (retire)"))
+    @blp.alt_response(403, schema=ErrorSchema,
+                      description="The tablet is held by another unit's crew")
+    @blp.alt_response(429, schema=ErrorSchema, headers=RETRY_AFTER,
+                      description="Too many failed sign-ins: wait Retry-After seconds")
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
-        """Sign in with a password; registers the device on its first sign-in."""
+        """Sign in with a password (no token: this is where tokens come from); registers the
+        device on its first sign-in (without device_id) and answers its id."""
         policy = throttle.Policy.from_config(current_app.config)
         try:
             claim = throttle.claim_attempt(db.session(), policy, data["username"],
@@ -84,12 +96,15 @@ class Login(MethodView):
 
 @blp.route("/auth/refresh")
 class Refresh(MethodView):
+    @blp.doc(security=[{REFRESH_SCHEME: []}])
     @blp.response(200, schemas.RefreshedSchema)
-    @blp.alt_response(401, description="Refresh token expired, reused or signed out, or device "
-                                       "revoked")
+    @blp.alt_response(401, schema=ErrorSchema, description=(
+        "Refresh token expired, reused or signed out (action login), or device revoked (wipe,"
+        " retire)"))
     def post(self) -> dict[str, Any]:
-        """Trade the refresh token (Authorization: Bearer) for a new access token and a new
-        refresh token; the one sent is used up (see sync/PROTOCOL.md, "Tokens")."""
+        """Trade the refresh token (`Authorization: Bearer <refresh_token>`, not the access
+        token; no body) for a new access token and a new refresh token; the one sent is used
+        up (see sync/PROTOCOL.md, "Auth")."""
         verify_jwt_in_request(refresh=True)
         claims = get_jwt()
         device = load_device(claims, request.endpoint)

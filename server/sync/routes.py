@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -9,9 +11,10 @@ from typing import Any
 from flask import Response, current_app, g, jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from server.errors import DomainError
-from server.extensions import db
+from server.extensions import ErrorSchema, db
 from server.models_base import utcnow
 from server.sync import conflicts, schemas, services
 from server.sync.scope import scope_for
@@ -20,6 +23,15 @@ from sync.push import PushRequestError
 blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="Offline sync")
 
 REJECTED_ID = "<int(min=1, max=2147483647):rejected_id>"
+# What the secret key is stretched for here: pull cursors, and nothing else.
+CURSOR_KEY_PURPOSE = b"heart-field pull cursor"
+
+
+def cursor_key() -> bytes:
+    """The pull cursors' signing key, derived from the app's secret key (so it is not the
+    tokens' key itself)."""
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, CURSOR_KEY_PURPOSE, hashlib.sha256).digest()
 
 
 def _unit_id() -> int | None:
@@ -39,30 +51,34 @@ class Push(MethodView):
         try:
             outcome = services.push(db.session(), g.actor, g.device, _unit_id(), body)
         except PushRequestError as exc:
-            raise DomainError(400, str(exc), {"json": exc.errors}) from None
+            raise DomainError(422, str(exc), {"json": exc.errors}) from None
         db.session.commit()
         # Already wire-shaped (PushResponseSchema documents it): skip the schema's dump of
         # up to 500 nested results.
         return jsonify({"results": [r.to_json() for r in outcome.results],
                         "last_seq": outcome.last_seq, "server_time": utcnow().isoformat(),
-                        "skew_ms": outcome.skew_ms})
+                        "skew_ms": outcome.skew_ms,
+                        "hlc": str(services.SERVER_CLOCK.stamp(outcome.latest_hlc))})
 
 
 @blp.route("/pull")
 class Pull(MethodView):
-    @blp.arguments(schemas.PullQuerySchema, location="query")
+    @blp.arguments(schemas.PullQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, schemas.PullResponseSchema)
-    @blp.alt_response(410, description="Resync from scratch (cursor too old or scope changed)")
+    @blp.alt_response(410, schema=ErrorSchema, description=(
+        "action resync: drop the cursor and pull from scratch (the cursor cannot be read, is"
+        " older than the tombstone retention, or the device's scope changed)"))
     def get(self, query: dict[str, Any]) -> Response:
         """Changes in this device's scope after the cursor (no cursor: a fresh snapshot)."""
         retention = timedelta(days=current_app.config["SYNC_RETENTION_DAYS"])
         page = services.pull(db.session(), scope_for(g.actor, _unit_id()), query.get("cursor"),
-                             query["limit"], retention)
+                             query["limit"], retention, cursor_key())
         # Sources build wire-shaped changes (PullResponseSchema documents them): skip the
         # schema's dump of thousands of nested changes.
         return jsonify({"changes": page.changes, "cursor": page.cursor,
                         "has_more": page.has_more, "total": page.total,
-                        "server_time": utcnow().isoformat()})
+                        "server_time": utcnow().isoformat(),
+                        "hlc": str(services.SERVER_CLOCK.stamp())})
 
 
 @blp.route("/conflicts")
@@ -84,7 +100,10 @@ class ConflictResolution(MethodView):
         conflict = conflicts.resolve_conflict(db.session(), g.actor, g.device.id, _unit_id(),
                                               conflict_id, data["choice"], data.get("value"))
         db.session.commit()
-        return conflicts.conflict_to_dict(conflict, reviewer=conflicts.is_reviewer(g.actor))
+        changed_by = {i for i in (conflict.server_changed_by_id,) if i is not None}
+        # Named as the conflict list names it.
+        return conflicts.conflict_to_dict(conflict, conflicts.user_names(db.session(), changed_by),
+                                          reviewer=conflicts.is_reviewer(g.actor))
 
 
 @blp.route("/rejected")

@@ -8,7 +8,16 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from server.fields import AwareDateTime, BigInt, Bool, Dict, Int, Str
 from sync.hlc import TEXT_PATTERN as HLC_PATTERN
-from sync.ops import ACTIONS, MAX_ELAPSED_MS, MAX_KIND_LENGTH, MAX_PERSON_ID, MAX_PUSH_BATCH
+from sync.ops import (
+    ACTIONS,
+    MAX_ELAPSED_MS,
+    MAX_EPOCH_MS,
+    MAX_KIND_LENGTH,
+    MAX_PERSON_ID,
+    MAX_PUSH_BATCH,
+    SUPPORTED,
+    Outcome,
+)
 
 # A pull page: large enough that a fresh tablet needs few round trips, small enough that
 # one page stays well under a second and a few MB even on a slow link.
@@ -67,6 +76,32 @@ class OperationSchema(Schema):
         " call (update) {disposition?, transport_destination?}")})
 
 
+class OperationV1Schema(Schema):
+    """One operation as the previous app version sends it (protocol 1): a protocol-2
+    operation with `type` ("<kind>.<action>") in place of `kind` and `action`, and `ts`
+    (epoch milliseconds) in place of `device_time`. The server upgrades it to protocol 2
+    and checks it as one."""
+
+    id = fields.UUID(required=True, metadata={"description": "made on the device (a UUIDv7)"})
+    seq = BigInt(required=True, validate=validate.Range(min=1),
+                 metadata={"description": "per device 1, 2, 3 ... with no gaps"})
+    hlc = Str(required=True, validate=validate.Regexp(HLC_PATTERN),
+              metadata={"description": "<wall ms, 13 digits>-<counter, 4 digits>-<node>"})
+    type = Str(required=True, validate=validate.Regexp(r"^[^.]+\.[^.]+$"), metadata={
+        "description": "<kind>.<action>, e.g. call_status.create or call.update"})
+    ts = BigInt(required=True, validate=validate.Range(min=0, max=MAX_EPOCH_MS), metadata={
+        "description": "the device clock when the operation was made, in epoch milliseconds"})
+    record_id = fields.UUID(required=True, metadata={
+        "description": "a new record's id (a UUIDv7), or the call's id for an update"})
+    base_version = Int(allow_none=True, validate=validate.Range(min=0), metadata={
+        "description": "the version the device last saw (required for an update)"})
+    author_id = Int(allow_none=True, validate=validate.Range(min=1, max=MAX_PERSON_ID),
+                    metadata={"description": "as in protocol 2 (absent in the previous app)"})
+    clock = fields.Nested(ClockSchema, allow_none=True,
+                          metadata={"description": "as in protocol 2 (absent in the previous app)"})
+    data = Dict(required=True, metadata={"description": "as in protocol 2, by kind"})
+
+
 class OpList(fields.List[Any]):
     """The push's ops, documented as OperationSchema items and passed on as they are: only
     "a list of objects" is checked here (with marshmallow's own messages), each op's envelope
@@ -82,24 +117,37 @@ class OpList(fields.List[Any]):
         return value
 
 
+# Where each protocol's op shape is documented (`document` puts them in the push's ops).
+OPERATION_REFS = [{"$ref": "#/components/schemas/Operation"},
+                  {"$ref": "#/components/schemas/OperationV1"}]
+
+
 class PushSchema(Schema):
-    protocol_version = Int(required=True, metadata={"description": "2, or 1 (previous)"})
+    protocol_version = Int(required=True, validate=validate.OneOf(sorted(SUPPORTED)),
+                           metadata={"description": (
+                               "2 (ops are Operation), or 1 for the previous app version (ops"
+                               " are OperationV1); an integer, not a string")})
     device_time = AwareDateTime(required=True,
                                        metadata={"description": "the device clock when sending"})
     ops = OpList(fields.Nested(OperationSchema), required=True,
                  validate=validate.Length(max=MAX_PUSH_BATCH),
-                 metadata={"description": "operations in seq order; see PROTOCOL.md"})
+                 metadata={"description": (
+                     "operations in seq order: Operation for protocol 2, OperationV1 for"
+                     " protocol 1. Anything but a list of at most 500 objects refuses the"
+                     " whole push (422); an object that is not a valid op gets its own"
+                     " `rejected` result (see PROTOCOL.md)")})
 
 
 class OpResultSchema(Schema):
     id = Str(allow_none=True)
     seq = BigInt(allow_none=True)
-    outcome = Str(metadata={"description": "applied | merged | conflict | rejected | deferred"})
+    outcome = Str(validate=validate.OneOf([o.value for o in Outcome]))
     record_id = Str(allow_none=True)
     version = Int(allow_none=True)
     errors = Dict()
     conflict_ids = fields.List(Str())
-    replayed = Bool()
+    replayed = Bool(metadata={"description": (
+        "true: the server already had this op; the rest is its first result, nothing changed")})
     message = Str()
     record = Dict(allow_none=True)
 
@@ -109,10 +157,13 @@ class PushResponseSchema(Schema):
     last_seq = BigInt()
     server_time = AwareDateTime()
     skew_ms = BigInt()
+    hlc = Str(validate=validate.Regexp(HLC_PATTERN), metadata={"description": (
+        "the server's HLC: merge it into the device's clock (recv)")})
 
 
 class PullQuerySchema(Schema):
-    cursor = Str(validate=validate.Length(min=1, max=1024))
+    cursor = Str(validate=validate.Length(min=1, max=1024), metadata={"description": (
+        "the last page's cursor, as it came; one the server cannot read answers 410 resync")})
     limit = Int(strict=False, load_default=DEFAULT_PULL_LIMIT,
                            validate=validate.Range(min=1, max=MAX_PULL_LIMIT))
 
@@ -120,7 +171,9 @@ class PullQuerySchema(Schema):
 class ChangeSchema(Schema):
     kind = Str()
     id = Str()
-    op = Str(metadata={"description": "put | delete | remove"})
+    op = Str(validate=validate.OneOf(["put", "delete", "remove"]), metadata={"description": (
+        "put: the record's current state; delete: a tombstone; remove: it left this"
+        " device's scope")})
     version = Int(allow_none=True)
     data = Dict(allow_none=True)
 
@@ -129,8 +182,11 @@ class PullResponseSchema(Schema):
     changes = fields.List(fields.Nested(ChangeSchema))
     cursor = Str()
     has_more = Bool()
-    total = Int()
+    total = Int(metadata={"description": (
+        "on every page: the changes still to come, this page's included (for progress)")})
     server_time = AwareDateTime()
+    hlc = Str(validate=validate.Regexp(HLC_PATTERN), metadata={"description": (
+        "the server's HLC: merge it into the device's clock (recv)")})
 
 
 _SERVER_SIDE = "null for a responder when resolvable_by is supervisor (not theirs to read)"
@@ -141,7 +197,7 @@ class ConflictSchema(Schema):
     record_kind = Str()
     record_id = Str()
     field = Str()
-    reason = Str(metadata={"description": "both_changed | edit_delete | out_of_scope"})
+    reason = Str(validate=validate.OneOf(["both_changed", "edit_delete", "out_of_scope"]))
     device_value = fields.Raw(allow_none=True)
     server_value = fields.Raw(allow_none=True, metadata={"description": _SERVER_SIDE})
     server_changed_by = Str(allow_none=True, metadata={"description": _SERVER_SIDE})
@@ -150,7 +206,8 @@ class ConflictSchema(Schema):
     opened_at = AwareDateTime()
     resolved_at = AwareDateTime(allow_none=True)
     resolution = Str(allow_none=True)
-    resolvable_by = Str(metadata={"description": (
+    resolvable_by = Str(validate=validate.OneOf(["responder", "supervisor"]), metadata={
+        "description": (
         "responder: the person whose edit clashed settles it (or a supervisor); supervisor:"
         " only a supervisor (the call was cancelled or moved to another unit), a"
         " responder's resolve is refused with 403")})
@@ -196,3 +253,16 @@ class ReapplySchema(Schema):
 class ReapplyResultSchema(Schema):
     rejected = fields.Nested(RejectedOpSchema)
     result = fields.Nested(OpResultSchema)
+
+
+def document(api: Any) -> None:
+    """Teach the API's document what marshmallow cannot say (call before the blueprints are
+    registered): the push's ops are Operation or OperationV1 (`OPERATION_REFS`, the latter
+    registered here since no field nests it)."""
+    api.spec.components.schema("OperationV1", schema=OperationV1Schema)
+    api.ma_plugin.converter.add_attribute_function(_op_list_items)
+
+
+def _op_list_items(_converter: Any, field: Any, ret: dict[str, Any], **_kwargs: Any
+                   ) -> dict[str, Any]:
+    return {"items": {"oneOf": OPERATION_REFS}} if isinstance(field, OpList) else {}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -22,13 +24,36 @@ from server.sync.models import ChangeLogEntry, RejectedOp, SyncOpResult
 from server.sync.pull_store import SqlPullStore
 from server.sync.scope import PullScope
 from server.sync.store import SqlPushStore
-from sync.cursor import decode_cursor
+from sync.hlc import Clock, Timestamp
 from sync.ops import OpResult, Outcome, Rejection, parse_operation
+from sync.pull import UNREADABLE_CURSOR, read_cursor, serve_pull
 from sync.pull import ResyncRequiredError as EngineResyncRequired
-from sync.pull import serve_pull
 from sync.push import Actor, PushOutcome, apply_push
 
 REGISTRY = appliers.build_registry()
+# The server's node name in its HLC readings (devices use their own ids).
+SERVER_NODE = "server"
+
+
+class ServerClock:
+    """The server's hybrid logical clock, shared by the threads of a worker: it merges the
+    latest HLC of every push and stamps every push and pull answer, so a device whose clock
+    lags learns a reading at least as late as the server's clock and what it has taken."""
+
+    def __init__(self, now_ms: Callable[[], int]) -> None:
+        self._clock = Clock(now_ms, SERVER_NODE)
+        self._lock = threading.Lock()
+
+    def stamp(self, heard: Timestamp | None = None) -> Timestamp:
+        with self._lock:
+            return self._clock.send() if heard is None else self._clock.recv(heard)
+
+
+def _wall_ms() -> int:
+    return int(utcnow().timestamp() * 1000)
+
+
+SERVER_CLOCK = ServerClock(_wall_ms)
 
 
 class ResyncRequiredError(DomainError):
@@ -60,35 +85,25 @@ class PullPage:
 
 
 def pull(session: Session, scope: PullScope, cursor_text: str | None, limit: int,
-         retention: timedelta) -> PullPage:
-    """One page for the device (`sync.pull.serve_pull` over the SQL PullStore). Retention:
-    `purge_feed` drops old feed rows; a cursor from before the oldest kept row gets 410."""
-    feed_cursor = False
-    if cursor_text is not None:
-        try:
-            feed_cursor = decode_cursor(cursor_text).snapshot is None
-        except ValueError as exc:
-            raise DomainError(422, str(exc), {"query": {"cursor": [str(exc)]}}) from None
+         retention: timedelta, key: bytes) -> PullPage:
+    """One page for the device (`sync.pull.serve_pull` over the SQL PullStore, cursors signed
+    with `key`). Retention: `purge_feed` drops old feed rows; a cursor from before the oldest
+    kept row gets 410, and so does one that cannot be read."""
     store = SqlPullStore(session, scope)
     try:
-        page = serve_pull(store, scope.fingerprint, cursor_text, limit)
+        page = serve_pull(store, scope.fingerprint, cursor_text, limit, key)
     except EngineResyncRequired as exc:
-        raise ResyncRequiredError(_RESYNC_MESSAGES.get(str(exc), f"{exc}: resync from scratch."),
-                                  ) from None
+        raise ResyncRequiredError(_RESYNC_MESSAGES[exc.args[0]]) from None
     changes = [c.to_json() for c in page.changes]
     if page.total is not None:
-        total = page.total  # a fresh snapshot: how many records to expect
-    elif feed_cursor:
-        position = decode_cursor(page.cursor).position
-        remaining = 0
-        if page.has_more:
-            remaining = int(session.scalar(sa.select(sa.func.count()).where(
-                ChangeLogEntry.scope.in_(scope.feed_scopes),
-                ChangeLogEntry.position > position)) or 0)
-        total = len(changes) + remaining
-    else:
-        total = 0
-    return PullPage(changes, page.cursor, page.has_more, total)
+        return PullPage(changes, page.cursor, page.has_more, page.total)
+    remaining = 0  # a feed page: this page's changes and the feed's after it
+    if page.has_more:
+        position = read_cursor(page.cursor, key).position
+        remaining = int(session.scalar(sa.select(sa.func.count()).where(
+            ChangeLogEntry.scope.in_(scope.feed_scopes),
+            ChangeLogEntry.position > position)) or 0)
+    return PullPage(changes, page.cursor, page.has_more, len(changes) + remaining)
 
 
 _RESYNC_MESSAGES = {
@@ -96,6 +111,9 @@ _RESYNC_MESSAGES = {
         "What this device may see has changed: resync from scratch.",
     "the cursor is older than the tombstone retention":
         "This tablet was away longer than the server keeps changes: resync from scratch.",
+    UNREADABLE_CURSOR:
+        "The server cannot read this cursor (damaged, edited or from an older version): "
+        "resync from scratch.",
 }
 
 

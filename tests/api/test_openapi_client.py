@@ -1,20 +1,37 @@
 """A client that knows only the OpenAPI document (not `sync.client`, not PROTOCOL.md) signs
 in, pushes, replays a push whose answer it lost, and pulls; every body it sends and every
-answer it gets is checked against the document's schemas (SQLite and PostgreSQL)."""
+answer it gets is checked against the document's schemas (SQLite and PostgreSQL). And a
+client generated from the served document by openapi-python-client sees the answers the
+protocol acts on (401, 410 resync, 429 with Retry-After) with their bodies."""
 
 from __future__ import annotations
 
+import importlib
+import json
+import subprocess
+import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
+import httpx
 import jsonschema_rs
+import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from server.auth.models import Role, User
 from server.units.models import Unit
+from tests.conftest import make_app
 from tests.fixtures.people import PASSWORD
+
+# The package the generator writes (a name no other module uses).
+GENERATED = "heart_generated_client"
+# Generator settings: no formatting hooks (nothing to run but the generator, offline).
+GENERATOR_CONFIG = f"post_hooks: []\npackage_name_override: {GENERATED}\n"
 
 
 class DocumentClient:
@@ -103,3 +120,74 @@ def test_a_client_written_from_the_openapi_document_alone_pushes_replays_and_pul
     points = {c["id"]: c["data"] for c in changes if c["kind"] == "location_point"}
     assert set(points) == {op["record_id"] for op in ops}
     assert points[ops[1]["record_id"]]["lon"] == ops[1]["data"]["lon"]
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
+    """The client openapi-python-client generates from the document the server serves."""
+    folder = tmp_path_factory.mktemp("generated")
+    app = make_app(f"sqlite:///{folder / 'document.sqlite'}")
+    app.instance_path = str(folder)
+    document = folder / "openapi.json"
+    document.write_text(json.dumps(app.test_client().get("/api/openapi.json").json))
+    config = folder / "config.yaml"
+    config.write_text(GENERATOR_CONFIG)
+    generator = Path(sys.executable).with_name("openapi-python-client")
+    subprocess.run([str(generator), "generate", "--path", str(document), "--config", str(config),
+                    "--meta", "none", "--output-path", str(folder / GENERATED)],
+                   check=True, capture_output=True, timeout=120)
+    sys.path.insert(0, str(folder))
+    try:
+        yield importlib.import_module(GENERATED)
+    finally:
+        sys.path.remove(str(folder))
+        for name in [m for m in sys.modules if m.split(".")[0] == GENERATED]:
+            del sys.modules[name]
+
+
+def _part(package: ModuleType, name: str) -> Any:
+    return importlib.import_module(f"{package.__name__}.{name}")
+
+
+def test_a_generated_client_sees_401_410_resync_and_429_with_their_bodies(
+        generated: ModuleType, app: Flask, create_unit: Callable[..., Unit],
+        create_user: Callable[..., User]) -> None:
+    user = create_user(Role.RESPONDER_EMT, unit=create_unit())
+    models = _part(generated, "models")
+    login = _part(generated, "api.auth.post_api_v1_auth_login")
+    refresh = _part(generated, "api.auth.post_api_v1_auth_refresh")
+    pull = _part(generated, "api.sync.get_api_v1_sync_pull")
+    push = _part(generated, "api.sync.post_api_v1_sync_push")
+    transport = httpx.WSGITransport(app=app)
+    anonymous = generated.Client(base_url="http://heart.test")
+    anonymous.set_httpx_client(httpx.Client(base_url="http://heart.test", transport=transport))
+
+    def signed_in(token: str) -> Any:
+        client = generated.AuthenticatedClient(base_url="http://heart.test", token=token)
+        return client.set_httpx_client(httpx.Client(
+            base_url="http://heart.test", transport=transport,
+            headers={"Authorization": f"Bearer {token}"}))
+
+    tokens = login.sync_detailed(client=anonymous,
+                                 body=models.Login(username=user.username, password=PASSWORD))
+    wrong = login.sync_detailed(client=anonymous,
+                                body=models.Login(username=user.username, password="not it"))
+    answers = [login.sync_detailed(client=anonymous,
+                                   body=models.Login(username=user.username, password="not it"))
+               for _ in range(app.config["LOGIN_FREE_FAILURES_PER_NAME"])]
+    refused = refresh.sync_detailed(client=signed_in("not a refresh token"))
+    device = signed_in(tokens.parsed.access_token)
+    gone = pull.sync_detailed(client=device, cursor="edited")
+    pushed = push.sync_detailed(client=device, body=models.Push.from_dict(
+        {"protocol_version": 2, "device_time": datetime.now(UTC).isoformat(), "ops": []}))
+
+    assert isinstance(tokens.parsed, models.Tokens)
+    assert (wrong.status_code, wrong.parsed.action) == (401, models.ErrorAction.LOGIN)
+    throttled = answers[-1]
+    assert throttled.status_code == 429
+    assert isinstance(throttled.parsed, models.Error)
+    assert int(throttled.headers["Retry-After"]) >= 1
+    assert (refused.status_code, refused.parsed.action) == (401, models.ErrorAction.LOGIN)
+    assert (gone.status_code, gone.parsed.action) == (410, models.ErrorAction.RESYNC)
+    assert isinstance(pushed.parsed, models.PushResponse)
+    assert pushed.parsed.hlc

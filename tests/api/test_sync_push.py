@@ -457,9 +457,9 @@ def test_revoked_device_is_told_to_wipe_on_push_and_pull(
 
 # --- bad requests -------------------------------------------------------------------------
 
-def test_wrong_protocol_version_is_400_naming_protocol_version(tablet: MakeTablet) -> None:
+def test_wrong_protocol_version_is_422_naming_protocol_version(tablet: MakeTablet) -> None:
     device = tablet()
-    response = device.push([device.point()], protocol_version=3, expect=400)
+    response = device.push([device.point()], protocol_version=3, expect=422)
     assert "protocol_version" in response.json["errors"]["json"]
     assert count_rows(LocationPoint) == 0
 

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import requests
 
 from sync.cursor import scope_fingerprint
+from sync.hlc import Clock
 from sync.kinds import spine_registry
 from sync.memory_store import MemoryStore
 from sync.ops import OpResult, Outcome
@@ -26,6 +27,8 @@ from sync.push import Actor, PushRequestError, apply_push
 
 SERVER_NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 SCOPE = scope_fingerprint(["unit:1"])
+# The fake server's cursor signing key (the real one derives its key from SECRET_KEY).
+CURSOR_KEY = b"fake server cursor key"
 
 
 class AppKilled(BaseException):
@@ -54,6 +57,7 @@ def error(status: int, message: str, action: str | None = None, **errors: Any) -
 class FakeServer:
     def __init__(self, now: Callable[[], datetime] = lambda: SERVER_NOW) -> None:
         self.now = now
+        self.clock = Clock(lambda: int(self.now().timestamp() * 1000), "server")
         self.store = MemoryStore()
         self.registry = spine_registry()
         self.passwords = {"ana": "correct horse"}
@@ -219,7 +223,7 @@ class FakeServer:
                 self.now(),
             )
         except PushRequestError as exc:
-            return error(400, str(exc), json=exc.errors)
+            return error(422, str(exc), json=exc.errors)
         results = [r.to_json() for r in outcome.results]
         results += [OpResult(o["id"], o["seq"], Outcome.DEFERRED).to_json() for o in tail]
         return FakeResponse(
@@ -228,6 +232,8 @@ class FakeServer:
                 "results": results,
                 "last_seq": outcome.last_seq,
                 "server_time": self.now().isoformat(),
+                "hlc": str(self.clock.send() if outcome.latest_hlc is None
+                           else self.clock.recv(outcome.latest_hlc)),
                 "skew_ms": outcome.skew_ms,
             },
             {},
@@ -235,11 +241,10 @@ class FakeServer:
 
     def _pull(self, params: dict[str, Any]) -> FakeResponse:
         try:
-            page = serve_pull(self.store, self.scope, params.get("cursor"), int(params["limit"]))
+            page = serve_pull(self.store, self.scope, params.get("cursor"), int(params["limit"]),
+                              CURSOR_KEY)
         except ResyncRequiredError as exc:
             return error(410, str(exc), "resync")
-        except ValueError as exc:
-            return error(422, str(exc), query={"cursor": [str(exc)]})
         return FakeResponse(
             200,
             {
@@ -248,6 +253,7 @@ class FakeServer:
                 "has_more": page.has_more,
                 "total": page.total,
                 "server_time": self.now().isoformat(),
+                "hlc": str(self.clock.send()),
             },
             {},
         )

@@ -18,9 +18,10 @@ from sync.client import (
     Offline,
     SyncError,
 )
+from sync.hlc import Timestamp
 from tests.sync.conftest import MakeTablet
 from tests.sync.factories import CALL_ID
-from tests.sync.fakes import SERVER_NOW, AppKilled, FakeServer
+from tests.sync.fakes import SERVER_NOW, AppKilled, FakeServer, error
 
 OTHER_CALL = "0193a000-0000-7000-8000-0000000000ff"
 
@@ -471,3 +472,35 @@ def test_each_op_names_the_person_signed_in_as_its_author(tablet: Client, server
     tablet.push()
     [body] = next(iter(server.pushes.values()))
     assert [op["author_id"] for op in body["ops"]] == [tablet.status()["user"]["id"]] * 2
+
+
+def test_a_tablet_whose_clock_lags_stamps_its_next_op_after_the_server_s_hlc(
+    create_tablet: MakeTablet, server: FakeServer
+) -> None:
+    server.now = lambda: SERVER_NOW + timedelta(seconds=30)  # the tablet's clock is behind
+    tablet = create_tablet()
+    tablet.pull()
+    heard = server.clock.last
+
+    tablet.record_location(35.99, -78.9)
+    [(_, _, op)] = tablet.local.outbox_batch(1)
+    tablet.close()
+    again = create_tablet()  # the app restarts: the merged clock was kept
+    again.record_location(35.99, -78.9)
+    [_, (_, _, later)] = again.local.outbox_batch(2)
+
+    assert Timestamp.parse(op["hlc"]) > heard
+    assert Timestamp.parse(later["hlc"]) > Timestamp.parse(op["hlc"])
+
+
+def test_a_410_without_the_resync_action_is_an_error_not_a_reset(
+    tablet: Client, server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tablet.pull()
+    tablet.add_note(CALL_ID, "kept")
+    monkeypatch.setattr(server, "_pull", lambda params: error(410, "gone elsewhere"))
+
+    with pytest.raises(SyncError, match="gone elsewhere"):
+        tablet.pull()
+    assert tablet.status()["has_cursor"]
+    assert [r["id"] for r in tablet.records("call")] == [CALL_ID]

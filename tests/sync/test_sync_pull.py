@@ -11,6 +11,7 @@ from sync.memory_store import MemoryStore
 from sync.pull import Change, PullPage, PullStore, ResyncRequiredError, serve_pull
 
 SCOPE = "unit-1"
+KEY = b"the server's cursor key"
 
 
 class LaggingStore(MemoryStore):
@@ -26,7 +27,7 @@ def pull_all(store: MemoryStore, cursor: str | None, limit: int = 2) -> tuple[li
     """Follow has_more to the end; returns 'op kind:id' per change and the last cursor."""
     seen: list[str] = []
     while True:
-        page = serve_pull(store, SCOPE, cursor, limit)
+        page = serve_pull(store, SCOPE, cursor, limit, KEY)
         seen += [f"{c.op} {c.kind}:{c.id}" for c in page.changes]
         cursor = page.cursor
         if not page.has_more:
@@ -38,7 +39,7 @@ def test_fresh_pull_pages_a_snapshot_in_key_order_with_a_total() -> None:
     for record_id in ("c", "a", "b"):
         store.put("call", record_id, {})
     store.put("premise", "p", {})
-    first = serve_pull(store, SCOPE, None, 2)
+    first = serve_pull(store, SCOPE, None, 2, KEY)
     assert (first.total, first.has_more) == (4, True)
     assert [c.id for c in first.changes] == ["a", "b"]
     seen, _ = pull_all(store, first.cursor)
@@ -59,7 +60,7 @@ def test_changes_made_while_a_snapshot_is_paged_arrive_from_the_feed() -> None:
     store = MemoryStore()
     for record_id in "abcd":
         store.put("call", record_id, {"n": 0})
-    first = serve_pull(store, SCOPE, None, 2)
+    first = serve_pull(store, SCOPE, None, 2, KEY)
     store.put("call", "a", {"n": 1})  # already sent in the first page
     store.delete("call", "d")  # not sent yet
     seen, _ = pull_all(store, first.cursor)
@@ -85,9 +86,9 @@ def test_empty_feed_page_moves_the_cursor_to_the_visible_position() -> None:
     _, cursor = pull_all(store, None)
     store.put("supply_item", "x", {})
     _, cursor = pull_all(store, cursor)
-    page = serve_pull(store, SCOPE, cursor, 10)
+    page = serve_pull(store, SCOPE, cursor, 10, KEY)
     assert page == PullPage([], cursor, False, None)
-    assert decode_cursor(cursor).position == store.position
+    assert decode_cursor(cursor, KEY).position == store.position
 
 
 def test_cursor_older_than_tombstone_retention_asks_for_resync() -> None:
@@ -97,22 +98,31 @@ def test_cursor_older_than_tombstone_retention_asks_for_resync() -> None:
     store.delete("call", "a")
     store.purged_upto = store.position
     with pytest.raises(ResyncRequiredError, match="^the cursor is older than the tombstone retention$"):
-        serve_pull(store, SCOPE, cursor, 10)
+        serve_pull(store, SCOPE, cursor, 10, KEY)
 
 
 def test_cursor_from_another_scope_asks_for_resync() -> None:
-    cursor = encode_cursor(Cursor(0, "unit-2"))
+    cursor = encode_cursor(Cursor(0, "unit-2"), KEY)
     with pytest.raises(ResyncRequiredError, match="^what this device may see has changed$"):
-        serve_pull(MemoryStore(), SCOPE, cursor, 10)
+        serve_pull(MemoryStore(), SCOPE, cursor, 10, KEY)
 
 
-@pytest.mark.parametrize(("cursor", "limit", "message"), [
-    ("garbage!", 10, "^invalid cursor: not a cursor this server issued$"),
-    (None, 0, "^limit must be at least 1$"),
-])
-def test_bad_cursor_or_limit_is_a_value_error(cursor: str | None, limit: int, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        serve_pull(MemoryStore(), SCOPE, cursor, limit)
+def test_a_limit_below_one_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="^limit must be at least 1$"):
+        serve_pull(MemoryStore(), SCOPE, None, 0, KEY)
+
+
+def test_a_cursor_that_cannot_be_read_asks_for_resync() -> None:
+    with pytest.raises(ResyncRequiredError, match="cannot be read"):
+        serve_pull(MemoryStore(), SCOPE, "garbage!", 10, KEY)
+
+
+def test_a_cursor_signed_with_another_key_asks_for_resync() -> None:
+    store = MemoryStore()
+    store.put("call", "a", {})
+    _, cursor = pull_all(store, None)
+    with pytest.raises(ResyncRequiredError, match="cannot be read"):
+        serve_pull(store, SCOPE, cursor, 10, b"another server's key")
 
 
 def test_memory_store_has_every_pull_store_method_with_the_same_signature() -> None:
@@ -140,10 +150,10 @@ class GroupedStore(MemoryStore):
 
 
 def _feed_pages(store: MemoryStore, limit: int) -> list[list[str]]:
-    cursor = encode_cursor(Cursor(0, SCOPE))
+    cursor = encode_cursor(Cursor(0, SCOPE), KEY)
     pages = []
     while True:
-        page = serve_pull(store, SCOPE, cursor, limit)
+        page = serve_pull(store, SCOPE, cursor, limit, KEY)
         pages.append([c.id for c in page.changes])
         cursor = page.cursor
         if not page.has_more:
@@ -213,7 +223,7 @@ def test_a_device_is_served_its_own_scope_in_the_snapshot_and_in_the_feed() -> N
     store = TwoUnitsStore()
     for record_id, unit in (("a", SCOPE), ("b", "unit-2"), ("c", SCOPE)):
         store.put("call", record_id, {"unit": unit})
-    first = serve_pull(store, SCOPE, None, 1)
+    first = serve_pull(store, SCOPE, None, 1, KEY)
     assert first.total == 2
     seen, cursor = pull_all(store, first.cursor, limit=1)
     assert [c.id for c in first.changes] + seen == ["a", "put call:c"]
@@ -242,7 +252,7 @@ def test_the_engine_asks_a_store_for_one_row_more_than_a_page_as_of_the_snapshot
     store = AskedStore()
     for record_id in "abc":
         store.put("call", record_id, {})
-    first = serve_pull(store, SCOPE, None, 2)
+    first = serve_pull(store, SCOPE, None, 2, KEY)
     store.put("call", "d", {})  # after the snapshot's position: comes from the feed
     seen, _ = pull_all(store, first.cursor, limit=2)
     assert [c.id for c in first.changes] + seen == ["a", "b", "put call:c", "put call:d"]
@@ -253,9 +263,9 @@ def test_a_snapshot_of_exactly_one_page_ends_with_that_page() -> None:
     store = MemoryStore()
     for record_id in "ab":
         store.put("call", record_id, {})
-    page = serve_pull(store, SCOPE, None, 2)
+    page = serve_pull(store, SCOPE, None, 2, KEY)
     assert ([c.id for c in page.changes], page.has_more) == (["a", "b"], False)
-    assert decode_cursor(page.cursor) == Cursor(store.position, SCOPE)
+    assert decode_cursor(page.cursor, KEY) == Cursor(store.position, SCOPE)
 
 
 def test_a_fresh_snapshot_starts_before_the_first_key_whatever_the_keys_look_like() -> None:

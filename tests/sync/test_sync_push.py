@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from sync.hlc import MAX_DRIFT_MS, Timestamp
 from sync.kinds import spine_registry
 from sync.memory_store import MemoryStore
 from sync.ops import MAX_PUSH_BATCH, MAX_SEQ, Outcome
@@ -382,3 +383,35 @@ def test_a_kind_rejection_keeps_the_ops_id_and_seq_and_names_every_bad_field(sto
     result = push(store, [op]).results[0]
     assert (result.id, result.seq, result.record_id) == (op_id(1), 1, op["record_id"])
     assert result.message == "location_point.create is not valid: data.lat, data.lon"
+
+
+NOW_MS = int(NOW.timestamp() * 1000)
+
+
+@pytest.mark.parametrize(("ahead_ms", "read_as_ms"), [
+    (MAX_DRIFT_MS - 1, NOW_MS + MAX_DRIFT_MS - 1),  # within the drift: kept as sent
+    (MAX_DRIFT_MS + 1, NOW_MS + MAX_DRIFT_MS),
+    (3 * 3_600_000, NOW_MS + MAX_DRIFT_MS),  # a tablet whose clock runs 3 h ahead
+])
+def test_an_op_hlc_further_ahead_of_the_server_than_the_drift_is_clamped_to_it(
+    store: MemoryStore, ahead_ms: int, read_as_ms: int
+) -> None:
+    op = raw_op(1, hlc=f"{NOW_MS + ahead_ms:013d}-0042-dev1")
+
+    result = push(store, [op])
+
+    assert outcomes(result) == ["applied"]
+    [fact] = store.live("call_status").values()
+    assert fact["hlc"] == f"{read_as_ms:013d}-0042-dev1"
+    assert result.latest_hlc == Timestamp(read_as_ms, 42, "dev1")
+
+
+def test_the_latest_hlc_of_a_push_is_its_latest_readable_op_s(store: MemoryStore) -> None:
+    ops = [raw_op(1, hlc=f"{NOW_MS:013d}-0002-dev1"), raw_op(2, hlc=f"{NOW_MS:013d}-0001-dev1"),
+           raw_op(3, hlc="unreadable")]
+
+    result = push(store, ops)
+
+    assert outcomes(result) == ["applied", "applied", "rejected"]
+    assert result.latest_hlc == Timestamp(NOW_MS, 2, "dev1")
+    assert push(store, []).latest_hlc is None

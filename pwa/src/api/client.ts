@@ -32,7 +32,7 @@ export class AuthError extends Error {
   }
 }
 
-/** 410 on pull: drop the cursor and pull from scratch. */
+/** 410 with action `resync` on pull (a cursor the server cannot read included): drop the cursor and pull from scratch. */
 export class ResyncError extends Error {
   override name = 'ResyncError';
 }
@@ -176,7 +176,7 @@ export class ApiClient {
     }
     const err = parsed as ErrorBody | null;
     if (res.status === 401) throw new AuthError(err?.action ?? 'login');
-    if (res.status === 410) throw new ResyncError(err?.message ?? 'resync');
+    if (res.status === 410 && err?.action === 'resync') throw new ResyncError(err.message ?? 'resync');
     const ra = res.headers.get('Retry-After');
     throw new HttpError(res.status, err, ra ? Number(ra) : null);
   }

@@ -57,7 +57,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign in with a password; registers the device on its first sign-in. */
+        /**
+         * Sign in with a password (no token: this is where tokens come from); registers the
+         *     device on its first sign-in (without device_id) and answers its id.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -80,27 +83,35 @@ export interface paths {
                         "application/json": components["schemas"]["Tokens"];
                     };
                 };
-                /** @description Wrong credentials, unknown or revoked device */
+                /** @description Wrong credentials (action login), or a device revoked as lost (wipe) or retired (retire) */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
                 };
                 /** @description The tablet is held by another unit's crew */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
                 };
                 422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                /** @description Too many failed sign-ins */
+                /** @description Too many failed sign-ins: wait Retry-After seconds */
                 429: {
                     headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
                 };
                 default: components["responses"]["DEFAULT_ERROR"];
             };
@@ -197,8 +208,9 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Trade the refresh token (Authorization: Bearer) for a new access token and a new
-         *     refresh token; the one sent is used up (see sync/PROTOCOL.md, "Tokens").
+         * Trade the refresh token (`Authorization: Bearer <refresh_token>`, not the access
+         *     token; no body) for a new access token and a new refresh token; the one sent is used
+         *     up (see sync/PROTOCOL.md, "Auth").
          */
         post: {
             parameters: {
@@ -218,12 +230,14 @@ export interface paths {
                         "application/json": components["schemas"]["Refreshed"];
                     };
                 };
-                /** @description Refresh token expired, reused or signed out, or device revoked */
+                /** @description Refresh token expired, reused or signed out (action login), or device revoked (wipe, retire) */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
                 };
                 default: components["responses"]["DEFAULT_ERROR"];
             };
@@ -820,6 +834,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
+                    /** @description the last page's cursor, as it came; one the server cannot read answers 410 resync */
                     cursor?: string;
                     limit?: number;
                 };
@@ -838,12 +853,14 @@ export interface paths {
                         "application/json": components["schemas"]["PullResponse"];
                     };
                 };
-                /** @description Resync from scratch (cursor too old or scope changed) */
+                /** @description action resync: drop the cursor and pull from scratch (the cursor cannot be read, is older than the tombstone retention, or the device's scope changed) */
                 410: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
                 };
                 422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 default: components["responses"]["DEFAULT_ERROR"];
@@ -1216,8 +1233,11 @@ export interface components {
             } | null;
             id?: string;
             kind?: string;
-            /** @description put | delete | remove */
-            op?: string;
+            /**
+             * @description put: the record's current state; delete: a tombstone; remove: it left this device's scope
+             * @enum {string}
+             */
+            op?: "put" | "delete" | "remove";
             version?: number | null;
         };
         Clock: {
@@ -1240,13 +1260,16 @@ export interface components {
             id?: string;
             /** Format: date-time */
             opened_at?: string;
-            /** @description both_changed | edit_delete | out_of_scope */
-            reason?: string;
+            /** @enum {string} */
+            reason?: "both_changed" | "edit_delete" | "out_of_scope";
             record_id?: string;
             record_kind?: string;
             resolution?: string | null;
-            /** @description responder: the person whose edit clashed settles it (or a supervisor); supervisor: only a supervisor (the call was cancelled or moved to another unit), a responder's resolve is refused with 403 */
-            resolvable_by?: string;
+            /**
+             * @description responder: the person whose edit clashed settles it (or a supervisor); supervisor: only a supervisor (the call was cancelled or moved to another unit), a responder's resolve is refused with 403
+             * @enum {string}
+             */
+            resolvable_by?: "responder" | "supervisor";
             /** Format: date-time */
             resolved_at?: string | null;
             /**
@@ -1296,8 +1319,11 @@ export interface components {
             rank?: number;
         };
         Error: {
-            /** @description What the client does next: login, refresh or wipe */
-            action?: string;
+            /**
+             * @description What the client does next. 401: refresh (the access token expired: refresh, then retry), login (sign in online), wipe (revoked as lost: delete local data now), retire (send the outbox, sign out, delete local data); 410: resync (drop the cursor and pull from scratch)
+             * @enum {string}
+             */
+            action?: "refresh" | "login" | "wipe" | "retire" | "resync";
             /** @description Error code */
             code?: number;
             /** @description Errors */
@@ -1402,12 +1428,13 @@ export interface components {
             };
             id?: string | null;
             message?: string;
-            /** @description applied | merged | conflict | rejected | deferred */
-            outcome?: string;
+            /** @enum {string} */
+            outcome?: "applied" | "merged" | "conflict" | "rejected" | "deferred";
             record?: {
                 [key: string]: unknown;
             } | null;
             record_id?: string | null;
+            /** @description true: the server already had this op; the rest is its first result, nothing changed */
             replayed?: boolean;
             seq?: number | null;
             version?: number | null;
@@ -1449,6 +1476,36 @@ export interface components {
             record_id: string;
             /** @description per device 1, 2, 3 ... with no gaps */
             seq: number;
+        };
+        OperationV1: {
+            /** @description as in protocol 2 (absent in the previous app) */
+            author_id?: number | null;
+            /** @description the version the device last saw (required for an update) */
+            base_version?: number | null;
+            /** @description as in protocol 2 (absent in the previous app) */
+            clock?: components["schemas"]["Clock"] | (Record<string, never> | null);
+            /** @description as in protocol 2, by kind */
+            data: {
+                [key: string]: unknown;
+            };
+            /** @description <wall ms, 13 digits>-<counter, 4 digits>-<node> */
+            hlc: string;
+            /**
+             * Format: uuid
+             * @description made on the device (a UUIDv7)
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @description a new record's id (a UUIDv7), or the call's id for an update
+             */
+            record_id: string;
+            /** @description per device 1, 2, 3 ... with no gaps */
+            seq: number;
+            /** @description the device clock when the operation was made, in epoch milliseconds */
+            ts: number;
+            /** @description <kind>.<action>, e.g. call_status.create or call.update */
+            type: string;
         };
         PaginationMetadata: {
             /** @description First available page number. */
@@ -1498,8 +1555,11 @@ export interface components {
             changes?: components["schemas"]["Change"][];
             cursor?: string;
             has_more?: boolean;
+            /** @description the server's HLC: merge it into the device's clock (recv) */
+            hlc?: string;
             /** Format: date-time */
             server_time?: string;
+            /** @description on every page: the changes still to come, this page's included (for progress) */
             total?: number;
         };
         Push: {
@@ -1508,12 +1568,17 @@ export interface components {
              * @description the device clock when sending
              */
             device_time: string;
-            /** @description operations in seq order; see PROTOCOL.md */
-            ops: components["schemas"]["Operation"][];
-            /** @description 2, or 1 (previous) */
-            protocol_version: number;
+            /** @description operations in seq order: Operation for protocol 2, OperationV1 for protocol 1. Anything but a list of at most 500 objects refuses the whole push (422); an object that is not a valid op gets its own `rejected` result (see PROTOCOL.md) */
+            ops: (components["schemas"]["Operation"] | components["schemas"]["OperationV1"])[];
+            /**
+             * @description 2 (ops are Operation), or 1 for the previous app version (ops are OperationV1); an integer, not a string
+             * @enum {integer}
+             */
+            protocol_version: 1 | 2;
         };
         PushResponse: {
+            /** @description the server's HLC: merge it into the device's clock (recv) */
+            hlc?: string;
             last_seq?: number;
             results?: components["schemas"]["OpResult"][];
             /** Format: date-time */

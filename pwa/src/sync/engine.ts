@@ -3,9 +3,10 @@
  *   1. push the outbox in seq order, in batches of at most MAX_PUSH_BATCH;
  *      acknowledged ops leave the outbox, rejected ones move aside, deferred ones are resent;
  *   2. pull from the saved cursor until !has_more, applying each page and its cursor in one transaction;
- *      a 410 (or a cursor the server cannot read) pulls a fresh snapshot whole, then replaces the records and cursor (never the outbox)
+ *      a 410 `resync` (a cursor the server cannot read included) pulls a fresh snapshot whole, then replaces the records and cursor (never the outbox)
  *      in one transaction: with no signal halfway, the tablet keeps the copy it had.
- * Every answer's server_time is learned (lib/deviceClock): the clock reading of the next captures.
+ * Every answer's server_time is learned (lib/deviceClock): the clock reading of the next captures;
+ * its HLC is merged into the device's clock (lib/hlc), so a lagging tablet stamps its next ops after the server's.
  * HTTP lives in ApiClient (fetch injected); storage in src/db. Errors propagate to the scheduler.
  * An answer that does not arrive whole (cut after its headers, a 2xx without its JSON) is a
  * NetworkError like no signal: the pass is retried, and the server's replay keeps each op once.
@@ -14,7 +15,8 @@ import type { ApiClient } from '../api/client';
 import { HttpError, ResyncError } from '../api/client';
 import { MAX_PUSH_BATCH, PROTOCOL_VERSION, type Change, type PushResponse } from '../api/types';
 import { learnServerTime, wallNow } from '../lib/deviceClock';
-import { applyChanges, getMeta, nextBatch, prepareResultRecords, recordPushResults } from '../db';
+import { formatHlc, hlcRecv, parseHlc, type Hlc } from '../lib/hlc';
+import { applyChanges, db, getMeta, nextBatch, prepareResultRecords, recordPushResults } from '../db';
 
 /** Records per pull page. */
 export const PULL_LIMIT = 500;
@@ -72,6 +74,7 @@ export async function pushOutbox(deps: SyncDeps): Promise<{ pushed: number; reje
       continue;
     }
     learnServerTime(res.server_time);
+    await learnServerHlc(res.hlc, now());
     const records = await prepareResultRecords(deps.key, batch, res.results);
     const s = await recordPushResults(batch, res.results, records);
     pushed += s.acknowledged;
@@ -94,11 +97,11 @@ export async function pullAll(deps: SyncDeps): Promise<{ received: number; resyn
     try {
       page = await deps.api.pull(cursor, deps.pullLimit ?? PULL_LIMIT);
     } catch (e) {
-      const badCursor = e instanceof HttpError && (e.status === 400 || e.status === 422) && JSON.stringify(e.body?.errors ?? {}).includes('cursor');
-      if (!(e instanceof ResyncError || badCursor) || fresh) throw e;
+      if (!(e instanceof ResyncError) || fresh) throw e;
       return { received: await pullSnapshot(deps), resynced: true };
     }
     learnServerTime(page.server_time);
+    await learnServerHlc(page.hlc, (deps.now ?? wallNow)());
     if (fresh && total === null && typeof page.total === 'number') total = page.total;
     await applyChanges(deps.key, page.changes, { cursor: page.cursor, serverTime: page.server_time, total });
     received += page.changes.length;
@@ -121,6 +124,7 @@ export async function pullSnapshot(deps: SyncDeps): Promise<number> {
   for (;;) {
     const page = await deps.api.pull(cursor, deps.pullLimit ?? PULL_LIMIT);
     learnServerTime(page.server_time);
+    await learnServerHlc(page.hlc, (deps.now ?? wallNow)());
     if (total === null && typeof page.total === 'number') total = page.total;
     staged.push(...page.changes);
     deps.onProgress?.({ phase: 'pull', done: staged.length, total });
@@ -130,4 +134,22 @@ export async function pullSnapshot(deps: SyncDeps): Promise<number> {
       return staged.length;
     }
   }
+}
+
+/** Merge the HLC a push or pull answer carries into the device's clock, kept in meta (as sync/client.py). */
+export async function learnServerHlc(remote: string | undefined, nowMs: number): Promise<void> {
+  if (typeof remote !== 'string') return;
+  let heard: Hlc;
+  try {
+    heard = parseHlc(remote);
+  } catch {
+    return; // not a reading: the device's clock stays as it is
+  }
+  const d = db();
+  await d.transaction('rw', d.meta, async () => {
+    const [prev, node] = await Promise.all([d.meta.get('hlc'), d.meta.get('device_id')]);
+    const mine = typeof prev?.value === 'string' ? parseHlc(prev.value) : null;
+    const next = hlcRecv(mine, heard, nowMs, String(node?.value ?? 'local'));
+    await d.meta.put({ key: 'hlc', value: formatHlc(next) });
+  });
 }
