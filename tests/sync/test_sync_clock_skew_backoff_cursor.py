@@ -46,9 +46,9 @@ class NoOffset(tzinfo):
 
 @pytest.mark.parametrize("naive", [datetime(2026, 1, 1), datetime(2026, 1, 1, tzinfo=NoOffset())])  # noqa: DTZ001
 def test_naive_times_are_refused_for_skew_naming_which(naive: datetime) -> None:
-    with pytest.raises(ValueError, match="^device_now must be timezone-aware$"):
+    with pytest.raises(ValueError, match=r"^device_now must be timezone-aware$"):
         measure_skew(naive, SERVER_NOW)
-    with pytest.raises(ValueError, match="^server_now must be timezone-aware$"):
+    with pytest.raises(ValueError, match=r"^server_now must be timezone-aware$"):
         measure_skew(SERVER_NOW, naive)
 
 

@@ -34,6 +34,8 @@ UUID_MESSAGE = ["must be a UUID string"]
 TIME_MESSAGE = ["must be an ISO 8601 date-time"]
 OFFSET_MESSAGE = ["must carry a UTC offset (e.g. Z or +02:00)"]
 CALENDAR_MESSAGE = ["must be a time with a UTC equivalent (from year 1 to 9999)"]
+PERSON_MESSAGE = [f"must be null or a person's id (an integer from 1 to {MAX_PERSON_ID})"]
+NUL_MESSAGE = ["must not contain a NUL character (\\u0000)"]
 
 
 def both_paths(raw: dict[str, Any]) -> tuple[Operation | Rejection, Operation | Rejection]:
@@ -116,12 +118,12 @@ PAST_A_LIMIT: dict[str, tuple[dict[str, Any], dict[str, list[str]]]] = {
     "an unknown action": ({"action": "upsert"}, {"action": ["must be one of create, delete, update"]}),
     "an action that is no text": ({"action": 1}, {"action": ["must be one of create, delete, update"]}),
     "person 0": ({"author_id": 0},
-                 {"author_id": [f"must be null or a person's id (an integer from 1 to {MAX_PERSON_ID})"]}),
+                 {"author_id": PERSON_MESSAGE}),
     "a person id past the largest": (
         {"author_id": MAX_PERSON_ID + 1},
-        {"author_id": [f"must be null or a person's id (an integer from 1 to {MAX_PERSON_ID})"]}),
+        {"author_id": PERSON_MESSAGE}),
     "a person id true": ({"author_id": True},
-                         {"author_id": [f"must be null or a person's id (an integer from 1 to {MAX_PERSON_ID})"]}),
+                         {"author_id": PERSON_MESSAGE}),
     "an id that is no UUID": ({"id": "op-7"}, {"id": UUID_MESSAGE}),
     "an id that is no text": ({"id": 7}, {"id": UUID_MESSAGE}),
     "a record id that is no UUID": ({"record_id": "call-1"}, {"record_id": UUID_MESSAGE}),
@@ -152,7 +154,8 @@ PAST_A_LIMIT: dict[str, tuple[dict[str, Any], dict[str, list[str]]]] = {
     "a clock that is no object": (
         {"clock": "2026-11-25T02:00:00Z"},
         {"clock": ["must be null or an object {server_time, device_time, elapsed_ms}"]}),
-    "a clock with a field too many": ({"clock": {**CLOCK, "offset_ms": 5}}, {"clock.offset_ms": ["unknown field"]}),
+    "a clock with a field too many": ({"clock": {**CLOCK, "offset_ms": 5}},
+                                      {"clock.offset_ms": ["unknown field"]}),
     "a clock with a field too few": (
         {"clock": {"server_time": CLOCK["server_time"], "device_time": CLOCK["device_time"]}},
         {"clock.elapsed_ms": [f"must be an integer from 0 to {MAX_ELAPSED_MS}"]}),
@@ -176,11 +179,11 @@ PAST_A_LIMIT: dict[str, tuple[dict[str, Any], dict[str, list[str]]]] = {
         {"clock": {**CLOCK, "server_time": "0001-01-01T00:00:00+01:00"}},
         {"clock.server_time": CALENDAR_MESSAGE}),
     "a kind with a NUL": ({"kind": "call\x00status"},
-                          {"kind": ["must not contain a NUL character (\\u0000)"]}),
+                          {"kind": NUL_MESSAGE}),
     "an hlc with a NUL": ({"hlc": "1795575600000-0001-dev\x00"},
-                          {"hlc": ["must not contain a NUL character (\\u0000)"]}),
+                          {"hlc": NUL_MESSAGE}),
     "data with a NUL": ({"data": {"call_id": CALL_ID, "status": "en\x00route"}},
-                        {"data.status": ["must not contain a NUL character (\\u0000)"]}),
+                        {"data.status": NUL_MESSAGE}),
 }
 
 
@@ -227,7 +230,7 @@ V1_TS = {"ts": ["must be epoch milliseconds (a non-negative integer before year 
         ({"ts": True}, V1_TS),
         ({"ts": 1.5}, V1_TS),
         ({"type": "x", "ts": "noon"}, {**V1_TYPE, **V1_TS}),
-        ({"type": "x", "note": "a\x00b"}, {**V1_TYPE, "note": ["must not contain a NUL character (\\u0000)"]}),
+        ({"type": "x", "note": "a\x00b"}, {**V1_TYPE, "note": NUL_MESSAGE}),
     ],
 )
 def test_a_protocol_1_op_that_cannot_be_upgraded_is_refused_with_the_reason(
@@ -273,5 +276,5 @@ def test_an_op_in_the_current_shape_sent_as_protocol_1_is_refused_for_its_missin
 
 @pytest.mark.parametrize("text", [None, 17, b"1795575600000-0001-dev1"])
 def test_an_hlc_that_is_no_text_is_refused_as_a_value_error(text: object) -> None:
-    with pytest.raises(ValueError, match="^hlc must look like"):
+    with pytest.raises(ValueError, match=r"^hlc must look like"):
         Timestamp.parse(text)  # type: ignore[arg-type]

@@ -97,18 +97,18 @@ def test_cursor_older_than_tombstone_retention_asks_for_resync() -> None:
     _, cursor = pull_all(store, None)
     store.delete("call", "a")
     store.purged_upto = store.position
-    with pytest.raises(ResyncRequiredError, match="^the cursor is older than the tombstone retention$"):
+    with pytest.raises(ResyncRequiredError, match=r"^the cursor is older than the tombstone retention$"):
         serve_pull(store, SCOPE, cursor, 10, KEY)
 
 
 def test_cursor_from_another_scope_asks_for_resync() -> None:
     cursor = encode_cursor(Cursor(0, "unit-2"), KEY)
-    with pytest.raises(ResyncRequiredError, match="^what this device may see has changed$"):
+    with pytest.raises(ResyncRequiredError, match=r"^what this device may see has changed$"):
         serve_pull(MemoryStore(), SCOPE, cursor, 10, KEY)
 
 
 def test_a_limit_below_one_is_a_value_error() -> None:
-    with pytest.raises(ValueError, match="^limit must be at least 1$"):
+    with pytest.raises(ValueError, match=r"^limit must be at least 1$"):
         serve_pull(MemoryStore(), SCOPE, None, 0, KEY)
 
 
