@@ -119,6 +119,11 @@ def test_scope_fingerprint_ignores_order_and_tells_scopes_apart() -> None:
         (_signed(b'{"v":2,"p":-1,"s":"x"}'), "position"),
         (_signed(b'{"v":2,"p":1,"s":"x","su":1}'), "snapshot"),
         (_signed(b'{"v":2,"p":0,"s":"x","su":1,"sa":"k","sl":-2}'), "snapshot"),
+        (_signed(b'{"v":2,"p":0,"s":"x","sa":"k"}'), "snapshot"),
+        (_signed(b'{"v":2,"p":0,"s":"x","sl":0}'), "snapshot"),
+        (_signed(b'{"v":2,"p":0,"s":"x","su":-1,"sa":"k","sl":0}'), "snapshot"),
+        ("e30.A", "not a cursor"),  # a signature that is not even base64
+        ("x" * 1024, "not a cursor"),  # the longest text is read
         ("x" * 2000, "1..1024"),
     ],
 )

@@ -274,3 +274,10 @@ def test_a_fresh_snapshot_starts_before_the_first_key_whatever_the_keys_look_lik
         store.put(kind, "a", {})
     seen, _ = pull_all(store, None, limit=5)
     assert seen == ["put 0-priority:a", "put Alert:a", "put call:a"]
+
+
+def test_an_unreadable_cursor_asks_for_resync_with_the_reason_it_could_not_be_read() -> None:
+    with pytest.raises(ResyncRequiredError) as caught:
+        serve_pull(MemoryStore(), SCOPE, "garbage!", 10, KEY)
+    assert caught.value.args == ("the cursor cannot be read",
+                                 "invalid cursor: not a cursor this server issued")
