@@ -124,6 +124,7 @@ def test_scope_fingerprint_ignores_order_and_tells_scopes_apart() -> None:
         (_signed(b'{"v":2,"p":0,"s":"x","su":-1,"sa":"k","sl":0}'), "snapshot"),
         ("e30.A", "not a cursor"),  # a signature that is not even base64
         ("x" * 1024, "not a cursor"),  # the longest text is read
+        ("e30\ud800.AAAAAAAAAAAAAAAAAAAAAA", "not a cursor"),  # a lone surrogate in a query string
         ("x" * 2000, "1..1024"),
     ],
 )

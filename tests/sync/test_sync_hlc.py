@@ -122,3 +122,9 @@ def test_every_refused_reading_is_counted() -> None:
 def test_a_clock_whose_wall_reads_the_epoch_still_moves_forward_by_its_counter() -> None:
     clock = Clock(FakeWall(0), "dev1")
     assert [clock.send(), clock.send()] == [Timestamp(0, 1, "dev1"), Timestamp(0, 2, "dev1")]
+
+
+def test_a_clock_needs_a_node_and_starts_before_any_time_of_its_own() -> None:
+    with pytest.raises(ValueError, match=r"^node must not be empty$"):
+        Clock(FakeWall(0), "")
+    assert Clock(FakeWall(5), "dev1").last == Timestamp(0, 0, "dev1")

@@ -281,3 +281,17 @@ def test_an_unreadable_cursor_asks_for_resync_with_the_reason_it_could_not_be_re
         serve_pull(MemoryStore(), SCOPE, "garbage!", 10, KEY)
     assert caught.value.args == ("the cursor cannot be read",
                                  "invalid cursor: not a cursor this server issued")
+
+
+def test_every_snapshot_page_says_how_many_changes_are_still_to_come() -> None:
+    store = MemoryStore()
+    for record_id in "abcde":
+        store.put("call", record_id, {})
+    totals, cursor = [], None
+    while True:
+        page = serve_pull(store, SCOPE, cursor, 2, KEY)
+        totals.append(page.total)
+        cursor = page.cursor
+        if not page.has_more:
+            break
+    assert totals == [5, 3, 1]
