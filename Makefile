@@ -94,6 +94,7 @@ bench: $(STAMP)
 	$(PY) bench/worker_memory.py
 	$(MAKE) $(PWA_BUILD) chromium
 	$(PY) bench/pwa_cold_start.py
+	$(PY) bench/pwa_sync.py
 
 # Not part of `make test`: a fresh run (results of an earlier one would be stale after edits)
 # takes minutes. Two children and a low priority: the machine is shared. The run fails below

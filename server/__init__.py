@@ -1,22 +1,29 @@
-"""HEART Field API: the app factory."""
+"""HEART Field API: the app factory.
+
+Flask is imported when an app is made, not with the package: the features' pure record
+kinds (`server.calls.kinds`, `server.locations.kinds`) serve the sync engine's tests and the
+reference client without it.
+"""
 
 from __future__ import annotations
 
 import os
 import secrets
 from collections.abc import Mapping
-from typing import Any
-
-from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
+from typing import TYPE_CHECKING, Any
 
 from server.config import CONFIGS, Config, ProductionConfig, weak_secret
 from server.version import __version__
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     """Build the app. `config` is a Config class, a mapping of overrides, or None
     (then HEART_ENV picks development or production and the environment fills it in)."""
+    from flask import Flask
+
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
     os.makedirs(app.instance_path, exist_ok=True)
     config_class = config if isinstance(config, type) else CONFIGS[os.environ.get("HEART_ENV", "development")]
@@ -35,6 +42,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     from server.jsonio import OrjsonProvider
     from server.sync import feed
     from server.sync import kinds as sync_kinds
+    from server.sync import openapi as sync_openapi
 
     app.json = OrjsonProvider(app)
     db.init_app(app)
@@ -45,10 +53,11 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     compress.init_app(app)
     api.init_app(app)
     feed.install()
-    sync_kinds.install()
+    sync_kinds.install(app)
     guard.init_app(app)
     errors.init_app(app)
     _register_blueprints(app)
+    sync_openapi.publish_kinds(api.spec, sync_kinds.kinds_of(app).records)
     web.init_app(app)
     cli.init_app(app)
     jobs.init_app(app)
@@ -60,6 +69,8 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
 
 def _trust_proxies(app: Flask) -> None:
     """Read the client's address (and scheme) through TRUSTED_PROXIES reverse proxies."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
     count = int(app.config["TRUSTED_PROXIES"])
     if count > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]

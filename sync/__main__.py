@@ -1,7 +1,9 @@
 """Command line for the reference client: `python -m sync <command>`.
 
 Every command prints one JSON document. The server URL and the local database
-come from --url/--db or HEART_URL/HEART_DB.
+come from --url/--db or HEART_URL/HEART_DB; the record kinds ops are checked against from
+--kinds or HEART_KINDS: a module whose `record_registry()` returns them (the app's own,
+`server.kinds`, by default; named, not imported here, so the engine depends on no app).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import getpass
+import importlib
 import json
 import os
 import sys
@@ -19,12 +22,14 @@ from sync.client import Client, InvalidInput, SyncError
 
 DEFAULT_URL = "http://127.0.0.1:5000"
 DEFAULT_DB = "heart-field.sqlite3"
+DEFAULT_KINDS = "server.kinds"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sync", description=__doc__)
     parser.add_argument("--url", default=os.environ.get("HEART_URL", DEFAULT_URL))
     parser.add_argument("--db", default=os.environ.get("HEART_DB", DEFAULT_DB))
+    parser.add_argument("--kinds", default=os.environ.get("HEART_KINDS", DEFAULT_KINDS))
     commands = parser.add_subparsers(dest="command", required=True)
     login = commands.add_parser("login", help="sign in online (registers the device once)")
     login.add_argument("username")
@@ -96,7 +101,8 @@ def run(client: Client, args: argparse.Namespace) -> Any:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    client = Client(args.url, args.db)
+    registry = importlib.import_module(args.kinds).record_registry()
+    client = Client(args.url, args.db, registry)
     try:
         print(json.dumps(run(client, args), indent=2, default=str))
     except InvalidInput as exc:

@@ -42,7 +42,6 @@ from uuid6 import uuid7
 
 from sync.backoff import full_jitter
 from sync.hlc import Clock, Timestamp
-from sync.kinds import spine_registry
 from sync.local_store import LocalStore
 from sync.ops import CURRENT_PROTOCOL, MAX_PUSH_BATCH, OpResult, Outcome, Rejection, parse_operation
 from sync.registry import Registry
@@ -159,11 +158,11 @@ class Client:
         self,
         base_url: str,
         db_path: str | os.PathLike[str],
+        registry: Registry,
         session: HTTPSession | None = None,
         sleep: Callable[[float], None] = time.sleep,
         now: Callable[[], datetime] = _utcnow,
         rand: Callable[[], float] = random.random,
-        registry: Registry | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -172,7 +171,7 @@ class Client:
         self.sleep, self.now, self.rand, self.monotonic = sleep, now, rand, monotonic
         # The last server time learned: (server time, wall clock then, monotonic seconds then).
         self._learned: tuple[str, str, float] | None = None
-        self.registry = registry if registry is not None else spine_registry()
+        self.registry = registry  # the app's record kinds: ops are checked before queueing
         self._single_flight = threading.Lock()
         self.local = LocalStore(self.db_path)
         node = self.local.meta("node")

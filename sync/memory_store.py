@@ -1,30 +1,28 @@
 """An in-memory PushStore and change feed: the reference for server stores and the tests' server.
 
-Not a mock: it applies facts exactly once, derives a call's status from its
-status facts, merges document updates per field through the kind's policies,
-opens conflict records, keeps rejected ops whole, and serves the pull engine
-(single writer, so plain position order never skips a change).
+Not a mock: it applies facts exactly once (a fact on a parent record only while that
+record exists, with what its kind's `FactRules` check and do when it lands), merges
+document updates per field through the kind's policies from the same base as the SQL
+store, opens one conflict record per clashing field, keeps rejected ops whole, and serves
+the pull engine (single writer, so plain position order never skips a change). It names
+no kind: the rules come from the features' plug-ins.
 """
 
 from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sync.clock_skew import FactTime, fact_time
-from sync.merge import LIFECYCLE, lifecycle_max, merge_record
+from sync.merge import merge_edit
 from sync.ops import Operation, OpResult, Outcome, Rejection
 from sync.pull import Change
 from sync.push_store import Actor
 from sync.registry import RecordKind, RecordType
-from sync.status import StatusFact, current_status, withdrawal_refusal
-
-# Kinds whose data point at a call: the call must exist for the fact to land.
-_CALL_FACTS = frozenset({"call_status", "call_note"})
 
 
 @dataclass
@@ -37,6 +35,28 @@ class StoredRecord:
     deleted: bool = False
     in_scope: bool = True
     history: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # The version that last changed each field (none for the fields it was created with),
+    # the merge base of a device's edit as on the server.
+    field_versions: dict[str, int] = field(default_factory=dict)
+
+
+# (store, the op, the parent record, its time) -> (field, message) when it may not land.
+FactCheck = Callable[["MemoryStore", Operation, "StoredRecord", FactTime, Actor],
+                     "tuple[str, str] | None"]
+# (store, the op, the parent record, its time) -> None, once the fact is stored.
+FactLanded = Callable[["MemoryStore", Operation, "StoredRecord", FactTime], None]
+
+
+@dataclass(frozen=True)
+class FactRules:
+    """A fact kind recorded on a parent record (`data[parent_field]` names it): it lands
+    only while the parent exists, never timed before the parent's `received_at`."""
+
+    parent_kind: str
+    parent_field: str
+    record_author: bool = False  # the stored data names who recorded it (`user_id`)
+    check: FactCheck | None = None
+    landed: FactLanded | None = None
 
 
 @dataclass(frozen=True)
@@ -48,8 +68,10 @@ class KeptRejection:
 
 
 class MemoryStore:
-    def __init__(self, new_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> None:
+    def __init__(self, new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+                 facts: Mapping[str, FactRules] | None = None) -> None:
         self.new_id = new_id
+        self.facts: Mapping[str, FactRules] = facts or {}
         self.records: dict[tuple[str, str], StoredRecord] = {}
         self.results: dict[tuple[str, str], OpResult] = {}
         self.last_seqs: dict[str, int] = {}
@@ -99,6 +121,10 @@ class MemoryStore:
             record = StoredRecord(kind, record_id, 0, {}, 0)
             self.records[(kind, record_id)] = record
         record.version += 1
+        if record.version > 1:
+            for name in set(record.data) | set(data):
+                if record.data.get(name) != data.get(name):
+                    record.field_versions[name] = record.version
         record.data = copy.deepcopy(data)
         record.deleted, record.in_scope = False, True
         record.history[record.version] = copy.deepcopy(data)
@@ -171,22 +197,21 @@ class MemoryStore:
     def _insert_fact(self, op: Operation, actor: Actor) -> OpResult:
         if (op.kind, op.record_id) in self.records:
             return self._rejected(op, "record_id", "a record with this id already exists")
-        call = None
-        if op.kind in _CALL_FACTS:
-            call = self.records.get(("call", str(op.data["call_id"])))
-            if call is None or call.deleted:
-                return self._rejected(op, "data.call_id", "no such call")
+        rules = self.facts.get(op.kind)
+        parent = None
+        if rules is not None:
+            parent = self.records.get((rules.parent_kind, str(op.data[rules.parent_field])))
+            if parent is None or parent.deleted:
+                return self._rejected(op, f"data.{rules.parent_field}",
+                                      f"no such {rules.parent_kind}")
         assert actor.received_at is not None, "apply_push sets the time the push arrived"
-        received = call.data.get("received_at") if call is not None else None
+        received = parent.data.get("received_at") if parent is not None else None
         not_before = datetime.fromisoformat(received) if received else None
         when = fact_time(op.device_time, actor.skew_ms, op.clock, actor.received_at, not_before)
-        withdraws = op.data.get("withdraws") if op.kind == "call_status" else None
-        if call is not None and withdraws is not None:
-            refusal = withdrawal_refusal(self._status_facts(call.id), str(withdraws),
-                                         op.data["status"], actor.user_id, when.corrected,
-                                         when.uncertain)
+        if rules is not None and parent is not None and rules.check is not None:
+            refusal = rules.check(self, op, parent, when, actor)
             if refusal is not None:
-                return self._rejected(op, refusal.field, refusal.message)
+                return self._rejected(op, *refusal)
         data = dict(op.data)
         data.update(
             device_time=op.device_time.isoformat(),
@@ -196,31 +221,12 @@ class MemoryStore:
             hlc=str(op.hlc),
             device_id=actor.device_id,
         )
-        if op.kind == "call_status":
+        if rules is not None and rules.record_author:
             data["user_id"] = actor.user_id
         record = self.put(op.kind, op.record_id, data)
-        if call is not None and op.kind == "call_status":
-            self._derive_status(call, op, when)
+        if rules is not None and parent is not None and rules.landed is not None:
+            rules.landed(self, op, parent, when)
         return OpResult(op.id, op.seq, Outcome.APPLIED, op.record_id, record.version)
-
-    def _status_facts(self, call_id: str) -> list[StatusFact]:
-        return [StatusFact(r.id, r.data["status"], r.data.get("user_id"),
-                           datetime.fromisoformat(r.data["corrected_time"]),
-                           bool(r.data["time_uncertain"]), r.data.get("withdraws"))
-                for r in self.records.values()
-                if r.kind == "call_status" and r.data.get("call_id") == call_id]
-
-    def _derive_status(self, call: StoredRecord, op: Operation, when: FactTime) -> None:
-        """The furthest state of the taps that stand; after a withdrawal, from what dispatch
-        set (a status past `dispatched` comes from taps)."""
-        if op.data.get("withdraws") is None:
-            status = lifecycle_max(None, call.data.get("status"), op.data["status"]).value
-        else:
-            before = call.data.get("status")
-            base = before if before in LIFECYCLE[:2] else LIFECYCLE[1]
-            status = current_status(str(base), self._status_facts(call.id))
-        if status != call.data.get("status"):
-            self.put("call", call.id, {**call.data, "status": status})
 
     def _create_document(self, op: Operation) -> OpResult:
         if (op.kind, op.record_id) in self.records:
@@ -240,31 +246,18 @@ class MemoryStore:
         record = self.records.get((op.kind, op.record_id))
         if record is None:
             return self._rejected(op, "record_id", "no such record")
+        base = record.history.get(op.base_version or 0, {})
         if record.deleted:
-            conflict = self._open_conflict(op, actor, "*", "edit_delete", None, dict(op.data), None)
-            return OpResult(
-                op.id,
-                op.seq,
-                Outcome.CONFLICT,
-                op.record_id,
-                record.version,
-                conflict_ids=[conflict],
-                message="the record was deleted",
-            )
-        base = record.history.get(op.base_version or 0)
-        if base is None:
-            return self._rejected(op, "base_version", "the server has no such version")
-        merged = merge_record(kind.policies, base, record.data, op.data, remote_hlc=op.hlc)
+            ids = [self._open_conflict(op, actor, name, "edit_delete", base.get(name),
+                                       op.data[name], record.data.get(name))
+                   for name in op.data]
+            return OpResult(op.id, op.seq, Outcome.CONFLICT, op.record_id, record.version,
+                            conflict_ids=ids, message="the record was deleted")
+        merged = merge_edit(kind.policies, op.data, op.base_version, record.data,
+                            record.field_versions, op.hlc)
         conflict_ids = [
-            self._open_conflict(
-                op,
-                actor,
-                name,
-                "both_changed",
-                base.get(name),
-                op.data[name],
-                record.data.get(name),
-            )
+            self._open_conflict(op, actor, name, "both_changed", base.get(name), op.data[name],
+                                record.data.get(name))
             for name in merged.conflicts
         ]
         if merged.value != record.data:

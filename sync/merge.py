@@ -210,3 +210,24 @@ def merge_record(
         outcomes[name] = result.outcome
     conflicts = [name for name, o in outcomes.items() if o is FieldOutcome.CONFLICT]
     return RecordMerge(value, outcomes, conflicts)
+
+
+# Stands for "changed on the server since the device's base version": equal to nothing.
+_CHANGED_ON_SERVER = object()
+
+
+def merge_edit(
+    policies: Mapping[str, Policy],
+    edit: Mapping[str, Any],
+    base_version: int | None,
+    server: Mapping[str, Any],
+    field_versions: Mapping[str, int],
+    remote_hlc: Timestamp | None = None,
+) -> RecordMerge:
+    """Merge a device's edit of a document, made from `base_version`, into the server's
+    values. The base of each field is the server's value when the field has not changed
+    since that version (`field_versions`: the version that last changed each field), else
+    a value equal to nothing: every store takes the merge base this way."""
+    base = {name: (_CHANGED_ON_SERVER if field_versions.get(name, 0) > (base_version or 0)
+                   else server.get(name)) for name in edit}
+    return merge_record(policies, base, server, edit, remote_hlc=remote_hlc)

@@ -45,7 +45,7 @@ class PushStore(Protocol):
     def apply(self, kind: RecordKind, op: Operation, actor: Actor) -> OpResult:
         """Apply a validated op (facts once by record_id, documents merged per field).
 
-        May answer rejected (no such call, unknown base_version, an author who may not
+        May answer rejected (no such parent record, an author who may not
         make ops on this device...); the engine keeps it. The op is its author's
         (op.author_id, else actor.user_id). Time facts with
         clock_skew.fact_time(op.device_time, actor.skew_ms, op.clock, ...).

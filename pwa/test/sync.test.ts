@@ -157,7 +157,7 @@ describe('push', () => {
     });
     await syncOnce({ api: new ApiClient(fetch, tokens), key });
     expect(held).toEqual({ access: 'new', refresh: 'R2' });
-    expect(requests.map((r) => r.path)).toEqual(['/api/v1/sync/push', '/api/v1/auth/refresh', '/api/v1/sync/push', '/api/v1/sync/pull?limit=500']);
+    expect(requests.map((r) => r.path)).toEqual(['/api/v1/sync/push', '/api/v1/auth/refresh', '/api/v1/sync/push', '/api/v1/sync/pull?limit=2000']);
     expect(requests[1]!.auth).toBe('Bearer R1');
     expect(srv.stored).toHaveLength(1);
   });
@@ -258,7 +258,7 @@ describe('pull', () => {
       [2, 3],
       [3, 3],
     ]);
-    expect(requests.map((r) => r.path)).toEqual(['/api/v1/sync/pull?limit=500', '/api/v1/sync/pull?limit=500&cursor=p1']);
+    expect(requests.map((r) => r.path)).toEqual(['/api/v1/sync/pull?limit=2000', '/api/v1/sync/pull?limit=2000&cursor=p1']);
     expect(await getMeta('cursor')).toBe('p2');
     expect(await lastReceipt()).toBe('t2');
     expect(await db().calls.count()).toBe(3);
@@ -302,7 +302,7 @@ describe('pull', () => {
     );
     const res = await pullAll({ api: new ApiClient(fetch, staticTokens), key });
     expect(res.resynced).toBe(true);
-    expect(requests[1]!.path).toBe('/api/v1/sync/pull?limit=500');
+    expect(requests[1]!.path).toBe('/api/v1/sync/pull?limit=2000');
     expect((await db().calls.toArray()).map((c) => c.id)).toEqual(['2']);
     expect(await db().outbox.count()).toBe(1);
     expect(await getMeta('cursor')).toBe('fresh');

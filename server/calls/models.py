@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.models_base import Base, str_enum, utcnow
+from server.models_base import Base, FactColumns, str_enum, utcnow
 from server.units.models import Program
-from sync.clock_skew import TimeSource
 
 if TYPE_CHECKING:
     from server.auth.models import User
@@ -119,28 +118,6 @@ class Call(Base):
     notes: Mapped[list[CallNote]] = relationship(
         back_populates="call", order_by="CallNote.corrected_time"
     )
-
-
-class FactColumns:
-    """Columns every fact recorded on a device carries: who, where, and three clocks."""
-
-    device_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, index=True)
-    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    # The device's own clock when the fact was made, kept as recorded.
-    device_time: Mapped[datetime]
-    # The server-clock time of the fact (sync.clock_skew.fact_time): from the op's own clock
-    # reading, else device_time corrected by the skew measured at the push that carried it;
-    # never after received_at, nor before its call was received.
-    corrected_time: Mapped[datetime] = mapped_column(index=True)
-    time_source: Mapped[TimeSource] = mapped_column(str_enum(TimeSource, 16),
-                                                    default=TimeSource.DEVICE_CLOCK)
-    # corrected_time was clamped, or the device's clocks disagreed: response-time figures
-    # leave it out where a trusted time exists.
-    time_uncertain: Mapped[bool] = mapped_column(default=False)
-    received_at: Mapped[datetime] = mapped_column(default=utcnow)
-    hlc: Mapped[str | None] = mapped_column(sa.String(80))
-    # The operation that recorded it: a replay of that op is answered from this row.
-    op_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
 
 
 class CorrectedBy:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from server.calls.kinds import CALL
 from server.calls.models import CallStatus
 from server.fields import AwareDateTime, Bool, Dict, Float, Int, Str
 from server.units.models import Program
 from sync.clock_skew import TimeSource
-from sync.kinds import CALL
 
 PRIORITY = validate.Range(min=1, max=4)
-# The call kind's limits on the fields a device edits too (sync.kinds).
+# The call kind's limits on the fields a device edits too (server.calls.kinds).
 CLINICAL_TEXT = validate.Length(max=CALL.field_specs["disposition"].max_length)
 DESTINATION = validate.Length(max=CALL.field_specs["transport_destination"].max_length)
 NARRATIVE = validate.Length(max=CALL.field_specs["narrative"].max_length)

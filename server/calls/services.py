@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from server.audit.services import record_audit
 from server.auth.models import User
+from server.calls.kinds import CALL
 from server.calls.models import (
     Call,
     CallNote,
@@ -22,13 +23,12 @@ from server.calls.models import (
     CallTypeEligibility,
     Premise,
 )
+from server.changes import note_change, unit_scope
 from server.errors import DomainError, field_error, not_found
 from server.locking import lock_row
 from server.models_base import utcnow
 from server.sync.conflicts import escalate_conflicts
-from server.sync.feed import note_change, unit_scope
 from server.units.models import Unit
-from sync.kinds import CALL
 from sync.status import StatusFact, current_status, standing
 
 LIFECYCLE = list(CallStatus)
@@ -219,7 +219,7 @@ def update_call(session: Session, actor: User, device_id: uuid.UUID | None, call
         record_audit(session, actor=actor, device_id=device_id, entity="call", entity_id=call.id,
                      action="update", before=before, after=after)
     if previous_unit is not None and call.unit_id != previous_unit:
-        escalate_conflicts(session, call)  # the former unit no longer settles them
+        escalate_conflicts(session, "call", str(call.id))  # the former unit no longer settles them
     session.flush()
     note_call_changed(session, call, previous_unit)
     return call
@@ -235,7 +235,7 @@ def delete_call(session: Session, actor: User, call: Call,
     call.updated_by_id = actor.id
     record_audit(session, actor=actor, device_id=device_id, entity="call", entity_id=call.id,
                  action="delete", before=clinical_snapshot(call), after=None)
-    escalate_conflicts(session, call)  # restoring a cancelled call is a supervisor's choice
+    escalate_conflicts(session, "call", str(call.id))  # restoring a cancelled call is a supervisor's choice
     session.flush()
     note_call_changed(session, call, op="delete")
 

@@ -7,8 +7,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.calls.models import FactColumns
-from server.models_base import Base
+from server.models_base import Base, FactColumns
 
 
 class LocationPoint(FactColumns, Base):

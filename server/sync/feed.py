@@ -1,5 +1,5 @@
 """The change feed writer: every change to a synced record is noted during the unit of work
-and written at commit, in commit order.
+(`server.changes.note_change`) and written at commit, in commit order.
 
 On PostgreSQL sequence values become visible at commit, not at insert, so a reader could
 see position 12 before 11 commits and skip 11 forever. Feed rows are therefore inserted
@@ -11,45 +11,16 @@ SQLite has a single writer, which gives the same order without a lock.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from server.changes import PENDING_KEY, Change
 from server.sync.bulk import bulk_insert
 from server.sync.models import ChangeLogEntry
 
 # Arbitrary constant naming the feed's advisory lock (ASCII "HEARTFED").
 FEED_LOCK_KEY = 0x4845_4152_5446_4544 & 0x7FFF_FFFF_FFFF_FFFF
-PENDING_KEY = "heart_feed_pending"
-
-ALL_SCOPE = "all"
-
-
-def unit_scope(unit_id: int) -> str:
-    return f"unit:{unit_id}"
-
-
-def user_scope(user_id: int) -> str:
-    return f"user:{user_id}"
-
-
-class Change(NamedTuple):
-    # A tuple: a push notes one per fact, so creating and hashing them must be cheap.
-    scope: str
-    kind: str
-    record_id: str
-    op: str  # put | delete | remove
-
-
-def note_change(session: Session, kind: str, record_id: object, scopes: list[str],
-                op: str = "put") -> None:
-    """Queue a feed row per scope; written when the session commits."""
-    pending: list[Change] = session.info.setdefault(PENDING_KEY, [])
-    record = str(record_id)
-    for scope in scopes:
-        pending.append(Change(scope, kind, record, op))
 
 
 def _write_pending(session: Session) -> None:
@@ -62,8 +33,8 @@ def _write_pending(session: Session) -> None:
     unique = list(dict.fromkeys(pending))
     # COPY on PostgreSQL hands out positions in row order, like the INSERT did.
     bulk_insert(session, ChangeLogEntry.__table__,  # type: ignore[arg-type]
-                [{"scope": c.scope, "kind": c.kind, "record_id": c.record_id, "op": c.op}
-                 for c in unique])
+                [{"scope": c.scope, "kind": c.kind, "record_id": c.record_id, "op": c.op,
+                  "origin_device_id": c.origin} for c in unique])
 
 
 def _discard_pending(session: Session, _previous: object) -> None:

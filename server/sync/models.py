@@ -102,3 +102,6 @@ class ChangeLogEntry(Base):
     record_id: Mapped[str] = mapped_column(sa.String(64))
     op: Mapped[str] = mapped_column(sa.String(8))
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # The device whose push wrote the row (null for any other writer): the pull leaves out,
+    # for that device, the facts it pushed itself (its push answer acknowledged them).
+    origin_device_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)

@@ -2,24 +2,34 @@
 
 Positions: feed rows are written at commit under an advisory lock (`server.sync.feed`),
 so the highest position is visible only once every lower one is: `visible_upto` is simply
-the latest position. The snapshot pages the registered sources in turn, keyed
+the latest position. The snapshot pages the registered kinds' sources in turn, keyed
 "<kind>|<id>". The feed is materialized: puts carry the record's current state and
-bring their companions (a call its premise, status events and notes), a location batch
-stands for its points, and within what one call reads a record changed several times
-appears once, at its latest position. Changes that share a position (a call and its
-companions, a batch's points) are one group, which the engine never splits.
+bring their kind's companions, a feed kind with an expansion stands for several records,
+and within what one `changes` reads a record changed several times appears once, at its
+latest position. Changes that share a position (a parent and its companions, an
+expansion's records) are one group, which the engine never splits.
+
+A device's own facts come back as the push answer's acknowledgement, not in its feed: rows
+its push wrote that stand only for facts it pushed (an expansion registered as pushed only,
+such as a push's location points) are passed over (the cursor still moves past them), and a
+parent that changed in a page only by this device's pushes comes without the companions it
+pushed (unless their stored time is news to it: `SyncedKind.pushed_by`). Any other change to
+the parent (a dispatcher's edit, another tablet's tap, a move back into the unit) brings it
+whole. A snapshot is never trimmed: it replaces the tablet's whole copy (first pull, resync),
+and another device of the same person (a reinstalled tablet) is another device.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from server.sync import sources
 from server.sync.feed import latest_position
+from server.sync.kinds import Companions, KindRegistry
 from server.sync.models import ChangeLogEntry
 from server.sync.scope import PullScope
 from sync.pull import Change
@@ -28,10 +38,14 @@ Key = tuple[str, str]  # (kind, id)
 
 
 class SqlPullStore:
-    def __init__(self, session: Session, scope: PullScope) -> None:
+    def __init__(self, session: Session, kinds: KindRegistry, scope: PullScope,
+                 device_id: uuid.UUID | None = None) -> None:
         self.session = session
         self.scope = scope
-        self._kinds = [s.kind for s in sources.SOURCES]
+        self.kinds = kinds
+        self.device_id = device_id  # the pulling device: its own pushed facts are left out
+        self._sources = kinds.sources
+        self._names = [s.kind for s in kinds.sources]
 
     # -- PullStore ------------------------------------------------------------------------------
     def visible_upto(self) -> int:
@@ -44,11 +58,11 @@ class SqlPullStore:
         return 0 if oldest is None else oldest - 1
 
     def snapshot(self, scope: str, upto: int, after_key: str, limit: int) -> list[Change]:
-        kind, _, after = after_key.partition("|") if after_key else (self._kinds[0], "", "")
-        index = self._kinds.index(kind) if kind in self._kinds else 0
+        kind, _, after = after_key.partition("|") if after_key else (self._names[0], "", "")
+        index = self._names.index(kind) if kind in self._names else 0
         out: list[Change] = []
-        while index < len(self._kinds) and len(out) < limit:
-            src = sources.SOURCES[index]
+        while index < len(self._names) and len(out) < limit:
+            src = self._sources[index]
             wanted = limit - len(out)
             records = src.snapshot(self.session, self.scope, after or None, wanted)
             out += [_put(src.kind, rid, data, 0) for rid, data in records]
@@ -59,7 +73,7 @@ class SqlPullStore:
         return out
 
     def count(self, scope: str) -> int:
-        return sum(s.count(self.session, self.scope) for s in sources.SOURCES)
+        return sum(s.count(self.session, self.scope) for s in self._sources)
 
     def changes(self, scope: str, after: int, upto: int, limit: int) -> list[Change]:
         rows: list[Any] = []
@@ -67,11 +81,11 @@ class SqlPullStore:
         while True:
             chunk = self.session.execute(
                 sa.select(ChangeLogEntry.position, ChangeLogEntry.kind, ChangeLogEntry.record_id,
-                          ChangeLogEntry.op)
+                          ChangeLogEntry.op, ChangeLogEntry.origin_device_id)
                 .where(ChangeLogEntry.scope.in_(self.scope.feed_scopes),
                        ChangeLogEntry.position > position, ChangeLogEntry.position <= upto)
                 .order_by(ChangeLogEntry.position).limit(limit)).all()
-            rows += chunk
+            rows += [r for r in chunk if not self._pushed_here(r)]
             changes = self._materialize(rows)
             # Enough, or all up to `upto`; several rows for one record make fewer changes.
             if len(changes) >= limit or len(chunk) < limit:
@@ -79,26 +93,52 @@ class SqlPullStore:
             position = chunk[-1].position
 
     # -- materialization ------------------------------------------------------------------------
+    def _companions(self, kind: str) -> Companions | None:
+        synced = self.kinds.find(kind)
+        return synced.companions if synced is not None else None
+
+    def _pushed_here(self, row: Any) -> bool:
+        """A row this device's push wrote that stands only for facts it pushed."""
+        return (row.op == "put" and row.kind in self.kinds.pushed_feed_kinds
+                and self.device_id is not None and row.origin_device_id == self.device_id)
+
+    def _acknowledged(self, companions: list[tuple[str, str, str]],
+                      own_parents: set[str]) -> set[tuple[str, str]]:
+        """Companions of parents changed only by this device's pushes that it pushed itself."""
+        if self.device_id is None:
+            return set()
+        pushed_by = self.kinds.pushed_by
+        wanted: dict[str, list[str]] = {}
+        for parent, kind, cid in companions:
+            if parent in own_parents and kind in pushed_by:
+                wanted.setdefault(kind, []).append(cid)
+        return {(kind, cid) for kind, ids in wanted.items()
+                for cid in pushed_by[kind](self.session, ids, self.device_id)}
+
     def _expand(self, rows: Sequence[Any]) -> dict[Key, list[Key]]:
+        expansions = self.kinds.expansions
         ids: dict[str, list[str]] = {}
         for row in rows:
-            if row.kind in sources.EXPANSIONS:
+            if row.kind in expansions:
                 ids.setdefault(row.kind, []).append(row.record_id)
         return {(kind, rid): records for kind, wanted in ids.items()
-                for rid, records in sources.EXPANSIONS[kind](self.session, self.scope,
-                                                             wanted).items()}
+                for rid, records in expansions[kind](self.session, self.scope, wanted).items()}
 
     def _materialize(self, rows: Sequence[Any]) -> list[Change]:
         """Feed rows to changes in position order: current state for puts (with companions),
         removals, deletes; each record once, at its latest position."""
         expanded = self._expand(rows)
+        expansions = self.kinds.expansions
         latest: dict[Key, tuple[str, int]] = {}
+        changed_elsewhere: set[Key] = set()  # by a row other than this device's pushes
         for row in rows:
-            keys = expanded.get((row.kind, row.record_id), []) if row.kind in sources.EXPANSIONS \
+            keys = expanded.get((row.kind, row.record_id), []) if row.kind in expansions \
                 else [(row.kind, row.record_id)]
             for key in keys:
                 latest.pop(key, None)
                 latest[key] = (row.op, row.position)
+                if self.device_id is None or row.origin_device_id != self.device_id:
+                    changed_elsewhere.add(key)
         puts: dict[str, dict[str, int]] = {}
         gone: list[tuple[str, str, str, int]] = []
         for (kind, rid), (op, position) in latest.items():
@@ -107,16 +147,21 @@ class SqlPullStore:
             else:
                 gone.append((kind, rid, op, position))
         for kind, found in list(puts.items()):
-            if kind in sources.COMPANIONS:
-                for parent, companion_kind, cid in sources.COMPANIONS[kind](self.session,
-                                                                            list(found)):
+            companions = self._companions(kind)
+            if companions is not None:
+                listed = companions(self.session, list(found))
+                acknowledged = self._acknowledged(
+                    listed, {rid for rid in found if (kind, rid) not in changed_elsewhere})
+                for parent, companion_kind, cid in listed:
+                    if (companion_kind, cid) in acknowledged:
+                        continue
                     mine = puts.setdefault(companion_kind, {})
                     mine[cid] = max(mine.get(cid, 0), found[parent])
         for kind, rid, _, position in gone:
             if rid in puts.get(kind, ()):  # left, and back with its parent: a put, at the later
                 puts[kind][rid] = max(puts[kind][rid], position)
         changes: list[Change] = []
-        for src in sources.SOURCES:
+        for src in self._sources:
             wanted = puts.get(src.kind)
             if not wanted:
                 continue
@@ -130,9 +175,10 @@ class SqlPullStore:
             if rid in puts.get(kind, ()):
                 continue  # left earlier in this page, back now with its parent: the put wins
             changes.append(Change(kind, rid, op, None, None, position))
-            if kind in sources.LEAVE_WITH_PARENT and kind in sources.COMPANIONS:
-                for _, companion_kind, cid in sources.COMPANIONS[kind](self.session, [rid]):
-                    if companion_kind in sources.LEAVE_WITH_PARENT[kind]:
+            synced = self.kinds.find(kind)
+            if synced is not None and synced.leave_with_parent and synced.companions is not None:
+                for _, companion_kind, cid in synced.companions(self.session, [rid]):
+                    if companion_kind in synced.leave_with_parent:
                         changes.append(Change(companion_kind, cid, "remove", None, None, position))
         changes.sort(key=lambda c: c.position)  # stable: kinds keep their order in a position
         return changes

@@ -17,6 +17,7 @@ from server.errors import DomainError
 from server.extensions import ErrorSchema, db
 from server.models_base import utcnow
 from server.sync import conflicts, schemas, services
+from server.sync.kinds import current_kinds
 from server.sync.scope import scope_for
 from sync.push import PushRequestError
 
@@ -71,8 +72,10 @@ class Pull(MethodView):
     def get(self, query: dict[str, Any]) -> Response:
         """Changes in this device's scope after the cursor (no cursor: a fresh snapshot)."""
         retention = timedelta(days=current_app.config["SYNC_RETENTION_DAYS"])
-        page = services.pull(db.session(), scope_for(g.actor, _unit_id()), query.get("cursor"),
-                             query["limit"], retention, cursor_key())
+        session = db.session()
+        scope = scope_for(session, g.actor, _unit_id(), current_kinds().audiences)
+        page = services.pull(session, scope, query.get("cursor"), query["limit"], retention,
+                             cursor_key(), g.device.id)
         # Sources build wire-shaped changes (PullResponseSchema documents them): skip the
         # schema's dump of thousands of nested changes.
         return jsonify({"changes": page.changes, "cursor": page.cursor,
@@ -97,8 +100,9 @@ class ConflictResolution(MethodView):
     @blp.alt_response(403, description="The conflict is for a supervisor (resolvable_by)")
     def post(self, data: dict[str, Any], conflict_id: uuid.UUID) -> dict[str, Any]:
         """Keep the server's value, take the device's, or set another (audited)."""
-        conflict = conflicts.resolve_conflict(db.session(), g.actor, g.device.id, _unit_id(),
-                                              conflict_id, data["choice"], data.get("value"))
+        conflict = conflicts.resolve_conflict(db.session(), current_kinds(), g.actor,
+                                              g.device.id, _unit_id(), conflict_id,
+                                              data["choice"], data.get("value"))
         db.session.commit()
         changed_by = {i for i in (conflict.server_changed_by_id,) if i is not None}
         # Named as the conflict list names it.

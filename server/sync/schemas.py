@@ -40,9 +40,11 @@ class ClockSchema(Schema):
 
 
 class OperationSchema(Schema):
-    """One operation as a device sends it (protocol 2). It documents the wire for clients;
-    the push does not load ops through it, so one bad op gets its own `rejected` outcome
-    (from `sync.ops.parse_operation` and its record kind) instead of failing the push."""
+    """The envelope of one operation as a device sends it (protocol 2). It documents the wire
+    for clients: each kind's op schema is this envelope with its own kind, actions and data
+    (server.sync.openapi). The push does not load ops through it, so one bad op gets its own
+    `rejected` outcome (from `sync.ops.parse_operation` and its record kind) instead of
+    failing the push."""
 
     id = fields.UUID(required=True, metadata={"description": "made on the device (a UUIDv7)"})
     seq = BigInt(required=True, validate=validate.Range(min=1),
@@ -50,9 +52,9 @@ class OperationSchema(Schema):
     hlc = Str(required=True, validate=validate.Regexp(HLC_PATTERN),
                         metadata={"description": "<wall ms, 13 digits>-<counter, 4 digits>-<node>"})
     kind = Str(required=True, validate=validate.Length(min=1, max=MAX_KIND_LENGTH),
-                         metadata={"description": "call_status | call_note | location_point | call"})
+                         metadata={"description": "the record kind (x-record-kinds lists them)"})
     action = Str(required=True, validate=validate.OneOf(sorted(ACTIONS)),
-                           metadata={"description": "facts: create; the call: update"})
+                           metadata={"description": "what the op does: one its kind accepts"})
     record_id = fields.UUID(required=True, metadata={
         "description": "a new record's id (a UUIDv7), or the call's id for an update"})
     base_version = Int(allow_none=True, validate=validate.Range(min=0), metadata={
@@ -69,11 +71,7 @@ class OperationSchema(Schema):
         " the server since it started (the fact's time then comes from device_time and the"
         " push's skew)")})
     data = Dict(required=True, metadata={"description": (
-        "by kind: call_status {call_id, status: en_route | on_scene | transporting | cleared,"
-        " withdraws?: the id of the author's own earlier tap on the call it withdraws, within"
-        " STATUS_UNDO_MINUTES, with that tap's status};"
-        " call_note {call_id, body}; location_point {lat, lon, accuracy_m?};"
-        " call (update) {disposition?, transport_destination?}")})
+        "the record's fields (an update: the changed ones), by the kind's own schema")})
 
 
 class OperationV1Schema(Schema):
@@ -103,7 +101,8 @@ class OperationV1Schema(Schema):
 
 
 class OpList(fields.List[Any]):
-    """The push's ops, documented as OperationSchema items and passed on as they are: only
+    """The push's ops, documented as `AnyOperation` items (one schema per kind, published from
+    the registry by server.sync.openapi) and passed on as they are: only
     "a list of objects" is checked here (with marshmallow's own messages), each op's envelope
     and data are checked per op by the push."""
 
@@ -118,24 +117,25 @@ class OpList(fields.List[Any]):
 
 
 # Where each protocol's op shape is documented (`document` puts them in the push's ops).
-OPERATION_REFS = [{"$ref": "#/components/schemas/Operation"},
+OPERATION_REFS = [{"$ref": "#/components/schemas/AnyOperation"},
                   {"$ref": "#/components/schemas/OperationV1"}]
 
 
 class PushSchema(Schema):
     protocol_version = Int(required=True, validate=validate.OneOf(sorted(SUPPORTED)),
                            metadata={"description": (
-                               "2 (ops are Operation), or 1 for the previous app version (ops"
+                               "2 (ops are AnyOperation), or 1 for the previous app version (ops"
                                " are OperationV1); an integer, not a string")})
     device_time = AwareDateTime(required=True,
                                        metadata={"description": "the device clock when sending"})
-    ops = OpList(fields.Nested(OperationSchema), required=True,
-                 validate=validate.Length(max=MAX_PUSH_BATCH),
+    # Documented by `document` (the items are Operation's kinds and OperationV1), so no
+    # schema is nested here: each protocol-2 kind's op schema is published from the registry.
+    ops = OpList(Dict(), required=True, validate=validate.Length(max=MAX_PUSH_BATCH),
                  metadata={"description": (
-                     "operations in seq order: Operation for protocol 2, OperationV1 for"
-                     " protocol 1. Anything but a list of at most 500 objects refuses the"
-                     " whole push (422); an object that is not a valid op gets its own"
-                     " `rejected` result (see PROTOCOL.md)")})
+                     "operations in seq order: AnyOperation for protocol 2 (one schema per"
+                     " kind), OperationV1 for protocol 1. Anything but a list of at most 500"
+                     " objects refuses the whole push (422); an object that is not a valid op"
+                     " gets its own `rejected` result (see PROTOCOL.md)")})
 
 
 class OpResultSchema(Schema):
@@ -189,6 +189,10 @@ class PullResponseSchema(Schema):
         "the server's HLC: merge it into the device's clock (recv)")})
 
 
+# The longest value a conflict may be settled with: the longest text a synced field holds (a
+# note, 10,000 characters); each field's own limit is checked when the conflict is resolved.
+MAX_EDITABLE_TEXT = 10_000
+
 _SERVER_SIDE = "null for a responder when resolvable_by is supervisor (not theirs to read)"
 
 
@@ -220,7 +224,7 @@ class ConflictQuerySchema(Schema):
 
 class ResolveSchema(Schema):
     choice = Str(required=True, validate=validate.OneOf(["server", "device", "value"]))
-    value = Str(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    value = Str(load_default=None, allow_none=True, validate=validate.Length(max=MAX_EDITABLE_TEXT))
 
 
 class RejectedOpSchema(Schema):
@@ -257,8 +261,9 @@ class ReapplyResultSchema(Schema):
 
 def document(api: Any) -> None:
     """Teach the API's document what marshmallow cannot say (call before the blueprints are
-    registered): the push's ops are Operation or OperationV1 (`OPERATION_REFS`, the latter
-    registered here since no field nests it)."""
+    registered): the push's ops are AnyOperation (one schema per kind, published from the
+    registry by server.sync.openapi) or OperationV1 (`OPERATION_REFS`, the latter registered
+    here since no field nests it)."""
     api.spec.components.schema("OperationV1", schema=OperationV1Schema)
     api.ma_plugin.converter.add_attribute_function(_op_list_items)
 

@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session
 from server.audit.services import record_audit
 from server.auth.models import Device, User
 from server.auth.permissions import CLINICAL_CONTENT_READERS
+from server.changes import pushed_by
 from server.errors import DomainError, not_found
 from server.locking import lock_row
 from server.models_base import utcnow
-from server.sync import appliers
 from server.sync.feed import latest_position
+from server.sync.kinds import current_kinds
 from server.sync.models import ChangeLogEntry, RejectedOp, SyncOpResult
 from server.sync.pull_store import SqlPullStore
 from server.sync.scope import PullScope
@@ -30,7 +31,6 @@ from sync.pull import UNREADABLE_CURSOR, read_cursor, serve_pull
 from sync.pull import ResyncRequiredError as EngineResyncRequired
 from sync.push import Actor, PushOutcome, apply_push
 
-REGISTRY = appliers.build_registry()
 # The server's node name in its HLC readings (devices use their own ids).
 SERVER_NODE = "server"
 
@@ -66,11 +66,13 @@ class ResyncRequiredError(DomainError):
 def push(session: Session, user: User, device: Device, unit_id: int | None,
          body: dict[str, Any]) -> PushOutcome:
     """Apply a device's batch in one transaction (the caller commits)."""
-    store = SqlPushStore(session, user, unit_id, device)
+    kinds = current_kinds()
+    store = SqlPushStore(session, kinds, user, unit_id, device)
     actor = Actor(device_id=str(device.id), user_id=user.id)
-    outcome = apply_push(store, REGISTRY, actor, body["ops"], body["protocol_version"],
-                         body["device_time"], utcnow())
-    store.finish()
+    with pushed_by(session, actor.device_id):
+        outcome = apply_push(store, kinds.records, actor, body["ops"], body["protocol_version"],
+                             body["device_time"], utcnow())
+        store.finish()
     return outcome
 
 
@@ -85,11 +87,12 @@ class PullPage:
 
 
 def pull(session: Session, scope: PullScope, cursor_text: str | None, limit: int,
-         retention: timedelta, key: bytes) -> PullPage:
+         retention: timedelta, key: bytes, device_id: uuid.UUID | None = None) -> PullPage:
     """One page for the device (`sync.pull.serve_pull` over the SQL PullStore, cursors signed
-    with `key`). Retention: `purge_feed` drops old feed rows; a cursor from before the oldest
-    kept row gets 410, and so does one that cannot be read."""
-    store = SqlPullStore(session, scope)
+    with `key`), without the facts this device pushed itself (`SqlPullStore`). Retention:
+    `purge_feed` drops old feed rows; a cursor from before the oldest kept row gets 410, and so
+    does one that cannot be read."""
+    store = SqlPullStore(session, current_kinds(), scope, device_id)
     try:
         page = serve_pull(store, scope.fingerprint, cursor_text, limit, key)
     except EngineResyncRequired as exc:
@@ -157,15 +160,16 @@ def reapply_rejected(session: Session, actor: User, device_id: uuid.UUID | None,
     original = (kept.op.get("data") or {}) if isinstance(kept.op, dict) else {}
     raw = {**kept.op, "data": {**original, **data}} if isinstance(kept.op, dict) else kept.op
     op = parse_operation(raw, kept.protocol_version)
-    errors = op.errors if isinstance(op, Rejection) else REGISTRY.check(op)
+    kinds = current_kinds()
+    errors = op.errors if isinstance(op, Rejection) else kinds.records.check(op)
     if errors or isinstance(op, Rejection):
         raise DomainError(422, "The corrected operation is still not valid.", {"json": errors})
     author = (session.get(User, kept.user_id) if kept.user_id else None) or actor
     device = session.get(Device, kept.device_id)
     unit_id = scope_unit_id(session, author.id, device.unit_id if device else None, utcnow())
-    store = SqlPushStore(session, author, unit_id, device, corrected_by=actor)
+    store = SqlPushStore(session, kinds, author, unit_id, device, corrected_by=actor)
     store.prepare(str(kept.device_id), [op])
-    result = store.apply(REGISTRY.get(op.kind), op, Actor(str(kept.device_id), author.id))
+    result = store.apply(kinds.records.get(op.kind), op, Actor(str(kept.device_id), author.id))
     store.finish()
     if result.outcome is Outcome.REJECTED:
         raise DomainError(422, result.message or "Still rejected.", {"json": result.errors})

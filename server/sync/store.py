@@ -1,21 +1,19 @@
 """The SQL PushStore: what `sync.push.apply_push` reads and writes, on the app's session.
 
 One instance serves one push. `prepare` loads in a few queries what the batch will
-touch (earlier results, existing facts, the calls named, who may author the device's
-ops); `apply` credits each op to its author; facts are queued and written in bulk by
-`finish`, in the same transaction as the device's last seq.
-Record kinds plug in through `server.sync.appliers` without changing this class.
+touch (earlier results, existing facts, who may author the device's ops, and what each
+kind's preload reads for the batch); `apply` credits each op to its author and hands it
+to its kind's applier; facts are queued and written in bulk by `finish`, in the same
+transaction as the device's last seq. Kinds plug in through `server.sync.kinds`.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,13 +22,11 @@ from sqlalchemy.orm import Session
 
 from server.auth.models import Device, User
 from server.auth.services import crew_user_ids, enrolled_user_ids
-from server.calls.models import Call
-from server.locking import lock_rows, take_sqlite_write_lock
+from server.locking import take_sqlite_write_lock
 from server.models_base import utcnow
-from server.sync import appliers
 from server.sync.bulk import bulk_insert
-from server.sync.feed import unit_scope
-from server.sync.models import ChangeLogEntry, RejectedOp, SyncDevice, SyncOpResult
+from server.sync.kinds import KindRegistry
+from server.sync.models import RejectedOp, SyncDevice, SyncOpResult
 from sync.ops import Operation, OpResult, Outcome, Rejection
 from sync.push import Actor
 from sync.registry import RecordKind
@@ -38,9 +34,10 @@ from sync.storable import json_copy, storable_text
 
 
 class SqlPushStore:
-    def __init__(self, session: Session, user: User, unit_id: int | None,
+    def __init__(self, session: Session, kinds: KindRegistry, user: User, unit_id: int | None,
                  device: Device | None = None, corrected_by: User | None = None) -> None:
         self.session = session
+        self.kinds = kinds
         self.user = user  # the token's person: the author of ops that name none
         self.unit_id = unit_id
         # A supervisor re-applying a kept op with corrected data (the author stays `user`).
@@ -63,13 +60,9 @@ class SqlPushStore:
         self.batch_ops: dict[str, tuple[str, str, int]] = {}
         self.fresh_facts: set[str] = set()  # record ids of facts this push stored
         self.first_last_seq = 0
-        self.location_batch_id: str | None = None  # this push's location points, if any
-        self.calls: dict[str, Call] = {}
-        # Calls named in the batch that are not this unit's now but were before (reassigned),
-        # with the time they left it.
-        self.moved_away: dict[str, datetime] = {}
         self.rows: dict[Any, list[dict[str, Any]]] = defaultdict(list)
-        # What an applier reads once per push and reuses for each op (keyed by the applier).
+        # What a kind's preload or applier reads once per push and reuses for each op (keyed
+        # by the kind's own keys).
         self.memo: dict[Any, Any] = {}
         self.new_results: list[dict[str, Any]] = []
         self.received_at = utcnow()
@@ -81,7 +74,7 @@ class SqlPushStore:
         self.enrolled = enrolled_user_ids(self.session, device_uuid)
         unit_id = self.device.unit_id if self.device is not None else None
         self.crew = crew_user_ids(self.session, unit_id, self.received_at) if unit_id else set()
-        op_ids, record_ids, call_ids, written_calls = _ids_in(ops, self.batch_ops)
+        op_ids, record_ids, valid = _ids_in(ops, self.batch_ops)
         if op_ids:
             # By primary key only (a device_id condition lets the planner scan the device's
             # whole history); results of other devices are dropped here.
@@ -92,41 +85,13 @@ class SqlPushStore:
                                   for r in found if r.device_id == device_uuid}
             self.foreign_ids = {str(r.op_id) for r in found if r.device_id != device_uuid}
         self._load_facts(record_ids)
-        if call_ids:
-            self._load_calls(call_ids, written_calls)
-            self._load_former_unit_calls()
-
-    def _load_calls(self, call_ids: list[str], written: set[str]) -> None:
-        """The calls the batch names; those it changes are locked (in id order) before they
-        are read, so a concurrent push, edit or resolution changing one waits for this
-        transaction and then merges against what it wrote, as if sent after it."""
-        locked = lock_rows(self.session, Call, {uuid.UUID(i) for i in written})
-        others = {uuid.UUID(i) for i in call_ids} - {c.id for c in locked}
-        read: list[Call] = list(self.session.scalars(
-            sa.select(Call).where(Call.id.in_(others)))) if others else []
-        self.calls = {str(c.id): c for c in [*locked, *read]}
-
-    def _load_former_unit_calls(self) -> None:
-        """A call that left this unit has a `remove` row in the unit's feed, written when it
-        left (feed rows are kept SYNC_RETENTION_DAYS; a tablet away longer must resync
-        anyway): the latest one says when it last left."""
-        elsewhere = [cid for cid, call in self.calls.items() if call.unit_id != self.unit_id]
-        if not elsewhere or self.unit_id is None:
-            return
-        rows = self.session.execute(
-            sa.select(ChangeLogEntry.record_id, sa.func.max(ChangeLogEntry.at)).where(
-                ChangeLogEntry.kind == "call", ChangeLogEntry.scope == unit_scope(self.unit_id),
-                ChangeLogEntry.op == "remove", ChangeLogEntry.record_id.in_(elsewhere))
-            .group_by(ChangeLogEntry.record_id))
-        self.moved_away = {str(record_id): at for record_id, at in rows}
-
-    def may_record_on(self, call: Call) -> bool:
-        """Responders record on their unit's calls, and on calls taken from it while offline."""
-        return (self.unit_id is not None and call.unit_id == self.unit_id) or (
-            str(call.id) in self.moved_away)
+        for preload, names in self.kinds.preloads.items():
+            batch = [op for op in valid if op.kind in names]
+            if batch:
+                preload(self, batch)
 
     def _load_facts(self, record_ids: dict[str, list[str]]) -> None:
-        for kind, table in appliers.FACT_TABLES.items():
+        for kind, table in self.kinds.fact_tables.items():
             ids = record_ids.get(kind)
             if ids:
                 rows = self.session.execute(
@@ -171,7 +136,7 @@ class SqlPushStore:
                             errors={"author_id": [why]}, message=why)
         if author != actor.user_id:  # the op's author: the person unlocked when it was made
             actor = replace(actor, user_id=author)
-        return appliers.get(kind.name)(self, kind, op, actor)
+        return self.kinds.applier(kind.name)(self, kind, op, actor)
 
     def _refused_author(self, author: int) -> str:
         """Why this person may not author an op of this device ('' when they may)."""
@@ -302,9 +267,6 @@ def _in(column: Any, ids: list[str], session: Session) -> Any:
     return column.in_([uuid.UUID(i) for i in ids])
 
 
-_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
 def _as_uuid(value: object) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(value))
@@ -312,26 +274,14 @@ def _as_uuid(value: object) -> uuid.UUID | None:
         return None
 
 
-def _uuid_text(value: object) -> str | None:
-    """The canonical string of a UUID, or None."""
-    if isinstance(value, str) and _CANONICAL_UUID.fullmatch(value):
-        return value
-    try:
-        return str(uuid.UUID(str(value)))
-    except ValueError:
-        return None
-
-
 def _ids_in(ops: Sequence[Operation | Rejection], named: dict[str, tuple[str, str, int]]
-            ) -> tuple[list[str], dict[str, list[str]], list[str], set[str]]:
+            ) -> tuple[list[str], dict[str, list[str]], list[Operation]]:
     """Op ids (readable ones of rejected ops too: their replays are answered from the stored
-    result), record ids by kind, call ids the batch's valid ops name, and those of them that
-    ops of a call-writing kind name; `named` gets op id -> (kind, record id, seq). Parsed
-    ops carry canonical UUID strings."""
+    result), record ids by kind, and the batch's parsed ops; `named` gets op id -> (kind,
+    record id, seq). Parsed ops carry canonical UUID strings."""
     op_ids: list[str] = []
     record_ids: dict[str, list[str]] = defaultdict(list)
-    call_ids: list[str] = []
-    written: set[str] = set()
+    valid: list[Operation] = []
     for op in ops:
         if type(op) is not Operation:
             if op.id is not None:
@@ -340,13 +290,5 @@ def _ids_in(ops: Sequence[Operation | Rejection], named: dict[str, tuple[str, st
         op_ids.append(op.id)
         record_ids[op.kind].append(op.record_id)
         named[op.id] = (op.kind, op.record_id, op.seq)
-        named_call: str | None = None
-        if op.kind == "call":
-            named_call = op.record_id
-        elif (call_id := op.data.get("call_id")) is not None:
-            named_call = _uuid_text(call_id)
-        if named_call is not None:
-            call_ids.append(named_call)
-            if op.kind in appliers.CALL_WRITERS:
-                written.add(named_call)
-    return op_ids, record_ids, call_ids, written
+        valid.append(op)
+    return op_ids, record_ids, valid

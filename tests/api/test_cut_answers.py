@@ -19,6 +19,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from server.auth.models import Role, User
+from server.kinds import record_registry
 from server.locations.models import LocationPoint
 from server.units.models import Unit
 from sync.client import Client
@@ -75,7 +76,8 @@ def test_a_push_answer_cut_after_its_headers_is_retried_and_each_op_stored_once(
     url, middleware = cutter
     responder = create_user(Role.RESPONDER_EMT, unit=create_unit())
     sleeps: list[float] = []
-    tablet = Client(url, tmp_path / "tablet.sqlite3", sleep=sleeps.append, rand=lambda: 0.5)
+    tablet = Client(url, tmp_path / "tablet.sqlite3", record_registry(),
+                    sleep=sleeps.append, rand=lambda: 0.5)
     try:
         tablet.login(responder.username, PASSWORD)
         for i in range(POINTS):

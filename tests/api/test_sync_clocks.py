@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from server.auth.models import Device, Role, User
 from server.calls.models import Call, CallStatusEvent
 from server.extensions import db
+from server.kinds import record_registry
 from server.models_base import utcnow
 from server.sync.models import RejectedOp
 from server.units.models import Unit
@@ -71,7 +72,7 @@ def crew(client: FlaskClient, create_unit: Callable[..., Unit],
     def start() -> Client:
         if opened:
             opened[-1].close()
-        opened.append(Client("http://heart.test", tmp_path / "tablet.sqlite3",
+        opened.append(Client("http://heart.test", tmp_path / "tablet.sqlite3", record_registry(),
                              session=ThroughFlask(client), sleep=lambda s: None,
                              now=clocks.wall, monotonic=clocks.monotonic))
         return opened[-1]
@@ -138,8 +139,11 @@ def test_taps_under_a_clock_at_1970_then_3_hours_ahead_then_right_keep_their_rea
     assert detail["status_times_uncertain"] == ["en_route", "on_scene"]
     assert detail["uncertain_times_left_out"] == 0
     on_tablet = {r["id"]: r for r in tablet.records("call_status")}
+    # The pull brings the tablet the times the server found uncertain; a tap stored at the time
+    # its clock read was acknowledged by its push answer and stays as the tablet recorded it.
     assert on_tablet[en_route]["data"]["time_uncertain"] is True
-    assert on_tablet[transporting]["data"]["time_source"] == "monotonic"
+    assert on_tablet[on_scene]["data"]["time_uncertain"] is True
+    assert on_tablet[transporting]["data"] == {"call_id": call_id, "status": "transporting"}
 
 
 def test_an_app_restarted_offline_under_a_1970_clock_falls_back_to_the_device_clock_clamped(

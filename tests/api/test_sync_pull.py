@@ -65,8 +65,9 @@ def test_snapshot_pages_return_every_record_exactly_once_then_the_feed_continues
     assert {k for k, _ in paged} >= {"call", "premise", "call_status", "call_note",
                                      "location_point"}
 
-    later = device.note(calls[0], "after the snapshot")
-    device.push([later])
+    crewmate = tablet(unit=device.unit)
+    later = crewmate.note(calls[0], "after the snapshot")
+    crewmate.push([later])
     feed, cursor = device.pull_all(cursor)
     assert ("call_note", later["record_id"]) in _keys(feed)
     again, _ = device.pull_all(cursor)
@@ -77,9 +78,10 @@ def test_a_change_made_while_the_snapshot_is_paged_is_not_lost(
         tablet: MakeTablet, create_call: MakeCall) -> None:
     device = tablet()
     calls = _busy_unit(device, create_call)
+    crewmate = tablet(unit=device.unit)
     first = device.session.get(PULL, query_string={"limit": 2}).json
-    late = device.note(calls[-1], "written during the first pull")
-    device.push([late])
+    late = crewmate.note(calls[-1], "written during the first pull")
+    crewmate.push([late])
 
     rest, cursor = device.pull_all(first["cursor"], limit=2)
     feed, _ = device.pull_all(cursor)

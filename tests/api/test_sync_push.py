@@ -20,6 +20,7 @@ from server.extensions import db
 from server.locations.models import LocationPoint
 from server.models_base import utcnow
 from server.sync.bulk import COPY_MIN_ROWS
+from server.sync.kinds import current_kinds
 from server.sync.models import RejectedOp, SyncConflict, SyncOpResult
 from server.sync.store import SqlPushStore
 from tests.fixtures.sync import (
@@ -728,7 +729,8 @@ def test_a_push_probes_ids_by_index_and_the_setting_ends_with_its_transaction(
         tablet: MakeTablet) -> None:
     device = tablet()
     user = device.user
-    store = SqlPushStore(db.session(), user, device.unit.id if device.unit else None)
+    store = SqlPushStore(db.session(), current_kinds(), user,
+                         device.unit.id if device.unit else None)
 
     store.prepare(device.session.device_id, [])
 

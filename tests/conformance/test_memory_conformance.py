@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
+from server.calls.kinds import MEMORY_FACTS
+from server.kinds import record_registry
 from sync.cursor import scope_fingerprint
 from sync.hlc import Clock, Timestamp
-from sync.kinds import spine_registry
 from sync.memory_store import MemoryStore
 from sync.pull import ResyncRequiredError, serve_pull
 from sync.push import Actor, PushRequestError, apply_push
@@ -33,7 +34,7 @@ from tests.conformance.cases import (
 )
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
-REGISTRY = spine_registry()
+REGISTRY = record_registry()
 CALL = {"status": "dispatched", "disposition": None, "transport_destination": None}
 # A pull without `limit` in the case takes the server's default page size.
 DEFAULT_LIMIT = 500
@@ -45,7 +46,7 @@ class MemoryRun:
     """One case against a fresh MemoryStore."""
 
     def __init__(self, setup: Json) -> None:
-        self.store = MemoryStore()
+        self.store = MemoryStore(facts=MEMORY_FACTS)
         self.names = Names()
         self.units = {name: name for name in setup["units"]}
         self.devices = {name: Actor(new_id(), user_id=n + 1)

@@ -7,10 +7,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from server.changes import note_change
 from server.extensions import db
 from server.jobs import run_purge
 from server.models_base import utcnow
-from server.sync.feed import note_change
 from server.sync.models import ChangeLogEntry
 
 

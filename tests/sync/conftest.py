@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from server.kinds import record_registry
 from sync.client import Client
 from tests.sync.factories import CALL_ID
 from tests.sync.fakes import SERVER_NOW, FakeServer
@@ -37,6 +38,7 @@ def create_tablet(server: FakeServer, sleeps: list[float], tmp_path: Path) -> It
         client = Client(
             "http://heart.test",
             tmp_path / f"{name}.sqlite3",
+            record_registry(),
             session=server,
             sleep=sleeps.append,
             now=lambda: SERVER_NOW,

@@ -17,9 +17,10 @@ from urllib.parse import urlsplit
 
 import requests
 
+from server.calls.kinds import MEMORY_FACTS
+from server.kinds import record_registry
 from sync.cursor import scope_fingerprint
 from sync.hlc import Clock
-from sync.kinds import spine_registry
 from sync.memory_store import MemoryStore
 from sync.ops import OpResult, Outcome
 from sync.pull import ResyncRequiredError, serve_pull
@@ -58,8 +59,8 @@ class FakeServer:
     def __init__(self, now: Callable[[], datetime] = lambda: SERVER_NOW) -> None:
         self.now = now
         self.clock = Clock(lambda: int(self.now().timestamp() * 1000), "server")
-        self.store = MemoryStore()
-        self.registry = spine_registry()
+        self.store = MemoryStore(facts=MEMORY_FACTS)
+        self.registry = record_registry()
         self.passwords = {"ana": "correct horse"}
         self.access: dict[str, str] = {}  # token -> device id
         self.refresh: dict[str, str] = {}

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from server.kinds import record_registry
 from sync.client import Client
 from tests.sync.conftest import CALL
 from tests.sync.factories import CALL_ID
@@ -61,7 +62,7 @@ def open_app(shift: Shift, server: FakeServer, tmp_path: Path) -> Iterator[Any]:
     def start() -> Client:
         if shift.tablets:
             shift.tablets[-1].close()
-        shift.tablets.append(Client("http://heart.test", tmp_path / "tablet.sqlite3",
+        shift.tablets.append(Client("http://heart.test", tmp_path / "tablet.sqlite3", record_registry(),
                                     session=server, sleep=lambda s: None, now=shift.wall,
                                     monotonic=shift.monotonic, rand=lambda: 0.5))
         return shift.tablets[-1]

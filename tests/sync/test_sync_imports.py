@@ -1,4 +1,4 @@
-"""The engine and the reference client never pull in Flask."""
+"""The engine, the reference client and the features' pure record kinds never pull in Flask."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ MODULES = [
     "sync.merge",
     "sync.ops",
     "sync.registry",
-    "sync.kinds",
     "sync.clock_skew",
     "sync.push",
     "sync.memory_store",
@@ -21,6 +20,9 @@ MODULES = [
     "sync.backoff",
     "sync.client",
     "sync.__main__",
+    "server.kinds",
+    "server.calls.kinds",
+    "server.locations.kinds",
 ]
 
 

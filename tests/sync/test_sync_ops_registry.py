@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from server.kinds import record_registry
 from sync.hlc import Timestamp
-from sync.kinds import spine_registry
 from sync.ops import Operation, Rejection, parse_operation, upgrade_v1
 from sync.registry import RecordKind, RecordType, Registry, UnknownKindError
 from tests.sync.factories import CALL_ID, op_id, raw_op, raw_v1_op
@@ -82,7 +82,7 @@ def test_unsupported_protocol_version_is_an_error_for_the_whole_push() -> None:
         parse_operation(raw_op(1), 3)
 
 
-REGISTRY = spine_registry()
+REGISTRY = record_registry()
 
 
 @pytest.mark.parametrize(
@@ -162,7 +162,7 @@ def test_unknown_kind_is_an_explicit_rejection() -> None:
 
 
 def test_a_later_feature_plugs_in_by_registering_a_kind() -> None:
-    registry = spine_registry()
+    registry = record_registry()
     registry.register(
         RecordKind(
             "supply_ledger",

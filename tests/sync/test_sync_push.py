@@ -10,21 +10,22 @@ from typing import Any
 
 import pytest
 
+from server.calls.kinds import MEMORY_FACTS
+from server.kinds import record_registry
 from sync.hlc import MAX_DRIFT_MS, Timestamp
-from sync.kinds import spine_registry
 from sync.memory_store import MemoryStore
 from sync.ops import MAX_PUSH_BATCH, MAX_SEQ, Outcome
 from sync.push import Actor, PushOutcome, PushRequestError, PushStore, apply_push
 from tests.sync.factories import CALL_ID, DEVICE, op_id, raw_op, raw_v1_op
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
-REGISTRY = spine_registry()
+REGISTRY = record_registry()
 CALL = {"status": "dispatched", "disposition": None, "transport_destination": None}
 
 
 @pytest.fixture
 def store() -> MemoryStore:
-    store = MemoryStore()
+    store = MemoryStore(facts=MEMORY_FACTS)
     store.put("call", CALL_ID, CALL)
     return store
 
@@ -50,7 +51,7 @@ def test_memory_store_has_every_push_store_method_with_the_same_signature() -> N
 
 
 def test_ops_in_order_are_applied_and_last_seq_is_stored() -> None:
-    store = MemoryStore()
+    store = MemoryStore(facts=MEMORY_FACTS)
     ops = [raw_op(i, kind="location_point", data={"lat": 36.0, "lon": -78.9}) for i in (1, 2, 3)]
     result = push(store, ops)
     assert outcomes(result) == ["applied"] * 3
@@ -134,7 +135,7 @@ def test_fact_with_an_existing_record_id_is_rejected(store: MemoryStore) -> None
 
 
 def test_status_fact_for_an_unknown_call_is_rejected_and_kept() -> None:
-    store = MemoryStore()
+    store = MemoryStore(facts=MEMORY_FACTS)
     result = push(store, [raw_op(1)])
     assert result.results[0].errors == {"data.call_id": ["no such call"]}
     assert len(store.rejected) == 1
@@ -218,17 +219,34 @@ def test_edit_of_a_field_the_server_did_not_change_is_applied(store: MemoryStore
     }
 
 
-def test_edit_against_delete_is_a_conflict(store: MemoryStore) -> None:
+def test_edit_against_delete_is_one_conflict_per_edited_field(store: MemoryStore) -> None:
     store.delete("call", CALL_ID)
-    result = push(store, [call_update(1, 1, disposition="referred")])
+    result = push(store, [call_update(1, 1, disposition="referred",
+                                      transport_destination="Duke ED")])
     assert outcomes(result) == ["conflict"]
-    conflict_id = result.results[0].conflict_ids[0]
-    assert store.records[("conflict", conflict_id)].data["reason"] == "edit_delete"
+    conflicts = [store.records[("conflict", i)].data for i in result.results[0].conflict_ids]
+    assert sorted((c["field"], c["reason"], c["device_value"]) for c in conflicts) == [
+        ("disposition", "edit_delete", "referred"),
+        ("transport_destination", "edit_delete", "Duke ED")]
 
 
-def test_update_from_an_unknown_base_version_is_rejected(store: MemoryStore) -> None:
+def test_edit_from_a_version_the_server_never_had_merges_from_the_fields_versions(
+        store: MemoryStore) -> None:
+    # The base is the server's value of each field not changed since that version, as in
+    # the SQL store: nothing changed after version 9, so the edit applies.
     result = push(store, [call_update(1, 9, disposition="referred")])
-    assert result.results[0].errors == {"base_version": ["the server has no such version"]}
+    assert outcomes(result) == ["applied"]
+    assert store.live("call")[CALL_ID]["disposition"] == "referred"
+
+
+def test_edit_of_a_field_changed_since_the_device_saw_it_clashes(store: MemoryStore) -> None:
+    store.put("call", CALL_ID, {**CALL, "disposition": "referred"})  # version 2
+    result = push(store, [call_update(1, 1, disposition="treated",
+                                      transport_destination="Duke ED")])
+    assert outcomes(result) == ["conflict"]
+    conflicts = [store.records[("conflict", i)].data for i in result.results[0].conflict_ids]
+    assert [(c["field"], c["server_value"]) for c in conflicts] == [("disposition", "referred")]
+    assert store.live("call")[CALL_ID]["transport_destination"] == "Duke ED"
 
 
 def test_a_push_of_exactly_the_batch_limit_is_taken_whole() -> None:

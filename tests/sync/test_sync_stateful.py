@@ -17,6 +17,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from server.kinds import record_registry
 from sync.client import Client, Offline
 from tests.sync.factories import CALL_ID, note_text
 from tests.sync.fakes import SERVER_NOW, AppKilled, FakeServer
@@ -45,6 +46,7 @@ class TabletsAndServer(RuleBasedStateMachine):
         client = Client(
             "http://heart.test",
             self.dir / f"tablet-{i}.sqlite3",
+            record_registry(),
             session=self.server,
             sleep=lambda _: None,
             now=lambda: SERVER_NOW,

@@ -38,6 +38,7 @@ from server.calls.models import Call, CallNote, CallStatusEvent
 from server.calls.services import create_call, update_call
 from server.demo import seed_call_types
 from server.extensions import db
+from server.kinds import record_registry
 from server.locations.models import LocationPoint
 from server.sync.models import RejectedOp, SyncConflict, SyncDevice, SyncOpResult
 from server.units.models import Program, Unit
@@ -129,8 +130,8 @@ class DevicesAndServer(RuleBasedStateMachine):
         self.networks = [FlakyNetwork(self) for _ in users]
         self.devices: list[Client] = []
         for i, (user, _unit) in enumerate(users):
-            client = Client(BASE, self.dir / f"tablet-{i}.sqlite3", session=self.networks[i],
-                            sleep=lambda _: None)
+            client = Client(BASE, self.dir / f"tablet-{i}.sqlite3", record_registry(),
+                            session=self.networks[i], sleep=lambda _: None)
             client.login(user, PASSWORD)
             client.pull()  # a tablet takes its unit's calls at sign-in
             self.devices.append(client)

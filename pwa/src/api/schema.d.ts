@@ -1116,6 +1116,8 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description one operation, checked by its kind's own schema (`kind` says which) */
+        AnyOperation: components["schemas"]["CallOperation"] | components["schemas"]["CallNoteOperation"] | components["schemas"]["CallStatusOperation"] | components["schemas"]["LocationPointOperation"];
         AuditEntry: {
             action?: string;
             actor_id?: number | null;
@@ -1168,6 +1170,11 @@ export interface components {
             updated_at?: string;
             version?: number;
         };
+        /** @description call: the changed fields of an update (unknown fields are rejected) */
+        CallData: {
+            disposition?: string | null;
+            transport_destination?: string | null;
+        };
         CallDetail: {
             address?: string;
             cad_number?: string;
@@ -1204,12 +1211,172 @@ export interface components {
             updated_at?: string;
             version?: number;
         };
+        /** @description call_note: the record's fields (unknown fields are rejected) */
+        CallNoteData: {
+            body: string;
+            /** Format: uuid */
+            call_id: string;
+        };
+        /** @description an operation on a call_note (fact) */
+        CallNoteOperation: {
+            /** @enum {string} */
+            action: "create";
+            /** @description the person unlocked on the tablet when the operation was made (signed in online on this tablet and on its unit's crew); absent or null: the person whose token pushes it */
+            author_id?: number | null;
+            /** @description the version the device last saw (required for an update) */
+            base_version?: number | null;
+            /** @description the device's clock reading at capture; absent or null when the app has not reached the server since it started (the fact's time then comes from device_time and the push's skew) */
+            clock?: components["schemas"]["Clock"] | (Record<string, never> | null);
+            data: components["schemas"]["CallNoteData"];
+            /**
+             * Format: date-time
+             * @description the device clock when the operation was made
+             */
+            device_time: string;
+            /** @description <wall ms, 13 digits>-<counter, 4 digits>-<node> */
+            hlc: string;
+            /**
+             * Format: uuid
+             * @description made on the device (a UUIDv7)
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "call_note";
+            /**
+             * Format: uuid
+             * @description a new record's id (a UUIDv7), or the call's id for an update
+             */
+            record_id: string;
+            /** @description per device 1, 2, 3 ... with no gaps */
+            seq: number;
+        };
+        /** @description call_note as a pull carries it: its declared fields */
+        CallNoteRecord: {
+            body?: string;
+            /** Format: uuid */
+            call_id?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description an operation on a call (document) */
+        CallOperation: {
+            /** @enum {string} */
+            action: "update";
+            /** @description the person unlocked on the tablet when the operation was made (signed in online on this tablet and on its unit's crew); absent or null: the person whose token pushes it */
+            author_id?: number | null;
+            /** @description the version the device last saw (required for an update) */
+            base_version: number;
+            /** @description the device's clock reading at capture; absent or null when the app has not reached the server since it started (the fact's time then comes from device_time and the push's skew) */
+            clock?: components["schemas"]["Clock"] | (Record<string, never> | null);
+            data: components["schemas"]["CallData"];
+            /**
+             * Format: date-time
+             * @description the device clock when the operation was made
+             */
+            device_time: string;
+            /** @description <wall ms, 13 digits>-<counter, 4 digits>-<node> */
+            hlc: string;
+            /**
+             * Format: uuid
+             * @description made on the device (a UUIDv7)
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "call";
+            /**
+             * Format: uuid
+             * @description a new record's id (a UUIDv7), or the call's id for an update
+             */
+            record_id: string;
+            /** @description per device 1, 2, 3 ... with no gaps */
+            seq: number;
+        };
         CallPatch: {
             disposition?: string | null;
             narrative?: string;
             priority?: number;
             transport_destination?: string | null;
             unit_id?: number | null;
+        };
+        /** @description call as a pull carries it: its declared fields */
+        CallRecord: {
+            disposition?: string | null;
+            /** @description what the caller said, written by dispatch */
+            narrative?: string;
+            notes?: Record<string, never>[];
+            /** @enum {string} */
+            status?: "received" | "dispatched" | "en_route" | "on_scene" | "transporting" | "cleared";
+            transport_destination?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description call_status: the record's fields (unknown fields are rejected) */
+        CallStatusData: {
+            /** Format: uuid */
+            call_id: string;
+            /** @enum {string} */
+            status: "en_route" | "on_scene" | "transporting" | "cleared";
+            /**
+             * Format: uuid
+             * @description the id of the author's own earlier tap on the call it withdraws
+             */
+            withdraws?: string;
+        };
+        /** @description an operation on a call_status (fact) */
+        CallStatusOperation: {
+            /** @enum {string} */
+            action: "create";
+            /** @description the person unlocked on the tablet when the operation was made (signed in online on this tablet and on its unit's crew); absent or null: the person whose token pushes it */
+            author_id?: number | null;
+            /** @description the version the device last saw (required for an update) */
+            base_version?: number | null;
+            /** @description the device's clock reading at capture; absent or null when the app has not reached the server since it started (the fact's time then comes from device_time and the push's skew) */
+            clock?: components["schemas"]["Clock"] | (Record<string, never> | null);
+            data: components["schemas"]["CallStatusData"];
+            /**
+             * Format: date-time
+             * @description the device clock when the operation was made
+             */
+            device_time: string;
+            /** @description <wall ms, 13 digits>-<counter, 4 digits>-<node> */
+            hlc: string;
+            /**
+             * Format: uuid
+             * @description made on the device (a UUIDv7)
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "call_status";
+            /**
+             * Format: uuid
+             * @description a new record's id (a UUIDv7), or the call's id for an update
+             */
+            record_id: string;
+            /** @description per device 1, 2, 3 ... with no gaps */
+            seq: number;
+        };
+        /** @description call_status as a pull carries it: its declared fields */
+        CallStatusRecord: {
+            /** Format: uuid */
+            call_id?: string;
+            /** @enum {string} */
+            status?: "en_route" | "on_scene" | "transporting" | "cleared";
+            /**
+             * Format: uuid
+             * @description the id of the author's own earlier tap on the call it withdraws
+             */
+            withdraws?: string;
+        } & {
+            [key: string]: unknown;
         };
         CallType: {
             code: string;
@@ -1341,6 +1508,56 @@ export interface components {
             description?: string;
             kind?: string;
         };
+        /** @description location_point: the record's fields (unknown fields are rejected) */
+        LocationPointData: {
+            accuracy_m?: number | null;
+            lat: number;
+            lon: number;
+        };
+        /** @description an operation on a location_point (fact) */
+        LocationPointOperation: {
+            /** @enum {string} */
+            action: "create";
+            /** @description the person unlocked on the tablet when the operation was made (signed in online on this tablet and on its unit's crew); absent or null: the person whose token pushes it */
+            author_id?: number | null;
+            /** @description the version the device last saw (required for an update) */
+            base_version?: number | null;
+            /** @description the device's clock reading at capture; absent or null when the app has not reached the server since it started (the fact's time then comes from device_time and the push's skew) */
+            clock?: components["schemas"]["Clock"] | (Record<string, never> | null);
+            data: components["schemas"]["LocationPointData"];
+            /**
+             * Format: date-time
+             * @description the device clock when the operation was made
+             */
+            device_time: string;
+            /** @description <wall ms, 13 digits>-<counter, 4 digits>-<node> */
+            hlc: string;
+            /**
+             * Format: uuid
+             * @description made on the device (a UUIDv7)
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "location_point";
+            /**
+             * Format: uuid
+             * @description a new record's id (a UUIDv7), or the call's id for an update
+             */
+            record_id: string;
+            /** @description per device 1, 2, 3 ... with no gaps */
+            seq: number;
+        };
+        /** @description location_point as a pull carries it: its declared fields */
+        LocationPointRecord: {
+            accuracy_m?: number | null;
+            lat?: number;
+            lon?: number;
+        } & {
+            [key: string]: unknown;
+        };
         Login: {
             /**
              * Format: uuid
@@ -1441,17 +1658,17 @@ export interface components {
         };
         Operation: {
             /**
-             * @description facts: create; the call: update
+             * @description what the op does: one its kind accepts
              * @enum {string}
              */
-            action: "create" | "delete" | "update";
+            action: "create" | "update";
             /** @description the person unlocked on the tablet when the operation was made (signed in online on this tablet and on its unit's crew); absent or null: the person whose token pushes it */
             author_id?: number | null;
             /** @description the version the device last saw (required for an update) */
             base_version?: number | null;
             /** @description the device's clock reading at capture; absent or null when the app has not reached the server since it started (the fact's time then comes from device_time and the push's skew) */
             clock?: components["schemas"]["Clock"] | (Record<string, never> | null);
-            /** @description by kind: call_status {call_id, status: en_route | on_scene | transporting | cleared, withdraws?: the id of the author's own earlier tap on the call it withdraws, within STATUS_UNDO_MINUTES, with that tap's status}; call_note {call_id, body}; location_point {lat, lon, accuracy_m?}; call (update) {disposition?, transport_destination?} */
+            /** @description the record's fields (an update: the changed ones), by the kind's own schema */
             data: {
                 [key: string]: unknown;
             };
@@ -1467,7 +1684,7 @@ export interface components {
              * @description made on the device (a UUIDv7)
              */
             id: string;
-            /** @description call_status | call_note | location_point | call */
+            /** @description the record kind (x-record-kinds lists them) */
             kind: string;
             /**
              * Format: uuid
@@ -1568,10 +1785,10 @@ export interface components {
              * @description the device clock when sending
              */
             device_time: string;
-            /** @description operations in seq order: Operation for protocol 2, OperationV1 for protocol 1. Anything but a list of at most 500 objects refuses the whole push (422); an object that is not a valid op gets its own `rejected` result (see PROTOCOL.md) */
-            ops: (components["schemas"]["Operation"] | components["schemas"]["OperationV1"])[];
+            /** @description operations in seq order: AnyOperation for protocol 2 (one schema per kind), OperationV1 for protocol 1. Anything but a list of at most 500 objects refuses the whole push (422); an object that is not a valid op gets its own `rejected` result (see PROTOCOL.md) */
+            ops: (components["schemas"]["AnyOperation"] | components["schemas"]["OperationV1"])[];
             /**
-             * @description 2 (ops are Operation), or 1 for the previous app version (ops are OperationV1); an integer, not a string
+             * @description 2 (ops are AnyOperation), or 1 for the previous app version (ops are OperationV1); an integer, not a string
              * @enum {integer}
              */
             protocol_version: 1 | 2;

@@ -13,6 +13,7 @@
  *   `N` must be assignable to the wire type, so a change on the server that breaks a narrowing
  *   fails the typecheck.
  */
+import { DEVICE_STATUSES, type PushedKind } from './facts';
 import type { components } from './schema';
 
 type Schemas = components['schemas'];
@@ -46,26 +47,29 @@ export type LoginResponse = Narrow<Schemas['Tokens'], { user: SessionUser }>;
 export type RefreshResponse = Schemas['Refreshed'];
 
 /** The statuses a crew sets from the tablet (the server's call has earlier ones too). */
-export type CallStatus = Subset<NonNullable<Schemas['Call']['status']>, 'en_route' | 'on_scene' | 'transporting' | 'cleared'>;
-export const CALL_STATUSES: readonly CallStatus[] = ['en_route', 'on_scene', 'transporting', 'cleared'];
+export type CallStatus = Subset<NonNullable<Schemas['Call']['status']>, (typeof DEVICE_STATUSES)[number]>;
+export const CALL_STATUSES: readonly CallStatus[] = DEVICE_STATUSES;
 
 /** REST shapes the document carries; the synced copies arrive as a change's `data`. */
 export type Call = Schemas['Call'];
 export type Premise = Schemas['Premise'];
 export type Conflict = Schemas['Conflict'];
 
-export type OpKind = 'call_status' | 'call_note' | 'location_point' | 'call';
+export type OpKind = PushedKind;
 
 /**
- * One operation (PROTOCOL.md, "Push"), as the document's `Operation` describes it. The server
- * checks ops one by one, so one bad op is rejected and kept instead of failing the batch.
+ * One operation (PROTOCOL.md, "Push") of any kind, as the outbox keeps it: the document's
+ * `Operation` is the envelope every kind's op shares (`AnyOperation` is the `oneOf` by `kind`,
+ * each kind's data checked by its own schema). The server checks ops one by one, so one bad
+ * op is rejected and kept instead of failing the batch.
  */
 export type Op = Narrow<Schemas['Operation'], { kind: OpKind | string; base_version: number | null }>;
 
 /** An op's clock reading at capture (PROTOCOL.md, "Clocks"). */
 export type ClockReading = Schemas['Clock'];
 
-export type PushRequest = Narrow<Schemas['Push'], { ops: Op[] }>;
+/** A push; its ops are any kind's (`Op`), each checked by the server against its kind's schema. */
+export type PushRequest = Omit<Schemas['Push'], 'ops'> & { ops: Op[] };
 
 /** `outcome` is a free string in the document; PROTOCOL.md lists these. */
 export type Outcome = 'applied' | 'merged' | 'conflict' | 'rejected' | 'deferred';

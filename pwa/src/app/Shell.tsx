@@ -9,7 +9,8 @@ import { StatusBar } from '../ui/StatusBar';
 import { UpdateBanner } from '../ui/UpdateBanner';
 import { lock } from './auth';
 import { navigate, usePath } from './router';
-import { COMING, SCREENS, allowed, getShellActions, homePath, isField, screenFor } from './screens';
+import { allowed, COMING, isField } from './areas';
+import { getShellActions, homePath, SCREENS, screenFor } from './screens';
 import { updateSettings, useSettings } from './settings';
 import type { LoginMode } from '../screens/Login';
 

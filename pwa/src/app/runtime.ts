@@ -4,7 +4,7 @@ import { recordLocation } from '../db';
 import { shouldRecord, type Fix } from '../lib/geo';
 import { SyncScheduler } from '../sync/scheduler';
 import { lock, sessionApi, wipe } from './auth';
-import { isField } from './screens';
+import { isField } from './areas';
 import { getSettings, onSettingsChange } from './settings';
 import { registerServiceWorker, requestBackgroundSync } from './swBridge';
 

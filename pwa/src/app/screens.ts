@@ -6,11 +6,7 @@
 import type { ComponentType } from 'preact';
 import { FIELD_ROLES, type Role } from '../api/types';
 import type { Key } from '../i18n';
-
-export interface ScreenProps {
-  /** Path parameters after the screen's prefix (e.g. the call id). */
-  param: string;
-}
+import { allowed, COMING, isField, type Audience, type ScreenProps } from './areas';
 
 export interface ScreenDef {
   id: string;
@@ -20,7 +16,7 @@ export interface ScreenDef {
   nav?: Key;
   icon?: string;
   /** Who sees it: 'field' roles, 'all', or a list. */
-  roles: 'field' | 'all' | readonly Role[];
+  roles: Audience;
   load: () => Promise<{ default: ComponentType<ScreenProps> }>;
 }
 
@@ -33,29 +29,6 @@ export const SCREENS: ScreenDef[] = [
   { id: 'settings', path: '/settings', nav: 'nav.settings', icon: '⚙', roles: 'all', load: () => import('../screens/Settings') },
   { id: 'coming', path: '/coming/', roles: 'all', load: () => import('../screens/Coming') },
 ];
-
-/** Areas that later issues fill, shown as "coming" per role. */
-export const COMING: { area: string; nav: Key; roles: 'field' | readonly Role[] }[] = [
-  { area: 'supplies', nav: 'nav.supplies', roles: 'field' },
-  { area: 'harm-reduction', nav: 'nav.harmReduction', roles: 'field' },
-  { area: 'survey', nav: 'nav.survey', roles: 'field' },
-  { area: 'dispatch', nav: 'nav.dispatch', roles: ['dispatcher', 'diversion_clinician'] },
-  { area: 'supervisor', nav: 'nav.supervisor', roles: ['supervisor'] },
-  { area: 'supply-manager', nav: 'nav.supplyManager', roles: ['supply_manager'] },
-  { area: 'care', nav: 'nav.careNav', roles: ['care_navigator'] },
-  { area: 'program', nav: 'nav.program', roles: ['program_lead'] },
-  { area: 'admin', nav: 'nav.admin', roles: ['admin'] },
-];
-
-export function isField(role: Role): boolean {
-  return FIELD_ROLES.includes(role);
-}
-
-export function allowed(roles: ScreenDef['roles'], role: Role): boolean {
-  if (roles === 'all') return true;
-  if (roles === 'field') return isField(role);
-  return roles.includes(role);
-}
 
 export function screenFor(path: string, role: Role): ScreenDef | null {
   const s = SCREENS.find((x) => (x.path.endsWith('/') ? path.startsWith(x.path) : path === x.path));

@@ -1,17 +1,23 @@
 /**
  * Applying a pull page: records put (sealed, db/vault.ts), tombstones and removals dropped, cursor
- * saved in the SAME transaction. Removals never touch the outbox (unsent ops on a removed call are still pushed).
+ * saved in the SAME transaction, one bulk write per table. Removals never touch the outbox (unsent ops on a removed call are still pushed).
  */
 import type { Change } from '../api/types';
 import { seal } from '../crypto/keys';
-import { AppDB, RECORD_TABLES } from './AppDB';
+import { AppDB, RECORD_TABLES, type RecordTable } from './AppDB';
 import { db, setDb } from './db';
 import { KINDS } from './kinds';
 import type { StoredRow } from './rows';
 import { sealData } from './vault';
 
+/**
+ * Records sealed at once (AES-GCM calls in flight): a whole pull page (sync/engine.ts PULL_LIMIT),
+ * so a page waits for one round of sealing; a staged snapshot goes a page's worth at a time.
+ */
+const SEAL_BATCH = 2000;
+
 interface Prepared {
-  table: (typeof RECORD_TABLES)[number];
+  table: RecordTable;
   id: string;
   row: StoredRow | null;
 }
@@ -37,24 +43,54 @@ export interface ApplyOptions {
   replace?: boolean;
 }
 
+/**
+ * A page's changes by table, the last change of a record winning (page order): `null` drops it.
+ * Changes of distinct records commute, so each table takes one bulkDelete and one bulkPut.
+ */
+function byTable(prepared: Prepared[]): Map<RecordTable, Map<string, StoredRow | null>> {
+  const out = new Map<RecordTable, Map<string, StoredRow | null>>();
+  for (const p of prepared) {
+    let rows = out.get(p.table);
+    if (!rows) out.set(p.table, (rows = new Map()));
+    rows.delete(p.id); // keep the page's order for the last change of each record
+    rows.set(p.id, p.row);
+  }
+  return out;
+}
+
 export async function applyChanges(key: CryptoKey, changes: Change[], opts: ApplyOptions): Promise<number> {
-  const prepared = (await Promise.all(changes.map((c) => prepare(key, c)))).filter((p): p is Prepared => p !== null);
+  const prepared: Prepared[] = [];
+  // Sealed a batch at a time: the page's records are ready before its transaction opens, and a
+  // fresh snapshot held whole (thousands of records) never has them all in flight at once.
+  for (let i = 0; i < changes.length; i += SEAL_BATCH) {
+    const batch = await Promise.all(changes.slice(i, i + SEAL_BATCH).map((c) => prepare(key, c)));
+    for (const p of batch) if (p) prepared.push(p);
+  }
   const receipt = await seal(key, opts.serverTime);
+  const tables = byTable(prepared);
   const d = db();
-  await d.transaction('rw', [...RECORD_TABLES.map((t) => d.table(t)), d.meta], async () => {
+  // Replacing the copy reads which facts made here are still queued.
+  const scope = [...RECORD_TABLES.map((t) => d.table(t)), d.meta, ...(opts.replace ? [d.outbox] : [])];
+  await d.transaction('rw', scope, async () => {
     if (opts.replace) await dropServerCopy(d);
-    for (const p of prepared) {
-      const table = d.recordTable(p.table);
-      if (!p.row) {
-        await table.delete(p.id);
-        continue;
+    for (const [name, rows] of tables) {
+      const gone: string[] = [];
+      const put: StoredRow[] = [];
+      for (const [id, row] of rows) {
+        if (row) put.push(row);
+        else gone.push(id);
       }
-      if (p.table === 'calls') {
+      const table = d.recordTable(name);
+      if (name === 'calls' && put.length) {
         // Keep the overlay of this tablet's unacknowledged edits.
-        const existing = await d.calls.get(p.id);
-        if (existing?.localSealed) p.row.localSealed = existing.localSealed;
+        const existing = await table.bulkGet(put.map((r) => r.id));
+        put.forEach((r, i) => {
+          const overlay = existing[i]?.localSealed;
+          if (overlay) r.localSealed = overlay;
+        });
       }
-      await table.put(p.row);
+      if (gone.length) await table.bulkDelete(gone);
+      if (put.length) await table.bulkPut(put);
     }
     const metas = [
       { key: 'cursor' as const, value: opts.cursor },
@@ -65,9 +101,13 @@ export async function applyChanges(key: CryptoKey, changes: Change[], opts: Appl
   return prepared.length;
 }
 
-/** Server-confirmed records go; facts made here and not yet confirmed stay (their ops are queued). */
+/**
+ * Server-confirmed records go; facts made here whose ops are still queued stay. A fact made here
+ * whose push was acknowledged is server-confirmed (the pull does not send it back to this tablet).
+ */
 async function dropServerCopy(d: AppDB): Promise<void> {
-  for (const t of RECORD_TABLES) await d.table(t).filter((r: StoredRow) => !r.local).delete();
+  const queued = new Set((await d.outbox.orderBy('recordId').keys()).map(String));
+  for (const t of RECORD_TABLES) await d.table(t).filter((r: StoredRow) => !(r.local && queued.has(r.id))).delete();
   await d.meta.delete('cursor');
 }
 
@@ -78,7 +118,7 @@ async function dropServerCopy(d: AppDB): Promise<void> {
  */
 export async function clearRecordsAndCursor(): Promise<void> {
   const d = db();
-  await d.transaction('rw', [...RECORD_TABLES.map((t) => d.table(t)), d.meta], () => dropServerCopy(d));
+  await d.transaction('rw', [...RECORD_TABLES.map((t) => d.table(t)), d.meta, d.outbox], () => dropServerCopy(d));
 }
 
 /** A revoked device: everything local goes (database, keys, queued ops). */

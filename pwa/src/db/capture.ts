@@ -7,9 +7,11 @@
  * work. So the op is built from the seq and HLC read just before; captures run one at a time, and
  * the transaction checks that the seq is still the last one (else the capture is built again).
  * A fact's local time is the best the tablet knows (`estimatedNow`): the server's, from the clock
- * reading, until the pull brings the server's own.
+ * reading. The pull brings the server's own only when it is news (uncertain, or corrected from
+ * the tablet's clock): the push answer acknowledges the rest.
  * Capture never needs the network or a valid token.
  */
+import { CALL_EDITABLE, maxLength, numberRange, type CallEditableField, type FieldOf } from '../api/facts';
 import { CALL_STATUSES, type CallStatus, type Op, type OpKind, type ServerId } from '../api/types';
 import { open, seal } from '../crypto/keys';
 import { getSession } from '../crypto/session';
@@ -29,8 +31,8 @@ export class CaptureError extends Error {
   }
 }
 
-/** Longest note the server accepts (PROTOCOL.md: body 1..10000 chars). */
-export const NOTE_MAX_CHARS = 10_000;
+/** Longest note the server accepts (the call_note kind's body). */
+export const NOTE_MAX_CHARS = maxLength('call_note', 'body') ?? Infinity;
 const STATUSES: readonly string[] = CALL_STATUSES;
 
 /** The person unlocked now: every op names them (author_id) and the local record shows their name. */
@@ -132,7 +134,7 @@ export async function recordStatus(key: SealKey, callRawId: ServerId, status: Ca
   const data = { call_id: callRawId, status };
   const row = await factRow(key, 'call_status', recordId, { ...data, ...author(), id: recordId, at: new Date(estimatedNow()).toISOString() });
   const d = db();
-  return capture(key, { kind: 'call_status', action: 'create', recordId, baseVersion: null, data }, 'statusEvents', () => d.statusEvents.put(row));
+  return capture(key, { kind: 'call_status', action: 'create', recordId, baseVersion: null, data }, KINDS.call_status.table, () => d.statusEvents.put(row));
 }
 
 /**
@@ -145,7 +147,7 @@ export async function withdrawStatus(key: SealKey, callRawId: ServerId, tap: { i
   const data = { call_id: callRawId, status: tap.status, withdraws: tap.id };
   const row = await factRow(key, 'call_status', recordId, { ...data, ...author(), id: recordId, at: new Date(estimatedNow()).toISOString() });
   const d = db();
-  return capture(key, { kind: 'call_status', action: 'create', recordId, baseVersion: null, data }, 'statusEvents', () => d.statusEvents.put(row));
+  return capture(key, { kind: 'call_status', action: 'create', recordId, baseVersion: null, data }, KINDS.call_status.table, () => d.statusEvents.put(row));
 }
 
 /** Append a note: a call_note fact. */
@@ -155,34 +157,38 @@ export async function addNote(key: CryptoKey, callRawId: ServerId, body: string)
   const data = { call_id: callRawId, body };
   const row = await factRow(key, 'call_note', recordId, { ...data, ...author(), id: recordId, at: new Date(estimatedNow()).toISOString() });
   const d = db();
-  return capture(key, { kind: 'call_note', action: 'create', recordId, baseVersion: null, data }, 'notes', () => d.notes.put(row));
+  return capture(key, { kind: 'call_note', action: 'create', recordId, baseVersion: null, data }, KINDS.call_note.table, () => d.notes.put(row));
 }
 
-export type CallEdit = Partial<Record<'disposition' | 'transport_destination', string>>;
+export type CallEdit = Partial<Record<CallEditableField, string>>;
 
 /** Disposition / transport destination: a call document update from the version last seen. */
 export async function updateCall(key: CryptoKey, call: CallRow, edit: CallEdit): Promise<Op> {
-  const unknown = Object.keys(edit).filter((k) => k !== 'disposition' && k !== 'transport_destination');
+  const editable: readonly string[] = CALL_EDITABLE;
+  const unknown = Object.keys(edit).filter((k) => !editable.includes(k));
   check(unknown.length ? Object.fromEntries(unknown.map((k) => [`data.${k}`, ['unknown field']])) : Object.keys(edit).length ? {} : { data: ['nothing to change'] });
   const previous = call.localSealed ? await open<CallEdit>(key, call.localSealed) : {};
   const localSealed = await seal(key, { ...previous, ...edit });
   const d = db();
-  return capture(key, { kind: 'call', action: 'update', recordId: call.id, baseVersion: call.version, data: { ...edit } }, 'calls', () =>
+  return capture(key, { kind: 'call', action: 'update', recordId: call.id, baseVersion: call.version, data: { ...edit } }, KINDS.call.table, () =>
     d.calls.update(call.id, { localSealed }),
   );
 }
 
+/** The error for a location_point field outside the range the server takes, or none. */
+function outOfRange(field: FieldOf<'location_point'>, value: number): Record<string, string[]> {
+  const { min, max } = numberRange('location_point', field);
+  return value >= min && value <= max ? {} : { [`data.${field}`]: [`${min}..${max}`] };
+}
+
 /** A position while on duty: a location_point fact, recorded locked or not (locked: into the write-only box). */
 export async function recordLocation(lat: number, lon: number, accuracyM: number | null): Promise<Op> {
-  const bad: Record<string, string[]> = {};
-  if (!(Math.abs(lat) <= 90)) bad['data.lat'] = ['-90..90'];
-  if (!(Math.abs(lon) <= 180)) bad['data.lon'] = ['-180..180'];
-  check(bad);
+  check({ ...outOfRange('lat', lat), ...outOfRange('lon', lon) });
   const key = getSession()?.dataKey ?? null;
   const recordId = uuidv7(wallNow());
   const data: Record<string, unknown> = { lat, lon };
   if (accuracyM !== null) data.accuracy_m = accuracyM;
   const row = await factRow(key, 'location_point', recordId, { ...data, id: recordId, at: new Date(estimatedNow()).toISOString() });
   const d = db();
-  return capture(key, { kind: 'location_point', action: 'create', recordId, baseVersion: null, data }, 'locationPoints', () => d.locationPoints.put(row));
+  return capture(key, { kind: 'location_point', action: 'create', recordId, baseVersion: null, data }, KINDS.location_point.table, () => d.locationPoints.put(row));
 }

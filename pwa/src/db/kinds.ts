@@ -2,8 +2,10 @@
  * Registry of record kinds that arrive in a pull: which table, which data fields stay in clear
  * (a whitelist of ids: every other field, including one a later server version adds, is sealed),
  * which index fields to extract, and which fields the opened row gets for the screens.
- * A new kind is one entry here and a table; the engine does not change.
+ * A new kind is one entry here and a table; the engine does not change. Every kind the server
+ * syncs (RECORD_KINDS, generated from its OpenAPI document) must have one: the type says so.
  */
+import type { RecordKindName } from '../api/facts';
 import type { RecordTable } from './AppDB';
 
 export interface KindSpec {
@@ -21,7 +23,8 @@ const byCall = (d: Record<string, unknown>) => ({ callId: str(d.call_id) });
 /** A call without a priority sorts after every real one (1 is the highest). */
 const NO_PRIORITY = 9;
 
-export const KINDS: Record<string, KindSpec> = {
+/** Pull-only kinds (premises, supplies, conflicts) besides the synced ones. */
+export const KINDS: Record<RecordKindName, KindSpec> & Record<string, KindSpec> = {
   call: {
     table: 'calls',
     clear: ['id'],

@@ -1,14 +1,18 @@
 /** Reading the outbox for a push (opened) and recording the server's answer (sealed). */
 import type { PushResult } from '../api/types';
+import { FACT_KINDS, PUSHED_KINDS } from '../api/facts';
 import { db } from './db';
 import { KINDS } from './kinds';
 import type { OutboxRow } from './Outbox';
+import type { RecordTable } from './AppDB';
 import type { StoredRejectedRow } from './Rejected';
 import type { StoredRow } from './rows';
 import { openOutboxRow, sealData, sealRejected } from './vault';
 
 /** Local tables of facts made on the device: a rejected one leaves the records (sync/client.py rule). */
-const FACT_TABLES = { call_status: 'statusEvents', call_note: 'notes', location_point: 'locationPoints' } as const;
+const FACT_TABLES: ReadonlyMap<string, RecordTable> = new Map(FACT_KINDS.map((k) => [k, KINDS[k].table]));
+/** What recording a push answer writes: the outbox, rejected entries and the tables of pushed kinds. */
+const PUSH_RESULT_TABLES = ['outbox', 'rejected', ...new Set(PUSHED_KINDS.map((k) => KINDS[k].table))];
 
 /** What a push answer writes, sealed before the transaction: document states (`record`) and rejected entries, by op id. */
 export interface ResultRecords {
@@ -42,9 +46,10 @@ export async function unsentCount(): Promise<number> {
   return db().outbox.count();
 }
 
-/** The next ops to push, in seq order, opened. */
-export async function nextBatch(key: CryptoKey, limit: number): Promise<OutboxRow[]> {
-  const rows = await db().outbox.orderBy('seq').limit(limit).toArray();
+/** The next ops to push (after `afterSeq`, if given), in seq order, opened. */
+export async function nextBatch(key: CryptoKey, limit: number, afterSeq?: number): Promise<OutboxRow[]> {
+  const outbox = db().outbox;
+  const rows = await (afterSeq === undefined ? outbox.orderBy('seq') : outbox.where('seq').above(afterSeq)).limit(limit).toArray();
   return Promise.all(rows.map((r) => openOutboxRow(key, r)));
 }
 
@@ -57,28 +62,30 @@ export interface AckSummary {
 /**
  * Applies one push answer: acknowledged ops leave the outbox; rejected ops move to `rejected`
  * (never blocking the ones behind); deferred ops, and ops without a result, stay to be resent.
+ * An acknowledged fact made here stays as it is: the answer confirmed it (the pull does not send
+ * it back), and with its op gone it counts as server-confirmed (`dropServerCopy`). One bulk write per table.
  */
 export async function recordPushResults(batch: OutboxRow[], results: PushResult[], prepared: ResultRecords): Promise<AckSummary> {
   const d = db();
   const byId = new Map(results.map((r) => [r.id, r]));
   const summary: AckSummary = { acknowledged: 0, rejected: 0, deferred: 0 };
-  await d.transaction('rw', [d.outbox, d.rejected, d.calls, d.statusEvents, d.notes, d.locationPoints], async () => {
+  await d.transaction('rw', PUSH_RESULT_TABLES, async () => {
     const touchedCalls = new Set<string>();
+    const sent: number[] = [];
+    const rejected: StoredRejectedRow[] = [];
+    const refusedFacts = new Map<RecordTable, string[]>();
     for (const row of batch) {
       const r = byId.get(row.op.id);
       if (!r || r.outcome === 'deferred') {
         summary.deferred++;
         continue;
       }
-      const rejected = prepared.rejected.get(row.op.id);
-      if (r.outcome === 'rejected' && !r.replayed && rejected) {
-        await d.rejected.put(rejected);
+      const factTable = FACT_TABLES.get(row.op.kind);
+      const kept = prepared.rejected.get(row.op.id);
+      if (r.outcome === 'rejected' && !r.replayed && kept) {
+        rejected.push(kept);
         summary.rejected++;
-        const factTable = FACT_TABLES[row.op.kind as keyof typeof FACT_TABLES];
-        if (factTable) {
-          const local = await d.table(factTable).get(row.recordId);
-          if (local?.local) await d.table(factTable).delete(row.recordId);
-        }
+        if (factTable) refusedFacts.set(factTable, [...(refusedFacts.get(factTable) ?? []), row.recordId]);
       } else {
         summary.acknowledged++;
         const rec = prepared.records.get(row.op.id);
@@ -88,9 +95,16 @@ export async function recordPushResults(batch: OutboxRow[], results: PushResult[
           await d.calls.put({ ...rec, localSealed: existing?.localSealed ?? null });
         }
       }
-      await d.outbox.delete(row.localId!);
+      sent.push(row.localId!);
       if (row.op.kind === 'call') touchedCalls.add(row.recordId);
     }
+    if (rejected.length) await d.rejected.bulkPut(rejected);
+    for (const [name, ids] of refusedFacts) {
+      const table = d.table<StoredRow, string>(name);
+      const gone = (await table.bulkGet(ids)).filter((r) => r?.local).map((r) => r!.id);
+      if (gone.length) await table.bulkDelete(gone);
+    }
+    await d.outbox.bulkDelete(sent);
     // A call's local overlay goes once no edit of it is waiting; the next pull brings the server's value.
     for (const id of touchedCalls) {
       if ((await d.outbox.where('recordId').equals(id).count()) === 0) await d.calls.update(id, { localSealed: null });

@@ -12,7 +12,7 @@ export interface StoredRow {
   clear: Record<string, unknown>;
   /** Every other field in one blob: "enc1:" (data key) or "box1:" (sealed while locked). */
   sealed: string | null;
-  /** True for a record made on this tablet and not yet confirmed by a pull. */
+  /** True for a fact made on this tablet (until a pull brings the server's copy); confirmed once its op has left the outbox. */
   local?: boolean;
   /** A fact's call (index). */
   callId?: string;

@@ -3,8 +3,10 @@
  * stand wins. A tap may be withdrawn by a later fact that names it (`withdraws`); both stay in
  * the record and count for nothing (the server's rules: sync/status.py).
  */
-/** The server's lifecycle, in order; the crew sets the last four. */
-export const LIFECYCLE = ['received', 'dispatched', 'en_route', 'on_scene', 'transporting', 'cleared'] as const;
+import { CALL_LIFECYCLE } from '../api/facts';
+
+/** The server's lifecycle, in order (the call kind's, generated); the crew sets the last four. */
+export const LIFECYCLE = CALL_LIFECYCLE;
 export type LifecycleStatus = (typeof LIFECYCLE)[number];
 
 /** How long the person who tapped a status may withdraw it: the server's STATUS_UNDO_MINUTES (sync/status.py). */

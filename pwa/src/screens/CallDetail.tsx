@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { maxLength, type CallEditableField } from '../api/facts';
 import { CALL_STATUSES, type CallStatus } from '../api/types';
 import { getSession } from '../crypto/session';
 import {
@@ -24,7 +25,7 @@ import { estimatedNow } from '../lib/deviceClock';
 import { afterCapture } from '../app/runtime';
 import { navigate } from '../app/router';
 import { useOpened } from '../app/useOpened';
-import type { ScreenProps } from '../app/screens';
+import type { ScreenProps } from '../app/areas';
 import { useSettings } from '../app/settings';
 
 const str = (v: unknown) => (v === null || v === undefined ? '' : String(v));
@@ -364,7 +365,7 @@ function FieldForm({
   conflict,
 }: {
   call: CallRow;
-  field: 'disposition' | 'transport_destination';
+  field: CallEditableField;
   value: string;
   testid: string;
   conflict: boolean;
@@ -390,6 +391,7 @@ function FieldForm({
           id={`${testid}-input`}
           data-testid={`${testid}-input`}
           value={shown}
+          maxLength={maxLength('call', field)}
           onInput={(e) => {
             setDraft(e.currentTarget.value);
             setSaved(false);

@@ -1,4 +1,4 @@
-import { COMING, type ScreenProps } from '../app/screens';
+import { COMING, type ScreenProps } from '../app/areas';
 import { useT } from '../i18n';
 
 /** Placeholder for the areas later issues add (supplies, survey, dispatch, supervisor board...). */

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { NetworkError } from '../api/client';
+import type { CallEditableField, PushedKind } from '../api/facts';
 import { sessionApi } from '../app/auth';
 import { scheduler } from '../app/runtime';
 import { useOpened } from '../app/useOpened';
@@ -9,8 +10,8 @@ import { formatDateTime, useT, type Key } from '../i18n';
 import { useSettings } from '../app/settings';
 
 const str = (v: unknown) => (v === null || v === undefined || v === '' ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
-const FIELD_KEYS: Record<string, Key> = { disposition: 'field.disposition', transport_destination: 'field.transport_destination' };
-const KIND_KEYS: Record<string, Key> = { call_status: 'kind.call_status', call_note: 'kind.call_note', call: 'kind.call', location_point: 'kind.location_point' };
+const FIELD_KEYS: Record<CallEditableField, Key> & Record<string, Key> = { disposition: 'field.disposition', transport_destination: 'field.transport_destination' };
+const KIND_KEYS: Record<PushedKind, Key> & Record<string, Key> = { call_status: 'kind.call_status', call_note: 'kind.call_note', call: 'kind.call', location_point: 'kind.location_point' };
 
 /** Conflicts (both values, who changed the server's and when) and rejected entries, in plain words. */
 export default function Review() {

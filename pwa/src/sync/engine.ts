@@ -2,7 +2,8 @@
  * One sync pass, read top to bottom as phases (mirror of sync/client.py):
  *   1. push the outbox in seq order, in batches of at most MAX_PUSH_BATCH;
  *      acknowledged ops leave the outbox, rejected ones move aside, deferred ones are resent;
- *   2. pull from the saved cursor until !has_more, applying each page and its cursor in one transaction;
+ *   2. pull from the saved cursor until !has_more, applying each page and its cursor in one transaction
+ *      (the next page is asked for while one is applied, the next push batch opened while one is sent);
  *      a 410 `resync` (a cursor the server cannot read included) pulls a fresh snapshot whole, then replaces the records and cursor (never the outbox)
  *      in one transaction: with no signal halfway, the tablet keeps the copy it had.
  * Every answer's server_time is learned (lib/deviceClock): the clock reading of the next captures;
@@ -18,8 +19,11 @@ import { learnServerTime, wallNow } from '../lib/deviceClock';
 import { formatHlc, hlcRecv, parseHlc, type Hlc } from '../lib/hlc';
 import { applyChanges, db, getMeta, nextBatch, prepareResultRecords, recordPushResults } from '../db';
 
-/** Records per pull page. */
-export const PULL_LIMIT = 500;
+/**
+ * Records per pull page: a fresh tablet's 500 calls and 10,000 points come in 7 pages, not 25
+ * (each page costs the server a round of queries); a page of location points is ~0.3 MB of JSON.
+ */
+export const PULL_LIMIT = 2000;
 
 export interface Progress {
   phase: 'push' | 'pull';
@@ -60,17 +64,21 @@ export async function pushOutbox(deps: SyncDeps): Promise<{ pushed: number; reje
   let pushed = 0;
   let rejected = 0;
   let size = deps.pushBatch ?? MAX_PUSH_BATCH;
-  for (;;) {
-    const batch = await nextBatch(deps.key, size);
-    if (!batch.length) break;
+  let batch = await nextBatch(deps.key, size);
+  while (batch.length) {
     const ops = batch.map((row) => row.op);
+    const sending = deps.api.push({ protocol_version: PROTOCOL_VERSION, device_time: new Date(now()).toISOString(), ops });
+    // Opened while the server works on this batch: the next one, if every op of this one leaves the outbox.
+    const ahead = nextBatch(deps.key, size, batch[batch.length - 1]!.seq);
+    ahead.catch(() => undefined); // awaited below, or dropped
     let res: PushResponse;
     try {
-      res = await deps.api.push({ protocol_version: PROTOCOL_VERSION, device_time: new Date(now()).toISOString(), ops });
+      res = await sending;
     } catch (e) {
       // Over the server's body limit (413): send half as many ops, down to one.
       if (!(e instanceof HttpError) || e.status !== 413 || batch.length === 1) throw e;
       size = Math.floor(batch.length / 2);
+      batch = await nextBatch(deps.key, size);
       continue;
     }
     learnServerTime(res.server_time);
@@ -82,31 +90,38 @@ export async function pushOutbox(deps: SyncDeps): Promise<{ pushed: number; reje
     deps.onProgress?.({ phase: 'push', done: pushed + rejected, total: null });
     // Every op deferred: the server waits for a seq this device no longer holds (sync/client.py: an error).
     if (s.acknowledged + s.rejected === 0) throw new StuckError(`server expects seq ${res.last_seq + 1}`);
+    batch = s.deferred === 0 ? await ahead : await nextBatch(deps.key, size);
   }
   return { pushed, rejected };
 }
 
 export async function pullAll(deps: SyncDeps): Promise<{ received: number; resynced: boolean }> {
-  let cursor = (await getMeta<string>('cursor')) ?? null;
+  const limit = deps.pullLimit ?? PULL_LIMIT;
+  const cursor = (await getMeta<string>('cursor')) ?? null;
   // A first pull has no copy to protect: pages are applied as they come, and a cut link resumes.
   const fresh = cursor === null;
   let total: number | null = null;
   let received = 0;
+  let next = deps.api.pull(cursor, limit);
   for (;;) {
     let page;
     try {
-      page = await deps.api.pull(cursor, deps.pullLimit ?? PULL_LIMIT);
+      page = await next;
     } catch (e) {
       if (!(e instanceof ResyncError) || fresh) throw e;
       return { received: await pullSnapshot(deps), resynced: true };
     }
     learnServerTime(page.server_time);
+    // The next page is asked for while this one is sealed and stored (its cursor is saved only with it).
+    if (page.has_more) {
+      next = deps.api.pull(page.cursor, limit);
+      next.catch(() => undefined); // awaited next round, or dropped with this pass
+    }
     await learnServerHlc(page.hlc, (deps.now ?? wallNow)());
     if (fresh && total === null && typeof page.total === 'number') total = page.total;
     await applyChanges(deps.key, page.changes, { cursor: page.cursor, serverTime: page.server_time, total });
     received += page.changes.length;
     deps.onProgress?.({ phase: 'pull', done: received, total: fresh ? total : null });
-    cursor = page.cursor;
     if (!page.has_more) break;
   }
   return { received, resynced: false };

@@ -1,6 +1,7 @@
 import type { ComponentType } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import type { ScreenDef, ScreenProps } from '../app/screens';
+import type { ScreenProps } from '../app/areas';
+import type { ScreenDef } from '../app/screens';
 import { useT } from '../i18n';
 
 const loaded = new Map<string, ComponentType<ScreenProps>>();

@@ -1,0 +1,38 @@
+/**
+ * What the screens themselves need from the navigation: their props, the areas shown as "coming",
+ * and who counts as a field role. Kept apart from the screen registry (app/screens.ts), which
+ * imports every screen, so that no screen imports the registry back.
+ */
+import { FIELD_ROLES, type Role } from '../api/types';
+import type { Key } from '../i18n';
+
+export interface ScreenProps {
+  /** Path parameters after the screen's prefix (e.g. the call id). */
+  param: string;
+}
+
+/** Who sees a screen or area: 'field' roles, 'all', or a list. */
+export type Audience = 'field' | 'all' | readonly Role[];
+
+/** Areas that later issues fill, shown as "coming" per role. */
+export const COMING: { area: string; nav: Key; roles: 'field' | readonly Role[] }[] = [
+  { area: 'supplies', nav: 'nav.supplies', roles: 'field' },
+  { area: 'harm-reduction', nav: 'nav.harmReduction', roles: 'field' },
+  { area: 'survey', nav: 'nav.survey', roles: 'field' },
+  { area: 'dispatch', nav: 'nav.dispatch', roles: ['dispatcher', 'diversion_clinician'] },
+  { area: 'supervisor', nav: 'nav.supervisor', roles: ['supervisor'] },
+  { area: 'supply-manager', nav: 'nav.supplyManager', roles: ['supply_manager'] },
+  { area: 'care', nav: 'nav.careNav', roles: ['care_navigator'] },
+  { area: 'program', nav: 'nav.program', roles: ['program_lead'] },
+  { area: 'admin', nav: 'nav.admin', roles: ['admin'] },
+];
+
+export function isField(role: Role): boolean {
+  return FIELD_ROLES.includes(role);
+}
+
+export function allowed(roles: Audience, role: Role): boolean {
+  if (roles === 'all') return true;
+  if (roles === 'field') return isField(role);
+  return roles.includes(role);
+}
