@@ -64,11 +64,13 @@ def hlc_lww(
     local_hlc: Timestamp | None = None,
     remote_hlc: Timestamp | None = None,
 ) -> MergeResult:
-    """Last writer wins by HLC (wall, counter, then node); equal stamps fall back to value order."""
+    """Last writer wins by HLC (wall, counter, then node). A value without a stamp is older
+    than any stamped one: the stores keep no stamp for a stored value, so the stamped edit
+    coming in wins it. Equal stamps, or none on either side, fall back to value order."""
     if local == remote:
         return MergeResult(local, FieldOutcome.SAME)
-    if local_hlc is not None and remote_hlc is not None and local_hlc != remote_hlc:
-        remote_wins = remote_hlc > local_hlc
+    if local_hlc != remote_hlc:
+        remote_wins = local_hlc is None or (remote_hlc is not None and remote_hlc > local_hlc)
     else:
         remote_wins = _canonical(remote) > _canonical(local)
     if remote_wins:

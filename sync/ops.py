@@ -14,7 +14,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, cast
 
 from sync.clock_skew import ClockReading
@@ -55,6 +55,7 @@ MAX_SEQ = INT64_MAX
 MAX_BASE_VERSION = INT32_MAX
 # 9999-12-31T23:59:59.999Z: the last instant a datetime holds, in epoch milliseconds.
 MAX_EPOCH_MS = 253_402_300_799_999
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 Errors = dict[str, list[str]]
 
@@ -186,7 +187,7 @@ def upgrade_v1(raw: Mapping[str, Any]) -> dict[str, Any] | Rejection:
 def _epoch_ms(value: object) -> datetime | None:
     if type(value) is not int or not 0 <= value <= MAX_EPOCH_MS:
         return None
-    return datetime.fromtimestamp(value / 1000, UTC)
+    return _EPOCH + timedelta(milliseconds=value)  # exact: value / 1000 as a float is not
 
 
 def parse_operation(raw: object, protocol_version: int) -> Operation | Rejection:

@@ -31,6 +31,9 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 
 # `make test-long` sets HYPOTHESIS_PROFILE=long: many more examples for the tests marked slow.
 settings.register_profile("long", max_examples=150, stateful_step_count=50, deadline=None)
+# `make mutate` sets HYPOTHESIS_PROFILE=mutate: the same examples for every mutant, so whether a
+# mutant is killed depends on the mutant alone.
+settings.register_profile("mutate", derandomize=True, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 import pytest
 
@@ -37,9 +37,19 @@ def test_tablet_clock_behind_gives_negative_skew() -> None:
     assert measure_skew(SERVER_NOW - timedelta(seconds=2), SERVER_NOW) == -2000
 
 
-def test_naive_times_are_refused_for_skew() -> None:
-    with pytest.raises(ValueError, match="timezone-aware"):
-        measure_skew(datetime(2026, 1, 1), SERVER_NOW)  # noqa: DTZ001
+class NoOffset(tzinfo):
+    """A time zone that cannot say its offset: as good as none."""
+
+    def utcoffset(self, dt: datetime | None) -> None:
+        return None
+
+
+@pytest.mark.parametrize("naive", [datetime(2026, 1, 1), datetime(2026, 1, 1, tzinfo=NoOffset())])  # noqa: DTZ001
+def test_naive_times_are_refused_for_skew_naming_which(naive: datetime) -> None:
+    with pytest.raises(ValueError, match=r"^device_now must be timezone-aware$"):
+        measure_skew(naive, SERVER_NOW)
+    with pytest.raises(ValueError, match=r"^server_now must be timezone-aware$"):
+        measure_skew(SERVER_NOW, naive)
 
 
 @pytest.mark.parametrize(
@@ -109,9 +119,21 @@ def test_scope_fingerprint_ignores_order_and_tells_scopes_apart() -> None:
         (_signed(b'{"v":2,"p":-1,"s":"x"}'), "position"),
         (_signed(b'{"v":2,"p":1,"s":"x","su":1}'), "snapshot"),
         (_signed(b'{"v":2,"p":0,"s":"x","su":1,"sa":"k","sl":-2}'), "snapshot"),
+        (_signed(b'{"v":2,"p":0,"s":"x","sa":"k"}'), "snapshot"),
+        (_signed(b'{"v":2,"p":0,"s":"x","sl":0}'), "snapshot"),
+        (_signed(b'{"v":2,"p":0,"s":"x","su":-1,"sa":"k","sl":0}'), "snapshot"),
+        ("e30.A", "not a cursor"),  # a signature that is not even base64
+        ("x" * 1024, "not a cursor"),  # the longest text is read
+        ("e30\ud800.AAAAAAAAAAAAAAAAAAAAAA", "not a cursor"),  # a lone surrogate in a query string
         ("x" * 2000, "1..1024"),
     ],
 )
 def test_bad_cursor_gives_a_clear_value_error(text: str, why: str) -> None:
     with pytest.raises(ValueError, match=f"invalid cursor: .*{why}"):
         decode_cursor(text, KEY)
+
+
+def test_a_scopes_fingerprint_stays_the_same_across_server_versions() -> None:
+    # A changed fingerprint sends every tablet into a fresh pull after an upgrade.
+    assert scope_fingerprint(["unit:7", "role:responder"]) == "f1db3279287a89e1"
+    assert scope_fingerprint(["a", "bc"]) != scope_fingerprint(["ab", "c"])

@@ -70,6 +70,20 @@ CASES: list[Any] = [
                  id="a server time from the future: clamped to the receipt"),
     pytest.param(datetime(9999, 12, 31, tzinfo=UTC), skew(EPOCH), None, None, (at(0), D, True),
                  id="past the calendar's end: the receipt"),
+    pytest.param(datetime(9999, 12, 31, tzinfo=UTC), skew(EPOCH), reading(-60, at(-60), 50), None,
+                 (at(0), M, True), id="past the calendar's end with a reading: the receipt"),
+    pytest.param(at(1), 0, None, None, (at(0), D, False),
+                 id="a tolerance after the receipt: clamped, still trusted"),
+    pytest.param(at(-61), 0, None, at(-60), (at(-60), D, False),
+                 id="a tolerance before the call: clamped, still trusted"),
+    pytest.param(at(-9), skew(EPOCH), reading(-60, at(-60), 50), None, (at(-10), M, False),
+                 id="reading, the wall clock a tolerance off the monotonic one: monotonic, trusted"),
+    pytest.param(at(-10), -60_000, reading(-60, at(-60), 10), None, (at(-9), D, False),
+                 id="slept, the learned and pushed estimates a tolerance apart: they agree"),
+    pytest.param(at(0.5), 0, reading(-60, at(-60), 10), None, (at(0), D, False),
+                 id="slept, then tapped as the push left: the wall clock, clamped"),
+    pytest.param(at(1), 0, reading(-60, at(-60), 10), None, (at(0), D, False),
+                 id="slept, then tapped a tolerance after the receipt: the wall clock, clamped"),
 ]
 
 

@@ -84,3 +84,47 @@ def test_a_restarted_clock_continues_after_its_saved_last_stamp() -> None:
     saved = Timestamp(9000, 3, "dev1")
     clock = Clock(FakeWall(100), "dev1", last=saved)
     assert clock.send() > saved
+
+
+def test_the_last_counter_value_is_used_before_the_clock_borrows_a_millisecond() -> None:
+    clock = Clock(FakeWall(1000), "dev1", last=Timestamp(1000, MAX_COUNTER - 1, "dev1"))
+    assert clock.send() == Timestamp(1000, MAX_COUNTER, "dev1")
+    assert str(clock.last) == "0000000001000-9999-dev1"
+    assert clock.send() == Timestamp(1001, 0, "dev1")
+
+
+def test_a_remote_counter_at_its_last_value_moves_the_receipt_to_the_next_millisecond() -> None:
+    clock = Clock(FakeWall(1000), "server")
+    assert clock.recv(Timestamp(1000, MAX_COUNTER, "dev1")) == Timestamp(1001, 0, "server")
+
+
+def test_a_remote_exactly_at_the_drift_limit_is_adopted_unchanged() -> None:
+    clock = Clock(FakeWall(1000), "server")
+    got = clock.recv(Timestamp(1000 + MAX_DRIFT_MS, 7, "dev1"))
+    assert got == Timestamp(1000 + MAX_DRIFT_MS, 8, "server")
+    assert clock.drift_refused == 0
+
+
+def test_a_remote_one_millisecond_past_the_drift_limit_is_cut_to_the_limit() -> None:
+    clock = Clock(FakeWall(1000), "server")
+    got = clock.recv(Timestamp(1001 + MAX_DRIFT_MS, 7, "dev1"))
+    assert got == Timestamp(1000 + MAX_DRIFT_MS, 1, "server")
+    assert clock.drift_refused == 1
+
+
+def test_every_refused_reading_is_counted() -> None:
+    clock = Clock(FakeWall(1000), "server")
+    for _ in range(3):
+        clock.recv(Timestamp(10**12, 0, "broken-tablet"))
+    assert clock.drift_refused == 3
+
+
+def test_a_clock_whose_wall_reads_the_epoch_still_moves_forward_by_its_counter() -> None:
+    clock = Clock(FakeWall(0), "dev1")
+    assert [clock.send(), clock.send()] == [Timestamp(0, 1, "dev1"), Timestamp(0, 2, "dev1")]
+
+
+def test_a_clock_needs_a_node_and_starts_before_any_time_of_its_own() -> None:
+    with pytest.raises(ValueError, match=r"^node must not be empty$"):
+        Clock(FakeWall(0), "")
+    assert Clock(FakeWall(5), "dev1").last == Timestamp(0, 0, "dev1")

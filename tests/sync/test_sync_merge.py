@@ -8,6 +8,7 @@ itself keeps it.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -56,6 +57,8 @@ ROWS: list[tuple[Policy, Any, Any, Any, Any, FieldOutcome, Stamps]] = [
     (hlc_lww, "a", "b", "c", "c", COMBINED, (TIE_A, TIE_B)),  # same wall+counter: node dev-b wins
     (hlc_lww, "a", "b", "c", "b", COMBINED, (TIE_B, TIE_A)),
     (hlc_lww, "a", "b", "c", "c", COMBINED, NO),  # no stamps: canonical value order
+    (hlc_lww, "a", "z", "c", "c", COMBINED, (None, EARLY)),  # an unstamped value is the oldest
+    (hlc_lww, "a", "b", "z", "b", COMBINED, (EARLY, None)),
     (hlc_lww, "a", "b", "b", "b", SAME, (EARLY, LATE)),
     (lifecycle_max, ER, ER, OS, OS, TAKEN, NO),
     (lifecycle_max, ER, TP, OS, TP, COMBINED, NO),
@@ -63,6 +66,9 @@ ROWS: list[tuple[Policy, Any, Any, Any, Any, FieldOutcome, Stamps]] = [
     (lifecycle_max, DI, OS, CL, CL, COMBINED, NO),
     (lifecycle_max, None, None, ER, ER, TAKEN, NO),
     (lifecycle_max, DI, CL, CL, CL, SAME, NO),
+    (lifecycle_max, ER, ER, ER, ER, KEPT, NO),
+    (lifecycle_max, None, None, "received", "received", TAKEN, NO),  # the first state is after none
+    (lifecycle_max, None, "received", None, "received", KEPT, NO),
     (append, [], [N1], [N2], [N1, N2], COMBINED, NO),
     (append, [N1], [N1], [N1, N2], [N1, N2], TAKEN, NO),
     (append, [N1], [N1, N3], [N1], [N1, N3], KEPT, NO),
@@ -150,3 +156,94 @@ def test_fields_without_a_policy_merge_three_way() -> None:
     merged = merge_record(CALL_POLICIES, BASE, BASE, {"narrative": "device edit"})
     assert merged.value["narrative"] == "device edit"
     assert merged.outcomes == {"narrative": TAKEN}
+
+
+@pytest.mark.parametrize(("server_value", "device_value"), [("zulu", "alpha"), ("alpha", "zulu")])
+def test_field_changed_on_both_sides_goes_to_the_stamped_device_edit_whatever_its_value(
+    server_value: str, device_value: str
+) -> None:
+    # The stores merge as the push engine calls them: the device's stamp only, the server's
+    # stored value has none. Value order would keep "zulu" in both cases.
+    server = {**BASE, "narrative": server_value}
+    merged = merge_record(CALL_POLICIES, BASE, server, {"narrative": device_value}, remote_hlc=EARLY)
+    assert merged.value["narrative"] == device_value
+    assert merged.outcomes == {"narrative": COMBINED}
+    assert merged.outcome is Outcome.MERGED
+
+
+def test_a_tie_break_does_not_depend_on_the_order_a_records_keys_arrived_in() -> None:
+    remote = {"a": 2}
+    winners = {json_key(hlc_lww(None, local, remote).value)
+               for local in ({"b": 1, "a": 1}, {"a": 1, "b": 1})}
+    assert winners == {json_key(remote)}
+
+
+def json_key(value: Any) -> str:
+    return repr(sorted(value.items()))
+
+
+def test_values_that_are_not_json_still_tie_break_the_same_way_on_both_sides() -> None:
+    early, late = datetime(2026, 11, 25, 2, tzinfo=UTC), datetime(2026, 11, 25, 3, tzinfo=UTC)
+    assert hlc_lww(None, early, late).value == hlc_lww(None, late, early).value == late
+
+
+def test_a_note_seen_twice_with_different_text_ends_the_same_whichever_side_had_which() -> None:
+    mine, theirs = {**N1, "body": "typed on tablet a"}, {**N1, "body": "typed on tablet b"}
+    one_way = append(None, [mine], [theirs]).value
+    assert one_way == append(None, [theirs], [mine]).value == [theirs]
+
+
+def test_notes_are_ordered_by_hlc_then_id_not_by_id_alone() -> None:
+    late_a, early_b, undated_c = n("a", "0009"), n("b", "0001"), {"id": "c", "body": "no stamp"}
+    same_time_d, same_time_e = n("d", "0005"), n("e", "0005")
+    merged = append(None, [late_a, same_time_e], [early_b, undated_c, same_time_d]).value
+    assert [entry["id"] for entry in merged] == ["c", "b", "d", "e", "a"]
+
+
+@pytest.mark.parametrize(
+    ("base", "local", "remote", "outcome"),
+    [
+        ([N1], [N1, N2], [N1, N2], SAME),  # both added the same note
+        ([N1, N2], [N1, N2], [N1, N2], KEPT),  # neither added anything
+        ([N1], [N1, N2], [N1], KEPT),  # only the server added one
+        ([N1], [N1], [N1, N3], TAKEN),  # only the device added one
+        ([N1], [N1, N2], [N1, N3], COMBINED),  # each added its own
+        (None, [N2], [N3], COMBINED),
+    ],
+)
+def test_which_side_added_notes_decides_the_outcome(
+    base: Any, local: Any, remote: Any, outcome: FieldOutcome
+) -> None:
+    assert append(base, local, remote).outcome is outcome
+
+
+def test_an_unknown_lifecycle_state_on_the_server_side_is_an_error_too() -> None:
+    with pytest.raises(ValueError, match="unknown lifecycle state 'teleported'"):
+        lifecycle_max(None, "teleported", "en_route")
+
+
+def test_a_further_status_from_the_device_is_combined_when_the_server_moved_too() -> None:
+    result = lifecycle_max(ER, OS, TP)
+    assert (result.value, result.outcome, result.conflict) == (TP, COMBINED, False)
+    unchanged = lifecycle_max(ER, ER, TP)
+    assert (unchanged.value, unchanged.outcome) == (TP, TAKEN)
+
+
+def test_a_local_stamp_given_to_a_record_merge_decides_a_field_changed_on_both_sides() -> None:
+    server = {**BASE, "narrative": "dispatch, later"}
+    kept = merge_record(CALL_POLICIES, BASE, server, {"narrative": "device"}, local_hlc=LATE,
+                        remote_hlc=EARLY)
+    assert kept.value["narrative"] == "dispatch, later"
+    taken = merge_record(CALL_POLICIES, BASE, server, {"narrative": "device"}, local_hlc=EARLY,
+                         remote_hlc=LATE)
+    assert taken.value["narrative"] == "device"
+
+
+@pytest.mark.parametrize(
+    ("smaller", "larger"),
+    [([1, 5], [12]), ({"a": 1, "b": 2}, {"a": 12}), ("a", "b"), ("1", 1), (False, None)],
+)
+def test_a_tie_break_follows_the_compact_json_text_of_the_values(smaller: Any, larger: Any) -> None:
+    # Every client that merges must pick the same winner: the larger compact, key-sorted JSON text.
+    assert hlc_lww(None, smaller, larger).value == larger
+    assert hlc_lww(None, larger, smaller).value == larger

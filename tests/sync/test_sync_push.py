@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -246,6 +247,160 @@ def test_edit_of_a_field_changed_since_the_device_saw_it_clashes(store: MemorySt
     conflicts = [store.records[("conflict", i)].data for i in result.results[0].conflict_ids]
     assert [(c["field"], c["server_value"]) for c in conflicts] == [("disposition", "referred")]
     assert store.live("call")[CALL_ID]["transport_destination"] == "Duke ED"
+
+
+def test_a_push_of_exactly_the_batch_limit_is_taken_whole() -> None:
+    store = MemoryStore()
+    ops = [raw_op(i, kind="location_point", data={"lat": 36.0, "lon": -78.9})
+           for i in range(1, MAX_PUSH_BATCH + 1)]
+    result = push(store, ops)
+    assert outcomes(result) == ["applied"] * MAX_PUSH_BATCH
+    assert result.last_seq == store.last_seq(DEVICE) == MAX_PUSH_BATCH
+
+
+def test_a_lower_seq_after_a_gap_in_the_same_push_waits_for_the_resend_too(
+    store: MemoryStore,
+) -> None:
+    result = push(store, [raw_op(1), raw_op(3), raw_op(2)])
+    assert outcomes(result) == ["applied", "deferred", "deferred"]
+    assert [r.seq for r in result.results] == [1, 3, 2]
+    assert result.results[2].message == "after a gap: resend from last_seq+1"
+    assert result.last_seq == store.last_seq(DEVICE) == 1
+    assert list(store.live("call_status")) == [raw_op(1)["record_id"]]
+
+
+def test_an_edit_in_the_previous_protocol_format_merges_like_a_current_one(store: MemoryStore) -> None:
+    edit = raw_v1_op(1, type="call.update", record_id=CALL_ID, base_version=1,
+                     data={"disposition": "referred"})
+    result = push(store, [edit], version=1)
+    assert outcomes(result) == ["applied"]
+    assert (result.results[0].record_id, result.results[0].version) == (CALL_ID, 2)
+    assert store.live("call")[CALL_ID] == {**CALL, "disposition": "referred"}
+
+
+def test_previous_protocol_ops_consume_their_seqs_and_replay_like_current_ones(
+    store: MemoryStore,
+) -> None:
+    ops = [raw_v1_op(1), raw_v1_op(2, type="call_status"), raw_v1_op(3, ts=-1), raw_v1_op(4)]
+    result = push(store, ops, version=1)
+    assert outcomes(result) == ["applied", "rejected", "rejected", "applied"]
+    assert [(r.id, r.seq) for r in result.results] == [(op_id(i), i) for i in (1, 2, 3, 4)]
+    assert result.results[1].errors == {"type": ["must be '<kind>.<action>'"]}
+    assert result.results[1].message == "protocol 1 op could not be upgraded"
+    assert result.last_seq == store.last_seq(DEVICE) == 4
+    assert [k.raw for k in store.rejected] == ops[1:3]
+    again = push(store, ops, version=1)
+    assert outcomes(again) == ["applied*", "rejected*", "rejected*", "applied*"]
+    assert len(store.rejected) == 2
+
+
+def test_a_refused_push_says_which_request_fields_are_wrong_and_why(store: MemoryStore) -> None:
+    with pytest.raises(PushRequestError) as caught:
+        push(store, [raw_op(1)] * (MAX_PUSH_BATCH + 1))
+    assert caught.value.errors == {"ops": [f"at most {MAX_PUSH_BATCH} operations per push"]}
+    assert str(caught.value) == f"ops: at most {MAX_PUSH_BATCH} operations per push"
+    error = PushRequestError({"protocol_version": ["must be one of 1, 2", "was 3"], "ops": ["x"]})
+    assert str(error) == "protocol_version: must be one of 1, 2, was 3; ops: x"
+    with pytest.raises(PushRequestError) as version:
+        push(store, [], version=3)
+    assert version.value.errors == {"protocol_version": ["must be one of 1, 2"]}
+    with pytest.raises(PushRequestError) as shape:
+        push(store, {"ops": []})
+    assert shape.value.errors == {"ops": ["must be a list"]}
+
+
+def test_a_reused_seq_is_kept_with_a_reason_naming_the_field(store: MemoryStore) -> None:
+    push(store, [raw_op(1)])
+    result = push(store, [raw_op(1, id=op_id(999))]).results[0]
+    assert result.message == "rejected: seq"
+    assert result.errors == {"seq": ["seq 1 was already used by another operation of this device"]}
+    assert store.rejected[-1].result == result
+
+
+def test_a_rejection_with_its_own_reason_is_kept_with_that_reason(store: MemoryStore) -> None:
+    result = push(store, [raw_op(1, kind="teleport")]).results[0]
+    assert result.message == "teleport.create is not valid: kind"
+    assert result.record_id == raw_op(1)["record_id"]
+    assert store.rejected[-1].result == result
+
+
+class CountingStore(MemoryStore):
+    """Counts what the engine asks of the store, and may answer ops with another id and seq
+    (a store that finds a fact's first op by its record answers with that op's id)."""
+
+    def __init__(self, answer_as: tuple[str | None, int | None] | None = None) -> None:
+        super().__init__()
+        self.put("call", CALL_ID, CALL)
+        self.answer_as = answer_as
+        self.lookups: list[str] = []
+        self.prepared: list[tuple[str, list[Any]]] = []
+
+    def prepare(self, device_id: str, ops: Any) -> None:
+        self.prepared.append((device_id, list(ops)))
+
+    def find_result(self, device_id: str, op_id: str) -> Any:
+        self.lookups.append(op_id)
+        return super().find_result(device_id, op_id)
+
+    def apply(self, kind: Any, op: Any, actor: Actor) -> Any:
+        result = super().apply(kind, op, actor)
+        if self.answer_as is None:
+            return result
+        return replace(result, id=self.answer_as[0], seq=self.answer_as[1])
+
+
+def test_the_store_is_told_the_device_and_every_parsed_op_once_before_anything() -> None:
+    store = CountingStore()
+    push(store, [raw_op(1), {"not": "an op"}])
+    [(device, ops)] = store.prepared
+    assert device == DEVICE
+    assert [getattr(op, "seq", None) for op in ops] == [1, None]
+
+
+def test_an_op_repeated_in_one_push_is_answered_from_the_push_itself() -> None:
+    store = CountingStore()
+    result = push(store, [raw_op(1), raw_op(1), raw_op(2), raw_op(1)])
+    assert outcomes(result) == ["applied", "applied*", "applied", "applied*"]
+    assert store.lookups == [op_id(1), op_id(2)]  # the store is asked once per op id
+
+
+def test_an_op_without_a_readable_id_is_never_looked_up() -> None:
+    store = CountingStore()
+    result = push(store, [raw_op(1, id="x"), raw_op(1, id="x")])
+    assert outcomes(result) == ["rejected", "rejected"]
+    assert store.lookups == []
+
+
+def test_a_result_always_answers_the_op_sent_whatever_the_store_calls_it() -> None:
+    store = CountingStore(answer_as=(None, None))
+    result = push(store, [raw_op(1)]).results[0]
+    assert (result.id, result.seq) == (op_id(1), 1)
+
+
+def test_deferred_and_reused_ops_are_answered_with_their_own_id_and_seq(store: MemoryStore) -> None:
+    push(store, [raw_op(1)])
+    result = push(store, [raw_op(1, id=op_id(900)), raw_op(2), raw_op(4), raw_op(5)])
+    assert [(r.id, r.seq) for r in result.results] == [(op_id(900), 1), (op_id(2), 2), (op_id(4), 4),
+                                                        (op_id(5), 5)]
+    assert outcomes(result) == ["rejected", "applied", "deferred", "deferred"]
+    assert result.results[2].message == "seq 4 follows a gap after 2: resend from 3"
+
+
+def test_every_op_kept_as_rejected_is_kept_whole_with_its_protocol_version(store: MemoryStore) -> None:
+    push(store, [raw_op(1)])
+    unreadable_seq, reused_seq, invalid = raw_op(2, seq="two"), raw_op(1, id=op_id(900)), raw_op(2, kind="x")
+    push(store, [unreadable_seq, reused_seq, invalid])
+    assert [(k.raw, k.protocol_version) for k in store.rejected] == [
+        (unreadable_seq, 2), (reused_seq, 2), (invalid, 2)]
+    push(store, [raw_v1_op(3, type="x")], version=1)
+    assert store.rejected[-1].protocol_version == 1
+
+
+def test_a_kind_rejection_keeps_the_ops_id_and_seq_and_names_every_bad_field(store: MemoryStore) -> None:
+    op = raw_op(1, kind="location_point", data={"lat": 91, "lon": 181})
+    result = push(store, [op]).results[0]
+    assert (result.id, result.seq, result.record_id) == (op_id(1), 1, op["record_id"])
+    assert result.message == "location_point.create is not valid: data.lat, data.lon"
 
 
 NOW_MS = int(NOW.timestamp() * 1000)
