@@ -173,7 +173,7 @@ class Client:
         self._learned: tuple[str, str, float] | None = None
         self.registry = registry  # the app's record kinds: ops are checked before queueing
         self._single_flight = threading.Lock()
-        self.local = LocalStore(self.db_path)
+        self.local = LocalStore(self.db_path, registry)
         node = self.local.meta("node")
         if node is None:
             node = uuid.uuid4().hex[:12]

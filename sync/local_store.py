@@ -15,8 +15,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from sync.merge import lifecycle_max
 from sync.ops import OpResult, Outcome
+from sync.registry import Registry
 
 # Local schema version (PRAGMA user_version); a migration never drops the outbox.
 SCHEMA_VERSION = 1
@@ -38,8 +38,9 @@ CREATE TABLE IF NOT EXISTS rejected (
 
 
 class LocalStore:
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], registry: Registry) -> None:
         self.path = os.fspath(path)
+        self.registry = registry  # the app's record kinds: how a shown status merges
         self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._migrate()
 
@@ -161,7 +162,8 @@ class LocalStore:
                 data.update(op["data"])
             elif op["kind"] == "call_status" and kind == "call" and "withdraws" not in op["data"]:
                 # A status tap shows at once; an undo shows once the pull brings the status.
-                data["status"] = lifecycle_max(None, data.get("status"), op["data"]["status"]).value
+                furthest = self.registry.get(kind).policies["status"]
+                data["status"] = furthest(None, data.get("status"), op["data"]["status"]).value
         self.write_record(kind, record_id, row[0], data, json.loads(row[1]))
 
     def apply_change(self, change: Mapping[str, Any]) -> None:

@@ -11,17 +11,12 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sync.hlc import Timestamp
 from sync.ops import Outcome
-
-# The call lifecycle, earliest first: a later state never gives way to an
-# earlier one (mirrors server.calls.models.CallStatus).
-LIFECYCLE = ("received", "dispatched", "en_route", "on_scene", "transporting", "cleared")
-_RANK = {status: rank for rank, status in enumerate(LIFECYCLE)}
 
 
 class FieldOutcome(enum.StrEnum):
@@ -116,26 +111,28 @@ def server_wins_with_conflict(
     return MergeResult(local, FieldOutcome.CONFLICT, conflict=True)
 
 
-def lifecycle_max(
-    base: Any,
-    local: Any,
-    remote: Any,
-    *,
-    local_hlc: Timestamp | None = None,
-    remote_hlc: Timestamp | None = None,
-) -> MergeResult:
-    """Call status: the furthest state in LIFECYCLE wins (None is before every state)."""
-    for value in (local, remote):
-        if value is not None and value not in _RANK:
-            raise ValueError(f"unknown lifecycle state {value!r}")
-    if local == remote:
-        return MergeResult(local, FieldOutcome.KEPT if remote == base else FieldOutcome.SAME)
-    local_rank = -1 if local is None else _RANK[local]
-    remote_rank = -1 if remote is None else _RANK[remote]
-    if remote_rank > local_rank:
-        taken = local == base
-        return MergeResult(remote, FieldOutcome.TAKEN if taken else FieldOutcome.COMBINED)
-    return MergeResult(local, FieldOutcome.KEPT if remote == base else FieldOutcome.COMBINED)
+def furthest_state(states: Sequence[str]) -> Policy:
+    """The policy of a lifecycle field whose states are `states`, earliest first: the furthest
+    state wins, so a later state never gives way to an earlier one (None is before every
+    state)."""
+    rank = {state: index for index, state in enumerate(states)}
+
+    def furthest_state(base: Any, local: Any, remote: Any, *,
+                       local_hlc: Timestamp | None = None,
+                       remote_hlc: Timestamp | None = None) -> MergeResult:
+        for value in (local, remote):
+            if value is not None and value not in rank:
+                raise ValueError(f"unknown lifecycle state {value!r}")
+        if local == remote:
+            return MergeResult(local, FieldOutcome.KEPT if remote == base else FieldOutcome.SAME)
+        local_rank = -1 if local is None else rank[local]
+        remote_rank = -1 if remote is None else rank[remote]
+        if remote_rank > local_rank:
+            taken = local == base
+            return MergeResult(remote, FieldOutcome.TAKEN if taken else FieldOutcome.COMBINED)
+        return MergeResult(local, FieldOutcome.KEPT if remote == base else FieldOutcome.COMBINED)
+
+    return furthest_state  # its name is the policy's name in the published field facts
 
 
 def append(

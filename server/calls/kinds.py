@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from server.calls.lifecycle import LIFECYCLE, lifecycle_max
 from server.calls.status import StatusFact, current_status, withdrawal_refusal
 from sync.clock_skew import FactTime
 from sync.fieldspec import FieldSpec, FieldType, Lifecycle
 from sync.memory_store import FactRules, MemoryStore, StoredRecord
-from sync.merge import LIFECYCLE, append, lifecycle_max, server_wins_with_conflict
+from sync.merge import append, server_wins_with_conflict
 from sync.ops import Operation
 from sync.push_store import Actor
 from sync.registry import RecordKind, RecordType

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sync.merge import LIFECYCLE
+from server.calls.lifecycle import LIFECYCLE
 
 # How long the person who tapped a status may withdraw it. A mis-tap is noticed within a
 # minute or two (the screen changes, the call leaves the list); five minutes covers a crew

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from server.calls.kinds import CALL, CALL_NOTE
+from server.calls.lifecycle import lifecycle_max
 from server.locations.kinds import LOCATION_POINT
 from sync.fieldspec import FieldSpec, FieldType, Lifecycle, check_data, data_schema
-from sync.merge import append, lifecycle_max, server_wins_with_conflict
+from sync.merge import append, server_wins_with_conflict
 from sync.ops import Errors
 from sync.registry import RecordKind, RecordType
 

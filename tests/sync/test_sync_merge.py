@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
+from server.calls.lifecycle import lifecycle_max
 from sync.hlc import Timestamp
 from sync.merge import (
     FieldOutcome,
     Policy,
     append,
     hlc_lww,
-    lifecycle_max,
     merge_record,
     server_wins_with_conflict,
     three_way,

@@ -53,7 +53,7 @@ export const RECORD_KINDS = {
         ],
         "clinical": false,
         "editable": false,
-        "merge": "lifecycle_max"
+        "merge": "furthest_state"
       },
       "transport_destination": {
         "type": "string",
