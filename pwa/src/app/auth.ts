@@ -25,6 +25,8 @@ import {
   wipeDatabase,
 } from '../db';
 import { milestone } from '../lib/milestones';
+import { primeFirstPull, PULL_LIMIT } from '../sync/engine';
+import { isField } from './areas';
 import { clearUnlockFailures, MAX_UNLOCK_FAILURES, recordUnlockFailure, waitBeforeUnlock } from './unlockGuard';
 
 /** A PIN shorter than this is refused: PBKDF2 slows guessing but cannot save a 4-digit PIN. */
@@ -106,12 +108,23 @@ export async function signIn(username: string, password: string, deviceName = ''
     throw new SignInFailed({ kind: 'failed' });
   }
   await setMeta('device_id', res.device_id);
-  const dataKey = await dataKeyForSignIn(res.user, password);
-  await putEnrolledKey(dataKey, res.user, await wrapDataKey(dataKey, password), 'password');
+  const previous = tokens;
   tokens = { access: res.access_token, refresh: res.refresh_token };
-  await setMeta(`tokens:${res.user.id}`, await seal(dataKey, tokens));
-  await unlockStore(dataKey);
-  setSession({ user: res.user, dataKey });
+  // A tablet with nothing pulled yet asks for its first page now, while the key work below runs.
+  if (isField(res.user.role) && ((await getMeta<string>('cursor')) ?? null) === null) {
+    primeFirstPull(new ApiClient(fetchFn, { get: () => tokens, set: async (next) => void (tokens = next) }).pull(null, PULL_LIMIT));
+  }
+  try {
+    const dataKey = await dataKeyForSignIn(res.user, password);
+    await putEnrolledKey(dataKey, res.user, await wrapDataKey(dataKey, password), 'password');
+    await setMeta(`tokens:${res.user.id}`, await seal(dataKey, tokens));
+    await unlockStore(dataKey);
+    setSession({ user: res.user, dataKey });
+  } catch (e) {
+    primeFirstPull(null);
+    tokens = previous;
+    throw e;
+  }
   return res.user;
 }
 

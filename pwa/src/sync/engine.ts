@@ -15,7 +15,7 @@
  */
 import type { ApiClient } from '../api/client';
 import { HttpError, ResyncError } from '../api/client';
-import { MAX_PUSH_BATCH, PROTOCOL_VERSION, type Change, type PushResponse } from '../api/types';
+import { MAX_PUSH_BATCH, PROTOCOL_VERSION, type Change, type PullResponse, type PushResponse } from '../api/types';
 import { learnServerTime, wallNow } from '../lib/deviceClock';
 import { formatHlc, hlcRecv, parseHlc, type Hlc } from '../lib/hlc';
 import { applyChanges, db, getMeta, nextBatch, prepareResultRecords, recordPushResults, type OutboxRow } from '../db';
@@ -112,6 +112,17 @@ export async function pushOutbox(deps: SyncDeps): Promise<{ pushed: number; reje
   return { pushed, rejected };
 }
 
+/**
+ * A fresh tablet's first page, asked for at sign-in as soon as the tokens arrive (the page derives
+ * and wraps the data key meanwhile): the first pull from no cursor takes it instead of asking again.
+ */
+let primed: Promise<PullResponse> | null = null;
+
+export function primeFirstPull(page: Promise<PullResponse> | null): void {
+  page?.catch(() => undefined); // taken by the first pull, or dropped
+  primed = page;
+}
+
 export async function pullAll(deps: SyncDeps): Promise<{ received: number; resynced: boolean }> {
   const limit = deps.pullLimit ?? PULL_LIMIT;
   const cursor = (await getMeta<string>('cursor')) ?? null;
@@ -119,7 +130,8 @@ export async function pullAll(deps: SyncDeps): Promise<{ received: number; resyn
   const fresh = cursor === null;
   let total: number | null = null;
   let received = 0;
-  let next = deps.api.pull(cursor, limit);
+  let next = fresh && primed && limit === PULL_LIMIT ? primed : deps.api.pull(cursor, limit);
+  primed = null;
   for (;;) {
     let page;
     try {
