@@ -108,21 +108,20 @@ export async function signIn(username: string, password: string, deviceName = ''
     throw new SignInFailed({ kind: 'failed' });
   }
   await setMeta('device_id', res.device_id);
-  const previous = tokens;
-  tokens = { access: res.access_token, refresh: res.refresh_token };
-  // A tablet with nothing pulled yet asks for its first page now, while the key work below runs.
+  // A tablet with nothing pulled yet asks for its first page now, while the key work below runs
+  // (with the new access token only: a refresh here would rotate tokens not yet sealed).
   if (isField(res.user.role) && ((await getMeta<string>('cursor')) ?? null) === null) {
-    primeFirstPull(new ApiClient(fetchFn, { get: () => tokens, set: async (next) => void (tokens = next) }).pull(null, PULL_LIMIT));
+    primeFirstPull(new ApiClient(fetchFn).pullWith(res.access_token, null, PULL_LIMIT));
   }
   try {
     const dataKey = await dataKeyForSignIn(res.user, password);
     await putEnrolledKey(dataKey, res.user, await wrapDataKey(dataKey, password), 'password');
+    tokens = { access: res.access_token, refresh: res.refresh_token };
     await setMeta(`tokens:${res.user.id}`, await seal(dataKey, tokens));
     await unlockStore(dataKey);
     setSession({ user: res.user, dataKey });
   } catch (e) {
     primeFirstPull(null);
-    tokens = previous;
     throw e;
   }
   return res.user;

@@ -130,7 +130,8 @@ export async function pullAll(deps: SyncDeps): Promise<{ received: number; resyn
   const fresh = cursor === null;
   let total: number | null = null;
   let received = 0;
-  let next = fresh && primed && limit === PULL_LIMIT ? primed : deps.api.pull(cursor, limit);
+  // The page asked for at sign-in, or (it failed: an expired token, no signal) asked for again.
+  let next = fresh && primed && limit === PULL_LIMIT ? primed.catch(() => deps.api.pull(cursor, limit)) : deps.api.pull(cursor, limit);
   primed = null;
   for (;;) {
     let page;
