@@ -84,8 +84,9 @@ class Config:
 
     # Tombstones and change-feed rows are kept this long; an older cursor must resync.
     SYNC_RETENTION_DAYS = 30
-    # Modules whose `register(kinds)` adds synced kinds (server.sync.kinds), in pull order:
-    # a kind's parents first.
+    # The synced features: modules whose `register(kinds)` adds synced kinds
+    # (server.sync.kinds), in pull order: a kind's parents first. The one list: the reference
+    # registry (server.kinds) takes each feature's pure kinds from `<feature>.kinds`.
     SYNC_KINDS = ["server.supplies.sync", "server.calls.sync", "server.locations.sync"]
 
     PWA_DIST = os.path.join(os.path.dirname(os.path.dirname(__file__)), "pwa", "dist")

@@ -194,7 +194,7 @@ class Client:
         return self._capture_fact("call_status", {"call_id": call_id, "status": status}, call_id)
 
     def withdraw_status(self, call_id: str, tap_id: str, status: str) -> str:
-        """Undo a tap of this person's: a fact naming it (sync.status); the tap stays."""
+        """Undo a tap of this person's: a fact naming it (server.calls.status); the tap stays."""
         return self._capture_fact(
             "call_status", {"call_id": call_id, "status": status, "withdraws": tap_id}, call_id)
 

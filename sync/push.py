@@ -2,6 +2,9 @@
 
 Pure logic over an injected PushStore; the caller runs `apply_push` in one
 transaction so the device's last seq is stored with the ops' effects.
+The envelope's one rule (PROTOCOL.md, "The one rule for an unusable push") is decided
+here, by `request_errors`: the HTTP schema documents the envelope and asks this module,
+so an API client and the reference stores get the same refusal, in the same words.
 Phases: check the request, parse (and upgrade) every op once, let the store
 load what the batch touches, measure the clock skew once, then for each op
 (replay? seq in order? well formed? valid for its kind? apply), then save
@@ -19,7 +22,7 @@ rejected until someone set its clock.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -28,7 +31,6 @@ from sync.hlc import MAX_DRIFT_MS, Timestamp
 from sync.ops import (
     MAX_PUSH_BATCH,
     SUPPORTED,
-    Errors,
     Operation,
     OpResult,
     Outcome,
@@ -38,7 +40,12 @@ from sync.ops import (
 from sync.push_store import Actor, PushStore
 from sync.registry import Registry
 
-__all__ = ["Actor", "PushOutcome", "PushRequestError", "PushStore", "apply_push"]
+__all__ = ["Actor", "PushOutcome", "PushRequestError", "PushStore", "apply_push", "request_errors"]
+
+# What an envelope field's problems are: messages, or for ops, messages per op index.
+Problems = list[str] | dict[str, list[str]]
+# An unusable envelope's problems by field (the 422's errors.json).
+RequestErrors = dict[str, Problems]
 
 
 @dataclass(frozen=True)
@@ -56,9 +63,53 @@ class PushRequestError(ValueError):
     """The push as a whole is unusable (HTTP 422, nothing applied); `errors` names the
     request fields."""
 
-    def __init__(self, errors: Errors) -> None:
-        super().__init__("; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items()))
+    def __init__(self, errors: RequestErrors) -> None:
+        super().__init__("; ".join(f"{k}: {_said(v)}" for k, v in errors.items()))
         self.errors = errors
+
+
+def _said(problems: Problems) -> str:
+    if isinstance(problems, list):
+        return ", ".join(problems)
+    return ", ".join(f"{i}: {', '.join(m)}" for i, m in problems.items())
+
+
+def protocol_version_problems(value: object) -> list[str]:
+    """What is wrong with a push's `protocol_version`: the JSON integer 1 or 2 (`"2"`, 2.0 and
+    true are not)."""
+    if type(value) is not int:
+        return ["Not a valid integer."]
+    if value not in SUPPORTED:
+        return [f"Must be one of: {', '.join(map(str, sorted(SUPPORTED)))}."]
+    return []
+
+
+def ops_problems(value: object) -> Problems:
+    """What is wrong with a push's `ops`: a list of at most MAX_PUSH_BATCH objects (what is
+    wrong inside an object is that op's own `rejected` result, not the push's)."""
+    if type(value) is not list:
+        return ["Not a valid list."]
+    not_objects = {str(i): ["Not a valid mapping type."] for i, item in enumerate(value)
+                   if type(item) is not dict}
+    if not_objects:
+        return not_objects
+    if len(value) > MAX_PUSH_BATCH:
+        return [f"Longer than maximum length {MAX_PUSH_BATCH}."]
+    return []
+
+
+# The envelope's fields the engine judges, each by its rule (`device_time` comes to
+# `apply_push` already read).
+ENVELOPE_RULES: dict[str, Callable[[object], Problems]] = {
+    "protocol_version": protocol_version_problems, "ops": ops_problems}
+
+
+def request_errors(envelope: Mapping[str, object]) -> RequestErrors:
+    """Every bad field among the envelope's fields present, by name; empty when the push may
+    proceed."""
+    found = {name: rule(envelope[name]) for name, rule in ENVELOPE_RULES.items()
+             if name in envelope}
+    return {name: problems for name, problems in found.items() if problems}
 
 
 @dataclass
@@ -77,7 +128,9 @@ def apply_push(
     device_now: datetime,
     server_now: datetime,
 ) -> PushOutcome:
-    _check_request(ops_raw, protocol_version)
+    errors = request_errors({"protocol_version": protocol_version, "ops": ops_raw})
+    if errors:
+        raise PushRequestError(errors)
     limit_ms = int(server_now.timestamp() * 1000) + MAX_DRIFT_MS
     parsed = [_clamped(parse_operation(raw, protocol_version), limit_ms) for raw in ops_raw]
     store.prepare(device.device_id, parsed)
@@ -97,16 +150,6 @@ def _clamped(op: Operation | Rejection, limit_ms: int) -> Operation | Rejection:
     if isinstance(op, Rejection) or op.hlc.wall_ms <= limit_ms:
         return op
     return op._replace(hlc=Timestamp(limit_ms, op.hlc.counter, op.hlc.node))
-
-
-def _check_request(ops_raw: Sequence[object], protocol_version: int) -> None:
-    if protocol_version not in SUPPORTED:
-        versions = ", ".join(map(str, sorted(SUPPORTED)))
-        raise PushRequestError({"protocol_version": [f"must be one of {versions}"]})
-    if not isinstance(ops_raw, list):
-        raise PushRequestError({"ops": ["must be a list"]})
-    if len(ops_raw) > MAX_PUSH_BATCH:
-        raise PushRequestError({"ops": [f"at most {MAX_PUSH_BATCH} operations per push"]})
 
 
 def _push_one(

@@ -18,8 +18,10 @@ from typing import Any
 import pytest
 
 from server.calls.kinds import CALL
+from server.calls.kinds import RECORD_KINDS as CALL_KINDS
 from server.calls.models import CallStatus
-from server.kinds import record_registry
+from server.kinds import record_kinds, record_registry
+from server.locations.kinds import RECORD_KINDS as LOCATION_KINDS
 from sync.registry import RecordKind
 
 REGISTRY = record_registry()
@@ -87,6 +89,11 @@ def test_the_served_document_states_every_registered_kinds_field_facts(
         if kind.allowed_actions:
             data = _resolve(served, entry["data"])
             assert sorted(data["properties"]) == sorted(kind.editable), name
+
+
+def test_the_reference_kinds_are_the_synced_features_pure_kinds_in_their_order() -> None:
+    listed = ["server.supplies.sync", "server.locations.sync", "server.calls.sync"]
+    assert record_kinds(listed) == (*LOCATION_KINDS, *CALL_KINDS)  # supplies: pulled only
 
 
 def test_each_pushed_op_is_checked_by_its_kinds_schema_with_only_the_actions_it_accepts(

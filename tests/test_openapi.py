@@ -11,6 +11,7 @@ import functools
 import json
 import re
 import shutil
+import sqlite3
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -68,6 +69,22 @@ def _build_app() -> tuple[Flask, dict[Role, dict[str, str]]]:
 
 
 APP, HEADERS = _build_app()
+PRISTINE = sqlite3.connect(":memory:")  # the database as built: each stateful example starts there
+with APP.app_context():
+    _raw = db.engine.raw_connection()
+    _raw.driver_connection.backup(PRISTINE)
+    _raw.close()
+
+
+def _restore_database() -> None:
+    """Back to the database as built: what one example created (a call type's code, a
+    revoked token) would otherwise change what the next draws, which Hypothesis reports as
+    flaky data generation."""
+    with APP.app_context():
+        db.session.remove()
+        raw = db.engine.raw_connection()
+        PRISTINE.backup(raw.driver_connection)
+        raw.close()
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", APP)
 # The two readings of every route that matter most: a responder (the narrowest field role)
 # and a supervisor (who may call nearly everything).
@@ -153,6 +170,10 @@ def _machine_for(role: Role) -> type[Any]:
     base = schema.as_state_machine()
 
     class Machine(base):  # type: ignore[misc, valid-type]
+        def __init__(self) -> None:
+            _restore_database()
+            super().__init__()
+
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:
             CALLS[f"stateful {role.value}"] += 1
             return {"headers": _headers(case, role)}

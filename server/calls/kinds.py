@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from server.calls.status import StatusFact, current_status, withdrawal_refusal
 from sync.clock_skew import FactTime
 from sync.fieldspec import FieldSpec, FieldType, Lifecycle
 from sync.memory_store import FactRules, MemoryStore, StoredRecord
@@ -19,7 +20,6 @@ from sync.merge import LIFECYCLE, append, lifecycle_max, server_wins_with_confli
 from sync.ops import Operation
 from sync.push_store import Actor
 from sync.registry import RecordKind, RecordType
-from sync.status import StatusFact, current_status, withdrawal_refusal
 
 # The call lifecycle, earliest first (sync.merge keeps the order for its lifecycle policy).
 CALL_LIFECYCLE = Lifecycle("status", LIFECYCLE)

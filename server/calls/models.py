@@ -133,7 +133,7 @@ class CallStatusEvent(FactColumns, CorrectedBy, Base):
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
     call_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("calls.id"), index=True)
     status: Mapped[CallStatus] = mapped_column(str_enum(CallStatus, 16))
-    # A correcting fact: the earlier tap (same call, same author, within sync.status's undo
+    # A correcting fact: the earlier tap (same call, same author, within server.calls.status's undo
     # window) this one withdraws; it records that tap's status. The withdrawn tap stays.
     withdraws_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, index=True, unique=True)
 

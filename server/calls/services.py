@@ -23,13 +23,13 @@ from server.calls.models import (
     CallTypeEligibility,
     Premise,
 )
+from server.calls.status import StatusFact, current_status, standing
 from server.changes import note_change, unit_scope
 from server.errors import DomainError, field_error, not_found
 from server.locking import lock_row
 from server.models_base import utcnow
 from server.sync.conflicts import escalate_conflicts
 from server.units.models import Unit
-from sync.status import StatusFact, current_status, standing
 
 LIFECYCLE = list(CallStatus)
 LIFECYCLE_ORDER = [status.value for status in LIFECYCLE]

@@ -33,6 +33,7 @@ from server.calls.services import (
     update_call,
     withdrawals_of,
 )
+from server.calls.status import StatusFact, reached_before, withdrawal_refusal
 from server.changes import note_change, unit_scope
 from server.locking import lock_row, lock_rows
 from server.sync.conflicts import open_field_conflicts
@@ -45,7 +46,6 @@ from sync.merge import merge_edit
 from sync.ops import Operation, OpResult, Outcome
 from sync.push import Actor
 from sync.registry import RecordKind
-from sync.status import StatusFact, reached_before, withdrawal_refusal
 
 # A state's place in the call lifecycle (CallStatus lists them in order).
 LIFECYCLE_RANK = {status: rank for rank, status in enumerate(CallStatus)}

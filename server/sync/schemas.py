@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, missing, validate, validates_schema
 
 from server.fields import AwareDateTime, BigInt, Bool, Dict, Int, Str
 from sync.hlc import TEXT_PATTERN as HLC_PATTERN
@@ -18,6 +19,7 @@ from sync.ops import (
     SUPPORTED,
     Outcome,
 )
+from sync.push import request_errors
 
 # A pull page: large enough that a fresh tablet needs few round trips, small enough that
 # one page stays well under a second and a few MB even on a slow link.
@@ -100,20 +102,25 @@ class OperationV1Schema(Schema):
     data = Dict(required=True, metadata={"description": "as in protocol 2, by kind"})
 
 
-class OpList(fields.List[Any]):
-    """The push's ops, documented as `AnyOperation` items (one schema per kind, published from
-    the registry by server.sync.openapi) and passed on as they are: only
-    "a list of objects" is checked here (with marshmallow's own messages), each op's envelope
-    and data are checked per op by the push."""
+class _EngineDecides(fields.Field[Any]):
+    """A push envelope field documented by its marshmallow type and validators but passed on
+    as sent: its rule is the engine's (`sync.push.request_errors`), which PushSchema asks
+    for every field at once. Absent and null are still this schema's answers."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        if type(value) is not list:
-            raise ValidationError(self.error_messages["invalid"])
-        not_objects = {i: ["Not a valid mapping type."] for i, item in enumerate(value)
-                       if type(item) is not dict}
-        if not_objects:
-            raise ValidationError(not_objects)
+    def deserialize(self, value: Any, attr: str | None = None,
+                    data: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+        if value is missing or value is None:
+            return super().deserialize(value, attr, data, **kwargs)
         return value
+
+
+class ProtocolVersion(_EngineDecides, Int):
+    """`protocol_version`, documented as an integer of SUPPORTED."""
+
+
+class OpList(_EngineDecides, fields.List[Any]):
+    """The push's ops, documented as `AnyOperation` items (one schema per kind, published from
+    the registry by server.sync.openapi) and at most MAX_PUSH_BATCH of them."""
 
 
 # Where each protocol's op shape is documented (`document` puts them in the push's ops).
@@ -122,7 +129,11 @@ OPERATION_REFS = [{"$ref": "#/components/schemas/AnyOperation"},
 
 
 class PushSchema(Schema):
-    protocol_version = Int(required=True, validate=validate.OneOf(sorted(SUPPORTED)),
+    """The push body: `device_time` is read here (into a datetime); `protocol_version` and
+    `ops` are the engine's to judge (`sync.push.request_errors`), asked here so one answer
+    names every bad field."""
+
+    protocol_version = ProtocolVersion(required=True, validate=validate.OneOf(sorted(SUPPORTED)),
                            metadata={"description": (
                                "2 (ops are AnyOperation), or 1 for the previous app version (ops"
                                " are OperationV1); an integer, not a string")})
@@ -136,6 +147,12 @@ class PushSchema(Schema):
                      " kind), OperationV1 for protocol 1. Anything but a list of at most 500"
                      " objects refuses the whole push (422); an object that is not a valid op"
                      " gets its own `rejected` result (see PROTOCOL.md)")})
+
+    @validates_schema(skip_on_field_errors=False)
+    def _envelope(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        errors = request_errors(data)
+        if errors:
+            raise ValidationError(dict(errors))
 
 
 class OpResultSchema(Schema):

@@ -20,6 +20,7 @@ from server.extensions import db
 from server.models_base import utcnow
 from sync.hlc import MAX_DRIFT_MS, Timestamp
 from sync.ops import MAX_PUSH_BATCH
+from sync.push import request_errors
 from tests.api.test_openapi_client import _json_schema
 from tests.fixtures.sync import PULL, PUSH, Tablet, outcomes
 
@@ -129,6 +130,21 @@ def test_an_unusable_push_is_refused_whole_with_422_naming_the_field(
     assert response.status_code == 422, response.json
     assert field in response.json["errors"]["json"]
     assert device.session.get(PULL).json["total"] == 0
+
+
+@pytest.mark.parametrize("envelope", [
+    {"protocol_version": "2", "ops": "x"},
+    {"protocol_version": 3, "ops": [1, {}]},
+    {"protocol_version": 2, "ops": [{}] * (MAX_PUSH_BATCH + 1)},
+], ids=["a_string_version_and_no_list", "an_unknown_version_and_a_number_op", "501_ops"])
+def test_an_unusable_push_is_refused_over_http_in_the_engines_own_words(
+        tablet: MakeTablet, envelope: dict[str, Any]) -> None:
+    device = tablet()
+
+    response = device.session.post(PUSH, json={"device_time": utcnow().isoformat(), **envelope})
+
+    assert response.status_code == 422, response.json
+    assert response.json["errors"]["json"] == request_errors(envelope)
 
 
 # --- protocol 1 ------------------------------------------------------------------------------

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from server.calls.models import Call, CallStatus, CallStatusEvent
+from server.calls.status import STATUS_UNDO_MINUTES
 from server.extensions import db
 from server.models_base import utcnow
-from sync.status import STATUS_UNDO_MINUTES
 from tests.fixtures.sync import Tablet, count_rows, outcomes
 
 MakeCall = Callable[..., Call]

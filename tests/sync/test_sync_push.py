@@ -297,16 +297,28 @@ def test_previous_protocol_ops_consume_their_seqs_and_replay_like_current_ones(
 def test_a_refused_push_says_which_request_fields_are_wrong_and_why(store: MemoryStore) -> None:
     with pytest.raises(PushRequestError) as caught:
         push(store, [raw_op(1)] * (MAX_PUSH_BATCH + 1))
-    assert caught.value.errors == {"ops": [f"at most {MAX_PUSH_BATCH} operations per push"]}
-    assert str(caught.value) == f"ops: at most {MAX_PUSH_BATCH} operations per push"
-    error = PushRequestError({"protocol_version": ["must be one of 1, 2", "was 3"], "ops": ["x"]})
-    assert str(error) == "protocol_version: must be one of 1, 2, was 3; ops: x"
+    assert caught.value.errors == {"ops": [f"Longer than maximum length {MAX_PUSH_BATCH}."]}
+    assert str(caught.value) == f"ops: Longer than maximum length {MAX_PUSH_BATCH}."
+    error = PushRequestError({"protocol_version": ["Must be one of: 1, 2.", "was 3"],
+                              "ops": {"0": ["x"], "2": ["y"]}})
+    assert str(error) == "protocol_version: Must be one of: 1, 2., was 3; ops: 0: x, 2: y"
     with pytest.raises(PushRequestError) as version:
         push(store, [], version=3)
-    assert version.value.errors == {"protocol_version": ["must be one of 1, 2"]}
+    assert version.value.errors == {"protocol_version": ["Must be one of: 1, 2."]}
     with pytest.raises(PushRequestError) as shape:
         push(store, {"ops": []})
-    assert shape.value.errors == {"ops": ["must be a list"]}
+    assert shape.value.errors == {"ops": ["Not a valid list."]}
+
+
+def test_a_push_with_a_bad_version_and_bad_ops_names_both_and_keeps_nothing(
+        store: MemoryStore) -> None:
+    with pytest.raises(PushRequestError) as caught:
+        push(store, [raw_op(1), 7, "op"], version=3)
+    assert caught.value.errors == {
+        "protocol_version": ["Must be one of: 1, 2."],
+        "ops": {"1": ["Not a valid mapping type."], "2": ["Not a valid mapping type."]}}
+    assert store.last_seq(DEVICE) == 0
+    assert store.rejected == []
 
 
 def test_a_reused_seq_is_kept_with_a_reason_naming_the_field(store: MemoryStore) -> None:

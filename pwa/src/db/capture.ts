@@ -139,7 +139,7 @@ export async function recordStatus(key: SealKey, callRawId: ServerId, status: Ca
 
 /**
  * Undo a tap: a call_status fact that withdraws the earlier one (same status, its id in
- * `withdraws`). The earlier tap stays; the server checks author and window (sync/status.py).
+ * `withdraws`). The earlier tap stays; the server checks author and window (server/calls/status.py).
  */
 export async function withdrawStatus(key: SealKey, callRawId: ServerId, tap: { id: string; status: CallStatus }): Promise<Op> {
   check(STATUSES.includes(tap.status) ? {} : { 'data.status': ['unknown status'] });

@@ -1,7 +1,7 @@
 /**
  * A call's status is derived from its status facts: the furthest state among the taps that
  * stand wins. A tap may be withdrawn by a later fact that names it (`withdraws`); both stay in
- * the record and count for nothing (the server's rules: sync/status.py).
+ * the record and count for nothing (the server's rules: server/calls/status.py).
  */
 import { CALL_LIFECYCLE } from '../api/facts';
 
@@ -9,7 +9,7 @@ import { CALL_LIFECYCLE } from '../api/facts';
 export const LIFECYCLE = CALL_LIFECYCLE;
 export type LifecycleStatus = (typeof LIFECYCLE)[number];
 
-/** How long the person who tapped a status may withdraw it: the server's STATUS_UNDO_MINUTES (sync/status.py). */
+/** How long the person who tapped a status may withdraw it: the server's STATUS_UNDO_MINUTES (server/calls/status.py). */
 export const STATUS_UNDO_MINUTES = 5;
 const UNDO_MS = STATUS_UNDO_MINUTES * 60_000;
 

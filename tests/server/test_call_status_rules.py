@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sync.status import (
+from server.calls.status import (
     STATUS_UNDO_WINDOW,
     StatusFact,
     current_status,

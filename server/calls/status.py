@@ -2,7 +2,7 @@
 state among the taps that stand, taps out of lifecycle order, and who may withdraw what.
 
 A withdrawal is itself a fact (it names the tap it `withdraws`); the withdrawn tap stays in
-the record. Pure functions, shared by the server and the reference client.
+the record. Pure functions (no Flask, no database): the call feature's rules.
 """
 
 from __future__ import annotations
