@@ -4,6 +4,7 @@ import { FREE_UNLOCK_TRIES, MAX_UNLOCK_FAILURES, unlockWaitMs } from '../src/app
 import { wrapDataKey } from '../src/crypto/keys';
 import { getSession } from '../src/crypto/session';
 import { db, getMeta, recordStatus, setMeta, type EnrolledKey } from '../src/db';
+import { pullAll, PULL_LIMIT } from '../src/sync/engine';
 import { fakeFetch, freshDb, type Req } from './helpers';
 
 const user = (id: number, username: string) => ({ id, username, full_name: username.toUpperCase(), role: 'responder_clinician', unit_id: 3 });
@@ -32,11 +33,12 @@ describe('sign in, unlock, sign out', () => {
   it('registers the device the first time and sends its id afterwards', async () => {
     const { fetch, requests } = server();
     setFetch(fetch);
+    const logins = () => requests.filter((r) => r.path === '/api/v1/auth/login');
     await signIn('ana', 'ana-pass');
-    expect((requests[0]!.body as Record<string, unknown>).device_id).toBeUndefined();
+    expect((logins()[0]!.body as Record<string, unknown>).device_id).toBeUndefined();
     expect(await getMeta('device_id')).toBe('dev-1');
     await signIn('ben', 'ben-pass'); // added while Ana's session is open
-    expect((requests[1]!.body as Record<string, unknown>).device_id).toBe('dev-1');
+    expect((logins()[1]!.body as Record<string, unknown>).device_id).toBe('dev-1');
     expect((await crew()).map((u) => u.username).sort()).toEqual(['ana', 'ben']);
   });
 
@@ -143,18 +145,35 @@ describe('sign in, unlock, sign out', () => {
     expect(await getMeta('device_id')).toBeUndefined();
   });
 
+  it("a fresh tablet's first pull page is asked for at sign-in, and the first pull takes it instead of asking again", async () => {
+    const page = { changes: [], cursor: 'c1', has_more: false, total: 0, server_time: '2026-11-25T01:00:00Z' };
+    const { fetch, requests } = server((r) => (r.path.startsWith('/api/v1/sync/pull') ? [200, page] : null));
+    setFetch(fetch);
+    await signIn('ana', 'ana-pass');
+    const pulls = () => requests.filter((r) => r.path.startsWith('/api/v1/sync/pull'));
+    expect(pulls().map((r) => [r.path, r.auth])).toEqual([[`/api/v1/sync/pull?limit=${PULL_LIMIT}`, 'Bearer A-ana']]);
+    await pullAll({ api: sessionApi()!, key: getSession()!.dataKey });
+    expect(pulls()).toHaveLength(1);
+    expect(await getMeta('cursor')).toBe('c1');
+    // With a cursor saved, the next sign-in asks for nothing ahead.
+    lock();
+    await signIn('ana', 'ana-pass');
+    expect(pulls()).toHaveLength(1);
+  });
+
   it('a new tablet is registered under the name given; left empty, the server names it', async () => {
     const { fetch, requests } = server();
     setFetch(fetch);
+    const logins = () => requests.filter((r) => r.path === '/api/v1/auth/login');
     await signIn('ana', 'ana-pass', '  Van 3 tablet ');
-    expect((requests[0]!.body as Record<string, unknown>).device_name).toBe('Van 3 tablet');
+    expect((logins()[0]!.body as Record<string, unknown>).device_name).toBe('Van 3 tablet');
     freshDb();
     lock();
     await signIn('ana', 'ana-pass', '   ');
-    expect(requests[1]!.body).not.toHaveProperty('device_name');
+    expect(logins()[1]!.body).not.toHaveProperty('device_name');
     await signIn('ben', 'ben-pass', 'Not sent: already registered');
-    expect(requests[2]!.body).not.toHaveProperty('device_name');
-    expect((requests[2]!.body as Record<string, unknown>).device_id).toBe('dev-1');
+    expect(logins()[2]!.body).not.toHaveProperty('device_name');
+    expect((logins()[2]!.body as Record<string, unknown>).device_id).toBe('dev-1');
   });
 
   it('a retired tablet refuses a new sign-in while a crew member on it can still send what it holds', async () => {
@@ -191,7 +210,8 @@ describe('sign in, unlock, sign out', () => {
     const off = onWiped((n) => told.push(n));
     await wipe('retired');
     off();
-    expect(requests.map((r) => r.path)).toEqual(['/api/v1/auth/login', '/api/v1/auth/logout']);
+    // The fresh tablet's first pull page was asked for at sign-in.
+    expect(requests.map((r) => r.path).filter((p) => !p.startsWith('/api/v1/sync/pull'))).toEqual(['/api/v1/auth/login', '/api/v1/auth/logout']);
     expect(told).toEqual([{ revocation: 'retired', unsent: 0 }]);
     expect(getSession()).toBeNull();
     expect(await enrolledKeys()).toEqual([]);

@@ -137,6 +137,41 @@ describe('push', () => {
     expect(await db().outbox.count()).toBe(0);
   });
 
+  it('an op the answer leaves out stays queued between two that leave, and goes next', async () => {
+    for (let i = 0; i < 3; i++) await recordStatus(key, i, 'en_route');
+    const srv = pushServer();
+    let calls = 0;
+    const { fetch, requests } = fakeFetch((r) => {
+      calls++;
+      if (calls === 2) throw new TypeError('no signal');
+      const [status, body] = srv.handle(r);
+      if (calls === 1) (body as { results: PushResult[] }).results = (body as { results: PushResult[] }).results.filter((x) => x.seq !== 2);
+      return [status, body];
+    });
+    const api = new ApiClient(fetch, staticTokens);
+    await expect(pushOutbox({ api, key })).rejects.toThrow();
+    expect((await db().outbox.toArray()).map((r) => r.seq)).toEqual([2]);
+    const res = await pushOutbox({ api, key });
+    expect(res.pushed).toBe(1);
+    expect(requests.map((r) => (r.body as { ops: Op[] }).ops.map((o) => o.seq))).toEqual([[1, 2, 3], [2], [2]]);
+    expect(await db().outbox.count()).toBe(0);
+  });
+
+  it('the next batch leaves before the answer to the one before is recorded', async () => {
+    for (let i = 0; i < 7; i++) await recordStatus(key, i, 'en_route');
+    const srv = pushServer();
+    const events: string[] = [];
+    const { fetch } = fakeFetch((r) => {
+      events.push(`push ${(r.body as { ops: Op[] }).ops[0]!.seq}`);
+      return srv.handle(r);
+    });
+    const onProgress = (p: { done: number }) => events.push(`recorded ${p.done}`);
+    await pushOutbox({ api: new ApiClient(fetch, staticTokens), key, pushBatch: 3, onProgress });
+    expect(events).toEqual(['push 1', 'push 4', 'recorded 3', 'push 7', 'recorded 6', 'recorded 7']);
+    expect(srv.stored.map((o) => o.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(await db().outbox.count()).toBe(0);
+  });
+
   it('pushes in batches of at most the batch size, in seq order', async () => {
     for (let i = 0; i < 7; i++) await recordStatus(key, i, 'en_route');
     const srv = pushServer();

@@ -104,6 +104,13 @@ export class ApiClient {
     return this.authed<PullResponse>('GET', `/sync/pull?${q}`, undefined);
   }
 
+  /** One pull page with this access token, never refreshed: an expired token fails (AuthError). */
+  async pullWith(access: string, cursor: string | null, limit: number): Promise<PullResponse> {
+    const q = new URLSearchParams({ limit: String(limit) });
+    if (cursor) q.set('cursor', cursor);
+    return this.request<PullResponse>('GET', `/sync/pull?${q}`, undefined, access);
+  }
+
   async resolveConflict(id: string, body: ResolveRequest): Promise<unknown> {
     return this.authed('POST', `/sync/conflicts/${encodeURIComponent(id)}/resolve`, body);
   }

@@ -25,6 +25,8 @@ import {
   wipeDatabase,
 } from '../db';
 import { milestone } from '../lib/milestones';
+import { primeFirstPull, PULL_LIMIT } from '../sync/engine';
+import { isField } from './areas';
 import { clearUnlockFailures, MAX_UNLOCK_FAILURES, recordUnlockFailure, waitBeforeUnlock } from './unlockGuard';
 
 /** A PIN shorter than this is refused: PBKDF2 slows guessing but cannot save a 4-digit PIN. */
@@ -106,12 +108,22 @@ export async function signIn(username: string, password: string, deviceName = ''
     throw new SignInFailed({ kind: 'failed' });
   }
   await setMeta('device_id', res.device_id);
-  const dataKey = await dataKeyForSignIn(res.user, password);
-  await putEnrolledKey(dataKey, res.user, await wrapDataKey(dataKey, password), 'password');
-  tokens = { access: res.access_token, refresh: res.refresh_token };
-  await setMeta(`tokens:${res.user.id}`, await seal(dataKey, tokens));
-  await unlockStore(dataKey);
-  setSession({ user: res.user, dataKey });
+  // A tablet with nothing pulled yet asks for its first page now, while the key work below runs
+  // (with the new access token only: a refresh here would rotate tokens not yet sealed).
+  if (isField(res.user.role) && ((await getMeta<string>('cursor')) ?? null) === null) {
+    primeFirstPull(new ApiClient(fetchFn).pullWith(res.access_token, null, PULL_LIMIT));
+  }
+  try {
+    const dataKey = await dataKeyForSignIn(res.user, password);
+    await putEnrolledKey(dataKey, res.user, await wrapDataKey(dataKey, password), 'password');
+    tokens = { access: res.access_token, refresh: res.refresh_token };
+    await setMeta(`tokens:${res.user.id}`, await seal(dataKey, tokens));
+    await unlockStore(dataKey);
+    setSession({ user: res.user, dataKey });
+  } catch (e) {
+    primeFirstPull(null);
+    throw e;
+  }
   return res.user;
 }
 

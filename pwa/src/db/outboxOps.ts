@@ -104,7 +104,11 @@ export async function recordPushResults(batch: OutboxRow[], results: PushResult[
       const gone = (await table.bulkGet(ids)).filter((r) => r?.local).map((r) => r!.id);
       if (gone.length) await table.bulkDelete(gone);
     }
-    await d.outbox.bulkDelete(sent);
+    // A whole batch of consecutive rows goes as one key range: no per-key bookkeeping for live queries.
+    const first = sent[0];
+    const contiguous = first !== undefined && sent.every((id, i) => id === first + i);
+    if (contiguous && sent.length > 1) await d.outbox.where('localId').between(first, first + sent.length - 1, true, true).delete();
+    else await d.outbox.bulkDelete(sent);
     // A call's local overlay goes once no edit of it is waiting; the next pull brings the server's value.
     for (const id of touchedCalls) {
       if ((await d.outbox.where('recordId').equals(id).count()) === 0) await d.calls.update(id, { localSealed: null });

@@ -3,7 +3,8 @@
  *   1. push the outbox in seq order, in batches of at most MAX_PUSH_BATCH;
  *      acknowledged ops leave the outbox, rejected ones move aside, deferred ones are resent;
  *   2. pull from the saved cursor until !has_more, applying each page and its cursor in one transaction
- *      (the next page is asked for while one is applied, the next push batch opened while one is sent);
+ *      (the next page is asked for while one is applied; the next push batch is opened while one is sent,
+ *      and sent while the answer to the one before is recorded);
  *      a 410 `resync` (a cursor the server cannot read included) pulls a fresh snapshot whole, then replaces the records and cursor (never the outbox)
  *      in one transaction: with no signal halfway, the tablet keeps the copy it had.
  * Every answer's server_time is learned (lib/deviceClock): the clock reading of the next captures;
@@ -14,10 +15,10 @@
  */
 import type { ApiClient } from '../api/client';
 import { HttpError, ResyncError } from '../api/client';
-import { MAX_PUSH_BATCH, PROTOCOL_VERSION, type Change, type PushResponse } from '../api/types';
+import { MAX_PUSH_BATCH, PROTOCOL_VERSION, type Change, type PullResponse, type PushResponse } from '../api/types';
 import { learnServerTime, wallNow } from '../lib/deviceClock';
 import { formatHlc, hlcRecv, parseHlc, type Hlc } from '../lib/hlc';
-import { applyChanges, db, getMeta, nextBatch, prepareResultRecords, recordPushResults } from '../db';
+import { applyChanges, db, getMeta, nextBatch, prepareResultRecords, recordPushResults, type OutboxRow } from '../db';
 
 /**
  * Records per pull page: a fresh tablet's 500 calls and 10,000 points come in 7 pages, not 25
@@ -61,13 +62,17 @@ export async function syncOnce(deps: SyncDeps): Promise<SyncReport> {
 
 export async function pushOutbox(deps: SyncDeps): Promise<{ pushed: number; rejected: number }> {
   const now = deps.now ?? wallNow;
+  const send = (rows: OutboxRow[]): Promise<PushResponse> => {
+    const sent = deps.api.push({ protocol_version: PROTOCOL_VERSION, device_time: new Date(now()).toISOString(), ops: rows.map((row) => row.op) });
+    sent.catch(() => undefined); // awaited below, or dropped with this pass
+    return sent;
+  };
   let pushed = 0;
   let rejected = 0;
   let size = deps.pushBatch ?? MAX_PUSH_BATCH;
   let batch = await nextBatch(deps.key, size);
-  while (batch.length) {
-    const ops = batch.map((row) => row.op);
-    const sending = deps.api.push({ protocol_version: PROTOCOL_VERSION, device_time: new Date(now()).toISOString(), ops });
+  let sending = batch.length ? send(batch) : null;
+  while (sending) {
     // Opened while the server works on this batch: the next one, if every op of this one leaves the outbox.
     const ahead = nextBatch(deps.key, size, batch[batch.length - 1]!.seq);
     ahead.catch(() => undefined); // awaited below, or dropped
@@ -79,8 +84,14 @@ export async function pushOutbox(deps: SyncDeps): Promise<{ pushed: number; reje
       if (!(e instanceof HttpError) || e.status !== 413 || batch.length === 1) throw e;
       size = Math.floor(batch.length / 2);
       batch = await nextBatch(deps.key, size);
+      sending = send(batch);
       continue;
     }
+    // Every op answered and none deferred: the next batch leaves now, and this answer is recorded
+    // while the server works on it (a lost record is resent next pass, and the server replays it).
+    const answered = new Set(res.results.filter((r) => r.outcome !== 'deferred').map((r) => r.id));
+    const following = batch.every((row) => answered.has(row.op.id)) ? await ahead : null;
+    const followingSent = following?.length ? send(following) : null;
     learnServerTime(res.server_time);
     await learnServerHlc(res.hlc, now());
     const records = await prepareResultRecords(deps.key, batch, res.results);
@@ -90,9 +101,26 @@ export async function pushOutbox(deps: SyncDeps): Promise<{ pushed: number; reje
     deps.onProgress?.({ phase: 'push', done: pushed + rejected, total: null });
     // Every op deferred: the server waits for a seq this device no longer holds (sync/client.py: an error).
     if (s.acknowledged + s.rejected === 0) throw new StuckError(`server expects seq ${res.last_seq + 1}`);
-    batch = s.deferred === 0 ? await ahead : await nextBatch(deps.key, size);
+    if (following) {
+      batch = following;
+      sending = followingSent;
+    } else {
+      batch = await nextBatch(deps.key, size);
+      sending = batch.length ? send(batch) : null;
+    }
   }
   return { pushed, rejected };
+}
+
+/**
+ * A fresh tablet's first page, asked for at sign-in as soon as the tokens arrive (the page derives
+ * and wraps the data key meanwhile): the first pull from no cursor takes it instead of asking again.
+ */
+let primed: Promise<PullResponse> | null = null;
+
+export function primeFirstPull(page: Promise<PullResponse> | null): void {
+  page?.catch(() => undefined); // taken by the first pull, or dropped
+  primed = page;
 }
 
 export async function pullAll(deps: SyncDeps): Promise<{ received: number; resynced: boolean }> {
@@ -102,7 +130,9 @@ export async function pullAll(deps: SyncDeps): Promise<{ received: number; resyn
   const fresh = cursor === null;
   let total: number | null = null;
   let received = 0;
-  let next = deps.api.pull(cursor, limit);
+  // The page asked for at sign-in, or (it failed: an expired token, no signal) asked for again.
+  let next = fresh && primed && limit === PULL_LIMIT ? primed.catch(() => deps.api.pull(cursor, limit)) : deps.api.pull(cursor, limit);
+  primed = null;
   for (;;) {
     let page;
     try {
