@@ -247,7 +247,8 @@ describe('sign in, unlock, sign out', () => {
     const { fetch, requests } = server((r) => {
       if (r.path === '/api/v1/auth/refresh') {
         n += 1;
-        return [200, { access_token: `A${n}`, refresh_token: `R${n}`, access_expires_in: 900 }];
+        // A '.' is in no base64 alphabet: the token can show in the sealed text only in clear.
+        return [200, { access_token: `A${n}`, refresh_token: `R.${n}`, access_expires_in: 900 }];
       }
       if (r.path.startsWith('/api/v1/sync/pull')) {
         return r.auth === `Bearer A${n}` && n > 2 ? [200, { changes: [], cursor: 'c', has_more: false, total: 0, server_time: 't' }] : [401, { message: 'expired', action: 'refresh' }];
@@ -256,13 +257,13 @@ describe('sign in, unlock, sign out', () => {
     });
     setFetch(fetch);
     await signIn('ana', 'ana-pass');
-    await sessionApi()!.pull(null, 10).catch(() => undefined); // A-ana expired: refreshed to A2/R2
+    await sessionApi()!.pull(null, 10).catch(() => undefined); // A-ana expired: refreshed to A2/R.2
     const sealed = await getMeta<string>('tokens:1');
-    expect(sealed).not.toContain('R2');
+    expect(sealed).not.toContain('R.2');
     lock();
     expect(await unlock('ana', 'ana-pass')).toEqual({ kind: 'ok' });
     await sessionApi()!.pull(null, 10);
-    expect(requests.filter((r) => r.path === '/api/v1/auth/refresh').map((r) => r.auth)).toEqual(['Bearer R', 'Bearer R2']);
+    expect(requests.filter((r) => r.path === '/api/v1/auth/refresh').map((r) => r.auth)).toEqual(['Bearer R', 'Bearer R.2']);
   });
 
   it('tokens are stored sealed, never in clear', async () => {
