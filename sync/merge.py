@@ -111,6 +111,20 @@ def server_wins_with_conflict(
     return MergeResult(local, FieldOutcome.CONFLICT, conflict=True)
 
 
+def _furthest(rank: Mapping[str, int], base: Any, local: Any, remote: Any) -> MergeResult:
+    for value in (local, remote):
+        if value is not None and value not in rank:
+            raise ValueError(f"unknown lifecycle state {value!r}")
+    if local == remote:
+        return MergeResult(local, FieldOutcome.KEPT if remote == base else FieldOutcome.SAME)
+    local_rank = -1 if local is None else rank[local]
+    remote_rank = -1 if remote is None else rank[remote]
+    if remote_rank > local_rank:
+        taken = local == base
+        return MergeResult(remote, FieldOutcome.TAKEN if taken else FieldOutcome.COMBINED)
+    return MergeResult(local, FieldOutcome.KEPT if remote == base else FieldOutcome.COMBINED)
+
+
 def furthest_state(states: Sequence[str]) -> Policy:
     """The policy of a lifecycle field whose states are `states`, earliest first: the furthest
     state wins, so a later state never gives way to an earlier one (None is before every
@@ -120,17 +134,7 @@ def furthest_state(states: Sequence[str]) -> Policy:
     def furthest_state(base: Any, local: Any, remote: Any, *,
                        local_hlc: Timestamp | None = None,
                        remote_hlc: Timestamp | None = None) -> MergeResult:
-        for value in (local, remote):
-            if value is not None and value not in rank:
-                raise ValueError(f"unknown lifecycle state {value!r}")
-        if local == remote:
-            return MergeResult(local, FieldOutcome.KEPT if remote == base else FieldOutcome.SAME)
-        local_rank = -1 if local is None else rank[local]
-        remote_rank = -1 if remote is None else rank[remote]
-        if remote_rank > local_rank:
-            taken = local == base
-            return MergeResult(remote, FieldOutcome.TAKEN if taken else FieldOutcome.COMBINED)
-        return MergeResult(local, FieldOutcome.KEPT if remote == base else FieldOutcome.COMBINED)
+        return _furthest(rank, base, local, remote)
 
     return furthest_state  # its name is the policy's name in the published field facts
 
