@@ -189,6 +189,16 @@ def check_pull(changes: list[Json], want: Json, names: Names) -> None:
     assert not unmatched, ("pulled but not expected", sorted(unmatched))
 
 
+def check_pages(sizes: list[int], want: Json) -> None:
+    """The page sizes a pull came in, against `pages` (all), `first_pages` or `page_max`."""
+    if "pages" in want:
+        assert sizes == want["pages"], sizes
+    if "first_pages" in want:
+        assert sizes[:len(want["first_pages"])] == want["first_pages"], sizes
+    if "page_max" in want:
+        assert max(sizes, default=0) <= want["page_max"]
+
+
 def check_order(changes: list[Json], want: Json, names: Names) -> None:
     """Each `before` pair [kind, id, kind, id]: the first record's first change comes no later
     than the second's."""
