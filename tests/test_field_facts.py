@@ -9,7 +9,6 @@ source outside the generated files writes a list of those facts by hand.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import re
 from pathlib import Path
@@ -23,6 +22,7 @@ from server.calls.models import CallStatus
 from server.kinds import record_kinds, record_registry
 from server.locations.kinds import RECORD_KINDS as LOCATION_KINDS
 from sync.registry import RecordKind
+from tests.fixtures.pwa_scripts import pwa_script
 
 REGISTRY = record_registry()
 
@@ -34,18 +34,9 @@ GENERATED = {"src/api/openapi.json", "src/api/schema.d.ts", "src/api/fields.ts"}
 REGENERATE = "run `cd pwa && npm run gen:api` and commit pwa/src/api/"
 
 
-def _script(name: str) -> Any:
-    spec = importlib.util.spec_from_file_location(name.replace("-", "_"), PWA / "scripts" / name)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def served() -> dict[str, Any]:
-    document: dict[str, Any] = _script("dump-openapi.py").build_document()
+    document: dict[str, Any] = pwa_script("dump-openapi.py").build_document()
     return document
 
 
@@ -140,7 +131,7 @@ def test_the_servers_call_status_enum_is_the_call_kinds_lifecycle() -> None:
 def test_committed_pwa_field_facts_are_what_gen_api_makes_of_the_served_document(
         served: dict[str, Any]) -> None:
     assert FIELDS_TS.exists(), f"pwa/src/api/fields.ts is missing: {REGENERATE}"
-    expected = _script("gen-fields.py").render(served)
+    expected = pwa_script("gen-fields.py").render(served)
     assert FIELDS_TS.read_text(encoding="utf-8") == expected, (
         f"pwa/src/api/fields.ts differs from the served document's field facts: {REGENERATE}")
 

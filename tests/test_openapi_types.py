@@ -7,7 +7,6 @@ tests fail when either has drifted from the server's marshmallow schemas.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -16,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.fixtures.pwa_scripts import pwa_script
 
 REPO = Path(__file__).resolve().parents[1]
 PWA = REPO / "pwa"
@@ -28,19 +29,9 @@ REGENERATE = "run `cd pwa && npm run gen:api` and commit pwa/src/api/"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
-def _dump_module() -> Any:
-    """pwa/scripts/dump-openapi.py, which writes the snapshot: the test builds the same document."""
-    spec = importlib.util.spec_from_file_location("dump_openapi", PWA / "scripts" / "dump-openapi.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def served() -> dict[str, Any]:
-    document: dict[str, Any] = _dump_module().build_document()
+    document: dict[str, Any] = pwa_script("dump-openapi.py").build_document()
     return document
 
 
@@ -83,7 +74,7 @@ def test_generated_typescript_is_up_to_date(served: dict[str, Any], tmp_path: Pa
             pytest.fail(f"{reason}, and CI=true")
         pytest.skip(f"{reason} (set CI=true to make this a failure)")
     document = tmp_path / "openapi.json"
-    document.write_text(_dump_module().render(served), encoding="utf-8")
+    document.write_text(pwa_script("dump-openapi.py").render(served), encoding="utf-8")
     output = tmp_path / "schema.d.ts"
     run = subprocess.run([str(GENERATOR), str(document), *GENERATOR_FLAGS, "-o", str(output)],
                          cwd=PWA, capture_output=True, text=True, timeout=120, check=False)

@@ -2,16 +2,13 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiClient } from '../src/api/client';
 import type { Change, Op, PushResult } from '../src/api/types';
 import { open } from '../src/crypto/keys';
-import { addNote, applyChanges, clearRecordsAndCursor, db, getCall, getMeta, recordLocation, setMeta, updateCall } from '../src/db';
+import { addNote, applyChanges, clearRecordsAndCursor, db, getCall, getMeta, recordLocation, updateCall } from '../src/db';
 import { pullAll, pushOutbox } from '../src/sync/engine';
-import { fakeFetch, freshDb, newDataKey, staticTokens, unlockWith, type Req } from './helpers';
+import { fakeFetch, freshUnlockedDevice, staticTokens, type Req } from './helpers';
 
 let key: CryptoKey;
 beforeEach(async () => {
-  freshDb();
-  key = await newDataKey();
-  await setMeta('device_id', 'dev1');
-  await unlockWith(key);
+  key = await freshUnlockedDevice();
 });
 
 const call = (id: number, narrative = `n${id}`): Change => ({

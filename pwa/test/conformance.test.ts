@@ -11,12 +11,13 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ApiClient, HttpError } from '../src/api/client';
 import type { Change, Op, PushResult } from '../src/api/types';
+import { FACT_KINDS } from '../src/api/facts';
 import { db, getMeta, KINDS, listRejected, nextBatch, openRecord, setMeta, type RecordTable, type StoredRow } from '../src/db';
 import { sealData, sealValue } from '../src/db/vault';
 import { formatHlc, hlcRecv, hlcSend, parseHlc } from '../src/lib/hlc';
 import { uuidv7 } from '../src/lib/uuidv7';
 import { pullAll, pullSnapshot, pushOutbox, StuckError } from '../src/sync/engine';
-import { fakeFetch, freshDb, newDataKey, staticTokens, unlockWith, type Req } from './helpers';
+import { fakeFetch, freshUnlockedDevice, staticTokens, type Req } from './helpers';
 
 type Json = Record<string, unknown>;
 
@@ -98,16 +99,13 @@ const CASES = Object.values(files).flatMap((f) => f.cases);
 /** Where the fake server's time starts (the case files' epoch, 2026-11-25T03:00:00Z). */
 const NOW = Date.UTC(2026, 10, 25, 3, 0, 0);
 /** The fact kinds a tablet also writes locally at capture (a rejected one leaves the records). */
-const FACT_KINDS = new Set(['call_status', 'call_note', 'location_point']);
+const LOCAL_FACTS = new Set<string>(FACT_KINDS);
 /** The cursor the fake server hands out after a fresh snapshot that replaced a refused one. */
 const SNAPSHOT_CURSOR = 'fresh-snapshot';
 
 let key: CryptoKey;
 beforeEach(async () => {
-  freshDb();
-  key = await newDataKey();
-  await setMeta('device_id', 'dev1');
-  await unlockWith(key);
+  key = await freshUnlockedDevice();
 });
 
 /** One case on one tablet: symbolic names, the ops as sent, the fake server's answers. */
@@ -182,7 +180,7 @@ class PwaRun {
     await d.outbox.clear();
     for (const { op, fresh } of ops) {
       await d.outbox.add({ seq: op.seq as number, recordId: op.record_id, sealed: await sealValue(key, op), state: 'queued' });
-      if (fresh && FACT_KINDS.has(op.kind)) await d.table(KINDS[op.kind]!.table).put(await localFact(op));
+      if (fresh && LOCAL_FACTS.has(op.kind)) await d.table(KINDS[op.kind]!.table).put(await localFact(op));
     }
     const byId = new Map(ops.map((o) => [o.op.id, o.expect]));
     const refused = step.expect?.refused;
@@ -210,7 +208,7 @@ class PwaRun {
     const kept = new Map((await listRejected()).map((r) => [r.id, r]));
     for (const o of rejected) expect(Object.keys(kept.get(o.op.id)?.errors ?? {}).sort()).toEqual([...(o.expect.errors ?? [])].sort());
     for (const { op, fresh, expect: want } of ops) {
-      if (fresh && FACT_KINDS.has(op.kind)) {
+      if (fresh && LOCAL_FACTS.has(op.kind)) {
         const gone = want.outcome === 'rejected' && !want.replayed;
         expect(await d.table(KINDS[op.kind]!.table).get(op.record_id), `${op.kind} ${op.seq}`).toEqual(gone ? undefined : expect.anything());
       }

@@ -1,4 +1,4 @@
-import { AppDB, setDb, db, unlockStore } from '../src/db';
+import { AppDB, setDb, db, setMeta, unlockStore } from '../src/db';
 import { newDataKey } from '../src/crypto/keys';
 import { setSession } from '../src/crypto/session';
 import type { SessionUser } from '../src/api/types';
@@ -49,3 +49,12 @@ export function fakeFetch(handler: (r: Req) => [number, unknown] | Promise<[numb
 }
 
 export const staticTokens = { get: () => ({ access: 'A', refresh: 'R' }), set: async () => {} };
+
+/** A fresh database on device `dev1`, unlocked with a new data key (returned). */
+export async function freshUnlockedDevice(): Promise<CryptoKey> {
+  freshDb();
+  const key = await newDataKey();
+  await setMeta('device_id', 'dev1');
+  await unlockWith(key);
+  return key;
+}

@@ -1,20 +1,17 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ApiClient, NetworkError, type FetchFn } from '../src/api/client';
 import type { Change, Op, PushResult } from '../src/api/types';
-import { addNote, applyChanges, db, getCall, getMeta, lastReceipt, listRejected, recordStatus, setMeta } from '../src/db';
+import { addNote, applyChanges, db, getCall, getMeta, lastReceipt, listRejected, recordStatus } from '../src/db';
 import { open } from '../src/crypto/keys';
 import { pullAll, pushOutbox, syncOnce } from '../src/sync/engine';
 import { MAX_DRIFT_MS } from '../src/lib/hlc';
 import { classify, SyncScheduler } from '../src/sync/scheduler';
 import { getSyncState } from '../src/sync/status';
-import { fakeFetch, freshDb, newDataKey, staticTokens, unlockWith, type Req } from './helpers';
+import { fakeFetch, freshUnlockedDevice, staticTokens, type Req } from './helpers';
 
 let key: CryptoKey;
 beforeEach(async () => {
-  freshDb();
-  key = await newDataKey();
-  await setMeta('device_id', 'dev1');
-  await unlockWith(key);
+  key = await freshUnlockedDevice();
 });
 
 /** A small in-memory server following PROTOCOL.md's push rules (replay, gap, per-op outcome). */
