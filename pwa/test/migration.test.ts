@@ -27,7 +27,7 @@ describe('local database upgrades', () => {
     const current = new AppDB(name);
     setDb(current);
     await current.open();
-    expect(current.verno).toBe(3);
+    expect(current.verno).toBe(4);
     const key = await newDataKey();
     const rows = await nextBatch(key, 10);
     expect(rows.map((r) => r.op.id)).toEqual(['op-1', 'op-2', 'op-3']);

@@ -42,6 +42,22 @@ export const SCHEMA_V3 = {
   calls: 'id',
 } as const;
 
+/**
+ * Version 4: field logs and supplies. Harm-reduction entries (per call or outreach contact),
+ * outreach contacts, kit counts, transfer receipts and post-call surveys are facts the tablet
+ * records; transfers on their way to the unit's kit and supply alerts arrive in the pull.
+ */
+export const SCHEMA_V4 = {
+  ...SCHEMA_V3,
+  harmReduction: 'id, callId, contactId',
+  contacts: 'id',
+  kitCounts: 'id',
+  transferReceipts: 'id',
+  surveys: 'id, callId',
+  transfers: 'id',
+  supplyAlerts: 'id',
+} as const;
+
 /** Tables that hold server records (cleared by "Rebuild from server" and a 410 resync). */
 export const RECORD_TABLES = [
   'calls',
@@ -52,6 +68,13 @@ export const RECORD_TABLES = [
   'catalog',
   'kitStock',
   'conflicts',
+  'harmReduction',
+  'contacts',
+  'kitCounts',
+  'transferReceipts',
+  'surveys',
+  'transfers',
+  'supplyAlerts',
 ] as const;
 export type RecordTable = (typeof RECORD_TABLES)[number];
 
@@ -64,6 +87,13 @@ export class AppDB extends Dexie {
   catalog!: EntityTable<StoredRow, 'id'>;
   kitStock!: EntityTable<StoredRow, 'id'>;
   conflicts!: EntityTable<StoredRow, 'id'>;
+  harmReduction!: EntityTable<StoredRow, 'id'>;
+  contacts!: EntityTable<StoredRow, 'id'>;
+  kitCounts!: EntityTable<StoredRow, 'id'>;
+  transferReceipts!: EntityTable<StoredRow, 'id'>;
+  surveys!: EntityTable<StoredRow, 'id'>;
+  transfers!: EntityTable<StoredRow, 'id'>;
+  supplyAlerts!: EntityTable<StoredRow, 'id'>;
   rejected!: EntityTable<StoredRejectedRow, 'id'>;
   outbox!: EntityTable<StoredOutboxRow, 'localId'>;
   meta!: EntityTable<MetaRow, 'key'>;
@@ -84,6 +114,7 @@ export class AppDB extends Dexie {
     this.version(3)
       .stores(SCHEMA_V3)
       .upgrade((tx) => tx.table<MetaRow, string>('meta').put({ key: 'reseal', value: 1 }));
+    this.version(4).stores(SCHEMA_V4);
   }
 
   recordTable(name: RecordTable): Table<StoredRow, string> {

@@ -40,6 +40,17 @@ export const KINDS: Record<RecordKindName, KindSpec> & Record<string, KindSpec> 
   supply_item: { table: 'catalog', clear: ['id'] },
   kit_stock: { table: 'kitStock', clear: ['id'] },
   conflict: { table: 'conflicts', clear: ['id', 'call_id', 'record_id'] },
+  harm_reduction_entry: {
+    table: 'harmReduction',
+    clear: ['id', 'call_id', 'contact_id'],
+    index: (d) => ({ callId: str(d.call_id), contactId: str(d.contact_id) }),
+  },
+  outreach_contact: { table: 'contacts', clear: ['id'] },
+  kit_count: { table: 'kitCounts', clear: ['id', 'location_id', 'item_id', 'lot_id'] },
+  transfer_receipt: { table: 'transferReceipts', clear: ['id', 'transfer_id'] },
+  post_call_survey: { table: 'surveys', clear: ['id', 'call_id'], index: byCall },
+  supply_transfer: { table: 'transfers', clear: ['id'] },
+  supply_alert: { table: 'supplyAlerts', clear: ['id'] },
 };
 
 /** The spec of each table, for reading and resealing rows. */

@@ -230,6 +230,17 @@ export const en = {
   'common.yes': 'Yes',
   'common.cancel': 'Cancel',
   'common.close': 'Close',
+
+  // Location tracking (tracking.*)
+
+  // Harm-reduction log and outreach contacts (hr.*)
+
+  // The kit: stock, lots, transfers received, counts (kit.*)
+
+  // Post-call survey (survey.*)
+
+  // Supply manager (supply.*)
+
 };
 
 export type Key = keyof typeof en;

@@ -232,4 +232,15 @@ export const es: Record<Key, string> = {
   'common.yes': 'Sí',
   'common.cancel': 'Cancelar',
   'common.close': 'Cerrar',
+
+  // Location tracking (tracking.*)
+
+  // Harm-reduction log and outreach contacts (hr.*)
+
+  // The kit: stock, lots, transfers received, counts (kit.*)
+
+  // Post-call survey (survey.*)
+
+  // Supply manager (supply.*)
+
 };
