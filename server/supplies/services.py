@@ -591,7 +591,3 @@ def acknowledge_alert(session: Session, actor: User, alert_id: int) -> SupplyAle
     session.flush()
     return alert
 
-
-def run_supply_alerts(session: Session, now: datetime, config: Mapping[str, Any]) -> dict[str, int]:
-    """The scheduled job: alerts recomputed with the configured near-expiry window."""
-    return compute_alerts(session, now, int(config["SUPPLY_NEAR_EXPIRY_DAYS"]))
