@@ -22,6 +22,9 @@ DISPATCH = frozenset({Role.DISPATCHER, Role.DIVERSION_CLINICIAN, Role.SUPERVISOR
 CALL_READERS = DISPATCH | FIELD_ROLES
 ELIGIBILITY_EDITORS = frozenset({Role.PROGRAM_LEAD, Role.SUPERVISOR, Role.ADMIN})
 SYNC_DEVICES = FIELD_ROLES
+# A supply manager's screens read the supply feed (alerts, transfers) offline too; they
+# record nothing through sync (stock moves are REST acts made online).
+SYNC_READERS = SYNC_DEVICES | {Role.SUPPLY_MANAGER}
 CONFLICT_RESOLVERS = FIELD_ROLES | {Role.SUPERVISOR}
 # Who reads clinical content kept outside the calls (the audit trail's before and after,
 # the data of rejected operations) and acts on it: re-applies a corrected operation,
@@ -57,7 +60,7 @@ ROUTES: Final[dict[str, dict[str, Rule]]] = {
     "supplies.Catalog": {"GET": ALL_ROLES},
     "audit.AuditLog": {"GET": SUPERVISION},
     "sync.Push": {"POST": SYNC_DEVICES},
-    "sync.Pull": {"GET": SYNC_DEVICES},
+    "sync.Pull": {"GET": SYNC_READERS},
     "sync.Conflicts": {"GET": CONFLICT_RESOLVERS},
     "sync.ConflictResolution": {"POST": CONFLICT_RESOLVERS},
     "sync.RejectedOps": {"GET": SUPERVISION},

@@ -227,11 +227,11 @@ def _fefo_order(session: Session, lot_ids: Iterable[int]) -> list[SupplyLot]:
         .order_by(SupplyLot.expires_on.is_(None), SupplyLot.expires_on, SupplyLot.id)))
 
 
-def _transfer_scopes(session: Session, transfer: SupplyTransfer) -> tuple[list[str], list[str]]:
-    """(the supply managers' scopes, the destination kit's unit's scopes)."""
+def _transfer_scopes(session: Session, transfer: SupplyTransfer) -> list[str]:
+    """Who sees a transfer in transit: the supply managers and the destination kit's unit."""
     kit = session.get(StockLocation, transfer.to_location_id)
     units = [unit_scope(kit.unit_id)] if kit is not None and kit.unit_id is not None else []
-    return [role_scope(SUPPLY_MANAGER_ROLE)], units
+    return [role_scope(SUPPLY_MANAGER_ROLE), *units]
 
 
 def _pick_lots(session: Session, item_id: int, lot_id: int | None, quantity: int,
@@ -290,8 +290,7 @@ def send_transfer(session: Session, actor: User, from_location_id: int, to_locat
     post_entries(session, [NewEntry(source.id, line.lot_id, -line.quantity,
                                     LedgerReason.TRANSFER_OUT, source_kind=TRANSFER_SOURCE,
                                     source_id=transfer.id) for line in transfer.lines], actor)
-    managers, unit = _transfer_scopes(session, transfer)
-    note_change(session, TRANSFER_KIND, transfer.id, managers + unit)
+    note_change(session, TRANSFER_KIND, transfer.id, _transfer_scopes(session, transfer))
     return transfer
 
 
@@ -319,9 +318,8 @@ def receive_transfer(session: Session, actor: User, transfer_id: uuid.UUID,
                                     LedgerReason.TRANSFER_IN, device_id=device_id,
                                     source_kind=TRANSFER_SOURCE, source_id=transfer.id)
                            for line in transfer.lines], actor)
-    managers, unit = _transfer_scopes(session, transfer)
-    note_change(session, TRANSFER_KIND, transfer.id, managers)
-    note_change(session, TRANSFER_KIND, transfer.id, unit, "remove")
+    # No longer in transit: it leaves the devices that showed it.
+    note_change(session, TRANSFER_KIND, transfer.id, _transfer_scopes(session, transfer), "remove")
     return ReceiveResult(transfer, already_received=False)
 
 
@@ -336,9 +334,8 @@ def cancel_transfer(session: Session, actor: User, transfer_id: uuid.UUID) -> Su
     post_entries(session, [NewEntry(transfer.from_location_id, line.lot_id, line.quantity,
                                     LedgerReason.TRANSFER_IN, source_kind=TRANSFER_SOURCE,
                                     source_id=transfer.id) for line in transfer.lines], actor)
-    managers, unit = _transfer_scopes(session, transfer)
-    note_change(session, TRANSFER_KIND, transfer.id, managers)
-    note_change(session, TRANSFER_KIND, transfer.id, unit, "remove")
+    # No longer in transit: it leaves the devices that showed it.
+    note_change(session, TRANSFER_KIND, transfer.id, _transfer_scopes(session, transfer), "remove")
     return transfer
 
 

@@ -116,6 +116,49 @@ export const RECORD_KINDS = {
       }
     }
   },
+  "kit_count": {
+    "type": "fact",
+    "actions": [
+      "create"
+    ],
+    "lifecycle": null,
+    "fields": {
+      "count_id": {
+        "type": "uuid",
+        "clinical": false,
+        "editable": true
+      },
+      "counted": {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 100000,
+        "clinical": false,
+        "editable": true
+      },
+      "item_id": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 2147483647,
+        "clinical": false,
+        "editable": true
+      },
+      "location_id": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 2147483647,
+        "clinical": false,
+        "editable": true
+      },
+      "lot_id": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 2147483647,
+        "nullable": true,
+        "clinical": false,
+        "editable": true
+      }
+    }
+  },
   "location_point": {
     "type": "fact",
     "actions": [
@@ -141,6 +184,20 @@ export const RECORD_KINDS = {
         "type": "number",
         "minimum": -180,
         "maximum": 180,
+        "clinical": false,
+        "editable": true
+      }
+    }
+  },
+  "transfer_receipt": {
+    "type": "fact",
+    "actions": [
+      "create"
+    ],
+    "lifecycle": null,
+    "fields": {
+      "transfer_id": {
+        "type": "uuid",
         "clinical": false,
         "editable": true
       }

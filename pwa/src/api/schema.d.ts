@@ -1117,7 +1117,7 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /** @description one operation, checked by its kind's own schema (`kind` says which) */
-        AnyOperation: components["schemas"]["CallOperation"] | components["schemas"]["CallNoteOperation"] | components["schemas"]["CallStatusOperation"] | components["schemas"]["LocationPointOperation"];
+        AnyOperation: components["schemas"]["CallOperation"] | components["schemas"]["CallNoteOperation"] | components["schemas"]["CallStatusOperation"] | components["schemas"]["KitCountOperation"] | components["schemas"]["LocationPointOperation"] | components["schemas"]["TransferReceiptOperation"];
         AuditEntry: {
             action?: string;
             actor_id?: number | null;
@@ -1507,6 +1507,74 @@ export interface components {
         Hazard: {
             description?: string;
             kind?: string;
+        };
+        /** @description kit_count: the record's fields (unknown fields are rejected) */
+        KitCountData: {
+            /**
+             * Format: uuid
+             * @description the lines counted together in one count share this id
+             */
+            count_id: string;
+            /** @description units of measure found */
+            counted: number;
+            item_id: number;
+            /** @description the stock location counted (the unit's kit) */
+            location_id: number;
+            /** @description absent: the item's lots counted together (spread FEFO) */
+            lot_id?: number | null;
+        };
+        /** @description an operation on a kit_count (fact) */
+        KitCountOperation: {
+            /** @enum {string} */
+            action: "create";
+            /** @description the person unlocked on the tablet when the operation was made (signed in online on this tablet and on its unit's crew); absent or null: the person whose token pushes it */
+            author_id?: number | null;
+            /** @description the version the device last saw (required for an update) */
+            base_version?: number | null;
+            /** @description the device's clock reading at capture; absent or null when the app has not reached the server since it started (the fact's time then comes from device_time and the push's skew) */
+            clock?: components["schemas"]["Clock"] | (Record<string, never> | null);
+            data: components["schemas"]["KitCountData"];
+            /**
+             * Format: date-time
+             * @description the device clock when the operation was made
+             */
+            device_time: string;
+            /** @description <wall ms, 13 digits>-<counter, 4 digits>-<node> */
+            hlc: string;
+            /**
+             * Format: uuid
+             * @description made on the device (a UUIDv7)
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "kit_count";
+            /**
+             * Format: uuid
+             * @description a new record's id (a UUIDv7), or the call's id for an update
+             */
+            record_id: string;
+            /** @description per device 1, 2, 3 ... with no gaps */
+            seq: number;
+        };
+        /** @description kit_count as a pull carries it: its declared fields */
+        KitCountRecord: {
+            /**
+             * Format: uuid
+             * @description the lines counted together in one count share this id
+             */
+            count_id?: string;
+            /** @description units of measure found */
+            counted?: number;
+            item_id?: number;
+            /** @description the stock location counted (the unit's kit) */
+            location_id?: number;
+            /** @description absent: the item's lots counted together (spread FEFO) */
+            lot_id?: number | null;
+        } & {
+            [key: string]: unknown;
         };
         /** @description location_point: the record's fields (unknown fields are rejected) */
         LocationPointData: {
@@ -1910,6 +1978,54 @@ export interface components {
             device_id: string;
             refresh_token: string;
             user: components["schemas"]["Me"];
+        };
+        /** @description transfer_receipt: the record's fields (unknown fields are rejected) */
+        TransferReceiptData: {
+            /** Format: uuid */
+            transfer_id: string;
+        };
+        /** @description an operation on a transfer_receipt (fact) */
+        TransferReceiptOperation: {
+            /** @enum {string} */
+            action: "create";
+            /** @description the person unlocked on the tablet when the operation was made (signed in online on this tablet and on its unit's crew); absent or null: the person whose token pushes it */
+            author_id?: number | null;
+            /** @description the version the device last saw (required for an update) */
+            base_version?: number | null;
+            /** @description the device's clock reading at capture; absent or null when the app has not reached the server since it started (the fact's time then comes from device_time and the push's skew) */
+            clock?: components["schemas"]["Clock"] | (Record<string, never> | null);
+            data: components["schemas"]["TransferReceiptData"];
+            /**
+             * Format: date-time
+             * @description the device clock when the operation was made
+             */
+            device_time: string;
+            /** @description <wall ms, 13 digits>-<counter, 4 digits>-<node> */
+            hlc: string;
+            /**
+             * Format: uuid
+             * @description made on the device (a UUIDv7)
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "transfer_receipt";
+            /**
+             * Format: uuid
+             * @description a new record's id (a UUIDv7), or the call's id for an update
+             */
+            record_id: string;
+            /** @description per device 1, 2, 3 ... with no gaps */
+            seq: number;
+        };
+        /** @description transfer_receipt as a pull carries it: its declared fields */
+        TransferReceiptRecord: {
+            /** Format: uuid */
+            transfer_id?: string;
+        } & {
+            [key: string]: unknown;
         };
         Unit: {
             active?: boolean;

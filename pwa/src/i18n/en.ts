@@ -236,6 +236,8 @@ export const en = {
   // Harm-reduction log and outreach contacts (hr.*)
 
   // The kit: stock, lots, transfers received, counts (kit.*)
+  'kind.kit_count': 'Kit count',
+  'kind.transfer_receipt': 'Transfer received',
 
   // Post-call survey (survey.*)
 

@@ -238,6 +238,8 @@ export const es: Record<Key, string> = {
   // Harm-reduction log and outreach contacts (hr.*)
 
   // The kit: stock, lots, transfers received, counts (kit.*)
+  'kind.kit_count': 'Recuento del botiquín',
+  'kind.transfer_receipt': 'Traslado recibido',
 
   // Post-call survey (survey.*)
 
