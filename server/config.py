@@ -100,9 +100,9 @@ class Config:
     LOCATION_INTERVAL_SECONDS = 30
     # A fix less accurate than this is dropped: 100 m still tells which block a unit is on.
     LOCATION_MIN_ACCURACY_M = 100
-    # A unit parked at a call moved less than this between fixes: no new point (GPS jitter
-    # outdoors is 5 to 20 m).
-    LOCATION_MIN_MOVE_M = 25
+    # Within the interval, a new point only when the unit moved this far: more than GPS
+    # jitter outdoors (5 to 20 m), about half a block, so a turn while driving is kept.
+    LOCATION_MIN_MOVE_M = 50
 
     PWA_DIST = os.path.join(os.path.dirname(os.path.dirname(__file__)), "pwa", "dist")
 
