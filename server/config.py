@@ -82,7 +82,8 @@ class Config:
     # Background jobs (server/jobs.py); the scheduler is off in tests and CLI commands.
     SCHEDULER_ENABLED = False
     # The scheduled jobs, "module:attribute" naming a server.jobs.Job; a feature adds its own.
-    JOBS = ["server.jobs:FEED_PURGE", "server.locations.jobs:LOCATION_RETENTION"]
+    JOBS = ["server.jobs:FEED_PURGE", "server.locations.jobs:LOCATION_RETENTION",
+            "server.supplies.jobs:SUPPLY_ALERTS"]
 
     # A lot with stock is flagged this many days before it expires: a month is the time to
     # use it first (FEFO) or move it to a busier kit, and to order its replacement (naloxone
