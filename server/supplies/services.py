@@ -114,8 +114,10 @@ def _open_discrepancy(session: Session, location_id: int, lot_id: int, item_id: 
     stmt = _insert(session, table).values(
         location_id=location_id, lot_id=lot_id, item_id=item_id, on_hand_when_found=on_hand,
         state=DiscrepancyState.OPEN.value, opened_at=utcnow(),
+    # The index's predicate as literal SQL: a bound value there stops PostgreSQL finding the
+    # partial index once it plans the prepared statement generically.
     ).on_conflict_do_nothing(index_elements=[table.c.location_id, table.c.lot_id],
-                             index_where=table.c.state == DiscrepancyState.OPEN.value)
+                             index_where=sa.text("state = 'open'"))
     session.execute(stmt)
 
 
