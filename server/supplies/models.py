@@ -8,7 +8,7 @@ import uuid
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, relationship
 
 from server.models_base import Base, FactColumns, str_enum, utcnow
 
@@ -199,6 +199,9 @@ class StockDiscrepancy(Base):
     resolved_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     resolution: Mapped[str | None] = mapped_column(sa.String(500))
 
+    location: Mapped[StockLocation] = relationship()
+    lot: Mapped[SupplyLot] = relationship()
+
 
 class SupplyAlert(Base):
     """Low stock at a location, or a lot with stock near or past its expiry."""
@@ -280,6 +283,13 @@ def _refuse_ledger_edits(session: Session, flush_context: object, instances: obj
     for obj in session.dirty:
         if isinstance(obj, StockLedgerEntry) and session.is_modified(obj, include_collections=False):
             raise LedgerAppendOnlyError(f"stock ledger entry {obj.id} cannot be changed")
+
+
+@sa.event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_ledger_edits(state: ORMExecuteState) -> None:
+    if (state.is_update or state.is_delete) and any(
+            mapper.class_ is StockLedgerEntry for mapper in state.all_mappers):
+        raise LedgerAppendOnlyError("stock ledger entries cannot be changed or deleted")
 
 
 # The same rule in the database itself, for SQL that bypasses the ORM (also in the migration).

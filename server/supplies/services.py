@@ -42,6 +42,7 @@ from server.supplies.models import (
 KIT_STOCK_KIND = "kit_stock"
 TRANSFER_KIND = "supply_transfer"
 ALERT_KIND = "supply_alert"
+DISCREPANCY_KIND = "supply_discrepancy"
 # The source_kind of the entries a transfer posts.
 TRANSFER_SOURCE = "supply_transfer"
 SUPPLY_MANAGER_ROLE = Role.SUPPLY_MANAGER.value
@@ -117,8 +118,10 @@ def _open_discrepancy(session: Session, location_id: int, lot_id: int, item_id: 
     # The index's predicate as literal SQL: a bound value there stops PostgreSQL finding the
     # partial index once it plans the prepared statement generically.
     ).on_conflict_do_nothing(index_elements=[table.c.location_id, table.c.lot_id],
-                             index_where=sa.text("state = 'open'"))
-    session.execute(stmt)
+                             index_where=sa.text("state = 'open'")).returning(table.c.id)
+    opened = session.execute(stmt).scalar_one_or_none()
+    if opened is not None:
+        note_change(session, DISCREPANCY_KIND, opened, [role_scope(SUPPLY_MANAGER_ROLE)])
 
 
 def _note_kit_moves(session: Session, keys: list[tuple[int, int]]) -> None:
@@ -368,10 +371,14 @@ def _resolve_reconciled(session: Session, actor: User | None, location_id: int,
                StockDiscrepancy.lot_id.in_(set(lot_ids)),
                StockDiscrepancy.state == DiscrepancyState.OPEN, StockBalance.on_hand >= 0))
     for discrepancy in open_ones:
-        _settle(discrepancy, actor, note)
+        _settle(session, discrepancy, actor, note)
 
 
-def _settle(discrepancy: StockDiscrepancy, actor: User | None, note: str) -> None:
+def _settle(session: Session, discrepancy: StockDiscrepancy, actor: User | None,
+            note: str) -> None:
+    """Resolved with a note: it leaves the supply managers' open list."""
+    note_change(session, DISCREPANCY_KIND, discrepancy.id, [role_scope(SUPPLY_MANAGER_ROLE)],
+                "remove")
     discrepancy.state = DiscrepancyState.RESOLVED
     discrepancy.resolved_at = utcnow()
     discrepancy.resolved_by = actor.id if actor else None
@@ -467,7 +474,7 @@ def resolve_discrepancy(session: Session, actor: User, discrepancy_id: int,
         raise not_found("discrepancy")
     if discrepancy.state != DiscrepancyState.OPEN:
         raise field_error("discrepancy_id", "this discrepancy is already resolved", 409)
-    _settle(discrepancy, actor, note)
+    _settle(session, discrepancy, actor, note)
     session.flush()
     return discrepancy
 

@@ -1,7 +1,8 @@
 """The supplies' synced kinds. Pulled: the item catalog, the unit's kit stock per lot,
-transfers in transit to the kit, and alerts (the kit's for its unit, all of them for supply
-managers). Pushed: kit counts and transfer receipts, facts that post ledger entries at apply
-time. Registered into the app's synced kinds (`server.sync.kinds`) from SYNC_KINDS.
+transfers in transit to the kit, alerts (the kit's for its unit, all of them for supply
+managers) and, for supply managers, open discrepancies. Pushed: kit counts and transfer
+receipts, facts that post ledger entries at apply time. Registered into the app's synced
+kinds (`server.sync.kinds`) from SYNC_KINDS.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from server.errors import DomainError
 from server.supplies.kinds import KIT_COUNT, TRANSFER_RECEIPT
 from server.supplies.models import (
     AlertState,
+    DiscrepancyState,
     KitCount,
     LocationKind,
     ReceiptOutcome,
     StockBalance,
+    StockDiscrepancy,
     StockLocation,
     SupplyAlert,
     SupplyItem,
@@ -32,6 +35,7 @@ from server.supplies.models import (
 )
 from server.supplies.services import (
     ALERT_KIND,
+    DISCREPANCY_KIND,
     KIT_STOCK_KIND,
     SUPPLY_MANAGER_ROLE,
     TRANSFER_KIND,
@@ -188,6 +192,38 @@ def load_alerts(session: Session, scope: PullScope, ids: list[str]) -> list[Reco
     return _alert_records(session.scalars(stmt.options(*_ALERT_LOADS)))
 
 
+# --- discrepancies (supply managers) -------------------------------------------------------
+
+def _discrepancies_in_scope(scope: PullScope) -> sa.Select[StockDiscrepancy]:
+    """Open discrepancies, for supply managers only."""
+    stmt = sa.select(StockDiscrepancy).where(StockDiscrepancy.state == DiscrepancyState.OPEN)
+    return stmt if _manages_supplies(scope) else stmt.where(sa.false())
+
+
+_DISCREPANCY_LOADS = (selectinload(StockDiscrepancy.location),
+                      selectinload(StockDiscrepancy.lot).selectinload(SupplyLot.item))
+
+
+def _discrepancy_records(found: Iterable[StockDiscrepancy]) -> list[Record]:
+    # Where and what only: never the entries (nor what a harm-reduction entry was for).
+    return [(str(d.id), {
+        "id": d.id, "location_id": d.location_id, "location_name": d.location.name,
+        "item_id": d.item_id, "item_name": d.lot.item.name, "lot_id": d.lot_id,
+        "lot_number": d.lot.lot_number, "on_hand_when_found": d.on_hand_when_found,
+        "state": d.state.value, "opened_at": _iso(d.opened_at)}) for d in found]
+
+
+def snapshot_discrepancies(session: Session, scope: PullScope, after: str | None,
+                           limit: int) -> list[Record]:
+    stmt = page(_discrepancies_in_scope(scope), StockDiscrepancy.id, after, limit, int)
+    return _discrepancy_records(session.scalars(stmt.options(*_DISCREPANCY_LOADS)))
+
+
+def load_discrepancies(session: Session, scope: PullScope, ids: list[str]) -> list[Record]:
+    stmt = _discrepancies_in_scope(scope).where(StockDiscrepancy.id.in_(map(int, ids)))
+    return _discrepancy_records(session.scalars(stmt.options(*_DISCREPANCY_LOADS)))
+
+
 # --- pushed facts ---------------------------------------------------------------------------
 
 def _applied(op: Operation, message: str = "") -> OpResult:
@@ -262,6 +298,9 @@ def register(kinds: KindRegistry) -> None:
     kinds.register(SyncedKind(None, source=Source(
         ALERT_KIND, snapshot_alerts, lambda s, scope: count_of(s, _alerts_in_scope(scope)),
         load_alerts)))
+    kinds.register(SyncedKind(None, source=Source(
+        DISCREPANCY_KIND, snapshot_discrepancies,
+        lambda s, scope: count_of(s, _discrepancies_in_scope(scope)), load_discrepancies)))
     kinds.register(SyncedKind(KIT_COUNT, applier=apply_kit_count, table=KitCount.__table__))
     kinds.register(SyncedKind(TRANSFER_RECEIPT, applier=apply_transfer_receipt,
                               table=TransferReceipt.__table__))

@@ -123,6 +123,17 @@ def test_ledger_entries_cannot_be_changed_or_deleted_through_the_orm(
     assert db.session.scalars(sa.select(StockLedgerEntry.delta)).all() == [5]
 
 
+def test_ledger_entries_cannot_be_changed_or_deleted_by_a_bulk_statement(
+        kit_with_lot: tuple[Any, Any], put_stock: Any) -> None:
+    kit, lot = kit_with_lot
+    put_stock(kit, lot, 5)
+    for statement in (sa.update(StockLedgerEntry).values(delta=50), sa.delete(StockLedgerEntry)):
+        with pytest.raises(LedgerAppendOnlyError, match="cannot be changed or deleted"):
+            db.session.execute(statement)
+        db.session.rollback()
+    assert db.session.scalars(sa.select(StockLedgerEntry.delta)).all() == [5]
+
+
 def test_postgres_refuses_ledger_updates_made_in_plain_sql(
         app: Flask, kit_with_lot: tuple[Any, Any], put_stock: Any) -> None:
     if db.engine.dialect.name != "postgresql":

@@ -24,6 +24,7 @@ from server.supplies.services import (
     NewEntry,
     compute_alerts,
     post_entries,
+    resolve_discrepancy,
     send_transfer,
     stock_on_hand,
 )
@@ -227,6 +228,8 @@ def test_a_supply_managers_pull_holds_supplies_and_nothing_about_people(
     put_stock(crew.kit, create_lot(lot.item, timedelta(days=-1)), 2)
     transfer = send_transfer(db.session, manager, crew.warehouse.id, crew.kit.id,
                              [{"item_id": lot.item_id, "quantity": 4}])
+    short = create_lot(lot.item)
+    post_entries(db.session, [NewEntry(crew.kit.id, short.id, -1, LedgerReason.DISTRIBUTE)], None)
     compute_alerts(db.session, utcnow(), 30)
     db.session.commit()
 
@@ -235,8 +238,40 @@ def test_a_supply_managers_pull_holds_supplies_and_nothing_about_people(
     assert response.status_code == 200, response.json
     changes = response.json["changes"]
 
-    assert {c["kind"] for c in changes} == {"supply_item", "supply_transfer", "supply_alert"}
+    assert {c["kind"] for c in changes} == {"supply_item", "supply_transfer", "supply_alert",
+                                            "supply_discrepancy"}
     assert records(changes, "supply_transfer").keys() == {str(transfer.id)}
     assert {d["kind"] for d in records(changes, "supply_alert").values() if d} == {"expired"}
+    [found] = [d for d in records(changes, "supply_discrepancy").values() if d]
+    assert found.keys() == {"id", "location_id", "location_name", "item_id", "item_name",
+                            "lot_id", "lot_number", "on_hand_when_found", "state", "opened_at"}
+    assert (found["lot_id"], found["on_hand_when_found"]) == (short.id, -1)
     assert session.post(PUSH, json={"protocol_version": 2, "device_time": utcnow().isoformat(),
                                     "ops": []}).status_code == 403
+
+
+def test_a_resolved_discrepancy_leaves_the_supply_managers_and_never_reaches_tablets(
+        crew: Any, lot: Any, manager: User, sign_in: Callable[..., Session]) -> None:
+    session = sign_in(manager)
+    _, manager_cursor = pull_as(session)
+    _, tablet_cursor = crew.first.pull_all()
+    post_entries(db.session, [NewEntry(crew.kit.id, lot.id, -2, LedgerReason.DISTRIBUTE)], None)
+    db.session.commit()
+    changes, manager_cursor = pull_as(session, manager_cursor)
+    [opened] = records(changes, "supply_discrepancy")
+
+    resolve_discrepancy(db.session, manager, int(opened), "Two sprays given, logged late.")
+    db.session.commit()
+
+    changes, _ = pull_as(session, manager_cursor)
+    assert records(changes, "supply_discrepancy") == {opened: None}
+    tablet_changes, _ = crew.first.pull_all(tablet_cursor)
+    assert records(tablet_changes, "supply_discrepancy") == {}
+
+
+def pull_as(session: Session, cursor: str | None = None) -> tuple[list[dict[str, Any]], str]:
+    params: dict[str, Any] = {"limit": 1000, **({"cursor": cursor} if cursor else {})}
+    response = session.get(PULL, query_string=params)
+    assert response.status_code == 200, response.json
+    assert not response.json["has_more"]
+    return response.json["changes"], response.json["cursor"]
