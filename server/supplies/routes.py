@@ -23,7 +23,6 @@ blp = Blueprint("supplies", __name__, url_prefix="/api/v1", description="Supplie
 ITEM_ID = "<int(min=1, max=2147483647):item_id>"
 DISCREPANCY_ID = "<int(min=1, max=2147483647):discrepancy_id>"
 ALERT_ID = "<int(min=1, max=2147483647):alert_id>"
-CSV_DOC = {"responses": {"200": {"content": {"text/csv": {"schema": {"type": "string"}}}}}}
 
 
 def _device_id() -> uuid.UUID:
@@ -217,7 +216,8 @@ class ParLevels(MethodView):
 class ReorderReport(MethodView):
     @blp.arguments(schemas.ReorderQuerySchema, location="query")
     @blp.response(200, schemas.ReorderRowSchema(many=True))
-    @blp.doc(**CSV_DOC)
+    @blp.alt_response(200, schema={"type": "string"}, content_type="text/csv", success=True,
+                      description="The same rows as a CSV download (?format=csv or Accept: text/csv)")
     def get(self, query: dict[str, Any]) -> Any:
         """What to order per location and item (?format=csv or Accept: text/csv: a download)."""
         now = utcnow()

@@ -146,9 +146,9 @@ class ReceiptSchema(Schema):
     lot_number = Str(validate=LOT_NUMBER)
     expires_on = fields.Date(allow_none=True)
 
-    @validates_schema
-    def _gs1_or_item(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if "gs1" in data:
+    @validates_schema(skip_on_field_errors=False, pass_original=True)
+    def _gs1_or_item(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
+        if "gs1" in data or (isinstance(original, dict) and "gs1" in original):
             if "item_id" in data:
                 raise ValidationError("Give either gs1 or item_id, not both.", "item_id")
             return
@@ -181,9 +181,9 @@ class NewTransferSchema(Schema):
     lines = fields.List(fields.Nested(TransferLineInSchema), required=True,
                         validate=validate.Length(min=1, max=200))
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _two_places(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if data.get("from_location_id") == data.get("to_location_id"):
+        if "from_location_id" in data and data["from_location_id"] == data.get("to_location_id"):
             raise ValidationError("Send to another location.", "to_location_id")
 
 
