@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from server.changes import note_change
 from server.extensions import db
-from server.jobs import Job, JobRun, jobs_of, load_jobs, lock_key, period_start, run_job
+from server.jobs import CHECK_EVERY, Job, JobRun, jobs_of, load_jobs, lock_key, period_start, run_job
 from server.models_base import utcnow
 from server.sync.models import ChangeLogEntry
 from tests.conftest import make_app
@@ -35,6 +35,7 @@ def _fail(session: Session, now: datetime, config: Mapping[str, Any]) -> dict[st
 
 COUNTER = Job("counter", timedelta(hours=1), _count_runs)
 BROKEN = Job("broken", timedelta(hours=1), _fail)
+QUICK = Job("quick", timedelta(minutes=1), _count_runs)
 
 
 @pytest.fixture
@@ -178,3 +179,19 @@ def test_flask_run_job_names_the_jobs_when_the_name_is_unknown_and_fails_on_a_fa
     assert "counter" in unknown.output
     assert broken.exit_code == 1
     assert "went away" in broken.output
+
+
+def test_each_workers_scheduler_asks_every_job_at_least_every_few_minutes(
+        database_url: str, tmp_path: Any) -> None:
+    app = make_app(database_url, SCHEDULER_ENABLED=True,
+                   JOBS=["server.jobs:FEED_PURGE", "server.locations.jobs:LOCATION_RETENTION",
+                         "tests.server.test_jobs:QUICK"])
+    scheduler = app.extensions["scheduler"]
+    try:
+        triggers = {job.id: job.trigger.interval for job in scheduler.get_jobs()}
+    finally:
+        scheduler.shutdown(wait=False)
+        with app.app_context():
+            db.engine.dispose()
+    assert triggers == {"job-feed_purge": CHECK_EVERY, "job-location_retention": CHECK_EVERY,
+                        "job-quick": timedelta(minutes=1)}
