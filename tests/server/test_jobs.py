@@ -15,7 +15,17 @@ from sqlalchemy.orm import Session
 
 from server.changes import note_change
 from server.extensions import db
-from server.jobs import CHECK_EVERY, Job, JobRun, jobs_of, load_jobs, lock_key, period_start, run_job
+from server.jobs import (
+    CHECK_EVERY,
+    JOB_RUNS_KEPT,
+    Job,
+    JobRun,
+    jobs_of,
+    load_jobs,
+    lock_key,
+    period_start,
+    run_job,
+)
 from server.models_base import utcnow
 from server.sync.models import ChangeLogEntry
 from tests.conftest import make_app
@@ -155,6 +165,16 @@ def test_the_feed_purge_job_keeps_rows_within_retention(app: Flask) -> None:
         db.session.commit()
     assert run_job(app, "feed_purge").summary["feed_rows"] == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ChangeLogEntry)) == 3
+
+
+def test_the_feed_purge_job_forgets_job_runs_older_than_a_quarter(jobs_app: Flask) -> None:
+    run_job(jobs_app, "counter", NOW - JOB_RUNS_KEPT - timedelta(hours=1))
+    run_job(jobs_app, "counter", NOW - JOB_RUNS_KEPT + timedelta(hours=1))
+    db.session.execute(sa.update(JobRun).values(started_at=JobRun.period_start))
+    db.session.commit()
+    assert run_job(jobs_app, "feed_purge", NOW).summary["job_runs"] == 1
+    assert [r.period_start for r in _runs("counter")] == [
+        period_start(NOW - JOB_RUNS_KEPT + timedelta(hours=1), timedelta(hours=1))]
 
 
 def test_flask_run_job_runs_once_then_skips_until_forced(jobs_app: Flask) -> None:
