@@ -84,6 +84,11 @@ class Config:
     # The scheduled jobs, "module:attribute" naming a server.jobs.Job; a feature adds its own.
     JOBS = ["server.jobs:FEED_PURGE", "server.locations.jobs:LOCATION_RETENTION"]
 
+    # A lot with stock is flagged this many days before it expires: a month is the time to
+    # use it first (FEFO) or move it to a busier kit, and to order its replacement (naloxone
+    # orders take two to three weeks to arrive).
+    SUPPLY_NEAR_EXPIRY_DAYS = 30
+
     # Tombstones and change-feed rows are kept this long; an older cursor must resync.
     SYNC_RETENTION_DAYS = 30
     # The synced features: modules whose `register(kinds)` adds synced kinds
