@@ -230,13 +230,12 @@ class CountSchema(Schema):
 
 
 class AdjustmentMadeSchema(Schema):
-    entry_id = fields.UUID(allow_none=True)
+    entry_id = fields.UUID()
     lot_id = Int()
     lot_number = Str()
     item_id = Int()
-    on_hand_before = Int()
-    counted = Int()
-    delta = Int()
+    delta = Int(metadata={"description": "counted - on hand when counted"})
+    on_hand = Int(metadata={"description": "The lot's stock at the location afterwards"})
 
 
 class CountResultSchema(Schema):

