@@ -114,8 +114,11 @@ def _open_discrepancy(session: Session, location_id: int, lot_id: int, item_id: 
     stmt = _insert(session, table).values(
         location_id=location_id, lot_id=lot_id, item_id=item_id, on_hand_when_found=on_hand,
         state=DiscrepancyState.OPEN.value, opened_at=utcnow(),
-    ).on_conflict_do_nothing(index_elements=[table.c.location_id, table.c.lot_id],
-                             index_where=table.c.state == DiscrepancyState.OPEN.value)
+    ).on_conflict_do_nothing(
+        index_elements=[table.c.location_id, table.c.lot_id],
+        # A literal, as in the partial index: PostgreSQL cannot match a bound parameter to
+        # the index's predicate once the driver prepares the statement (after 5 runs).
+        index_where=sa.text(f"state = '{DiscrepancyState.OPEN.value}'"))
     session.execute(stmt)
 
 
