@@ -60,6 +60,8 @@ def test_a_scanned_receipt_makes_the_lot_and_adds_packs_as_units(room: Stockroom
     assert parsed.json["lot_number"] == "NEWLOT7"
     assert parsed.json["expires_on"] == "2029-06-30"
     assert parsed.json["item"]["id"] == room.naloxone.id
+    unknown = manager.post("/api/v1/supplies/gs1", {"code": "(01)04012345678901(10)X1"})
+    assert (unknown.status_code, unknown.json["item"], unknown.json["lot_number"]) == (200, None, "X1")
 
     received = manager.post("/api/v1/supplies/receipts", {
         "location_id": room.warehouse.id, "gs1": SCAN, "quantity": 12, "quantity_in": "packs"})
