@@ -16,7 +16,7 @@ from server.errors import DomainError
 from server.supplies import services
 from server.supplies.gs1 import Gs1Error, Gs1Reading, parse_gs1
 from server.supplies.models import StockBalance, SupplyItem, SupplyLot, SupplyTransfer
-from server.supplies.schemas import QuantityUnit
+from server.supplies.schemas import MAX_UNITS, QuantityUnit
 
 ITEM_KIND = "supply_item"  # tablets pull the catalog: each change reaches every device
 
@@ -112,6 +112,8 @@ def receive(session: Session, actor: User, data: dict[str, Any],
         expires_on = session.scalar(sa.select(SupplyLot.expires_on).where(
             SupplyLot.item_id == item.id, SupplyLot.lot_number == lot_number))
     units = data["quantity"] * (item.pack_size if data["quantity_in"] == QuantityUnit.PACKS else 1)
+    if units > MAX_UNITS:
+        raise _fields({"quantity": [f"{units} units is more than one receipt may bring ({MAX_UNITS})."]})
     try:
         entry = services.record_receipt(session, actor, data["location_id"], item.id, lot_number,
                                         expires_on, units, device_id=device_id)

@@ -35,6 +35,12 @@ CASES: list[tuple[str, str, dict[str, Any], set[str]]] = [
     ("POST", "/api/v1/supplies/receipts",
      {"location_id": 999, "quantity": 1, "quantity_in": "units", "item_id": 1, "lot_number": "A"},
      {"location_id"}),
+    ("POST", "/api/v1/supplies/receipts",  # 2 x 2^31-1 devices: past any column's integer
+     {"location_id": 1, "quantity": 2147483647, "quantity_in": "packs", "item_id": 1,
+      "lot_number": "A"}, {"quantity"}),
+    ("POST", "/api/v1/supplies/receipts",  # within the limit as packs, past it as units
+     {"location_id": 1, "quantity": 600_000, "quantity_in": "packs", "item_id": 1,
+      "lot_number": "A"}, {"quantity"}),
     ("POST", "/api/v1/supplies/transfers", {}, {"from_location_id", "to_location_id", "lines"}),
     ("POST", "/api/v1/supplies/transfers",
      {"from_location_id": 1, "to_location_id": 1, "lines": []}, {"to_location_id", "lines"}),
