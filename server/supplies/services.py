@@ -263,7 +263,8 @@ def _pick_lots(session: Session, item_id: int, lot_id: int | None, quantity: int
 
 
 def send_transfer(session: Session, actor: User, from_location_id: int, to_location_id: int,
-                  lines: Sequence[Mapping[str, Any]]) -> SupplyTransfer:
+                  lines: Sequence[Mapping[str, Any]],
+                  device_id: uuid.UUID | None = None) -> SupplyTransfer:
     """Send stock: transfer_out entries at the source now. Lines name an item, a quantity
     and maybe a lot (else lots first expiry first). A warehouse act made online: a line
     asking more than the source holds is refused, naming the line's field."""
@@ -293,8 +294,9 @@ def send_transfer(session: Session, actor: User, from_location_id: int, to_locat
     session.add(transfer)
     session.flush()
     post_entries(session, [NewEntry(source.id, line.lot_id, -line.quantity,
-                                    LedgerReason.TRANSFER_OUT, source_kind=TRANSFER_SOURCE,
-                                    source_id=transfer.id) for line in transfer.lines], actor)
+                                    LedgerReason.TRANSFER_OUT, device_id=device_id,
+                                    source_kind=TRANSFER_SOURCE, source_id=transfer.id)
+                           for line in transfer.lines], actor)
     note_change(session, TRANSFER_KIND, transfer.id, _transfer_scopes(session, transfer))
     return transfer
 
@@ -427,7 +429,7 @@ def record_count(session: Session, actor: User | None, location_id: int,
 
 
 def adjust(session: Session, actor: User, location_id: int, lot_id: int, quantity: int,
-           reason: LedgerReason) -> StockLedgerEntry:
+           reason: LedgerReason, device_id: uuid.UUID | None = None) -> StockLedgerEntry:
     """Take `quantity` of a lot out of stock as expired or damaged (an online act at a
     location: no more than it holds)."""
     if reason not in ADJUST_REASONS:
@@ -442,12 +444,13 @@ def adjust(session: Session, actor: User, location_id: int, lot_id: int, quantit
     on_hand = balance.on_hand if balance else 0
     if quantity > on_hand:
         raise field_error("quantity", f"the location holds {max(on_hand, 0)} of this lot")
-    return post_entries(session, [NewEntry(location_id, lot_id, -quantity, reason)], actor)[0]
+    return post_entries(session, [NewEntry(location_id, lot_id, -quantity, reason,
+                                           device_id=device_id)], actor)[0]
 
 
 def record_receipt(session: Session, actor: User, location_id: int, item_id: int,
-                   lot_number: str, expires_on: date | None,
-                   quantity: int) -> StockLedgerEntry:
+                   lot_number: str, expires_on: date | None, quantity: int,
+                   device_id: uuid.UUID | None = None) -> StockLedgerEntry:
     """Stock received at a location: `quantity` units of measure of the lot (made if new)."""
     if quantity < 1:
         raise field_error("quantity", "at least 1")
@@ -463,8 +466,8 @@ def record_receipt(session: Session, actor: User, location_id: int, item_id: int
     if lot.expires_on != expires_on:
         known = lot.expires_on.isoformat() if lot.expires_on else "never"
         raise field_error("expires_on", f"lot {lot_number} of this item expires {known}")
-    return post_entries(session, [NewEntry(location_id, lot.id, quantity, LedgerReason.RECEIVE)],
-                        actor)[0]
+    return post_entries(session, [NewEntry(location_id, lot.id, quantity, LedgerReason.RECEIVE,
+                                           device_id=device_id)], actor)[0]
 
 
 def resolve_discrepancy(session: Session, actor: User, discrepancy_id: int,

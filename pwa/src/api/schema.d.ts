@@ -1987,14 +1987,15 @@ export interface components {
             reason: "receive" | "transfer_out" | "transfer_in" | "distribute" | "administer" | "expire" | "damage" | "count_adjust";
         };
         AdjustmentMade: {
-            counted?: number;
+            /** @description counted - on hand when counted */
             delta?: number;
             /** Format: uuid */
-            entry_id?: string | null;
+            entry_id?: string;
             item_id?: number;
             lot_id?: number;
             lot_number?: string;
-            on_hand_before?: number;
+            /** @description The lot's stock at the location afterwards */
+            on_hand?: number;
         };
         AdjustmentResult: {
             /** Format: uuid */
