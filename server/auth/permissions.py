@@ -29,6 +29,13 @@ CONFLICT_RESOLVERS = FIELD_ROLES | {Role.SUPERVISOR}
 # restores a cancelled call. The clinical supervisor. An admin runs accounts and devices:
 # they see that such records exist, who made them and when, not what they say.
 CLINICAL_CONTENT_READERS = frozenset({Role.SUPERVISOR})
+# The debrief queue: supervisors (who read the survey's comment) and admins (who do not); a
+# debrief is closed by the clinical supervisor who held it.
+DEBRIEF_READERS = SUPERVISION
+DEBRIEF_HOLDERS = CLINICAL_CONTENT_READERS
+# The program's indicators from field logs: aggregates only, for who runs the program. A
+# supply manager sees stock, never anything about calls or the people served.
+FIELD_LOG_INDICATORS = frozenset({Role.PROGRAM_LEAD, Role.SUPERVISOR})
 
 Rule = frozenset[Role] | str
 
@@ -62,6 +69,10 @@ ROUTES: Final[dict[str, dict[str, Rule]]] = {
     "sync.ConflictResolution": {"POST": CONFLICT_RESOLVERS},
     "sync.RejectedOps": {"GET": SUPERVISION},
     "sync.RejectedOpReapply": {"POST": CLINICAL_CONTENT_READERS},
+    "fieldlogs.Debriefs": {"GET": DEBRIEF_READERS},
+    "fieldlogs.DebriefDone": {"POST": DEBRIEF_HOLDERS},
+    "fieldlogs.SurveySummary": {"GET": FIELD_LOG_INDICATORS},
+    "fieldlogs.HarmReductionSummary": {"GET": FIELD_LOG_INDICATORS},
 }
 
 
