@@ -175,7 +175,8 @@ def finish_debrief(session: Session, actor: User, debrief_id: uuid.UUID,
 def _names(session: Session, ids: set[int]) -> dict[int | None, str]:
     if not ids:
         return {}
-    return dict(session.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids))).tuples())
+    rows = session.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids)))
+    return {r.id: r.full_name for r in rows}
 
 
 # --- the program's aggregates -----------------------------------------------------------------

@@ -193,8 +193,9 @@ def apply_post_call_survey(store: SqlPushStore, kind: RecordKind, op: Operation,
         return rejected(op, "record_id", DUPLICATE)
     data = op.data
     call_id = str(uuid.UUID(data["call_id"]))
-    _lock_survey(store, call_id, actor.user_id)
-    if _answered(store, call_id, actor.user_id):
+    author = store.author(actor).id
+    _lock_survey(store, call_id, author)
+    if _answered(store, call_id, author):
         return rejected(op, "data.call_id", ALREADY_ANSWERED)
     review, not_before = _call_review(store, call_id)
     row = {**_row(store, op, actor, not_before), "call_id": call_id, "review_reason": review,
@@ -203,7 +204,7 @@ def apply_post_call_survey(store: SqlPushStore, kind: RecordKind, op: Operation,
     store.mark_fact(op.kind, op.record_id)
     if data.get("debrief_wanted") == "yes":
         store.queue_row(DebriefRequest.__table__, open_debrief(
-            store.session, op.record_id, uuid.UUID(call_id), store.unit_id, actor.user_id,
+            store.session, op.record_id, uuid.UUID(call_id), store.unit_id, author,
             row["corrected_time"]))
     _audit_clinical(store, kind, op, actor)
     return _applied(op, review)
