@@ -2,7 +2,7 @@
 requests surveys open
 
 Revision ID: 0013_field_logs
-Revises: 0012_supply_ledger
+Revises: 0014_locations_jobs
 Create Date: 2026-12-01 18:50:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0013_field_logs"
-down_revision = "0012_supply_ledger"
+down_revision = "0014_locations_jobs"
 branch_labels = None
 depends_on = None
 
