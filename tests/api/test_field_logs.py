@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from server.audit.models import AuditEntry
 from server.auth.models import Role
 from server.calls.models import Call
+from server.changes import ALL_SCOPE
 from server.extensions import db
 from server.fieldlogs.models import DebriefRequest, HarmReductionEntry, PostCallSurvey
 from server.supplies.models import (
@@ -27,7 +28,9 @@ from server.supplies.models import (
     SupplyLot,
 )
 from server.supplies.services import stock_on_hand
-from server.sync.models import RejectedOp
+from server.sync.kinds import current_kinds
+from server.sync.models import ChangeLogEntry, RejectedOp
+from server.sync.scope import scope_for
 from tests.fixtures.people import Session
 from tests.fixtures.sync import Tablet, count_rows, outcomes
 
@@ -301,6 +304,9 @@ def test_a_survey_asking_for_a_debrief_reaches_the_supervisors_queue(
 
     assert outcomes(device.push([op])) == ["applied"]
 
+    feed = db.session.scalars(sa.select(ChangeLogEntry).where(
+        ChangeLogEntry.kind == "debrief_request")).all()
+    assert [row.scope for row in feed] == ["role:supervisor"]
     queue = supervisor.get(DEBRIEFS, query_string={"state": "open"})
     assert queue.status_code == 200
     [debrief] = queue.json
@@ -467,6 +473,26 @@ def test_the_units_other_tablet_sees_the_survey_and_entries_after_its_pull_anoth
     assert _field_logs(mine) == {}  # its push answer acknowledged them
     assert _field_logs(others) == {}
     assert _field_logs(other_snapshot) == {}
+    # And it sees the kit's stock move by the two kits given.
+    [stock] = [c for c in theirs if c["kind"] == "kit_stock"]
+    assert stock["data"]["on_hand"] == KIT_HOLDS - 2
+
+
+def test_a_supply_manager_reads_no_field_log_whatever_it_may_pull(
+        tablet: MakeTablet, create_call: MakeCall, create_user: Callable[..., Any]) -> None:
+    device = tablet()
+    call = create_call(device.unit)
+    device.push([device.op("outreach_contact", {"note": "clinical"}), give(device, call_id=str(call.id)),
+                 survey(device, call, debrief_wanted="yes", comment="clinical")])
+    manager = create_user(Role.SUPPLY_MANAGER)
+    scope = scope_for(db.session, manager, None)
+
+    for source in current_kinds().sources:
+        if source.kind in FIELD_LOGS:
+            assert source.snapshot(db.session, scope, None, 100) == []
+            assert source.count(db.session, scope) == 0
+    assert not {r.scope for r in db.session.scalars(sa.select(ChangeLogEntry))} & set(
+        scope.feed_scopes) - {ALL_SCOPE}
 
 
 # --- the program's aggregates -----------------------------------------------------------------
