@@ -166,7 +166,11 @@ def _lock_survey(store: SqlPushStore, call_id: str, author: int) -> None:
     """One survey per call and author, however many tablets push at once: on PostgreSQL a
     lock on (call, author) until the push commits, so the second push reads the first's
     survey (SQLite: the push already holds the database's write lock). Only the same person's
-    two tablets pushing that same pair at the same moment ever wait here."""
+    two tablets pushing that same pair at the same moment ever wait here. Taken as the op is
+    applied, after the locks of earlier ops: should those two pushes also hold each other's
+    kit balance (entries of the same lot, in the other order), PostgreSQL ends one of them as
+    a deadlock, answered 503 with Retry-After (server.database), and its retry finds the
+    survey answered."""
     if store.session.get_bind().dialect.name != "postgresql":
         return
     digest = hashlib.blake2b(f"post_call_survey:{call_id}:{author}".encode(),

@@ -326,6 +326,7 @@ def test_a_survey_asking_for_a_debrief_reaches_the_supervisors_queue(
     assert (done.json["state"], done.json["done_by_id"], done.json["note"]) == (
         "done", supervisor.user.id, "talked it over")
     assert supervisor.get(DEBRIEFS, query_string={"state": "open"}).json == []
+    assert [d["state"] for d in supervisor.get(DEBRIEFS).json] == ["done"]
     again = supervisor.post(f"{DEBRIEFS}/{debrief['id']}/done", json={})
     assert again.status_code == 409
     assert signed_in(Role.SUPPLY_MANAGER).post(f"{DEBRIEFS}/{debrief['id']}/done",
@@ -334,6 +335,14 @@ def test_a_survey_asking_for_a_debrief_reaches_the_supervisors_queue(
 
 def test_a_debrief_that_does_not_exist_is_not_found(supervisor: Session) -> None:
     assert supervisor.post(f"{DEBRIEFS}/{uuid.uuid4()}/done", json={}).status_code == 404
+
+
+def test_a_debrief_queue_asked_in_an_unknown_state_is_refused_naming_it(
+        supervisor: Session) -> None:
+    answer = supervisor.get(DEBRIEFS, query_string={"state": "pending"})
+
+    assert answer.status_code == 422
+    assert "state" in answer.json["errors"]["query"]
 
 
 def test_a_debrief_note_too_long_is_refused_naming_the_field(
