@@ -432,6 +432,22 @@ def test_a_survey_on_a_call_that_is_not_the_units_is_kept_and_flagged(
     assert "no such call" in results[1]["message"]
 
 
+def test_a_survey_on_a_call_moved_to_another_unit_while_the_crew_was_offline_is_not_flagged(
+        tablet: MakeTablet, create_unit: Any, create_call: MakeCall, dispatcher: Session) -> None:
+    device = tablet()
+    call = create_call(device.unit)
+    op = survey(device, call)  # answered offline, as the call left the unit
+    moved = dispatcher.patch(f"/api/v1/calls/{call.id}", json={"unit_id": create_unit().id})
+    assert moved.status_code == 200, moved.json
+
+    [result] = device.push([op]).json["results"]
+
+    assert (result["outcome"], result["message"]) == ("applied", "")
+    kept = db.session.get(PostCallSurvey, uuid.UUID(op["record_id"]))
+    assert kept is not None
+    assert kept.review_reason is None
+
+
 def test_a_surveys_clinical_text_is_audited(tablet: MakeTablet, create_call: MakeCall) -> None:
     device = tablet()
     op = survey(device, create_call(device.unit), police_requested="yes",
