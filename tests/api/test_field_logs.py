@@ -589,3 +589,22 @@ def test_a_bad_period_is_refused_naming_the_field(query: dict[str, str],
     assert answer.status_code == 422
     assert set(answer.json["errors"]["query"]) <= {"from", "to"}
     assert answer.json["errors"]["query"]
+
+
+def test_a_rejected_entry_a_supervisor_corrects_lands_and_takes_its_stock_once(
+        tablet: MakeTablet, naloxone: SupplyItem, kit_of: Any, supervisor: Session) -> None:
+    device = tablet()
+    kit, _ = kit_of(device.unit, naloxone)
+    op = give(device, quantity=2, route="intranasal")  # a route on a kit handed out: refused
+    assert outcomes(device.push([op])) == ["rejected"]
+    [kept] = db.session.scalars(sa.select(RejectedOp)).all()
+
+    fixed = supervisor.post(f"/api/v1/sync/rejected/{kept.id}/reapply",
+                            json={"data": {"route": None}})
+
+    assert fixed.status_code == 200, fixed.json
+    assert fixed.json["result"]["outcome"] == "applied"
+    assert on_hand(kit) == KIT_HOLDS - 2
+    assert outcomes(device.push([op])) == ["applied"]  # the tablet's retry: answered, not redone
+    assert on_hand(kit) == KIT_HOLDS - 2
+    assert count_rows(HarmReductionEntry) == 1
