@@ -40,6 +40,9 @@ CLINICAL_CONTENT_READERS = frozenset({Role.SUPERVISOR})
 # debrief is closed by the clinical supervisor who held it.
 DEBRIEF_READERS = SUPERVISION
 DEBRIEF_HOLDERS = CLINICAL_CONTENT_READERS
+# Field logs kept though they name a call that is not their unit's: a supervisor sorts out
+# the call (the list holds no clinical text).
+FIELD_LOG_REVIEWERS = SUPERVISION
 # The program's indicators from field logs: aggregates only, for who runs the program. A
 # supply manager sees stock, never anything about calls or the people served.
 FIELD_LOG_INDICATORS = frozenset({Role.PROGRAM_LEAD, Role.SUPERVISOR})
@@ -81,6 +84,7 @@ ROUTES: Final[dict[str, dict[str, Rule]]] = {
     "sync.RejectedOpReapply": {"POST": CLINICAL_CONTENT_READERS},
     "fieldlogs.Debriefs": {"GET": DEBRIEF_READERS},
     "fieldlogs.DebriefDone": {"POST": DEBRIEF_HOLDERS},
+    "fieldlogs.FlaggedFieldLogs": {"GET": FIELD_LOG_REVIEWERS},
     "fieldlogs.SurveySummary": {"GET": FIELD_LOG_INDICATORS},
     "fieldlogs.HarmReductionSummary": {"GET": FIELD_LOG_INDICATORS},
 }

@@ -1,4 +1,5 @@
-"""The supervisor's debrief queue and the program's field-log aggregates (counts only)."""
+"""The supervisor's debrief queue and review of flagged field logs, and the program's field-log
+aggregates (counts only)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from server.fieldlogs.schemas import (
     DebriefDoneSchema,
     DebriefQuerySchema,
     DebriefSchema,
+    FlaggedSchema,
     HarmReductionSummarySchema,
     PeriodQuerySchema,
     SurveySummaryQuerySchema,
@@ -46,6 +48,14 @@ class DebriefDone(MethodView):
                                                           data["note"])
         db.session.commit()
         return services.debrief_to_dict(db.session(), g.actor, debrief)
+
+
+@blp.route("/field-logs/flagged")
+class FlaggedFieldLogs(MethodView):
+    @blp.response(200, FlaggedSchema(many=True))
+    def get(self) -> list[dict[str, Any]]:
+        """Entries and surveys kept though their call is not their unit's, newest first."""
+        return services.list_flagged(db.session())
 
 
 @blp.route("/surveys/summary")

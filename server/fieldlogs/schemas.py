@@ -37,6 +37,17 @@ class DebriefDoneSchema(Schema):
                validate=validate.Length(max=MAX_DEBRIEF_NOTE_LENGTH))
 
 
+class FlaggedSchema(Schema):
+    kind = Str(metadata={"description": "harm_reduction_entry or post_call_survey"})
+    id = fields.UUID()
+    call_id = fields.UUID(allow_none=True)
+    unit_id = Int(allow_none=True)
+    user_id = Int(allow_none=True)
+    user_name = Str(allow_none=True)
+    at = AwareDateTime()
+    reason = Str()
+
+
 class PeriodQuerySchema(Schema):
     """A period: from (inclusive) to (exclusive), either open."""
 

@@ -179,6 +179,25 @@ def _names(session: Session, ids: set[int]) -> dict[int | None, str]:
     return {r.id: r.full_name for r in rows}
 
 
+# --- records kept but flagged ----------------------------------------------------------------
+
+def list_flagged(session: Session) -> list[dict[str, Any]]:
+    """Entries and surveys kept though they name a call (or contact) that is not their unit's,
+    newest first: what was recorded where, and why it is flagged (never its clinical text)."""
+    found: list[dict[str, Any]] = []
+    for kind, model in (("harm_reduction_entry", HarmReductionEntry),
+                        ("post_call_survey", PostCallSurvey)):
+        rows = session.execute(sa.select(model.id, model.call_id, model.unit_id, model.user_id,
+                                         model.corrected_time, model.review_reason)
+                               .where(model.review_reason.is_not(None)))
+        found += [{"kind": kind, "id": r.id, "call_id": r.call_id, "unit_id": r.unit_id,
+                   "user_id": r.user_id, "at": r.corrected_time, "reason": r.review_reason}
+                  for r in rows]
+    names = _names(session, {f["user_id"] for f in found if f["user_id"]})
+    return [{**f, "user_name": names.get(f["user_id"])}
+            for f in sorted(found, key=lambda f: f["at"], reverse=True)]
+
+
 # --- the program's aggregates -----------------------------------------------------------------
 
 def _between(column: Any, since: datetime | None, until: datetime | None) -> list[Any]:

@@ -415,8 +415,9 @@ def test_two_surveys_of_one_person_in_one_push_keep_the_first(
     assert count_rows(PostCallSurvey) == 1
 
 
-def test_a_survey_on_a_call_that_is_not_the_units_is_kept_and_flagged(
-        tablet: MakeTablet, create_unit: Any, create_call: MakeCall) -> None:
+def test_a_survey_on_a_call_that_is_not_the_units_is_kept_and_flagged_for_a_supervisor(
+        tablet: MakeTablet, create_unit: Any, create_call: MakeCall, supervisor: Session,
+        signed_in: Callable[..., Session]) -> None:
     device = tablet()
     elsewhere = create_call(create_unit())
     op = survey(device, elsewhere)
@@ -430,6 +431,13 @@ def test_a_survey_on_a_call_that_is_not_the_units_is_kept_and_flagged(
     assert kept.review_reason == results[0]["message"]
     assert "not your unit's" in results[0]["message"]
     assert "no such call" in results[1]["message"]
+    flagged = supervisor.get("/api/v1/field-logs/flagged")
+    assert flagged.status_code == 200
+    assert {(f["kind"], f["id"], f["reason"], f["user_id"]) for f in flagged.json} == {
+        ("post_call_survey", op["record_id"], results[0]["message"], device.user.id),
+        ("post_call_survey", unknown["record_id"], results[1]["message"], device.user.id)}
+    for role in (Role.SUPPLY_MANAGER, Role.RESPONDER_EMT, Role.PROGRAM_LEAD):
+        assert signed_in(role).get("/api/v1/field-logs/flagged").status_code == 403
 
 
 def test_a_survey_on_a_call_moved_to_another_unit_while_the_crew_was_offline_is_not_flagged(

@@ -787,6 +787,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/field-logs/flagged": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Entries and surveys kept though their call is not their unit's, newest first. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Flagged"][];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/harm-reduction/summary": {
         parameters: {
             query?: never;
@@ -1835,6 +1872,20 @@ export interface components {
             location_min_accuracy_m?: number;
             /** @description within the interval, a point only when the unit moved this far (m) */
             location_min_move_m?: number;
+        };
+        Flagged: {
+            /** Format: date-time */
+            at?: string;
+            /** Format: uuid */
+            call_id?: string | null;
+            /** Format: uuid */
+            id?: string;
+            /** @description harm_reduction_entry or post_call_survey */
+            kind?: string;
+            reason?: string;
+            unit_id?: number | null;
+            user_id?: number | null;
+            user_name?: string | null;
         };
         Given: {
             category?: string;
