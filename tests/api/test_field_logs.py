@@ -247,7 +247,7 @@ def test_a_bad_combination_is_rejected_naming_the_field_and_kept_for_correction(
 
 def test_an_entry_on_another_units_call_is_kept_and_flagged_for_a_supervisor(
         tablet: MakeTablet, create_unit: Any, create_call: MakeCall, naloxone: SupplyItem,
-        kit_of: Any) -> None:
+        kit_of: Any, supervisor: Session) -> None:
     device = tablet()
     kit, _ = kit_of(device.unit, naloxone)
     elsewhere = create_call(create_unit())
@@ -261,6 +261,9 @@ def test_an_entry_on_another_units_call_is_kept_and_flagged_for_a_supervisor(
     assert entry is not None
     assert entry.review_reason == result["message"]
     assert on_hand(kit) == KIT_HOLDS - 1  # what was given is off the kit all the same
+    [flagged] = supervisor.get("/api/v1/field-logs/flagged").json
+    assert (flagged["kind"], flagged["id"], flagged["call_id"], flagged["unit_id"]) == (
+        "harm_reduction_entry", op["record_id"], str(elsewhere.id), device.unit.id)
 
 
 def test_an_entry_on_the_units_own_outreach_contact_is_not_flagged(
