@@ -163,6 +163,9 @@ export const en = {
   'kind.call_note': 'Note',
   'kind.call': 'Call details',
   'kind.location_point': 'Position',
+  'kind.harm_reduction_entry': 'Harm-reduction entry',
+  'kind.outreach_contact': 'Outreach contact',
+  'kind.post_call_survey': 'Post-call survey',
 
   'field.disposition': 'Disposition',
   'field.transport_destination': 'Transport destination',

@@ -165,6 +165,9 @@ export const es: Record<Key, string> = {
   'kind.call_note': 'Nota',
   'kind.call': 'Datos de la llamada',
   'kind.location_point': 'Posición',
+  'kind.harm_reduction_entry': 'Registro de reducción de daños',
+  'kind.outreach_contact': 'Contacto de alcance',
+  'kind.post_call_survey': 'Encuesta posterior a la llamada',
 
   'field.disposition': 'Resolución',
   'field.transport_destination': 'Destino del traslado',
