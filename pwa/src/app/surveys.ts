@@ -1,0 +1,17 @@
+/** The post-call survey gate as the screens read it: the calls whose survey this person still owes. */
+import { useMemo } from 'preact/hooks';
+import { getSession } from '../crypto/session';
+import { allStatusEvents, surveyedCallIds, useLiveQuery } from '../db';
+import { owedSurveys } from '../lib/fieldLogs';
+import { statusFactOf } from './callView';
+
+/** Calls the unlocked person cleared and has neither answered nor skipped the survey of, earliest first. */
+export function useSurveysOwed(): string[] {
+  const events = useLiveQuery(allStatusEvents, []);
+  const surveyed = useLiveQuery(surveyedCallIds, []);
+  const user = getSession()?.user.id ?? null;
+  return useMemo(
+    () => (events && surveyed ? owedSurveys(events.map((e) => ({ ...statusFactOf(e), callId: e.callId })), surveyed, user) : []),
+    [events, surveyed, user],
+  );
+}
