@@ -44,11 +44,12 @@ async function recordFact(key: SealKey, kind: FieldKind, data: Record<string, un
   return capture(key, { kind: opKind, action: 'create', recordId, baseVersion: null, data }, table, () => db().recordTable(table).put(row));
 }
 
-const tooLong = (field: string, value: string | undefined, max: number): Record<string, string[]> =>
-  value !== undefined && value.length > max ? { [`data.${field}`]: [`at most ${max} characters`] } : {};
+/** `at`: where the field is named in the error (`data.place`, `items.0.route`). */
+const tooLong = (at: string, value: string | undefined, max: number): Record<string, string[]> =>
+  value !== undefined && value.length > max ? { [at]: [`at most ${max} characters`] } : {};
 
-const oneOf = (field: string, value: string | undefined, choices: readonly string[]): Record<string, string[]> =>
-  value !== undefined && !choices.includes(value) ? { [`data.${field}`]: [`one of ${choices.join(', ')}`] } : {};
+const oneOf = (at: string, value: string | undefined, choices: readonly string[]): Record<string, string[]> =>
+  value !== undefined && !choices.includes(value) ? { [at]: [`one of ${choices.join(', ')}`] } : {};
 
 /** Leaves out the fields not given. */
 const given = (d: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(d).filter(([, v]) => v !== undefined && v !== ''));
@@ -61,8 +62,8 @@ export interface ContactInput {
 }
 
 /** An outreach contact without a call (the position when the tablet knows it). Returns the op; its record_id is the contact's id. */
-export function recordOutreachContact(key: SealKey, input: ContactInput): Promise<Op> {
-  check({ ...tooLong('place', input.place, PLACE_MAX_CHARS) });
+export async function recordOutreachContact(key: SealKey, input: ContactInput): Promise<Op> {
+  check(tooLong('data.place', input.place, PLACE_MAX_CHARS));
   return recordFact(key, 'outreach_contact', given({ ...input }));
 }
 
@@ -160,19 +161,19 @@ export interface SurveyAnswers {
 }
 
 /** The post-call survey, answered, or skipped with a reason (`{ skipped_reason }`). */
-export function recordSurvey(key: SealKey, callId: ServerId, answers: SurveyAnswers | { skipped_reason: string }): Promise<Op> {
+export async function recordSurvey(key: SealKey, callId: ServerId, answers: SurveyAnswers | { skipped_reason: string }): Promise<Op> {
   if ('skipped_reason' in answers) {
     const reason = answers.skipped_reason.trim();
-    check({ ...(reason ? {} : { 'data.skipped_reason': ['say why'] }), ...tooLong('skipped_reason', reason, SKIP_REASON_MAX_CHARS) });
+    check({ ...(reason ? {} : { 'data.skipped_reason': ['say why'] }), ...tooLong('data.skipped_reason', reason, SKIP_REASON_MAX_CHARS) });
     return recordFact(key, 'post_call_survey', { call_id: callId, skipped_reason: reason });
   }
   const reason = answers.police_requested === 'yes' ? answers.police_reason?.trim() : undefined;
   check({
-    ...oneOf('felt_safe', answers.felt_safe ?? '', YES_NO),
-    ...oneOf('police_requested', answers.police_requested ?? '', YES_NO),
-    ...oneOf('debrief_wanted', answers.debrief_wanted ?? '', YES_NO),
-    ...tooLong('police_reason', reason, POLICE_REASON_MAX_CHARS),
-    ...tooLong('comment', answers.comment, SURVEY_COMMENT_MAX_CHARS),
+    ...oneOf('data.felt_safe', answers.felt_safe ?? '', YES_NO),
+    ...oneOf('data.police_requested', answers.police_requested ?? '', YES_NO),
+    ...oneOf('data.debrief_wanted', answers.debrief_wanted ?? '', YES_NO),
+    ...tooLong('data.police_reason', reason, POLICE_REASON_MAX_CHARS),
+    ...tooLong('data.comment', answers.comment, SURVEY_COMMENT_MAX_CHARS),
   });
   return recordFact(
     key,

@@ -200,7 +200,14 @@ function missing(d: Draft): boolean {
  * The tap-per-item form and, under it, what was recorded on the same call or contact. `before`
  * makes the target on Save (a new contact), then the screen moves to that contact's log.
  */
-function Log({ target, recorded, before }: { target: HrTarget | null; recorded: { callId: string } | { contactId: string } | null; before?: () => Promise<string> }) {
+interface LogProps {
+  target: HrTarget | null;
+  recorded: { callId: string } | { contactId: string } | null;
+  /** Makes the target on Save (a new contact) and gives its id. */
+  before?(): Promise<string>;
+}
+
+function Log({ target, recorded, before }: LogProps) {
   const t = useT();
   const [draft, setDraft] = useState<Draft>(EMPTY);
   const [saved, setSaved] = useState(false);
