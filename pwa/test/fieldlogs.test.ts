@@ -130,11 +130,20 @@ describe('a harm-reduction entry is captured with its outbox op in one transacti
         { category: 'naloxone_kit', quantity: 0 },
         { category: 'syringes', quantity: 2, route: 'intranasal' },
         { category: 'sharps_collected', quantity: 3, sharpsDisposal: 'drop_box', sharpsWhere: 'x'.repeat(201) },
+        { category: 'naloxone_administered', quantity: 1 },
       ],
       TODAY,
     );
     await expect(bad).rejects.toBeInstanceOf(CaptureError);
-    await expect(bad).rejects.toMatchObject({ errors: { 'items.0.quantity': expect.any(Array), 'items.1.route': expect.any(Array), 'items.2.sharps_where': expect.any(Array) } });
+    await expect(bad).rejects.toMatchObject({
+      errors: {
+        'items.0.quantity': expect.any(Array),
+        'items.1.route': expect.any(Array),
+        'items.2.sharps_where': expect.any(Array),
+        'items.3.route': ['required for naloxone administered'],
+        'items.3.response': ['required for naloxone administered'],
+      },
+    });
     expect(await db().outbox.count()).toBe(0);
   });
 
@@ -332,7 +341,7 @@ describe('the post-call survey gate', () => {
       author: (e.clear.user_id as number | undefined) ?? null,
       withdraws: (e.clear.withdraws as string | undefined) ?? null,
     }));
-    return owedSurveys(facts, await surveyedCallIds(), testUser.id);
+    return owedSurveys(facts, await surveyedCallIds(testUser.id), testUser.id);
   }
 
   it('clearing owes the survey; answering it, skipping it, or the other tablet answering it lifts the gate', async () => {
@@ -344,11 +353,11 @@ describe('the post-call survey gate', () => {
     expect([op.kind, op.data]).toEqual(['post_call_survey', { call_id: CALL, felt_safe: 'yes', police_requested: 'no', debrief_wanted: 'yes', comment: 'calm' }]);
     expect(await owed()).toEqual([OTHER_CALL]);
 
-    // The crew's other tablet answered it: the pulled survey counts.
-    await applyChanges(key, [{ kind: 'post_call_survey', id: 'sv-2', op: 'put', version: 1, data: { id: 'sv-2', call_id: OTHER_CALL, skipped_reason: 'called to a P1' } }], {
-      cursor: 'c1',
-      serverTime: '2026-12-01T10:00:00Z',
-    });
+    // A partner's survey is theirs; this person's, answered on the crew's other tablet and pulled, counts.
+    const pulled = (id: string, userId: number): Change => ({ kind: 'post_call_survey', id, op: 'put', version: 1, data: { id, call_id: OTHER_CALL, user_id: userId, skipped_reason: 'called to a P1' } });
+    await applyChanges(key, [pulled('sv-2', 99)], { cursor: 'c1', serverTime: '2026-12-01T10:00:00Z' });
+    expect(await owed()).toEqual([OTHER_CALL]);
+    await applyChanges(key, [pulled('sv-3', testUser.id)], { cursor: 'c2', serverTime: '2026-12-01T10:01:00Z' });
     expect(await owed()).toEqual([]);
   });
 

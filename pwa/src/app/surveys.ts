@@ -7,9 +7,9 @@ import { statusFactOf } from './callView';
 
 /** Calls the unlocked person cleared and has neither answered nor skipped the survey of, earliest first. */
 export function useSurveysOwed(): string[] {
-  const events = useLiveQuery(allStatusEvents, []);
-  const surveyed = useLiveQuery(surveyedCallIds, []);
   const user = getSession()?.user.id ?? null;
+  const events = useLiveQuery(allStatusEvents, []);
+  const surveyed = useLiveQuery(() => surveyedCallIds(user), [user]);
   return useMemo(
     () => (events && surveyed ? owedSurveys(events.map((e) => ({ ...statusFactOf(e), callId: e.callId })), surveyed, user) : []),
     [events, surveyed, user],

@@ -89,7 +89,10 @@ function itemErrors(i: number, item: HrItem): Record<string, string[]> {
     ...oneOf(at('sharps_disposal'), item.sharpsDisposal, SHARPS_DISPOSALS),
     ...tooLong(at('sharps_where'), item.sharpsWhere, SHARPS_WHERE_MAX_CHARS),
   };
-  if (item.category !== 'naloxone_administered' && (item.route || item.response)) errors[at('route')] = ['only for naloxone administered'];
+  if (item.category === 'naloxone_administered') {
+    if (!item.route) errors[at('route')] = ['required for naloxone administered'];
+    if (!item.response) errors[at('response')] = ['required for naloxone administered'];
+  } else if (item.route || item.response) errors[at('route')] = ['only for naloxone administered'];
   if (item.category !== 'sharps_collected' && (item.sharpsWhere || item.sharpsDisposal)) errors[at('sharps_disposal')] = ['only for sharps collected'];
   return errors;
 }

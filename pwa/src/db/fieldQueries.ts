@@ -156,5 +156,11 @@ export const getContact = async (id: string): Promise<SyncedRow | null> => (awai
 /** The survey of a call on this tablet (made here or pulled), if any. */
 export const surveyFor = async (callId: string): Promise<SyncedRow | null> => (await opened('surveys', db().surveys.where('callId').equals(callId).toArray()))[0] ?? null;
 
-/** Calls with a survey on this tablet, answered or skipped, made here or pulled from the crew's other tablet. */
-export const surveyedCallIds = async (): Promise<Set<string>> => new Set((await db().surveys.orderBy('callId').uniqueKeys()).map(String));
+/**
+ * Calls this person has a survey of on this tablet, answered or skipped, made here or pulled from
+ * the crew's other tablet (a survey is one per call and person: a partner's answers are theirs).
+ */
+export async function surveyedCallIds(userId: number | null): Promise<Set<string>> {
+  const mine = (await all('surveys')).filter((r) => r.clear.user_id === undefined || r.clear.user_id === null || r.clear.user_id === userId);
+  return new Set(mine.map((r) => str(r.clear.call_id)));
+}
