@@ -298,13 +298,15 @@ describe('the kit on hand is the pulled stock less what this tablet has not sent
 });
 
 describe('the post-call survey gate', () => {
-  const fact = (id: string, callId: string, status: string, at: string, author: number | null = testUser.id, withdraws: string | null = null): CallStatusFact => ({
+  const NOW = Date.parse('2026-12-01T10:00:00Z');
+  const fact = (id: string, callId: string, status: string, at: string, author: number | null = testUser.id, withdraws: string | null = null, local = true): CallStatusFact => ({
     id,
     callId,
     status,
     at,
     author,
     withdraws,
+    local,
   });
 
   it('owes a survey for each call this person cleared and has no survey', () => {
@@ -316,9 +318,12 @@ describe('the post-call survey gate', () => {
       fact('e', 'c4', 'cleared', '2026-12-01T09:40:00Z'),
       fact('f', 'c4', 'cleared', '2026-12-01T09:41:00Z', testUser.id, 'e'), // withdrawn
       fact('g', 'c5', 'cleared', '2026-12-01T09:50:00Z'),
+      fact('h', 'c6', 'cleared', '2026-11-30T09:00:00Z', testUser.id, null, false), // history pulled from the server
+      fact('i', 'c7', 'cleared', '2026-11-30T21:59:00Z'), // more than a shift ago
+      fact('j', 'c8', 'cleared', '2026-11-30T22:00:00Z'), // just within the shift
     ];
-    expect(owedSurveys(facts, new Set(['c5']), testUser.id)).toEqual(['c2', 'c1']);
-    expect(owedSurveys(facts, new Set(), null)).toEqual([]);
+    expect(owedSurveys(facts, new Set(['c5']), testUser.id, NOW)).toEqual(['c8', 'c2', 'c1']);
+    expect(owedSurveys(facts, new Set(), null, NOW)).toEqual([]);
   });
 
   it('holds back only the taps that start a response, and only on another call', () => {
@@ -340,9 +345,19 @@ describe('the post-call survey gate', () => {
       at: String(e.clear.at),
       author: (e.clear.user_id as number | undefined) ?? null,
       withdraws: (e.clear.withdraws as string | undefined) ?? null,
+      local: !!e.local,
     }));
-    return owedSurveys(facts, await surveyedCallIds(testUser.id), testUser.id);
+    return owedSurveys(facts, await surveyedCallIds(testUser.id), testUser.id, Date.now());
   }
+
+  it('a call this person cleared before the tablet pulled it owes nothing here', async () => {
+    await applyChanges(
+      key,
+      [{ kind: 'call_status', id: 'st-1', op: 'put', version: 1, data: { id: 'st-1', call_id: CALL, status: 'cleared', user_id: testUser.id, at: new Date().toISOString() } }],
+      { cursor: 'c1', serverTime: new Date().toISOString() },
+    );
+    expect(await owed()).toEqual([]);
+  });
 
   it('clearing owes the survey; answering it, skipping it, or the other tablet answering it lifts the gate', async () => {
     await recordStatus(key, CALL, 'cleared');

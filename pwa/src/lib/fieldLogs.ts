@@ -112,21 +112,31 @@ export function kitOnHand(pulled: readonly KitLot[], moves: readonly LocalMove[]
   return [...lots.values()].sort((a, b) => a.itemId - b.itemId || byExpiry(a, b));
 }
 
-/** A status fact with its call. */
-export type CallStatusFact = StatusFact & { callId: string };
+/** A status fact with its call; `local`: tapped on this tablet. */
+export type CallStatusFact = StatusFact & { callId: string; local: boolean };
 
 /**
- * Calls this person cleared (a standing "cleared" tap of theirs) that have no survey yet, answered
- * or skipped, on this tablet or pulled from the crew's other one: earliest cleared first.
+ * A clearing older than a shift owes no survey any more (a tablet back after days off is not held
+ * back by last week's calls): twelve hours, the longest shift the crews work.
  */
-export function owedSurveys(facts: readonly CallStatusFact[], surveyedCallIds: ReadonlySet<string>, userId: number | null): string[] {
+export const SURVEY_OWED_MS = 12 * 60 * 60_000;
+
+/**
+ * Calls this person cleared on this tablet within a shift (a standing "cleared" tap of theirs made
+ * here) that have no survey of theirs yet, answered or skipped, made here or pulled from the crew's
+ * other tablet: earliest cleared first. Calls cleared before this tablet knew them (history pulled
+ * from the server) owe nothing here. `now`: ms, the server's clock as best known.
+ */
+export function owedSurveys(facts: readonly CallStatusFact[], surveyedCallIds: ReadonlySet<string>, userId: number | null, now: number): string[] {
   if (userId === null) return [];
   const byCall = new Map<string, CallStatusFact[]>();
   for (const f of facts) byCall.set(f.callId, [...(byCall.get(f.callId) ?? []), f]);
   const owed: { callId: string; at: string }[] = [];
   for (const [callId, callFacts] of byCall) {
     if (surveyedCallIds.has(callId)) continue;
-    const cleared = standing(callFacts).find((f) => f.status === 'cleared' && f.author === userId);
+    const cleared = standing(callFacts).find(
+      (f) => f.status === 'cleared' && f.author === userId && f.local && now - Date.parse(f.at) <= SURVEY_OWED_MS,
+    );
     if (cleared) owed.push({ callId, at: cleared.at });
   }
   return owed.sort((a, b) => a.at.localeCompare(b.at) || a.callId.localeCompare(b.callId)).map((o) => o.callId);
