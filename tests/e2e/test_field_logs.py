@@ -1,15 +1,17 @@
 """A naloxone reversal logged without signal: a responder gives one intranasal dose (breathing
 restored) and hands out two naloxone kits on a call, clears it, finds the next call held back
-until the post-call survey is answered, answers it, reconnects; the unit's kit stock and the
-supply manager's reorder report show the dose and the kits gone."""
+until the post-call survey is answered, answers it, reconnects; the ledger and the tablet's
+pulled kit show the dose and the kits gone from the lots used first."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from tests.e2e import live
 from tests.e2e.test_offline_shift import open_call
@@ -19,40 +21,55 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 UNIT = "HEART-1"
 
 
-def kit_location(server: live.LiveServer) -> int:
-    return int(server.scalar(
-        "SELECT l.id FROM stock_locations l JOIN units u ON u.id = l.unit_id "
-        "WHERE u.call_sign = :sign AND l.kind = 'vehicle_kit'", sign=UNIT))
+# Two lots of each in the kit, the one used first expiring sooner: the entries take from it.
+KIT_LOTS = ((timedelta(days=90), 6), (timedelta(days=400), 10))
 
 
-def item_of(server: live.LiveServer, token: str, category: str) -> int:
-    items = server.api("GET", "/supplies/catalog", token).json()
-    return int(next(i["id"] for i in items if i.get("category") == category))
+@pytest.fixture(scope="module")
+def stocked_kit(server: live.LiveServer) -> tuple[int, int, int]:
+    """The unit's kit holds naloxone doses and naloxone kits (the demo city's catalog has no
+    naloxone kit item and leaves its items uncategorised). Returns (kit, naloxone, naloxone kit)."""
+    from server.auth.models import User
+    from server.extensions import db
+    from server.models_base import utcnow
+    from server.supplies.models import SupplyCategory, SupplyItem
+    from server.supplies.services import record_receipt, unit_kit
+    from server.units.models import Unit
+
+    with server.app.app_context():
+        session = db.session()
+        manager = session.scalars(sa.select(User).where(User.username == "supplies")).one()
+        unit = session.scalars(sa.select(Unit).where(Unit.call_sign == UNIT)).one()
+        kit = unit_kit(session, unit.id)
+        assert kit is not None, "the demo city gives the unit a vehicle kit"
+        items = []
+        for category, sku, name, measure in (
+                (SupplyCategory.NALOXONE, "E2E-NLX-4MG", "Naloxone 4 mg nasal spray", "device"),
+                (SupplyCategory.NALOXONE_KIT, "E2E-NLX-KIT", "Naloxone kit", "kit")):
+            item = session.scalars(sa.select(SupplyItem).where(SupplyItem.category == category)).first()
+            if item is None:
+                item = SupplyItem(sku=sku, name=name, category=category, unit_of_measure=measure)
+                session.add(item)
+                session.flush()
+            for n, (expires_in, quantity) in enumerate(KIT_LOTS):
+                record_receipt(session, manager, kit.id, item.id, f"{sku}-L{n}",
+                               utcnow().date() + expires_in, quantity)
+            items.append(item.id)
+        ids = (kit.id, items[0], items[1])
+        session.commit()
+        db.session.remove()
+    return ids
 
 
-def stock_of(server: live.LiveServer, token: str, location: int, item: int) -> int:
-    r = server.api("GET", "/supplies/stock", token,
-                   params={"location_id": location, "item_id": item})
-    r.raise_for_status()
-    return sum(int(row["on_hand"]) for row in r.json())
+def stock_of(server: live.LiveServer, location: int, item: int) -> dict[int, int]:
+    """The ledger's balance of each of the item's lots at the location (lot id -> on hand)."""
+    from server.extensions import db
+    from server.supplies.services import stock_on_hand
 
-
-def reorder_row(server: live.LiveServer, token: str, location: int, item: int) -> dict[str, Any]:
-    r = server.api("GET", "/supplies/reorder-report", token)
-    r.raise_for_status()
-    rows = r.json()
-    rows = rows.get("rows", rows) if isinstance(rows, dict) else rows
-    return dict(next(row for row in rows if row["location_id"] == location and row["item_id"] == item))
-
-
-def kit_state(server: live.LiveServer, token: str, location: int,
-              items: list[int]) -> list[tuple[int, int, int]]:
-    """Per item: the kit's stock on hand, and the reorder report's on hand and 30-day use."""
-    out = []
-    for item in items:
-        row = reorder_row(server, token, location, item)
-        out.append((stock_of(server, token, location, item), int(row["on_hand"]), int(row["used_30d"])))
-    return out
+    with server.app.app_context():
+        rows = stock_on_hand(db.session(), [location])
+        db.session.remove()
+    return {r.lot_id: r.on_hand for r in rows if r.item_id == item}
 
 
 def tablet_on_hand(page: Any, item: int) -> int:
@@ -97,21 +114,22 @@ def log_naloxone_reversal(page: Any, call_id: str) -> None:
 
 def test_offline_naloxone_reversal_survey_gate_and_stock(
         server: live.LiveServer, context: Any, page: Any, open_calls: Callable[[str], str],
-        screenshot: Callable[[Any, str], Any]) -> None:
+        stocked_kit: tuple[int, int, int], screenshot: Callable[[Any, str], Any]) -> None:
     call_id, next_call = open_calls(UNIT), open_calls(UNIT)
-    manager = server.login("supplies")["access_token"]
-    kit = kit_location(server)
-    naloxone, naloxone_kit = item_of(server, manager, "naloxone"), item_of(server, manager, "naloxone_kit")
-    before = kit_state(server, manager, kit, [naloxone, naloxone_kit])
-    doses_before, kits_before = before[0][0], before[1][0]
+    kit, naloxone, naloxone_kit = stocked_kit
+    doses_before, kits_before = stock_of(server, kit, naloxone), stock_of(server, kit, naloxone_kit)
+    # The lot used first: the sooner of the two to expire.
+    first_dose_lot, first_kit_lot = min(doses_before), min(kits_before)
 
     live.sign_in(page, server.url, "clinician1")
     live.wait_controlled(page)
     live.unlock_if_locked(page)
     page.locator(f'[data-testid="call-row"][data-call-id="{call_id}"]').wait_for()
-    # The pulled kit is the server's.
-    wait_tablet_on_hand(page, naloxone, doses_before)
-    assert tablet_on_hand(page, naloxone_kit) == kits_before
+    # The pulled kit is the ledger's.
+    wait_tablet_on_hand(page, naloxone, sum(doses_before.values()))
+    assert tablet_on_hand(page, naloxone_kit) == sum(kits_before.values())
+    fefo = page.locator(f'[data-testid="kit-item"][data-item-id="{naloxone}"] [data-testid="kit-fefo"]')
+    assert fefo.get_attribute("data-lot-id") == str(first_dose_lot)
 
     context.set_offline(True)
     open_call(page, call_id)
@@ -120,8 +138,9 @@ def test_offline_naloxone_reversal_survey_gate_and_stock(
     log_naloxone_reversal(page, call_id)
     screenshot(page, "offline-harm-reduction-on-call")
     # Offline, the kit already counts what this tablet gave.
-    assert tablet_on_hand(page, naloxone) == doses_before - 1
-    assert tablet_on_hand(page, naloxone_kit) == kits_before - 2
+    assert tablet_on_hand(page, naloxone) == sum(doses_before.values()) - 1
+    assert tablet_on_hand(page, naloxone_kit) == sum(kits_before.values()) - 2
+    page.get_by_test_id("kit-unsent").wait_for()
     screenshot(page, "offline-kit-after-reversal")
 
     open_call(page, call_id)
@@ -152,21 +171,19 @@ def test_offline_naloxone_reversal_survey_gate_and_stock(
     live.wait_synced(page)
 
     cid = uuid.UUID(call_id).hex
-    entries = server.rows("SELECT category, quantity, route, response FROM harm_reduction_entries "
+    entries = server.rows("SELECT category, quantity, route, response, lot_id FROM harm_reduction_entries "
                           "WHERE call_id = :c ORDER BY category", c=cid)
-    assert [tuple(e) for e in entries] == [("naloxone_administered", 1, "intranasal", "breathing_restored"),
-                                           ("naloxone_kit", 2, None, None)]
+    assert [tuple(e) for e in entries] == [
+        ("naloxone_administered", 1, "intranasal", "breathing_restored", first_dose_lot),
+        ("naloxone_kit", 2, None, None, first_kit_lot)]
     survey = server.rows("SELECT felt_safe, police_requested, debrief_wanted, skipped_reason "
                          "FROM post_call_surveys WHERE call_id = :c", c=cid)
-    assert [tuple(s) for s in survey] == [("yes", "no", "no", None)]
-    # The ledger moved the kit by one dose and two kits, and the reorder report says so.
-    live.eventually(lambda: stock_of(server, manager, kit, naloxone) == doses_before - 1,
-                    what="the dose off the kit's stock")
-    used = (1, 2)
-    assert kit_state(server, manager, kit, [naloxone, naloxone_kit]) == [
-        (stock - n, on_hand - n, used_30d + n)
-        for (stock, on_hand, used_30d), n in zip(before, used, strict=True)]
+    assert [tuple(row) for row in survey] == [("yes", "no", "no", None)]
+    # The ledger moved the kit by one dose and two kits, from the lots used first.
+    doses_after = {**doses_before, first_dose_lot: doses_before[first_dose_lot] - 1}
+    kits_after = {**kits_before, first_kit_lot: kits_before[first_kit_lot] - 2}
+    assert (stock_of(server, kit, naloxone), stock_of(server, kit, naloxone_kit)) == (doses_after, kits_after)
     # The tablet's pulled kit agrees, with nothing of its own left to subtract.
-    wait_tablet_on_hand(page, naloxone, doses_before - 1)
-    assert tablet_on_hand(page, naloxone_kit) == kits_before - 2
+    wait_tablet_on_hand(page, naloxone, sum(doses_before.values()) - 1)
+    assert tablet_on_hand(page, naloxone_kit) == sum(kits_before.values()) - 2
     assert page.get_by_test_id("kit-unsent").count() == 0
