@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0014_locations_jobs"
-down_revision = "0011"
+down_revision = "0012_supply_ledger"
 branch_labels = None
 depends_on = None
 
