@@ -151,7 +151,9 @@ describe('a harm-reduction entry is captured with its outbox op in one transacti
     await pullKit();
     const [op] = await recordHarmReduction(key, { callId: CALL }, [{ category: 'sharps_collected', quantity: 3, sharpsWhere: 'stairwell', sharpsDisposal: 'sharps_container' }], TODAY);
     expect(op!.data).toEqual({ call_id: CALL, category: 'sharps_collected', quantity: 3, sharps_where: 'stairwell', sharps_disposal: 'sharps_container' });
-    expect((await kitNow(TODAY)).lots.map((l) => l.onHand)).toEqual([2, 4, 10, 6]);
+    const kit = await kitNow(TODAY);
+    expect(kit.lots.map((l) => l.onHand)).toEqual([2, 4, 10, 6]);
+    expect(kit.unsentMoves).toBe(0);
   });
 
   it('an outreach contact without a call is recorded first, then the entries name it', async () => {

@@ -70,7 +70,7 @@ export interface Kit {
   lots: KitLot[];
   transfers: Transfer[];
   alerts: Alert[];
-  /** Moves recorded here and not yet sent (counted into `lots`). */
+  /** Entries, counts and receipts recorded here and not yet sent (counted into `lots`). */
   unsentMoves: number;
 }
 
@@ -120,11 +120,10 @@ export async function kitNow(today: string): Promise<Kit> {
       lines: linesOf(r.clear.lines),
       receivedHere: receivedIds.has(str(r.rawId)),
     }));
+  // Sharps collected name no item: they take nothing from the kit.
+  const given = entries.filter((e) => num(e.clear.item_id) !== null);
   const moves: LocalMove[] = [
-    ...entries.flatMap((e): LocalMove[] => {
-      const itemId = num(e.clear.item_id);
-      return itemId === null ? [] : [{ at: str(e.clear.at), itemId, lotId: num(e.clear.lot_id), delta: -(num(e.clear.quantity) ?? 0) }];
-    }),
+    ...given.map((e): LocalMove => ({ at: str(e.clear.at), itemId: num(e.clear.item_id)!, lotId: num(e.clear.lot_id), delta: -(num(e.clear.quantity) ?? 0) })),
     ...counts.map((c): LocalMove => ({ at: str(c.clear.at), itemId: num(c.clear.item_id) ?? 0, lotId: num(c.clear.lot_id), locationId: num(c.clear.location_id) ?? undefined, counted: num(c.clear.counted) ?? 0 })),
     ...receipts.flatMap((r) => {
       const t = transfers.find((x) => x.id === str(r.clear.transfer_id));
@@ -136,7 +135,7 @@ export async function kitNow(today: string): Promise<Kit> {
   const alerts = alertRows
     .map((r): Alert => ({ id: str(r.rawId), kind: str(r.clear.kind), itemId: num(r.clear.item_id), lotId: num(r.clear.lot_id), state: str(r.clear.state || 'open') }))
     .filter((a) => a.state !== 'cleared');
-  return { items, lots: kitOnHand(stock.map(lotOf), moves, today), transfers, alerts, unsentMoves: moves.length };
+  return { items, lots: kitOnHand(stock.map(lotOf), moves, today), transfers, alerts, unsentMoves: given.length + counts.length + receipts.length };
 }
 
 /** Harm-reduction entries recorded on a call, or on an outreach contact, oldest first. */
