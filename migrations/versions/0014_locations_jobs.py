@@ -1,7 +1,7 @@
 """scheduled job runs; location points indexed by unit and time
 
 Revision ID: 0014_locations_jobs
-Revises: 0011
+Revises: 0012_supply_ledger
 Create Date: 2026-12-01 18:50:00.000000
 
 """
