@@ -1,7 +1,8 @@
 """A naloxone reversal logged without signal: a responder gives one intranasal dose (breathing
 restored) and hands out two naloxone kits on a call, clears it, finds the next call held back
-until the post-call survey is answered, answers it, reconnects; the ledger and the tablet's
-pulled kit show the dose and the kits gone from the lots used first."""
+until the post-call survey is answered, answers it, reconnects; the supply manager's stock and
+reorder report, and the tablet's pulled kit, show the dose and the kits gone from the lots used
+first."""
 
 from __future__ import annotations
 
@@ -61,15 +62,19 @@ def stocked_kit(server: live.LiveServer) -> tuple[int, int, int]:
     return ids
 
 
-def stock_of(server: live.LiveServer, location: int, item: int) -> dict[int, int]:
-    """The ledger's balance of each of the item's lots at the location (lot id -> on hand)."""
-    from server.extensions import db
-    from server.supplies.services import stock_on_hand
+def stock_of(server: live.LiveServer, token: str, location: int, item: int) -> dict[int, int]:
+    """The supply manager's stock of each of the item's lots at the location (lot id -> on hand)."""
+    r = server.api("GET", "/supplies/stock", token, params={"location_id": location, "item_id": item})
+    r.raise_for_status()
+    return {row["lot_id"]: row["on_hand"] for row in r.json()}
 
-    with server.app.app_context():
-        rows = stock_on_hand(db.session(), [location])
-        db.session.remove()
-    return {r.lot_id: r.on_hand for r in rows if r.item_id == item}
+
+def reorder_of(server: live.LiveServer, token: str, location: int, item: int) -> tuple[int, int]:
+    """The reorder report's on hand and 30-day use of the item at the location."""
+    r = server.api("GET", "/supplies/reorder-report", token)
+    r.raise_for_status()
+    row = next(x for x in r.json() if x["location_id"] == location and x["item_id"] == item)
+    return row["on_hand"], row["used_30d"]
 
 
 def tablet_on_hand(page: Any, item: int) -> int:
@@ -117,7 +122,10 @@ def test_offline_naloxone_reversal_survey_gate_and_stock(
         stocked_kit: tuple[int, int, int], screenshot: Callable[[Any, str], Any]) -> None:
     call_id, next_call = open_calls(UNIT), open_calls(UNIT)
     kit, naloxone, naloxone_kit = stocked_kit
-    doses_before, kits_before = stock_of(server, kit, naloxone), stock_of(server, kit, naloxone_kit)
+    manager = server.login("supplies")["access_token"]
+    doses_before = stock_of(server, manager, kit, naloxone)
+    kits_before = stock_of(server, manager, kit, naloxone_kit)
+    report_before = reorder_of(server, manager, kit, naloxone), reorder_of(server, manager, kit, naloxone_kit)
     # The lot used first: the sooner of the two to expire.
     first_dose_lot, first_kit_lot = min(doses_before), min(kits_before)
 
@@ -182,7 +190,12 @@ def test_offline_naloxone_reversal_survey_gate_and_stock(
     # The ledger moved the kit by one dose and two kits, from the lots used first.
     doses_after = {**doses_before, first_dose_lot: doses_before[first_dose_lot] - 1}
     kits_after = {**kits_before, first_kit_lot: kits_before[first_kit_lot] - 2}
-    assert (stock_of(server, kit, naloxone), stock_of(server, kit, naloxone_kit)) == (doses_after, kits_after)
+    assert stock_of(server, manager, kit, naloxone) == doses_after
+    assert stock_of(server, manager, kit, naloxone_kit) == kits_after
+    # The reorder report: one dose and two kits less on hand, and as much more used in 30 days.
+    (doses_held, doses_used), (kits_held, kits_used) = report_before
+    assert reorder_of(server, manager, kit, naloxone) == (doses_held - 1, doses_used + 1)
+    assert reorder_of(server, manager, kit, naloxone_kit) == (kits_held - 2, kits_used + 2)
     # The tablet's pulled kit agrees, with nothing of its own left to subtract.
     wait_tablet_on_hand(page, naloxone, sum(doses_before.values()) - 1)
     assert tablet_on_hand(page, naloxone_kit) == sum(kits_before.values()) - 2
