@@ -306,7 +306,6 @@ export const en = {
   'kit.onHandHeader': 'On hand',
   'kit.expiry.near': 'expires soon',
   'kit.expiry.expired': 'expired',
-  'kit.expiry.ok': 'in date',
   'kit.lot': 'lot {lot}',
   'kit.noLot': 'no lot',
   'kit.itemNumber': 'Item {id}',

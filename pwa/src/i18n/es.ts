@@ -308,7 +308,6 @@ export const es: Record<Key, string> = {
   'kit.onHandHeader': 'Disponibles',
   'kit.expiry.near': 'vence pronto',
   'kit.expiry.expired': 'vencido',
-  'kit.expiry.ok': 'vigente',
   'kit.lot': 'lote {lot}',
   'kit.noLot': 'sin lote',
   'kit.itemNumber': 'Artículo {id}',
