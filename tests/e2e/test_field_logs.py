@@ -187,7 +187,9 @@ def test_offline_naloxone_reversal_survey_gate_and_stock(
     survey = server.rows("SELECT felt_safe, police_requested, debrief_wanted, skipped_reason "
                          "FROM post_call_surveys WHERE call_id = :c", c=cid)
     assert [tuple(row) for row in survey] == [("yes", "no", "no", None)]
-    # The ledger moved the kit by one dose and two kits, from the lots used first.
+    # The ledger moved the kit by one dose and two kits, from the lots used first (a new sign-in:
+    # this server's access tokens live seconds).
+    manager = server.login("supplies")["access_token"]
     doses_after = {**doses_before, first_dose_lot: doses_before[first_dose_lot] - 1}
     kits_after = {**kits_before, first_kit_lot: kits_before[first_kit_lot] - 2}
     assert stock_of(server, manager, kit, naloxone) == doses_after
