@@ -21,7 +21,6 @@ export const COMING: { area: string; nav: Key; roles: 'field' | readonly Role[] 
   { area: 'survey', nav: 'nav.survey', roles: 'field' },
   { area: 'dispatch', nav: 'nav.dispatch', roles: ['dispatcher', 'diversion_clinician'] },
   { area: 'supervisor', nav: 'nav.supervisor', roles: ['supervisor'] },
-  { area: 'supply-manager', nav: 'nav.supplyManager', roles: ['supply_manager'] },
   { area: 'care', nav: 'nav.careNav', roles: ['care_navigator'] },
   { area: 'program', nav: 'nav.program', roles: ['program_lead'] },
   { area: 'admin', nav: 'nav.admin', roles: ['admin'] },

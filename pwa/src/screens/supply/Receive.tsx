@@ -1,0 +1,365 @@
+/**
+ * Receiving by GS1 scan and counting a location. A USB or Bluetooth scanner types the code into a text field and
+ * presses Enter: the code is read here at once (GTIN, lot, expiry) and the server checks it again when saved.
+ */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { supplies, type CatalogItem, type CountLine, type StockRow } from '../../api/supplies';
+import { useT, type Key } from '../../i18n';
+import { parseGs1, type Gs1Error, type Gs1Result } from '../../lib/gs1';
+import { api, errorsOf, FieldError, LocationPicker, Problem, Table, useLoad, useLocations } from './common';
+import { failure, wholeNumber, type Failure } from './view';
+
+const GS1_ERROR_KEYS: Record<Gs1Error, Key> = {
+  empty: 'supply.gs1.empty',
+  unreadable: 'supply.gs1.unreadable',
+  check_digit: 'supply.gs1.check_digit',
+  bad_date: 'supply.gs1.bad_date',
+  no_gtin: 'supply.gs1.no_gtin',
+};
+
+/** The text field a scanner types into; Enter ends one scan. */
+function ScanField({ id, label, onScan, error, testId }: { id: string; label: Key; onScan: (code: string) => void; error?: string; testId: string }) {
+  const t = useT();
+  const [code, setCode] = useState('');
+  const ref = useRef<HTMLInputElement>(null);
+  useEffect(() => ref.current?.focus(), []);
+  return (
+    <div class="supply-field scan-field">
+      <label for={id}>{t(label)}</label>
+      <p class="muted small" id={`${id}-help`}>
+        {t('supply.scanHelp')}
+      </p>
+      <input
+        ref={ref}
+        id={id}
+        data-testid={testId}
+        type="text"
+        autocomplete="off"
+        autocapitalize="off"
+        spellcheck={false}
+        aria-describedby={`${id}-help`}
+        aria-invalid={error ? true : undefined}
+        value={code}
+        onInput={(e) => setCode(e.currentTarget.value)}
+        onKeyDown={(e) => {
+          if (e.key !== 'Enter') return;
+          e.preventDefault();
+          onScan(e.currentTarget.value);
+          setCode('');
+        }}
+      />
+      {error && (
+        <p class="field-error" role="alert" data-testid={`${testId}-error`}>
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** What a scan read, shown at once: GTIN with the catalog item it belongs to, lot, expiry. */
+function ScanResult({ result, item }: { result: Gs1Result; item: CatalogItem | undefined }) {
+  const t = useT();
+  if (!result.ok) return null;
+  const v = result.value;
+  return (
+    <dl class="scan-result" data-testid="scan-result">
+      <dt>{t('supply.gtin')}</dt>
+      <dd data-testid="scan-gtin">{v.gtin}</dd>
+      <dt>{t('supply.col.item')}</dt>
+      <dd data-testid="scan-item">{item ? item.name : t('supply.unknownGtin')}</dd>
+      <dt>{t('supply.col.lot')}</dt>
+      <dd data-testid="scan-lot">{v.lotNumber ?? '—'}</dd>
+      <dt>{t('supply.col.expires')}</dt>
+      <dd data-testid="scan-expiry">{v.expiresOn ?? '—'}</dd>
+    </dl>
+  );
+}
+
+function gtinItem(catalog: readonly CatalogItem[] | null, result: Gs1Result | null): CatalogItem | undefined {
+  return result?.ok ? catalog?.find((c) => c.gtin === result.value.gtin) : undefined;
+}
+
+export function Receive() {
+  const t = useT();
+  const locations = useLocations();
+  const catalog = useLoad((c) => supplies.catalog(c), []).data;
+  const [locationId, setLocationId] = useState<number | null>(null);
+  const [code, setCode] = useState('');
+  const [scan, setScan] = useState<Gs1Result | null>(null);
+  const [quantity, setQuantity] = useState('1');
+  const [problem, setProblem] = useState<Failure | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    if (locationId === null) setLocationId(locations.find((l) => l.kind === 'warehouse')?.id ?? null);
+  }, [locations, locationId]);
+  const item = gtinItem(catalog, scan);
+  const local: Record<string, string> = {};
+  if (scan && !scan.ok) local.gs1 = t(GS1_ERROR_KEYS[scan.error]);
+  const errors = { ...errorsOf(problem), ...local };
+
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setDone(null);
+    const qty = wholeNumber(quantity);
+    const mine: Record<string, string> = {};
+    if (locationId === null) mine.location_id = t('supply.required');
+    if (qty === null) mine.quantity = t('supply.wholeNumber');
+    if (!scan) mine.gs1 = t('supply.scanFirst');
+    else if (!scan.ok) mine.gs1 = t(GS1_ERROR_KEYS[scan.error]);
+    if (Object.keys(mine).length || !scan?.ok) return setProblem({ kind: 'fields', fields: mine });
+    const read = scan.value;
+    setBusy(true);
+    try {
+      await supplies.receive(api(), { location_id: locationId!, quantity: qty!, gs1: code });
+      setDone(t('supply.received', { quantity: qty!, item: item?.name ?? read.gtin, lot: read.lotNumber ?? '—' }));
+      setProblem(null);
+      setScan(null);
+      setCode('');
+      setQuantity('1');
+    } catch (err) {
+      setProblem(failure(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form class="card supply-form" data-testid="receive-form" onSubmit={(e) => void save(e)} noValidate>
+      <h2>{t('supply.receiveTitle')}</h2>
+      <LocationPicker id="receive-location" label="supply.receiveInto" value={locationId} onChange={setLocationId} locations={locations} testId="receive-location" />
+      <FieldError errors={errors} name="location_id" />
+      <ScanField
+        id="receive-scan"
+        label="supply.scan"
+        testId="receive-scan"
+        error={errors.gs1}
+        onScan={(c) => {
+          setCode(c);
+          setScan(parseGs1(c));
+          setProblem(null);
+          setDone(null);
+        }}
+      />
+      {scan && <ScanResult result={scan} item={item} />}
+      <div class="supply-field">
+        <label for="receive-quantity">{t('supply.quantity')}</label>
+        {item?.pack_size && item.pack_size > 1 ? (
+          <p class="muted small">{t('supply.packHint', { size: item.pack_size, unit: item.unit_of_measure ?? '' })}</p>
+        ) : null}
+        <input
+          id="receive-quantity"
+          data-testid="receive-quantity"
+          type="number"
+          min={1}
+          step={1}
+          inputMode="numeric"
+          value={quantity}
+          aria-invalid={errors.quantity ? true : undefined}
+          onInput={(e) => setQuantity(e.currentTarget.value)}
+        />
+        <FieldError errors={errors} name="quantity" />
+      </div>
+      <Problem problem={problem?.kind === 'fields' ? null : problem} />
+      {problem?.kind === 'fields' && problem.fields[''] && <FieldError errors={problem.fields} name="" />}
+      {done && (
+        <p class="notice ok" role="status" data-testid="receive-done">
+          {done}
+        </p>
+      )}
+      <button type="submit" class="btn btn-primary" data-testid="receive-submit" disabled={busy}>
+        {t('supply.receiveSave')}
+      </button>
+    </form>
+  );
+}
+
+/** A line of the count: a lot in the location's stock, or one scanned that the location does not hold yet. */
+interface CountRow {
+  key: string;
+  lotId: number | null;
+  gs1: string | null;
+  itemId: number | null;
+  gtin: string | null;
+  itemName: string;
+  lotNumber: string;
+  expiresOn: string | null;
+  expected: number | null;
+}
+
+function rowsOf(stock: readonly StockRow[]): CountRow[] {
+  return stock.map((s) => ({
+    key: `lot:${s.lot_id}`,
+    lotId: s.lot_id,
+    gs1: null,
+    itemId: s.item_id,
+    gtin: null,
+    itemName: s.item_name,
+    lotNumber: s.lot_number,
+    expiresOn: s.expires_on,
+    expected: s.on_hand,
+  }));
+}
+
+/** Counting a location; `rest` may name it (/supply/count/<location id>, from a discrepancy's "Count now"). */
+export function Count({ rest }: { rest: string }) {
+  const t = useT();
+  const locations = useLocations();
+  const catalog = useLoad((c) => supplies.catalog(c), []).data;
+  const [locationId, setLocationId] = useState<number | null>(() => (/^\d+$/.test(rest) ? Number(rest) : null));
+  const stock = useLoad((c) => (locationId === null ? Promise.resolve([]) : supplies.stock(c, locationId)), [locationId]);
+  const [extra, setExtra] = useState<CountRow[]>([]);
+  const [counted, setCounted] = useState<Record<string, string>>({});
+  const [scanError, setScanError] = useState<string | undefined>();
+  const [picked, setPicked] = useState<string | null>(null);
+  const [problem, setProblem] = useState<Failure | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const rows = [...rowsOf(stock.data ?? []), ...extra];
+  const errors = errorsOf(problem);
+
+  const pick = (code: string) => {
+    setDone(null);
+    const r = parseGs1(code);
+    if (!r.ok) return setScanError(t(GS1_ERROR_KEYS[r.error]));
+    const item = catalog?.find((c) => c.gtin === r.value.gtin);
+    const lot = r.value.lotNumber ?? '—';
+    const hit = rows.find((row) => row.lotNumber === lot && ((item !== undefined && row.itemId === item.id) || row.gtin === r.value.gtin));
+    setScanError(undefined);
+    const key = hit?.key ?? `gs1:${code.trim()}`;
+    if (!hit) {
+      const row = { key, lotId: null, gs1: code.trim(), itemId: item?.id ?? null, gtin: r.value.gtin, itemName: item?.name ?? r.value.gtin, lotNumber: lot, expiresOn: r.value.expiresOn, expected: null };
+      setExtra((xs) => [...xs, row]);
+    }
+    setPicked(key);
+    // The scan picks the lot; the number counted is typed next, in its line.
+    requestAnimationFrame(() => {
+      const input = document.getElementById(`count-${key}`) as HTMLInputElement | null;
+      input?.focus();
+      input?.select();
+    });
+  };
+
+  const save = async () => {
+    setDone(null);
+    if (locationId === null) return setProblem({ kind: 'fields', fields: { location_id: t('supply.required') } });
+    const lines: CountLine[] = [];
+    const mine: Record<string, string> = {};
+    rows.forEach((row) => {
+      const text = counted[row.key] ?? '';
+      if (text.trim() === '') return;
+      const n = wholeNumber(text, 0);
+      if (n === null) mine[`row.${row.key}`] = t('supply.wholeNumberZero');
+      else lines.push(row.lotId !== null ? { lot_id: row.lotId, counted: n } : { gs1: row.gs1!, counted: n });
+    });
+    if (lines.length === 0 && Object.keys(mine).length === 0) mine[''] = t('supply.countNothing');
+    if (Object.keys(mine).length) return setProblem({ kind: 'fields', fields: mine });
+    setBusy(true);
+    try {
+      const made = await supplies.count(api(), locationId, lines);
+      setDone(t('supply.counted', { lines: lines.length, count: made.length }));
+      setProblem(null);
+      setCounted({});
+      setExtra([]);
+      stock.reload();
+    } catch (err) {
+      setProblem(failure(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  /** The server names a line by its place in the request: find the row that line came from. */
+  const lineError = (row: CountRow): string | undefined => {
+    if (errors[`row.${row.key}`]) return errors[`row.${row.key}`];
+    const sent = rows.filter((r) => (counted[r.key] ?? '').trim() !== '');
+    const i = sent.indexOf(row);
+    return i < 0 ? undefined : (errors[`lines.${i}.counted`] ?? errors[`lines.${i}.lot_id`] ?? errors[`lines.${i}.gs1`] ?? errors[`lines.${i}`]);
+  };
+
+  return (
+    <div class="card supply-form" data-testid="count-form">
+      <h2>{t('supply.countTitle')}</h2>
+      <LocationPicker
+        id="count-location"
+        label="supply.location"
+        value={locationId}
+        onChange={(v) => {
+          setLocationId(v);
+          setCounted({});
+          setExtra([]);
+        }}
+        locations={locations}
+        testId="count-location"
+      />
+      <FieldError errors={errors} name="location_id" />
+      {locationId !== null && <ScanField id="count-scan" label="supply.scanToCount" testId="count-scan" error={scanError} onScan={pick} />}
+      <Problem problem={stock.problem} />
+      {locationId !== null && rows.length === 0 && stock.data && <p class="empty">{t('supply.noStock')}</p>}
+      {rows.length > 0 && (
+        <Table label={t('supply.countTitle')} testId="count-table">
+          <thead>
+            <tr>
+              <th scope="col">{t('supply.col.item')}</th>
+              <th scope="col">{t('supply.col.lot')}</th>
+              <th scope="col">{t('supply.col.expires')}</th>
+              <th scope="col" class="num">
+                {t('supply.col.expected')}
+              </th>
+              <th scope="col" class="num">
+                {t('supply.col.counted')}
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((row) => {
+              const err = lineError(row);
+              return (
+                <tr key={row.key} class={picked === row.key ? 'picked' : ''} data-testid="count-line" data-lot={row.lotNumber}>
+                  <th scope="row">{row.itemName}</th>
+                  <td>{row.lotNumber}</td>
+                  <td>{row.expiresOn ?? '—'}</td>
+                  <td class="num">{row.expected ?? '—'}</td>
+                  <td class="num">
+                    <input
+                      id={`count-${row.key}`}
+                      class="num-input"
+                      data-testid="count-input"
+                      type="number"
+                      min={0}
+                      step={1}
+                      inputMode="numeric"
+                      aria-label={t('supply.countedFor', { item: row.itemName, lot: row.lotNumber })}
+                      aria-invalid={err ? true : undefined}
+                      value={counted[row.key] ?? ''}
+                      onInput={(e) => {
+                        const v = e.currentTarget.value;
+                        setCounted((c) => ({ ...c, [row.key]: v }));
+                      }}
+                    />
+                    {err && (
+                      <p class="field-error" role="alert">
+                        {err}
+                      </p>
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </Table>
+      )}
+      {problem?.kind === 'fields' && problem.fields[''] && <FieldError errors={problem.fields} name="" />}
+      <Problem problem={problem?.kind === 'fields' ? null : problem} />
+      {done && (
+        <p class="notice ok" role="status" data-testid="count-done">
+          {done}
+        </p>
+      )}
+      <button type="button" class="btn btn-primary" data-testid="count-submit" disabled={busy || locationId === null} onClick={() => void save()}>
+        {t('supply.countSave')}
+      </button>
+    </div>
+  );
+}
