@@ -158,9 +158,9 @@ describe('supply REST calls', () => {
 
   it('post a receipt by GS1 code and raise the 422 with its field messages', async () => {
     const { fetch, requests } = fakeFetch(() => [422, { code: 422, status: 'Unprocessable Entity', message: 'bad', errors: { json: { gs1: ['Unknown GTIN.'] } } }]);
-    const call = supplies.receive(new ApiClient(fetch, staticTokens), { location_id: 1, quantity: 2, gs1: '(01)09506000134352(10)A' });
+    const call = supplies.receive(new ApiClient(fetch, staticTokens), { location_id: 1, quantity: 2, quantity_in: 'packs', gs1: '(01)09506000134352(10)A' });
     await expect(call).rejects.toBeInstanceOf(HttpError);
-    expect(requests[0]).toMatchObject({ method: 'POST', path: '/api/v1/supplies/receipts', body: { location_id: 1, quantity: 2, gs1: '(01)09506000134352(10)A' } });
+    expect(requests[0]).toMatchObject({ method: 'POST', path: '/api/v1/supplies/receipts', body: { location_id: 1, quantity: 2, quantity_in: 'packs', gs1: '(01)09506000134352(10)A' } });
   });
 
   it('download the reorder CSV with the bearer token, as text/csv', async () => {

@@ -58,13 +58,28 @@ export interface Gs1Parsed {
   lot_number: string | null;
   expires_on: string | null;
   serial?: string | null;
-  item?: CatalogItem | null;
+  item?: Pick<CatalogItem, 'id' | 'sku' | 'name' | 'pack_size' | 'unit_of_measure'> | null;
 }
 
-export type ReceiptRequest = { location_id: number; quantity: number } & (
+/** A received quantity counts packs (times the item's pack size) or units of measure. */
+export type QuantityIn = 'packs' | 'units';
+
+export type ReceiptRequest = { location_id: number; quantity: number; quantity_in: QuantityIn } & (
   | { gs1: string }
-  | { item_id: number; lot_number: string; expires_on: string }
+  | { item_id: number; lot_number: string; expires_on: string | null }
 );
+
+export interface ReceiptResult {
+  location_id: number;
+  item_id: number;
+  lot_id: number;
+  lot_number: string;
+  expires_on: string | null;
+  /** Units of measure added to stock. */
+  units: number;
+  /** The lot's stock at the location afterwards. */
+  on_hand: number;
+}
 
 export interface TransferLine {
   item_id: number;
@@ -98,6 +113,15 @@ export interface TransferRequest {
 
 export type CountLine = { counted: number } & ({ lot_id: number } | { gs1: string });
 
+export interface CountAdjustment {
+  lot_id: number;
+  lot_number: string;
+  item_id: number;
+  on_hand_before: number;
+  counted: number;
+  delta: number;
+}
+
 export interface Discrepancy {
   id: number | string;
   location_id: number;
@@ -107,6 +131,7 @@ export interface Discrepancy {
   item_id: number;
   item_name?: string;
   on_hand_when_found: number;
+  on_hand?: number;
   state: 'open' | 'resolved';
   opened_at: string;
   resolved_at?: string | null;
@@ -126,7 +151,7 @@ export interface SupplyAlert {
   lot_number?: string | null;
   expires_on?: string | null;
   on_hand?: number | null;
-  threshold?: number | null;
+  par?: number | null;
   state: 'open' | 'acknowledged' | 'cleared';
   first_seen: string;
   last_seen: string;
@@ -146,10 +171,14 @@ export interface ReorderRow {
   item_id: number;
   item_name: string;
   sku?: string;
+  unit_of_measure?: string;
+  pack_size?: number;
   on_hand: number;
   par: number;
   used_30d: number;
+  /** Units, in whole packs. */
   suggested_order: number;
+  suggested_packs?: number;
 }
 
 /** A list answer, whether the server sends the list itself or wraps it (`{items: [...]}`, `{rows: [...]}`). */
@@ -178,13 +207,13 @@ export const supplies = {
   stockCard: (api: ApiClient, locationId: number, itemId: number) =>
     api.send<StockCard>('GET', `/supplies/stock-card${query({ location_id: locationId, item_id: itemId })}`),
   parseGs1: (api: ApiClient, code: string) => api.send<Gs1Parsed>('POST', '/supplies/gs1', { code }),
-  receive: (api: ApiClient, body: ReceiptRequest) => api.send<unknown>('POST', '/supplies/receipts', body),
+  receive: (api: ApiClient, body: ReceiptRequest) => api.send<ReceiptResult>('POST', '/supplies/receipts', body),
   transfers: async (api: ApiClient, state: TransferState = 'in_transit') =>
     list<Transfer>(await api.send('GET', `/supplies/transfers${query({ state })}`)),
   createTransfer: (api: ApiClient, body: TransferRequest) => api.send<Transfer>('POST', '/supplies/transfers', body),
   receiveTransfer: (api: ApiClient, transferId: string) => api.send<unknown>('POST', `/supplies/transfers/${id(transferId)}/receipt`, {}),
   count: async (api: ApiClient, locationId: number, lines: CountLine[]) =>
-    list<StockCardEntry>(await api.send('POST', '/supplies/counts', { location_id: locationId, lines })),
+    list<CountAdjustment>(await api.send('POST', '/supplies/counts', { location_id: locationId, lines })),
   discrepancies: async (api: ApiClient) => list<Discrepancy>(await api.send('GET', '/supplies/discrepancies?state=open')),
   resolveDiscrepancy: (api: ApiClient, discrepancyId: string | number, note: string) =>
     api.send<unknown>('POST', `/supplies/discrepancies/${id(discrepancyId)}/resolution`, { note }),

@@ -3,7 +3,7 @@
  * presses Enter: the code is read here at once (GTIN, lot, expiry) and the server checks it again when saved.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { supplies, type CatalogItem, type CountLine, type StockRow } from '../../api/supplies';
+import { supplies, type CatalogItem, type CountLine, type QuantityIn as QuantityInKind, type ReceiptRequest, type StockRow } from '../../api/supplies';
 import { useT, type Key } from '../../i18n';
 import { parseGs1, type Gs1Error, type Gs1Result } from '../../lib/gs1';
 import { api, errorsOf, FieldError, LocationPicker, Problem, Table, useLoad, useLocations } from './common';
@@ -80,43 +80,68 @@ function gtinItem(catalog: readonly CatalogItem[] | null, result: Gs1Result | nu
   return result?.ok ? catalog?.find((c) => c.gtin === result.value.gtin) : undefined;
 }
 
+/** Packs or units: the server multiplies packs by the item's pack size. */
+function QuantityIn({ value, onChange }: { value: QuantityInKind; onChange: (v: QuantityInKind) => void }) {
+  const t = useT();
+  return (
+    <div class="seg" role="group" aria-label={t('supply.quantityIn')}>
+      {(['packs', 'units'] as const).map((k) => (
+        <button key={k} type="button" aria-pressed={value === k} data-testid={`quantity-in-${k}`} onClick={() => onChange(k)}>
+          {t(k === 'packs' ? 'supply.packs' : 'supply.units')}
+        </button>
+      ))}
+    </div>
+  );
+}
+
 export function Receive() {
   const t = useT();
   const locations = useLocations();
   const catalog = useLoad((c) => supplies.catalog(c), []).data;
   const [locationId, setLocationId] = useState<number | null>(null);
+  const [byHand, setByHand] = useState(false);
   const [code, setCode] = useState('');
   const [scan, setScan] = useState<Gs1Result | null>(null);
+  const [manual, setManual] = useState({ itemId: '', lot: '', expires: '' });
   const [quantity, setQuantity] = useState('1');
+  const [quantityIn, setQuantityIn] = useState<QuantityInKind>('packs');
   const [problem, setProblem] = useState<Failure | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   useEffect(() => {
     if (locationId === null) setLocationId(locations.find((l) => l.kind === 'warehouse')?.id ?? null);
   }, [locations, locationId]);
-  const item = gtinItem(catalog, scan);
-  const local: Record<string, string> = {};
-  if (scan && !scan.ok) local.gs1 = t(GS1_ERROR_KEYS[scan.error]);
-  const errors = { ...errorsOf(problem), ...local };
+  const item = byHand ? catalog?.find((c) => String(c.id) === manual.itemId) : gtinItem(catalog, scan);
+  const errors = errorsOf(problem);
+
+  /** The receipt to send, or the fields to fix first. */
+  const request = (qty: number | null): ReceiptRequest | Record<string, string> => {
+    const mine: Record<string, string> = {};
+    if (locationId === null) mine.location_id = t('supply.required');
+    if (qty === null) mine.quantity = t('supply.wholeNumber');
+    if (byHand) {
+      if (!manual.itemId) mine.item_id = t('supply.required');
+      if (!manual.lot.trim()) mine.lot_number = t('supply.required');
+    } else if (!scan) mine.gs1 = t('supply.scanFirst');
+    else if (!scan.ok) mine.gs1 = t(GS1_ERROR_KEYS[scan.error]);
+    if (Object.keys(mine).length) return mine;
+    const base = { location_id: locationId!, quantity: qty!, quantity_in: quantityIn };
+    return byHand ? { ...base, item_id: Number(manual.itemId), lot_number: manual.lot.trim(), expires_on: manual.expires || null } : { ...base, gs1: code };
+  };
 
   const save = async (e: Event) => {
     e.preventDefault();
     setDone(null);
-    const qty = wholeNumber(quantity);
-    const mine: Record<string, string> = {};
-    if (locationId === null) mine.location_id = t('supply.required');
-    if (qty === null) mine.quantity = t('supply.wholeNumber');
-    if (!scan) mine.gs1 = t('supply.scanFirst');
-    else if (!scan.ok) mine.gs1 = t(GS1_ERROR_KEYS[scan.error]);
-    if (Object.keys(mine).length || !scan?.ok) return setProblem({ kind: 'fields', fields: mine });
-    const read = scan.value;
+    const body = request(wholeNumber(quantity));
+    if (!('location_id' in body && typeof body.location_id === 'number')) return setProblem({ kind: 'fields', fields: body as Record<string, string> });
     setBusy(true);
     try {
-      await supplies.receive(api(), { location_id: locationId!, quantity: qty!, gs1: code });
-      setDone(t('supply.received', { quantity: qty!, item: item?.name ?? read.gtin, lot: read.lotNumber ?? '—' }));
+      const r = await supplies.receive(api(), body as ReceiptRequest);
+      setDone(t('supply.received', { units: r.units, unit: item?.unit_of_measure ?? '', item: item?.name ?? '', lot: r.lot_number, onHand: r.on_hand }));
       setProblem(null);
       setScan(null);
       setCode('');
+      setManual({ itemId: '', lot: '', expires: '' });
       setQuantity('1');
     } catch (err) {
       setProblem(failure(err));
@@ -130,39 +155,77 @@ export function Receive() {
       <h2>{t('supply.receiveTitle')}</h2>
       <LocationPicker id="receive-location" label="supply.receiveInto" value={locationId} onChange={setLocationId} locations={locations} testId="receive-location" />
       <FieldError errors={errors} name="location_id" />
-      <ScanField
-        id="receive-scan"
-        label="supply.scan"
-        testId="receive-scan"
-        error={errors.gs1}
-        onScan={(c) => {
-          setCode(c);
-          setScan(parseGs1(c));
-          setProblem(null);
-          setDone(null);
-        }}
-      />
-      {scan && <ScanResult result={scan} item={item} />}
+      <label class="toggle">
+        <input type="checkbox" data-testid="receive-by-hand" checked={byHand} onChange={(e) => (setByHand(e.currentTarget.checked), setProblem(null))} />
+        <span>{t('supply.byHand')}</span>
+      </label>
+      {byHand ? (
+        <div class="supply-grid">
+          <div class="supply-field">
+            <label for="receive-item">{t('supply.col.item')}</label>
+            <select id="receive-item" data-testid="receive-item" value={manual.itemId} onChange={(e) => setManual({ ...manual, itemId: e.currentTarget.value })}>
+              <option value="">{t('supply.choose')}</option>
+              {(catalog ?? []).map((c) => (
+                <option key={c.id} value={String(c.id)}>
+                  {c.name}
+                </option>
+              ))}
+            </select>
+            <FieldError errors={errors} name="item_id" />
+          </div>
+          <div class="supply-field">
+            <label for="receive-lot">{t('supply.col.lot')}</label>
+            <input id="receive-lot" data-testid="receive-lot" type="text" maxLength={20} value={manual.lot} onInput={(e) => setManual({ ...manual, lot: e.currentTarget.value })} />
+            <FieldError errors={errors} name="lot_number" />
+          </div>
+          <div class="supply-field">
+            <label for="receive-expires">{t('supply.col.expires')}</label>
+            <input id="receive-expires" data-testid="receive-expires" type="date" value={manual.expires} onInput={(e) => setManual({ ...manual, expires: e.currentTarget.value })} />
+            <FieldError errors={errors} name="expires_on" />
+          </div>
+        </div>
+      ) : (
+        <>
+          <ScanField
+            id="receive-scan"
+            label="supply.scan"
+            testId="receive-scan"
+            error={errors.gs1}
+            onScan={(c) => {
+              const read = parseGs1(c);
+              setCode(c);
+              setScan(read);
+              setProblem(read.ok ? null : { kind: 'fields', fields: { gs1: t(GS1_ERROR_KEYS[read.error]) } });
+              setDone(null);
+            }}
+          />
+          {scan && <ScanResult result={scan} item={item} />}
+          <FieldError errors={errors} name="expires_on" />
+        </>
+      )}
       <div class="supply-field">
         <label for="receive-quantity">{t('supply.quantity')}</label>
-        {item?.pack_size && item.pack_size > 1 ? (
-          <p class="muted small">{t('supply.packHint', { size: item.pack_size, unit: item.unit_of_measure ?? '' })}</p>
-        ) : null}
-        <input
-          id="receive-quantity"
-          data-testid="receive-quantity"
-          type="number"
-          min={1}
-          step={1}
-          inputMode="numeric"
-          value={quantity}
-          aria-invalid={errors.quantity ? true : undefined}
-          onInput={(e) => setQuantity(e.currentTarget.value)}
-        />
+        <div class="row">
+          <input
+            id="receive-quantity"
+            class="num-input"
+            data-testid="receive-quantity"
+            type="number"
+            min={1}
+            step={1}
+            inputMode="numeric"
+            value={quantity}
+            aria-invalid={errors.quantity ? true : undefined}
+            onInput={(e) => setQuantity(e.currentTarget.value)}
+          />
+          <QuantityIn value={quantityIn} onChange={setQuantityIn} />
+        </div>
+        {item?.pack_size ? <p class="muted small">{t('supply.packHint', { size: item.pack_size, unit: item.unit_of_measure ?? '' })}</p> : null}
         <FieldError errors={errors} name="quantity" />
+        <FieldError errors={errors} name="quantity_in" />
       </div>
-      <Problem problem={problem?.kind === 'fields' ? null : problem} />
       {problem?.kind === 'fields' && problem.fields[''] && <FieldError errors={problem.fields} name="" />}
+      <Problem problem={problem?.kind === 'fields' ? null : problem} />
       {done && (
         <p class="notice ok" role="status" data-testid="receive-done">
           {done}
