@@ -48,7 +48,7 @@ describe('stock grouped per location and item', () => {
       [
         row({ lot_id: 101, lot_number: 'LATE', expires_on: '2028-01-01', on_hand: 3 }),
         row({ lot_id: 102, lot_number: 'NODATE', expires_on: null, on_hand: 1 }),
-        row({ lot_id: 103, lot_number: 'SOON', expires_on: '2026-04-01', on_hand: 2 }),
+        row({ lot_id: 103, lot_number: 'SOON', expires_on: '2026-03-20', on_hand: 2 }),
       ],
       [],
       TODAY,

@@ -6,8 +6,8 @@ import { HttpError, NetworkError, type ApiClient } from '../../api/client';
 import type { FieldErrors } from '../../api/types';
 import type { ParLevel, StockRow } from '../../api/supplies';
 
-/** A lot is marked "expires soon" this many days ahead: time to move it to a kit that will use it first. */
-export const NEAR_EXPIRY_DAYS = 60;
+/** A lot is marked "expires soon" this many days ahead: the window of the server's near-expiry alerts (its default). */
+export const NEAR_EXPIRY_DAYS = 30;
 const DAY_MS = 86_400_000;
 
 export type ExpiryState = 'expired' | 'near' | 'ok' | 'none';
