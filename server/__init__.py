@@ -111,12 +111,14 @@ def _register_blueprints(app: Flask) -> None:
     from server.calls.routes import blp as calls_blp
     from server.extensions import api
     from server.health.routes import blp as health_blp
+    from server.locations.routes import blp as locations_blp
     from server.supplies.routes import blp as supplies_blp
     from server.sync.routes import blp as sync_blp
     from server.sync.schemas import document as document_sync
     from server.units.routes import blp as units_blp
 
     document_sync(api)
-    for blueprint in (auth_blp, units_blp, calls_blp, supplies_blp, audit_blp, sync_blp):
+    for blueprint in (auth_blp, units_blp, locations_blp, calls_blp, supplies_blp, audit_blp,
+                      sync_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health_blp)

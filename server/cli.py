@@ -1,6 +1,8 @@
-"""Command-line tasks: demo data, seed call types, create a user."""
+"""Command-line tasks: demo data, seed call types, create a user, run a scheduled job."""
 
 from __future__ import annotations
+
+import json
 
 import click
 import sqlalchemy as sa
@@ -62,17 +64,30 @@ def create_user_command(username: str, role: str, full_name: str | None, passwor
     click.echo(f"Created {username} ({role}).")
 
 
-@click.command("sync-purge")
-def sync_purge_command() -> None:
-    """Drop change-feed rows older than SYNC_RETENTION_DAYS (the scheduler does this hourly)."""
+@click.command("run-job")
+@click.argument("name")
+@click.option("--force", is_flag=True,
+              help="Run it again even if this period's run happened (a period of its own).")
+def run_job_command(name: str, force: bool) -> None:
+    """Run a scheduled job now (once per period across all workers, like the scheduler)."""
     from flask import current_app
 
-    from server.jobs import run_purge
+    from server.jobs import jobs_of, run_job
 
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's target
-    click.echo(f"Purged {run_purge(app)} feed rows.")
+    if name not in jobs_of(app):
+        raise click.BadParameter(f"no job {name!r}; jobs: {', '.join(sorted(jobs_of(app)))}",
+                                 param_hint="NAME")
+    result = run_job(app, name, force=force)
+    if result.status == "skipped":
+        click.echo(f"{name}: skipped (already run for the period from "
+                   f"{result.period_start.isoformat()}; --force runs it again).")
+        return
+    if result.status == "failed":
+        raise click.ClickException(f"{name} failed: {result.error}")
+    click.echo(f"{name}: ran {json.dumps(result.summary, sort_keys=True)}")
 
 
 def init_app(app: Flask) -> None:
-    for command in (demo_data, seed_call_types_command, create_user_command, sync_purge_command):
+    for command in (demo_data, seed_call_types_command, create_user_command, run_job_command):
         app.cli.add_command(command)

@@ -79,8 +79,15 @@ class Config:
                           "application/javascript", "application/manifest+json"]
     COMPRESS_MIN_SIZE = 1024
 
-    # Background jobs (feed purge); off in tests and CLI commands.
+    # Background jobs (server/jobs.py); the scheduler is off in tests and CLI commands.
     SCHEDULER_ENABLED = False
+    # The scheduled jobs, "module:attribute" naming a server.jobs.Job; a feature adds its own.
+    JOBS = ["server.jobs:FEED_PURGE", "server.locations.jobs:LOCATION_RETENTION"]
+
+    # A lot with stock is flagged this many days before it expires: a month is the time to
+    # use it first (FEFO) or move it to a busier kit, and to order its replacement (naloxone
+    # orders take two to three weeks to arrive).
+    SUPPLY_NEAR_EXPIRY_DAYS = 30
 
     # Tombstones and change-feed rows are kept this long; an older cursor must resync.
     SYNC_RETENTION_DAYS = 30
@@ -88,6 +95,19 @@ class Config:
     # (server.sync.kinds), in pull order: a kind's parents first. The one list: the reference
     # registry (server.kinds) takes each feature's pure kinds from `<feature>.kinds`.
     SYNC_KINDS = ["server.supplies.sync", "server.calls.sync", "server.locations.sync"]
+
+    # Location history: points older than this are deleted by a daily job.
+    LOCATION_RETENTION_DAYS = 90
+    # Days of a unit's track (the export) begin at midnight here.
+    DEPARTMENT_TIMEZONE = "America/New_York"
+    # The tablet's position recording (GET /api/v1/settings/field). One point every 30 s is
+    # a street block at city driving speed, about 1,400 points in a 12-hour shift.
+    LOCATION_INTERVAL_SECONDS = 30
+    # A fix less accurate than this is dropped: 100 m still tells which block a unit is on.
+    LOCATION_MIN_ACCURACY_M = 100
+    # Within the interval, a new point only when the unit moved this far: more than GPS
+    # jitter outdoors (5 to 20 m), about half a block, so a turn while driving is kept.
+    LOCATION_MIN_MOVE_M = 50
 
     PWA_DIST = os.path.join(os.path.dirname(os.path.dirname(__file__)), "pwa", "dist")
 
@@ -103,6 +123,12 @@ class Config:
             values["SCHEDULER_ENABLED"] = True
         if days := os.environ.get("SYNC_RETENTION_DAYS"):
             values["SYNC_RETENTION_DAYS"] = int(days)
+        for name in ("LOCATION_RETENTION_DAYS", "LOCATION_INTERVAL_SECONDS",
+                     "LOCATION_MIN_ACCURACY_M", "LOCATION_MIN_MOVE_M"):
+            if number := os.environ.get(name):
+                values[name] = int(number)
+        if zone := os.environ.get("DEPARTMENT_TIMEZONE"):
+            values["DEPARTMENT_TIMEZONE"] = zone
         if proxies := os.environ.get("TRUSTED_PROXIES"):
             values["TRUSTED_PROXIES"] = int(proxies)
         return values

@@ -235,7 +235,7 @@ def _supplies(session: Session, rng: random.Random, now: datetime, units: dict[s
     session.add_all([warehouse, *kits])
     today = now.date()
     for sku, name, issue, low in SUPPLIES:
-        item = SupplyItem(sku=sku, name=name, unit_of_issue=issue, low_stock_threshold=low)
+        item = SupplyItem(sku=sku, name=name, unit_of_measure=issue, low_stock_threshold=low)
         session.add(item)
         for lot_n in range(2):
             expires = today + timedelta(days=rng.randrange(20, 700)) if sku != "SHARPS-1Q" else None

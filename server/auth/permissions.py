@@ -23,6 +23,13 @@ CALL_READERS = DISPATCH | FIELD_ROLES
 ELIGIBILITY_EDITORS = frozenset({Role.PROGRAM_LEAD, Role.SUPERVISOR, Role.ADMIN})
 SYNC_DEVICES = FIELD_ROLES
 CONFLICT_RESOLVERS = FIELD_ROLES | {Role.SUPERVISOR}
+# Where units are now: the people who send them. A responder sees their own unit's track on
+# the tablet (the pull); other units' positions wait for backup requests. An admin runs
+# accounts and devices, not the units: where staff were all day is not theirs to read.
+UNIT_POSITION_READERS = DISPATCH
+# A unit's whole day, exported: the supervisor reviewing a shift (or an incident), and the
+# admin answering a records request.
+TRACK_EXPORTERS = SUPERVISION
 # Who reads clinical content kept outside the calls (the audit trail's before and after,
 # the data of rejected operations) and acts on it: re-applies a corrected operation,
 # settles any conflict (a responder settles only a clash on their own unit's live call),
@@ -50,6 +57,9 @@ ROUTES: Final[dict[str, dict[str, Rule]]] = {
     "auth.DeviceRevocation": {"POST": SUPERVISION},
     "auth.Users": {"GET": frozenset({Role.ADMIN}), "POST": frozenset({Role.ADMIN})},
     "units.Units": {"GET": ALL_ROLES},
+    "locations.UnitPositions": {"GET": UNIT_POSITION_READERS},
+    "locations.UnitTrack": {"GET": TRACK_EXPORTERS},
+    "locations.FieldSettings": {"GET": ALL_ROLES},
     "calls.CallTypes": {"GET": ALL_ROLES, "POST": ELIGIBILITY_EDITORS},
     "calls.CallTypeById": {"GET": ALL_ROLES, "PATCH": ELIGIBILITY_EDITORS},
     "calls.Calls": {"GET": DISPATCH, "POST": DISPATCH},

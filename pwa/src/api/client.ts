@@ -4,6 +4,7 @@
  */
 import type {
   ErrorBody,
+  FieldSettings,
   LoginRequest,
   LoginResponse,
   PullResponse,
@@ -120,6 +121,11 @@ export class ApiClient {
 
   async resolveConflict(id: string, body: ResolveRequest): Promise<unknown> {
     return this.authed('POST', `/sync/conflicts/${encodeURIComponent(id)}/resolve`, body);
+  }
+
+  /** How the tablet records its position on duty. */
+  async fieldSettings(): Promise<FieldSettings> {
+    return this.authed<FieldSettings>('GET', '/settings/field', undefined);
   }
 
   /** Sign-out on the server: ends this sign-in, so its tokens are refused from then on. */

@@ -693,6 +693,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/settings/field": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How tablets record their position: interval, accuracy limit, minimum move. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FieldSettings"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/supplies/catalog": {
         parameters: {
             query?: never;
@@ -1031,6 +1068,87 @@ export interface paths {
                         "application/json": components["schemas"]["Unit"][];
                     };
                 };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/units/positions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Each active unit's last known position. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["UnitPosition"][];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/units/{unit_id}/track": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                unit_id: number;
+            };
+            cookie?: never;
+        };
+        /** A unit's recorded positions for one day of the department's calendar. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description YYYY-MM-DD, a day in the department's time zone (DEPARTMENT_TIMEZONE) */
+                    date: string;
+                    format?: "geojson" | "csv";
+                };
+                header?: never;
+                path: {
+                    unit_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description GeoJSON FeatureCollection (application/geo+json), or CSV with format=csv: unit, time, lat, lon, accuracy_m, time_uncertain */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -1504,6 +1622,14 @@ export interface components {
             /** @description Error name */
             status?: string;
         };
+        FieldSettings: {
+            /** @description a point at most this often, seconds */
+            location_interval_s?: number;
+            /** @description fixes less accurate than this (metres) are dropped */
+            location_min_accuracy_m?: number;
+            /** @description within the interval, a point only when the unit moved this far (m) */
+            location_min_move_m?: number;
+        };
         Hazard: {
             description?: string;
             kind?: string;
@@ -1920,6 +2046,18 @@ export interface components {
             on_shift?: boolean;
             /** @enum {unknown} */
             program?: "community_response" | "co_response" | "crisis_call_diversion" | "care_navigation";
+        };
+        UnitPosition: {
+            accuracy_m?: number | null;
+            /**
+             * Format: date-time
+             * @description when it was recorded (server clock)
+             */
+            at?: string;
+            call_sign?: string;
+            lat?: number;
+            lon?: number;
+            unit_id?: number;
         };
         User: {
             readonly active?: boolean;

@@ -54,6 +54,8 @@ export const CALL_STATUSES: readonly CallStatus[] = DEVICE_STATUSES;
 export type Call = Schemas['Call'];
 export type Premise = Schemas['Premise'];
 export type Conflict = Schemas['Conflict'];
+/** How the tablet records its position (GET /settings/field). */
+export type FieldSettings = Schemas['FieldSettings'];
 
 export type OpKind = PushedKind;
 

@@ -1,7 +1,12 @@
-/** Wires the long-lived parts together: sync scheduler, idle lock, location while on duty, SW bridge. */
+/**
+ * Wires the long-lived parts together: sync scheduler, idle lock, location while on duty (at the
+ * server's field settings, saying when it is paused or refused), SW bridge.
+ */
 import { getSession, onSessionChange } from '../crypto/session';
 import { recordLocation } from '../db';
+import type { FieldSettings } from '../api/types';
 import { shouldRecord, type Fix } from '../lib/geo';
+import { accurateEnough, DEFAULT_RULES, rulesFrom, trackingStatus, type TrackingRules, type TrackingStatus } from '../lib/tracking';
 import { SyncScheduler } from '../sync/scheduler';
 import { lock, sessionApi, wipe } from './auth';
 import { isField } from './areas';
@@ -40,26 +45,150 @@ function startIdleLock(): void {
   }, IDLE_CHECK_MS);
 }
 
+// --- position on duty ----------------------------------------------------------------------
+
+const FIELD_SETTINGS_KEY = 'heart.fieldSettings';
+/** How often the tracking status is looked at: a missed fix shows within this. */
+const TRACKING_CHECK_MS = 5_000;
+/** A cached fix younger than this will do (the browser's own, no new GPS reading). */
+const MAX_FIX_AGE_MS = 10_000;
+
+/** The server's field settings as last heard (kept for offline starts), else the defaults. */
+function cachedRules(): TrackingRules {
+  try {
+    const raw = globalThis.localStorage?.getItem(FIELD_SETTINGS_KEY);
+    return rulesFrom(raw ? (JSON.parse(raw) as FieldSettings) : null);
+  } catch {
+    return DEFAULT_RULES;
+  }
+}
+
+let rules = cachedRules();
+async function refreshFieldSettings(): Promise<void> {
+  const api = sessionApi();
+  if (!api) return;
+  try {
+    const wire = await api.fieldSettings();
+    rules = rulesFrom(wire);
+    globalThis.localStorage?.setItem(FIELD_SETTINGS_KEY, JSON.stringify(wire));
+  } catch {
+    /* offline or signed out: keep the cached settings */
+  }
+}
+
 let watchId: number | null = null;
 let lastFix: Fix | null = null;
-export let locationProblem = false;
+let lastFixAt: number | null = null;
+let waitingSince = Date.now();
+let lastNudgeAt = 0;
+let permissionDenied = false;
+let tracking: TrackingStatus = 'idle';
+const trackingListeners = new Set<(s: TrackingStatus) => void>();
+
+export function getTrackingStatus(): TrackingStatus {
+  return tracking;
+}
+
+export function onTrackingStatus(l: (s: TrackingStatus) => void): () => void {
+  trackingListeners.add(l);
+  return () => void trackingListeners.delete(l);
+}
+
+function pageVisible(): boolean {
+  return typeof document === 'undefined' || document.visibilityState === 'visible';
+}
+
+function updateTracking(): void {
+  const next = trackingStatus({
+    onDuty: getSettings().onDuty,
+    visible: pageVisible(),
+    permissionDenied,
+    lastFixAt,
+    waitingSince,
+    now: Date.now(),
+    rules,
+  });
+  if (next === tracking) return;
+  tracking = next;
+  for (const l of trackingListeners) l(next);
+}
+
+function onFix(p: GeolocationPosition): void {
+  permissionDenied = false;
+  const accuracy = Number.isFinite(p.coords.accuracy) ? Math.round(p.coords.accuracy) : null;
+  if (!accurateEnough(accuracy, rules)) return;
+  lastFixAt = Date.now();
+  updateTracking();
+  const fix = { lat: p.coords.latitude, lon: p.coords.longitude, at: p.timestamp || Date.now() };
+  if (!shouldRecord(lastFix, fix, rules)) return;
+  lastFix = fix;
+  void recordLocation(fix.lat, fix.lon, accuracy).then(afterCapture);
+}
+
+function onFixError(e: GeolocationPositionError): void {
+  if (e.code === e.PERMISSION_DENIED) permissionDenied = true;
+  updateTracking();
+}
+
+const FIX_OPTIONS = (): PositionOptions => ({ enableHighAccuracy: true, maximumAge: Math.min(MAX_FIX_AGE_MS, rules.intervalMs) });
+
+function startWatch(): void {
+  waitingSince = Date.now();
+  watchId = navigator.geolocation.watchPosition(onFix, onFixError, FIX_OPTIONS());
+}
+
+function stopWatch(): void {
+  if (watchId !== null) navigator.geolocation.clearWatch(watchId);
+  watchId = null;
+}
+
 function syncLocationWatch(): void {
   const want = getSettings().onDuty;
   if (want && watchId === null && 'geolocation' in navigator) {
-    watchId = navigator.geolocation.watchPosition(
-      (p) => {
-        const fix = { lat: p.coords.latitude, lon: p.coords.longitude, at: p.timestamp || Date.now() };
-        if (!shouldRecord(lastFix, fix)) return;
-        lastFix = fix;
-        void recordLocation(fix.lat, fix.lon, Number.isFinite(p.coords.accuracy) ? Math.round(p.coords.accuracy) : null).then(afterCapture);
-      },
-      () => (locationProblem = true),
-      { enableHighAccuracy: true, maximumAge: 10_000 },
-    );
+    void refreshFieldSettings();
+    startWatch();
   } else if (!want && watchId !== null) {
-    navigator.geolocation.clearWatch(watchId);
-    watchId = null;
+    stopWatch();
   }
+  updateTracking();
+}
+
+/**
+ * A tablet standing still may get no new fix from the watch: after an interval without one,
+ * ask once more (once per interval), so a parked unit still records and shows "on".
+ */
+function nudgeForFix(): void {
+  const now = Date.now();
+  const quietSince = Math.max(lastFixAt ?? 0, waitingSince, lastNudgeAt);
+  if (watchId === null || !pageVisible() || permissionDenied || now - quietSince < rules.intervalMs) return;
+  lastNudgeAt = now;
+  navigator.geolocation.getCurrentPosition(onFix, onFixError, FIX_OPTIONS());
+}
+
+function startTrackingStatus(): void {
+  document.addEventListener('visibilitychange', () => {
+    // Back on screen: the watch resumes; give it two intervals before saying paused again.
+    if (pageVisible()) waitingSince = Date.now();
+    updateTracking();
+  });
+  // The permission given back in the browser's settings: watch again (a refused watch ends).
+  void navigator.permissions
+    ?.query({ name: 'geolocation' })
+    .then((state) => {
+      state.onchange = () => {
+        permissionDenied = state.state === 'denied';
+        if (state.state === 'granted' && getSettings().onDuty) {
+          stopWatch();
+          startWatch();
+        }
+        updateTracking();
+      };
+    })
+    .catch(() => undefined);
+  setInterval(() => {
+    nudgeForFix();
+    updateTracking();
+  }, TRACKING_CHECK_MS);
 }
 
 export function startRuntime(): void {
@@ -68,8 +197,12 @@ export function startRuntime(): void {
   registerServiceWorker(() => void scheduler.syncNow());
   onSessionChange(() => {
     lastActivity = Date.now();
-    if (getSession()) void scheduler.syncNow();
+    if (getSession()) {
+      void scheduler.syncNow();
+      void refreshFieldSettings();
+    }
   });
   onSettingsChange(syncLocationWatch);
+  startTrackingStatus();
   syncLocationWatch();
 }

@@ -232,6 +232,9 @@ export const en = {
   'common.close': 'Close',
 
   // Location tracking (tracking.*)
+  'tracking.on': 'Location on',
+  'tracking.paused': 'Location paused: keep the app open',
+  'tracking.denied': 'Location off: permission denied',
 
   // Harm-reduction log and outreach contacts (hr.*)
 

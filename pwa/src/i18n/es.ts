@@ -234,6 +234,9 @@ export const es: Record<Key, string> = {
   'common.close': 'Cerrar',
 
   // Location tracking (tracking.*)
+  'tracking.on': 'Ubicación activada',
+  'tracking.paused': 'Ubicación en pausa: mantenga la aplicación abierta',
+  'tracking.denied': 'Ubicación desactivada: permiso denegado',
 
   // Harm-reduction log and outreach contacts (hr.*)
 

@@ -21,9 +21,19 @@ export function distanceM(a: Fix, b: Fix): number {
   return 2 * R * Math.asin(Math.min(1, Math.sqrt(h)));
 }
 
-export function shouldRecord(last: Fix | null, next: Fix): boolean {
+/** The throttle's thresholds (the server's field settings, else the constants above). */
+export interface RecordRules {
+  intervalMs: number;
+  minMoveM: number;
+}
+
+export function shouldRecord(
+  last: Fix | null,
+  next: Fix,
+  rules: RecordRules = { intervalMs: LOCATION_MIN_INTERVAL_MS, minMoveM: LOCATION_MIN_DISTANCE_M },
+): boolean {
   if (!last) return true;
   const elapsed = next.at - last.at;
   if (elapsed < LOCATION_FLOOR_MS) return false;
-  return elapsed >= LOCATION_MIN_INTERVAL_MS || distanceM(last, next) >= LOCATION_MIN_DISTANCE_M;
+  return elapsed >= rules.intervalMs || distanceM(last, next) >= rules.minMoveM;
 }

@@ -6,6 +6,7 @@ import { scheduler } from '../app/runtime';
 import { navigate } from '../app/router';
 import { useSettings } from '../app/settings';
 import { storageInfo } from '../app/storageGuard';
+import { TrackingStatus } from './TrackingStatus';
 
 function useSyncState(): SyncState {
   const [s, set] = useState(getSyncState());
@@ -34,6 +35,7 @@ export function StatusBar({ onSignIn }: { onSignIn: () => void }) {
       <span class={`pill ${unsent ? 'pill-warn' : 'pill-ok'}`} data-testid="unsent-count" data-count={unsent}>
         {unsent ? t('sync.unsent', { count: unsent }) : t('sync.allSent')}
       </span>
+      <TrackingStatus />
       <span class="receipt" data-testid="last-receipt">
         {receipt ? t('sync.lastReceipt', { time: formatDateTime(receipt, lang) }) : t('sync.never')}
       </span>

@@ -1,0 +1,32 @@
+"""Shapes of unit positions, the track export's query and the tablets' field settings."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from server.fields import Float, Int, Str
+
+TRACK_FORMATS = ("geojson", "csv")
+
+
+class UnitPositionSchema(Schema):
+    unit_id = Int()
+    call_sign = Str()
+    lat = Float()
+    lon = Float()
+    accuracy_m = Float(allow_none=True)
+    at = fields.AwareDateTime(metadata={"description": "when it was recorded (server clock)"})
+
+
+class TrackQuerySchema(Schema):
+    date = fields.Date(required=True, metadata={
+        "description": "YYYY-MM-DD, a day in the department's time zone (DEPARTMENT_TIMEZONE)"})
+    format = Str(load_default="geojson", validate=validate.OneOf(TRACK_FORMATS))
+
+
+class FieldSettingsSchema(Schema):
+    location_interval_s = Int(metadata={"description": "a point at most this often, seconds"})
+    location_min_accuracy_m = Int(metadata={
+        "description": "fixes less accurate than this (metres) are dropped"})
+    location_min_move_m = Int(metadata={
+        "description": "within the interval, a point only when the unit moved this far (m)"})
