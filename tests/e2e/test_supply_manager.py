@@ -8,7 +8,7 @@ import csv
 import io
 import uuid
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,8 @@ NALOXONE_SKU = "NARCAN-4MG"
 # A case as it arrives from the distributor: 24 twin-packs of nasal spray.
 CASE = 24
 SENT_TO_EACH_KIT = 4
+# Far above what the warehouse holds: low stock whatever the demo stocked.
+PAR = 500
 # Far enough ahead that no near-expiry alert is raised for the new lot.
 SHELF_LIFE = timedelta(days=540)
 
@@ -39,9 +41,28 @@ def select_by_value(page: Any, test_id: str, value: Any) -> None:
     page.get_by_test_id(test_id).select_option(str(value))
 
 
-def lot_on_hand(server: live.LiveServer, token: str, location_id: int, lot_id: int) -> int:
-    rows = server.api("GET", f"/supplies/stock?location_id={location_id}", token).json()
-    return sum(r["on_hand"] for r in rows if r["lot_id"] == lot_id)
+class ManagerApi:
+    """The supply manager's REST calls from the test, refreshing the short-lived access token
+    (ACCESS_SECONDS) as the app does."""
+
+    def __init__(self, server: live.LiveServer) -> None:
+        self.server = server
+        tokens = server.login(MANAGER)
+        self.access, self.refresh = tokens["access_token"], tokens["refresh_token"]
+
+    def __call__(self, method: str, path: str, **kw: Any) -> Any:
+        r = self.server.api(method, path, self.access, **kw)
+        if r.status_code == 401:
+            fresh = self.server.api("POST", "/auth/refresh", self.refresh)
+            fresh.raise_for_status()
+            self.access, self.refresh = fresh.json()["access_token"], fresh.json()["refresh_token"]
+            r = self.server.api(method, path, self.access, **kw)
+        assert r.ok, f"{method} {path}: {r.status_code} {r.text}"
+        return r.json()
+
+    def lot_on_hand(self, location_id: int, lot_id: int) -> int:
+        rows = self("GET", f"/supplies/stock?location_id={location_id}")
+        return sum(r["on_hand"] for r in rows if r["lot_id"] == lot_id)
 
 
 def a_tablet_hands_out_more_than_the_kit_holds(server: live.LiveServer, kit_id: int, lot_id: int,
@@ -72,19 +93,16 @@ def the_alert_job_runs(server: live.LiveServer) -> None:
 
 def test_supply_manager_receives_a_case_by_scan_sends_it_to_two_kits_counts_and_downloads_the_reorder_report(
         server: live.LiveServer, page: Any, tmp_path: Path, screenshot: Callable[[Any, str], Path]) -> None:
-    token = server.login(MANAGER)["access_token"]
-    naloxone = next(i for i in server.api("GET", "/supplies/catalog", token).json()
-                    if i["sku"] == NALOXONE_SKU)
+    api = ManagerApi(server)
+    naloxone = next(i for i in api("GET", "/supplies/catalog") if i["sku"] == NALOXONE_SKU)
     gtin = naloxone.get("gtin") or gtin_with_check_digit("0" + "3" + f"{naloxone['id']:011d}")
-    r = server.api("PATCH", f"/supplies/catalog/{naloxone['id']}", token,
-                   json={"gtin": gtin, "pack_size": CASE})
-    assert r.status_code == 200, r.text
-    locations = server.api("GET", "/supplies/locations", token).json()
+    api("PATCH", f"/supplies/catalog/{naloxone['id']}", json={"gtin": gtin, "pack_size": CASE})
+    locations = api("GET", "/supplies/locations")
     warehouse = next(loc for loc in locations if loc["kind"] == "warehouse")
     kit1, kit2 = (next(loc for loc in locations if loc["name"].startswith(sign))
                   for sign in ("HEART-1", "HEART-2"))
     lot = f"E2E{uuid.uuid4().hex[:6].upper()}"
-    expires = date.today() + SHELF_LIFE
+    expires = datetime.now(UTC).date() + SHELF_LIFE
 
     live.sign_in(page, server.url, MANAGER)
     page.get_by_test_id("supply").wait_for()
@@ -104,9 +122,9 @@ def test_supply_manager_receives_a_case_by_scan_sends_it_to_two_kits_counts_and_
     page.get_by_test_id("receive-submit").click()
     page.get_by_test_id("receive-done").filter(has_text=lot).wait_for()
     screenshot(page, "supply-receive")
-    stock = server.api("GET", f"/supplies/stock?location_id={warehouse['id']}", token).json()
+    stock = api("GET", f"/supplies/stock?location_id={warehouse['id']}")
     lot_id = next(s["lot_id"] for s in stock if s["lot_number"] == lot)
-    assert lot_on_hand(server, token, warehouse["id"], lot_id) == CASE
+    assert api.lot_on_hand(warehouse["id"], lot_id) == CASE
 
     # A wrong check digit is caught before anything is sent.
     scan.fill(f"(01){gtin[:-1]}{(int(gtin[-1]) + 1) % 10}(10){lot}")
@@ -126,69 +144,100 @@ def test_supply_manager_receives_a_case_by_scan_sends_it_to_two_kits_counts_and_
     for kit in (kit1, kit2):
         page.locator(f'[data-testid="transfer-row"][data-to="{kit["id"]}"]').first.wait_for()
     screenshot(page, "supply-transfers")
-    assert lot_on_hand(server, token, warehouse["id"], lot_id) == CASE - 2 * SENT_TO_EACH_KIT
+    assert api.lot_on_hand(warehouse["id"], lot_id) == CASE - 2 * SENT_TO_EACH_KIT
 
-    # HEART-2's tablet handed out more of one of its lots than the kit held.
-    kit2_stock = server.api("GET", f"/supplies/stock?location_id={kit2['id']}", token).json()
-    short = next(s for s in kit2_stock if s["item_id"] == naloxone["id"] and s["on_hand"] > 0)
-    a_tablet_hands_out_more_than_the_kit_holds(server, kit2["id"], short["lot_id"], short["on_hand"])
+    # HEART-2's crew receives theirs (the desk marks it received); HEART-1's stays in transit.
+    page.locator(f'[data-testid="transfer-row"][data-to="{kit2["id"]}"]').get_by_test_id(
+        "transfer-receive").click()
+    page.locator(f'[data-testid="transfer-row"][data-to="{kit2["id"]}"]').wait_for(state="detached")
+    page.locator(f'[data-testid="transfer-row"][data-to="{kit1["id"]}"]').first.wait_for()
+    assert api.lot_on_hand(kit2["id"], lot_id) == SENT_TO_EACH_KIT
 
-    # The discrepancy is listed; "Count now" counts that kit, which settles it.
+    # HEART-2's tablet then handed out more of the lot than the kit held.
+    a_tablet_hands_out_more_than_the_kit_holds(server, kit2["id"], lot_id, SENT_TO_EACH_KIT)
+    assert api.lot_on_hand(kit2["id"], lot_id) < 0
+
+    # The discrepancy is listed, with "Count now" leading to a count of that kit; resolved with a note.
     page.get_by_test_id("supply-tab-discrepancies").click()
-    found = page.locator(f'[data-testid="discrepancy"][data-lot-id="{short["lot_id"]}"]')
+    found = page.locator(f'[data-testid="discrepancy"][data-lot-id="{lot_id}"]')
     found.wait_for()
     screenshot(page, "supply-discrepancies")
-    found.get_by_test_id("discrepancy-count").click()
-    line = page.locator(f'[data-testid="count-line"][data-lot="{short["lot_number"]}"]')
+    assert found.get_by_test_id("discrepancy-count").get_attribute("href") == f"#/supply/count/{kit2['id']}"
+    found.get_by_test_id("discrepancy-resolve").click()
+    found.get_by_test_id("error-note").wait_for()  # a note is required
+    found.get_by_test_id("discrepancy-note").fill("Two kits handed out before the transfer was booked")
+    found.get_by_test_id("discrepancy-resolve").click()
+    found.wait_for(state="detached")
+    assert not [d for d in api("GET", "/supplies/discrepancies?state=open") if d["lot_id"] == lot_id]
+
+    # Count the kit: the lot is found empty, and the count corrects the stock to it.
+    page.goto(f"{server.url}/#/supply/count/{kit2['id']}")
+    line = page.locator(f'[data-testid="count-line"][data-lot="{lot}"]')
     line.wait_for()
     line.get_by_test_id("count-input").fill("0")
     page.get_by_test_id("count-submit").click()
     page.get_by_test_id("count-done").wait_for()
-    assert lot_on_hand(server, token, kit2["id"], short["lot_id"]) == 0
-    page.get_by_test_id("supply-tab-discrepancies").click()
-    page.get_by_test_id("supply-discrepancies").wait_for()
-    found.wait_for(state="detached")
+    screenshot(page, "supply-count")
+    assert api.lot_on_hand(kit2["id"], lot_id) == 0
 
-    # A par level above what HEART-1's kit holds: the alert job raises low stock; acknowledged.
+    # A par level above what the warehouse holds: the alert job raises low stock; acknowledged.
     page.get_by_test_id("supply-tab-par").click()
-    select_by_value(page, "par-location", kit1["id"])
+    select_by_value(page, "par-location", warehouse["id"])
     par_row = page.locator(f'[data-testid="par-row"][data-item-id="{naloxone["id"]}"]')
-    par_row.get_by_test_id("par-input").fill("500")
+    par_row.get_by_test_id("par-input").fill(str(PAR))
     par_row.get_by_test_id("par-save").click()
     par_row.get_by_test_id("par-saved").wait_for()
     the_alert_job_runs(server)
     page.get_by_test_id("supply-tab-alerts").click()
-    low = page.get_by_test_id("alert-row").filter(has_text=kit1["name"]).filter(has_text=naloxone["name"])
+    low = page.locator('[data-testid="alert-row"][data-kind="low_stock"]').filter(
+        has_text=warehouse["name"]).filter(has_text=naloxone["name"])
     low.first.wait_for()
     screenshot(page, "supply-alerts")
     low.first.get_by_test_id("alert-ack").click()
     live.eventually(lambda: any(
-        a["location_id"] == kit1["id"] and a["item_id"] == naloxone["id"] and a["state"] == "acknowledged"
-        for a in server.api("GET", "/supplies/alerts", token).json()), what="the alert acknowledged")
+        a["location_id"] == warehouse["id"] and a["item_id"] == naloxone["id"]
+        and a["kind"] == "low_stock" and a["state"] == "acknowledged"
+        for a in api("GET", "/supplies/alerts")), what="the alert acknowledged")
 
-    # Stock shows the below-par mark and the kit's new lot in transit is not on hand yet.
+    # Stock shows the lot with what is left after the two transfers, marked below par.
     page.get_by_test_id("supply-tab-stock").click()
-    select_by_value(page, "stock-location", kit1["id"])
+    select_by_value(page, "stock-location", warehouse["id"])
     item = page.locator(f'[data-testid="stock-item"][data-item-id="{naloxone["id"]}"]'
-                        f'[data-location-id="{kit1["id"]}"]')
+                        f'[data-location-id="{warehouse["id"]}"]')
     item.get_by_test_id("mark-low").wait_for()
+    lot_line = item.locator(f'[data-testid="stock-lot"][data-lot="{lot}"]')
+    assert lot_line.get_by_test_id("stock-lot-on-hand").inner_text() == str(CASE - 2 * SENT_TO_EACH_KIT)
     screenshot(page, "supply-stock")
+
+    # Its stock card: received, then sent twice, with the balance after each move and who made it.
+    item.get_by_test_id("stock-card-link").click()
+    page.get_by_test_id("card-table").wait_for()
+    moves = page.get_by_test_id("card-entry").filter(has_text=lot)
+    assert moves.count() == 3
+    reasons = [moves.nth(i).get_attribute("data-reason") for i in range(3)]
+    assert sorted(reasons) == ["receive", "transfer_out", "transfer_out"], reasons
+    assert "Jamie Fox" in moves.first.inner_text()
+    screenshot(page, "supply-card")
 
     # The reorder report, then its CSV fetched with the sign-in's token and saved as a file.
     page.get_by_test_id("supply-tab-reorder").click()
-    page.get_by_test_id("reorder-row").filter(has_text=kit1["name"]).filter(
+    page.get_by_test_id("reorder-row").filter(has_text=warehouse["name"]).filter(
         has_text=naloxone["name"]).wait_for()
     screenshot(page, "supply-reorder")
     with page.expect_download() as download:
         page.get_by_test_id("reorder-download").click()
     saved = tmp_path / download.value.suggested_filename
     download.value.save_as(saved)
-    assert saved.name.startswith("reorder-report-") and saved.suffix == ".csv"
+    assert saved.name.startswith("reorder-report-")
+    assert saved.suffix == ".csv"
     rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))
     assert rows, "the CSV has no rows"
     assert {"on_hand", "par", "used_30d", "suggested_order"} <= set(rows[0]), rows[0].keys()
-    kit1_naloxone = [r for r in rows if naloxone["name"] in r.values() and kit1["name"] in r.values()]
-    assert kit1_naloxone and int(kit1_naloxone[0]["par"]) == 500, kit1_naloxone
+    ours = [r for r in rows
+            if r["item_name"] == naloxone["name"] and r["location_name"] == warehouse["name"]]
+    assert len(ours) == 1, ours
+    assert int(ours[0]["par"]) == PAR, ours
+    assert int(ours[0]["suggested_order"]) >= PAR - int(ours[0]["on_hand"]), ours
 
 
 def test_a_supervisor_reads_stock_but_sees_no_supply_manager_tabs(server: live.LiveServer,

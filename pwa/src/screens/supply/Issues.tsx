@@ -114,7 +114,7 @@ export function Alerts() {
                   {a.lot_number ?? ''} {a.expires_on ? <span class="muted small">{a.expires_on}</span> : null}
                 </td>
                 <td class="num">{a.on_hand ?? ''}</td>
-                <td>{formatDateTime(a.first_seen)}</td>
+                <td class="when">{formatDateTime(a.first_seen)}</td>
                 <td>
                   <button type="button" class="btn btn-small" data-testid="alert-ack" onClick={() => void ack(a.id)}>
                     {t('supply.acknowledge')}

@@ -382,7 +382,7 @@ export function Count({ rest }: { rest: string }) {
                 <tr key={row.key} class={picked === row.key ? 'picked' : ''} data-testid="count-line" data-lot={row.lotNumber}>
                   <th scope="row">{row.itemName}</th>
                   <td>{row.lotNumber}</td>
-                  <td>{row.expiresOn ?? '—'}</td>
+                  <td class="when">{row.expiresOn ?? '—'}</td>
                   <td class="num">{row.expected ?? '—'}</td>
                   <td class="num">
                     <input

@@ -68,7 +68,7 @@ export function Stock() {
                   <td />
                   <td />
                   <td>{l.lot_number}</td>
-                  <td>
+                  <td class="when">
                     {l.expires_on ?? '—'} <ExpiryMark state={expiryState(l.expires_on, today)} />
                   </td>
                   <td class="num" data-testid="stock-lot-on-hand">
@@ -140,7 +140,7 @@ export function StockCardView({ rest }: { rest: string }) {
               <tbody>
                 {card.data.entries.map((e) => (
                   <tr key={e.id} data-testid="card-entry" data-reason={e.reason}>
-                    <td>{formatDateTime(e.at)}</td>
+                    <td class="when">{formatDateTime(e.at)}</td>
                     <td>{REASON_KEYS[e.reason] ? t(REASON_KEYS[e.reason]) : e.reason}</td>
                     <td>{e.lot_number ?? ''}</td>
                     <td class={`num ${e.delta < 0 ? 'neg' : 'pos'}`}>{e.delta > 0 ? `+${e.delta}` : e.delta}</td>

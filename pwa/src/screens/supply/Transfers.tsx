@@ -55,9 +55,9 @@ export function Transfers() {
           <tbody>
             {inTransit.data.map((x) => (
               <tr key={x.id} data-testid="transfer-row" data-transfer-id={x.id} data-to={x.to_location_id}>
-                <td>{formatDateTime(x.sent_at)}</td>
+                <td class="when">{formatDateTime(x.sent_at)}</td>
                 <td>{nameOf(locations, x.from_location_id, x.from_location_name)}</td>
-                <td data-testid="transfer-to">{nameOf(locations, x.to_location_id, x.to_location_name)}</td>
+                <td data-testid="transfer-destination">{nameOf(locations, x.to_location_id, x.to_location_name)}</td>
                 <td>
                   <ul class="plain">
                     {x.lines.map((l, i) => (
