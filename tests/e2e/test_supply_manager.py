@@ -249,3 +249,27 @@ def test_a_supervisor_reads_stock_but_sees_no_supply_manager_tabs(server: live.L
     assert page.get_by_test_id("supply-tab-receive").count() == 0
     page.goto(f"{server.url}/#/supply/reorder")
     assert page.get_by_test_id("supply").get_attribute("data-tab") == "stock"
+
+
+@pytest.mark.parametrize(("lang", "theme"), [("en", "light"), ("es", "dark")])
+def test_every_supply_tab_passes_axe_in_both_languages_and_themes(
+        server: live.LiveServer, page: Any, lang: str, theme: str,
+        screenshot: Callable[[Any, str], Path]) -> None:
+    from tests.e2e.test_accessibility import axe_problems
+
+    page.goto("/")
+    page.get_by_test_id("login-form").wait_for()
+    page.get_by_test_id(f"lang-{lang}").click()
+    page.get_by_test_id(f"theme-{theme}").click()
+    live.sign_in(page, server.url, MANAGER)
+    page.get_by_test_id("supply").wait_for()
+    problems: dict[str, list[str]] = {}
+    for tab in ("stock", "receive", "transfers", "count", "discrepancies", "alerts", "par",
+                "reorder"):
+        page.get_by_test_id(f"supply-tab-{tab}").click()
+        page.locator(f'[data-testid="supply"][data-tab="{tab}"]').wait_for()
+        page.wait_for_timeout(300)  # the tab's first answer drawn
+        if found := axe_problems(page):
+            problems[tab] = found
+        screenshot(page, f"supply-{tab}-{lang}-{theme}")
+    assert not problems, problems
