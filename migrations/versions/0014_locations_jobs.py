@@ -1,7 +1,7 @@
 """scheduled job runs; location points indexed by unit and time
 
 Revision ID: 0014_locations_jobs
-Revises: 0011
+Revises: 0012_supply_ledger
 Create Date: 2026-12-01 18:50:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0014_locations_jobs"
-down_revision = "0011"
+down_revision = "0012_supply_ledger"
 branch_labels = None
 depends_on = None
 

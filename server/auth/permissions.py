@@ -36,6 +36,16 @@ TRACK_EXPORTERS = SUPERVISION
 # restores a cancelled call. The clinical supervisor. An admin runs accounts and devices:
 # they see that such records exist, who made them and when, not what they say.
 CLINICAL_CONTENT_READERS = frozenset({Role.SUPERVISOR})
+# Who moves stock by hand (receipts, transfers, counts, write-offs, par levels, the catalog):
+# the supply manager, and an admin standing in. Responders move stock only through the facts
+# their tablets push (a harm-reduction entry, a kit count, a transfer receipt).
+SUPPLY_WRITERS = frozenset({Role.SUPPLY_MANAGER, Role.ADMIN})
+# Who reads the stockroom's records (transfers, discrepancies, alerts, par levels, reorder):
+# the writers and a supervisor, who may read stock but not edit it.
+SUPPLY_READERS = SUPPLY_WRITERS | {Role.SUPERVISOR}
+# Stock and its card: the readers for every location, a responder for their own unit's kit
+# only (server.supplies.queries.readable_locations refuses any other).
+STOCK_READERS = SUPPLY_READERS | FIELD_ROLES
 
 Rule = frozenset[Role] | str
 
@@ -64,7 +74,23 @@ ROUTES: Final[dict[str, dict[str, Rule]]] = {
     "calls.CallTypeById": {"GET": ALL_ROLES, "PATCH": ELIGIBILITY_EDITORS},
     "calls.Calls": {"GET": DISPATCH, "POST": DISPATCH},
     "calls.CallById": {"GET": CALL_READERS, "PATCH": DISPATCH, "DELETE": DISPATCH},
-    "supplies.Catalog": {"GET": ALL_ROLES},
+    "supplies.Catalog": {"GET": ALL_ROLES, "POST": SUPPLY_WRITERS},
+    "supplies.CatalogItem": {"PATCH": SUPPLY_WRITERS},
+    "supplies.Locations": {"GET": STOCK_READERS},
+    "supplies.Stock": {"GET": STOCK_READERS},
+    "supplies.StockCard": {"GET": STOCK_READERS},
+    "supplies.Gs1": {"POST": STOCK_READERS},
+    "supplies.Receipts": {"POST": SUPPLY_WRITERS},
+    "supplies.Transfers": {"GET": SUPPLY_READERS, "POST": SUPPLY_WRITERS},
+    "supplies.TransferReceipt": {"POST": SUPPLY_WRITERS},
+    "supplies.Counts": {"POST": SUPPLY_WRITERS},
+    "supplies.Adjustments": {"POST": SUPPLY_WRITERS},
+    "supplies.Discrepancies": {"GET": SUPPLY_READERS},
+    "supplies.DiscrepancyResolution": {"POST": SUPPLY_WRITERS},
+    "supplies.Alerts": {"GET": SUPPLY_READERS},
+    "supplies.AlertAcknowledgement": {"POST": SUPPLY_WRITERS},
+    "supplies.ParLevels": {"GET": SUPPLY_READERS, "PUT": SUPPLY_WRITERS},
+    "supplies.ReorderReport": {"GET": SUPPLY_READERS},
     "audit.AuditLog": {"GET": SUPERVISION},
     "sync.Push": {"POST": SYNC_DEVICES},
     "sync.Pull": {"GET": SYNC_DEVICES},

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from marshmallow import Schema, fields, validate
 
 from server.fields import Float, Int, Str
 
 TRACK_FORMATS = ("geojson", "csv")
+# The days a track can be asked for: no point predates the epoch (the devices' clocks count
+# from it), and a day's end (the next midnight) must be a date Python can hold.
+FIRST_TRACK_DAY = date(1970, 1, 1)
+LAST_TRACK_DAY = date(9999, 12, 30)
 
 
 class UnitPositionSchema(Schema):
@@ -19,8 +25,10 @@ class UnitPositionSchema(Schema):
 
 
 class TrackQuerySchema(Schema):
-    date = fields.Date(required=True, metadata={
-        "description": "YYYY-MM-DD, a day in the department's time zone (DEPARTMENT_TIMEZONE)"})
+    date = fields.Date(required=True, validate=validate.Range(FIRST_TRACK_DAY, LAST_TRACK_DAY),
+                       metadata={
+                           "description": "YYYY-MM-DD, a day in the department's time zone"
+                                          " (DEPARTMENT_TIMEZONE)"})
     format = Str(load_default="geojson", validate=validate.OneOf(TRACK_FORMATS))
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from server.errors import not_found
 from server.locations.models import LocationPoint
 from server.units.models import Unit
+from sync.storable import INT32_MAX
 
 TRACK_CSV_COLUMNS = ("unit", "time", "lat", "lon", "accuracy_m", "time_uncertain")
 # A spreadsheet runs a cell that starts with one of these as a formula.
@@ -51,7 +52,8 @@ def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
 
 def unit_track(session: Session, unit_id: int, day: date, zone: ZoneInfo) -> tuple[Unit, list[Any]]:
     """The unit and its points of that day in the zone, oldest first."""
-    unit = session.get(Unit, unit_id)
+    # The URL takes any digits; an id no INTEGER column holds names no unit.
+    unit = session.get(Unit, unit_id) if unit_id <= INT32_MAX else None
     if unit is None:
         raise not_found("unit")
     start, end = day_bounds(day, zone)

@@ -216,8 +216,18 @@ def test_a_bad_date_or_format_is_a_4xx_naming_the_field(
     assert list(answer.json["errors"]["query"]) == [field]
 
 
-def test_the_track_of_a_unit_that_does_not_exist_is_404(supervisor: Session) -> None:
-    assert supervisor.get(track_url(999_999), query_string={"date": "2026-07-04"}).status_code == 404
+@pytest.mark.parametrize("date", ["0001-01-01", "1969-12-31", "9999-12-31"])
+def test_a_day_outside_the_days_a_track_can_cover_is_a_4xx_naming_the_date(
+        date: str, create_unit: MakeUnit, supervisor: Session) -> None:
+    answer = supervisor.get(track_url(create_unit().id), query_string={"date": date})
+    assert answer.status_code == 422
+    assert list(answer.json["errors"]["query"]) == ["date"]
+
+
+@pytest.mark.parametrize("unit_id", [999_999, 2**31, 2**63, 10**30])
+def test_the_track_of_a_unit_that_does_not_exist_is_404(unit_id: int, supervisor: Session) -> None:
+    answer = supervisor.get(track_url(unit_id), query_string={"date": "2026-07-04"})
+    assert answer.status_code == 404
 
 
 @pytest.mark.parametrize("role", list(Role))

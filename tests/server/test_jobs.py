@@ -15,7 +15,17 @@ from sqlalchemy.orm import Session
 
 from server.changes import note_change
 from server.extensions import db
-from server.jobs import Job, JobRun, jobs_of, load_jobs, lock_key, period_start, run_job
+from server.jobs import (
+    CHECK_EVERY,
+    JOB_RUNS_KEPT,
+    Job,
+    JobRun,
+    jobs_of,
+    load_jobs,
+    lock_key,
+    period_start,
+    run_job,
+)
 from server.models_base import utcnow
 from server.sync.models import ChangeLogEntry
 from tests.conftest import make_app
@@ -35,6 +45,7 @@ def _fail(session: Session, now: datetime, config: Mapping[str, Any]) -> dict[st
 
 COUNTER = Job("counter", timedelta(hours=1), _count_runs)
 BROKEN = Job("broken", timedelta(hours=1), _fail)
+QUICK = Job("quick", timedelta(minutes=1), _count_runs)
 
 
 @pytest.fixture
@@ -156,6 +167,16 @@ def test_the_feed_purge_job_keeps_rows_within_retention(app: Flask) -> None:
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ChangeLogEntry)) == 3
 
 
+def test_the_feed_purge_job_forgets_job_runs_older_than_a_quarter(jobs_app: Flask) -> None:
+    run_job(jobs_app, "counter", NOW - JOB_RUNS_KEPT - timedelta(hours=1))
+    run_job(jobs_app, "counter", NOW - JOB_RUNS_KEPT + timedelta(hours=1))
+    db.session.execute(sa.update(JobRun).values(started_at=JobRun.period_start))
+    db.session.commit()
+    assert run_job(jobs_app, "feed_purge", NOW).summary["job_runs"] == 1
+    assert [r.period_start for r in _runs("counter")] == [
+        period_start(NOW - JOB_RUNS_KEPT + timedelta(hours=1), timedelta(hours=1))]
+
+
 def test_flask_run_job_runs_once_then_skips_until_forced(jobs_app: Flask) -> None:
     runner = jobs_app.test_cli_runner()
     first = runner.invoke(args=["run-job", "counter"])
@@ -178,3 +199,19 @@ def test_flask_run_job_names_the_jobs_when_the_name_is_unknown_and_fails_on_a_fa
     assert "counter" in unknown.output
     assert broken.exit_code == 1
     assert "went away" in broken.output
+
+
+def test_each_workers_scheduler_asks_every_job_at_least_every_few_minutes(
+        database_url: str, tmp_path: Any) -> None:
+    app = make_app(database_url, SCHEDULER_ENABLED=True,
+                   JOBS=["server.jobs:FEED_PURGE", "server.locations.jobs:LOCATION_RETENTION",
+                         "tests.server.test_jobs:QUICK"])
+    scheduler = app.extensions["scheduler"]
+    try:
+        triggers = {job.id: job.trigger.interval for job in scheduler.get_jobs()}
+    finally:
+        scheduler.shutdown(wait=False)
+        with app.app_context():
+            db.engine.dispose()
+    assert triggers == {"job-feed_purge": CHECK_EVERY, "job-location_retention": CHECK_EVERY,
+                        "job-quick": timedelta(minutes=1)}

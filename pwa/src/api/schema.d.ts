@@ -730,6 +730,129 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/supplies/adjustments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Write stock off as expired or damaged. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Adjustment"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdjustmentResult"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supplies/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Low-stock, near-expiry and expired alerts (?state=open). */
+        get: {
+            parameters: {
+                query?: {
+                    state?: "open" | "acknowledged" | "cleared";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Alert"][];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supplies/alerts/{alert_id}/acknowledgement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alert_id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Acknowledge an alert: it stays until the stock is right, but no longer as new. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    alert_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Alert"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/supplies/catalog": {
         parameters: {
             query?: never;
@@ -760,7 +883,626 @@ export interface paths {
             };
         };
         put?: never;
+        /** Add an item to the catalog. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SupplyItem"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SupplyItem"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supplies/catalog/{item_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Edit an item (its GTIN and pack size included). */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    item_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SupplyItemPatch"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SupplyItem"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/supplies/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A shelf count: each lot counted is adjusted to the count. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Count"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CountResult"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supplies/discrepancies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Lots that went below zero somewhere (?state=open: not yet resolved). */
+        get: {
+            parameters: {
+                query?: {
+                    state?: "open" | "resolved";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Discrepancy"][];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supplies/discrepancies/{discrepancy_id}/resolution": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                discrepancy_id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resolve a discrepancy with a note saying what was found. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    discrepancy_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Resolution"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Discrepancy"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supplies/gs1": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Read a scanned GS1 code (nothing is stored) and name its catalog item. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Gs1Code"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Gs1Reading"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supplies/locations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The warehouse and every vehicle kit. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Location"][];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supplies/par-levels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The stock each location should hold of each item. */
+        get: {
+            parameters: {
+                query?: {
+                    location_id?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ParLevel"][];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        /** Set a location's par level for an item. */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ParLevel"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ParLevel"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supplies/receipts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stock received at a location: a scanned GS1 code, or item, lot and expiry typed in. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Receipt"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ReceiptResult"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supplies/reorder-report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What to order per location and item (?format=csv or Accept: text/csv: a download). */
+        get: {
+            parameters: {
+                query?: {
+                    format?: "json" | "csv";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The same rows as a CSV download (?format=csv or Accept: text/csv) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ReorderRow"][];
+                        "text/csv": string;
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supplies/stock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Stock on hand per location and lot (a responder: their unit's kit). */
+        get: {
+            parameters: {
+                query?: {
+                    location_id?: number;
+                    item_id?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StockRow"][];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supplies/stock-card": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every move of an item at a location: when, why, lot, by whom, on which device. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description The location whose card this is */
+                    location_id: number;
+                    /** @description The item, every lot of it */
+                    item_id: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StockCard"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supplies/transfers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Transfers, newest first (?state=in_transit: those not yet received). */
+        get: {
+            parameters: {
+                query?: {
+                    state?: "in_transit" | "received" | "cancelled";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Transfer"][];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        /** Send stock to another location (lots left out: first expiry first). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["NewTransfer"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Transfer"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supplies/transfers/{transfer_id}/receipt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                transfer_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The transfer arrived: its stock is added at the destination, once. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    transfer_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Transfer"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -1234,6 +1976,51 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        Adjustment: {
+            /** @description Where the stock was */
+            location_id: number;
+            /** @description The lot written off */
+            lot_id: number;
+            /** @description Units written off */
+            quantity: number;
+            /** @enum {unknown} */
+            reason: "receive" | "transfer_out" | "transfer_in" | "distribute" | "administer" | "expire" | "damage" | "count_adjust";
+        };
+        AdjustmentMade: {
+            counted?: number;
+            delta?: number;
+            /** Format: uuid */
+            entry_id?: string | null;
+            item_id?: number;
+            lot_id?: number;
+            lot_number?: string;
+            on_hand_before?: number;
+        };
+        AdjustmentResult: {
+            /** Format: uuid */
+            entry_id?: string;
+            on_hand?: number;
+        };
+        Alert: {
+            /** Format: date */
+            expires_on?: string | null;
+            /** Format: date-time */
+            first_seen?: string;
+            id?: number;
+            item_id?: number;
+            item_name?: string;
+            kind?: string;
+            /** Format: date-time */
+            last_seen?: string;
+            location_id?: number;
+            location_name?: string;
+            lot_id?: number | null;
+            lot_number?: string | null;
+            on_hand?: number;
+            par?: number | null;
+            /** @enum {unknown} */
+            state?: "open" | "acknowledged" | "cleared";
+        };
         /** @description one operation, checked by its kind's own schema (`kind` says which) */
         AnyOperation: components["schemas"]["CallOperation"] | components["schemas"]["CallNoteOperation"] | components["schemas"]["CallStatusOperation"] | components["schemas"]["LocationPointOperation"];
         AuditEntry: {
@@ -1568,6 +2355,19 @@ export interface components {
             server_value?: unknown;
             user_id?: number | null;
         };
+        Count: {
+            lines: components["schemas"]["CountLine"][];
+            /** @description The location counted */
+            location_id: number;
+        };
+        CountLine: {
+            counted: number;
+            gs1?: string;
+            lot_id?: number;
+        };
+        CountResult: {
+            adjustments?: components["schemas"]["AdjustmentMade"][];
+        };
         Device: {
             /** Format: uuid */
             id: string;
@@ -1596,6 +2396,25 @@ export interface components {
         DeviceRename: {
             /** @description What people call it, e.g. "Van 3 tablet" */
             name: string;
+        };
+        Discrepancy: {
+            id?: number;
+            item_id?: number;
+            item_name?: string;
+            location_id?: number;
+            location_name?: string;
+            lot_id?: number;
+            lot_number?: string;
+            on_hand?: number;
+            on_hand_when_found?: number;
+            /** Format: date-time */
+            opened_at?: string;
+            resolution?: string | null;
+            /** Format: date-time */
+            resolved_at?: string | null;
+            resolved_by_name?: string | null;
+            /** @enum {unknown} */
+            state?: "open" | "resolved";
         };
         Eligibility: {
             /** @enum {unknown} */
@@ -1630,9 +2449,35 @@ export interface components {
             /** @description within the interval, a point only when the unit moved this far (m) */
             location_min_move_m?: number;
         };
+        Gs1Code: {
+            code: string;
+        };
+        Gs1Item: {
+            id?: number;
+            name?: string;
+            pack_size?: number;
+            sku?: string;
+            unit_of_measure?: string;
+        };
+        Gs1Reading: {
+            /** Format: date */
+            expires_on?: string | null;
+            gtin?: string;
+            /** @description The catalog item with this GTIN, if any */
+            item?: components["schemas"]["Gs1Item"] | (Record<string, never> | null);
+            lot_number?: string | null;
+            serial?: string | null;
+        };
         Hazard: {
             description?: string;
             kind?: string;
+        };
+        Location: {
+            id?: number;
+            /** @enum {unknown} */
+            kind?: "warehouse" | "vehicle_kit";
+            name?: string;
+            unit_id?: number | null;
         };
         /** @description location_point: the record's fields (unknown fields are rejected) */
         LocationPointData: {
@@ -1726,6 +2571,13 @@ export interface components {
             received_at?: string | null;
             /** @default null */
             unit_id?: number | null;
+        };
+        NewTransfer: {
+            /** @description Where the stock leaves */
+            from_location_id: number;
+            lines: components["schemas"]["TransferLineIn"][];
+            /** @description Where it goes */
+            to_location_id: number;
         };
         NewUser: {
             readonly active?: boolean;
@@ -1866,6 +2718,14 @@ export interface components {
             /** @description Total number of pages. */
             total_pages?: number;
         };
+        ParLevel: {
+            /** @description The item */
+            item_id: number;
+            /** @description The location */
+            location_id: number;
+            /** @description Units to hold */
+            par: number;
+        };
         Premise: {
             address?: string;
             hazards?: components["schemas"]["Hazard"][];
@@ -1938,6 +2798,36 @@ export interface components {
             rejected?: components["schemas"]["RejectedOp"];
             result?: components["schemas"]["OpResult"];
         };
+        Receipt: {
+            /** Format: date */
+            expires_on?: string | null;
+            /** @description The code scanned off the pack */
+            gs1?: string;
+            item_id?: number;
+            /** @description Where the stock arrived */
+            location_id: number;
+            lot_number?: string;
+            quantity: number;
+            /**
+             * @description packs (times the item's pack_size) or units
+             * @enum {string}
+             */
+            quantity_in: "packs" | "units";
+        };
+        ReceiptResult: {
+            /** Format: uuid */
+            entry_id?: string;
+            /** Format: date */
+            expires_on?: string | null;
+            item_id?: number;
+            location_id?: number;
+            lot_id?: number;
+            lot_number?: string;
+            /** @description The lot's stock at the location afterwards */
+            on_hand?: number;
+            /** @description Units of measure added to stock */
+            units?: number;
+        };
         Refreshed: {
             /** @description seconds */
             access_expires_in: number;
@@ -1968,6 +2858,25 @@ export interface components {
             resolved_by_id?: number | null;
             status?: string;
             user_id?: number | null;
+        };
+        ReorderRow: {
+            item_id?: number;
+            item_name?: string;
+            location_id?: number;
+            location_name?: string;
+            on_hand?: number;
+            pack_size?: number;
+            par?: number;
+            sku?: string;
+            /** @description Units, whole packs: max(0, par - on_hand) */
+            suggested_order?: number;
+            suggested_packs?: number;
+            unit_of_measure?: string;
+            /** @description Distributed, administered, expired and damaged */
+            used_30d?: number;
+        };
+        Resolution: {
+            note: string;
         };
         Resolve: {
             /** @enum {string} */
@@ -2020,13 +2929,71 @@ export interface components {
              */
             withdraws?: string | null;
         };
+        StockCard: {
+            balance?: number;
+            entries?: components["schemas"]["StockCardEntry"][];
+        };
+        StockCardEntry: {
+            /** Format: date-time */
+            at?: string;
+            balance_after?: number;
+            delta?: number;
+            device_name?: string | null;
+            /** Format: uuid */
+            id?: string;
+            lot_number?: string;
+            /** @enum {unknown} */
+            reason?: "receive" | "transfer_out" | "transfer_in" | "distribute" | "administer" | "expire" | "damage" | "count_adjust";
+            user_name?: string | null;
+        };
+        StockRow: {
+            /** Format: date */
+            expires_on?: string | null;
+            item_id?: number;
+            item_name?: string;
+            location_id?: number;
+            location_name?: string;
+            lot_id?: number;
+            lot_number?: string;
+            on_hand?: number;
+            sku?: string;
+        };
         SupplyItem: {
+            /**
+             * @default other
+             * @enum {unknown}
+             */
+            category?: "naloxone" | "naloxone_kit" | "fentanyl_test_strips" | "safer_sex_kit" | "wound_care" | "hygiene_kit" | "syringes" | "other";
+            /**
+             * @description GTIN-14 (GS1 AI 01), check digit included
+             * @default null
+             */
+            gtin?: string | null;
+            /** @default true */
             harm_reduction?: boolean;
-            id?: number;
+            readonly id?: number;
+            /** @default 0 */
+            low_stock_threshold?: number;
+            name: string;
+            /**
+             * @description Units of measure in one pack as received
+             * @default 1
+             */
+            pack_size?: number;
+            sku: string;
+            /** @description What one unit on hand is: device, kit, box */
+            unit_of_measure: string;
+        };
+        SupplyItemPatch: {
+            /** @enum {unknown} */
+            category?: "naloxone" | "naloxone_kit" | "fentanyl_test_strips" | "safer_sex_kit" | "wound_care" | "hygiene_kit" | "syringes" | "other";
+            gtin?: string | null;
+            harm_reduction?: boolean;
             low_stock_threshold?: number;
             name?: string;
+            pack_size?: number;
             sku?: string;
-            unit_of_issue?: string;
+            unit_of_measure?: string;
         };
         Tokens: {
             /** @description seconds */
@@ -2036,6 +3003,37 @@ export interface components {
             device_id: string;
             refresh_token: string;
             user: components["schemas"]["Me"];
+        };
+        Transfer: {
+            from_location_id?: number;
+            from_location_name?: string;
+            /** Format: uuid */
+            id?: string;
+            lines?: components["schemas"]["TransferLine"][];
+            /** Format: date-time */
+            received_at?: string | null;
+            /** Format: date-time */
+            sent_at?: string;
+            /** @enum {unknown} */
+            state?: "in_transit" | "received" | "cancelled";
+            to_location_id?: number;
+            to_location_name?: string;
+        };
+        TransferLine: {
+            /** Format: date */
+            expires_on?: string | null;
+            item_id?: number;
+            item_name?: string;
+            lot_id?: number;
+            lot_number?: string;
+            quantity?: number;
+        };
+        TransferLineIn: {
+            /** @description The item sent */
+            item_id: number;
+            /** @description Omitted: first-expiry lots first */
+            lot_id?: number;
+            quantity: number;
         };
         Unit: {
             active?: boolean;

@@ -130,11 +130,12 @@ function onFixError(e: GeolocationPositionError): void {
   updateTracking();
 }
 
-const FIX_OPTIONS = (): PositionOptions => ({ enableHighAccuracy: true, maximumAge: Math.min(MAX_FIX_AGE_MS, rules.intervalMs) });
+/** Options of every position request: GPS, and a browser-cached fix only if recent. */
+const fixOptions = (): PositionOptions => ({ enableHighAccuracy: true, maximumAge: Math.min(MAX_FIX_AGE_MS, rules.intervalMs) });
 
 function startWatch(): void {
   waitingSince = Date.now();
-  watchId = navigator.geolocation.watchPosition(onFix, onFixError, FIX_OPTIONS());
+  watchId = navigator.geolocation.watchPosition(onFix, onFixError, fixOptions());
 }
 
 function stopWatch(): void {
@@ -162,7 +163,7 @@ function nudgeForFix(): void {
   const quietSince = Math.max(lastFixAt ?? 0, waitingSince, lastNudgeAt);
   if (watchId === null || !pageVisible() || permissionDenied || now - quietSince < rules.intervalMs) return;
   lastNudgeAt = now;
-  navigator.geolocation.getCurrentPosition(onFix, onFixError, FIX_OPTIONS());
+  navigator.geolocation.getCurrentPosition(onFix, onFixError, fixOptions());
 }
 
 function startTrackingStatus(): void {
