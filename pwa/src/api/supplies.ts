@@ -3,183 +3,48 @@
  * Shapes follow the supplies contract; the screens never build a URL themselves.
  */
 import type { ApiClient } from './client';
+import type { components } from './schema';
 
-export type LocationKind = 'warehouse' | 'vehicle_kit';
+type S = components['schemas'];
 
-export interface StockLocation {
-  id: number;
-  name: string;
-  kind: LocationKind;
-  unit_id?: number | null;
-}
+/**
+ * `T` with every field present: the server dumps each field of these answers (its marshmallow schemas mark
+ * none required, so the document has them optional).
+ */
+type Sent<T> = { [K in keyof T]-?: Exclude<T[K], undefined> };
 
-export interface CatalogItem {
-  id: number;
-  sku: string;
-  name: string;
-  category?: string | null;
-  unit_of_measure?: string | null;
-  pack_size?: number | null;
-  gtin?: string | null;
-}
-
-export interface StockRow {
-  location_id: number;
-  location_name: string;
-  item_id: number;
-  item_name: string;
-  sku: string;
-  lot_id: number;
-  lot_number: string;
-  expires_on: string | null;
-  on_hand: number;
-}
-
-export type LedgerReason = 'receive' | 'transfer_out' | 'transfer_in' | 'distribute' | 'administer' | 'expire' | 'damage' | 'count_adjust';
-
-export interface StockCardEntry {
-  id: number | string;
-  at: string;
-  reason: LedgerReason;
-  lot_number: string | null;
-  delta: number;
-  balance_after: number;
-  user_name: string | null;
-  device_name: string | null;
-}
-
-export interface StockCard {
-  balance: number;
-  entries: StockCardEntry[];
-}
-
-export interface Gs1Parsed {
-  gtin: string;
-  lot_number: string | null;
-  expires_on: string | null;
-  serial?: string | null;
-  item?: Pick<CatalogItem, 'id' | 'sku' | 'name' | 'pack_size' | 'unit_of_measure'> | null;
-}
+export type StockLocation = Sent<S['Location']>;
+export type CatalogItem = Sent<S['SupplyItem']>;
+export type StockRow = Sent<S['StockRow']>;
+export type LedgerReason = StockCardEntry['reason'];
+export type StockCardEntry = Sent<S['StockCardEntry']>;
+export type StockCard = { balance: number; entries: StockCardEntry[] };
+export type Gs1Parsed = Sent<S['Gs1Reading']>;
 
 /** A received quantity counts packs (times the item's pack size) or units of measure. */
-export type QuantityIn = 'packs' | 'units';
-
+export type QuantityIn = S['Receipt']['quantity_in'];
+/** A receipt by scanned code or typed in (item, lot, expiry); the document has both ways in one shape. */
 export type ReceiptRequest = { location_id: number; quantity: number; quantity_in: QuantityIn } & (
   | { gs1: string }
   | { item_id: number; lot_number: string; expires_on: string | null }
 );
+export type ReceiptResult = Sent<S['ReceiptResult']>;
 
-export interface ReceiptResult {
-  location_id: number;
-  item_id: number;
-  lot_id: number;
-  lot_number: string;
-  expires_on: string | null;
-  /** Units of measure added to stock. */
-  units: number;
-  /** The lot's stock at the location afterwards. */
-  on_hand: number;
-}
+export type TransferLine = Sent<S['TransferLine']>;
+export type TransferState = Sent<S['Transfer']>['state'];
+export type Transfer = Omit<Sent<S['Transfer']>, 'lines'> & { lines: TransferLine[] };
+export type TransferRequest = S['NewTransfer'];
 
-export interface TransferLine {
-  item_id: number;
-  lot_id?: number | null;
-  quantity: number;
-  lot_number?: string | null;
-  expires_on?: string | null;
-  item_name?: string | null;
-}
-
-export type TransferState = 'in_transit' | 'received' | 'cancelled';
-
-export interface Transfer {
-  id: string;
-  from_location_id: number;
-  to_location_id: number;
-  from_location_name?: string;
-  to_location_name?: string;
-  state: TransferState;
-  sent_at: string;
-  sent_by?: string | number | null;
-  received_at?: string | null;
-  lines: TransferLine[];
-}
-
-export interface TransferRequest {
-  from_location_id: number;
-  to_location_id: number;
-  lines: { item_id: number; lot_id?: number; quantity: number }[];
-}
-
+/** One counted lot, named by id or by a scanned code. */
 export type CountLine = { counted: number } & ({ lot_id: number } | { gs1: string });
+export type CountAdjustment = Sent<S['AdjustmentMade']>;
 
-export interface CountAdjustment {
-  lot_id: number;
-  lot_number: string;
-  item_id: number;
-  on_hand_before: number;
-  counted: number;
-  delta: number;
-}
-
-export interface Discrepancy {
-  id: number | string;
-  location_id: number;
-  location_name?: string;
-  lot_id: number;
-  lot_number?: string;
-  item_id: number;
-  item_name?: string;
-  on_hand_when_found: number;
-  on_hand?: number;
-  state: 'open' | 'resolved';
-  opened_at: string;
-  resolved_at?: string | null;
-  resolution?: string | null;
-}
-
+export type Discrepancy = Sent<S['Discrepancy']>;
+/** `kind` is a free string in the document; the server raises these. */
 export type AlertKind = 'low_stock' | 'near_expiry' | 'expired';
-
-export interface SupplyAlert {
-  id: number | string;
-  kind: AlertKind;
-  location_id: number;
-  location_name?: string;
-  item_id: number;
-  item_name?: string;
-  lot_id?: number | null;
-  lot_number?: string | null;
-  expires_on?: string | null;
-  on_hand?: number | null;
-  par?: number | null;
-  state: 'open' | 'acknowledged' | 'cleared';
-  first_seen: string;
-  last_seen: string;
-}
-
-export interface ParLevel {
-  location_id: number;
-  item_id: number;
-  par: number;
-  location_name?: string;
-  item_name?: string;
-}
-
-export interface ReorderRow {
-  location_id: number;
-  location_name: string;
-  item_id: number;
-  item_name: string;
-  sku?: string;
-  unit_of_measure?: string;
-  pack_size?: number;
-  on_hand: number;
-  par: number;
-  used_30d: number;
-  /** Units, in whole packs. */
-  suggested_order: number;
-  suggested_packs?: number;
-}
+export type SupplyAlert = Sent<S['Alert']>;
+export type ParLevel = S['ParLevel'];
+export type ReorderRow = Sent<S['ReorderRow']>;
 
 /** A list answer, whether the server sends the list itself or wraps it (`{items: [...]}`, `{rows: [...]}`). */
 function list<T>(answer: unknown): T[] {
@@ -220,7 +85,7 @@ export const supplies = {
   alerts: async (api: ApiClient) => list<SupplyAlert>(await api.send('GET', '/supplies/alerts?state=open')),
   acknowledgeAlert: (api: ApiClient, alertId: string | number) => api.send<unknown>('POST', `/supplies/alerts/${id(alertId)}/acknowledgement`, {}),
   parLevels: async (api: ApiClient) => list<ParLevel>(await api.send('GET', '/supplies/par-levels')),
-  setParLevel: (api: ApiClient, level: { location_id: number; item_id: number; par: number }) =>
+  setParLevel: (api: ApiClient, level: ParLevel) =>
     api.send<ParLevel>('PUT', '/supplies/par-levels', level),
   reorder: async (api: ApiClient) => list<ReorderRow>(await api.send('GET', '/supplies/reorder-report')),
   reorderCsv: (api: ApiClient) => api.download('/supplies/reorder-report?format=csv', 'text/csv'),

@@ -65,7 +65,7 @@ function DiscrepancyItem({ d, location, onResolved }: { d: Discrepancy; location
   );
 }
 
-const ALERT_KEYS: Record<AlertKind, Key> = { low_stock: 'supply.alert.low_stock', near_expiry: 'supply.alert.near_expiry', expired: 'supply.alert.expired' };
+const ALERT_KEYS: Record<AlertKind, Key> & Record<string, Key> = { low_stock: 'supply.alert.low_stock', near_expiry: 'supply.alert.near_expiry', expired: 'supply.alert.expired' };
 
 export function Alerts() {
   const t = useT();
@@ -106,7 +106,7 @@ export function Alerts() {
             {open.data.map((a) => (
               <tr key={a.id} data-testid="alert-row" data-kind={a.kind}>
                 <td>
-                  <span class={`pill pill-tiny ${a.kind === 'expired' ? 'pill-danger' : 'pill-warn'}`}>{ALERT_KEYS[a.kind] ? t(ALERT_KEYS[a.kind]) : a.kind}</span>
+                  <span class={`pill pill-tiny ${a.kind === 'expired' ? 'pill-danger' : 'pill-warn'}`}>{ALERT_KEYS[a.kind] ? t(ALERT_KEYS[a.kind]!) : a.kind}</span>
                 </td>
                 <td>{where(locations, a.location_id, a.location_name)}</td>
                 <td>{a.item_name ?? a.item_id}</td>
