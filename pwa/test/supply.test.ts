@@ -3,7 +3,9 @@ import { ApiClient, HttpError, NetworkError, type FetchFn } from '../src/api/cli
 import { supplies, type StockRow } from '../src/api/supplies';
 import { homePath, screenFor } from '../src/app/screens';
 import { TABS } from '../src/screens/supply/Supply';
-import { expiryState, failure, fieldErrors, groupStock, NEAR_EXPIRY_DAYS, reorderFileName, wholeNumber } from '../src/screens/supply/view';
+import { parseGs1 } from '../src/lib/gs1';
+import type { CatalogItem } from '../src/api/supplies';
+import { countRowFor, countRows, expiryState, failure, fieldErrors, groupStock, NEAR_EXPIRY_DAYS, reorderFileName, scannedRow, wholeNumber } from '../src/screens/supply/view';
 import { fakeFetch, staticTokens } from './helpers';
 
 const TODAY = new Date(Date.UTC(2026, 2, 1, 15, 30));
@@ -96,6 +98,35 @@ describe('stock grouped per location and item', () => {
   it('marks the worst state among lots holding stock', () => {
     const groups = groupStock([row({ lot_id: 1, expires_on: '2026-03-20' }), row({ lot_id: 2, expires_on: '2025-12-31' })], [], TODAY);
     expect(groups[0]!.expiry).toBe('expired');
+  });
+});
+
+describe('a count by scanning', () => {
+  const catalog: CatalogItem[] = [
+    { id: 10, sku: 'NAL-4', name: 'Naloxone 4 mg nasal spray', gtin: '09506000134352', category: 'naloxone', unit_of_measure: '2-pack', pack_size: 24, low_stock_threshold: 0, harm_reduction: true },
+  ];
+  const read = (code: string) => {
+    const r = parseGs1(code, TODAY);
+    if (!r.ok) throw new Error(r.error);
+    return r.value;
+  };
+  const rows = countRows([row({ lot_id: 100, lot_number: 'L1' }), row({ lot_id: 101, lot_number: 'L2' }), row({ item_id: 11, lot_id: 102, lot_number: 'L1' })]);
+
+  it('picks the line of the same lot of the item the GTIN names', () => {
+    expect(countRowFor(rows, read('(01)09506000134352(10)L2'), catalog)?.lotId).toBe(101);
+    expect(countRowFor(rows, read('(01)09506000134352(10)L1'), catalog)?.lotId).toBe(100);
+  });
+
+  it('finds no line for a lot the location does not hold, or a GTIN not in the catalog', () => {
+    expect(countRowFor(rows, read('(01)09506000134352(10)L9'), catalog)).toBeNull();
+    expect(countRowFor(rows, read('(01)19506000134359(10)L1'), catalog)).toBeNull();
+  });
+
+  it('adds a lot it does not hold as a line counted by its code, found again on the next scan', () => {
+    const code = ' (01)09506000134352(17)270600(10)NEW ';
+    const added = scannedRow(code, read(code), catalog);
+    expect(added).toMatchObject({ lotId: null, gs1: code.trim(), itemId: 10, itemName: 'Naloxone 4 mg nasal spray', lotNumber: 'NEW', expiresOn: '2027-06-30', expected: null });
+    expect(countRowFor([...rows, added], read('01095060001343521727063010NEW'), catalog)?.key).toBe(added.key);
   });
 });
 

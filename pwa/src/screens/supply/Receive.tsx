@@ -3,11 +3,11 @@
  * presses Enter: the code is read here at once (GTIN, lot, expiry) and the server checks it again when saved.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { supplies, type CatalogItem, type CountLine, type QuantityIn as QuantityInKind, type ReceiptRequest, type StockRow } from '../../api/supplies';
+import { supplies, type CatalogItem, type CountLine, type QuantityIn as QuantityInKind, type ReceiptRequest } from '../../api/supplies';
 import { useT, type Key } from '../../i18n';
-import { parseGs1, type Gs1Error, type Gs1Result } from '../../lib/gs1';
+import { GS, parseGs1, type Gs1Error, type Gs1Result } from '../../lib/gs1';
 import { api, errorsOf, FieldError, LocationPicker, Problem, Table, useLoad, useLocations } from './common';
-import { failure, wholeNumber, type Failure } from './view';
+import { countRowFor, countRows, failure, scannedRow, wholeNumber, type CountRow, type Failure } from './view';
 
 const GS1_ERROR_KEYS: Record<Gs1Error, Key> = {
   empty: 'supply.gs1.empty',
@@ -42,6 +42,17 @@ function ScanField({ id, label, onScan, error, testId }: { id: string; label: Ke
         value={code}
         onInput={(e) => setCode(e.currentTarget.value)}
         onKeyDown={(e) => {
+          if (e.ctrlKey && e.key === ']') {
+            // A keyboard-mode scanner types the GS1 group separator (ASCII 29) as Ctrl+], which a field drops.
+            e.preventDefault();
+            const el = e.currentTarget;
+            const from = el.selectionStart ?? el.value.length;
+            const next = `${el.value.slice(0, from)}${GS}${el.value.slice(el.selectionEnd ?? from)}`;
+            el.value = next;
+            el.setSelectionRange(from + 1, from + 1);
+            setCode(next);
+            return;
+          }
           if (e.key !== 'Enter') return;
           e.preventDefault();
           onScan(e.currentTarget.value);
@@ -238,33 +249,6 @@ export function Receive() {
   );
 }
 
-/** A line of the count: a lot in the location's stock, or one scanned that the location does not hold yet. */
-interface CountRow {
-  key: string;
-  lotId: number | null;
-  gs1: string | null;
-  itemId: number | null;
-  gtin: string | null;
-  itemName: string;
-  lotNumber: string;
-  expiresOn: string | null;
-  expected: number | null;
-}
-
-function rowsOf(stock: readonly StockRow[]): CountRow[] {
-  return stock.map((s) => ({
-    key: `lot:${s.lot_id}`,
-    lotId: s.lot_id,
-    gs1: null,
-    itemId: s.item_id,
-    gtin: null,
-    itemName: s.item_name,
-    lotNumber: s.lot_number,
-    expiresOn: s.expires_on,
-    expected: s.on_hand,
-  }));
-}
-
 /** Counting a location; `rest` may name it (/supply/count/<location id>, from a discrepancy's "Count now"). */
 export function Count({ rest }: { rest: string }) {
   const t = useT();
@@ -279,22 +263,17 @@ export function Count({ rest }: { rest: string }) {
   const [problem, setProblem] = useState<Failure | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const rows = [...rowsOf(stock.data ?? []), ...extra];
+  const rows = [...countRows(stock.data ?? []), ...extra];
   const errors = errorsOf(problem);
 
   const pick = (code: string) => {
     setDone(null);
     const r = parseGs1(code);
     if (!r.ok) return setScanError(t(GS1_ERROR_KEYS[r.error]));
-    const item = catalog?.find((c) => c.gtin === r.value.gtin);
-    const lot = r.value.lotNumber ?? '—';
-    const hit = rows.find((row) => row.lotNumber === lot && ((item !== undefined && row.itemId === item.id) || row.gtin === r.value.gtin));
     setScanError(undefined);
-    const key = hit?.key ?? `gs1:${code.trim()}`;
-    if (!hit) {
-      const row = { key, lotId: null, gs1: code.trim(), itemId: item?.id ?? null, gtin: r.value.gtin, itemName: item?.name ?? r.value.gtin, lotNumber: lot, expiresOn: r.value.expiresOn, expected: null };
-      setExtra((xs) => [...xs, row]);
-    }
+    const hit = countRowFor(rows, r.value, catalog ?? []);
+    const key = hit?.key ?? scannedRow(code, r.value, catalog ?? []).key;
+    if (!hit) setExtra((xs) => [...xs, scannedRow(code, r.value, catalog ?? [])]);
     setPicked(key);
     // The scan picks the lot; the number counted is typed next, in its line.
     requestAnimationFrame(() => {
@@ -381,7 +360,7 @@ export function Count({ rest }: { rest: string }) {
               return (
                 <tr key={row.key} class={picked === row.key ? 'picked' : ''} data-testid="count-line" data-lot={row.lotNumber}>
                   <th scope="row">{row.itemName}</th>
-                  <td>{row.lotNumber}</td>
+                  <td>{row.lotNumber || '—'}</td>
                   <td class="when">{row.expiresOn ?? '—'}</td>
                   <td class="num">{row.expected ?? '—'}</td>
                   <td class="num">

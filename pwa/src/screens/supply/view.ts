@@ -4,7 +4,8 @@
  */
 import { HttpError, NetworkError, type ApiClient } from '../../api/client';
 import type { FieldErrors } from '../../api/types';
-import type { ParLevel, StockRow } from '../../api/supplies';
+import type { CatalogItem, ParLevel, StockRow } from '../../api/supplies';
+import type { Gs1Data } from '../../lib/gs1';
 
 /** A lot is marked "expires soon" this many days ahead: the window of the server's near-expiry alerts (its default). */
 export const NEAR_EXPIRY_DAYS = 30;
@@ -113,4 +114,56 @@ export function wholeNumber(text: string, min = 1): number | null {
 export function reorderFileName(now: Date): string {
   const d = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}-${String(now.getDate()).padStart(2, '0')}`;
   return `reorder-report-${d}.csv`;
+}
+
+/** A line of a count: a lot the location holds, or one scanned there that it does not hold yet. */
+export interface CountRow {
+  key: string;
+  lotId: number | null;
+  /** The scanned code, sent in place of a lot id for a lot the location does not hold. */
+  gs1: string | null;
+  itemId: number | null;
+  gtin: string | null;
+  itemName: string;
+  lotNumber: string;
+  expiresOn: string | null;
+  expected: number | null;
+}
+
+/** One line per lot held at the location, what the ledger expects beside it. */
+export function countRows(stock: readonly StockRow[]): CountRow[] {
+  return stock.map((s) => ({
+    key: `lot:${s.lot_id}`,
+    lotId: s.lot_id,
+    gs1: null,
+    itemId: s.item_id,
+    gtin: null,
+    itemName: s.item_name,
+    lotNumber: s.lot_number,
+    expiresOn: s.expires_on,
+    expected: s.on_hand,
+  }));
+}
+
+/** The line a scan names: same lot of the same item (its GTIN in the catalog, or scanned before). */
+export function countRowFor(rows: readonly CountRow[], scan: Gs1Data, catalog: readonly CatalogItem[]): CountRow | null {
+  const item = catalog.find((c) => c.gtin === scan.gtin);
+  const lot = scan.lotNumber ?? '';
+  return rows.find((r) => r.lotNumber === lot && ((item !== undefined && r.itemId === item.id) || r.gtin === scan.gtin)) ?? null;
+}
+
+/** A new line for a scanned lot the location does not hold: counted by its code. */
+export function scannedRow(code: string, scan: Gs1Data, catalog: readonly CatalogItem[]): CountRow {
+  const item = catalog.find((c) => c.gtin === scan.gtin);
+  return {
+    key: `gs1:${scan.gtin}:${scan.lotNumber ?? ''}`,
+    lotId: null,
+    gs1: code.trim(),
+    itemId: item?.id ?? null,
+    gtin: scan.gtin,
+    itemName: item?.name ?? scan.gtin,
+    lotNumber: scan.lotNumber ?? '',
+    expiresOn: scan.expiresOn,
+    expected: null,
+  };
 }
