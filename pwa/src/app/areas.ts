@@ -18,7 +18,6 @@ export type Audience = 'field' | 'all' | readonly Role[];
 export const COMING: { area: string; nav: Key; roles: 'field' | readonly Role[] }[] = [
   { area: 'dispatch', nav: 'nav.dispatch', roles: ['dispatcher', 'diversion_clinician'] },
   { area: 'supervisor', nav: 'nav.supervisor', roles: ['supervisor'] },
-  { area: 'supply-manager', nav: 'nav.supplyManager', roles: ['supply_manager'] },
   { area: 'care', nav: 'nav.careNav', roles: ['care_navigator'] },
   { area: 'program', nav: 'nav.program', roles: ['program_lead'] },
   { area: 'admin', nav: 'nav.admin', roles: ['admin'] },

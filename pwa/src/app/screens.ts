@@ -17,6 +17,8 @@ export interface ScreenDef {
   icon?: string;
   /** Who sees it: 'field' roles, 'all', or a list. */
   roles: Audience;
+  /** Roles that land on this screen after unlocking. */
+  home?: readonly Role[];
   load: () => Promise<{ default: ComponentType<ScreenProps> }>;
 }
 
@@ -30,6 +32,8 @@ export const SCREENS: ScreenDef[] = [
   // The tablet's own conflicts, rejected entries and storage: field roles, the ones that sync.
   { id: 'review', path: '/review', nav: 'nav.review', icon: '⚖', roles: 'field', load: () => import('../screens/Review') },
   { id: 'storage', path: '/storage', nav: 'nav.storage', icon: '⛁', roles: 'field', load: () => import('../screens/Storage') },
+  // The supply manager's desk (online); a supervisor reads its stock.
+  { id: 'supply', path: '/supply/', nav: 'nav.supplyManager', icon: '▦', roles: ['supply_manager', 'supervisor', 'admin'], home: ['supply_manager'], load: () => import('../screens/supply/Supply') },
   { id: 'settings', path: '/settings', nav: 'nav.settings', icon: '⚙', roles: 'all', load: () => import('../screens/Settings') },
   { id: 'coming', path: '/coming/', roles: 'all', load: () => import('../screens/Coming') },
 ];
@@ -49,6 +53,8 @@ export function preloadFieldHome(): void {
 
 export function homePath(role: Role): string {
   if (isField(role)) return '/calls';
+  const home = SCREENS.find((s) => s.home?.includes(role));
+  if (home) return home.path;
   return `/coming/${COMING.find((c) => c.roles !== 'field' && c.roles.includes(role))?.area ?? 'admin'}`;
 }
 
