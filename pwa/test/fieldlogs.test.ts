@@ -131,6 +131,7 @@ describe('a harm-reduction entry is captured with its outbox op in one transacti
         { category: 'syringes', quantity: 2, route: 'intranasal' },
         { category: 'sharps_collected', quantity: 3, sharpsDisposal: 'drop_box', sharpsWhere: 'x'.repeat(201) },
         { category: 'naloxone_administered', quantity: 1 },
+        { category: 'syringes', quantity: 1001 }, // past the server's bound: a slip of the finger
       ],
       TODAY,
     );
@@ -142,6 +143,7 @@ describe('a harm-reduction entry is captured with its outbox op in one transacti
         'items.2.sharps_where': expect.any(Array),
         'items.3.route': ['required for naloxone administered'],
         'items.3.response': ['required for naloxone administered'],
+        'items.4.quantity': ['a whole number from 1 to 1000'],
       },
     });
     expect(await db().outbox.count()).toBe(0);

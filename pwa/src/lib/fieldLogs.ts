@@ -4,25 +4,19 @@
  * this tablet's unsent entries, counts and receipts are counted in, how close a lot is to expiry,
  * and which cleared calls still owe their post-call survey (the gate on the next call).
  */
+import { RECORD_KINDS } from '../api/fields';
 import { standing, type StatusFact } from './lifecycle';
 
-/** What a harm-reduction entry records, in the order the log offers them. */
-export const HR_CATEGORIES = [
-  'naloxone_administered',
-  'naloxone_kit',
-  'fentanyl_test_strips',
-  'safer_sex_kit',
-  'wound_care',
-  'hygiene_kit',
-  'syringes',
-  'sharps_collected',
-] as const;
+const ENTRY = RECORD_KINDS.harm_reduction_entry.fields;
+
+/** What a harm-reduction entry records, in the order the log offers them (the server's choices). */
+export const HR_CATEGORIES = ENTRY.category.enum;
 export type HrCategory = (typeof HR_CATEGORIES)[number];
 
-export const NALOXONE_ROUTES = ['intranasal', 'intramuscular', 'intravenous'] as const;
-export const NALOXONE_RESPONSES = ['breathing_restored', 'ems_took_over', 'no_response'] as const;
-export const SHARPS_DISPOSALS = ['sharps_container', 'drop_box', 'pharmacy', 'other'] as const;
-export const YES_NO = ['yes', 'no'] as const;
+export const NALOXONE_ROUTES = ENTRY.route.enum;
+export const NALOXONE_RESPONSES = ENTRY.response.enum;
+export const SHARPS_DISPOSALS = ENTRY.sharps_disposal.enum;
+export const YES_NO = RECORD_KINDS.post_call_survey.fields.felt_safe.enum;
 export type NaloxoneRoute = (typeof NALOXONE_ROUTES)[number];
 export type NaloxoneResponse = (typeof NALOXONE_RESPONSES)[number];
 export type SharpsDisposal = (typeof SHARPS_DISPOSALS)[number];

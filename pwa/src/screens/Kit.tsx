@@ -5,7 +5,7 @@
  */
 import { useState } from 'preact/hooks';
 import { getSession } from '../crypto/session';
-import { kitNow, recordKitCount, recordTransferReceipt, useLiveQuery, type CatalogItem, type Kit as KitData, type Transfer } from '../db';
+import { COUNTED, kitNow, recordKitCount, recordTransferReceipt, useLiveQuery, type CatalogItem, type Kit as KitData, type Transfer } from '../db';
 import { formatDateTime, useT } from '../i18n';
 import { expiryState, fefoLot, localDay, type KitLot } from '../lib/fieldLogs';
 import { estimatedNow } from '../lib/deviceClock';
@@ -193,7 +193,7 @@ function Count({ kit, today, onDone }: { kit: KitData; today: string; onDone: ()
               {l.expiresOn && <span class="muted"> · {l.expiresOn}</span>}
               {expiryState(l.expiresOn, today) === 'expired' && <span class="pill pill-tiny pill-danger">{t('kit.expiry.expired')}</span>}
             </span>
-            <Stepper id={`kit-count-${l.key.replace(/[^A-Za-z0-9-]/g, '-')}`} label={t('kit.countOf', { lot: lotName(t, l) })} value={counted[l.key] ?? 0} onChange={(n) => setCounted((c) => ({ ...c, [l.key]: n }))} />
+            <Stepper id={`kit-count-${l.key.replace(/[^A-Za-z0-9-]/g, '-')}`} label={t('kit.countOf', { lot: lotName(t, l) })} value={counted[l.key] ?? 0} max={COUNTED.max} onChange={(n) => setCounted((c) => ({ ...c, [l.key]: n }))} />
           </li>
         ))}
       </ul>

@@ -1,10 +1,24 @@
 /** Controls of the field logs, sized for gloves: a count with − and + buttons, and a choice of a few answers. */
 import { useT } from '../i18n';
 
-/** A whole number with − / + (48 px each) and a field typed into; never below `min`. */
-export function Stepper({ id, label, value, min = 0, onChange }: { id: string; label: string; value: number; min?: number; onChange: (n: number) => void }) {
+/** A whole number with − / + (48 px each) and a field typed into; kept within `min`..`max`. */
+export function Stepper({
+  id,
+  label,
+  value,
+  min = 0,
+  max = Infinity,
+  onChange,
+}: {
+  id: string;
+  label: string;
+  value: number;
+  min?: number;
+  max?: number;
+  onChange: (n: number) => void;
+}) {
   const t = useT();
-  const set = (n: number) => onChange(Math.max(min, Number.isFinite(n) ? Math.floor(n) : min));
+  const set = (n: number) => onChange(Math.min(max, Math.max(min, Number.isFinite(n) ? Math.floor(n) : min)));
   return (
     <div class="stepper" data-testid={id}>
       <button type="button" class="btn" aria-label={t('hr.less', { what: label })} data-testid={`${id}-minus`} disabled={value <= min} onClick={() => set(value - 1)}>
@@ -14,13 +28,14 @@ export function Stepper({ id, label, value, min = 0, onChange }: { id: string; l
         type="number"
         inputMode="numeric"
         min={min}
+        max={Number.isFinite(max) ? max : undefined}
         step={1}
         aria-label={label}
         data-testid={`${id}-value`}
         value={value}
         onInput={(e) => set(Number(e.currentTarget.value || min))}
       />
-      <button type="button" class="btn" aria-label={t('hr.more', { what: label })} data-testid={`${id}-plus`} onClick={() => set(value + 1)}>
+      <button type="button" class="btn" aria-label={t('hr.more', { what: label })} data-testid={`${id}-plus`} disabled={value >= max} onClick={() => set(value + 1)}>
         +
       </button>
     </div>
