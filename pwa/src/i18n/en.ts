@@ -319,6 +319,15 @@ export const en = {
   'kit.countHelp': 'Enter what is actually in the kit for each lot, then save. Each starts at what this tablet expects.',
   'kit.countOf': 'Counted, lot {lot}',
   'kit.countSave': 'Save the count',
+  'kit.scan': 'Count by scanning',
+  'kit.scanHelp': 'Tap here, then scan each unit in the kit: each scan counts one more of its lot. Start with "All to zero".',
+  'kit.scanNotInKit': 'This code is not one of the kit\'s lots. Count it by hand or tell the supply manager.',
+  'kit.scanError.empty': 'Nothing was scanned.',
+  'kit.scanError.unreadable': 'The code could not be read. Scan it again.',
+  'kit.scanError.check_digit': 'The product number in the code is wrong (check digit). Scan it again.',
+  'kit.scanError.bad_date': 'The expiry date in the code is not a date.',
+  'kit.scanError.no_gtin': 'The code has no product number.',
+  'kit.countZero': 'All to zero',
 
   // Post-call survey (survey.*)
   'survey.title': 'Post-call survey',

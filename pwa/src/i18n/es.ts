@@ -321,6 +321,15 @@ export const es: Record<Key, string> = {
   'kit.countHelp': 'Anote lo que hay realmente en el kit para cada lote y guarde. Cada uno empieza con lo que esta tableta espera.',
   'kit.countOf': 'Contado, lote {lot}',
   'kit.countSave': 'Guardar el conteo',
+  'kit.scan': 'Contar escaneando',
+  'kit.scanHelp': 'Toque aquí y escanee cada unidad del kit: cada escaneo cuenta una más de su lote. Empiece con "Todo a cero".',
+  'kit.scanNotInKit': 'Este código no es de ningún lote del kit. Cuéntelo a mano o avise al encargado de suministros.',
+  'kit.scanError.empty': 'No se escaneó nada.',
+  'kit.scanError.unreadable': 'No se pudo leer el código. Escanéelo de nuevo.',
+  'kit.scanError.check_digit': 'El número de producto del código es incorrecto (dígito de control). Escanéelo de nuevo.',
+  'kit.scanError.bad_date': 'La fecha de vencimiento del código no es una fecha.',
+  'kit.scanError.no_gtin': 'El código no tiene número de producto.',
+  'kit.countZero': 'Todo a cero',
 
   // Post-call survey (survey.*)
   'survey.title': 'Encuesta después de la llamada',

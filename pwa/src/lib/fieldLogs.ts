@@ -151,3 +151,19 @@ export function localDay(ms: number): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
+
+/**
+ * The kit's lot a scanned code names: the catalog item with the code's GTIN, and its lot with the
+ * code's lot number (a code without one names the item's lot used first). Null: not in this kit.
+ */
+export function scannedLot(
+  lots: readonly KitLot[],
+  items: readonly { id: number; gtin: string | null }[],
+  scan: { gtin: string; lotNumber: string | null },
+  today: string,
+): KitLot | null {
+  const item = items.find((i) => i.gtin !== null && i.gtin === scan.gtin);
+  if (!item) return null;
+  if (scan.lotNumber === null) return fefoLot(lots, item.id, today) ?? lots.find((l) => l.itemId === item.id) ?? null;
+  return lots.find((l) => l.itemId === item.id && l.lotNumber === scan.lotNumber) ?? null;
+}
