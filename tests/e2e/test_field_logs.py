@@ -204,3 +204,77 @@ def test_offline_naloxone_reversal_survey_gate_and_stock(
     wait_tablet_on_hand(page, naloxone, sum(doses_before.values()) - 1)
     assert tablet_on_hand(page, naloxone_kit) == sum(kits_before.values()) - 2
     assert page.get_by_test_id("kit-unsent").count() == 0
+
+
+def test_transfer_received_and_kit_counted_by_scanning_offline(
+        server: live.LiveServer, context: Any, page: Any, stocked_kit: tuple[int, int, int],
+        screenshot: Callable[[Any, str], Any]) -> None:
+    """Three naloxone kits sent from the warehouse are received on the tablet offline, and a count
+    of the kit finds one dose more than expected by scanning its lot's GS1 code."""
+    kit, naloxone, naloxone_kit = stocked_kit
+    manager = server.login("supplies")["access_token"]
+    warehouse = next(loc["id"] for loc in server.api("GET", "/supplies/locations", manager).json()
+                     if loc["kind"] == "warehouse")
+    r = server.api("POST", "/supplies/receipts", manager, json={
+        "location_id": warehouse, "item_id": naloxone_kit, "quantity": 3, "quantity_in": "units",
+        "lot_number": "E2E-WAREHOUSE-KITS",
+        "expires_on": (datetime.now(UTC).date() + TOP_UP_EXPIRES_IN).isoformat()})
+    assert r.status_code == 201, r.text
+    sent = server.api("POST", "/supplies/transfers", manager, json={
+        "from_location_id": warehouse, "to_location_id": kit,
+        "lines": [{"item_id": naloxone_kit, "lot_id": r.json()["lot_id"], "quantity": 3}]})
+    assert sent.status_code == 201, sent.text
+    transfer = sent.json()["id"]
+    doses_before = stock_of(server, manager, kit, naloxone)
+    kits_before = stock_of(server, manager, kit, naloxone_kit)
+    # The GS1 code on the doses of the lot received into the kit: GTIN, expiry (YYMMDD), lot.
+    catalog = server.api("GET", "/supplies/catalog", manager).json()
+    gtin = next(i["gtin"] for i in catalog if i["id"] == naloxone)
+    r = server.api("GET", "/supplies/stock", manager, params={"location_id": kit, "item_id": naloxone})
+    topup = next(row for row in r.json() if row["lot_number"] == f"E2E-{naloxone}-TOPUP")
+    topup_lot, on_hand = topup["lot_id"], topup["on_hand"]
+    yymmdd = topup["expires_on"][2:].replace("-", "")
+    code = f"(01){gtin}(17){yymmdd}(10){topup['lot_number']}"
+
+    live.sign_in(page, server.url, "peer1")
+    live.wait_controlled(page)
+    live.unlock_if_locked(page)
+    page.goto("/#/kit")
+    row = page.locator(f'[data-testid="kit-transfer"][data-transfer-id="{transfer}"]')
+    row.wait_for()
+
+    context.set_offline(True)
+    row.get_by_test_id("kit-transfer-receive").click()
+    row.get_by_test_id("kit-transfer-received").wait_for()
+    assert tablet_on_hand(page, naloxone_kit) == sum(kits_before.values()) + 3
+
+    page.get_by_test_id("kit-count-start").click()
+    line = page.locator(f'[data-testid="kit-count-line"][data-lot-id="{topup_lot}"]')
+    assert line.get_attribute("data-counted") == str(on_hand)
+    scan = page.get_by_test_id("kit-count-scan")
+    scan.fill(code)
+    scan.press("Enter")
+    page.wait_for_function(
+        "([lot, n]) => document.querySelector("
+        "`[data-testid=kit-count-line][data-lot-id=\"${lot}\"]`)?.getAttribute('data-counted') === n",
+        arg=[str(topup_lot), str(on_hand + 1)])
+    scan.fill("(01)00000000000000")
+    scan.press("Enter")
+    page.get_by_test_id("kit-count-scan-error").wait_for()
+    screenshot(page, "offline-kit-count-by-scanning")
+    page.get_by_test_id("kit-count-save").click()
+    page.get_by_test_id("kit-count-start").wait_for()
+    assert tablet_on_hand(page, naloxone) == sum(doses_before.values()) + 1
+
+    context.set_offline(False)
+    live.wait_synced(page)
+    manager = server.login("supplies")["access_token"]
+    assert server.scalar("SELECT state FROM supply_transfers WHERE id = :t",
+                         t=uuid.UUID(transfer).hex) == "received"
+    assert stock_of(server, manager, kit, naloxone) == {**doses_before, topup_lot: on_hand + 1}
+    kits_after = stock_of(server, manager, kit, naloxone_kit)
+    assert sum(kits_after.values()) == sum(kits_before.values()) + 3
+    # Received, the transfer leaves the tablet.
+    page.goto("/#/kit")
+    page.get_by_test_id("kit-item").first.wait_for()
+    assert page.get_by_test_id("kit-transfer").count() == 0
