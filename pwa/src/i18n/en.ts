@@ -293,7 +293,7 @@ export const en = {
   'kind.kit_count': 'Kit count',
   'kind.transfer_receipt': 'Transfer received',
   'kit.title': 'Our kit',
-  'kit.unsentIncluded': 'Includes {count} entries from this tablet not sent yet.',
+  'kit.unsentIncluded': 'Counted in: entries from this tablet not sent yet ({count}).',
   'kit.alerts': 'Alerts on the kit',
   'kit.alert.low_stock': 'Low stock',
   'kit.alert.near_expiry': 'Expires soon',

@@ -295,7 +295,7 @@ export const es: Record<Key, string> = {
   'kind.kit_count': 'Recuento del botiquín',
   'kind.transfer_receipt': 'Traslado recibido',
   'kit.title': 'Nuestro kit',
-  'kit.unsentIncluded': 'Incluye {count} registros de esta tableta todavía sin enviar.',
+  'kit.unsentIncluded': 'Incluye registros de esta tableta todavía sin enviar ({count}).',
   'kit.alerts': 'Alertas del kit',
   'kit.alert.low_stock': 'Existencias bajas',
   'kit.alert.near_expiry': 'Vence pronto',
