@@ -276,3 +276,32 @@ def test_every_supply_tab_passes_axe_in_both_languages_and_themes(
             problems[tab] = found
         screenshot(page, f"supply-{tab}-{lang}-{theme}")
     assert not problems, problems
+
+
+#: A desk, a landscape tablet and a portrait one (the smallest the desk screens are made for).
+DESK_SIZES = {"desk": (1440, 900), "tablet-landscape": (1280, 800), "tablet-portrait": (800, 1280)}
+# A touch target the supply manager taps with a finger on the warehouse tablet.
+MIN_TARGET_PX = 44
+TARGETS = "button, select, input:not([type=checkbox]), [data-testid^='supply-tab-']"
+
+
+@pytest.mark.parametrize("size", list(DESK_SIZES))
+def test_supply_tabs_fit_the_screen_and_keep_44px_targets(
+        server: live.LiveServer, new_context: Callable[..., Any], size: str,
+        screenshot: Callable[[Any, str], Path]) -> None:
+    width, height = DESK_SIZES[size]
+    page = new_context(viewport={"width": width, "height": height}).new_page()
+    live.sign_in(page, server.url, MANAGER)
+    page.get_by_test_id("supply").wait_for()
+    for tab in ("stock", "receive", "transfers", "count", "par", "reorder"):
+        page.get_by_test_id(f"supply-tab-{tab}").click()
+        page.locator(f'[data-testid="supply"][data-tab="{tab}"]').wait_for()
+        # Wide tables scroll inside their frame; the page itself never scrolls sideways.
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), (size, tab)
+        small = page.evaluate(
+            """([sel, min]) => [...document.querySelectorAll(sel)]
+                .filter((el) => el.closest('.supply') && el.getClientRects().length)
+                .map((el) => [el.dataset.testid || el.id || el.tagName, el.getBoundingClientRect().height])
+                .filter(([, h]) => h < min)""", [TARGETS, MIN_TARGET_PX])
+        assert not small, (size, tab, small)
+        screenshot(page, f"supply-{tab}-{size}")
