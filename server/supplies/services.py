@@ -42,6 +42,7 @@ from server.supplies.models import (
 KIT_STOCK_KIND = "kit_stock"
 TRANSFER_KIND = "supply_transfer"
 ALERT_KIND = "supply_alert"
+DISCREPANCY_KIND = "supply_discrepancy"
 # The source_kind of the entries a transfer posts.
 TRANSFER_SOURCE = "supply_transfer"
 SUPPLY_MANAGER_ROLE = Role.SUPPLY_MANAGER.value
@@ -114,9 +115,13 @@ def _open_discrepancy(session: Session, location_id: int, lot_id: int, item_id: 
     stmt = _insert(session, table).values(
         location_id=location_id, lot_id=lot_id, item_id=item_id, on_hand_when_found=on_hand,
         state=DiscrepancyState.OPEN.value, opened_at=utcnow(),
+    # The index's predicate as literal SQL: a bound value there stops PostgreSQL finding the
+    # partial index once it plans the prepared statement generically.
     ).on_conflict_do_nothing(index_elements=[table.c.location_id, table.c.lot_id],
-                             index_where=table.c.state == DiscrepancyState.OPEN.value)
-    session.execute(stmt)
+                             index_where=sa.text("state = 'open'")).returning(table.c.id)
+    opened = session.execute(stmt).scalar_one_or_none()
+    if opened is not None:
+        note_change(session, DISCREPANCY_KIND, opened, [role_scope(SUPPLY_MANAGER_ROLE)])
 
 
 def _note_kit_moves(session: Session, keys: list[tuple[int, int]]) -> None:
@@ -227,11 +232,11 @@ def _fefo_order(session: Session, lot_ids: Iterable[int]) -> list[SupplyLot]:
         .order_by(SupplyLot.expires_on.is_(None), SupplyLot.expires_on, SupplyLot.id)))
 
 
-def _transfer_scopes(session: Session, transfer: SupplyTransfer) -> tuple[list[str], list[str]]:
-    """(the supply managers' scopes, the destination kit's unit's scopes)."""
+def _transfer_scopes(session: Session, transfer: SupplyTransfer) -> list[str]:
+    """Who sees a transfer in transit: the supply managers and the destination kit's unit."""
     kit = session.get(StockLocation, transfer.to_location_id)
     units = [unit_scope(kit.unit_id)] if kit is not None and kit.unit_id is not None else []
-    return [role_scope(SUPPLY_MANAGER_ROLE)], units
+    return [role_scope(SUPPLY_MANAGER_ROLE), *units]
 
 
 def _pick_lots(session: Session, item_id: int, lot_id: int | None, quantity: int,
@@ -258,7 +263,8 @@ def _pick_lots(session: Session, item_id: int, lot_id: int | None, quantity: int
 
 
 def send_transfer(session: Session, actor: User, from_location_id: int, to_location_id: int,
-                  lines: Sequence[Mapping[str, Any]]) -> SupplyTransfer:
+                  lines: Sequence[Mapping[str, Any]],
+                  device_id: uuid.UUID | None = None) -> SupplyTransfer:
     """Send stock: transfer_out entries at the source now. Lines name an item, a quantity
     and maybe a lot (else lots first expiry first). A warehouse act made online: a line
     asking more than the source holds is refused, naming the line's field."""
@@ -288,10 +294,10 @@ def send_transfer(session: Session, actor: User, from_location_id: int, to_locat
     session.add(transfer)
     session.flush()
     post_entries(session, [NewEntry(source.id, line.lot_id, -line.quantity,
-                                    LedgerReason.TRANSFER_OUT, source_kind=TRANSFER_SOURCE,
-                                    source_id=transfer.id) for line in transfer.lines], actor)
-    managers, unit = _transfer_scopes(session, transfer)
-    note_change(session, TRANSFER_KIND, transfer.id, managers + unit)
+                                    LedgerReason.TRANSFER_OUT, device_id=device_id,
+                                    source_kind=TRANSFER_SOURCE, source_id=transfer.id)
+                           for line in transfer.lines], actor)
+    note_change(session, TRANSFER_KIND, transfer.id, _transfer_scopes(session, transfer))
     return transfer
 
 
@@ -319,9 +325,8 @@ def receive_transfer(session: Session, actor: User, transfer_id: uuid.UUID,
                                     LedgerReason.TRANSFER_IN, device_id=device_id,
                                     source_kind=TRANSFER_SOURCE, source_id=transfer.id)
                            for line in transfer.lines], actor)
-    managers, unit = _transfer_scopes(session, transfer)
-    note_change(session, TRANSFER_KIND, transfer.id, managers)
-    note_change(session, TRANSFER_KIND, transfer.id, unit, "remove")
+    # No longer in transit: it leaves the devices that showed it.
+    note_change(session, TRANSFER_KIND, transfer.id, _transfer_scopes(session, transfer), "remove")
     return ReceiveResult(transfer, already_received=False)
 
 
@@ -336,9 +341,8 @@ def cancel_transfer(session: Session, actor: User, transfer_id: uuid.UUID) -> Su
     post_entries(session, [NewEntry(transfer.from_location_id, line.lot_id, line.quantity,
                                     LedgerReason.TRANSFER_IN, source_kind=TRANSFER_SOURCE,
                                     source_id=transfer.id) for line in transfer.lines], actor)
-    managers, unit = _transfer_scopes(session, transfer)
-    note_change(session, TRANSFER_KIND, transfer.id, managers)
-    note_change(session, TRANSFER_KIND, transfer.id, unit, "remove")
+    # No longer in transit: it leaves the devices that showed it.
+    note_change(session, TRANSFER_KIND, transfer.id, _transfer_scopes(session, transfer), "remove")
     return transfer
 
 
@@ -369,10 +373,14 @@ def _resolve_reconciled(session: Session, actor: User | None, location_id: int,
                StockDiscrepancy.lot_id.in_(set(lot_ids)),
                StockDiscrepancy.state == DiscrepancyState.OPEN, StockBalance.on_hand >= 0))
     for discrepancy in open_ones:
-        _settle(discrepancy, actor, note)
+        _settle(session, discrepancy, actor, note)
 
 
-def _settle(discrepancy: StockDiscrepancy, actor: User | None, note: str) -> None:
+def _settle(session: Session, discrepancy: StockDiscrepancy, actor: User | None,
+            note: str) -> None:
+    """Resolved with a note: it leaves the supply managers' open list."""
+    note_change(session, DISCREPANCY_KIND, discrepancy.id, [role_scope(SUPPLY_MANAGER_ROLE)],
+                "remove")
     discrepancy.state = DiscrepancyState.RESOLVED
     discrepancy.resolved_at = utcnow()
     discrepancy.resolved_by = actor.id if actor else None
@@ -421,7 +429,7 @@ def record_count(session: Session, actor: User | None, location_id: int,
 
 
 def adjust(session: Session, actor: User, location_id: int, lot_id: int, quantity: int,
-           reason: LedgerReason) -> StockLedgerEntry:
+           reason: LedgerReason, device_id: uuid.UUID | None = None) -> StockLedgerEntry:
     """Take `quantity` of a lot out of stock as expired or damaged (an online act at a
     location: no more than it holds)."""
     if reason not in ADJUST_REASONS:
@@ -436,12 +444,13 @@ def adjust(session: Session, actor: User, location_id: int, lot_id: int, quantit
     on_hand = balance.on_hand if balance else 0
     if quantity > on_hand:
         raise field_error("quantity", f"the location holds {max(on_hand, 0)} of this lot")
-    return post_entries(session, [NewEntry(location_id, lot_id, -quantity, reason)], actor)[0]
+    return post_entries(session, [NewEntry(location_id, lot_id, -quantity, reason,
+                                           device_id=device_id)], actor)[0]
 
 
 def record_receipt(session: Session, actor: User, location_id: int, item_id: int,
-                   lot_number: str, expires_on: date | None,
-                   quantity: int) -> StockLedgerEntry:
+                   lot_number: str, expires_on: date | None, quantity: int,
+                   device_id: uuid.UUID | None = None) -> StockLedgerEntry:
     """Stock received at a location: `quantity` units of measure of the lot (made if new)."""
     if quantity < 1:
         raise field_error("quantity", "at least 1")
@@ -457,8 +466,8 @@ def record_receipt(session: Session, actor: User, location_id: int, item_id: int
     if lot.expires_on != expires_on:
         known = lot.expires_on.isoformat() if lot.expires_on else "never"
         raise field_error("expires_on", f"lot {lot_number} of this item expires {known}")
-    return post_entries(session, [NewEntry(location_id, lot.id, quantity, LedgerReason.RECEIVE)],
-                        actor)[0]
+    return post_entries(session, [NewEntry(location_id, lot.id, quantity, LedgerReason.RECEIVE,
+                                           device_id=device_id)], actor)[0]
 
 
 def resolve_discrepancy(session: Session, actor: User, discrepancy_id: int,
@@ -468,7 +477,7 @@ def resolve_discrepancy(session: Session, actor: User, discrepancy_id: int,
         raise not_found("discrepancy")
     if discrepancy.state != DiscrepancyState.OPEN:
         raise field_error("discrepancy_id", "this discrepancy is already resolved", 409)
-    _settle(discrepancy, actor, note)
+    _settle(session, discrepancy, actor, note)
     session.flush()
     return discrepancy
 

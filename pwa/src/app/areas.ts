@@ -16,9 +16,6 @@ export type Audience = 'field' | 'all' | readonly Role[];
 
 /** Areas that later issues fill, shown as "coming" per role. */
 export const COMING: { area: string; nav: Key; roles: 'field' | readonly Role[] }[] = [
-  { area: 'supplies', nav: 'nav.supplies', roles: 'field' },
-  { area: 'harm-reduction', nav: 'nav.harmReduction', roles: 'field' },
-  { area: 'survey', nav: 'nav.survey', roles: 'field' },
   { area: 'dispatch', nav: 'nav.dispatch', roles: ['dispatcher', 'diversion_clinician'] },
   { area: 'supervisor', nav: 'nav.supervisor', roles: ['supervisor'] },
   { area: 'care', nav: 'nav.careNav', roles: ['care_navigator'] },

@@ -25,6 +25,10 @@ export interface ScreenDef {
 export const SCREENS: ScreenDef[] = [
   { id: 'calls', path: '/calls', nav: 'nav.calls', icon: '☰', roles: 'field', load: () => import('../screens/CallList') },
   { id: 'call', path: '/call/', roles: 'field', load: () => import('../screens/CallDetail') },
+  // The unit's kit, the harm-reduction log (on a call or an outreach contact) and the post-call survey.
+  { id: 'kit', path: '/kit', nav: 'nav.supplies', icon: '✚', roles: 'field', load: () => import('../screens/Kit') },
+  { id: 'hr', path: '/hr/', nav: 'nav.harmReduction', icon: '♥', roles: 'field', load: () => import('../screens/HarmReduction') },
+  { id: 'survey', path: '/survey/', nav: 'nav.survey', icon: '✓', roles: 'field', load: () => import('../screens/Survey') },
   // The tablet's own conflicts, rejected entries and storage: field roles, the ones that sync.
   { id: 'review', path: '/review', nav: 'nav.review', icon: '⚖', roles: 'field', load: () => import('../screens/Review') },
   { id: 'storage', path: '/storage', nav: 'nav.storage', icon: '⛁', roles: 'field', load: () => import('../screens/Storage') },
