@@ -23,6 +23,8 @@ NALOXONE_SKU = "NARCAN-4MG"
 # A case as it arrives from the distributor, in packs (the catalog says how many devices a pack holds).
 CASE_PACKS = 12
 SENT_TO_EACH_KIT = 4
+# GS1's own example GTIN: check digit right, in no catalog here.
+UNKNOWN_GTIN = "09506000134352"
 # A par level this far above what the warehouse holds makes it low on stock.
 PAR_ABOVE_STOCK = 100
 # Far enough ahead that no near-expiry alert is raised for the new lot.
@@ -127,6 +129,13 @@ def test_supply_manager_receives_a_case_by_scan_sends_it_to_two_kits_counts_and_
     scan.fill(f"(01){gtin[:-1]}{(int(gtin[-1]) + 1) % 10}(10){lot}")
     scan.press("Enter")
     page.get_by_test_id("receive-scan-error").wait_for()
+    # A well-formed GTIN the catalog does not know: the server refuses it, named beside the field.
+    scan.fill(f"(01){UNKNOWN_GTIN}(10){lot}")
+    scan.press("Enter")
+    assert not page.get_by_test_id("receive-scan-error").count()
+    page.get_by_test_id("receive-submit").click()
+    page.get_by_test_id("receive-scan-error").wait_for()
+    assert api.lot_on_hand(warehouse["id"], lot_id) == case
 
     # Transfers from the warehouse to two kits, this lot picked.
     page.get_by_test_id("supply-tab-transfers").click()
