@@ -472,6 +472,7 @@ export const en = {
   'supply.reorderHelp': 'Per location and item: on hand, par, used in the last 30 days, and what to order.',
   'supply.downloadCsv': 'Download CSV',
   'supply.noReorder': 'Nothing to report yet.',
+  'supply.packsCount': '{count} pack(s)',
 
 };
 

@@ -474,5 +474,6 @@ export const es: Record<Key, string> = {
   'supply.reorderHelp': 'Por ubicación y artículo: disponible, mínimo, usado en los últimos 30 días y qué pedir.',
   'supply.downloadCsv': 'Descargar CSV',
   'supply.noReorder': 'Aún no hay nada que informar.',
+  'supply.packsCount': '{count} paquete(s)',
 
 };
