@@ -16,8 +16,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
 def pressed(page: Any, status: str) -> None:
+    # The button may not be drawn yet (the screen loads after a navigation): wait for it too.
     page.wait_for_function(f"document.querySelector('[data-testid=status-{status}]')"
-                           ".getAttribute('aria-pressed') === 'true'")
+                           "?.getAttribute('aria-pressed') === 'true'")
 
 
 def in_open_list(page: Any, call_id: str) -> Any:
@@ -59,7 +60,7 @@ def test_cleared_is_confirmed_then_undone_and_the_call_is_back_in_the_list(
     page.goto(f"/#/call/{call_id}")
     page.get_by_test_id("status-undo").click()
     page.wait_for_function("document.querySelector('[data-testid=status-cleared]')"
-                           ".getAttribute('aria-pressed') === 'false'")
+                           "?.getAttribute('aria-pressed') === 'false'")
     page.locator('[data-testid="status-record-item"][data-withdrawn="true"]').wait_for()
     screenshot(page, "status-cleared-undone-record")
     page.get_by_test_id("call-back").click()

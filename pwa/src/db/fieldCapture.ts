@@ -4,8 +4,8 @@
  * transaction (db/capture.ts `capture`), works offline and locked or not as the call screen does.
  * Nothing here takes a name of the person served: the kinds have no such field.
  */
-import { maxLength, numberRange } from '../api/facts';
-import type { OpKind, Op, ServerId } from '../api/types';
+import { maxLength, numberRange, type FactKind } from '../api/facts';
+import type { Op, ServerId } from '../api/types';
 import { estimatedNow, wallNow } from '../lib/deviceClock';
 import {
   HR_CATEGORIES,
@@ -37,10 +37,9 @@ export const SKIP_REASON_MAX_CHARS = maxLength('post_call_survey', 'skipped_reas
 export const QUANTITY = numberRange('harm_reduction_entry', 'quantity');
 export const COUNTED = numberRange('kit_count', 'counted');
 
-type FieldKind = Extract<OpKind, 'outreach_contact' | 'harm_reduction_entry' | 'kit_count' | 'transfer_receipt' | 'post_call_survey'>;
 
 /** One fact of `kind`: its local row (with author and time) and its op, in one transaction. */
-async function recordFact(key: SealKey, kind: FieldKind, data: Record<string, unknown>): Promise<Op> {
+async function recordFact(key: SealKey, kind: FactKind, data: Record<string, unknown>): Promise<Op> {
   const recordId = uuidv7(wallNow());
   const row = await factRow(key, kind, recordId, { ...data, ...author(), id: recordId, at: new Date(estimatedNow()).toISOString() });
   const table = KINDS[kind].table;

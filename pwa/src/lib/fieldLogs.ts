@@ -4,6 +4,7 @@
  * this tablet's unsent entries, counts and receipts are counted in, how close a lot is to expiry,
  * and which cleared calls still owe their post-call survey (the gate on the next call).
  */
+import { CALL_LIFECYCLE } from '../api/facts';
 import { RECORD_KINDS } from '../api/fields';
 import { standing, type StatusFact } from './lifecycle';
 
@@ -136,8 +137,14 @@ export function owedSurveys(facts: readonly CallStatusFact[], surveyedCallIds: R
   return owed.sort((a, b) => a.at.localeCompare(b.at) || a.callId.localeCompare(b.callId)).map((o) => o.callId);
 }
 
-/** Taps that take a crew into a response: the ones the survey gate holds back on another call. */
-export const RESPONSE_STARTS: readonly string[] = ['en_route', 'on_scene'];
+const LIFECYCLE: readonly string[] = CALL_LIFECYCLE;
+const FIRST_RESPONSE_STEP = LIFECYCLE.indexOf('dispatched') + 1;
+const LAST_RESPONSE_STEP = LIFECYCLE.indexOf('on_scene');
+/**
+ * Taps that take a crew into a response (past dispatch, up to arriving on scene): the ones the
+ * survey gate holds back on another call.
+ */
+export const RESPONSE_STARTS: readonly string[] = LIFECYCLE.slice(FIRST_RESPONSE_STEP, LAST_RESPONSE_STEP + 1);
 
 /** The survey that holds back a tap on this call, or null: one owed on any other call. */
 export function surveyGate(callId: string, status: string, owed: readonly string[]): string | null {
