@@ -168,12 +168,12 @@ def post_entries(session: Session, entries: list[NewEntry],
 
 
 def stock_on_hand(session: Session, location_ids: list[int]) -> list[StockRow]:
-    """Each lot held at these locations (nonzero balances, negative ones included), in
-    (location, lot) order."""
+    """Each lot that has moved at these locations, with what is there now (0 once used
+    up, below 0 when more was recorded out than in), in (location, lot) order."""
     rows = session.execute(
         sa.select(StockBalance.location_id, StockBalance.item_id, StockBalance.lot_id,
                   StockBalance.on_hand)
-        .where(StockBalance.location_id.in_(location_ids), StockBalance.on_hand != 0)
+        .where(StockBalance.location_id.in_(location_ids))
         .order_by(StockBalance.location_id, StockBalance.lot_id))
     return [StockRow(*row) for row in rows]
 
@@ -207,9 +207,10 @@ class ReceiveResult(NamedTuple):
 
 
 def _location(session: Session, location_id: int, field: str) -> StockLocation:
+    """The location a request names (an unknown one is a bad field, 422)."""
     location = session.get(StockLocation, location_id)
     if location is None:
-        raise field_error(field, "no such stock location", 404)
+        raise field_error(field, "no such stock location")
     return location
 
 
@@ -239,6 +240,17 @@ def _transfer_scopes(session: Session, transfer: SupplyTransfer) -> list[str]:
     return [role_scope(SUPPLY_MANAGER_ROLE), *units]
 
 
+def _unknown_item_or_lot(session: Session, item_id: int,
+                         lot_id: int | None) -> dict[str, list[str]] | None:
+    """The field error of a line naming an item or lot that does not exist."""
+    if session.get(SupplyItem, item_id) is None:
+        return {"item_id": ["no such item"]}
+    if lot_id is not None and session.scalar(
+            sa.select(SupplyLot.item_id).where(SupplyLot.id == lot_id)) != item_id:
+        return {"lot_id": ["no such lot of this item"]}
+    return None
+
+
 def _pick_lots(session: Session, item_id: int, lot_id: int | None, quantity: int,
                held: dict[int, StockBalance], taken: dict[int, int]) -> list[tuple[int, int]] | str:
     """(lot, quantity) to send for one line, or why not: the named lot, else the lots with
@@ -263,7 +275,8 @@ def _pick_lots(session: Session, item_id: int, lot_id: int | None, quantity: int
 
 
 def send_transfer(session: Session, actor: User, from_location_id: int, to_location_id: int,
-                  lines: Sequence[Mapping[str, Any]]) -> SupplyTransfer:
+                  lines: Sequence[Mapping[str, Any]], *,
+                  device_id: uuid.UUID | None = None) -> SupplyTransfer:
     """Send stock: transfer_out entries at the source now. Lines name an item, a quantity
     and maybe a lot (else lots first expiry first). A warehouse act made online: a line
     asking more than the source holds is refused, naming the line's field."""
@@ -279,9 +292,12 @@ def send_transfer(session: Session, actor: User, from_location_id: int, to_locat
     errors: dict[str, dict[str, list[str]]] = {}
     for n, line in enumerate(lines):
         item_id, lot_id = int(line["item_id"]), line.get("lot_id")
+        if (unknown := _unknown_item_or_lot(session, item_id, lot_id)) is not None:
+            errors[str(n)] = unknown
+            continue
         picked = _pick_lots(session, item_id, lot_id, int(line["quantity"]), held, taken)
         if isinstance(picked, str):
-            errors[str(n)] = {"lot_id" if lot_id is not None else "quantity": [picked]}
+            errors[str(n)] = {"quantity": [picked]}
             continue
         for lot, quantity in picked:
             taken[lot] += quantity
@@ -293,8 +309,9 @@ def send_transfer(session: Session, actor: User, from_location_id: int, to_locat
     session.add(transfer)
     session.flush()
     post_entries(session, [NewEntry(source.id, line.lot_id, -line.quantity,
-                                    LedgerReason.TRANSFER_OUT, source_kind=TRANSFER_SOURCE,
-                                    source_id=transfer.id) for line in transfer.lines], actor)
+                                    LedgerReason.TRANSFER_OUT, device_id=device_id,
+                                    source_kind=TRANSFER_SOURCE, source_id=transfer.id)
+                           for line in transfer.lines], actor)
     note_change(session, TRANSFER_KIND, transfer.id, _transfer_scopes(session, transfer))
     return transfer
 
@@ -328,7 +345,8 @@ def receive_transfer(session: Session, actor: User, transfer_id: uuid.UUID,
     return ReceiveResult(transfer, already_received=False)
 
 
-def cancel_transfer(session: Session, actor: User, transfer_id: uuid.UUID) -> SupplyTransfer:
+def cancel_transfer(session: Session, actor: User, transfer_id: uuid.UUID, *,
+                    device_id: uuid.UUID | None = None) -> SupplyTransfer:
     """Call back a transfer still in transit: its stock returns to the source."""
     transfer = _lock_transfer(session, transfer_id)
     if transfer.state != TransferState.IN_TRANSIT:
@@ -337,8 +355,9 @@ def cancel_transfer(session: Session, actor: User, transfer_id: uuid.UUID) -> Su
     transfer.cancelled_at = utcnow()
     transfer.cancelled_by = actor.id
     post_entries(session, [NewEntry(transfer.from_location_id, line.lot_id, line.quantity,
-                                    LedgerReason.TRANSFER_IN, source_kind=TRANSFER_SOURCE,
-                                    source_id=transfer.id) for line in transfer.lines], actor)
+                                    LedgerReason.TRANSFER_IN, device_id=device_id,
+                                    source_kind=TRANSFER_SOURCE, source_id=transfer.id)
+                           for line in transfer.lines], actor)
     # No longer in transit: it leaves the devices that showed it.
     note_change(session, TRANSFER_KIND, transfer.id, _transfer_scopes(session, transfer), "remove")
     return transfer
@@ -405,7 +424,7 @@ def record_count(session: Session, actor: User | None, location_id: int,
     for line in lines:
         if (lot_id := line.get("lot_id")) is not None:
             if int(lot_id) not in lot_items:
-                raise field_error("lot_id", "no such lot", 404)
+                raise field_error("lot_id", "no such lot")
             targets[int(lot_id)] = int(line["counted"])
             continue
         item_id = int(line["item_id"])
@@ -427,7 +446,7 @@ def record_count(session: Session, actor: User | None, location_id: int,
 
 
 def adjust(session: Session, actor: User, location_id: int, lot_id: int, quantity: int,
-           reason: LedgerReason) -> StockLedgerEntry:
+           reason: LedgerReason, *, device_id: uuid.UUID | None = None) -> StockLedgerEntry:
     """Take `quantity` of a lot out of stock as expired or damaged (an online act at a
     location: no more than it holds)."""
     if reason not in ADJUST_REASONS:
@@ -437,34 +456,41 @@ def adjust(session: Session, actor: User, location_id: int, lot_id: int, quantit
     _location(session, location_id, "location_id")
     lot = session.get(SupplyLot, lot_id)
     if lot is None:
-        raise field_error("lot_id", "no such lot", 404)
+        raise field_error("lot_id", "no such lot")
     balance = _lock_balances(session, location_id, [lot.item_id]).get(lot_id)
     on_hand = balance.on_hand if balance else 0
     if quantity > on_hand:
         raise field_error("quantity", f"the location holds {max(on_hand, 0)} of this lot")
-    return post_entries(session, [NewEntry(location_id, lot_id, -quantity, reason)], actor)[0]
+    return post_entries(session, [NewEntry(location_id, lot_id, -quantity, reason,
+                                           device_id=device_id)], actor)[0]
 
 
 def record_receipt(session: Session, actor: User, location_id: int, item_id: int,
-                   lot_number: str, expires_on: date | None,
-                   quantity: int) -> StockLedgerEntry:
-    """Stock received at a location: `quantity` units of measure of the lot (made if new)."""
+                   lot_number: str, expires_on: date | None, quantity: int, *,
+                   device_id: uuid.UUID | None = None,
+                   expiry_field: str = "expires_on") -> StockLedgerEntry:
+    """Stock received at a location: `quantity` units of measure of the lot, made on its
+    first receipt. A lot keeps one expiry: a receipt without one takes the lot's, a lot
+    without one takes the receipt's, two different ones are refused (on `expiry_field`)."""
     if quantity < 1:
         raise field_error("quantity", "at least 1")
     _location(session, location_id, "location_id")
     if session.get(SupplyItem, item_id) is None:
-        raise field_error("item_id", "no such item", 404)
+        raise field_error("item_id", "no such item")
     lots: sa.Table = SupplyLot.__table__  # type: ignore[assignment]
     session.execute(_insert(session, lots).values(
         item_id=item_id, lot_number=lot_number, expires_on=expires_on,
     ).on_conflict_do_nothing(index_elements=[lots.c.item_id, lots.c.lot_number]))
     lot = session.scalars(sa.select(SupplyLot).where(
-        SupplyLot.item_id == item_id, SupplyLot.lot_number == lot_number)).one()
-    if lot.expires_on != expires_on:
-        known = lot.expires_on.isoformat() if lot.expires_on else "never"
-        raise field_error("expires_on", f"lot {lot_number} of this item expires {known}")
-    return post_entries(session, [NewEntry(location_id, lot.id, quantity, LedgerReason.RECEIVE)],
-                        actor)[0]
+        SupplyLot.item_id == item_id, SupplyLot.lot_number == lot_number)
+        .execution_options(populate_existing=True)).one()
+    if lot.expires_on is None:
+        lot.expires_on = expires_on
+    elif expires_on is not None and expires_on != lot.expires_on:
+        raise field_error(expiry_field,
+                          f"lot {lot_number} of this item expires on {lot.expires_on.isoformat()}")
+    return post_entries(session, [NewEntry(location_id, lot.id, quantity, LedgerReason.RECEIVE,
+                                           device_id=device_id)], actor)[0]
 
 
 def resolve_discrepancy(session: Session, actor: User, discrepancy_id: int,
@@ -481,13 +507,12 @@ def resolve_discrepancy(session: Session, actor: User, discrepancy_id: int,
 
 # --- par levels and alerts ------------------------------------------------------------------
 
-def set_par_level(session: Session, actor: User, location_id: int, item_id: int,
-                  par: int) -> ParLevel:
+def set_par_level(session: Session, location_id: int, item_id: int, par: int) -> ParLevel:
     if par < 0:
         raise field_error("par", "0 or more")
     _location(session, location_id, "location_id")
     if session.get(SupplyItem, item_id) is None:
-        raise field_error("item_id", "no such item", 404)
+        raise field_error("item_id", "no such item")
     level = session.get(ParLevel, (location_id, item_id)) or ParLevel(
         location_id=location_id, item_id=item_id)
     level.par = par

@@ -65,7 +65,8 @@ def records(changes: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any
 
 def kit_on_hand(kit: Any) -> dict[int, int]:
     db.session.expire_all()
-    return {row.lot_id: row.on_hand for row in stock_on_hand(db.session, [kit.id])}
+    return {row.lot_id: row.on_hand for row in stock_on_hand(db.session, [kit.id])
+            if row.on_hand}  # lots used up left out
 
 
 def test_a_tablet_sees_its_kit_stock_move_after_its_cursor(crew: Any, lot: Any,
@@ -116,6 +117,19 @@ def test_a_transfer_in_transit_reaches_the_kit_and_leaves_once_received(
     changes, _ = crew.first.pull_all(cursor)
     assert records(changes, "supply_transfer") == {str(transfer.id): None}
     assert records(changes, "kit_stock")[f"{crew.kit.id}:{lot.id}"]["on_hand"] == 4  # type: ignore[index]
+
+
+def test_a_transfer_sent_through_the_supply_api_reaches_the_kits_tablets(
+        crew: Any, lot: Any, manager: User, put_stock: Any,
+        sign_in: Callable[..., Session]) -> None:
+    put_stock(crew.warehouse, lot, 10)
+    _, cursor = crew.first.pull_all()
+    sent = sign_in(manager).post("/api/v1/supplies/transfers", json={
+        "from_location_id": crew.warehouse.id, "to_location_id": crew.kit.id,
+        "lines": [{"item_id": lot.item_id, "quantity": 3}]})
+    assert sent.status_code == 201, sent.json
+    changes, _ = crew.first.pull_all(cursor)
+    assert records(changes, "supply_transfer").keys() == {sent.json["id"]}
 
 
 def test_two_tablets_offline_receive_one_transfer_and_it_is_received_once(
