@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from server.auth.models import Role, User
 from server.changes import note_change, role_scope, unit_scope
 from server.errors import DomainError, field_error, not_found
-from server.locking import lock_row, take_sqlite_write_lock
+from server.locking import lock_row, lock_rows
 from server.models_base import utcnow
 from server.supplies.models import (
     AlertKind,
@@ -137,13 +137,23 @@ def _note_kit_moves(session: Session, keys: list[tuple[int, int]]) -> None:
                         [unit_scope(unit_id)])
 
 
+def lock_locations(session: Session, location_ids: Iterable[int]) -> None:
+    """Hold these stock locations until the transaction ends, in id order: each stock move
+    at a location waits for the one before it to commit. Every move takes it first (before a
+    transfer's row, before any balance), so two transactions moving stock over several calls
+    never deadlock, and a count or a transfer reads the balances the last move left."""
+    lock_rows(session, StockLocation, location_ids)
+
+
 def post_entries(session: Session, entries: list[NewEntry],
                  actor: User | None) -> list[StockLedgerEntry]:
     """Write the entries and add them to the balances, in one transaction. Never refuses:
     a lot that goes below zero at a location opens a discrepancy for the supply manager.
-    Balances are touched in (location, lot) order, so two pushes never deadlock."""
+    Locations are locked first and balances touched in (location, lot) order, so two
+    pushes never deadlock."""
     if not entries:
         return []
+    lock_locations(session, {e.location_id for e in entries})
     now = utcnow()
     rows = [StockLedgerEntry(
         id=uuid.uuid4(), location_id=e.location_id, lot_id=e.lot_id, delta=e.delta,
@@ -156,6 +166,8 @@ def post_entries(session: Session, entries: list[NewEntry],
         totals[(e.location_id, e.lot_id)] += e.delta
     items = dict(session.execute(sa.select(SupplyLot.id, SupplyLot.item_id).where(
         SupplyLot.id.in_({lot for _loc, lot in totals}))).all())
+    if unknown := {lot for _loc, lot in totals} - items.keys():
+        raise field_error("lot_id", f"no such lot: {min(unknown)}")
     keys = sorted(totals)
     for location_id, lot_id in keys:
         on_hand = _add_to_balance(session, location_id, lot_id, items[lot_id],
@@ -214,15 +226,13 @@ def _location(session: Session, location_id: int, field: str) -> StockLocation:
     return location
 
 
-def _lock_balances(session: Session, location_id: int,
-                   item_ids: Iterable[int]) -> dict[int, StockBalance]:
-    """The location's balances of these items, locked in lot order until the transaction
-    ends (a concurrent move waits, then this reads its result): lot id -> balance."""
-    take_sqlite_write_lock(session, StockBalance.__table__)  # type: ignore[arg-type]
+def _balances(session: Session, location_id: int,
+              item_ids: Iterable[int]) -> dict[int, StockBalance]:
+    """The location's balances of these items, as committed now (taken after the location's
+    lock, they stay so until the transaction ends): lot id -> balance."""
     stmt = (sa.select(StockBalance)
             .where(StockBalance.location_id == location_id,
                    StockBalance.item_id.in_(set(item_ids)))
-            .order_by(StockBalance.lot_id).with_for_update()
             .execution_options(populate_existing=True))
     return {b.lot_id: b for b in session.scalars(stmt)}
 
@@ -284,7 +294,8 @@ def send_transfer(session: Session, actor: User, from_location_id: int, to_locat
     _location(session, to_location_id, "to_location_id")
     if to_location_id == from_location_id:
         raise field_error("to_location_id", "the destination is the source")
-    held = _lock_balances(session, source.id, {int(line["item_id"]) for line in lines})
+    lock_locations(session, [source.id])
+    held = _balances(session, source.id, {int(line["item_id"]) for line in lines})
     taken: dict[int, int] = defaultdict(int)
     transfer = SupplyTransfer(id=uuid.uuid4(), from_location_id=source.id,
                               to_location_id=to_location_id, state=TransferState.IN_TRANSIT,
@@ -316,10 +327,16 @@ def send_transfer(session: Session, actor: User, from_location_id: int, to_locat
     return transfer
 
 
-def _lock_transfer(session: Session, transfer_id: uuid.UUID) -> SupplyTransfer:
-    transfer = lock_row(session, SupplyTransfer, transfer_id)
-    if transfer is None:
+def _lock_transfer(session: Session, transfer_id: uuid.UUID, at: str) -> SupplyTransfer:
+    """The transfer locked, after the location its stock moves at (`at`: "to" or "from")."""
+    ends = session.execute(sa.select(SupplyTransfer.from_location_id,
+                                     SupplyTransfer.to_location_id)
+                           .where(SupplyTransfer.id == transfer_id)).first()
+    if ends is None:
         raise field_error("transfer_id", "no such transfer", 404)
+    lock_locations(session, [ends.to_location_id if at == "to" else ends.from_location_id])
+    transfer = lock_row(session, SupplyTransfer, transfer_id)
+    assert transfer is not None, "transfers are never deleted"
     return transfer
 
 
@@ -327,7 +344,7 @@ def receive_transfer(session: Session, actor: User, transfer_id: uuid.UUID,
                      device_id: uuid.UUID | None = None) -> ReceiveResult:
     """Receive a transfer at its destination, once: transfer_in entries there. Received
     before (by another tablet, or by the warehouse): nothing new, already_received."""
-    transfer = _lock_transfer(session, transfer_id)
+    transfer = _lock_transfer(session, transfer_id, "to")
     if transfer.state == TransferState.RECEIVED:
         return ReceiveResult(transfer, already_received=True)
     if transfer.state == TransferState.CANCELLED:
@@ -348,7 +365,7 @@ def receive_transfer(session: Session, actor: User, transfer_id: uuid.UUID,
 def cancel_transfer(session: Session, actor: User, transfer_id: uuid.UUID, *,
                     device_id: uuid.UUID | None = None) -> SupplyTransfer:
     """Call back a transfer still in transit: its stock returns to the source."""
-    transfer = _lock_transfer(session, transfer_id)
+    transfer = _lock_transfer(session, transfer_id, "from")
     if transfer.state != TransferState.IN_TRANSIT:
         raise field_error("transfer_id", f"this transfer is {transfer.state.value}", 409)
     transfer.state = TransferState.CANCELLED
@@ -418,7 +435,8 @@ def record_count(session: Session, actor: User | None, location_id: int,
     ).all())
     item_ids = {int(li["item_id"]) for li in lines if li.get("lot_id") is None} | set(
         lot_items.values())
-    balances = _lock_balances(session, location_id, item_ids)
+    lock_locations(session, [location_id])
+    balances = _balances(session, location_id, item_ids)
     held = {lot: b.on_hand for lot, b in balances.items()}
     targets: dict[int, int] = {}
     for line in lines:
@@ -457,7 +475,8 @@ def adjust(session: Session, actor: User, location_id: int, lot_id: int, quantit
     lot = session.get(SupplyLot, lot_id)
     if lot is None:
         raise field_error("lot_id", "no such lot")
-    balance = _lock_balances(session, location_id, [lot.item_id]).get(lot_id)
+    lock_locations(session, [location_id])
+    balance = _balances(session, location_id, [lot.item_id]).get(lot_id)
     on_hand = balance.on_hand if balance else 0
     if quantity > on_hand:
         raise field_error("quantity", f"the location holds {max(on_hand, 0)} of this lot")

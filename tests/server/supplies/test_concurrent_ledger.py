@@ -2,12 +2,12 @@
 waits forever on the other, and a lot they take below zero opens one discrepancy.
 
 Two threads, each in an app context of its own (its own session and connection), are
-released together by a barrier for each trial and post entries on the same three lots,
-one thread naming them in the opposite order of the other. Balances are touched in
-(location, lot) order whatever the order given, so the second transaction waits for the
-first instead of the two deadlocking (PostgreSQL would abort one); the additive upsert
-adds to the committed balance, so nothing is lost. SQLite runs the same scenario with its
-one writer.
+released together by a barrier for each trial and post entries on the same three lots, one
+call per lot as a push applies one op after another, one thread in the opposite lot order
+of the other. Each move locks its location first, so the second transaction waits for the
+first instead of the two deadlocking over the balances each took (PostgreSQL would abort
+one); the additive upsert adds to the committed balance, so nothing is lost. SQLite runs
+the same scenario with its one writer.
 """
 
 from __future__ import annotations
@@ -85,8 +85,10 @@ def test_two_pushes_moving_the_same_lots_at_once_both_count_and_never_deadlock(
             for _ in range(TRIALS):
                 barrier.wait()
                 try:
-                    post_entries(db.session, [NewEntry(kit_id, lot, -1, LedgerReason.DISTRIBUTE)
-                                              for lot in order], None)
+                    # One push: an entry per op, each posted on its own, in the push's order.
+                    for lot in order:
+                        post_entries(db.session,
+                                     [NewEntry(kit_id, lot, -1, LedgerReason.DISTRIBUTE)], None)
                     db.session.commit()
                 except Exception as failed:  # any failure is the finding, kept for the assertion
                     db.session.rollback()
