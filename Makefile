@@ -92,6 +92,7 @@ bench: $(STAMP)
 	$(PY) bench/first_pull.py
 	$(PY) bench/login_timing.py
 	$(PY) bench/worker_memory.py
+	$(PY) bench/stock.py
 	$(MAKE) $(PWA_BUILD) chromium
 	$(PY) bench/pwa_cold_start.py
 	$(PY) bench/pwa_sync.py

@@ -95,7 +95,8 @@ class Config:
     # The synced features: modules whose `register(kinds)` adds synced kinds
     # (server.sync.kinds), in pull order: a kind's parents first. The one list: the reference
     # registry (server.kinds) takes each feature's pure kinds from `<feature>.kinds`.
-    SYNC_KINDS = ["server.supplies.sync", "server.calls.sync", "server.locations.sync"]
+    SYNC_KINDS = ["server.supplies.sync", "server.calls.sync", "server.locations.sync",
+                  "server.fieldlogs.sync"]
 
     # Location history: points older than this are deleted by a daily job.
     LOCATION_RETENTION_DAYS = 90

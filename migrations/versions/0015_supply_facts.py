@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0015_supply_facts"
-down_revision = "0014_locations_jobs"
+down_revision = "0013_field_logs"
 branch_labels = None
 depends_on = None
 

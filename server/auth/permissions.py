@@ -39,6 +39,16 @@ TRACK_EXPORTERS = SUPERVISION
 # restores a cancelled call. The clinical supervisor. An admin runs accounts and devices:
 # they see that such records exist, who made them and when, not what they say.
 CLINICAL_CONTENT_READERS = frozenset({Role.SUPERVISOR})
+# The debrief queue: supervisors (who read the survey's comment) and admins (who do not); a
+# debrief is closed by the clinical supervisor who held it.
+DEBRIEF_READERS = SUPERVISION
+DEBRIEF_HOLDERS = CLINICAL_CONTENT_READERS
+# Field logs kept though they name a call that is not their unit's: a supervisor sorts out
+# the call (the list holds no clinical text).
+FIELD_LOG_REVIEWERS = SUPERVISION
+# The program's indicators from field logs: aggregates only, for who runs the program. A
+# supply manager sees stock, never anything about calls or the people served.
+FIELD_LOG_INDICATORS = frozenset({Role.PROGRAM_LEAD, Role.SUPERVISOR})
 # Who moves stock by hand (receipts, transfers, counts, write-offs, par levels, the catalog):
 # the supply manager, and an admin standing in. Responders move stock only through the facts
 # their tablets push (a harm-reduction entry, a kit count, a transfer receipt).
@@ -101,6 +111,11 @@ ROUTES: Final[dict[str, dict[str, Rule]]] = {
     "sync.ConflictResolution": {"POST": CONFLICT_RESOLVERS},
     "sync.RejectedOps": {"GET": SUPERVISION},
     "sync.RejectedOpReapply": {"POST": CLINICAL_CONTENT_READERS},
+    "fieldlogs.Debriefs": {"GET": DEBRIEF_READERS},
+    "fieldlogs.DebriefDone": {"POST": DEBRIEF_HOLDERS},
+    "fieldlogs.FlaggedFieldLogs": {"GET": FIELD_LOG_REVIEWERS},
+    "fieldlogs.SurveySummary": {"GET": FIELD_LOG_INDICATORS},
+    "fieldlogs.HarmReductionSummary": {"GET": FIELD_LOG_INDICATORS},
 }
 
 

@@ -15,7 +15,7 @@ from flask_smorest import Blueprint
 from server.extensions import db
 from server.models_base import utcnow
 from server.supplies import manage, queries, reports, schemas, services
-from server.supplies.models import ParLevel, StockLocation, SupplyAlert, SupplyItem, SupplyTransfer
+from server.supplies.models import ParLevel, StockLocation, SupplyItem, SupplyTransfer
 
 blp = Blueprint("supplies", __name__, url_prefix="/api/v1", description="Supplies")
 
@@ -118,7 +118,7 @@ class Transfers(MethodView):
     @blp.response(201, schemas.TransferSchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Send stock to another location (lots left out: first expiry first)."""
-        transfer = manage.create_transfer(db.session(), g.actor, data, _device_id())
+        transfer = manage.send(db.session(), g.actor, data, _device_id())
         db.session.commit()
         return queries.transfer_dict(transfer)
 
@@ -171,7 +171,7 @@ class DiscrepancyResolution(MethodView):
     @blp.response(200, schemas.DiscrepancySchema)
     def post(self, data: dict[str, Any], discrepancy_id: int) -> dict[str, Any]:
         """Resolve a discrepancy with a note saying what was found."""
-        found = manage.resolve_discrepancy(db.session(), g.actor, discrepancy_id, data["note"])
+        found = services.resolve_discrepancy(db.session(), g.actor, discrepancy_id, data["note"])
         db.session.commit()
         return queries.discrepancy_dict(db.session(), found)
 
@@ -190,7 +190,7 @@ class AlertAcknowledgement(MethodView):
     @blp.response(200, schemas.AlertSchema)
     def post(self, alert_id: int) -> dict[str, Any]:
         """Acknowledge an alert: it stays until the stock is right, but no longer as new."""
-        alert: SupplyAlert = manage.acknowledge_alert(db.session(), g.actor, alert_id)
+        alert = services.acknowledge_alert(db.session(), g.actor, alert_id)
         db.session.commit()
         return queries.alert_dict(db.session(), alert)
 
@@ -207,7 +207,7 @@ class ParLevels(MethodView):
     @blp.response(200, schemas.ParLevelSchema)
     def put(self, data: dict[str, Any]) -> ParLevel:
         """Set a location's par level for an item."""
-        level = manage.set_par(db.session(), data)
+        level = services.set_par_level(db.session(), g.actor, **data)
         db.session.commit()
         return level
 

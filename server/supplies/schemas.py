@@ -21,7 +21,14 @@ from server.supplies.models import (
 )
 
 POSITIVE = validate.Range(min=1)
-NOT_NEGATIVE = validate.Range(min=0)
+# The most units one move, count or par may name: a million is past any stockroom's shelf
+# and keeps balances (32-bit integers) far from overflowing however moves add up.
+MAX_UNITS = 1_000_000
+# The most units of measure one pack may hold (a case of 24 kits has 24).
+MAX_PACK_SIZE = 10_000
+QUANTITY = validate.Range(min=1, max=MAX_UNITS)
+COUNTED = validate.Range(min=0, max=MAX_UNITS)
+PACK_SIZE = validate.Range(min=1, max=MAX_PACK_SIZE)
 # A scanned code: the longest GS1 element string is 48 data characters plus AIs and
 # separators; a Digital Link URL with a lot, serial and expiry stays well inside this.
 GS1_CODE = validate.Length(min=1, max=512)
@@ -45,12 +52,12 @@ class SupplyItemSchema(Schema):
     category = fields.Enum(SupplyCategory, by_value=True, load_default=SupplyCategory.OTHER)
     unit_of_measure = Str(required=True, validate=validate.Length(min=1, max=32),
                           metadata={"description": "What one unit on hand is: device, kit, box"})
-    pack_size = Int(load_default=1, validate=POSITIVE,
+    pack_size = Int(load_default=1, validate=PACK_SIZE,
                     metadata={"description": "Units of measure in one pack as received"})
     gtin = Str(allow_none=True, load_default=None,
                validate=validate.Regexp(rf"^\d{{{GTIN_LENGTH}}}$"),
                metadata={"description": "GTIN-14 (GS1 AI 01), check digit included"})
-    low_stock_threshold = Int(load_default=0, validate=NOT_NEGATIVE)
+    low_stock_threshold = Int(load_default=0, validate=COUNTED)
     harm_reduction = Bool(load_default=True)
 
 
@@ -59,9 +66,9 @@ class SupplyItemPatchSchema(Schema):
     name = Str(validate=validate.Length(min=1, max=120))
     category = fields.Enum(SupplyCategory, by_value=True)
     unit_of_measure = Str(validate=validate.Length(min=1, max=32))
-    pack_size = Int(validate=POSITIVE)
+    pack_size = Int(validate=PACK_SIZE)
     gtin = Str(allow_none=True, validate=validate.Regexp(rf"^\d{{{GTIN_LENGTH}}}$"))
-    low_stock_threshold = Int(validate=NOT_NEGATIVE)
+    low_stock_threshold = Int(validate=COUNTED)
     harm_reduction = Bool()
 
 
@@ -138,7 +145,7 @@ class QuantityUnit:
 
 class ReceiptSchema(Schema):
     location_id = _id("Where the stock arrived")
-    quantity = Int(required=True, validate=POSITIVE)
+    quantity = Int(required=True, validate=QUANTITY)
     quantity_in = Str(required=True, validate=validate.OneOf([QuantityUnit.PACKS, QuantityUnit.UNITS]),
                       metadata={"description": "packs (times the item's pack_size) or units"})
     gs1 = Str(validate=GS1_CODE, metadata={"description": "The code scanned off the pack"})
@@ -172,7 +179,7 @@ class ReceiptResultSchema(Schema):
 class TransferLineInSchema(Schema):
     item_id = _id("The item sent")
     lot_id = Int(validate=POSITIVE, metadata={"description": "Omitted: first-expiry lots first"})
-    quantity = Int(required=True, validate=POSITIVE)
+    quantity = Int(required=True, validate=QUANTITY)
 
 
 class NewTransferSchema(Schema):
@@ -215,7 +222,7 @@ class TransferQuerySchema(Schema):
 class CountLineSchema(Schema):
     lot_id = Int(validate=POSITIVE)
     gs1 = Str(validate=GS1_CODE)
-    counted = Int(required=True, validate=NOT_NEGATIVE)
+    counted = Int(required=True, validate=COUNTED)
 
     @validates_schema
     def _lot_or_gs1(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -230,13 +237,12 @@ class CountSchema(Schema):
 
 
 class AdjustmentMadeSchema(Schema):
-    entry_id = fields.UUID(allow_none=True)
+    entry_id = fields.UUID()
     lot_id = Int()
     lot_number = Str()
     item_id = Int()
-    on_hand_before = Int()
-    counted = Int()
-    delta = Int()
+    delta = Int(metadata={"description": "counted - on hand when counted"})
+    on_hand = Int(metadata={"description": "The lot's stock at the location afterwards"})
 
 
 class CountResultSchema(Schema):
@@ -246,7 +252,7 @@ class CountResultSchema(Schema):
 class AdjustmentSchema(Schema):
     location_id = _id("Where the stock was")
     lot_id = _id("The lot written off")
-    quantity = Int(required=True, validate=POSITIVE, metadata={"description": "Units written off"})
+    quantity = Int(required=True, validate=QUANTITY, metadata={"description": "Units written off"})
     reason = fields.Enum(LedgerReason, by_value=True, required=True,
                          validate=validate.OneOf([LedgerReason.EXPIRE, LedgerReason.DAMAGE]))
 
@@ -309,7 +315,7 @@ class ParQuerySchema(Schema):
 class ParLevelSchema(Schema):
     location_id = _id("The location")
     item_id = _id("The item")
-    par = Int(required=True, validate=NOT_NEGATIVE, metadata={"description": "Units to hold"})
+    par = Int(required=True, validate=COUNTED, metadata={"description": "Units to hold"})
 
 
 class ReorderQuerySchema(Schema):

@@ -180,12 +180,12 @@ def post_entries(session: Session, entries: list[NewEntry],
 
 
 def stock_on_hand(session: Session, location_ids: list[int]) -> list[StockRow]:
-    """Each lot that has moved at these locations, with what is there now (0 once used
-    up, below 0 when more was recorded out than in), in (location, lot) order."""
+    """Each lot held at these locations (nonzero balances: below 0 when more was recorded
+    out than in), in (location, lot) order."""
     rows = session.execute(
         sa.select(StockBalance.location_id, StockBalance.item_id, StockBalance.lot_id,
                   StockBalance.on_hand)
-        .where(StockBalance.location_id.in_(location_ids))
+        .where(StockBalance.location_id.in_(location_ids), StockBalance.on_hand != 0)
         .order_by(StockBalance.location_id, StockBalance.lot_id))
     return [StockRow(*row) for row in rows]
 
@@ -308,7 +308,7 @@ def send_transfer(session: Session, actor: User, from_location_id: int, to_locat
             continue
         picked = _pick_lots(session, item_id, lot_id, int(line["quantity"]), held, taken)
         if isinstance(picked, str):
-            errors[str(n)] = {"quantity": [picked]}
+            errors[str(n)] = {"lot_id" if lot_id is not None else "quantity": [picked]}
             continue
         for lot, quantity in picked:
             taken[lot] += quantity
@@ -526,7 +526,8 @@ def resolve_discrepancy(session: Session, actor: User, discrepancy_id: int,
 
 # --- par levels and alerts ------------------------------------------------------------------
 
-def set_par_level(session: Session, location_id: int, item_id: int, par: int) -> ParLevel:
+def set_par_level(session: Session, actor: User, location_id: int, item_id: int,
+                  par: int) -> ParLevel:
     if par < 0:
         raise field_error("par", "0 or more")
     _location(session, location_id, "location_id")

@@ -100,8 +100,8 @@ def test_low_stock_against_par_opens_refreshes_and_clears(
     item, unstocked = create_item(), create_item()
     lot = create_lot(item)
     put_stock(kit, lot, 2)
-    set_par_level(db.session, kit.id, item.id, 5)
-    set_par_level(db.session, kit.id, unstocked.id, 1)
+    set_par_level(db.session, manager, kit.id, item.id, 5)
+    set_par_level(db.session, manager, kit.id, unstocked.id, 1)
     db.session.commit()
 
     assert run()["opened"] == 2

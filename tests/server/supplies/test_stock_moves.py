@@ -48,9 +48,8 @@ def places(create_unit: Callable[..., Unit], create_location: Callable[..., Any]
 
 
 def on_hand(location: Any) -> dict[int, int]:
-    """lot id -> on hand at the location (lots used up left out)."""
-    return {row.lot_id: row.on_hand for row in stock_on_hand(db.session, [location.id])
-            if row.on_hand}
+    """lot id -> on hand at the location."""
+    return {row.lot_id: row.on_hand for row in stock_on_hand(db.session, [location.id])}
 
 
 def entries_of(reason: LedgerReason) -> list[tuple[int, int, int]]:
@@ -93,7 +92,7 @@ def test_a_transfer_asking_more_than_the_source_holds_is_refused_naming_the_line
 
     assert refused.value.status == 422
     assert refused.value.errors == {"json": {"lines": {"1": {
-        "quantity": ["the source holds 1 of this lot"]}}}}
+        "lot_id": ["the source holds 1 of this lot"]}}}}
     assert on_hand(places.warehouse) == {lot.id: 3}
     assert entries_of(LedgerReason.TRANSFER_OUT) == []
 
