@@ -31,7 +31,7 @@ from server.supplies.models import (
     SupplyItem,
     SupplyLot,
 )
-from server.supplies.services import NewEntry, post_entries, stock_on_hand
+from server.supplies.services import NewEntry, post_entries, record_count, stock_on_hand
 from tests.conftest import _truncate_all, make_app
 
 WRITERS = 2
@@ -113,3 +113,37 @@ def test_two_pushes_moving_the_same_lots_at_once_both_count_and_never_deadlock(
             sa.select(StockDiscrepancy.lot_id, sa.func.count())
             .group_by(StockDiscrepancy.lot_id)).all()
         assert dict(opened) == dict.fromkeys(lot_ids, 1)
+
+
+def test_two_counts_of_one_lot_at_once_leave_what_was_counted(
+        race_app: Flask, kit_lots: tuple[int, list[int]]) -> None:
+    # Two tablets' counts of the same lot arrive together: each reads on hand after the
+    # other's adjustment, so the kit holds the count, not the count less both differences.
+    kit_id, [lot_id, *_] = kit_lots
+    with race_app.app_context():
+        post_entries(db.session, [NewEntry(kit_id, lot_id, 8, LedgerReason.RECEIVE)], None)
+        db.session.commit()
+    barrier = threading.Barrier(WRITERS, timeout=STUCK_AFTER_SECONDS)
+    failures: list[BaseException] = []
+
+    def counter() -> None:
+        with race_app.app_context():
+            for trial in range(TRIALS):
+                barrier.wait()
+                try:
+                    record_count(db.session, None, kit_id,
+                                 [{"lot_id": lot_id, "counted": 5 + trial % 2}])
+                    db.session.commit()
+                except Exception as failed:  # any failure is the finding, kept for the assertion
+                    db.session.rollback()
+                    failures.append(failed)
+
+    threads = [threading.Thread(target=counter) for _ in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(STUCK_AFTER_SECONDS * TRIALS)
+
+    assert failures == []
+    with race_app.app_context():
+        assert stock_on_hand(db.session, [kit_id])[0].on_hand == 5 + (TRIALS - 1) % 2
