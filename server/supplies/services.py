@@ -1,5 +1,7 @@
-"""The supply ledger's rules: entries posted with their balances, stock on hand, lots in
-first-expiry-first-out order, and each unit's vehicle kit. Nothing here commits."""
+"""The supply ledger's rules: entries posted with their balances (and the discrepancies and
+feed changes they make), stock on hand, lots first expiry first, each unit's vehicle kit;
+transfers, counts, write-offs, receipts, par levels and alerts built on them. Every move
+locks its location first (`lock_locations`). Nothing here commits."""
 
 from __future__ import annotations
 
@@ -208,7 +210,6 @@ def unit_kit(session: Session, unit_id: int) -> StockLocation | None:
         sa.select(StockLocation)
         .where(StockLocation.unit_id == unit_id, StockLocation.kind == LocationKind.VEHICLE_KIT)
         .order_by(StockLocation.id).limit(1))
-
 
 
 # --- transfers ------------------------------------------------------------------------------

@@ -288,3 +288,14 @@ def pull_as(session: Session, cursor: str | None = None) -> tuple[list[dict[str,
     assert response.status_code == 200, response.json
     assert not response.json["has_more"]
     return response.json["changes"], response.json["cursor"]
+
+
+def test_a_count_of_an_item_never_received_is_rejected_naming_the_item(
+        crew: Any, create_item: Callable[..., Any]) -> None:
+    never = create_item()
+    count = crew.first.op("kit_count", {"count_id": new_id(), "location_id": crew.kit.id,
+                                        "item_id": never.id, "counted": 2})
+    answer = crew.first.push([count]).json["results"][0]
+    assert (answer["outcome"], answer["errors"]) == (
+        "rejected", {"item_id": ["this item has no lot yet: receive it first"]})
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(KitCount)) == 0
