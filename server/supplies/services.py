@@ -553,8 +553,9 @@ class AlertFigures:
 
 
 def _alerts_due(session: Session, today: date, near_expiry_days: int) -> dict[AlertKey, AlertFigures]:
-    """What should be alerted now: low stock against par, lots with stock near or past
-    expiry."""
+    """What should be alerted now: an item below its par at a location (the sum of its
+    lots); a lot with stock there past its expiry (expired: `expires_on` before today, the
+    label's date still counting as usable) or expiring within `near_expiry_days`."""
     due: dict[AlertKey, AlertFigures] = {}
     held = (sa.select(StockBalance.location_id, StockBalance.item_id,
                       sa.func.sum(StockBalance.on_hand).label("on_hand"))
