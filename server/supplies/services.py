@@ -1,5 +1,7 @@
-"""The supply ledger's rules: entries posted with their balances, stock on hand, lots in
-first-expiry-first-out order, and each unit's vehicle kit. Nothing here commits."""
+"""The supply ledger's rules: entries posted with their balances (and the discrepancies and
+feed changes they make), stock on hand, lots first expiry first, each unit's vehicle kit;
+transfers, counts, write-offs, receipts, par levels and alerts built on them. Every move
+locks its location first (`lock_locations`). Nothing here commits."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Session
 from server.auth.models import Role, User
 from server.changes import note_change, role_scope, unit_scope
 from server.errors import DomainError, field_error, not_found
-from server.locking import lock_row, take_sqlite_write_lock
+from server.locking import lock_row, lock_rows
 from server.models_base import utcnow
 from server.supplies.models import (
     AlertKind,
@@ -137,13 +139,23 @@ def _note_kit_moves(session: Session, keys: list[tuple[int, int]]) -> None:
                         [unit_scope(unit_id)])
 
 
+def lock_locations(session: Session, location_ids: Iterable[int]) -> None:
+    """Hold these stock locations until the transaction ends, in id order: each stock move
+    at a location waits for the one before it to commit. Every move takes it first (before a
+    transfer's row, before any balance), so two transactions moving stock over several calls
+    never deadlock, and a count or a transfer reads the balances the last move left."""
+    lock_rows(session, StockLocation, location_ids)
+
+
 def post_entries(session: Session, entries: list[NewEntry],
                  actor: User | None) -> list[StockLedgerEntry]:
     """Write the entries and add them to the balances, in one transaction. Never refuses:
     a lot that goes below zero at a location opens a discrepancy for the supply manager.
-    Balances are touched in (location, lot) order, so two pushes never deadlock."""
+    Locations are locked first and balances touched in (location, lot) order, so two
+    pushes never deadlock."""
     if not entries:
         return []
+    lock_locations(session, {e.location_id for e in entries})
     now = utcnow()
     rows = [StockLedgerEntry(
         id=uuid.uuid4(), location_id=e.location_id, lot_id=e.lot_id, delta=e.delta,
@@ -156,6 +168,8 @@ def post_entries(session: Session, entries: list[NewEntry],
         totals[(e.location_id, e.lot_id)] += e.delta
     items = dict(session.execute(sa.select(SupplyLot.id, SupplyLot.item_id).where(
         SupplyLot.id.in_({lot for _loc, lot in totals}))).all())
+    if unknown := {lot for _loc, lot in totals} - items.keys():
+        raise field_error("lot_id", f"no such lot: {min(unknown)}")
     keys = sorted(totals)
     for location_id, lot_id in keys:
         on_hand = _add_to_balance(session, location_id, lot_id, items[lot_id],
@@ -168,8 +182,8 @@ def post_entries(session: Session, entries: list[NewEntry],
 
 
 def stock_on_hand(session: Session, location_ids: list[int]) -> list[StockRow]:
-    """Each lot held at these locations (nonzero balances, negative ones included), in
-    (location, lot) order."""
+    """Each lot held at these locations (nonzero balances: below 0 when more was recorded
+    out than in), in (location, lot) order."""
     rows = session.execute(
         sa.select(StockBalance.location_id, StockBalance.item_id, StockBalance.lot_id,
                   StockBalance.on_hand)
@@ -198,7 +212,6 @@ def unit_kit(session: Session, unit_id: int) -> StockLocation | None:
         .order_by(StockLocation.id).limit(1))
 
 
-
 # --- transfers ------------------------------------------------------------------------------
 
 class ReceiveResult(NamedTuple):
@@ -207,21 +220,20 @@ class ReceiveResult(NamedTuple):
 
 
 def _location(session: Session, location_id: int, field: str) -> StockLocation:
+    """The location a request names (an unknown one is a bad field, 422)."""
     location = session.get(StockLocation, location_id)
     if location is None:
-        raise field_error(field, "no such stock location", 404)
+        raise field_error(field, "no such stock location")
     return location
 
 
-def _lock_balances(session: Session, location_id: int,
-                   item_ids: Iterable[int]) -> dict[int, StockBalance]:
-    """The location's balances of these items, locked in lot order until the transaction
-    ends (a concurrent move waits, then this reads its result): lot id -> balance."""
-    take_sqlite_write_lock(session, StockBalance.__table__)  # type: ignore[arg-type]
+def _balances(session: Session, location_id: int,
+              item_ids: Iterable[int]) -> dict[int, StockBalance]:
+    """The location's balances of these items, as committed now (taken after the location's
+    lock, they stay so until the transaction ends): lot id -> balance."""
     stmt = (sa.select(StockBalance)
             .where(StockBalance.location_id == location_id,
                    StockBalance.item_id.in_(set(item_ids)))
-            .order_by(StockBalance.lot_id).with_for_update()
             .execution_options(populate_existing=True))
     return {b.lot_id: b for b in session.scalars(stmt)}
 
@@ -237,6 +249,17 @@ def _transfer_scopes(session: Session, transfer: SupplyTransfer) -> list[str]:
     kit = session.get(StockLocation, transfer.to_location_id)
     units = [unit_scope(kit.unit_id)] if kit is not None and kit.unit_id is not None else []
     return [role_scope(SUPPLY_MANAGER_ROLE), *units]
+
+
+def _unknown_item_or_lot(session: Session, item_id: int,
+                         lot_id: int | None) -> dict[str, list[str]] | None:
+    """The field error of a line naming an item or lot that does not exist."""
+    if session.get(SupplyItem, item_id) is None:
+        return {"item_id": ["no such item"]}
+    if lot_id is not None and session.scalar(
+            sa.select(SupplyLot.item_id).where(SupplyLot.id == lot_id)) != item_id:
+        return {"lot_id": ["no such lot of this item"]}
+    return None
 
 
 def _pick_lots(session: Session, item_id: int, lot_id: int | None, quantity: int,
@@ -263,7 +286,7 @@ def _pick_lots(session: Session, item_id: int, lot_id: int | None, quantity: int
 
 
 def send_transfer(session: Session, actor: User, from_location_id: int, to_location_id: int,
-                  lines: Sequence[Mapping[str, Any]],
+                  lines: Sequence[Mapping[str, Any]], *,
                   device_id: uuid.UUID | None = None) -> SupplyTransfer:
     """Send stock: transfer_out entries at the source now. Lines name an item, a quantity
     and maybe a lot (else lots first expiry first). A warehouse act made online: a line
@@ -272,7 +295,8 @@ def send_transfer(session: Session, actor: User, from_location_id: int, to_locat
     _location(session, to_location_id, "to_location_id")
     if to_location_id == from_location_id:
         raise field_error("to_location_id", "the destination is the source")
-    held = _lock_balances(session, source.id, {int(line["item_id"]) for line in lines})
+    lock_locations(session, [source.id])
+    held = _balances(session, source.id, {int(line["item_id"]) for line in lines})
     taken: dict[int, int] = defaultdict(int)
     transfer = SupplyTransfer(id=uuid.uuid4(), from_location_id=source.id,
                               to_location_id=to_location_id, state=TransferState.IN_TRANSIT,
@@ -280,6 +304,9 @@ def send_transfer(session: Session, actor: User, from_location_id: int, to_locat
     errors: dict[str, dict[str, list[str]]] = {}
     for n, line in enumerate(lines):
         item_id, lot_id = int(line["item_id"]), line.get("lot_id")
+        if (unknown := _unknown_item_or_lot(session, item_id, lot_id)) is not None:
+            errors[str(n)] = unknown
+            continue
         picked = _pick_lots(session, item_id, lot_id, int(line["quantity"]), held, taken)
         if isinstance(picked, str):
             errors[str(n)] = {"lot_id" if lot_id is not None else "quantity": [picked]}
@@ -301,10 +328,16 @@ def send_transfer(session: Session, actor: User, from_location_id: int, to_locat
     return transfer
 
 
-def _lock_transfer(session: Session, transfer_id: uuid.UUID) -> SupplyTransfer:
-    transfer = lock_row(session, SupplyTransfer, transfer_id)
-    if transfer is None:
+def _lock_transfer(session: Session, transfer_id: uuid.UUID, at: str) -> SupplyTransfer:
+    """The transfer locked, after the location its stock moves at (`at`: "to" or "from")."""
+    ends = session.execute(sa.select(SupplyTransfer.from_location_id,
+                                     SupplyTransfer.to_location_id)
+                           .where(SupplyTransfer.id == transfer_id)).first()
+    if ends is None:
         raise field_error("transfer_id", "no such transfer", 404)
+    lock_locations(session, [ends.to_location_id if at == "to" else ends.from_location_id])
+    transfer = lock_row(session, SupplyTransfer, transfer_id)
+    assert transfer is not None, "transfers are never deleted"
     return transfer
 
 
@@ -312,7 +345,7 @@ def receive_transfer(session: Session, actor: User, transfer_id: uuid.UUID,
                      device_id: uuid.UUID | None = None) -> ReceiveResult:
     """Receive a transfer at its destination, once: transfer_in entries there. Received
     before (by another tablet, or by the warehouse): nothing new, already_received."""
-    transfer = _lock_transfer(session, transfer_id)
+    transfer = _lock_transfer(session, transfer_id, "to")
     if transfer.state == TransferState.RECEIVED:
         return ReceiveResult(transfer, already_received=True)
     if transfer.state == TransferState.CANCELLED:
@@ -330,17 +363,19 @@ def receive_transfer(session: Session, actor: User, transfer_id: uuid.UUID,
     return ReceiveResult(transfer, already_received=False)
 
 
-def cancel_transfer(session: Session, actor: User, transfer_id: uuid.UUID) -> SupplyTransfer:
+def cancel_transfer(session: Session, actor: User, transfer_id: uuid.UUID, *,
+                    device_id: uuid.UUID | None = None) -> SupplyTransfer:
     """Call back a transfer still in transit: its stock returns to the source."""
-    transfer = _lock_transfer(session, transfer_id)
+    transfer = _lock_transfer(session, transfer_id, "from")
     if transfer.state != TransferState.IN_TRANSIT:
         raise field_error("transfer_id", f"this transfer is {transfer.state.value}", 409)
     transfer.state = TransferState.CANCELLED
     transfer.cancelled_at = utcnow()
     transfer.cancelled_by = actor.id
     post_entries(session, [NewEntry(transfer.from_location_id, line.lot_id, line.quantity,
-                                    LedgerReason.TRANSFER_IN, source_kind=TRANSFER_SOURCE,
-                                    source_id=transfer.id) for line in transfer.lines], actor)
+                                    LedgerReason.TRANSFER_IN, device_id=device_id,
+                                    source_kind=TRANSFER_SOURCE, source_id=transfer.id)
+                           for line in transfer.lines], actor)
     # No longer in transit: it leaves the devices that showed it.
     note_change(session, TRANSFER_KIND, transfer.id, _transfer_scopes(session, transfer), "remove")
     return transfer
@@ -401,13 +436,14 @@ def record_count(session: Session, actor: User | None, location_id: int,
     ).all())
     item_ids = {int(li["item_id"]) for li in lines if li.get("lot_id") is None} | set(
         lot_items.values())
-    balances = _lock_balances(session, location_id, item_ids)
+    lock_locations(session, [location_id])
+    balances = _balances(session, location_id, item_ids)
     held = {lot: b.on_hand for lot, b in balances.items()}
     targets: dict[int, int] = {}
     for line in lines:
         if (lot_id := line.get("lot_id")) is not None:
             if int(lot_id) not in lot_items:
-                raise field_error("lot_id", "no such lot", 404)
+                raise field_error("lot_id", "no such lot")
             targets[int(lot_id)] = int(line["counted"])
             continue
         item_id = int(line["item_id"])
@@ -429,7 +465,7 @@ def record_count(session: Session, actor: User | None, location_id: int,
 
 
 def adjust(session: Session, actor: User, location_id: int, lot_id: int, quantity: int,
-           reason: LedgerReason, device_id: uuid.UUID | None = None) -> StockLedgerEntry:
+           reason: LedgerReason, *, device_id: uuid.UUID | None = None) -> StockLedgerEntry:
     """Take `quantity` of a lot out of stock as expired or damaged (an online act at a
     location: no more than it holds)."""
     if reason not in ADJUST_REASONS:
@@ -439,8 +475,9 @@ def adjust(session: Session, actor: User, location_id: int, lot_id: int, quantit
     _location(session, location_id, "location_id")
     lot = session.get(SupplyLot, lot_id)
     if lot is None:
-        raise field_error("lot_id", "no such lot", 404)
-    balance = _lock_balances(session, location_id, [lot.item_id]).get(lot_id)
+        raise field_error("lot_id", "no such lot")
+    lock_locations(session, [location_id])
+    balance = _balances(session, location_id, [lot.item_id]).get(lot_id)
     on_hand = balance.on_hand if balance else 0
     if quantity > on_hand:
         raise field_error("quantity", f"the location holds {max(on_hand, 0)} of this lot")
@@ -449,23 +486,29 @@ def adjust(session: Session, actor: User, location_id: int, lot_id: int, quantit
 
 
 def record_receipt(session: Session, actor: User, location_id: int, item_id: int,
-                   lot_number: str, expires_on: date | None, quantity: int,
-                   device_id: uuid.UUID | None = None) -> StockLedgerEntry:
-    """Stock received at a location: `quantity` units of measure of the lot (made if new)."""
+                   lot_number: str, expires_on: date | None, quantity: int, *,
+                   device_id: uuid.UUID | None = None,
+                   expiry_field: str = "expires_on") -> StockLedgerEntry:
+    """Stock received at a location: `quantity` units of measure of the lot, made on its
+    first receipt. A lot keeps one expiry: a receipt without one takes the lot's, a lot
+    without one takes the receipt's, two different ones are refused (on `expiry_field`)."""
     if quantity < 1:
         raise field_error("quantity", "at least 1")
     _location(session, location_id, "location_id")
     if session.get(SupplyItem, item_id) is None:
-        raise field_error("item_id", "no such item", 404)
+        raise field_error("item_id", "no such item")
     lots: sa.Table = SupplyLot.__table__  # type: ignore[assignment]
     session.execute(_insert(session, lots).values(
         item_id=item_id, lot_number=lot_number, expires_on=expires_on,
     ).on_conflict_do_nothing(index_elements=[lots.c.item_id, lots.c.lot_number]))
     lot = session.scalars(sa.select(SupplyLot).where(
-        SupplyLot.item_id == item_id, SupplyLot.lot_number == lot_number)).one()
-    if lot.expires_on != expires_on:
-        known = lot.expires_on.isoformat() if lot.expires_on else "never"
-        raise field_error("expires_on", f"lot {lot_number} of this item expires {known}")
+        SupplyLot.item_id == item_id, SupplyLot.lot_number == lot_number)
+        .execution_options(populate_existing=True)).one()
+    if lot.expires_on is None:
+        lot.expires_on = expires_on
+    elif expires_on is not None and expires_on != lot.expires_on:
+        raise field_error(expiry_field,
+                          f"lot {lot_number} of this item expires on {lot.expires_on.isoformat()}")
     return post_entries(session, [NewEntry(location_id, lot.id, quantity, LedgerReason.RECEIVE,
                                            device_id=device_id)], actor)[0]
 
@@ -490,7 +533,7 @@ def set_par_level(session: Session, actor: User, location_id: int, item_id: int,
         raise field_error("par", "0 or more")
     _location(session, location_id, "location_id")
     if session.get(SupplyItem, item_id) is None:
-        raise field_error("item_id", "no such item", 404)
+        raise field_error("item_id", "no such item")
     level = session.get(ParLevel, (location_id, item_id)) or ParLevel(
         location_id=location_id, item_id=item_id)
     level.par = par
@@ -510,8 +553,9 @@ class AlertFigures:
 
 
 def _alerts_due(session: Session, today: date, near_expiry_days: int) -> dict[AlertKey, AlertFigures]:
-    """What should be alerted now: low stock against par, lots with stock near or past
-    expiry."""
+    """What should be alerted now: an item below its par at a location (the sum of its
+    lots); a lot with stock there past its expiry (expired: `expires_on` before today, the
+    label's date still counting as usable) or expiring within `near_expiry_days`."""
     due: dict[AlertKey, AlertFigures] = {}
     held = (sa.select(StockBalance.location_id, StockBalance.item_id,
                       sa.func.sum(StockBalance.on_hand).label("on_hand"))

@@ -212,7 +212,7 @@ def test_a_field_responder_cannot_pull_another_units_calls(
     assert mine.session.get(f"/api/v1/calls/{their_call.id}").status_code == 403
 
 
-# A supply manager pulls (supplies only: tests/server/supplies/test_supply_sync.py).
+# A supply manager pulls the supply feed (tests/server/supplies/test_supply_sync.py).
 @pytest.mark.parametrize("role", ["dispatcher", "program_lead"])
 def test_office_roles_cannot_pull(signed_in: Callable[..., Any], role: str) -> None:
     from server.auth.models import Role

@@ -2,12 +2,12 @@
 waits forever on the other, and a lot they take below zero opens one discrepancy.
 
 Two threads, each in an app context of its own (its own session and connection), are
-released together by a barrier for each trial and post entries on the same three lots,
-one thread naming them in the opposite order of the other. Balances are touched in
-(location, lot) order whatever the order given, so the second transaction waits for the
-first instead of the two deadlocking (PostgreSQL would abort one); the additive upsert
-adds to the committed balance, so nothing is lost. SQLite runs the same scenario with its
-one writer.
+released together by a barrier for each trial and post entries on the same three lots, one
+call per lot as a push applies one op after another, one thread in the opposite lot order
+of the other. Each move locks its location first, so the second transaction waits for the
+first instead of the two deadlocking over the balances each took (PostgreSQL would abort
+one); the additive upsert adds to the committed balance, so nothing is lost. SQLite runs
+the same scenario with its one writer.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from server.supplies.models import (
     SupplyItem,
     SupplyLot,
 )
-from server.supplies.services import NewEntry, post_entries, stock_on_hand
+from server.supplies.services import NewEntry, post_entries, record_count, stock_on_hand
 from tests.conftest import _truncate_all, make_app
 
 WRITERS = 2
@@ -85,8 +85,10 @@ def test_two_pushes_moving_the_same_lots_at_once_both_count_and_never_deadlock(
             for _ in range(TRIALS):
                 barrier.wait()
                 try:
-                    post_entries(db.session, [NewEntry(kit_id, lot, -1, LedgerReason.DISTRIBUTE)
-                                              for lot in order], None)
+                    # One push: an entry per op, each posted on its own, in the push's order.
+                    for lot in order:
+                        post_entries(db.session,
+                                     [NewEntry(kit_id, lot, -1, LedgerReason.DISTRIBUTE)], None)
                     db.session.commit()
                 except Exception as failed:  # any failure is the finding, kept for the assertion
                     db.session.rollback()
@@ -111,3 +113,37 @@ def test_two_pushes_moving_the_same_lots_at_once_both_count_and_never_deadlock(
             sa.select(StockDiscrepancy.lot_id, sa.func.count())
             .group_by(StockDiscrepancy.lot_id)).all()
         assert dict(opened) == dict.fromkeys(lot_ids, 1)
+
+
+def test_two_counts_of_one_lot_at_once_leave_what_was_counted(
+        race_app: Flask, kit_lots: tuple[int, list[int]]) -> None:
+    # Two tablets' counts of the same lot arrive together: each reads on hand after the
+    # other's adjustment, so the kit holds the count, not the count less both differences.
+    kit_id, [lot_id, *_] = kit_lots
+    with race_app.app_context():
+        post_entries(db.session, [NewEntry(kit_id, lot_id, 8, LedgerReason.RECEIVE)], None)
+        db.session.commit()
+    barrier = threading.Barrier(WRITERS, timeout=STUCK_AFTER_SECONDS)
+    failures: list[BaseException] = []
+
+    def counter() -> None:
+        with race_app.app_context():
+            for trial in range(TRIALS):
+                barrier.wait()
+                try:
+                    record_count(db.session, None, kit_id,
+                                 [{"lot_id": lot_id, "counted": 5 + trial % 2}])
+                    db.session.commit()
+                except Exception as failed:  # any failure is the finding, kept for the assertion
+                    db.session.rollback()
+                    failures.append(failed)
+
+    threads = [threading.Thread(target=counter) for _ in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(STUCK_AFTER_SECONDS * TRIALS)
+
+    assert failures == []
+    with race_app.app_context():
+        assert stock_on_hand(db.session, [kit_id])[0].on_hand == 5 + (TRIALS - 1) % 2

@@ -71,12 +71,13 @@ def test_a_lot_going_below_zero_opens_one_discrepancy_while_it_stays_open(
     assert stock_on_hand(db.session, [kit.id])[0].on_hand == -2
 
 
-def test_a_move_that_stays_at_or_above_zero_opens_no_discrepancy(
+def test_a_lot_used_up_leaves_stock_on_hand_and_opens_no_discrepancy(
         kit_with_lot: tuple[Any, Any], put_stock: Any) -> None:
     kit, lot = kit_with_lot
     put_stock(kit, lot, 2)
     post_entries(db.session, [give_out(kit, lot, 2)], None)
     db.session.commit()
+    assert stock_on_hand(db.session, [kit.id]) == []
     assert db.session.scalar(sa.select(sa.func.count()).select_from(StockDiscrepancy)) == 0
 
 

@@ -243,7 +243,17 @@ def test_a_receipt_makes_a_new_lot_and_adds_to_a_known_one(
     assert first.lot_id == again.lot_id
     assert first.lot.expires_on == expires
     assert on_hand(places.warehouse) == {first.lot_id: 36}
+    without_date = record_receipt(db.session, manager, places.warehouse.id, item.id, "A1", None, 1)
+    assert without_date.lot_id == first.lot_id
     with pytest.raises(DomainError) as refused:
-        record_receipt(db.session, manager, places.warehouse.id, item.id, "A1", None, 1)
+        record_receipt(db.session, manager, places.warehouse.id, item.id, "A1", date(2027, 7, 1), 1)
     assert refused.value.errors == {"json": {"expires_on": [
-        "lot A1 of this item expires 2027-06-30"]}}
+        "lot A1 of this item expires on 2027-06-30"]}}
+
+
+def test_a_lot_received_without_an_expiry_takes_the_first_one_given(
+        manager: User, places: Any, create_item: Callable[..., Any]) -> None:
+    item = create_item()
+    first = record_receipt(db.session, manager, places.warehouse.id, item.id, "B2", None, 1)
+    record_receipt(db.session, manager, places.warehouse.id, item.id, "B2", date(2028, 1, 31), 1)
+    assert first.lot.expires_on == date(2028, 1, 31)

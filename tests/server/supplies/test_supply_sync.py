@@ -118,6 +118,19 @@ def test_a_transfer_in_transit_reaches_the_kit_and_leaves_once_received(
     assert records(changes, "kit_stock")[f"{crew.kit.id}:{lot.id}"]["on_hand"] == 4  # type: ignore[index]
 
 
+def test_a_transfer_sent_through_the_supply_api_reaches_the_kits_tablets(
+        crew: Any, lot: Any, manager: User, put_stock: Any,
+        sign_in: Callable[..., Session]) -> None:
+    put_stock(crew.warehouse, lot, 10)
+    _, cursor = crew.first.pull_all()
+    sent = sign_in(manager).post("/api/v1/supplies/transfers", json={
+        "from_location_id": crew.warehouse.id, "to_location_id": crew.kit.id,
+        "lines": [{"item_id": lot.item_id, "quantity": 3}]})
+    assert sent.status_code == 201, sent.json
+    changes, _ = crew.first.pull_all(cursor)
+    assert records(changes, "supply_transfer").keys() == {sent.json["id"]}
+
+
 def test_two_tablets_offline_receive_one_transfer_and_it_is_received_once(
         crew: Any, lot: Any, manager: User, put_stock: Any) -> None:
     put_stock(crew.warehouse, lot, 10)
@@ -275,3 +288,14 @@ def pull_as(session: Session, cursor: str | None = None) -> tuple[list[dict[str,
     assert response.status_code == 200, response.json
     assert not response.json["has_more"]
     return response.json["changes"], response.json["cursor"]
+
+
+def test_a_count_of_an_item_never_received_is_rejected_naming_the_item(
+        crew: Any, create_item: Callable[..., Any]) -> None:
+    never = create_item()
+    count = crew.first.op("kit_count", {"count_id": new_id(), "location_id": crew.kit.id,
+                                        "item_id": never.id, "counted": 2})
+    answer = crew.first.push([count]).json["results"][0]
+    assert (answer["outcome"], answer["errors"]) == (
+        "rejected", {"item_id": ["this item has no lot yet: receive it first"]})
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(KitCount)) == 0
