@@ -110,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     from server.auth.routes import blp as auth_blp
     from server.calls.routes import blp as calls_blp
     from server.extensions import api
+    from server.fieldlogs.routes import blp as fieldlogs_blp
     from server.health.routes import blp as health_blp
     from server.locations.routes import blp as locations_blp
     from server.supplies.routes import blp as supplies_blp
@@ -119,6 +120,6 @@ def _register_blueprints(app: Flask) -> None:
 
     document_sync(api)
     for blueprint in (auth_blp, units_blp, locations_blp, calls_blp, supplies_blp, audit_blp,
-                      sync_blp):
+                      sync_blp, fieldlogs_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health_blp)

@@ -82,7 +82,8 @@ class Config:
     # Background jobs (server/jobs.py); the scheduler is off in tests and CLI commands.
     SCHEDULER_ENABLED = False
     # The scheduled jobs, "module:attribute" naming a server.jobs.Job; a feature adds its own.
-    JOBS = ["server.jobs:FEED_PURGE", "server.locations.jobs:LOCATION_RETENTION"]
+    JOBS = ["server.jobs:FEED_PURGE", "server.locations.jobs:LOCATION_RETENTION",
+            "server.supplies.jobs:SUPPLY_ALERTS"]
 
     # A lot with stock is flagged this many days before it expires: a month is the time to
     # use it first (FEFO) or move it to a busier kit, and to order its replacement (naloxone
@@ -94,7 +95,8 @@ class Config:
     # The synced features: modules whose `register(kinds)` adds synced kinds
     # (server.sync.kinds), in pull order: a kind's parents first. The one list: the reference
     # registry (server.kinds) takes each feature's pure kinds from `<feature>.kinds`.
-    SYNC_KINDS = ["server.supplies.sync", "server.calls.sync", "server.locations.sync"]
+    SYNC_KINDS = ["server.supplies.sync", "server.calls.sync", "server.locations.sync",
+                  "server.fieldlogs.sync"]
 
     # Location history: points older than this are deleted by a daily job.
     LOCATION_RETENTION_DAYS = 90

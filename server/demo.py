@@ -25,14 +25,24 @@ from server.calls.models import (
 )
 from server.calls.seed import CALL_TYPES
 from server.calls.services import note_call_changed
+from server.config import Config
 from server.models_base import utcnow
 from server.supplies.models import (
     LedgerReason,
     LocationKind,
-    StockLedgerEntry,
+    ParLevel,
     StockLocation,
+    SupplyCategory,
     SupplyItem,
     SupplyLot,
+)
+from server.supplies.services import (
+    NewEntry,
+    compute_alerts,
+    fefo_lots,
+    post_entries,
+    receive_transfer,
+    send_transfer,
 )
 from server.units.models import Program, Shift, ShiftMember, Unit
 
@@ -111,9 +121,30 @@ NARRATIVES = {
 WEAPON_NARRATIVE = " Caller saw a weapon."
 DISPOSITIONS = ["Resolved on scene", "Referred to community care", "Transported to crisis center",
                 "Declined services", "Connected with shelter"]
-SUPPLIES = [("NARCAN-4MG", "Naloxone nasal spray 4 mg", "2-pack", 20),
-            ("SSK", "Safer-sex kit", "kit", 30), ("WCK", "Wound care kit", "kit", 15),
-            ("SYR-1ML", "Syringe 1 mL", "box of 100", 5), ("SHARPS-1Q", "Sharps container 1 qt", "each", 10)]
+# The catalog: (sku, name, category, unit of measure, units in a pack, GTIN without its
+# check digit, par per vehicle kit). GTINs are the demo's own company prefix.
+SUPPLIES = [
+    ("NARCAN-4MG", "Naloxone nasal spray 4 mg", SupplyCategory.NALOXONE, "device", 2,
+     "0036990100010", 8),
+    ("NLX-KIT", "Naloxone kit (2 sprays, gloves, face shield)", SupplyCategory.NALOXONE_KIT,
+     "kit", 12, "0036990100020", 4),
+    ("FTS", "Fentanyl test strip", SupplyCategory.FENTANYL_TEST_STRIPS, "strip", 100,
+     "0036990100030", 40),
+    ("SSK", "Safer-sex kit", SupplyCategory.SAFER_SEX_KIT, "kit", 50, "0036990100040", 10),
+    ("WCK", "Wound care kit", SupplyCategory.WOUND_CARE, "kit", 20, "0036990100050", 5),
+    ("HYG", "Hygiene kit", SupplyCategory.HYGIENE_KIT, "kit", 25, "0036990100060", 6),
+    ("SYR-1ML", "Syringe 1 mL", SupplyCategory.SYRINGES, "syringe", 100, "0036990100070", 50),
+    ("SHARPS-1Q", "Sharps container 1 qt", SupplyCategory.OTHER, "container", 12,
+     "0036990100080", 2),
+]
+# Items whose lots never expire.
+NO_EXPIRY = {"SHARPS-1Q"}
+# The demo's lots to alert on: a naloxone lot near expiry in the kits, a wound care lot
+# past it in the warehouse (days from today).
+NEAR_EXPIRY_LOT = ("NARCAN-4MG", 12)
+EXPIRED_LOT = ("WCK", -5)
+# The warehouse keeps this many kits' worth of each item.
+WAREHOUSE_PAR_KITS = 6
 # Durham, NC downtown; premises scatter within about 6 km.
 CITY_LAT, CITY_LON, SPREAD = 35.994, -78.8986, 0.05
 
@@ -227,35 +258,70 @@ def _calls(session: Session, rng: random.Random, now: datetime, units: dict[str,
     return DEMO_CALLS
 
 
+def gtin_with_check_digit(body: str) -> str:
+    """A GTIN-14 from its first 13 digits: the GS1 check digit appended (weights 3 and 1
+    from the right)."""
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return body + str((10 - total % 10) % 10)
+
+
+def _lot_expiry(sku: str, lot_n: int, today: date, rng: random.Random) -> date | None:
+    if sku in NO_EXPIRY:
+        return None
+    for special_sku, days in (NEAR_EXPIRY_LOT, EXPIRED_LOT):
+        if sku == special_sku and lot_n == 0:
+            return today + timedelta(days=days)
+    return today + timedelta(days=rng.randrange(120, 700))
+
+
 def _supplies(session: Session, rng: random.Random, now: datetime, units: dict[str, Unit],
               manager: User) -> None:
+    """A warehouse and a vehicle kit per field unit, stocked through the ledger: receipts
+    at the warehouse a month ago, transfers received by the kits (one still on its way),
+    some handed out, par levels, and the alerts they raise."""
     warehouse = StockLocation(kind=LocationKind.WAREHOUSE, name="Central warehouse")
     kits = [StockLocation(kind=LocationKind.VEHICLE_KIT, name=f"{u.call_sign} vehicle kit", unit_id=u.id)
             for u in units.values() if u.program in (Program.COMMUNITY_RESPONSE, Program.CO_RESPONSE)]
     session.add_all([warehouse, *kits])
+    session.flush()
     today = now.date()
-    for sku, name, issue, low in SUPPLIES:
-        item = SupplyItem(sku=sku, name=name, unit_of_measure=issue, low_stock_threshold=low)
+    month_ago = now - timedelta(days=DEMO_DAYS)
+    for sku, name, category, measure, pack, gtin, par in SUPPLIES:
+        item = SupplyItem(sku=sku, name=name, category=category, unit_of_measure=measure,
+                          pack_size=pack, gtin=gtin_with_check_digit(gtin), low_stock_threshold=par)
         session.add(item)
+        session.flush()
         for lot_n in range(2):
-            expires = today + timedelta(days=rng.randrange(20, 700)) if sku != "SHARPS-1Q" else None
-            lot = SupplyLot(item=item, lot_number=f"{sku}-L{lot_n + 1}{rng.randrange(1000, 9999)}",
-                            expires_on=expires if isinstance(expires, date) else None)
+            lot = SupplyLot(item_id=item.id, lot_number=f"{sku}-L{lot_n + 1}{rng.randrange(1000, 9999)}",
+                            expires_on=_lot_expiry(sku, lot_n, today, rng))
             session.add(lot)
             session.flush()
-            received = low * 10
-            session.add(StockLedgerEntry(location_id=warehouse.id, lot_id=lot.id, delta=received,
-                                         reason=LedgerReason.RECEIVE, user_id=manager.id,
-                                         at=now - timedelta(days=DEMO_DAYS)))
-            for kit in kits:
-                moved = rng.randrange(2, low)
-                session.add_all([
-                    StockLedgerEntry(location_id=warehouse.id, lot_id=lot.id, delta=-moved,
-                                     reason=LedgerReason.TRANSFER_OUT, user_id=manager.id),
-                    StockLedgerEntry(location_id=kit.id, lot_id=lot.id, delta=moved,
-                                     reason=LedgerReason.TRANSFER_IN, user_id=manager.id),
-                ])
+            packs = max(1, par * len(kits) * 2 // pack)
+            post_entries(session, [NewEntry(warehouse.id, lot.id, packs * pack, LedgerReason.RECEIVE,
+                                            at=month_ago)], manager)
+        for level in [ParLevel(location_id=kit.id, item_id=item.id, par=par) for kit in kits]:
+            session.add(level)
+        session.add(ParLevel(location_id=warehouse.id, item_id=item.id,
+                             par=par * WAREHOUSE_PAR_KITS))
+        session.flush()
+        for n, kit in enumerate(kits):
+            if sku == EXPIRED_LOT[0] and n == 0:
+                continue  # that kit runs short of wound care: low stock
+            transfer = send_transfer(session, manager, warehouse.id, kit.id,
+                                     [{"item_id": item.id, "quantity": par}])
+            if not (sku == "SSK" and n == len(kits) - 1):  # one transfer still on its way
+                receive_transfer(session, manager, transfer.id)
+                _hand_out(session, rng, kit, item.id)
+    compute_alerts(session, now, Config.SUPPLY_NEAR_EXPIRY_DAYS)
     session.flush()
+
+
+def _hand_out(session: Session, rng: random.Random, kit: StockLocation, item_id: int) -> None:
+    """Some of the kit's first lot to expire handed out (never more than it holds)."""
+    lots = fefo_lots(session, kit.id, item_id)
+    if lots and (given := rng.randrange(0, lots[0].on_hand // 2 + 1)):
+        post_entries(session, [NewEntry(kit.id, lots[0].lot.id, -given, LedgerReason.DISTRIBUTE)],
+                     None)
 
 
 def build_demo_city(session: Session, seed: int = 2026) -> DemoSummary:

@@ -21,6 +21,7 @@ from server.calls.kinds import RECORD_KINDS as CALL_KINDS
 from server.calls.models import CallStatus
 from server.kinds import record_kinds, record_registry
 from server.locations.kinds import RECORD_KINDS as LOCATION_KINDS
+from server.supplies.kinds import RECORD_KINDS as SUPPLY_KINDS
 from sync.registry import RecordKind
 from tests.fixtures.pwa_scripts import pwa_script
 
@@ -84,7 +85,7 @@ def test_the_served_document_states_every_registered_kinds_field_facts(
 
 def test_the_reference_kinds_are_the_synced_features_pure_kinds_in_their_order() -> None:
     listed = ["server.supplies.sync", "server.locations.sync", "server.calls.sync"]
-    assert record_kinds(listed) == (*LOCATION_KINDS, *CALL_KINDS)  # supplies: pulled only
+    assert record_kinds(listed) == (*SUPPLY_KINDS, *LOCATION_KINDS, *CALL_KINDS)
 
 
 def test_each_pushed_op_is_checked_by_its_kinds_schema_with_only_the_actions_it_accepts(

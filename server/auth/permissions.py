@@ -22,6 +22,9 @@ DISPATCH = frozenset({Role.DISPATCHER, Role.DIVERSION_CLINICIAN, Role.SUPERVISOR
 CALL_READERS = DISPATCH | FIELD_ROLES
 ELIGIBILITY_EDITORS = frozenset({Role.PROGRAM_LEAD, Role.SUPERVISOR, Role.ADMIN})
 SYNC_DEVICES = FIELD_ROLES
+# A supply manager's screens read the supply feed (alerts, transfers) offline too; they
+# record nothing through sync (stock moves are REST acts made online).
+SYNC_READERS = SYNC_DEVICES | {Role.SUPPLY_MANAGER}
 CONFLICT_RESOLVERS = FIELD_ROLES | {Role.SUPERVISOR}
 # Where units are now: the people who send them. A responder sees their own unit's track on
 # the tablet (the pull); other units' positions wait for backup requests. An admin runs
@@ -36,6 +39,16 @@ TRACK_EXPORTERS = SUPERVISION
 # restores a cancelled call. The clinical supervisor. An admin runs accounts and devices:
 # they see that such records exist, who made them and when, not what they say.
 CLINICAL_CONTENT_READERS = frozenset({Role.SUPERVISOR})
+# The debrief queue: supervisors (who read the survey's comment) and admins (who do not); a
+# debrief is closed by the clinical supervisor who held it.
+DEBRIEF_READERS = SUPERVISION
+DEBRIEF_HOLDERS = CLINICAL_CONTENT_READERS
+# Field logs kept though they name a call that is not their unit's: a supervisor sorts out
+# the call (the list holds no clinical text).
+FIELD_LOG_REVIEWERS = SUPERVISION
+# The program's indicators from field logs: aggregates only, for who runs the program. A
+# supply manager sees stock, never anything about calls or the people served.
+FIELD_LOG_INDICATORS = frozenset({Role.PROGRAM_LEAD, Role.SUPERVISOR})
 # Who moves stock by hand (receipts, transfers, counts, write-offs, par levels, the catalog):
 # the supply manager, and an admin standing in. Responders move stock only through the facts
 # their tablets push (a harm-reduction entry, a kit count, a transfer receipt).
@@ -93,11 +106,16 @@ ROUTES: Final[dict[str, dict[str, Rule]]] = {
     "supplies.ReorderReport": {"GET": SUPPLY_READERS},
     "audit.AuditLog": {"GET": SUPERVISION},
     "sync.Push": {"POST": SYNC_DEVICES},
-    "sync.Pull": {"GET": SYNC_DEVICES},
+    "sync.Pull": {"GET": SYNC_READERS},
     "sync.Conflicts": {"GET": CONFLICT_RESOLVERS},
     "sync.ConflictResolution": {"POST": CONFLICT_RESOLVERS},
     "sync.RejectedOps": {"GET": SUPERVISION},
     "sync.RejectedOpReapply": {"POST": CLINICAL_CONTENT_READERS},
+    "fieldlogs.Debriefs": {"GET": DEBRIEF_READERS},
+    "fieldlogs.DebriefDone": {"POST": DEBRIEF_HOLDERS},
+    "fieldlogs.FlaggedFieldLogs": {"GET": FIELD_LOG_REVIEWERS},
+    "fieldlogs.SurveySummary": {"GET": FIELD_LOG_INDICATORS},
+    "fieldlogs.HarmReductionSummary": {"GET": FIELD_LOG_INDICATORS},
 }
 
 

@@ -1,30 +1,25 @@
-"""The supplies' scheduled work: low-stock and expiry alerts recomputed."""
+"""The supplies' scheduled job: low-stock and expiry alerts recomputed."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Flask
 from sqlalchemy.orm import Session
 
-from server.extensions import db
-from server.models_base import utcnow
+from server.jobs import Job
 from server.supplies.services import compute_alerts
 
-# Stock moves all day and expiry is counted in days: hourly alerts are fresh enough.
-ALERTS_INTERVAL_HOURS = 1
+# Stock moves all day and expiry is counted in days: alerts an hour old are fresh enough,
+# and a run reads only the balances and par levels (a few thousand rows for a city).
+ALERTS_INTERVAL = timedelta(hours=1)
 
 
-def supply_alerts_job(session: Session, now: datetime, config: Mapping[str, Any]) -> dict[str, int]:
-    """One run: alerts opened, refreshed and cleared with the configured near-expiry window."""
+def refresh_supply_alerts(session: Session, now: datetime,
+                          config: Mapping[str, Any]) -> dict[str, Any]:
+    """Alerts opened, refreshed and cleared with the configured near-expiry window."""
     return compute_alerts(session, now, int(config["SUPPLY_NEAR_EXPIRY_DAYS"]))
 
 
-def run_supply_alerts(app: Flask) -> dict[str, int]:
-    """Recompute the alerts now, in one transaction."""
-    with app.app_context():
-        summary = supply_alerts_job(db.session(), utcnow(), app.config)
-        db.session.commit()
-        return summary
+SUPPLY_ALERTS = Job("supply_alerts", ALERTS_INTERVAL, refresh_supply_alerts)

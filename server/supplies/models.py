@@ -8,9 +8,9 @@ import uuid
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, relationship
 
-from server.models_base import Base, str_enum, utcnow
+from server.models_base import Base, FactColumns, str_enum, utcnow
 
 # A GTIN-14 (GS1 application identifier 01): shorter GTINs are zero-padded to it.
 GTIN_LENGTH = 14
@@ -199,6 +199,9 @@ class StockDiscrepancy(Base):
     resolved_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     resolution: Mapped[str | None] = mapped_column(sa.String(500))
 
+    location: Mapped[StockLocation] = relationship()
+    lot: Mapped[SupplyLot] = relationship()
+
 
 class SupplyAlert(Base):
     """Low stock at a location, or a lot with stock near or past its expiry."""
@@ -222,6 +225,10 @@ class SupplyAlert(Base):
     acknowledged_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     cleared_at: Mapped[datetime | None]
 
+    location: Mapped[StockLocation] = relationship()
+    item: Mapped[SupplyItem] = relationship()
+    lot: Mapped[SupplyLot | None] = relationship()
+
 
 class ParLevel(Base):
     """The stock a location should hold of an item; below it is low stock."""
@@ -232,6 +239,36 @@ class ParLevel(Base):
     location_id: Mapped[int] = mapped_column(sa.ForeignKey("stock_locations.id"), primary_key=True)
     item_id: Mapped[int] = mapped_column(sa.ForeignKey("supply_items.id"), primary_key=True)
     par: Mapped[int]
+
+
+class KitCount(FactColumns, Base):
+    """One line of a count a tablet made of its kit (the count_adjust entries it posted
+    have it as their source)."""
+
+    __tablename__ = "kit_counts"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    count_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, index=True)
+    location_id: Mapped[int] = mapped_column(sa.ForeignKey("stock_locations.id"))
+    item_id: Mapped[int] = mapped_column(sa.ForeignKey("supply_items.id"))
+    lot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("supply_lots.id"))
+    counted: Mapped[int]
+
+
+class ReceiptOutcome(enum.StrEnum):
+    RECEIVED = "received"
+    ALREADY_RECEIVED = "already_received"
+
+
+class TransferReceipt(FactColumns, Base):
+    """A tablet's receipt of a transfer to its kit; the first one receives it."""
+
+    __tablename__ = "transfer_receipts"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    transfer_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("supply_transfers.id"),
+                                                   index=True)
+    outcome: Mapped[ReceiptOutcome] = mapped_column(str_enum(ReceiptOutcome, 16))
 
 
 class LedgerAppendOnlyError(RuntimeError):
@@ -246,6 +283,13 @@ def _refuse_ledger_edits(session: Session, flush_context: object, instances: obj
     for obj in session.dirty:
         if isinstance(obj, StockLedgerEntry) and session.is_modified(obj, include_collections=False):
             raise LedgerAppendOnlyError(f"stock ledger entry {obj.id} cannot be changed")
+
+
+@sa.event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_ledger_edits(state: ORMExecuteState) -> None:
+    if (state.is_update or state.is_delete) and any(
+            mapper.class_ is StockLedgerEntry for mapper in state.all_mappers):
+        raise LedgerAppendOnlyError("stock ledger entries cannot be changed or deleted")
 
 
 # The same rule in the database itself, for SQL that bypasses the ORM (also in the migration).

@@ -42,6 +42,7 @@ from server.supplies.models import (
 KIT_STOCK_KIND = "kit_stock"
 TRANSFER_KIND = "supply_transfer"
 ALERT_KIND = "supply_alert"
+DISCREPANCY_KIND = "supply_discrepancy"
 # The source_kind of the entries a transfer posts.
 TRANSFER_SOURCE = "supply_transfer"
 SUPPLY_MANAGER_ROLE = Role.SUPPLY_MANAGER.value
@@ -114,12 +115,13 @@ def _open_discrepancy(session: Session, location_id: int, lot_id: int, item_id: 
     stmt = _insert(session, table).values(
         location_id=location_id, lot_id=lot_id, item_id=item_id, on_hand_when_found=on_hand,
         state=DiscrepancyState.OPEN.value, opened_at=utcnow(),
-    ).on_conflict_do_nothing(
-        index_elements=[table.c.location_id, table.c.lot_id],
-        # A literal, as in the partial index: PostgreSQL cannot match a bound parameter to
-        # the index's predicate once the driver prepares the statement (after 5 runs).
-        index_where=sa.text(f"state = '{DiscrepancyState.OPEN.value}'"))
-    session.execute(stmt)
+    # The index's predicate as literal SQL: a bound value there stops PostgreSQL finding the
+    # partial index once it plans the prepared statement generically.
+    ).on_conflict_do_nothing(index_elements=[table.c.location_id, table.c.lot_id],
+                             index_where=sa.text("state = 'open'")).returning(table.c.id)
+    opened = session.execute(stmt).scalar_one_or_none()
+    if opened is not None:
+        note_change(session, DISCREPANCY_KIND, opened, [role_scope(SUPPLY_MANAGER_ROLE)])
 
 
 def _note_kit_moves(session: Session, keys: list[tuple[int, int]]) -> None:
@@ -230,11 +232,11 @@ def _fefo_order(session: Session, lot_ids: Iterable[int]) -> list[SupplyLot]:
         .order_by(SupplyLot.expires_on.is_(None), SupplyLot.expires_on, SupplyLot.id)))
 
 
-def _transfer_scopes(session: Session, transfer: SupplyTransfer) -> tuple[list[str], list[str]]:
-    """(the supply managers' scopes, the destination kit's unit's scopes)."""
+def _transfer_scopes(session: Session, transfer: SupplyTransfer) -> list[str]:
+    """Who sees a transfer in transit: the supply managers and the destination kit's unit."""
     kit = session.get(StockLocation, transfer.to_location_id)
     units = [unit_scope(kit.unit_id)] if kit is not None and kit.unit_id is not None else []
-    return [role_scope(SUPPLY_MANAGER_ROLE)], units
+    return [role_scope(SUPPLY_MANAGER_ROLE), *units]
 
 
 def _pick_lots(session: Session, item_id: int, lot_id: int | None, quantity: int,
@@ -295,8 +297,7 @@ def send_transfer(session: Session, actor: User, from_location_id: int, to_locat
                                     LedgerReason.TRANSFER_OUT, device_id=device_id,
                                     source_kind=TRANSFER_SOURCE, source_id=transfer.id)
                            for line in transfer.lines], actor)
-    managers, unit = _transfer_scopes(session, transfer)
-    note_change(session, TRANSFER_KIND, transfer.id, managers + unit)
+    note_change(session, TRANSFER_KIND, transfer.id, _transfer_scopes(session, transfer))
     return transfer
 
 
@@ -324,9 +325,8 @@ def receive_transfer(session: Session, actor: User, transfer_id: uuid.UUID,
                                     LedgerReason.TRANSFER_IN, device_id=device_id,
                                     source_kind=TRANSFER_SOURCE, source_id=transfer.id)
                            for line in transfer.lines], actor)
-    managers, unit = _transfer_scopes(session, transfer)
-    note_change(session, TRANSFER_KIND, transfer.id, managers)
-    note_change(session, TRANSFER_KIND, transfer.id, unit, "remove")
+    # No longer in transit: it leaves the devices that showed it.
+    note_change(session, TRANSFER_KIND, transfer.id, _transfer_scopes(session, transfer), "remove")
     return ReceiveResult(transfer, already_received=False)
 
 
@@ -341,9 +341,8 @@ def cancel_transfer(session: Session, actor: User, transfer_id: uuid.UUID) -> Su
     post_entries(session, [NewEntry(transfer.from_location_id, line.lot_id, line.quantity,
                                     LedgerReason.TRANSFER_IN, source_kind=TRANSFER_SOURCE,
                                     source_id=transfer.id) for line in transfer.lines], actor)
-    managers, unit = _transfer_scopes(session, transfer)
-    note_change(session, TRANSFER_KIND, transfer.id, managers)
-    note_change(session, TRANSFER_KIND, transfer.id, unit, "remove")
+    # No longer in transit: it leaves the devices that showed it.
+    note_change(session, TRANSFER_KIND, transfer.id, _transfer_scopes(session, transfer), "remove")
     return transfer
 
 
@@ -374,10 +373,14 @@ def _resolve_reconciled(session: Session, actor: User | None, location_id: int,
                StockDiscrepancy.lot_id.in_(set(lot_ids)),
                StockDiscrepancy.state == DiscrepancyState.OPEN, StockBalance.on_hand >= 0))
     for discrepancy in open_ones:
-        _settle(discrepancy, actor, note)
+        _settle(session, discrepancy, actor, note)
 
 
-def _settle(discrepancy: StockDiscrepancy, actor: User | None, note: str) -> None:
+def _settle(session: Session, discrepancy: StockDiscrepancy, actor: User | None,
+            note: str) -> None:
+    """Resolved with a note: it leaves the supply managers' open list."""
+    note_change(session, DISCREPANCY_KIND, discrepancy.id, [role_scope(SUPPLY_MANAGER_ROLE)],
+                "remove")
     discrepancy.state = DiscrepancyState.RESOLVED
     discrepancy.resolved_at = utcnow()
     discrepancy.resolved_by = actor.id if actor else None
@@ -474,7 +477,7 @@ def resolve_discrepancy(session: Session, actor: User, discrepancy_id: int,
         raise not_found("discrepancy")
     if discrepancy.state != DiscrepancyState.OPEN:
         raise field_error("discrepancy_id", "this discrepancy is already resolved", 409)
-    _settle(discrepancy, actor, note)
+    _settle(session, discrepancy, actor, note)
     session.flush()
     return discrepancy
 

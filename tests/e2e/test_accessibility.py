@@ -55,8 +55,16 @@ def test_every_screen_passes_axe(server: live.LiveServer, page: Any, lang: str, 
     page.get_by_test_id("call-narrative").wait_for()
     check("call-detail")
 
+    page.goto(f"/#/hr/call/{call_id}")
+    page.get_by_test_id("hr-call").wait_for()
+    page.get_by_test_id("hr-count-naloxone_administered-plus").click()
+    page.get_by_test_id("hr-count-sharps_collected-plus").click()
+    check("harm-reduction-call")
+
     for screen, testid in (("review", "nav-review"), ("storage", "storage-info"),
-                           ("settings", "idle-minutes")):
+                           ("settings", "idle-minutes"), ("kit", "kit"), ("hr/", "hr-home"),
+                           ("hr/contact/new", "hr-new"), ("survey/", "survey-owed"),
+                           (f"survey/{call_id}", "survey")):
         page.goto(f"/#/{screen}")
         page.get_by_test_id(testid).wait_for()
         check(screen)

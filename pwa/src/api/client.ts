@@ -64,6 +64,13 @@ export interface TokenStore {
 }
 
 export const API = '/api/v1';
+/**
+ * What a call takes back: the sync and sign-in answers are JSON objects (anything else means the answer was cut
+ * or is not the API's); a desk screen's REST answer may be a JSON list; a download is any body of its type.
+ */
+type Want = { accept: string; body: 'object' | 'json' | 'blob' };
+const OBJECT: Want = { accept: 'application/json', body: 'object' };
+const JSON_ANY: Want = { accept: 'application/json', body: 'json' };
 /** The one success without a body (sign-out). */
 const NO_CONTENT = 204;
 
@@ -126,17 +133,27 @@ export class ApiClient {
     await this.authed<unknown>('POST', '/auth/logout', undefined);
   }
 
+  /** An online REST call of a desk screen (supplies...), signed in, JSON both ways. */
+  async send<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return this.authed<T>(method, path, body, JSON_ANY);
+  }
+
+  /** A signed-in download (a CSV report): the body as a Blob, so the screen can save it as a file. */
+  async download(path: string, accept: string): Promise<Blob> {
+    return this.authed<Blob>('GET', path, undefined, { accept, body: 'blob' });
+  }
+
   /** Sends with the access token; on 401 "refresh", refreshes once and retries. */
-  private async authed<T>(method: string, path: string, body: unknown): Promise<T> {
+  private async authed<T>(method: string, path: string, body: unknown, want = OBJECT): Promise<T> {
     const t = this.tokens?.get();
     if (!t) throw new AuthError('login');
     try {
-      return await this.request<T>(method, path, body, t.access);
+      return await this.request<T>(method, path, body, t.access, want);
     } catch (e) {
       if (!(e instanceof AuthError) || e.action !== 'refresh') throw e;
     }
     const r = await this.refresh(t.refresh);
-    return this.request<T>(method, path, body, r.access_token);
+    return this.request<T>(method, path, body, r.access_token, want);
   }
 
   /** Trades the refresh token for new tokens and stores both (one request per token at a time). */
@@ -159,8 +176,8 @@ export class ApiClient {
     return pending;
   }
 
-  private async request<T>(method: string, path: string, body: unknown, bearer: string | null): Promise<T> {
-    const headers: Record<string, string> = { Accept: 'application/json' };
+  private async request<T>(method: string, path: string, body: unknown, bearer: string | null, want = OBJECT): Promise<T> {
+    const headers: Record<string, string> = { Accept: want.accept };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (bearer) headers.Authorization = `Bearer ${bearer}`;
     let res: Response;
@@ -182,6 +199,14 @@ export class ApiClient {
       throw new NetworkError(`answer cut off: ${e instanceof Error ? e.message : String(e)}`);
     }
     if (res.status === NO_CONTENT) return undefined as T;
+    if (res.ok && want.body === 'blob') return new Blob([text], { type: res.headers.get('Content-Type') ?? want.accept }) as T;
+    if (res.ok && want.body === 'json' && text.trimStart().startsWith('[')) {
+      try {
+        return JSON.parse(text) as T;
+      } catch {
+        throw new NetworkError(`HTTP ${res.status} without its JSON body`);
+      }
+    }
     const parsed = parseObject(text);
     if (res.ok) {
       if (parsed === null) throw new NetworkError(`HTTP ${res.status} without its JSON body`);

@@ -116,6 +116,149 @@ export const RECORD_KINDS = {
       }
     }
   },
+  "harm_reduction_entry": {
+    "type": "fact",
+    "actions": [
+      "create"
+    ],
+    "lifecycle": null,
+    "fields": {
+      "call_id": {
+        "type": "uuid",
+        "nullable": true,
+        "clinical": false,
+        "editable": true
+      },
+      "category": {
+        "type": "string",
+        "enum": [
+          "naloxone_administered",
+          "naloxone_kit",
+          "fentanyl_test_strips",
+          "safer_sex_kit",
+          "wound_care",
+          "hygiene_kit",
+          "syringes",
+          "sharps_collected"
+        ],
+        "clinical": false,
+        "editable": true
+      },
+      "contact_id": {
+        "type": "uuid",
+        "nullable": true,
+        "clinical": false,
+        "editable": true
+      },
+      "item_id": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 2147483647,
+        "nullable": true,
+        "clinical": false,
+        "editable": true
+      },
+      "lot_id": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 2147483647,
+        "nullable": true,
+        "clinical": false,
+        "editable": true
+      },
+      "quantity": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 1000,
+        "clinical": false,
+        "editable": true
+      },
+      "response": {
+        "type": "string",
+        "enum": [
+          "breathing_restored",
+          "ems_took_over",
+          "no_response"
+        ],
+        "nullable": true,
+        "clinical": false,
+        "editable": true
+      },
+      "route": {
+        "type": "string",
+        "enum": [
+          "intranasal",
+          "intramuscular",
+          "intravenous"
+        ],
+        "nullable": true,
+        "clinical": false,
+        "editable": true
+      },
+      "sharps_disposal": {
+        "type": "string",
+        "enum": [
+          "sharps_container",
+          "drop_box",
+          "pharmacy",
+          "other"
+        ],
+        "nullable": true,
+        "clinical": false,
+        "editable": true
+      },
+      "sharps_where": {
+        "type": "string",
+        "maxLength": 200,
+        "nullable": true,
+        "clinical": false,
+        "editable": true
+      }
+    }
+  },
+  "kit_count": {
+    "type": "fact",
+    "actions": [
+      "create"
+    ],
+    "lifecycle": null,
+    "fields": {
+      "count_id": {
+        "type": "uuid",
+        "clinical": false,
+        "editable": true
+      },
+      "counted": {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 100000,
+        "clinical": false,
+        "editable": true
+      },
+      "item_id": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 2147483647,
+        "clinical": false,
+        "editable": true
+      },
+      "location_id": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 2147483647,
+        "clinical": false,
+        "editable": true
+      },
+      "lot_id": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 2147483647,
+        "nullable": true,
+        "clinical": false,
+        "editable": true
+      }
+    }
+  },
   "location_point": {
     "type": "fact",
     "actions": [
@@ -141,6 +284,125 @@ export const RECORD_KINDS = {
         "type": "number",
         "minimum": -180,
         "maximum": 180,
+        "clinical": false,
+        "editable": true
+      }
+    }
+  },
+  "outreach_contact": {
+    "type": "fact",
+    "actions": [
+      "create"
+    ],
+    "lifecycle": null,
+    "fields": {
+      "lat": {
+        "type": "number",
+        "minimum": -90,
+        "maximum": 90,
+        "nullable": true,
+        "clinical": false,
+        "editable": true
+      },
+      "lon": {
+        "type": "number",
+        "minimum": -180,
+        "maximum": 180,
+        "nullable": true,
+        "clinical": false,
+        "editable": true
+      },
+      "note": {
+        "type": "string",
+        "maxLength": 10000,
+        "nullable": true,
+        "clinical": true,
+        "editable": true
+      },
+      "place": {
+        "type": "string",
+        "maxLength": 200,
+        "nullable": true,
+        "clinical": false,
+        "editable": true
+      }
+    }
+  },
+  "post_call_survey": {
+    "type": "fact",
+    "actions": [
+      "create"
+    ],
+    "lifecycle": null,
+    "fields": {
+      "call_id": {
+        "type": "uuid",
+        "clinical": false,
+        "editable": true
+      },
+      "comment": {
+        "type": "string",
+        "maxLength": 1000,
+        "nullable": true,
+        "clinical": true,
+        "editable": true
+      },
+      "debrief_wanted": {
+        "type": "string",
+        "enum": [
+          "yes",
+          "no"
+        ],
+        "nullable": true,
+        "clinical": false,
+        "editable": true
+      },
+      "felt_safe": {
+        "type": "string",
+        "enum": [
+          "yes",
+          "no"
+        ],
+        "nullable": true,
+        "clinical": false,
+        "editable": true
+      },
+      "police_reason": {
+        "type": "string",
+        "maxLength": 500,
+        "nullable": true,
+        "clinical": true,
+        "editable": true
+      },
+      "police_requested": {
+        "type": "string",
+        "enum": [
+          "yes",
+          "no"
+        ],
+        "nullable": true,
+        "clinical": false,
+        "editable": true
+      },
+      "skipped_reason": {
+        "type": "string",
+        "maxLength": 200,
+        "minLength": 1,
+        "nullable": true,
+        "clinical": false,
+        "editable": true
+      }
+    }
+  },
+  "transfer_receipt": {
+    "type": "fact",
+    "actions": [
+      "create"
+    ],
+    "lifecycle": null,
+    "fields": {
+      "transfer_id": {
+        "type": "uuid",
         "clinical": false,
         "editable": true
       }

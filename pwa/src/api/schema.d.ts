@@ -540,6 +540,100 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v1/debriefs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Calls a responder asked to debrief, oldest first. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description open or done (absent: both) */
+                    state?: "open" | "done" | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Debrief"][];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/debriefs/{debrief_id}/done": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                debrief_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The supervisor talked the call through with the responder. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    debrief_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["DebriefDone"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Debrief"];
+                    };
+                };
+                /** @description The debrief is already done */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/devices": {
         parameters: {
             query?: never;
@@ -687,6 +781,84 @@ export interface paths {
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/field-logs/flagged": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Entries and surveys kept though their call is not their unit's, newest first. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Flagged"][];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/harm-reduction/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Naloxone administered and supplies given, counted over a period. */
+        get: {
+            parameters: {
+                query?: {
+                    from?: string | null;
+                    to?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HarmReductionSummary"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1509,6 +1681,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/surveys/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Post-call survey answers counted over a period (no survey, call or person). */
+        get: {
+            parameters: {
+                query?: {
+                    from?: string | null;
+                    to?: string | null;
+                    unit_id?: number | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SurveySummary"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sync/conflicts": {
         parameters: {
             query?: never;
@@ -2023,7 +2237,7 @@ export interface components {
             state?: "open" | "acknowledged" | "cleared";
         };
         /** @description one operation, checked by its kind's own schema (`kind` says which) */
-        AnyOperation: components["schemas"]["CallOperation"] | components["schemas"]["CallNoteOperation"] | components["schemas"]["CallStatusOperation"] | components["schemas"]["LocationPointOperation"];
+        AnyOperation: components["schemas"]["CallOperation"] | components["schemas"]["CallNoteOperation"] | components["schemas"]["CallStatusOperation"] | components["schemas"]["HarmReductionEntryOperation"] | components["schemas"]["KitCountOperation"] | components["schemas"]["LocationPointOperation"] | components["schemas"]["OutreachContactOperation"] | components["schemas"]["PostCallSurveyOperation"] | components["schemas"]["TransferReceiptOperation"];
         AuditEntry: {
             action?: string;
             actor_id?: number | null;
@@ -2369,6 +2583,35 @@ export interface components {
         CountResult: {
             adjustments?: components["schemas"]["AdjustmentMade"][];
         };
+        Debrief: {
+            /** Format: date-time */
+            asked_at?: string;
+            asked_by_id?: number | null;
+            asked_by_name?: string | null;
+            /** Format: uuid */
+            call_id?: string;
+            /** @description the survey's comment (clinical): for the supervisor only, else null */
+            comment?: string | null;
+            /** Format: date-time */
+            done_at?: string | null;
+            done_by_id?: number | null;
+            done_by_name?: string | null;
+            /** Format: uuid */
+            id?: string;
+            note?: string | null;
+            /** @enum {unknown} */
+            state?: "open" | "done";
+            unit_call_sign?: string | null;
+            unit_id?: number | null;
+        };
+        DebriefCounts: {
+            done?: number;
+            open?: number;
+        };
+        DebriefDone: {
+            /** @default null */
+            note?: string | null;
+        };
         Device: {
             /** Format: uuid */
             id: string;
@@ -2450,6 +2693,25 @@ export interface components {
             /** @description within the interval, a point only when the unit moved this far (m) */
             location_min_move_m?: number;
         };
+        Flagged: {
+            /** Format: date-time */
+            at?: string;
+            /** Format: uuid */
+            call_id?: string | null;
+            /** Format: uuid */
+            id?: string;
+            /** @description harm_reduction_entry or post_call_survey */
+            kind?: string;
+            reason?: string;
+            unit_id?: number | null;
+            user_id?: number | null;
+            user_name?: string | null;
+        };
+        Given: {
+            category?: string;
+            entries?: number;
+            quantity?: number;
+        };
         Gs1Code: {
             code: string;
         };
@@ -2469,9 +2731,178 @@ export interface components {
             lot_number?: string | null;
             serial?: string | null;
         };
+        /** @description harm_reduction_entry: the record's fields (unknown fields are rejected) */
+        HarmReductionEntryData: {
+            /** Format: uuid */
+            call_id?: string | null;
+            /** @enum {string} */
+            category: "naloxone_administered" | "naloxone_kit" | "fentanyl_test_strips" | "safer_sex_kit" | "wound_care" | "hygiene_kit" | "syringes" | "sharps_collected";
+            /** Format: uuid */
+            contact_id?: string | null;
+            /** @description the catalog item given (default: the category's item) */
+            item_id?: number | null;
+            /** @description the lot given (default: the kit's first to expire) */
+            lot_id?: number | null;
+            /** @description units given (doses for naloxone_administered, items collected for sharps_collected) */
+            quantity: number;
+            /** @enum {string|null} */
+            response?: "breathing_restored" | "ems_took_over" | "no_response" | null;
+            /** @enum {string|null} */
+            route?: "intranasal" | "intramuscular" | "intravenous" | null;
+            /** @enum {string|null} */
+            sharps_disposal?: "sharps_container" | "drop_box" | "pharmacy" | "other" | null;
+            sharps_where?: string | null;
+        };
+        /** @description an operation on a harm_reduction_entry (fact) */
+        HarmReductionEntryOperation: {
+            /** @enum {string} */
+            action: "create";
+            /** @description the person unlocked on the tablet when the operation was made (signed in online on this tablet and on its unit's crew); absent or null: the person whose token pushes it */
+            author_id?: number | null;
+            /** @description the version the device last saw (required for an update) */
+            base_version?: number | null;
+            /** @description the device's clock reading at capture; absent or null when the app has not reached the server since it started (the fact's time then comes from device_time and the push's skew) */
+            clock?: components["schemas"]["Clock"] | (Record<string, never> | null);
+            data: components["schemas"]["HarmReductionEntryData"];
+            /**
+             * Format: date-time
+             * @description the device clock when the operation was made
+             */
+            device_time: string;
+            /** @description <wall ms, 13 digits>-<counter, 4 digits>-<node> */
+            hlc: string;
+            /**
+             * Format: uuid
+             * @description made on the device (a UUIDv7)
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "harm_reduction_entry";
+            /**
+             * Format: uuid
+             * @description a new record's id (a UUIDv7), or the call's id for an update
+             */
+            record_id: string;
+            /** @description per device 1, 2, 3 ... with no gaps */
+            seq: number;
+        };
+        /** @description harm_reduction_entry as a pull carries it: its declared fields */
+        HarmReductionEntryRecord: {
+            /** Format: uuid */
+            call_id?: string | null;
+            /** @enum {string} */
+            category?: "naloxone_administered" | "naloxone_kit" | "fentanyl_test_strips" | "safer_sex_kit" | "wound_care" | "hygiene_kit" | "syringes" | "sharps_collected";
+            /** Format: uuid */
+            contact_id?: string | null;
+            /** @description the catalog item given (default: the category's item) */
+            item_id?: number | null;
+            /** @description the lot given (default: the kit's first to expire) */
+            lot_id?: number | null;
+            /** @description units given (doses for naloxone_administered, items collected for sharps_collected) */
+            quantity?: number;
+            /** @enum {string|null} */
+            response?: "breathing_restored" | "ems_took_over" | "no_response" | null;
+            /** @enum {string|null} */
+            route?: "intranasal" | "intramuscular" | "intravenous" | null;
+            /** @enum {string|null} */
+            sharps_disposal?: "sharps_container" | "drop_box" | "pharmacy" | "other" | null;
+            sharps_where?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        HarmReductionSummary: {
+            /** @description entries that gave supplies but moved no kit stock (no kit, unknown item) */
+            entries_without_stock_move?: number;
+            /** @description supplies given, by category */
+            given?: components["schemas"]["Given"][];
+            /** @description entries of naloxone administered */
+            naloxone_administrations?: number;
+            naloxone_doses_administered?: number;
+            /** @description administrations by response */
+            responses?: {
+                [key: string]: number;
+            };
+            /** @description administrations by route */
+            routes?: {
+                [key: string]: number;
+            };
+            sharps_collected?: number;
+            sharps_entries?: number;
+        };
         Hazard: {
             description?: string;
             kind?: string;
+        };
+        /** @description kit_count: the record's fields (unknown fields are rejected) */
+        KitCountData: {
+            /**
+             * Format: uuid
+             * @description the lines counted together in one count share this id
+             */
+            count_id: string;
+            /** @description units of measure found */
+            counted: number;
+            item_id: number;
+            /** @description the stock location counted (the unit's kit) */
+            location_id: number;
+            /** @description absent: the item's lots counted together (spread FEFO) */
+            lot_id?: number | null;
+        };
+        /** @description an operation on a kit_count (fact) */
+        KitCountOperation: {
+            /** @enum {string} */
+            action: "create";
+            /** @description the person unlocked on the tablet when the operation was made (signed in online on this tablet and on its unit's crew); absent or null: the person whose token pushes it */
+            author_id?: number | null;
+            /** @description the version the device last saw (required for an update) */
+            base_version?: number | null;
+            /** @description the device's clock reading at capture; absent or null when the app has not reached the server since it started (the fact's time then comes from device_time and the push's skew) */
+            clock?: components["schemas"]["Clock"] | (Record<string, never> | null);
+            data: components["schemas"]["KitCountData"];
+            /**
+             * Format: date-time
+             * @description the device clock when the operation was made
+             */
+            device_time: string;
+            /** @description <wall ms, 13 digits>-<counter, 4 digits>-<node> */
+            hlc: string;
+            /**
+             * Format: uuid
+             * @description made on the device (a UUIDv7)
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "kit_count";
+            /**
+             * Format: uuid
+             * @description a new record's id (a UUIDv7), or the call's id for an update
+             */
+            record_id: string;
+            /** @description per device 1, 2, 3 ... with no gaps */
+            seq: number;
+        };
+        /** @description kit_count as a pull carries it: its declared fields */
+        KitCountRecord: {
+            /**
+             * Format: uuid
+             * @description the lines counted together in one count share this id
+             */
+            count_id?: string;
+            /** @description units of measure found */
+            counted?: number;
+            item_id?: number;
+            /** @description the stock location counted (the unit's kit) */
+            location_id?: number;
+            /** @description absent: the item's lots counted together (spread FEFO) */
+            lot_id?: number | null;
+        } & {
+            [key: string]: unknown;
         };
         Location: {
             id?: number;
@@ -2703,6 +3134,60 @@ export interface components {
             /** @description <kind>.<action>, e.g. call_status.create or call.update */
             type: string;
         };
+        /** @description outreach_contact: the record's fields (unknown fields are rejected) */
+        OutreachContactData: {
+            lat?: number | null;
+            lon?: number | null;
+            note?: string | null;
+            /** @description where, in words (never who) */
+            place?: string | null;
+        };
+        /** @description an operation on a outreach_contact (fact) */
+        OutreachContactOperation: {
+            /** @enum {string} */
+            action: "create";
+            /** @description the person unlocked on the tablet when the operation was made (signed in online on this tablet and on its unit's crew); absent or null: the person whose token pushes it */
+            author_id?: number | null;
+            /** @description the version the device last saw (required for an update) */
+            base_version?: number | null;
+            /** @description the device's clock reading at capture; absent or null when the app has not reached the server since it started (the fact's time then comes from device_time and the push's skew) */
+            clock?: components["schemas"]["Clock"] | (Record<string, never> | null);
+            data: components["schemas"]["OutreachContactData"];
+            /**
+             * Format: date-time
+             * @description the device clock when the operation was made
+             */
+            device_time: string;
+            /** @description <wall ms, 13 digits>-<counter, 4 digits>-<node> */
+            hlc: string;
+            /**
+             * Format: uuid
+             * @description made on the device (a UUIDv7)
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "outreach_contact";
+            /**
+             * Format: uuid
+             * @description a new record's id (a UUIDv7), or the call's id for an update
+             */
+            record_id: string;
+            /** @description per device 1, 2, 3 ... with no gaps */
+            seq: number;
+        };
+        /** @description outreach_contact as a pull carries it: its declared fields */
+        OutreachContactRecord: {
+            lat?: number | null;
+            lon?: number | null;
+            note?: string | null;
+            /** @description where, in words (never who) */
+            place?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
         PaginationMetadata: {
             /** @description First available page number. */
             first_page?: number;
@@ -2726,6 +3211,92 @@ export interface components {
             location_id: number;
             /** @description Units to hold */
             par: number;
+        };
+        /** @description post_call_survey: the record's fields (unknown fields are rejected) */
+        PostCallSurveyData: {
+            /** Format: uuid */
+            call_id: string;
+            comment?: string | null;
+            /**
+             * @description yes: the call goes to the supervisor's debrief queue
+             * @enum {string|null}
+             */
+            debrief_wanted?: "yes" | "no" | null;
+            /**
+             * @description the responder felt safe on the call
+             * @enum {string|null}
+             */
+            felt_safe?: "yes" | "no" | null;
+            police_reason?: string | null;
+            /**
+             * @description the team asked for police (not: police sent with the team)
+             * @enum {string|null}
+             */
+            police_requested?: "yes" | "no" | null;
+            /** @description why the survey was not answered (then the answers may be absent) */
+            skipped_reason?: string | null;
+        };
+        /** @description an operation on a post_call_survey (fact) */
+        PostCallSurveyOperation: {
+            /** @enum {string} */
+            action: "create";
+            /** @description the person unlocked on the tablet when the operation was made (signed in online on this tablet and on its unit's crew); absent or null: the person whose token pushes it */
+            author_id?: number | null;
+            /** @description the version the device last saw (required for an update) */
+            base_version?: number | null;
+            /** @description the device's clock reading at capture; absent or null when the app has not reached the server since it started (the fact's time then comes from device_time and the push's skew) */
+            clock?: components["schemas"]["Clock"] | (Record<string, never> | null);
+            data: components["schemas"]["PostCallSurveyData"];
+            /**
+             * Format: date-time
+             * @description the device clock when the operation was made
+             */
+            device_time: string;
+            /** @description <wall ms, 13 digits>-<counter, 4 digits>-<node> */
+            hlc: string;
+            /**
+             * Format: uuid
+             * @description made on the device (a UUIDv7)
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "post_call_survey";
+            /**
+             * Format: uuid
+             * @description a new record's id (a UUIDv7), or the call's id for an update
+             */
+            record_id: string;
+            /** @description per device 1, 2, 3 ... with no gaps */
+            seq: number;
+        };
+        /** @description post_call_survey as a pull carries it: its declared fields */
+        PostCallSurveyRecord: {
+            /** Format: uuid */
+            call_id?: string;
+            comment?: string | null;
+            /**
+             * @description yes: the call goes to the supervisor's debrief queue
+             * @enum {string|null}
+             */
+            debrief_wanted?: "yes" | "no" | null;
+            /**
+             * @description the responder felt safe on the call
+             * @enum {string|null}
+             */
+            felt_safe?: "yes" | "no" | null;
+            police_reason?: string | null;
+            /**
+             * @description the team asked for police (not: police sent with the team)
+             * @enum {string|null}
+             */
+            police_requested?: "yes" | "no" | null;
+            /** @description why the survey was not answered (then the answers may be absent) */
+            skipped_reason?: string | null;
+        } & {
+            [key: string]: unknown;
         };
         Premise: {
             address?: string;
@@ -2892,6 +3463,10 @@ export interface components {
              */
             reason: "lost" | "retired";
         };
+        Skipped: {
+            count?: number;
+            reason?: string;
+        };
         StatusEvent: {
             /**
              * Format: date-time
@@ -2996,6 +3571,17 @@ export interface components {
             sku?: string;
             unit_of_measure?: string;
         };
+        SurveySummary: {
+            answered?: number;
+            debrief_wanted?: components["schemas"]["YesNo"];
+            debriefs?: components["schemas"]["DebriefCounts"];
+            felt_safe?: components["schemas"]["YesNo"];
+            police_requested?: components["schemas"]["YesNo"];
+            /** @description skipped surveys by reason, most first */
+            skipped?: components["schemas"]["Skipped"][];
+            /** @description surveys sent (answered or skipped) */
+            surveys?: number;
+        };
         Tokens: {
             /** @description seconds */
             access_expires_in: number;
@@ -3036,6 +3622,54 @@ export interface components {
             lot_id?: number;
             quantity: number;
         };
+        /** @description transfer_receipt: the record's fields (unknown fields are rejected) */
+        TransferReceiptData: {
+            /** Format: uuid */
+            transfer_id: string;
+        };
+        /** @description an operation on a transfer_receipt (fact) */
+        TransferReceiptOperation: {
+            /** @enum {string} */
+            action: "create";
+            /** @description the person unlocked on the tablet when the operation was made (signed in online on this tablet and on its unit's crew); absent or null: the person whose token pushes it */
+            author_id?: number | null;
+            /** @description the version the device last saw (required for an update) */
+            base_version?: number | null;
+            /** @description the device's clock reading at capture; absent or null when the app has not reached the server since it started (the fact's time then comes from device_time and the push's skew) */
+            clock?: components["schemas"]["Clock"] | (Record<string, never> | null);
+            data: components["schemas"]["TransferReceiptData"];
+            /**
+             * Format: date-time
+             * @description the device clock when the operation was made
+             */
+            device_time: string;
+            /** @description <wall ms, 13 digits>-<counter, 4 digits>-<node> */
+            hlc: string;
+            /**
+             * Format: uuid
+             * @description made on the device (a UUIDv7)
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "transfer_receipt";
+            /**
+             * Format: uuid
+             * @description a new record's id (a UUIDv7), or the call's id for an update
+             */
+            record_id: string;
+            /** @description per device 1, 2, 3 ... with no gaps */
+            seq: number;
+        };
+        /** @description transfer_receipt as a pull carries it: its declared fields */
+        TransferReceiptRecord: {
+            /** Format: uuid */
+            transfer_id?: string;
+        } & {
+            [key: string]: unknown;
+        };
         Unit: {
             active?: boolean;
             call_sign?: string;
@@ -3065,6 +3699,10 @@ export interface components {
             /** @enum {unknown} */
             role: "responder_clinician" | "responder_peer" | "responder_emt" | "cit_officer" | "diversion_clinician" | "dispatcher" | "supervisor" | "supply_manager" | "care_navigator" | "program_lead" | "admin";
             username: string;
+        };
+        YesNo: {
+            no?: number;
+            yes?: number;
         };
     };
     responses: {

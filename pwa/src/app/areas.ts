@@ -16,12 +16,8 @@ export type Audience = 'field' | 'all' | readonly Role[];
 
 /** Areas that later issues fill, shown as "coming" per role. */
 export const COMING: { area: string; nav: Key; roles: 'field' | readonly Role[] }[] = [
-  { area: 'supplies', nav: 'nav.supplies', roles: 'field' },
-  { area: 'harm-reduction', nav: 'nav.harmReduction', roles: 'field' },
-  { area: 'survey', nav: 'nav.survey', roles: 'field' },
   { area: 'dispatch', nav: 'nav.dispatch', roles: ['dispatcher', 'diversion_clinician'] },
   { area: 'supervisor', nav: 'nav.supervisor', roles: ['supervisor'] },
-  { area: 'supply-manager', nav: 'nav.supplyManager', roles: ['supply_manager'] },
   { area: 'care', nav: 'nav.careNav', roles: ['care_navigator'] },
   { area: 'program', nav: 'nav.program', roles: ['program_lead'] },
   { area: 'admin', nav: 'nav.admin', roles: ['admin'] },

@@ -17,15 +17,23 @@ export interface ScreenDef {
   icon?: string;
   /** Who sees it: 'field' roles, 'all', or a list. */
   roles: Audience;
+  /** Roles that land on this screen after unlocking. */
+  home?: readonly Role[];
   load: () => Promise<{ default: ComponentType<ScreenProps> }>;
 }
 
 export const SCREENS: ScreenDef[] = [
   { id: 'calls', path: '/calls', nav: 'nav.calls', icon: '☰', roles: 'field', load: () => import('../screens/CallList') },
   { id: 'call', path: '/call/', roles: 'field', load: () => import('../screens/CallDetail') },
+  // The unit's kit, the harm-reduction log (on a call or an outreach contact) and the post-call survey.
+  { id: 'kit', path: '/kit', nav: 'nav.supplies', icon: '✚', roles: 'field', load: () => import('../screens/Kit') },
+  { id: 'hr', path: '/hr/', nav: 'nav.harmReduction', icon: '♥', roles: 'field', load: () => import('../screens/HarmReduction') },
+  { id: 'survey', path: '/survey/', nav: 'nav.survey', icon: '✓', roles: 'field', load: () => import('../screens/Survey') },
   // The tablet's own conflicts, rejected entries and storage: field roles, the ones that sync.
   { id: 'review', path: '/review', nav: 'nav.review', icon: '⚖', roles: 'field', load: () => import('../screens/Review') },
   { id: 'storage', path: '/storage', nav: 'nav.storage', icon: '⛁', roles: 'field', load: () => import('../screens/Storage') },
+  // The supply manager's desk (online); a supervisor reads its stock.
+  { id: 'supply', path: '/supply/', nav: 'nav.supplyManager', icon: '▦', roles: ['supply_manager', 'supervisor', 'admin'], home: ['supply_manager'], load: () => import('../screens/supply/Supply') },
   { id: 'settings', path: '/settings', nav: 'nav.settings', icon: '⚙', roles: 'all', load: () => import('../screens/Settings') },
   { id: 'coming', path: '/coming/', roles: 'all', load: () => import('../screens/Coming') },
 ];
@@ -45,6 +53,8 @@ export function preloadFieldHome(): void {
 
 export function homePath(role: Role): string {
   if (isField(role)) return '/calls';
+  const home = SCREENS.find((s) => s.home?.includes(role));
+  if (home) return home.path;
   return `/coming/${COMING.find((c) => c.roles !== 'field' && c.roles.includes(role))?.area ?? 'admin'}`;
 }
 

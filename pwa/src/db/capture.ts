@@ -36,16 +36,16 @@ export const NOTE_MAX_CHARS = maxLength('call_note', 'body') ?? Infinity;
 const STATUSES: readonly string[] = CALL_STATUSES;
 
 /** The person unlocked now: every op names them (author_id) and the local record shows their name. */
-function author(): { user_id: number; author_name: string } | null {
+export function author(): { user_id: number; author_name: string } | null {
   const user = getSession()?.user;
   return user ? { user_id: user.id, author_name: user.full_name || user.username } : null;
 }
 
-function check(errors: Record<string, string[]>): void {
+export function check(errors: Record<string, string[]>): void {
   if (Object.keys(errors).length) throw new CaptureError(errors);
 }
 
-interface Draft {
+export interface Draft {
   kind: OpKind;
   action: 'create' | 'update';
   recordId: string;
@@ -71,7 +71,7 @@ function serial<T>(run: () => Promise<T>): Promise<T> {
  * Builds and seals the op, then appends it with the next seq and HLC and runs `write` (the record,
  * sealed by the caller) in one transaction. With `key` null (locked) the op goes into the write-only box.
  */
-function capture(key: SealKey, draft: Draft, table: string, write: () => Promise<unknown>): Promise<Op> {
+export function capture(key: SealKey, draft: Draft, table: string, write: () => Promise<unknown>): Promise<Op> {
   return serial(async () => {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -121,7 +121,7 @@ async function captureOnce(key: SealKey, draft: Draft, table: string, write: () 
 }
 
 /** A fact made here, sealed but for its kind's clear ids. */
-async function factRow(key: SealKey, kind: OpKind, recordId: string, data: Record<string, unknown>): Promise<StoredRow> {
+export async function factRow(key: SealKey, kind: OpKind, recordId: string, data: Record<string, unknown>): Promise<StoredRow> {
   const spec = KINDS[kind]!;
   const { clear, sealed } = await sealData(key, data, spec.clear);
   return { id: recordId, rawId: recordId, version: null, clear, sealed, local: true, ...(spec.index?.(data) ?? {}) };

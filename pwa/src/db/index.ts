@@ -17,3 +17,5 @@ export type { NoteRow } from './Note';
 export type { ConflictRow } from './Conflict';
 export type { RejectedRow, StoredRejectedRow } from './Rejected';
 export type { OutboxRow, StoredOutboxRow } from './Outbox';
+export * from './fieldCapture';
+export * from './fieldQueries';

@@ -35,7 +35,7 @@ export interface StatusFact {
 }
 
 /** The taps that count: neither withdrawn nor withdrawals themselves. */
-export function standing(facts: readonly StatusFact[]): StatusFact[] {
+export function standing<F extends StatusFact>(facts: readonly F[]): F[] {
   const gone = new Set(facts.map((f) => f.withdraws).filter((w): w is string => w !== null));
   return facts.filter((f) => f.withdraws === null && !gone.has(f.id));
 }

@@ -8,6 +8,7 @@ import {
   conflictFieldsByCall,
   getCall,
   getPremise,
+  harmReductionFor,
   notesFor,
   recordStatus,
   statusEventsFor,
@@ -27,6 +28,8 @@ import { navigate } from '../app/router';
 import { useOpened } from '../app/useOpened';
 import type { ScreenProps } from '../app/areas';
 import { useSettings } from '../app/settings';
+import { useSurveysOwed } from '../app/surveys';
+import { surveyGate } from '../lib/fieldLogs';
 
 const str = (v: unknown) => (v === null || v === undefined ? '' : String(v));
 // How often the call screen looks again whether the last tap may still be undone.
@@ -65,6 +68,7 @@ export default function CallDetail({ param }: ScreenProps) {
     if (confirming) confirmNo.current?.focus(); // the question takes the focus; "not yet" is the safe answer
   }, [confirming]);
   const now = useNow(UNDO_RECHECK_MS);
+  const owed = useSurveysOwed();
 
   if (call === undefined) return null;
   if (call === null)
@@ -86,7 +90,13 @@ export default function CallDetail({ param }: ScreenProps) {
   const live = new Set(standing(facts).map((f) => f.id));
   const offered = new Set<CallStatus>(offeredTaps(CALL_STATUSES, status));
   const undo = undoableTap(facts, getSession()?.user.id ?? null, now);
-  const tap = (s: CallStatus) => void recordStatus(getSession()?.dataKey ?? null, call.rawId, s).then(afterCapture);
+  const record = (s: CallStatus) => recordStatus(getSession()?.dataKey ?? null, call.rawId, s).then(afterCapture);
+  const tap = (s: CallStatus) => void record(s);
+  // Clearing opens the post-call survey; until it is answered or skipped, this person's next call waits.
+  const clear = () => void record('cleared').then(() => navigate(`/survey/${encodeURIComponent(call.id)}`));
+  const gatedBy = (s: CallStatus) => surveyGate(call.id, s, owed);
+  // The survey owed that holds back a tap offered now (the message shows only then).
+  const gate = [...offered].map(gatedBy).find((g) => g !== null) ?? null;
   // Each state's first trusted time, else its first uncertain one (the server's status_times rule).
   const firstOf = (s: CallStatus) => {
     const reached = (events ?? [])
@@ -176,7 +186,7 @@ export default function CallDetail({ param }: ScreenProps) {
                 type="button"
                 class={`btn status-btn ${done ? 'done' : ''} ${status === s ? 'current' : ''}`}
                 aria-pressed={done}
-                disabled={!offered.has(s) || confirming}
+                disabled={!offered.has(s) || confirming || gatedBy(s) !== null}
                 data-testid={`status-${s}`}
                 onClick={() => (s === 'cleared' ? setConfirming(true) : tap(s))}
               >
@@ -203,6 +213,14 @@ export default function CallDetail({ param }: ScreenProps) {
             );
           })}
         </div>
+        {gate && (
+          <p class="notice notice-warn" role="alert" data-testid="survey-gate">
+            {t('survey.gate')}{' '}
+            <a href={`#/survey/${encodeURIComponent(gate)}`} data-testid="survey-gate-open">
+              {t('survey.gateOpen')}
+            </a>
+          </p>
+        )}
         {confirming && (
           <div class="notice notice-warn confirm" role="alertdialog" aria-labelledby="confirm-cleared-text" data-testid="confirm-cleared">
             <p id="confirm-cleared-text">{t('call.confirmCleared')}</p>
@@ -213,7 +231,7 @@ export default function CallDetail({ param }: ScreenProps) {
                 data-testid="confirm-cleared-yes"
                 onClick={() => {
                   setConfirming(false);
-                  tap('cleared');
+                  clear();
                 }}
               >
                 {t('call.confirmClearedYes')}
@@ -240,9 +258,27 @@ export default function CallDetail({ param }: ScreenProps) {
         <StatusRecord events={events ?? []} />
       </section>
 
+      <HarmReductionCard callId={call.id} />
       <Notes callRawId={call.rawId} notes={(noteRows ?? []).map((r, i) => ({ row: r, data: notes?.[i] ?? r.clear }))} unsent={unsentIds} />
       <CallFields call={call} data={data} pending={unsentIds?.has(call.id) ?? false} conflicts={conflictFields ?? new Set()} />
     </article>
+  );
+}
+
+/** The harm-reduction log of the call: how many entries, and the way to log more. */
+function HarmReductionCard({ callId }: { callId: string }) {
+  const t = useT();
+  const entries = useLiveQuery(() => harmReductionFor({ callId }), [callId]);
+  return (
+    <section class="card" aria-labelledby="hr-card-title" data-testid="call-hr">
+      <h2 id="hr-card-title">{t('hr.title')}</h2>
+      <p class="muted" data-testid="call-hr-count" data-count={entries?.length ?? 0}>
+        {entries?.length ? t('hr.entriesOnCall', { count: entries.length }) : t('hr.nothingYet')}
+      </p>
+      <button type="button" class="btn btn-primary" data-testid="call-hr-open" onClick={() => navigate(`/hr/call/${encodeURIComponent(callId)}`)}>
+        {t('hr.log')}
+      </button>
+    </section>
   );
 }
 

@@ -14,8 +14,8 @@ from flask import Flask
 from server.auth.models import Role, User
 from server.errors import DomainError
 from server.extensions import db
+from server.jobs import run_job
 from server.models_base import utcnow
-from server.supplies.jobs import run_supply_alerts
 from server.supplies.models import AlertKind, AlertState, LedgerReason, SupplyAlert
 from server.supplies.services import acknowledge_alert, adjust, compute_alerts, set_par_level
 from server.sync.models import ChangeLogEntry
@@ -145,12 +145,17 @@ def test_a_warehouse_alert_goes_to_supply_managers_only(
     assert [scope for scope, _id, _op in feed()] == ["role:supply_manager"]
 
 
-def test_the_scheduled_run_uses_the_configured_window(
+def test_the_scheduled_job_uses_the_configured_window_once_an_hour(
         app: Flask, kit: Any, create_item: Callable[..., Any], create_lot: Callable[..., Any],
         put_stock: Any) -> None:
     days = app.config["SUPPLY_NEAR_EXPIRY_DAYS"]
     item = create_item()
     put_stock(kit, create_lot(item, timedelta(days=days)), 1)
     put_stock(kit, create_lot(item, timedelta(days=days + 1)), 1)
+    now = utcnow()
 
-    assert run_supply_alerts(app) == {"opened": 1, "refreshed": 0, "cleared": 0}
+    first = run_job(app, "supply_alerts", now)
+    again = run_job(app, "supply_alerts", now)
+
+    assert (first.status, first.summary) == ("ran", {"opened": 1, "refreshed": 0, "cleared": 0})
+    assert again.status == "skipped"

@@ -21,6 +21,10 @@ from server.supplies.models import (
 from server.supplies.services import NewEntry, fefo_lots, post_entries, stock_on_hand, unit_kit
 from server.units.models import Unit
 
+# Executions of one statement after which PostgreSQL may use a generic plan of it (psycopg's
+# prepare threshold 5, then the server's 5 custom plans), with a margin.
+PREPARED_AFTER = 15
+
 
 @pytest.fixture
 def kit_with_lot(create_unit: Callable[..., Unit], create_location: Callable[..., Any],
@@ -119,6 +123,17 @@ def test_ledger_entries_cannot_be_changed_or_deleted_through_the_orm(
     assert db.session.scalars(sa.select(StockLedgerEntry.delta)).all() == [5]
 
 
+def test_ledger_entries_cannot_be_changed_or_deleted_by_a_bulk_statement(
+        kit_with_lot: tuple[Any, Any], put_stock: Any) -> None:
+    kit, lot = kit_with_lot
+    put_stock(kit, lot, 5)
+    for statement in (sa.update(StockLedgerEntry).values(delta=50), sa.delete(StockLedgerEntry)):
+        with pytest.raises(LedgerAppendOnlyError, match="cannot be changed or deleted"):
+            db.session.execute(statement)
+        db.session.rollback()
+    assert db.session.scalars(sa.select(StockLedgerEntry.delta)).all() == [5]
+
+
 def test_postgres_refuses_ledger_updates_made_in_plain_sql(
         app: Flask, kit_with_lot: tuple[Any, Any], put_stock: Any) -> None:
     if db.engine.dialect.name != "postgresql":
@@ -130,3 +145,17 @@ def test_postgres_refuses_ledger_updates_made_in_plain_sql(
             db.session.execute(sa.text(statement))
         db.session.rollback()
     assert db.session.scalars(sa.select(StockLedgerEntry.delta)).all() == [5]
+
+
+def test_lot_after_lot_going_below_zero_each_opens_its_discrepancy(
+        kit_with_lot: tuple[Any, Any], create_lot: Callable[..., Any]) -> None:
+    # psycopg prepares a statement run 5 times, and PostgreSQL plans a prepared one generically
+    # after 5 more: an ON CONFLICT with a bound value in its index predicate then finds no
+    # index. Enough lots to get there; the predicate is literal SQL.
+    kit, first = kit_with_lot
+    lots = [first, *(create_lot(first.item) for _ in range(PREPARED_AFTER))]
+    for lot in lots:
+        post_entries(db.session, [give_out(kit, lot, 1)], None)
+    db.session.commit()
+    opened = db.session.scalars(sa.select(StockDiscrepancy.lot_id)).all()
+    assert sorted(opened) == sorted(lot.id for lot in lots)

@@ -1,0 +1,134 @@
+/** Pieces the supply screens share: loading a REST answer, the location picker, field messages, expiry marks. */
+import type { ComponentChildren } from 'preact';
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import type { ApiClient } from '../../api/client';
+import { supplies, type StockLocation } from '../../api/supplies';
+import { sessionApi } from '../../app/auth';
+import { useT, type Key } from '../../i18n';
+import { failure, type ExpiryState, type Failure, type Loader } from './view';
+
+/** The signed-in client; the supply screens are online only, so without one they say so. */
+export function api(): ApiClient {
+  const client = sessionApi();
+  if (!client) throw new Error('locked');
+  return client;
+}
+
+export interface Loaded<T> {
+  data: T | null;
+  problem: Failure | null;
+  reload: () => void;
+}
+
+/** Runs `load` now and on `reload()`; keeps the last answer while a new one comes. */
+export function useLoad<T>(load: Loader<T>, deps: readonly unknown[]): Loaded<T> {
+  const [data, setData] = useState<T | null>(null);
+  const [problem, setProblem] = useState<Failure | null>(null);
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let live = true;
+    load(api())
+      .then((d) => {
+        if (!live) return;
+        setData(d);
+        setProblem(null);
+      })
+      .catch((e: unknown) => live && setProblem(failure(e)));
+    return () => {
+      live = false;
+    };
+  }, [tick, ...deps]);
+  return { data, problem, reload: useCallback(() => setTick((n) => n + 1), []) };
+}
+
+/** A failure in plain words: offline, the server's own message, or "could not load". */
+export function Problem({ problem, testId = 'supply-problem' }: { problem: Failure | null; testId?: string }) {
+  const t = useT();
+  if (!problem) return null;
+  const text =
+    problem.kind === 'offline' ? t('supply.offline') : problem.kind === 'fields' ? (problem.fields[''] ?? Object.values(problem.fields).join(' ')) : t('supply.failed');
+  return (
+    <p class="notice notice-error" role="alert" data-testid={testId}>
+      {text}
+    </p>
+  );
+}
+
+/** The message the server gave for one field, shown under it. */
+export function FieldError({ errors, name, id }: { errors: Record<string, string>; name: string; id?: string }) {
+  const text = errors[name];
+  if (!text) return null;
+  return (
+    <p class="field-error" role="alert" id={id} data-testid={`error-${name}`}>
+      {text}
+    </p>
+  );
+}
+
+/** Field messages of a failure (empty for others: those show as a Problem). */
+export function errorsOf(problem: Failure | null): Record<string, string> {
+  return problem?.kind === 'fields' ? problem.fields : {};
+}
+
+/** Every stock location, loaded once per screen. */
+export function useLocations(): StockLocation[] {
+  return useLoad((c) => supplies.locations(c), []).data ?? [];
+}
+
+export function LocationPicker({
+  id,
+  label,
+  value,
+  onChange,
+  locations,
+  allowAll = false,
+  testId,
+}: {
+  id: string;
+  label: Key;
+  value: number | null;
+  onChange: (v: number | null) => void;
+  locations: readonly StockLocation[];
+  allowAll?: boolean;
+  testId: string;
+}) {
+  const t = useT();
+  return (
+    <div class="supply-field">
+      <label for={id}>{t(label)}</label>
+      <select id={id} data-testid={testId} value={value === null ? '' : String(value)} onChange={(e) => onChange(e.currentTarget.value ? Number(e.currentTarget.value) : null)}>
+        <option value="">{allowAll ? t('supply.allLocations') : t('supply.choose')}</option>
+        {locations.map((l) => (
+          <option key={l.id} value={String(l.id)}>
+            {l.name}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+const EXPIRY_KEYS: Record<ExpiryState, Key | null> = { expired: 'supply.expired', near: 'supply.nearExpiry', ok: null, none: null };
+
+/** "Expired" / "Expires soon" beside a lot or an item. */
+export function ExpiryMark({ state }: { state: ExpiryState }) {
+  const t = useT();
+  const key = EXPIRY_KEYS[state];
+  if (!key) return null;
+  return (
+    <span class={`pill pill-tiny ${state === 'expired' ? 'pill-danger' : 'pill-warn'}`} data-testid={`mark-${state}`}>
+      {t(key)}
+    </span>
+  );
+}
+
+/** A labelled table that scrolls sideways on a narrow tablet instead of squeezing its numbers. */
+export function Table({ label, testId, children }: { label: string; testId: string; children: ComponentChildren }) {
+  return (
+    <div class="supply-table-wrap" role="region" aria-label={label} tabIndex={0}>
+      <table class="supply-table" data-testid={testId}>
+        {children}
+      </table>
+    </div>
+  );
+}
