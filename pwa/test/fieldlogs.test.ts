@@ -17,7 +17,8 @@ import {
   surveyedCallIds,
   withdrawStatus,
 } from '../src/db';
-import { expiryState, fefoLot, kitOnHand, lotKey, owedSurveys, surveyGate, type CallStatusFact, type KitLot } from '../src/lib/fieldLogs';
+import { expiryState, fefoLot, kitOnHand, lotKey, owedSurveys, scannedLot, surveyGate, type CallStatusFact, type KitLot } from '../src/lib/fieldLogs';
+import { parseGs1 } from '../src/lib/gs1';
 import { pushOutbox } from '../src/sync/engine';
 import { fakeFetch, freshUnlockedDevice, staticTokens, testUser } from './helpers';
 
@@ -131,6 +132,7 @@ describe('a harm-reduction entry is captured with its outbox op in one transacti
         { category: 'syringes', quantity: 2, route: 'intranasal' },
         { category: 'sharps_collected', quantity: 3, sharpsDisposal: 'drop_box', sharpsWhere: 'x'.repeat(201) },
         { category: 'naloxone_administered', quantity: 1 },
+        { category: 'syringes', quantity: 1001 }, // past the server's bound: a slip of the finger
       ],
       TODAY,
     );
@@ -142,6 +144,7 @@ describe('a harm-reduction entry is captured with its outbox op in one transacti
         'items.2.sharps_where': expect.any(Array),
         'items.3.route': ['required for naloxone administered'],
         'items.3.response': ['required for naloxone administered'],
+        'items.4.quantity': ['a whole number from 1 to 1000'],
       },
     });
     expect(await db().outbox.count()).toBe(0);
@@ -197,6 +200,20 @@ describe('the lot used first (FEFO)', () => {
   it('leaves the lot to the server when the tablet knows no stock of the item', async () => {
     const [op] = await recordHarmReduction(key, { callId: CALL }, [{ category: 'naloxone_kit', quantity: 1 }], TODAY);
     expect(op!.data).toEqual({ call_id: CALL, category: 'naloxone_kit', quantity: 1 });
+  });
+
+  it('a scanned code names the lot of its GTIN and lot number, or the lot used first when it has no lot', () => {
+    const lots = [lot(1, '2027-05-01', 3), lot(4, '2026-12-24', 1)].map((l) => ({ ...l, lotNumber: `NX-${l.lotId}` }));
+    const items = [{ id: NALOXONE, gtin: '00369901000107' }, { id: NALOXONE_KIT, gtin: null }];
+    const read = (code: string) => {
+      const r = parseGs1(code, new Date('2026-12-01T12:00:00Z'));
+      if (!r.ok) throw new Error(r.error);
+      return r.value;
+    };
+    expect(scannedLot(lots, items, read('(01)00369901000107(17)270501(10)NX-1'), TODAY)?.lotId).toBe(1);
+    expect(scannedLot(lots, items, read('(01)00369901000107'), TODAY)?.lotId).toBe(4);
+    expect(scannedLot(lots, items, read('(01)00369901000107(10)NX-9'), TODAY)).toBeNull();
+    expect(scannedLot(lots, items, { gtin: '00369901000206', lotNumber: 'NX-1' }, TODAY)).toBeNull();
   });
 
   it('marks lots expired after their last day and near expiry within a month', () => {

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from tests.e2e import live
 from tests.e2e.test_offline_shift import open_call
@@ -22,51 +21,56 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 UNIT = "HEART-1"
 
 
-# Two lots of each in the kit, the one used first expiring sooner: the entries take from it.
-KIT_LOTS = ((timedelta(days=90), 6), (timedelta(days=400), 10))
+# A fresh lot of each received into the kit, so there is stock to give whatever the demo city
+# left in it; the entries still take from the lot that expires first.
+TOP_UP = 10
+TOP_UP_EXPIRES_IN = timedelta(days=400)
 
 
 @pytest.fixture(scope="module")
 def stocked_kit(server: live.LiveServer) -> tuple[int, int, int]:
-    """The unit's kit holds naloxone doses and naloxone kits (the demo city's catalog has no
-    naloxone kit item and leaves its items uncategorised). Returns (kit, naloxone, naloxone kit)."""
-    from server.auth.models import User
-    from server.extensions import db
-    from server.models_base import utcnow
-    from server.supplies.models import SupplyCategory, SupplyItem
-    from server.supplies.services import record_receipt, unit_kit
-    from server.units.models import Unit
-
-    with server.app.app_context():
-        session = db.session()
-        manager = session.scalars(sa.select(User).where(User.username == "supplies")).one()
-        unit = session.scalars(sa.select(Unit).where(Unit.call_sign == UNIT)).one()
-        kit = unit_kit(session, unit.id)
-        assert kit is not None, "the demo city gives the unit a vehicle kit"
-        items = []
-        for category, sku, name, measure in (
-                (SupplyCategory.NALOXONE, "E2E-NLX-4MG", "Naloxone 4 mg nasal spray", "device"),
-                (SupplyCategory.NALOXONE_KIT, "E2E-NLX-KIT", "Naloxone kit", "kit")):
-            item = session.scalars(sa.select(SupplyItem).where(SupplyItem.category == category)).first()
-            if item is None:
-                item = SupplyItem(sku=sku, name=name, category=category, unit_of_measure=measure)
-                session.add(item)
-                session.flush()
-            for n, (expires_in, quantity) in enumerate(KIT_LOTS):
-                record_receipt(session, manager, kit.id, item.id, f"{sku}-L{n}",
-                               utcnow().date() + expires_in, quantity)
-            items.append(item.id)
-        ids = (kit.id, items[0], items[1])
-        session.commit()
-        db.session.remove()
-    return ids
+    """The unit's kit with naloxone doses and naloxone kits in stock: (kit, naloxone, naloxone kit)."""
+    token = server.login("supplies")["access_token"]
+    unit_id = server.scalar("SELECT id FROM units WHERE call_sign = :sign", sign=UNIT)
+    kit = next(loc["id"] for loc in server.api("GET", "/supplies/locations", token).json()
+               if loc["kind"] == "vehicle_kit" and loc["unit_id"] == unit_id)
+    catalog = server.api("GET", "/supplies/catalog", token).json()
+    items = [next(i["id"] for i in catalog if i["category"] == c) for c in ("naloxone", "naloxone_kit")]
+    expires_on = (datetime.now(UTC).date() + TOP_UP_EXPIRES_IN).isoformat()
+    for item in items:
+        r = server.api("POST", "/supplies/receipts", token, json={
+            "location_id": kit, "item_id": item, "quantity": TOP_UP, "quantity_in": "units",
+            "lot_number": f"E2E-{item}-TOPUP", "expires_on": expires_on})
+        assert r.status_code == 201, r.text
+    return kit, items[0], items[1]
 
 
 def stock_of(server: live.LiveServer, token: str, location: int, item: int) -> dict[int, int]:
-    """The supply manager's stock of each of the item's lots at the location (lot id -> on hand)."""
+    """The supply manager's stock of each of the item's lots at the location (lot id -> on hand;
+    a lot at zero is left out)."""
+    return {lot: n for lot, (n, _) in lots_of(server, token, location, item).items() if n}
+
+
+def lots_of(server: live.LiveServer, token: str, location: int,
+            item: int) -> dict[int, tuple[int, str | None]]:
+    """Lot id -> (on hand, expiry date) of the item at the location."""
     r = server.api("GET", "/supplies/stock", token, params={"location_id": location, "item_id": item})
     r.raise_for_status()
-    return {row["lot_id"]: row["on_hand"] for row in r.json()}
+    return {row["lot_id"]: (row["on_hand"], row["expires_on"]) for row in r.json()}
+
+
+def first_to_use(lots: dict[int, tuple[int, str | None]]) -> int:
+    """The lot in stock and in date that expires first (FEFO)."""
+    today = datetime.now(UTC).date().isoformat()
+    usable = [(expires or "9999-12-31", lot) for lot, (n, expires) in lots.items()
+              if n > 0 and (expires is None or expires >= today)]
+    return min(usable)[1]
+
+
+def taken(stock: dict[int, int], lot: int, n: int) -> dict[int, int]:
+    """The stock once `n` are taken from `lot` (a lot at zero left out)."""
+    after = {**stock, lot: stock[lot] - n}
+    return {k: v for k, v in after.items() if v}
 
 
 def reorder_of(server: live.LiveServer, token: str, location: int, item: int) -> tuple[int, int]:
@@ -126,8 +130,8 @@ def test_offline_naloxone_reversal_survey_gate_and_stock(
     doses_before = stock_of(server, manager, kit, naloxone)
     kits_before = stock_of(server, manager, kit, naloxone_kit)
     report_before = reorder_of(server, manager, kit, naloxone), reorder_of(server, manager, kit, naloxone_kit)
-    # The lot used first: the sooner of the two to expire.
-    first_dose_lot, first_kit_lot = min(doses_before), min(kits_before)
+    first_dose_lot = first_to_use(lots_of(server, manager, kit, naloxone))
+    first_kit_lot = first_to_use(lots_of(server, manager, kit, naloxone_kit))
 
     live.sign_in(page, server.url, "clinician1")
     live.wait_controlled(page)
@@ -190,10 +194,8 @@ def test_offline_naloxone_reversal_survey_gate_and_stock(
     # The ledger moved the kit by one dose and two kits, from the lots used first (a new sign-in:
     # this server's access tokens live seconds).
     manager = server.login("supplies")["access_token"]
-    doses_after = {**doses_before, first_dose_lot: doses_before[first_dose_lot] - 1}
-    kits_after = {**kits_before, first_kit_lot: kits_before[first_kit_lot] - 2}
-    assert stock_of(server, manager, kit, naloxone) == doses_after
-    assert stock_of(server, manager, kit, naloxone_kit) == kits_after
+    assert stock_of(server, manager, kit, naloxone) == taken(doses_before, first_dose_lot, 1)
+    assert stock_of(server, manager, kit, naloxone_kit) == taken(kits_before, first_kit_lot, 2)
     # The reorder report: one dose and two kits less on hand, and as much more used in 30 days.
     (doses_held, doses_used), (kits_held, kits_used) = report_before
     assert reorder_of(server, manager, kit, naloxone) == (doses_held - 1, doses_used + 1)
@@ -202,3 +204,77 @@ def test_offline_naloxone_reversal_survey_gate_and_stock(
     wait_tablet_on_hand(page, naloxone, sum(doses_before.values()) - 1)
     assert tablet_on_hand(page, naloxone_kit) == sum(kits_before.values()) - 2
     assert page.get_by_test_id("kit-unsent").count() == 0
+
+
+def test_transfer_received_and_kit_counted_by_scanning_offline(
+        server: live.LiveServer, context: Any, page: Any, stocked_kit: tuple[int, int, int],
+        screenshot: Callable[[Any, str], Any]) -> None:
+    """Three naloxone kits sent from the warehouse are received on the tablet offline, and a count
+    of the kit finds one dose more than expected by scanning its lot's GS1 code."""
+    kit, naloxone, naloxone_kit = stocked_kit
+    manager = server.login("supplies")["access_token"]
+    warehouse = next(loc["id"] for loc in server.api("GET", "/supplies/locations", manager).json()
+                     if loc["kind"] == "warehouse")
+    r = server.api("POST", "/supplies/receipts", manager, json={
+        "location_id": warehouse, "item_id": naloxone_kit, "quantity": 3, "quantity_in": "units",
+        "lot_number": "E2E-WAREHOUSE-KITS",
+        "expires_on": (datetime.now(UTC).date() + TOP_UP_EXPIRES_IN).isoformat()})
+    assert r.status_code == 201, r.text
+    sent = server.api("POST", "/supplies/transfers", manager, json={
+        "from_location_id": warehouse, "to_location_id": kit,
+        "lines": [{"item_id": naloxone_kit, "lot_id": r.json()["lot_id"], "quantity": 3}]})
+    assert sent.status_code == 201, sent.text
+    transfer = sent.json()["id"]
+    doses_before = stock_of(server, manager, kit, naloxone)
+    kits_before = stock_of(server, manager, kit, naloxone_kit)
+    # The GS1 code on the doses of the lot received into the kit: GTIN, expiry (YYMMDD), lot.
+    catalog = server.api("GET", "/supplies/catalog", manager).json()
+    gtin = next(i["gtin"] for i in catalog if i["id"] == naloxone)
+    r = server.api("GET", "/supplies/stock", manager, params={"location_id": kit, "item_id": naloxone})
+    topup = next(row for row in r.json() if row["lot_number"] == f"E2E-{naloxone}-TOPUP")
+    topup_lot, on_hand = topup["lot_id"], topup["on_hand"]
+    yymmdd = topup["expires_on"][2:].replace("-", "")
+    code = f"(01){gtin}(17){yymmdd}(10){topup['lot_number']}"
+
+    live.sign_in(page, server.url, "peer1")
+    live.wait_controlled(page)
+    live.unlock_if_locked(page)
+    page.goto("/#/kit")
+    row = page.locator(f'[data-testid="kit-transfer"][data-transfer-id="{transfer}"]')
+    row.wait_for()
+
+    context.set_offline(True)
+    row.get_by_test_id("kit-transfer-receive").click()
+    row.get_by_test_id("kit-transfer-received").wait_for()
+    assert tablet_on_hand(page, naloxone_kit) == sum(kits_before.values()) + 3
+
+    page.get_by_test_id("kit-count-start").click()
+    line = page.locator(f'[data-testid="kit-count-line"][data-lot-id="{topup_lot}"]')
+    assert line.get_attribute("data-counted") == str(on_hand)
+    scan = page.get_by_test_id("kit-count-scan")
+    scan.fill(code)
+    scan.press("Enter")
+    page.wait_for_function(
+        "([lot, n]) => document.querySelector("
+        "`[data-testid=kit-count-line][data-lot-id=\"${lot}\"]`)?.getAttribute('data-counted') === n",
+        arg=[str(topup_lot), str(on_hand + 1)])
+    scan.fill("(01)00000000000000")
+    scan.press("Enter")
+    page.get_by_test_id("kit-count-scan-error").wait_for()
+    screenshot(page, "offline-kit-count-by-scanning")
+    page.get_by_test_id("kit-count-save").click()
+    page.get_by_test_id("kit-count-start").wait_for()
+    assert tablet_on_hand(page, naloxone) == sum(doses_before.values()) + 1
+
+    context.set_offline(False)
+    live.wait_synced(page)
+    manager = server.login("supplies")["access_token"]
+    assert server.scalar("SELECT state FROM supply_transfers WHERE id = :t",
+                         t=uuid.UUID(transfer).hex) == "received"
+    assert stock_of(server, manager, kit, naloxone) == {**doses_before, topup_lot: on_hand + 1}
+    kits_after = stock_of(server, manager, kit, naloxone_kit)
+    assert sum(kits_after.values()) == sum(kits_before.values()) + 3
+    # Received, the transfer leaves the tablet.
+    page.goto("/#/kit")
+    page.get_by_test_id("kit-item").first.wait_for()
+    assert page.get_by_test_id("kit-transfer").count() == 0

@@ -47,6 +47,9 @@ def test_cleared_is_confirmed_then_undone_and_the_call_is_back_in_the_list(
 
     page.get_by_test_id("status-cleared").click()
     page.get_by_test_id("confirm-cleared-yes").click()
+    # Clearing opens the post-call survey; the crew goes back to the call without answering yet.
+    page.locator(f'[data-testid="survey"][data-call-id="{call_id}"]').wait_for()
+    page.goto(f"/#/call/{call_id}")
     pressed(page, "cleared")
     page.get_by_test_id("call-back").click()
     page.get_by_test_id("toggle-cleared").wait_for()

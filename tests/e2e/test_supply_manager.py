@@ -20,19 +20,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 MANAGER = "supplies"
 NALOXONE_SKU = "NARCAN-4MG"
-# A case as it arrives from the distributor: 24 twin-packs of nasal spray.
-CASE = 24
+# A case as it arrives from the distributor, in packs (the catalog says how many devices a pack holds).
+CASE_PACKS = 12
 SENT_TO_EACH_KIT = 4
-# Far above what the warehouse holds: low stock whatever the demo stocked.
-PAR = 500
+# GS1's own example GTIN: check digit right, in no catalog here.
+UNKNOWN_GTIN = "09506000134352"
+# A par level this far above what the warehouse holds makes it low on stock.
+PAR_ABOVE_STOCK = 100
 # Far enough ahead that no near-expiry alert is raised for the new lot.
 SHELF_LIFE = timedelta(days=540)
-
-
-def gtin_with_check_digit(body13: str) -> str:
-    """GS1 mod-10 check digit (weights 3, 1, 3... from the right) appended to 13 digits."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body13)))
-    return body13 + str((10 - total % 10) % 10)
 
 
 def select_by_value(page: Any, test_id: str, value: Any) -> None:
@@ -95,8 +91,8 @@ def test_supply_manager_receives_a_case_by_scan_sends_it_to_two_kits_counts_and_
         server: live.LiveServer, page: Any, tmp_path: Path, screenshot: Callable[[Any, str], Path]) -> None:
     api = ManagerApi(server)
     naloxone = next(i for i in api("GET", "/supplies/catalog") if i["sku"] == NALOXONE_SKU)
-    gtin = naloxone.get("gtin") or gtin_with_check_digit("0" + "3" + f"{naloxone['id']:011d}")
-    api("PATCH", f"/supplies/catalog/{naloxone['id']}", json={"gtin": gtin, "pack_size": CASE})
+    gtin = naloxone["gtin"]
+    case = CASE_PACKS * naloxone["pack_size"]
     locations = api("GET", "/supplies/locations")
     warehouse = next(loc for loc in locations if loc["kind"] == "warehouse")
     kit1, kit2 = (next(loc for loc in locations if loc["name"].startswith(sign))
@@ -120,19 +116,26 @@ def test_supply_manager_receives_a_case_by_scan_sends_it_to_two_kits_counts_and_
     assert page.get_by_test_id("scan-lot").inner_text() == lot
     assert page.get_by_test_id("scan-expiry").inner_text() == expires.isoformat()
     page.get_by_test_id("scan-item").filter(has_text=naloxone["name"]).wait_for()
-    page.get_by_test_id("receive-quantity").fill("1")
+    page.get_by_test_id("receive-quantity").fill(str(CASE_PACKS))
     page.get_by_test_id("quantity-in-packs").click()
     page.get_by_test_id("receive-submit").click()
     page.get_by_test_id("receive-done").filter(has_text=lot).wait_for()
     screenshot(page, "supply-receive")
     stock = api("GET", f"/supplies/stock?location_id={warehouse['id']}")
     lot_id = next(s["lot_id"] for s in stock if s["lot_number"] == lot)
-    assert api.lot_on_hand(warehouse["id"], lot_id) == CASE
+    assert api.lot_on_hand(warehouse["id"], lot_id) == case
 
     # A wrong check digit is caught before anything is sent.
     scan.fill(f"(01){gtin[:-1]}{(int(gtin[-1]) + 1) % 10}(10){lot}")
     scan.press("Enter")
     page.get_by_test_id("receive-scan-error").wait_for()
+    # A well-formed GTIN the catalog does not know: the server refuses it, named beside the field.
+    scan.fill(f"(01){UNKNOWN_GTIN}(10){lot}")
+    scan.press("Enter")
+    assert not page.get_by_test_id("receive-scan-error").count()
+    page.get_by_test_id("receive-submit").click()
+    page.get_by_test_id("receive-scan-error").wait_for()
+    assert api.lot_on_hand(warehouse["id"], lot_id) == case
 
     # Transfers from the warehouse to two kits, this lot picked.
     page.get_by_test_id("supply-tab-transfers").click()
@@ -147,7 +150,7 @@ def test_supply_manager_receives_a_case_by_scan_sends_it_to_two_kits_counts_and_
     for kit in (kit1, kit2):
         page.locator(f'[data-testid="transfer-row"][data-to="{kit["id"]}"]').first.wait_for()
     screenshot(page, "supply-transfers")
-    assert api.lot_on_hand(warehouse["id"], lot_id) == CASE - 2 * SENT_TO_EACH_KIT
+    assert api.lot_on_hand(warehouse["id"], lot_id) == case - 2 * SENT_TO_EACH_KIT
 
     # HEART-2's crew receives theirs (the desk marks it received); HEART-1's stays in transit.
     page.locator(f'[data-testid="transfer-row"][data-to="{kit2["id"]}"]').get_by_test_id(
@@ -187,7 +190,10 @@ def test_supply_manager_receives_a_case_by_scan_sends_it_to_two_kits_counts_and_
     page.get_by_test_id("supply-tab-par").click()
     select_by_value(page, "par-location", warehouse["id"])
     par_row = page.locator(f'[data-testid="par-row"][data-item-id="{naloxone["id"]}"]')
-    par_row.get_by_test_id("par-input").fill(str(PAR))
+    held = sum(r["on_hand"] for r in api(
+        "GET", f"/supplies/stock?location_id={warehouse['id']}&item_id={naloxone['id']}"))
+    par = held + PAR_ABOVE_STOCK
+    par_row.get_by_test_id("par-input").fill(str(par))
     par_row.get_by_test_id("par-save").click()
     par_row.get_by_test_id("par-saved").wait_for()
     the_alert_job_runs(server)
@@ -209,7 +215,7 @@ def test_supply_manager_receives_a_case_by_scan_sends_it_to_two_kits_counts_and_
                         f'[data-location-id="{warehouse["id"]}"]')
     item.get_by_test_id("mark-low").wait_for()
     lot_line = item.locator(f'[data-testid="stock-lot"][data-lot="{lot}"]')
-    assert lot_line.get_by_test_id("stock-lot-on-hand").inner_text() == str(CASE - 2 * SENT_TO_EACH_KIT)
+    assert lot_line.get_by_test_id("stock-lot-on-hand").inner_text() == str(case - 2 * SENT_TO_EACH_KIT)
     screenshot(page, "supply-stock")
 
     # Its stock card: received, then sent twice, with the balance after each move and who made it.
@@ -239,8 +245,8 @@ def test_supply_manager_receives_a_case_by_scan_sends_it_to_two_kits_counts_and_
     ours = [r for r in rows
             if r["item_name"] == naloxone["name"] and r["location_name"] == warehouse["name"]]
     assert len(ours) == 1, ours
-    assert int(ours[0]["par"]) == PAR, ours
-    assert int(ours[0]["suggested_order"]) >= PAR - int(ours[0]["on_hand"]), ours
+    assert int(ours[0]["par"]) == par, ours
+    assert int(ours[0]["suggested_order"]) >= par - int(ours[0]["on_hand"]), ours
 
 
 def test_a_supervisor_reads_stock_but_sees_no_supply_manager_tabs(server: live.LiveServer,
@@ -276,3 +282,32 @@ def test_every_supply_tab_passes_axe_in_both_languages_and_themes(
             problems[tab] = found
         screenshot(page, f"supply-{tab}-{lang}-{theme}")
     assert not problems, problems
+
+
+#: A desk, a landscape tablet and a portrait one (the smallest the desk screens are made for).
+DESK_SIZES = {"desk": (1440, 900), "tablet-landscape": (1280, 800), "tablet-portrait": (800, 1280)}
+# A touch target the supply manager taps with a finger on the warehouse tablet.
+MIN_TARGET_PX = 44
+TARGETS = "button, select, input:not([type=checkbox]), [data-testid^='supply-tab-']"
+
+
+@pytest.mark.parametrize("size", list(DESK_SIZES))
+def test_supply_tabs_fit_the_screen_and_keep_44px_targets(
+        server: live.LiveServer, new_context: Callable[..., Any], size: str,
+        screenshot: Callable[[Any, str], Path]) -> None:
+    width, height = DESK_SIZES[size]
+    page = new_context(viewport={"width": width, "height": height}).new_page()
+    live.sign_in(page, server.url, MANAGER)
+    page.get_by_test_id("supply").wait_for()
+    for tab in ("stock", "receive", "transfers", "count", "par", "reorder"):
+        page.get_by_test_id(f"supply-tab-{tab}").click()
+        page.locator(f'[data-testid="supply"][data-tab="{tab}"]').wait_for()
+        # Wide tables scroll inside their frame; the page itself never scrolls sideways.
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), (size, tab)
+        small = page.evaluate(
+            """([sel, min]) => [...document.querySelectorAll(sel)]
+                .filter((el) => el.closest('.supply') && el.getClientRects().length)
+                .map((el) => [el.dataset.testid || el.id || el.tagName, el.getBoundingClientRect().height])
+                .filter(([, h]) => h < min)""", [TARGETS, MIN_TARGET_PX])
+        assert not small, (size, tab, small)
+        screenshot(page, f"supply-{tab}-{size}")

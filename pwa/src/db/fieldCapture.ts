@@ -4,6 +4,7 @@
  * transaction (db/capture.ts `capture`), works offline and locked or not as the call screen does.
  * Nothing here takes a name of the person served: the kinds have no such field.
  */
+import { maxLength, numberRange } from '../api/facts';
 import type { OpKind, Op, ServerId } from '../api/types';
 import { estimatedNow, wallNow } from '../lib/deviceClock';
 import {
@@ -27,22 +28,27 @@ import { KINDS } from './kinds';
 import type { SealKey } from './vault';
 
 /** Longest texts the server takes (the kinds' field specs). */
-export const PLACE_MAX_CHARS = 200;
-export const SHARPS_WHERE_MAX_CHARS = 200;
-export const POLICE_REASON_MAX_CHARS = 500;
-export const SURVEY_COMMENT_MAX_CHARS = 1000;
-export const SKIP_REASON_MAX_CHARS = 200;
+export const PLACE_MAX_CHARS = maxLength('outreach_contact', 'place') ?? Infinity;
+export const SHARPS_WHERE_MAX_CHARS = maxLength('harm_reduction_entry', 'sharps_where') ?? Infinity;
+export const POLICE_REASON_MAX_CHARS = maxLength('post_call_survey', 'police_reason') ?? Infinity;
+export const SURVEY_COMMENT_MAX_CHARS = maxLength('post_call_survey', 'comment') ?? Infinity;
+export const SKIP_REASON_MAX_CHARS = maxLength('post_call_survey', 'skipped_reason') ?? Infinity;
+/** The most of one item an entry takes, and the most a count says (the server's bounds). */
+export const QUANTITY = numberRange('harm_reduction_entry', 'quantity');
+export const COUNTED = numberRange('kit_count', 'counted');
 
-type FieldKind = 'outreach_contact' | 'harm_reduction_entry' | 'kit_count' | 'transfer_receipt' | 'post_call_survey';
+type FieldKind = Extract<OpKind, 'outreach_contact' | 'harm_reduction_entry' | 'kit_count' | 'transfer_receipt' | 'post_call_survey'>;
 
 /** One fact of `kind`: its local row (with author and time) and its op, in one transaction. */
 async function recordFact(key: SealKey, kind: FieldKind, data: Record<string, unknown>): Promise<Op> {
   const recordId = uuidv7(wallNow());
-  const opKind = kind as OpKind;
-  const row = await factRow(key, opKind, recordId, { ...data, ...author(), id: recordId, at: new Date(estimatedNow()).toISOString() });
-  const table = KINDS[kind]!.table;
-  return capture(key, { kind: opKind, action: 'create', recordId, baseVersion: null, data }, table, () => db().recordTable(table).put(row));
+  const row = await factRow(key, kind, recordId, { ...data, ...author(), id: recordId, at: new Date(estimatedNow()).toISOString() });
+  const table = KINDS[kind].table;
+  return capture(key, { kind, action: 'create', recordId, baseVersion: null, data }, table, () => db().recordTable(table).put(row));
 }
+
+const inRange = (at: string, n: number, { min, max }: { min: number; max: number }): Record<string, string[]> =>
+  Number.isInteger(n) && n >= min && n <= max ? {} : { [at]: [`a whole number from ${min} to ${max}`] };
 
 /** `at`: where the field is named in the error (`data.place`, `items.0.route`). */
 const tooLong = (at: string, value: string | undefined, max: number): Record<string, string[]> =>
@@ -83,7 +89,7 @@ function itemErrors(i: number, item: HrItem): Record<string, string[]> {
   const at = (f: string) => `items.${i}.${f}`;
   const errors: Record<string, string[]> = {
     ...(HR_CATEGORIES.includes(item.category) ? {} : { [at('category')]: ['unknown category'] }),
-    ...(Number.isInteger(item.quantity) && item.quantity >= 1 ? {} : { [at('quantity')]: ['a whole number, at least 1'] }),
+    ...inRange(at('quantity'), item.quantity, QUANTITY),
     ...oneOf(at('route'), item.route, NALOXONE_ROUTES),
     ...oneOf(at('response'), item.response, NALOXONE_RESPONSES),
     ...oneOf(at('sharps_disposal'), item.sharpsDisposal, SHARPS_DISPOSALS),
@@ -139,7 +145,7 @@ export async function recordKitCount(key: SealKey, lines: readonly CountLine[]):
     Object.assign(
       {},
       lines.length ? {} : { lines: ['nothing counted'] },
-      ...lines.map((l, i) => (Number.isInteger(l.counted) && l.counted >= 0 ? {} : { [`lines.${i}.counted`]: ['a whole number, 0 or more'] })),
+      ...lines.map((l, i) => inRange(`lines.${i}.counted`, l.counted, COUNTED)),
     ),
   );
   const countId = uuidv7(wallNow());

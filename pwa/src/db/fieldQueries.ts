@@ -36,7 +36,8 @@ export interface CatalogItem {
   id: number;
   name: string;
   category: string;
-  unit: string;
+  /** GTIN-14 of the item as packed, when the catalog has one (a scan names the item by it). */
+  gtin: string | null;
 }
 
 export interface TransferLine {
@@ -78,7 +79,7 @@ const itemOf = (r: SyncedRow): CatalogItem => ({
   id: Number(r.rawId),
   name: str(r.clear.name) || str(r.clear.sku),
   category: str(r.clear.category),
-  unit: str(r.clear.unit_of_measure ?? r.clear.unit_of_issue),
+  gtin: str(r.clear.gtin) || null,
 });
 
 const lotOf = (r: SyncedRow): KitLot => {

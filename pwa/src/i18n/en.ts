@@ -293,7 +293,7 @@ export const en = {
   'kind.kit_count': 'Kit count',
   'kind.transfer_receipt': 'Transfer received',
   'kit.title': 'Our kit',
-  'kit.unsentIncluded': 'Includes {count} entries from this tablet not sent yet.',
+  'kit.unsentIncluded': 'Counted in: entries from this tablet not sent yet ({count}).',
   'kit.alerts': 'Alerts on the kit',
   'kit.alert.low_stock': 'Low stock',
   'kit.alert.near_expiry': 'Expires soon',
@@ -319,6 +319,15 @@ export const en = {
   'kit.countHelp': 'Enter what is actually in the kit for each lot, then save. Each starts at what this tablet expects.',
   'kit.countOf': 'Counted, lot {lot}',
   'kit.countSave': 'Save the count',
+  'kit.scan': 'Count by scanning',
+  'kit.scanHelp': 'Tap here, then scan each unit in the kit: each scan counts one more of its lot. Start with "All to zero".',
+  'kit.scanNotInKit': 'This code is not one of the kit\'s lots. Count it by hand or tell the supply manager.',
+  'kit.scanError.empty': 'Nothing was scanned.',
+  'kit.scanError.unreadable': 'The code could not be read. Scan it again.',
+  'kit.scanError.check_digit': 'The product number in the code is wrong (check digit). Scan it again.',
+  'kit.scanError.bad_date': 'The expiry date in the code is not a date.',
+  'kit.scanError.no_gtin': 'The code has no product number.',
+  'kit.countZero': 'All to zero',
 
   // Post-call survey (survey.*)
   'survey.title': 'Post-call survey',
@@ -463,6 +472,7 @@ export const en = {
   'supply.reorderHelp': 'Per location and item: on hand, par, used in the last 30 days, and what to order.',
   'supply.downloadCsv': 'Download CSV',
   'supply.noReorder': 'Nothing to report yet.',
+  'supply.packsCount': '{count} pack(s)',
 
 };
 

@@ -295,7 +295,7 @@ export const es: Record<Key, string> = {
   'kind.kit_count': 'Recuento del botiquín',
   'kind.transfer_receipt': 'Traslado recibido',
   'kit.title': 'Nuestro kit',
-  'kit.unsentIncluded': 'Incluye {count} registros de esta tableta todavía sin enviar.',
+  'kit.unsentIncluded': 'Incluye registros de esta tableta todavía sin enviar ({count}).',
   'kit.alerts': 'Alertas del kit',
   'kit.alert.low_stock': 'Existencias bajas',
   'kit.alert.near_expiry': 'Vence pronto',
@@ -321,6 +321,15 @@ export const es: Record<Key, string> = {
   'kit.countHelp': 'Anote lo que hay realmente en el kit para cada lote y guarde. Cada uno empieza con lo que esta tableta espera.',
   'kit.countOf': 'Contado, lote {lot}',
   'kit.countSave': 'Guardar el conteo',
+  'kit.scan': 'Contar escaneando',
+  'kit.scanHelp': 'Toque aquí y escanee cada unidad del kit: cada escaneo cuenta una más de su lote. Empiece con "Todo a cero".',
+  'kit.scanNotInKit': 'Este código no es de ningún lote del kit. Cuéntelo a mano o avise al encargado de suministros.',
+  'kit.scanError.empty': 'No se escaneó nada.',
+  'kit.scanError.unreadable': 'No se pudo leer el código. Escanéelo de nuevo.',
+  'kit.scanError.check_digit': 'El número de producto del código es incorrecto (dígito de control). Escanéelo de nuevo.',
+  'kit.scanError.bad_date': 'La fecha de vencimiento del código no es una fecha.',
+  'kit.scanError.no_gtin': 'El código no tiene número de producto.',
+  'kit.countZero': 'Todo a cero',
 
   // Post-call survey (survey.*)
   'survey.title': 'Encuesta después de la llamada',
@@ -465,5 +474,6 @@ export const es: Record<Key, string> = {
   'supply.reorderHelp': 'Por ubicación y artículo: disponible, mínimo, usado en los últimos 30 días y qué pedir.',
   'supply.downloadCsv': 'Descargar CSV',
   'supply.noReorder': 'Aún no hay nada que informar.',
+  'supply.packsCount': '{count} paquete(s)',
 
 };

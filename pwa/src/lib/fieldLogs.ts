@@ -4,25 +4,19 @@
  * this tablet's unsent entries, counts and receipts are counted in, how close a lot is to expiry,
  * and which cleared calls still owe their post-call survey (the gate on the next call).
  */
+import { RECORD_KINDS } from '../api/fields';
 import { standing, type StatusFact } from './lifecycle';
 
-/** What a harm-reduction entry records, in the order the log offers them. */
-export const HR_CATEGORIES = [
-  'naloxone_administered',
-  'naloxone_kit',
-  'fentanyl_test_strips',
-  'safer_sex_kit',
-  'wound_care',
-  'hygiene_kit',
-  'syringes',
-  'sharps_collected',
-] as const;
+const ENTRY = RECORD_KINDS.harm_reduction_entry.fields;
+
+/** What a harm-reduction entry records, in the order the log offers them (the server's choices). */
+export const HR_CATEGORIES = ENTRY.category.enum;
 export type HrCategory = (typeof HR_CATEGORIES)[number];
 
-export const NALOXONE_ROUTES = ['intranasal', 'intramuscular', 'intravenous'] as const;
-export const NALOXONE_RESPONSES = ['breathing_restored', 'ems_took_over', 'no_response'] as const;
-export const SHARPS_DISPOSALS = ['sharps_container', 'drop_box', 'pharmacy', 'other'] as const;
-export const YES_NO = ['yes', 'no'] as const;
+export const NALOXONE_ROUTES = ENTRY.route.enum;
+export const NALOXONE_RESPONSES = ENTRY.response.enum;
+export const SHARPS_DISPOSALS = ENTRY.sharps_disposal.enum;
+export const YES_NO = RECORD_KINDS.post_call_survey.fields.felt_safe.enum;
 export type NaloxoneRoute = (typeof NALOXONE_ROUTES)[number];
 export type NaloxoneResponse = (typeof NALOXONE_RESPONSES)[number];
 export type SharpsDisposal = (typeof SHARPS_DISPOSALS)[number];
@@ -156,4 +150,20 @@ export function localDay(ms: number): string {
   const d = new Date(ms);
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/**
+ * The kit's lot a scanned code names: the catalog item with the code's GTIN, and its lot with the
+ * code's lot number (a code without one names the item's lot used first). Null: not in this kit.
+ */
+export function scannedLot(
+  lots: readonly KitLot[],
+  items: readonly { id: number; gtin: string | null }[],
+  scan: { gtin: string; lotNumber: string | null },
+  today: string,
+): KitLot | null {
+  const item = items.find((i) => i.gtin !== null && i.gtin === scan.gtin);
+  if (!item) return null;
+  if (scan.lotNumber === null) return fefoLot(lots, item.id, today) ?? lots.find((l) => l.itemId === item.id) ?? null;
+  return lots.find((l) => l.itemId === item.id && l.lotNumber === scan.lotNumber) ?? null;
 }

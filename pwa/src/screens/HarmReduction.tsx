@@ -12,6 +12,7 @@ import {
   harmReductionFor,
   listContacts,
   PLACE_MAX_CHARS,
+  QUANTITY,
   recordHarmReduction,
   recordOutreachContact,
   SHARPS_WHERE_MAX_CHARS,
@@ -240,6 +241,7 @@ function Log({ target, recorded, before }: LogProps) {
                 id={`hr-count-${c}`}
                 label={t(`hr.category.${c}`)}
                 value={count(c)}
+                max={QUANTITY.max}
                 onChange={(n) => {
                   setSaved(false);
                   setDraft((d) => ({ ...d, counts: { ...d.counts, [c]: n } }));

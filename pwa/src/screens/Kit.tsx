@@ -1,17 +1,19 @@
 /**
  * The unit's kit: stock per item and lot with expiry (near-expiry and expired marked, the lot to
  * use first named), on hand including what this tablet recorded and has not sent yet; alerts on
- * the kit; transfers on their way to it with "Received"; and "Count the kit", one number per lot.
+ * the kit; transfers on their way to it with "Received"; and "Count the kit", one number per lot
+ * (typed, − / +, or a scan per unit with a USB or Bluetooth scanner).
  */
 import { useState } from 'preact/hooks';
 import { getSession } from '../crypto/session';
-import { kitNow, recordKitCount, recordTransferReceipt, useLiveQuery, type CatalogItem, type Kit as KitData, type Transfer } from '../db';
+import { COUNTED, kitNow, recordKitCount, recordTransferReceipt, useLiveQuery, type CatalogItem, type Kit as KitData, type Transfer } from '../db';
 import { formatDateTime, useT } from '../i18n';
-import { expiryState, fefoLot, localDay, type KitLot } from '../lib/fieldLogs';
+import { expiryState, fefoLot, localDay, scannedLot, type KitLot } from '../lib/fieldLogs';
+import { parseGs1 } from '../lib/gs1';
 import { estimatedNow } from '../lib/deviceClock';
 import { afterCapture } from '../app/runtime';
 import { useSettings } from '../app/settings';
-import { Stepper } from '../ui/FieldControls';
+import { ScanInput, Stepper } from '../ui/FieldControls';
 
 type T = ReturnType<typeof useT>;
 
@@ -168,6 +170,16 @@ function Count({ kit, today, onDone }: { kit: KitData; today: string; onDone: ()
   const t = useT();
   const [counted, setCounted] = useState<Record<string, number>>(() => Object.fromEntries(kit.lots.map((l) => [l.key, Math.max(0, l.onHand)])));
   const [busy, setBusy] = useState(false);
+  const [scanned, setScanned] = useState<{ key: string; error: null } | { key: null; error: string } | null>(null);
+  const scan = (code: string) => {
+    const read = parseGs1(code);
+    if (!read.ok) return setScanned({ key: null, error: t(`kit.scanError.${read.error}`) });
+    const lot = scannedLot(kit.lots, kit.items, read.value, today);
+    if (!lot) return setScanned({ key: null, error: t('kit.scanNotInKit') });
+    // Each scan is one more of the lot: a count by scanning starts from zero ("All to zero").
+    setCounted((c) => ({ ...c, [lot.key]: Math.min(COUNTED.max, (c[lot.key] ?? 0) + 1) }));
+    setScanned({ key: lot.key, error: null });
+  };
   const save = async () => {
     setBusy(true);
     try {
@@ -185,15 +197,19 @@ function Count({ kit, today, onDone }: { kit: KitData; today: string; onDone: ()
     <section class="card" aria-labelledby="kit-count-title" data-testid="kit-count">
       <h2 id="kit-count-title">{t('kit.count')}</h2>
       <p class="muted small">{t('kit.countHelp')}</p>
+      <ScanInput id="kit-count-scan" label={t('kit.scan')} help={t('kit.scanHelp')} error={scanned?.error ?? null} onScan={scan} />
+      <button type="button" class="btn" data-testid="kit-count-zero" onClick={() => setCounted(Object.fromEntries(kit.lots.map((l) => [l.key, 0])))}>
+        {t('kit.countZero')}
+      </button>
       <ul class="kit-count-lines">
         {kit.lots.map((l) => (
-          <li key={l.key} data-testid="kit-count-line" data-lot-id={l.lotId ?? ''}>
+          <li key={l.key} class={scanned?.key === l.key ? 'scanned' : ''} data-testid="kit-count-line" data-lot-id={l.lotId ?? ''} data-counted={counted[l.key] ?? 0}>
             <span>
               {itemName(t, kit.items, l.itemId)} · {t('kit.lot', { lot: lotName(t, l) })}
               {l.expiresOn && <span class="muted"> · {l.expiresOn}</span>}
               {expiryState(l.expiresOn, today) === 'expired' && <span class="pill pill-tiny pill-danger">{t('kit.expiry.expired')}</span>}
             </span>
-            <Stepper id={`kit-count-${l.key.replace(/[^A-Za-z0-9-]/g, '-')}`} label={t('kit.countOf', { lot: lotName(t, l) })} value={counted[l.key] ?? 0} onChange={(n) => setCounted((c) => ({ ...c, [l.key]: n }))} />
+            <Stepper id={`kit-count-${l.key.replace(/[^A-Za-z0-9-]/g, '-')}`} label={t('kit.countOf', { lot: lotName(t, l) })} value={counted[l.key] ?? 0} max={COUNTED.max} onChange={(n) => setCounted((c) => ({ ...c, [l.key]: n }))} />
           </li>
         ))}
       </ul>

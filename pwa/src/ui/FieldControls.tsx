@@ -1,10 +1,29 @@
-/** Controls of the field logs, sized for gloves: a count with − and + buttons, and a choice of a few answers. */
+/**
+ * Controls of the field logs, sized for gloves: a count with − and + buttons, a choice of a few
+ * answers, and the field a USB or Bluetooth scanner types a code into.
+ */
+import { useState } from 'preact/hooks';
 import { useT } from '../i18n';
+import { GS } from '../lib/gs1';
 
-/** A whole number with − / + (48 px each) and a field typed into; never below `min`. */
-export function Stepper({ id, label, value, min = 0, onChange }: { id: string; label: string; value: number; min?: number; onChange: (n: number) => void }) {
+/** A whole number with − / + (48 px each) and a field typed into; kept within `min`..`max`. */
+export function Stepper({
+  id,
+  label,
+  value,
+  min = 0,
+  max = Infinity,
+  onChange,
+}: {
+  id: string;
+  label: string;
+  value: number;
+  min?: number;
+  max?: number;
+  onChange: (n: number) => void;
+}) {
   const t = useT();
-  const set = (n: number) => onChange(Math.max(min, Number.isFinite(n) ? Math.floor(n) : min));
+  const set = (n: number) => onChange(Math.min(max, Math.max(min, Number.isFinite(n) ? Math.floor(n) : min)));
   return (
     <div class="stepper" data-testid={id}>
       <button type="button" class="btn" aria-label={t('hr.less', { what: label })} data-testid={`${id}-minus`} disabled={value <= min} onClick={() => set(value - 1)}>
@@ -14,13 +33,14 @@ export function Stepper({ id, label, value, min = 0, onChange }: { id: string; l
         type="number"
         inputMode="numeric"
         min={min}
+        max={Number.isFinite(max) ? max : undefined}
         step={1}
         aria-label={label}
         data-testid={`${id}-value`}
         value={value}
         onInput={(e) => set(Number(e.currentTarget.value || min))}
       />
-      <button type="button" class="btn" aria-label={t('hr.more', { what: label })} data-testid={`${id}-plus`} onClick={() => set(value + 1)}>
+      <button type="button" class="btn" aria-label={t('hr.more', { what: label })} data-testid={`${id}-plus`} disabled={value >= max} onClick={() => set(value + 1)}>
         +
       </button>
     </div>
@@ -55,6 +75,54 @@ export function Choice<V extends string>({
           </button>
         ))}
       </div>
+    </div>
+  );
+}
+
+/**
+ * The text field a scanner in keyboard mode types into; Enter ends one scan. Such a scanner types
+ * the GS1 group separator as Ctrl+], which a field would drop: it is put in as the character.
+ */
+export function ScanInput({ id, label, help, error, onScan }: { id: string; label: string; help: string; error: string | null; onScan: (code: string) => void }) {
+  const [code, setCode] = useState('');
+  return (
+    <div class="scan-input">
+      <label for={id}>{label}</label>
+      <p class="muted small" id={`${id}-help`}>
+        {help}
+      </p>
+      <input
+        id={id}
+        data-testid={id}
+        type="text"
+        autocomplete="off"
+        autocapitalize="off"
+        spellcheck={false}
+        aria-describedby={`${id}-help`}
+        aria-invalid={error ? true : undefined}
+        value={code}
+        onInput={(e) => setCode(e.currentTarget.value)}
+        onKeyDown={(e) => {
+          const el = e.currentTarget;
+          if (e.ctrlKey && e.key === ']') {
+            e.preventDefault();
+            const from = el.selectionStart ?? el.value.length;
+            const next = `${el.value.slice(0, from)}${GS}${el.value.slice(el.selectionEnd ?? from)}`;
+            el.value = next;
+            el.setSelectionRange(from + 1, from + 1);
+            setCode(next);
+          } else if (e.key === 'Enter') {
+            e.preventDefault();
+            onScan(el.value);
+            setCode('');
+          }
+        }}
+      />
+      {error && (
+        <p class="notice notice-error small" role="alert" data-testid={`${id}-error`}>
+          {error}
+        </p>
+      )}
     </div>
   );
 }

@@ -169,8 +169,9 @@ export function Reorder() {
                 <td class="num">{r.on_hand}</td>
                 <td class="num">{r.par}</td>
                 <td class="num">{r.used_30d}</td>
-                <td class="num">
+                <td class="num" data-testid="reorder-suggested">
                   <strong>{r.suggested_order}</strong>
+                  {r.pack_size > 1 && r.suggested_packs > 0 ? <span class="muted small block">{t('supply.packsCount', { count: r.suggested_packs })}</span> : null}
                 </td>
               </tr>
             ))}
