@@ -22,6 +22,7 @@ from server.supplies.models import LedgerReason, StockLedgerEntry
 from server.units.models import Unit
 from tests.fixtures.people import Session
 from tests.fixtures.stockroom import Stockroom, make_stockroom
+from tests.fixtures.sync import Tablet, outcomes
 from tests.test_authorization import call, routes, sample_url
 
 NARRATIVE = "Neighbor says he has not eaten in days"
@@ -160,3 +161,43 @@ def test_a_responder_cannot_move_stock_by_rest(
     assert len(statuses) == len(SUPPLY_WRITES)
     assert set(statuses.values()) == {403}
     assert db.session.scalar(sa.select(sa.func.count()).select_from(StockLedgerEntry)) == before
+
+
+def test_a_dose_pushed_from_a_tablet_shows_on_the_card_and_report_but_not_its_call(
+        app: Flask, client: FlaskClient, tablet: Callable[..., Tablet],
+        create_call: Callable[..., Call], signed_in: Callable[..., Session]) -> None:
+    """The whole way: a responder's tablet records naloxone given on a call; the supply
+    manager sees the dose (who, device, lot) and the use, never the call or the fact."""
+    device = tablet()
+    room = make_stockroom(device.unit)
+    room.move(room.kit, room.early_lot, 4, LedgerReason.RECEIVE)
+    the_call = create_call(device.unit, narrative=NARRATIVE)
+    op = device.op("harm_reduction_entry", {
+        "category": "naloxone_administered", "quantity": 2, "call_id": str(the_call.id),
+        "route": "intranasal", "response": "breathing_restored"})
+    assert outcomes(device.push([op])) == ["applied"]
+
+    manager = signed_in(Role.SUPPLY_MANAGER)
+    card = manager.get("/api/v1/supplies/stock-card", query_string={
+        "location_id": room.kit.id, "item_id": room.naloxone.id})
+    assert [(e["reason"], e["delta"], e["balance_after"]) for e in card.json["entries"]] == [
+        ("receive", 4, 4), ("administer", -2, 2)]
+    dose = card.json["entries"][1]
+    assert (dose["user_name"], dose["lot_number"]) == (device.user.full_name, "EARLY1")
+    assert dose["device_name"]
+    [row] = [r for r in manager.get("/api/v1/supplies/reorder-report").json
+             if r["location_id"] == room.kit.id and r["item_id"] == room.naloxone.id]
+    assert (row["on_hand"], row["used_30d"]) == (2, 2)
+    leaks = {}
+    for rule, method in routes(app):
+        allowed = permissions.rule_for(rule.endpoint, method)
+        if method != "GET" or not isinstance(allowed, frozenset) or Role.SUPPLY_MANAGER not in allowed:
+            continue
+        answer = client.get(sample_url(rule, str(the_call.id)), headers=manager.headers,
+                            query_string=_query_for(rule, room))
+        body = answer.get_data(as_text=True)
+        answer.close()
+        found = {t for t in (str(the_call.id), op["record_id"], NARRATIVE) if t in body}
+        if found:
+            leaks[rule.rule] = found
+    assert leaks == {}
