@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { supplies, type AlertKind, type Discrepancy, type StockLocation } from '../../api/supplies';
 import { formatDateTime, useT, type Key } from '../../i18n';
-import { api, errorsOf, FieldError, Problem, Table, useLoad, useLocations } from './common';
+import { ACTIONS, api, errorsOf, FieldError, num, Problem, Table, useLoad, useLocations } from './common';
 import { failure, type Failure } from './view';
 
 const where = (locations: readonly StockLocation[], id: number, name?: string) => name ?? locations.find((l) => l.id === id)?.name ?? String(id);
@@ -86,22 +86,7 @@ export function Alerts() {
       <Problem problem={open.problem ?? problem} />
       {open.data && open.data.length === 0 && <p class="empty">{t('supply.noAlerts')}</p>}
       {open.data && open.data.length > 0 && (
-        <Table label={t('supply.tab.alerts')} testId="alerts-table">
-          <thead>
-            <tr>
-              <th scope="col">{t('supply.col.alert')}</th>
-              <th scope="col">{t('supply.col.location')}</th>
-              <th scope="col">{t('supply.col.item')}</th>
-              <th scope="col">{t('supply.col.lot')}</th>
-              <th scope="col" class="num">
-                {t('supply.col.onHand')}
-              </th>
-              <th scope="col">{t('supply.col.since')}</th>
-              <th scope="col">
-                <span class="sr-only">{t('supply.col.actions')}</span>
-              </th>
-            </tr>
-          </thead>
+        <Table label={t('supply.tab.alerts')} testId="alerts-table" columns={['supply.col.alert', 'supply.col.location', 'supply.col.item', 'supply.col.lot', num('supply.col.onHand'), 'supply.col.since', ACTIONS]}>
           <tbody>
             {open.data.map((a) => (
               <tr key={a.id} data-testid="alert-row" data-kind={a.kind}>

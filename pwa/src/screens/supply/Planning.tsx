@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { supplies, type CatalogItem, type ParLevel } from '../../api/supplies';
 import { useT } from '../../i18n';
-import { api, LocationPicker, Problem, Table, useLoad, useLocations } from './common';
+import { ACTIONS, api, LocationPicker, num, Problem, Table, useLoad, useLocations } from './common';
 import { failure, reorderFileName, wholeNumber, type Failure } from './view';
 
 export function ParLevels() {
@@ -17,18 +17,7 @@ export function ParLevels() {
       <LocationPicker id="par-location" label="supply.location" value={locationId} onChange={setLocationId} locations={locations} testId="par-location" />
       <Problem problem={catalog.problem ?? levels.problem} />
       {locationId !== null && catalog.data && levels.data && (
-        <Table label={t('supply.tab.par')} testId="par-table">
-          <thead>
-            <tr>
-              <th scope="col">{t('supply.col.item')}</th>
-              <th scope="col" class="num">
-                {t('supply.col.par')}
-              </th>
-              <th scope="col">
-                <span class="sr-only">{t('supply.col.actions')}</span>
-              </th>
-            </tr>
-          </thead>
+        <Table label={t('supply.tab.par')} testId="par-table" columns={['supply.col.item', num('supply.col.par'), ACTIONS]}>
           <tbody>
             {catalog.data.map((item) => (
               <ParRow
@@ -142,25 +131,7 @@ export function Reorder() {
       <Problem problem={report.problem ?? problem} />
       {report.data && report.data.length === 0 && <p class="empty">{t('supply.noReorder')}</p>}
       {report.data && report.data.length > 0 && (
-        <Table label={t('supply.tab.reorder')} testId="reorder-table">
-          <thead>
-            <tr>
-              <th scope="col">{t('supply.col.location')}</th>
-              <th scope="col">{t('supply.col.item')}</th>
-              <th scope="col" class="num">
-                {t('supply.col.onHand')}
-              </th>
-              <th scope="col" class="num">
-                {t('supply.col.par')}
-              </th>
-              <th scope="col" class="num">
-                {t('supply.col.used30d')}
-              </th>
-              <th scope="col" class="num">
-                {t('supply.col.suggested')}
-              </th>
-            </tr>
-          </thead>
+        <Table label={t('supply.tab.reorder')} testId="reorder-table" columns={['supply.col.location', 'supply.col.item', num('supply.col.onHand'), num('supply.col.par'), num('supply.col.used30d'), num('supply.col.suggested')]}>
           <tbody>
             {report.data.map((r) => (
               <tr key={`${r.location_id}:${r.item_id}`} data-testid="reorder-row" class={r.suggested_order > 0 ? 'needs-order' : ''}>

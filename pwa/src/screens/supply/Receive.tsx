@@ -7,7 +7,7 @@ import { supplies, type CatalogItem, type CountLine, type QuantityIn as Quantity
 import { useT, type Key } from '../../i18n';
 import { parseGs1, type Gs1Error, type Gs1Result } from '../../lib/gs1';
 import { ScanInput } from '../../ui/FieldControls';
-import { api, errorsOf, FieldError, LocationPicker, Problem, Table, useLoad, useLocations } from './common';
+import { api, errorsOf, FieldError, LocationPicker, num, Problem, Table, useLoad, useLocations } from './common';
 import { countRowFor, countRows, failure, scannedRow, wholeNumber, type CountRow, type Failure } from './view';
 
 const GS1_ERROR_KEYS: Record<Gs1Error, Key> = {
@@ -298,20 +298,7 @@ export function Count({ rest }: { rest: string }) {
       <Problem problem={stock.problem} />
       {locationId !== null && rows.length === 0 && stock.data && <p class="empty">{t('supply.noStock')}</p>}
       {rows.length > 0 && (
-        <Table label={t('supply.countTitle')} testId="count-table">
-          <thead>
-            <tr>
-              <th scope="col">{t('supply.col.item')}</th>
-              <th scope="col">{t('supply.col.lot')}</th>
-              <th scope="col">{t('supply.col.expires')}</th>
-              <th scope="col" class="num">
-                {t('supply.col.expected')}
-              </th>
-              <th scope="col" class="num">
-                {t('supply.col.counted')}
-              </th>
-            </tr>
-          </thead>
+        <Table label={t('supply.countTitle')} testId="count-table" columns={['supply.col.item', 'supply.col.lot', 'supply.col.expires', num('supply.col.expected'), num('supply.col.counted')]}>
           <tbody>
             {rows.map((row) => {
               const err = lineError(row);

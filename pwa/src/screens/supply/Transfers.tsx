@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { supplies, type StockLocation, type Transfer } from '../../api/supplies';
 import { formatDateTime, useT } from '../../i18n';
-import { api, errorsOf, FieldError, LocationPicker, Problem, Table, useLoad, useLocations } from './common';
+import { ACTIONS, api, errorsOf, FieldError, LocationPicker, num, Problem, Table, useLoad, useLocations } from './common';
 import { failure, wholeNumber, type Failure } from './view';
 
 interface Line {
@@ -40,18 +40,7 @@ export function Transfers() {
       <Problem problem={inTransit.problem ?? problem} />
       {inTransit.data && inTransit.data.length === 0 && <p class="empty">{t('supply.noTransfers')}</p>}
       {inTransit.data && inTransit.data.length > 0 && (
-        <Table label={t('supply.inTransit')} testId="transfers-table">
-          <thead>
-            <tr>
-              <th scope="col">{t('supply.col.sent')}</th>
-              <th scope="col">{t('supply.col.from')}</th>
-              <th scope="col">{t('supply.col.to')}</th>
-              <th scope="col">{t('supply.col.lines')}</th>
-              <th scope="col">
-                <span class="sr-only">{t('supply.col.actions')}</span>
-              </th>
-            </tr>
-          </thead>
+        <Table label={t('supply.inTransit')} testId="transfers-table" columns={['supply.col.sent', 'supply.col.from', 'supply.col.to', 'supply.col.lines', ACTIONS]}>
           <tbody>
             {inTransit.data.map((x) => (
               <tr key={x.id} data-testid="transfer-row" data-transfer-id={x.id} data-to={x.to_location_id}>
@@ -146,19 +135,7 @@ function NewTransfer({ locations, onSent }: { locations: readonly StockLocation[
           <FieldError errors={errors} name="to_location_id" />
         </div>
       </div>
-      <Table label={t('supply.col.lines')} testId="transfer-lines">
-        <thead>
-          <tr>
-            <th scope="col">{t('supply.col.item')}</th>
-            <th scope="col">{t('supply.col.lotOptional')}</th>
-            <th scope="col" class="num">
-              {t('supply.quantity')}
-            </th>
-            <th scope="col">
-              <span class="sr-only">{t('supply.col.actions')}</span>
-            </th>
-          </tr>
-        </thead>
+      <Table label={t('supply.col.lines')} testId="transfer-lines" columns={['supply.col.item', 'supply.col.lotOptional', num('supply.quantity'), ACTIONS]}>
         <tbody>
           {lines.map((l, n) => {
             const lots = (source.data ?? []).filter((s) => String(s.item_id) === l.itemId && s.on_hand > 0);

@@ -122,11 +122,40 @@ export function ExpiryMark({ state }: { state: ExpiryState }) {
   );
 }
 
-/** A labelled table that scrolls sideways on a narrow tablet instead of squeezing its numbers. */
-export function Table({ label, testId, children }: { label: string; testId: string; children: ComponentChildren }) {
+/** A column of a table's head: its name, whether it holds numbers (aligned right), whether only a screen reader says it. */
+export interface Column {
+  name: Key;
+  num?: boolean;
+  srOnly?: boolean;
+}
+
+/** A column of numbers. */
+export const num = (name: Key): Column => ({ name, num: true });
+
+/** The column of a row's buttons, named for screen readers only. */
+export const ACTIONS: Column = { name: 'supply.col.actions', srOnly: true };
+
+/**
+ * A labelled table that scrolls sideways on a narrow tablet instead of squeezing its numbers, its head
+ * made of `columns` (a bare key is a column of text).
+ */
+export function Table({ label, testId, columns, children }: { label: string; testId: string; columns: readonly (Key | Column)[]; children: ComponentChildren }) {
+  const t = useT();
   return (
     <div class="supply-table-wrap" role="region" aria-label={label} tabIndex={0}>
       <table class="supply-table" data-testid={testId}>
+        <thead>
+          <tr>
+            {columns.map((c) => {
+              const col = typeof c === 'string' ? { name: c } : c;
+              return (
+                <th key={col.name} scope="col" class={col.num ? 'num' : undefined}>
+                  {col.srOnly ? <span class="sr-only">{t(col.name)}</span> : t(col.name)}
+                </th>
+              );
+            })}
+          </tr>
+        </thead>
         {children}
       </table>
     </div>
