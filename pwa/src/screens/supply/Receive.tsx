@@ -7,7 +7,7 @@ import { supplies, type CatalogItem, type CountLine, type QuantityIn as Quantity
 import { useT, type Key } from '../../i18n';
 import { parseGs1, type Gs1Error, type Gs1Result } from '../../lib/gs1';
 import { ScanInput } from '../../ui/FieldControls';
-import { api, errorsOf, FieldError, LocationPicker, num, Problem, Table, useLoad, useLocations } from './common';
+import { api, errorsOf, FieldError, FormOutcome, LocationPicker, num, Problem, Table, useLoad, useLocations } from './common';
 import { countRowFor, countRows, failure, scannedRow, wholeNumber, type CountRow, type Failure } from './view';
 
 const GS1_ERROR_KEYS: Record<Gs1Error, Key> = {
@@ -191,13 +191,7 @@ export function Receive() {
         <FieldError errors={errors} name="quantity" />
         <FieldError errors={errors} name="quantity_in" />
       </div>
-      {problem?.kind === 'fields' && problem.fields[''] && <FieldError errors={problem.fields} name="" />}
-      <Problem problem={problem?.kind === 'fields' ? null : problem} />
-      {done && (
-        <p class="notice ok" role="status" data-testid="receive-done">
-          {done}
-        </p>
-      )}
+      <FormOutcome problem={problem} done={done} testId="receive-done" />
       <button type="submit" class="btn btn-primary" data-testid="receive-submit" disabled={busy}>
         {t('supply.receiveSave')}
       </button>
@@ -337,13 +331,7 @@ export function Count({ rest }: { rest: string }) {
           </tbody>
         </Table>
       )}
-      {problem?.kind === 'fields' && problem.fields[''] && <FieldError errors={problem.fields} name="" />}
-      <Problem problem={problem?.kind === 'fields' ? null : problem} />
-      {done && (
-        <p class="notice ok" role="status" data-testid="count-done">
-          {done}
-        </p>
-      )}
+      <FormOutcome problem={problem} done={done} testId="count-done" />
       <button type="button" class="btn btn-primary" data-testid="count-submit" disabled={busy || locationId === null} onClick={() => void save()}>
         {t('supply.countSave')}
       </button>

@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { supplies, type StockLocation, type Transfer } from '../../api/supplies';
 import { formatDateTime, useT } from '../../i18n';
-import { ACTIONS, api, errorsOf, FieldError, LocationPicker, num, Problem, Table, useLoad, useLocations } from './common';
+import { ACTIONS, api, errorsOf, FieldError, FormOutcome, LocationPicker, num, Problem, Table, useLoad, useLocations } from './common';
 import { failure, wholeNumber, type Failure } from './view';
 
 interface Line {
@@ -207,13 +207,7 @@ function NewTransfer({ locations, onSent }: { locations: readonly StockLocation[
           {t('supply.sendTransfer')}
         </button>
       </div>
-      {problem?.kind === 'fields' && problem.fields[''] && <FieldError errors={problem.fields} name="" />}
-      <Problem problem={problem?.kind === 'fields' ? null : problem} />
-      {done && (
-        <p class="notice ok" role="status" data-testid="transfer-done">
-          {done}
-        </p>
-      )}
+      <FormOutcome problem={problem} done={done} testId="transfer-done" />
     </form>
   );
 }

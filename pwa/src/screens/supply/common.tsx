@@ -65,6 +65,24 @@ export function FieldError({ errors, name, id }: { errors: Record<string, string
   );
 }
 
+/**
+ * The end of a form: the form's own message (a failure naming no field), any other failure, and what was
+ * done once saved (`done`, shown under `testId`).
+ */
+export function FormOutcome({ problem, done, testId }: { problem: Failure | null; done: string | null; testId: string }) {
+  return (
+    <>
+      <FieldError errors={errorsOf(problem)} name="" />
+      <Problem problem={problem?.kind === 'fields' ? null : problem} />
+      {done && (
+        <p class="notice ok" role="status" data-testid={testId}>
+          {done}
+        </p>
+      )}
+    </>
+  );
+}
+
 /** Field messages of a failure (empty for others: those show as a Problem). */
 export function errorsOf(problem: Failure | null): Record<string, string> {
   return problem?.kind === 'fields' ? problem.fields : {};
