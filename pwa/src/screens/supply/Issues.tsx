@@ -1,11 +1,9 @@
 /** Open discrepancies (stock that went below zero: resolve with a note, or count the location now) and open alerts. */
 import { useState } from 'preact/hooks';
-import { supplies, type AlertKind, type Discrepancy, type StockLocation } from '../../api/supplies';
+import { supplies, type AlertKind, type Discrepancy } from '../../api/supplies';
 import { formatDateTime, useT, type Key } from '../../i18n';
 import { ACTIONS, api, errorsOf, FieldError, num, Problem, Table, useLoad, useLocations } from './common';
-import { failure, type Failure } from './view';
-
-const where = (locations: readonly StockLocation[], id: number, name?: string) => name ?? locations.find((l) => l.id === id)?.name ?? String(id);
+import { failure, locationName, type Failure } from './view';
 
 export function Discrepancies() {
   const t = useT();
@@ -18,7 +16,7 @@ export function Discrepancies() {
       {open.data && open.data.length === 0 && <p class="empty">{t('supply.noDiscrepancies')}</p>}
       <ul class="plain supply-cards">
         {(open.data ?? []).map((d) => (
-          <DiscrepancyItem key={d.id} d={d} location={where(locations, d.location_id, d.location_name)} onResolved={open.reload} />
+          <DiscrepancyItem key={d.id} d={d} location={locationName(locations, d.location_id, d.location_name)} onResolved={open.reload} />
         ))}
       </ul>
     </div>
@@ -93,7 +91,7 @@ export function Alerts() {
                 <td>
                   <span class={`pill pill-tiny ${a.kind === 'expired' ? 'pill-danger' : 'pill-warn'}`}>{ALERT_KEYS[a.kind] ? t(ALERT_KEYS[a.kind]!) : a.kind}</span>
                 </td>
-                <td>{where(locations, a.location_id, a.location_name)}</td>
+                <td>{locationName(locations, a.location_id, a.location_name)}</td>
                 <td>{a.item_name ?? a.item_id}</td>
                 <td>
                   {a.lot_number ?? ''} {a.expires_on ? <span class="muted small">{a.expires_on}</span> : null}

@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import { supplies, type StockLocation, type Transfer } from '../../api/supplies';
 import { formatDateTime, useT } from '../../i18n';
 import { ACTIONS, api, errorsOf, FieldError, FormOutcome, LocationPicker, num, Problem, Table, useLoad, useLocations } from './common';
-import { failure, wholeNumber, type Failure } from './view';
+import { failure, locationName, wholeNumber, type Failure } from './view';
 
 interface Line {
   key: number;
@@ -14,10 +14,6 @@ interface Line {
 
 let lineKeys = 0;
 const emptyLine = (): Line => ({ key: ++lineKeys, itemId: '', lotId: '', quantity: '' });
-
-function nameOf(locations: readonly StockLocation[], id: number, fallback?: string): string {
-  return fallback ?? locations.find((l) => l.id === id)?.name ?? String(id);
-}
 
 export function Transfers() {
   const t = useT();
@@ -45,8 +41,8 @@ export function Transfers() {
             {inTransit.data.map((x) => (
               <tr key={x.id} data-testid="transfer-row" data-transfer-id={x.id} data-to={x.to_location_id}>
                 <td class="when">{formatDateTime(x.sent_at)}</td>
-                <td>{nameOf(locations, x.from_location_id, x.from_location_name)}</td>
-                <td data-testid="transfer-destination">{nameOf(locations, x.to_location_id, x.to_location_name)}</td>
+                <td>{locationName(locations, x.from_location_id, x.from_location_name)}</td>
+                <td data-testid="transfer-destination">{locationName(locations, x.to_location_id, x.to_location_name)}</td>
                 <td>
                   <ul class="plain">
                     {x.lines.map((l, i) => (
@@ -103,7 +99,7 @@ function NewTransfer({ locations, onSent }: { locations: readonly StockLocation[
     setBusy(true);
     try {
       await supplies.createTransfer(api(), { from_location_id: from!, to_location_id: to!, lines: body });
-      setDone(t('supply.transferSent', { to: nameOf(locations, to!) }));
+      setDone(t('supply.transferSent', { to: locationName(locations, to!) }));
       setProblem(null);
       setLines([emptyLine()]);
       onSent();
