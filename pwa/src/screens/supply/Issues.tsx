@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { supplies, type AlertKind, type Discrepancy } from '../../api/supplies';
 import { formatDateTime, useT, type Key } from '../../i18n';
-import { ACTIONS, api, errorsOf, FieldError, num, Problem, Table, useLoad, useLocations } from './common';
+import { ACTIONS, api, errorsOf, FieldError, num, Problem, Table, useListAction, useLoad, useLocations } from './common';
 import { failure, locationName, type Failure } from './view';
 
 export function Discrepancies() {
@@ -69,19 +69,10 @@ export function Alerts() {
   const t = useT();
   const locations = useLocations();
   const open = useLoad((c) => supplies.alerts(c), []);
-  const [problem, setProblem] = useState<Failure | null>(null);
-  const ack = async (id: string | number) => {
-    try {
-      await supplies.acknowledgeAlert(api(), id);
-      setProblem(null);
-      open.reload();
-    } catch (e) {
-      setProblem(failure(e));
-    }
-  };
+  const ack = useListAction(open.reload);
   return (
     <div data-testid="supply-alerts">
-      <Problem problem={open.problem ?? problem} />
+      <Problem problem={open.problem ?? ack.problem} />
       {open.data && open.data.length === 0 && <p class="empty">{t('supply.noAlerts')}</p>}
       {open.data && open.data.length > 0 && (
         <Table label={t('supply.tab.alerts')} testId="alerts-table" columns={['supply.col.alert', 'supply.col.location', 'supply.col.item', 'supply.col.lot', num('supply.col.onHand'), 'supply.col.since', ACTIONS]}>
@@ -99,7 +90,7 @@ export function Alerts() {
                 <td class="num">{a.on_hand ?? ''}</td>
                 <td class="when">{formatDateTime(a.first_seen)}</td>
                 <td>
-                  <button type="button" class="btn btn-small" data-testid="alert-ack" onClick={() => void ack(a.id)}>
+                  <button type="button" class="btn btn-small" data-testid="alert-ack" onClick={() => void ack.run((c) => supplies.acknowledgeAlert(c, a.id))}>
                     {t('supply.acknowledge')}
                   </button>
                 </td>

@@ -1,8 +1,8 @@
 /** Transfers: those in transit (and receiving one), and sending a new one from a location to another. */
 import { useState } from 'preact/hooks';
-import { supplies, type StockLocation, type Transfer } from '../../api/supplies';
+import { supplies, type StockLocation } from '../../api/supplies';
 import { formatDateTime, useT } from '../../i18n';
-import { ACTIONS, api, errorsOf, FieldError, FormOutcome, LocationPicker, num, Problem, Table, useLoad, useLocations } from './common';
+import { ACTIONS, api, errorsOf, FieldError, FormOutcome, LocationPicker, num, Problem, Table, useListAction, useLoad, useLocations } from './common';
 import { failure, locationName, wholeNumber, type Failure } from './view';
 
 interface Line {
@@ -19,21 +19,12 @@ export function Transfers() {
   const t = useT();
   const locations = useLocations();
   const inTransit = useLoad((c) => supplies.transfers(c, 'in_transit'), []);
-  const [problem, setProblem] = useState<Failure | null>(null);
-  const receive = async (x: Transfer) => {
-    try {
-      await supplies.receiveTransfer(api(), x.id);
-      setProblem(null);
-      inTransit.reload();
-    } catch (e) {
-      setProblem(failure(e));
-    }
-  };
+  const receive = useListAction(inTransit.reload);
   return (
     <div data-testid="supply-transfers">
       <NewTransfer locations={locations} onSent={inTransit.reload} />
       <h2>{t('supply.inTransit')}</h2>
-      <Problem problem={inTransit.problem ?? problem} />
+      <Problem problem={inTransit.problem ?? receive.problem} />
       {inTransit.data && inTransit.data.length === 0 && <p class="empty">{t('supply.noTransfers')}</p>}
       {inTransit.data && inTransit.data.length > 0 && (
         <Table label={t('supply.inTransit')} testId="transfers-table" columns={['supply.col.sent', 'supply.col.from', 'supply.col.to', 'supply.col.lines', ACTIONS]}>
@@ -53,7 +44,7 @@ export function Transfers() {
                   </ul>
                 </td>
                 <td>
-                  <button type="button" class="btn btn-small" data-testid="transfer-receive" onClick={() => void receive(x)}>
+                  <button type="button" class="btn btn-small" data-testid="transfer-receive" onClick={() => void receive.run((c) => supplies.receiveTransfer(c, x.id))}>
                     {t('supply.markReceived')}
                   </button>
                 </td>

@@ -41,6 +41,26 @@ export function useLoad<T>(load: Loader<T>, deps: readonly unknown[]): Loaded<T>
   return { data, problem, reload: useCallback(() => setTick((n) => n + 1), []) };
 }
 
+export interface ListAction {
+  problem: Failure | null;
+  run(call: Loader<unknown>): Promise<void>;
+}
+
+/** A row's button that calls the server, then reads the list again; `problem` is the last call's failure, cleared by a success. */
+export function useListAction(reload: () => void): ListAction {
+  const [problem, setProblem] = useState<Failure | null>(null);
+  const run = async (call: Loader<unknown>) => {
+    try {
+      await call(api());
+      setProblem(null);
+      reload();
+    } catch (e) {
+      setProblem(failure(e));
+    }
+  };
+  return { problem, run };
+}
+
 /** A failure in plain words: offline, the server's own message, or "could not load". */
 export function Problem({ problem, testId = 'supply-problem' }: { problem: Failure | null; testId?: string }) {
   const t = useT();
