@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { supplies, type CatalogItem, type ParLevel } from '../../api/supplies';
 import { useT } from '../../i18n';
-import { ACTIONS, api, LocationPicker, num, Problem, Table, useLoad, useLocations } from './common';
+import { ACTIONS, api, FieldMessage, LocationPicker, num, NumberField, Problem, Table, useLoad, useLocations } from './common';
 import { failure, reorderFileName, wholeNumber, type Failure } from './view';
 
 export function ParLevels() {
@@ -58,23 +58,8 @@ function ParRow({ locationId, item, level, onSaved }: { locationId: number; item
     <tr data-testid="par-row" data-item-id={item.id}>
       <th scope="row">{item.name}</th>
       <td class="num">
-        <input
-          class="num-input"
-          data-testid="par-input"
-          type="number"
-          min={0}
-          step={1}
-          inputMode="numeric"
-          aria-label={t('supply.parFor', { item: item.name })}
-          aria-invalid={err ? true : undefined}
-          value={value}
-          onInput={(e) => setValue(e.currentTarget.value)}
-        />
-        {err && (
-          <p class="field-error" role="alert">
-            {err}
-          </p>
-        )}
+        <NumberField testId="par-input" min={0} label={t('supply.parFor', { item: item.name })} invalid={!!err} value={value} onInput={setValue} />
+        <FieldMessage text={err} />
         <Problem problem={problem?.kind === 'fields' ? null : problem} />
       </td>
       <td>

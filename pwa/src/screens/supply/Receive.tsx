@@ -7,7 +7,7 @@ import { supplies, type CatalogItem, type CountLine, type QuantityIn as Quantity
 import { useT, type Key } from '../../i18n';
 import { parseGs1, type Gs1Error, type Gs1Result } from '../../lib/gs1';
 import { ScanInput } from '../../ui/FieldControls';
-import { api, errorsOf, FieldError, FormOutcome, LocationPicker, num, Problem, Table, useLoad, useLocations } from './common';
+import { api, errorsOf, FieldError, FieldMessage, FormOutcome, LocationPicker, num, NumberField, Problem, Table, useLoad, useLocations } from './common';
 import { countRowFor, countRows, failure, scannedRow, wholeNumber, type CountRow, type Failure } from './view';
 
 const GS1_ERROR_KEYS: Record<Gs1Error, Key> = {
@@ -173,18 +173,7 @@ export function Receive() {
       <div class="supply-field">
         <label for="receive-quantity">{t('supply.quantity')}</label>
         <div class="row">
-          <input
-            id="receive-quantity"
-            class="num-input"
-            data-testid="receive-quantity"
-            type="number"
-            min={1}
-            step={1}
-            inputMode="numeric"
-            value={quantity}
-            aria-invalid={errors.quantity ? true : undefined}
-            onInput={(e) => setQuantity(e.currentTarget.value)}
-          />
+          <NumberField id="receive-quantity" testId="receive-quantity" min={1} invalid={!!errors.quantity} value={quantity} onInput={setQuantity} />
           <QuantityIn value={quantityIn} onChange={setQuantityIn} />
         </div>
         {item?.pack_size ? <p class="muted small">{t('supply.packHint', { size: item.pack_size, unit: item.unit_of_measure ?? '' })}</p> : null}
@@ -303,27 +292,16 @@ export function Count({ rest }: { rest: string }) {
                   <td class="when">{row.expiresOn ?? '—'}</td>
                   <td class="num">{row.expected ?? '—'}</td>
                   <td class="num">
-                    <input
+                    <NumberField
                       id={`count-${row.key}`}
-                      class="num-input"
-                      data-testid="count-input"
-                      type="number"
+                      testId="count-input"
                       min={0}
-                      step={1}
-                      inputMode="numeric"
-                      aria-label={t('supply.countedFor', { item: row.itemName, lot: row.lotNumber })}
-                      aria-invalid={err ? true : undefined}
+                      label={t('supply.countedFor', { item: row.itemName, lot: row.lotNumber })}
+                      invalid={!!err}
                       value={counted[row.key] ?? ''}
-                      onInput={(e) => {
-                        const v = e.currentTarget.value;
-                        setCounted((c) => ({ ...c, [row.key]: v }));
-                      }}
+                      onInput={(v) => setCounted((c) => ({ ...c, [row.key]: v }))}
                     />
-                    {err && (
-                      <p class="field-error" role="alert">
-                        {err}
-                      </p>
-                    )}
+                    <FieldMessage text={err} />
                   </td>
                 </tr>
               );

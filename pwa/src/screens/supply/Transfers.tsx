@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { supplies, type StockLocation } from '../../api/supplies';
 import { formatDateTime, useT } from '../../i18n';
-import { ACTIONS, api, errorsOf, FieldError, FormOutcome, LocationPicker, num, Problem, Table, useListAction, useLoad, useLocations } from './common';
+import { ACTIONS, api, errorsOf, FieldError, FieldMessage, FormOutcome, LocationPicker, num, NumberField, Problem, Table, useListAction, useLoad, useLocations } from './common';
 import { failure, locationName, wholeNumber, type Failure } from './view';
 
 interface Line {
@@ -145,7 +145,7 @@ function NewTransfer({ locations, onSent }: { locations: readonly StockLocation[
                       </option>
                     ))}
                   </select>
-                  {itemErr && <p class="field-error" role="alert">{itemErr}</p>}
+                  <FieldMessage text={itemErr} />
                 </td>
                 <td>
                   <select data-testid="line-lot" aria-label={t('supply.lineLot', { n: n + 1 })} value={l.lotId} onChange={(e) => edit(l.key, { lotId: e.currentTarget.value })}>
@@ -156,22 +156,11 @@ function NewTransfer({ locations, onSent }: { locations: readonly StockLocation[
                       </option>
                     ))}
                   </select>
-                  {lotErr && <p class="field-error" role="alert">{lotErr}</p>}
+                  <FieldMessage text={lotErr} />
                 </td>
                 <td class="num">
-                  <input
-                    class="num-input"
-                    data-testid="line-quantity"
-                    type="number"
-                    min={1}
-                    step={1}
-                    inputMode="numeric"
-                    aria-label={t('supply.lineQuantity', { n: n + 1 })}
-                    aria-invalid={qtyErr ? true : undefined}
-                    value={l.quantity}
-                    onInput={(e) => edit(l.key, { quantity: e.currentTarget.value })}
-                  />
-                  {qtyErr && <p class="field-error" role="alert">{qtyErr}</p>}
+                  <NumberField testId="line-quantity" min={1} label={t('supply.lineQuantity', { n: n + 1 })} invalid={!!qtyErr} value={l.quantity} onInput={(quantity) => edit(l.key, { quantity })} />
+                  <FieldMessage text={qtyErr} />
                 </td>
                 <td>
                   {lines.length > 1 && (

@@ -74,14 +74,53 @@ export function Problem({ problem, testId = 'supply-problem' }: { problem: Failu
   );
 }
 
-/** The message the server gave for one field, shown under it. */
-export function FieldError({ errors, name, id }: { errors: Record<string, string>; name: string; id?: string }) {
-  const text = errors[name];
+/** A message under a field (none when `text` is empty). */
+export function FieldMessage({ text, id, testId }: { text: string | null | undefined; id?: string; testId?: string }) {
   if (!text) return null;
   return (
-    <p class="field-error" role="alert" id={id} data-testid={`error-${name}`}>
+    <p class="field-error" role="alert" id={id} data-testid={testId}>
       {text}
     </p>
+  );
+}
+
+/** The message the server gave for one field, shown under it. */
+export function FieldError({ errors, name, id }: { errors: Record<string, string>; name: string; id?: string }) {
+  return <FieldMessage text={errors[name]} id={id} testId={`error-${name}`} />;
+}
+
+/** A whole number typed into a field, kept as typed (read with `wholeNumber` when saved); `invalid` beside its message. */
+export function NumberField({
+  id,
+  testId,
+  min,
+  label,
+  value,
+  invalid,
+  onInput,
+}: {
+  id?: string;
+  testId: string;
+  min: number;
+  label?: string;
+  value: string;
+  invalid: boolean;
+  onInput: (text: string) => void;
+}) {
+  return (
+    <input
+      id={id}
+      class="num-input"
+      data-testid={testId}
+      type="number"
+      min={min}
+      step={1}
+      inputMode="numeric"
+      aria-label={label}
+      aria-invalid={invalid ? true : undefined}
+      value={value}
+      onInput={(e) => onInput(e.currentTarget.value)}
+    />
   );
 }
 
