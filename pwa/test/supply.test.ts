@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ApiClient, HttpError, NetworkError, type FetchFn } from '../src/api/client';
-import { supplies, type StockRow } from '../src/api/supplies';
+import { supplies, type StockLocation, type StockRow } from '../src/api/supplies';
 import { homePath, screenFor } from '../src/app/screens';
 import { TABS } from '../src/screens/supply/Supply';
 import { parseGs1 } from '../src/lib/gs1';
 import type { CatalogItem } from '../src/api/supplies';
-import { countRowFor, countRows, expiryState, failure, fieldErrors, groupStock, NEAR_EXPIRY_DAYS, reorderFileName, scannedRow, wholeNumber } from '../src/screens/supply/view';
+import { countRowFor, countRows, expiryState, failure, fieldErrors, groupStock, locationName, NEAR_EXPIRY_DAYS, reorderFileName, scannedRow, wholeNumber } from '../src/screens/supply/view';
 import { fakeFetch, staticTokens } from './helpers';
 
 const TODAY = new Date(Date.UTC(2026, 2, 1, 15, 30));
@@ -159,6 +159,19 @@ describe('quantities typed into a field', () => {
     expect(wholeNumber('0')).toBeNull();
     expect(wholeNumber('0', 0)).toBe(0);
     expect(['', '2.5', '-1', 'abc', '1e3', '99999999999999999999'].map((s) => wholeNumber(s))).toEqual([null, null, null, null, null, null]);
+  });
+});
+
+describe("a location's name beside a transfer, an alert or a discrepancy", () => {
+  const locations: StockLocation[] = [
+    { id: 1, name: 'Central warehouse', kind: 'warehouse', unit_id: null },
+    { id: 2, name: 'Medic 7', kind: 'vehicle_kit', unit_id: 7 },
+  ];
+
+  it("takes the name the server sent along, else the one in the list, else the location's id", () => {
+    expect(locationName(locations, 2, 'Medic 7 (renamed)')).toBe('Medic 7 (renamed)');
+    expect(locationName(locations, 2)).toBe('Medic 7');
+    expect(locationName(locations, 9)).toBe('9');
   });
 });
 

@@ -1,8 +1,9 @@
 /**
- * Controls of the field logs, sized for gloves: a count with − and + buttons, a choice of a few
- * answers, and the field a USB or Bluetooth scanner types a code into.
+ * Controls sized for gloves: a count with − and + buttons, a choice of a few answers (the field
+ * logs), and the field a USB or Bluetooth scanner types a code into (the kit count, and the supply
+ * manager's receiving and counting).
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { useT } from '../i18n';
 import { GS } from '../lib/gs1';
 
@@ -82,16 +83,41 @@ export function Choice<V extends string>({
 /**
  * The text field a scanner in keyboard mode types into; Enter ends one scan. Such a scanner types
  * the GS1 group separator as Ctrl+], which a field would drop: it is put in as the character.
+ * The tablet's kit count shows a misread as a notice; the supply manager's forms (receiving,
+ * counting a location) give it the look of their other field messages and focus the field at once.
  */
-export function ScanInput({ id, label, help, error, onScan }: { id: string; label: string; help: string; error: string | null; onScan: (code: string) => void }) {
+export function ScanInput({
+  id,
+  label,
+  help,
+  error,
+  onScan,
+  class: wrapperClass = 'scan-input',
+  errorClass = 'notice notice-error small',
+  autoFocus = false,
+}: {
+  id: string;
+  label: string;
+  help: string;
+  error: string | null | undefined;
+  onScan: (code: string) => void;
+  class?: string;
+  errorClass?: string;
+  autoFocus?: boolean;
+}) {
   const [code, setCode] = useState('');
+  const ref = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (autoFocus) ref.current?.focus();
+  }, []);
   return (
-    <div class="scan-input">
+    <div class={wrapperClass}>
       <label for={id}>{label}</label>
       <p class="muted small" id={`${id}-help`}>
         {help}
       </p>
       <input
+        ref={ref}
         id={id}
         data-testid={id}
         type="text"
@@ -119,7 +145,7 @@ export function ScanInput({ id, label, help, error, onScan }: { id: string; labe
         }}
       />
       {error && (
-        <p class="notice notice-error small" role="alert" data-testid={`${id}-error`}>
+        <p class={errorClass} role="alert" data-testid={`${id}-error`}>
           {error}
         </p>
       )}

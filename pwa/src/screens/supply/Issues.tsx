@@ -1,11 +1,9 @@
 /** Open discrepancies (stock that went below zero: resolve with a note, or count the location now) and open alerts. */
 import { useState } from 'preact/hooks';
-import { supplies, type AlertKind, type Discrepancy, type StockLocation } from '../../api/supplies';
+import { supplies, type AlertKind, type Discrepancy } from '../../api/supplies';
 import { formatDateTime, useT, type Key } from '../../i18n';
-import { api, errorsOf, FieldError, Problem, Table, useLoad, useLocations } from './common';
-import { failure, type Failure } from './view';
-
-const where = (locations: readonly StockLocation[], id: number, name?: string) => name ?? locations.find((l) => l.id === id)?.name ?? String(id);
+import { ACTIONS, api, errorsOf, FieldError, num, Problem, Table, useListAction, useLoad, useLocations } from './common';
+import { failure, locationName, type Failure } from './view';
 
 export function Discrepancies() {
   const t = useT();
@@ -18,7 +16,7 @@ export function Discrepancies() {
       {open.data && open.data.length === 0 && <p class="empty">{t('supply.noDiscrepancies')}</p>}
       <ul class="plain supply-cards">
         {(open.data ?? []).map((d) => (
-          <DiscrepancyItem key={d.id} d={d} location={where(locations, d.location_id, d.location_name)} onResolved={open.reload} />
+          <DiscrepancyItem key={d.id} d={d} location={locationName(locations, d.location_id, d.location_name)} onResolved={open.reload} />
         ))}
       </ul>
     </div>
@@ -71,44 +69,20 @@ export function Alerts() {
   const t = useT();
   const locations = useLocations();
   const open = useLoad((c) => supplies.alerts(c), []);
-  const [problem, setProblem] = useState<Failure | null>(null);
-  const ack = async (id: string | number) => {
-    try {
-      await supplies.acknowledgeAlert(api(), id);
-      setProblem(null);
-      open.reload();
-    } catch (e) {
-      setProblem(failure(e));
-    }
-  };
+  const ack = useListAction(open.reload);
   return (
     <div data-testid="supply-alerts">
-      <Problem problem={open.problem ?? problem} />
+      <Problem problem={open.problem ?? ack.problem} />
       {open.data && open.data.length === 0 && <p class="empty">{t('supply.noAlerts')}</p>}
       {open.data && open.data.length > 0 && (
-        <Table label={t('supply.tab.alerts')} testId="alerts-table">
-          <thead>
-            <tr>
-              <th scope="col">{t('supply.col.alert')}</th>
-              <th scope="col">{t('supply.col.location')}</th>
-              <th scope="col">{t('supply.col.item')}</th>
-              <th scope="col">{t('supply.col.lot')}</th>
-              <th scope="col" class="num">
-                {t('supply.col.onHand')}
-              </th>
-              <th scope="col">{t('supply.col.since')}</th>
-              <th scope="col">
-                <span class="sr-only">{t('supply.col.actions')}</span>
-              </th>
-            </tr>
-          </thead>
+        <Table label={t('supply.tab.alerts')} testId="alerts-table" columns={['supply.col.alert', 'supply.col.location', 'supply.col.item', 'supply.col.lot', num('supply.col.onHand'), 'supply.col.since', ACTIONS]}>
           <tbody>
             {open.data.map((a) => (
               <tr key={a.id} data-testid="alert-row" data-kind={a.kind}>
                 <td>
                   <span class={`pill pill-tiny ${a.kind === 'expired' ? 'pill-danger' : 'pill-warn'}`}>{ALERT_KEYS[a.kind] ? t(ALERT_KEYS[a.kind]!) : a.kind}</span>
                 </td>
-                <td>{where(locations, a.location_id, a.location_name)}</td>
+                <td>{locationName(locations, a.location_id, a.location_name)}</td>
                 <td>{a.item_name ?? a.item_id}</td>
                 <td>
                   {a.lot_number ?? ''} {a.expires_on ? <span class="muted small">{a.expires_on}</span> : null}
@@ -116,7 +90,7 @@ export function Alerts() {
                 <td class="num">{a.on_hand ?? ''}</td>
                 <td class="when">{formatDateTime(a.first_seen)}</td>
                 <td>
-                  <button type="button" class="btn btn-small" data-testid="alert-ack" onClick={() => void ack(a.id)}>
+                  <button type="button" class="btn btn-small" data-testid="alert-ack" onClick={() => void ack.run((c) => supplies.acknowledgeAlert(c, a.id))}>
                     {t('supply.acknowledge')}
                   </button>
                 </td>

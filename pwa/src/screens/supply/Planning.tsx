@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { supplies, type CatalogItem, type ParLevel } from '../../api/supplies';
 import { useT } from '../../i18n';
-import { api, LocationPicker, Problem, Table, useLoad, useLocations } from './common';
+import { ACTIONS, api, FieldMessage, LocationPicker, num, NumberField, Problem, Table, useLoad, useLocations } from './common';
 import { failure, reorderFileName, wholeNumber, type Failure } from './view';
 
 export function ParLevels() {
@@ -17,18 +17,7 @@ export function ParLevels() {
       <LocationPicker id="par-location" label="supply.location" value={locationId} onChange={setLocationId} locations={locations} testId="par-location" />
       <Problem problem={catalog.problem ?? levels.problem} />
       {locationId !== null && catalog.data && levels.data && (
-        <Table label={t('supply.tab.par')} testId="par-table">
-          <thead>
-            <tr>
-              <th scope="col">{t('supply.col.item')}</th>
-              <th scope="col" class="num">
-                {t('supply.col.par')}
-              </th>
-              <th scope="col">
-                <span class="sr-only">{t('supply.col.actions')}</span>
-              </th>
-            </tr>
-          </thead>
+        <Table label={t('supply.tab.par')} testId="par-table" columns={['supply.col.item', num('supply.col.par'), ACTIONS]}>
           <tbody>
             {catalog.data.map((item) => (
               <ParRow
@@ -69,23 +58,8 @@ function ParRow({ locationId, item, level, onSaved }: { locationId: number; item
     <tr data-testid="par-row" data-item-id={item.id}>
       <th scope="row">{item.name}</th>
       <td class="num">
-        <input
-          class="num-input"
-          data-testid="par-input"
-          type="number"
-          min={0}
-          step={1}
-          inputMode="numeric"
-          aria-label={t('supply.parFor', { item: item.name })}
-          aria-invalid={err ? true : undefined}
-          value={value}
-          onInput={(e) => setValue(e.currentTarget.value)}
-        />
-        {err && (
-          <p class="field-error" role="alert">
-            {err}
-          </p>
-        )}
+        <NumberField testId="par-input" min={0} label={t('supply.parFor', { item: item.name })} invalid={!!err} value={value} onInput={setValue} />
+        <FieldMessage text={err} />
         <Problem problem={problem?.kind === 'fields' ? null : problem} />
       </td>
       <td>
@@ -142,25 +116,7 @@ export function Reorder() {
       <Problem problem={report.problem ?? problem} />
       {report.data && report.data.length === 0 && <p class="empty">{t('supply.noReorder')}</p>}
       {report.data && report.data.length > 0 && (
-        <Table label={t('supply.tab.reorder')} testId="reorder-table">
-          <thead>
-            <tr>
-              <th scope="col">{t('supply.col.location')}</th>
-              <th scope="col">{t('supply.col.item')}</th>
-              <th scope="col" class="num">
-                {t('supply.col.onHand')}
-              </th>
-              <th scope="col" class="num">
-                {t('supply.col.par')}
-              </th>
-              <th scope="col" class="num">
-                {t('supply.col.used30d')}
-              </th>
-              <th scope="col" class="num">
-                {t('supply.col.suggested')}
-              </th>
-            </tr>
-          </thead>
+        <Table label={t('supply.tab.reorder')} testId="reorder-table" columns={['supply.col.location', 'supply.col.item', num('supply.col.onHand'), num('supply.col.par'), num('supply.col.used30d'), num('supply.col.suggested')]}>
           <tbody>
             {report.data.map((r) => (
               <tr key={`${r.location_id}:${r.item_id}`} data-testid="reorder-row" class={r.suggested_order > 0 ? 'needs-order' : ''}>

@@ -2,11 +2,12 @@
  * Receiving by GS1 scan and counting a location. A USB or Bluetooth scanner types the code into a text field and
  * presses Enter: the code is read here at once (GTIN, lot, expiry) and the server checks it again when saved.
  */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { supplies, type CatalogItem, type CountLine, type QuantityIn as QuantityInKind, type ReceiptRequest } from '../../api/supplies';
 import { useT, type Key } from '../../i18n';
-import { GS, parseGs1, type Gs1Error, type Gs1Result } from '../../lib/gs1';
-import { api, errorsOf, FieldError, LocationPicker, Problem, Table, useLoad, useLocations } from './common';
+import { parseGs1, type Gs1Error, type Gs1Result } from '../../lib/gs1';
+import { ScanInput } from '../../ui/FieldControls';
+import { api, errorsOf, FieldError, FieldMessage, FormOutcome, LocationPicker, num, NumberField, Problem, Table, useLoad, useLocations } from './common';
 import { countRowFor, countRows, failure, scannedRow, wholeNumber, type CountRow, type Failure } from './view';
 
 const GS1_ERROR_KEYS: Record<Gs1Error, Key> = {
@@ -17,56 +18,8 @@ const GS1_ERROR_KEYS: Record<Gs1Error, Key> = {
   no_gtin: 'supply.gs1.no_gtin',
 };
 
-/** The text field a scanner types into; Enter ends one scan. */
-function ScanField({ id, label, onScan, error, testId }: { id: string; label: Key; onScan: (code: string) => void; error?: string; testId: string }) {
-  const t = useT();
-  const [code, setCode] = useState('');
-  const ref = useRef<HTMLInputElement>(null);
-  useEffect(() => ref.current?.focus(), []);
-  return (
-    <div class="supply-field scan-field">
-      <label for={id}>{t(label)}</label>
-      <p class="muted small" id={`${id}-help`}>
-        {t('supply.scanHelp')}
-      </p>
-      <input
-        ref={ref}
-        id={id}
-        data-testid={testId}
-        type="text"
-        autocomplete="off"
-        autocapitalize="off"
-        spellcheck={false}
-        aria-describedby={`${id}-help`}
-        aria-invalid={error ? true : undefined}
-        value={code}
-        onInput={(e) => setCode(e.currentTarget.value)}
-        onKeyDown={(e) => {
-          if (e.ctrlKey && e.key === ']') {
-            // A keyboard-mode scanner types the GS1 group separator (ASCII 29) as Ctrl+], which a field drops.
-            e.preventDefault();
-            const el = e.currentTarget;
-            const from = el.selectionStart ?? el.value.length;
-            const next = `${el.value.slice(0, from)}${GS}${el.value.slice(el.selectionEnd ?? from)}`;
-            el.value = next;
-            el.setSelectionRange(from + 1, from + 1);
-            setCode(next);
-            return;
-          }
-          if (e.key !== 'Enter') return;
-          e.preventDefault();
-          onScan(e.currentTarget.value);
-          setCode('');
-        }}
-      />
-      {error && (
-        <p class="field-error" role="alert" data-testid={`${testId}-error`}>
-          {error}
-        </p>
-      )}
-    </div>
-  );
-}
+/** The scan field as one of the form's fields, its code in a fixed-width font. */
+const SCAN_FIELD_CLASS = 'supply-field scan-field';
 
 /** What a scan read, shown at once: GTIN with the catalog item it belongs to, lot, expiry. */
 function ScanResult({ result, item }: { result: Gs1Result; item: CatalogItem | undefined }) {
@@ -197,10 +150,13 @@ export function Receive() {
         </div>
       ) : (
         <>
-          <ScanField
+          <ScanInput
             id="receive-scan"
-            label="supply.scan"
-            testId="receive-scan"
+            label={t('supply.scan')}
+            help={t('supply.scanHelp')}
+            class={SCAN_FIELD_CLASS}
+            errorClass="field-error"
+            autoFocus
             error={errors.gs1}
             onScan={(c) => {
               const read = parseGs1(c);
@@ -217,31 +173,14 @@ export function Receive() {
       <div class="supply-field">
         <label for="receive-quantity">{t('supply.quantity')}</label>
         <div class="row">
-          <input
-            id="receive-quantity"
-            class="num-input"
-            data-testid="receive-quantity"
-            type="number"
-            min={1}
-            step={1}
-            inputMode="numeric"
-            value={quantity}
-            aria-invalid={errors.quantity ? true : undefined}
-            onInput={(e) => setQuantity(e.currentTarget.value)}
-          />
+          <NumberField id="receive-quantity" testId="receive-quantity" min={1} invalid={!!errors.quantity} value={quantity} onInput={setQuantity} />
           <QuantityIn value={quantityIn} onChange={setQuantityIn} />
         </div>
         {item?.pack_size ? <p class="muted small">{t('supply.packHint', { size: item.pack_size, unit: item.unit_of_measure ?? '' })}</p> : null}
         <FieldError errors={errors} name="quantity" />
         <FieldError errors={errors} name="quantity_in" />
       </div>
-      {problem?.kind === 'fields' && problem.fields[''] && <FieldError errors={problem.fields} name="" />}
-      <Problem problem={problem?.kind === 'fields' ? null : problem} />
-      {done && (
-        <p class="notice ok" role="status" data-testid="receive-done">
-          {done}
-        </p>
-      )}
+      <FormOutcome problem={problem} done={done} testId="receive-done" />
       <button type="submit" class="btn btn-primary" data-testid="receive-submit" disabled={busy}>
         {t('supply.receiveSave')}
       </button>
@@ -336,24 +275,13 @@ export function Count({ rest }: { rest: string }) {
         testId="count-location"
       />
       <FieldError errors={errors} name="location_id" />
-      {locationId !== null && <ScanField id="count-scan" label="supply.scanToCount" testId="count-scan" error={scanError} onScan={pick} />}
+      {locationId !== null && (
+        <ScanInput id="count-scan" label={t('supply.scanToCount')} help={t('supply.scanHelp')} class={SCAN_FIELD_CLASS} errorClass="field-error" autoFocus error={scanError} onScan={pick} />
+      )}
       <Problem problem={stock.problem} />
       {locationId !== null && rows.length === 0 && stock.data && <p class="empty">{t('supply.noStock')}</p>}
       {rows.length > 0 && (
-        <Table label={t('supply.countTitle')} testId="count-table">
-          <thead>
-            <tr>
-              <th scope="col">{t('supply.col.item')}</th>
-              <th scope="col">{t('supply.col.lot')}</th>
-              <th scope="col">{t('supply.col.expires')}</th>
-              <th scope="col" class="num">
-                {t('supply.col.expected')}
-              </th>
-              <th scope="col" class="num">
-                {t('supply.col.counted')}
-              </th>
-            </tr>
-          </thead>
+        <Table label={t('supply.countTitle')} testId="count-table" columns={['supply.col.item', 'supply.col.lot', 'supply.col.expires', num('supply.col.expected'), num('supply.col.counted')]}>
           <tbody>
             {rows.map((row) => {
               const err = lineError(row);
@@ -364,27 +292,16 @@ export function Count({ rest }: { rest: string }) {
                   <td class="when">{row.expiresOn ?? '—'}</td>
                   <td class="num">{row.expected ?? '—'}</td>
                   <td class="num">
-                    <input
+                    <NumberField
                       id={`count-${row.key}`}
-                      class="num-input"
-                      data-testid="count-input"
-                      type="number"
+                      testId="count-input"
                       min={0}
-                      step={1}
-                      inputMode="numeric"
-                      aria-label={t('supply.countedFor', { item: row.itemName, lot: row.lotNumber })}
-                      aria-invalid={err ? true : undefined}
+                      label={t('supply.countedFor', { item: row.itemName, lot: row.lotNumber })}
+                      invalid={!!err}
                       value={counted[row.key] ?? ''}
-                      onInput={(e) => {
-                        const v = e.currentTarget.value;
-                        setCounted((c) => ({ ...c, [row.key]: v }));
-                      }}
+                      onInput={(v) => setCounted((c) => ({ ...c, [row.key]: v }))}
                     />
-                    {err && (
-                      <p class="field-error" role="alert">
-                        {err}
-                      </p>
-                    )}
+                    <FieldMessage text={err} />
                   </td>
                 </tr>
               );
@@ -392,13 +309,7 @@ export function Count({ rest }: { rest: string }) {
           </tbody>
         </Table>
       )}
-      {problem?.kind === 'fields' && problem.fields[''] && <FieldError errors={problem.fields} name="" />}
-      <Problem problem={problem?.kind === 'fields' ? null : problem} />
-      {done && (
-        <p class="notice ok" role="status" data-testid="count-done">
-          {done}
-        </p>
-      )}
+      <FormOutcome problem={problem} done={done} testId="count-done" />
       <button type="button" class="btn btn-primary" data-testid="count-submit" disabled={busy || locationId === null} onClick={() => void save()}>
         {t('supply.countSave')}
       </button>

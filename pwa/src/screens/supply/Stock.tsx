@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { supplies, type LedgerReason } from '../../api/supplies';
 import { formatDateTime, useT, type Key } from '../../i18n';
-import { ExpiryMark, LocationPicker, Problem, Table, useLoad, useLocations } from './common';
+import { ExpiryMark, LocationPicker, num, Problem, Table, useLoad, useLocations } from './common';
 import { expiryState, groupStock } from './view';
 
 export function Stock() {
@@ -25,21 +25,7 @@ export function Stock() {
       <Problem problem={stock.problem} />
       {groups && groups.length === 0 && <p class="empty">{t('supply.noStock')}</p>}
       {groups && groups.length > 0 && (
-        <Table label={t('supply.tab.stock')} testId="stock-table">
-          <thead>
-            <tr>
-              <th scope="col">{t('supply.col.location')}</th>
-              <th scope="col">{t('supply.col.item')}</th>
-              <th scope="col">{t('supply.col.lot')}</th>
-              <th scope="col">{t('supply.col.expires')}</th>
-              <th scope="col" class="num">
-                {t('supply.col.onHand')}
-              </th>
-              <th scope="col" class="num">
-                {t('supply.col.par')}
-              </th>
-            </tr>
-          </thead>
+        <Table label={t('supply.tab.stock')} testId="stock-table" columns={['supply.col.location', 'supply.col.item', 'supply.col.lot', 'supply.col.expires', num('supply.col.onHand'), num('supply.col.par')]}>
           {groups.map((g) => (
             <tbody key={g.key} class="stock-item" data-testid="stock-item" data-item-id={g.itemId} data-location-id={g.locationId}>
               <tr class="item-row">
@@ -121,22 +107,7 @@ export function StockCardView({ rest }: { rest: string }) {
           {card.data.entries.length === 0 ? (
             <p class="empty">{t('supply.noEntries')}</p>
           ) : (
-            <Table label={t('supply.tab.card')} testId="card-table">
-              <thead>
-                <tr>
-                  <th scope="col">{t('supply.col.when')}</th>
-                  <th scope="col">{t('supply.col.reason')}</th>
-                  <th scope="col">{t('supply.col.lot')}</th>
-                  <th scope="col" class="num">
-                    {t('supply.col.change')}
-                  </th>
-                  <th scope="col" class="num">
-                    {t('supply.col.balanceAfter')}
-                  </th>
-                  <th scope="col">{t('supply.col.who')}</th>
-                  <th scope="col">{t('supply.col.device')}</th>
-                </tr>
-              </thead>
+            <Table label={t('supply.tab.card')} testId="card-table" columns={['supply.col.when', 'supply.col.reason', 'supply.col.lot', num('supply.col.change'), num('supply.col.balanceAfter'), 'supply.col.who', 'supply.col.device']}>
               <tbody>
                 {card.data.entries.map((e) => (
                   <tr key={e.id} data-testid="card-entry" data-reason={e.reason}>

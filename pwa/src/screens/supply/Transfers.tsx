@@ -1,9 +1,9 @@
 /** Transfers: those in transit (and receiving one), and sending a new one from a location to another. */
 import { useState } from 'preact/hooks';
-import { supplies, type StockLocation, type Transfer } from '../../api/supplies';
+import { supplies, type StockLocation } from '../../api/supplies';
 import { formatDateTime, useT } from '../../i18n';
-import { api, errorsOf, FieldError, LocationPicker, Problem, Table, useLoad, useLocations } from './common';
-import { failure, wholeNumber, type Failure } from './view';
+import { ACTIONS, api, errorsOf, FieldError, FieldMessage, FormOutcome, LocationPicker, num, NumberField, Problem, Table, useListAction, useLoad, useLocations } from './common';
+import { failure, locationName, wholeNumber, type Failure } from './view';
 
 interface Line {
   key: number;
@@ -15,49 +15,25 @@ interface Line {
 let lineKeys = 0;
 const emptyLine = (): Line => ({ key: ++lineKeys, itemId: '', lotId: '', quantity: '' });
 
-function nameOf(locations: readonly StockLocation[], id: number, fallback?: string): string {
-  return fallback ?? locations.find((l) => l.id === id)?.name ?? String(id);
-}
-
 export function Transfers() {
   const t = useT();
   const locations = useLocations();
   const inTransit = useLoad((c) => supplies.transfers(c, 'in_transit'), []);
-  const [problem, setProblem] = useState<Failure | null>(null);
-  const receive = async (x: Transfer) => {
-    try {
-      await supplies.receiveTransfer(api(), x.id);
-      setProblem(null);
-      inTransit.reload();
-    } catch (e) {
-      setProblem(failure(e));
-    }
-  };
+  const receive = useListAction(inTransit.reload);
   return (
     <div data-testid="supply-transfers">
       <NewTransfer locations={locations} onSent={inTransit.reload} />
       <h2>{t('supply.inTransit')}</h2>
-      <Problem problem={inTransit.problem ?? problem} />
+      <Problem problem={inTransit.problem ?? receive.problem} />
       {inTransit.data && inTransit.data.length === 0 && <p class="empty">{t('supply.noTransfers')}</p>}
       {inTransit.data && inTransit.data.length > 0 && (
-        <Table label={t('supply.inTransit')} testId="transfers-table">
-          <thead>
-            <tr>
-              <th scope="col">{t('supply.col.sent')}</th>
-              <th scope="col">{t('supply.col.from')}</th>
-              <th scope="col">{t('supply.col.to')}</th>
-              <th scope="col">{t('supply.col.lines')}</th>
-              <th scope="col">
-                <span class="sr-only">{t('supply.col.actions')}</span>
-              </th>
-            </tr>
-          </thead>
+        <Table label={t('supply.inTransit')} testId="transfers-table" columns={['supply.col.sent', 'supply.col.from', 'supply.col.to', 'supply.col.lines', ACTIONS]}>
           <tbody>
             {inTransit.data.map((x) => (
               <tr key={x.id} data-testid="transfer-row" data-transfer-id={x.id} data-to={x.to_location_id}>
                 <td class="when">{formatDateTime(x.sent_at)}</td>
-                <td>{nameOf(locations, x.from_location_id, x.from_location_name)}</td>
-                <td data-testid="transfer-destination">{nameOf(locations, x.to_location_id, x.to_location_name)}</td>
+                <td>{locationName(locations, x.from_location_id, x.from_location_name)}</td>
+                <td data-testid="transfer-destination">{locationName(locations, x.to_location_id, x.to_location_name)}</td>
                 <td>
                   <ul class="plain">
                     {x.lines.map((l, i) => (
@@ -68,7 +44,7 @@ export function Transfers() {
                   </ul>
                 </td>
                 <td>
-                  <button type="button" class="btn btn-small" data-testid="transfer-receive" onClick={() => void receive(x)}>
+                  <button type="button" class="btn btn-small" data-testid="transfer-receive" onClick={() => void receive.run((c) => supplies.receiveTransfer(c, x.id))}>
                     {t('supply.markReceived')}
                   </button>
                 </td>
@@ -114,7 +90,7 @@ function NewTransfer({ locations, onSent }: { locations: readonly StockLocation[
     setBusy(true);
     try {
       await supplies.createTransfer(api(), { from_location_id: from!, to_location_id: to!, lines: body });
-      setDone(t('supply.transferSent', { to: nameOf(locations, to!) }));
+      setDone(t('supply.transferSent', { to: locationName(locations, to!) }));
       setProblem(null);
       setLines([emptyLine()]);
       onSent();
@@ -146,19 +122,7 @@ function NewTransfer({ locations, onSent }: { locations: readonly StockLocation[
           <FieldError errors={errors} name="to_location_id" />
         </div>
       </div>
-      <Table label={t('supply.col.lines')} testId="transfer-lines">
-        <thead>
-          <tr>
-            <th scope="col">{t('supply.col.item')}</th>
-            <th scope="col">{t('supply.col.lotOptional')}</th>
-            <th scope="col" class="num">
-              {t('supply.quantity')}
-            </th>
-            <th scope="col">
-              <span class="sr-only">{t('supply.col.actions')}</span>
-            </th>
-          </tr>
-        </thead>
+      <Table label={t('supply.col.lines')} testId="transfer-lines" columns={['supply.col.item', 'supply.col.lotOptional', num('supply.quantity'), ACTIONS]}>
         <tbody>
           {lines.map((l, n) => {
             const lots = (source.data ?? []).filter((s) => String(s.item_id) === l.itemId && s.on_hand > 0);
@@ -181,7 +145,7 @@ function NewTransfer({ locations, onSent }: { locations: readonly StockLocation[
                       </option>
                     ))}
                   </select>
-                  {itemErr && <p class="field-error" role="alert">{itemErr}</p>}
+                  <FieldMessage text={itemErr} />
                 </td>
                 <td>
                   <select data-testid="line-lot" aria-label={t('supply.lineLot', { n: n + 1 })} value={l.lotId} onChange={(e) => edit(l.key, { lotId: e.currentTarget.value })}>
@@ -192,22 +156,11 @@ function NewTransfer({ locations, onSent }: { locations: readonly StockLocation[
                       </option>
                     ))}
                   </select>
-                  {lotErr && <p class="field-error" role="alert">{lotErr}</p>}
+                  <FieldMessage text={lotErr} />
                 </td>
                 <td class="num">
-                  <input
-                    class="num-input"
-                    data-testid="line-quantity"
-                    type="number"
-                    min={1}
-                    step={1}
-                    inputMode="numeric"
-                    aria-label={t('supply.lineQuantity', { n: n + 1 })}
-                    aria-invalid={qtyErr ? true : undefined}
-                    value={l.quantity}
-                    onInput={(e) => edit(l.key, { quantity: e.currentTarget.value })}
-                  />
-                  {qtyErr && <p class="field-error" role="alert">{qtyErr}</p>}
+                  <NumberField testId="line-quantity" min={1} label={t('supply.lineQuantity', { n: n + 1 })} invalid={!!qtyErr} value={l.quantity} onInput={(quantity) => edit(l.key, { quantity })} />
+                  <FieldMessage text={qtyErr} />
                 </td>
                 <td>
                   {lines.length > 1 && (
@@ -230,13 +183,7 @@ function NewTransfer({ locations, onSent }: { locations: readonly StockLocation[
           {t('supply.sendTransfer')}
         </button>
       </div>
-      {problem?.kind === 'fields' && problem.fields[''] && <FieldError errors={problem.fields} name="" />}
-      <Problem problem={problem?.kind === 'fields' ? null : problem} />
-      {done && (
-        <p class="notice ok" role="status" data-testid="transfer-done">
-          {done}
-        </p>
-      )}
+      <FormOutcome problem={problem} done={done} testId="transfer-done" />
     </form>
   );
 }

@@ -41,6 +41,26 @@ export function useLoad<T>(load: Loader<T>, deps: readonly unknown[]): Loaded<T>
   return { data, problem, reload: useCallback(() => setTick((n) => n + 1), []) };
 }
 
+export interface ListAction {
+  problem: Failure | null;
+  run(call: Loader<unknown>): Promise<void>;
+}
+
+/** A row's button that calls the server, then reads the list again; `problem` is the last call's failure, cleared by a success. */
+export function useListAction(reload: () => void): ListAction {
+  const [problem, setProblem] = useState<Failure | null>(null);
+  const run = async (call: Loader<unknown>) => {
+    try {
+      await call(api());
+      setProblem(null);
+      reload();
+    } catch (e) {
+      setProblem(failure(e));
+    }
+  };
+  return { problem, run };
+}
+
 /** A failure in plain words: offline, the server's own message, or "could not load". */
 export function Problem({ problem, testId = 'supply-problem' }: { problem: Failure | null; testId?: string }) {
   const t = useT();
@@ -54,14 +74,71 @@ export function Problem({ problem, testId = 'supply-problem' }: { problem: Failu
   );
 }
 
-/** The message the server gave for one field, shown under it. */
-export function FieldError({ errors, name, id }: { errors: Record<string, string>; name: string; id?: string }) {
-  const text = errors[name];
+/** A message under a field (none when `text` is empty). */
+export function FieldMessage({ text, id, testId }: { text: string | null | undefined; id?: string; testId?: string }) {
   if (!text) return null;
   return (
-    <p class="field-error" role="alert" id={id} data-testid={`error-${name}`}>
+    <p class="field-error" role="alert" id={id} data-testid={testId}>
       {text}
     </p>
+  );
+}
+
+/** The message the server gave for one field, shown under it. */
+export function FieldError({ errors, name, id }: { errors: Record<string, string>; name: string; id?: string }) {
+  return <FieldMessage text={errors[name]} id={id} testId={`error-${name}`} />;
+}
+
+/** A whole number typed into a field, kept as typed (read with `wholeNumber` when saved); `invalid` beside its message. */
+export function NumberField({
+  id,
+  testId,
+  min,
+  label,
+  value,
+  invalid,
+  onInput,
+}: {
+  id?: string;
+  testId: string;
+  min: number;
+  label?: string;
+  value: string;
+  invalid: boolean;
+  onInput: (text: string) => void;
+}) {
+  return (
+    <input
+      id={id}
+      class="num-input"
+      data-testid={testId}
+      type="number"
+      min={min}
+      step={1}
+      inputMode="numeric"
+      aria-label={label}
+      aria-invalid={invalid ? true : undefined}
+      value={value}
+      onInput={(e) => onInput(e.currentTarget.value)}
+    />
+  );
+}
+
+/**
+ * The end of a form: the form's own message (a failure naming no field), any other failure, and what was
+ * done once saved (`done`, shown under `testId`).
+ */
+export function FormOutcome({ problem, done, testId }: { problem: Failure | null; done: string | null; testId: string }) {
+  return (
+    <>
+      <FieldError errors={errorsOf(problem)} name="" />
+      <Problem problem={problem?.kind === 'fields' ? null : problem} />
+      {done && (
+        <p class="notice ok" role="status" data-testid={testId}>
+          {done}
+        </p>
+      )}
+    </>
   );
 }
 
@@ -122,11 +199,40 @@ export function ExpiryMark({ state }: { state: ExpiryState }) {
   );
 }
 
-/** A labelled table that scrolls sideways on a narrow tablet instead of squeezing its numbers. */
-export function Table({ label, testId, children }: { label: string; testId: string; children: ComponentChildren }) {
+/** A column of a table's head: its name, whether it holds numbers (aligned right), whether only a screen reader says it. */
+export interface Column {
+  name: Key;
+  num?: boolean;
+  srOnly?: boolean;
+}
+
+/** A column of numbers. */
+export const num = (name: Key): Column => ({ name, num: true });
+
+/** The column of a row's buttons, named for screen readers only. */
+export const ACTIONS: Column = { name: 'supply.col.actions', srOnly: true };
+
+/**
+ * A labelled table that scrolls sideways on a narrow tablet instead of squeezing its numbers, its head
+ * made of `columns` (a bare key is a column of text).
+ */
+export function Table({ label, testId, columns, children }: { label: string; testId: string; columns: readonly (Key | Column)[]; children: ComponentChildren }) {
+  const t = useT();
   return (
     <div class="supply-table-wrap" role="region" aria-label={label} tabIndex={0}>
       <table class="supply-table" data-testid={testId}>
+        <thead>
+          <tr>
+            {columns.map((c) => {
+              const col = typeof c === 'string' ? { name: c } : c;
+              return (
+                <th key={col.name} scope="col" class={col.num ? 'num' : undefined}>
+                  {col.srOnly ? <span class="sr-only">{t(col.name)}</span> : t(col.name)}
+                </th>
+              );
+            })}
+          </tr>
+        </thead>
         {children}
       </table>
     </div>

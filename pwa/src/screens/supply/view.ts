@@ -4,8 +4,13 @@
  */
 import { HttpError, NetworkError, type ApiClient } from '../../api/client';
 import type { FieldErrors } from '../../api/types';
-import type { CatalogItem, ParLevel, StockRow } from '../../api/supplies';
+import type { CatalogItem, ParLevel, StockLocation, StockRow } from '../../api/supplies';
 import type { Gs1Data } from '../../lib/gs1';
+
+/** A location's name: the one the server sent along, else the one in the list of locations, else its id. */
+export function locationName(locations: readonly StockLocation[], id: number, name?: string): string {
+  return name ?? locations.find((l) => l.id === id)?.name ?? String(id);
+}
 
 /** A lot is marked "expires soon" this many days ahead: the window of the server's near-expiry alerts (its default). */
 export const NEAR_EXPIRY_DAYS = 30;
