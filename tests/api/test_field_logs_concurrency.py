@@ -9,10 +9,8 @@ instead of the last write winning); on SQLite its one writer makes them take tur
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import pytest
@@ -36,7 +34,7 @@ from server.supplies.models import (
 )
 from server.supplies.services import NewEntry, post_entries, stock_on_hand
 from server.units.models import Program, Unit
-from tests.conftest import _truncate_all, make_app
+from tests.fixtures.concurrency import together
 from tests.fixtures.people import PASSWORD, put_on_shift
 from tests.fixtures.sync import PUSH, make_op
 
@@ -46,8 +44,6 @@ GIVEN_EACH = 3
 # Simultaneous pushes repeated: a race the balance's additive write did not close shows up in
 # a few of them (a lost update leaves the kit at 1), a second or two in all.
 TRIALS = 10
-# A safety net only: a barrier or thread that never returns fails the test instead of hanging it.
-STUCK_AFTER_SECONDS = 60
 
 
 @dataclass
@@ -64,25 +60,6 @@ class Crew:
     def push(self, tablet: int, ops: list[dict[str, Any]]) -> Any:
         body = {"protocol_version": 2, "device_time": ops[-1]["device_time"], "ops": ops}
         return self.clients[tablet].post(PUSH, json=body, headers=self.headers[tablet])
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def race_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
-    """An app whose requests run on connections of their own."""
-    if request.param == "sqlite":
-        app = make_app(f"sqlite:///{tmp_path / 'race.sqlite'}")
-        with app.app_context():
-            db.create_all()
-    else:
-        url = request.getfixturevalue("pg_database")
-        _truncate_all(url)
-        app = make_app(url, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": TABLETS + 2})
-    try:
-        yield app
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 @pytest.fixture
@@ -127,19 +104,8 @@ def _stocked_kit(app: Flask, unit_id: int, trial: int) -> tuple[int, int]:
 
 
 def _together(crew: Crew, batches: list[list[dict[str, Any]]]) -> list[Any]:
-    barrier = threading.Barrier(TABLETS, timeout=STUCK_AFTER_SECONDS)
-    answers: list[Any] = [None] * TABLETS
-
-    def run(tablet: int) -> None:
-        barrier.wait()
-        answers[tablet] = crew.push(tablet, batches[tablet])
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(TABLETS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(STUCK_AFTER_SECONDS)
-    return answers
+    """Each tablet pushes its batch, all at once."""
+    return together([partial(crew.push, tablet, batches[tablet]) for tablet in range(TABLETS)])
 
 
 def _kit_state(app: Flask, kit_id: int, item_id: int) -> tuple[int, int, int, int]:
