@@ -20,7 +20,7 @@ from server.auth.services import create_user as create_user_service
 from server.extensions import db
 from server.jobs import run_job
 from server.models_base import utcnow
-from tests.conftest import _truncate_all, make_app
+from tests.conftest import _truncate_all, make_app, running_app
 from tests.fixtures.people import PASSWORD
 
 LOGIN = "/api/v1/auth/login"
@@ -146,14 +146,9 @@ def test_forwarded_for_is_ignored_unless_proxies_are_trusted(
 
 @pytest.fixture
 def behind_a_proxy(database_url: str, tmp_path: Any) -> Iterator[Flask]:
-    app = make_app(database_url, TRUSTED_PROXIES=1, LOGIN_DELAY_BASE_SECONDS=60)
-    app.instance_path = str(tmp_path)
-    with app.app_context():
-        if database_url.startswith("sqlite"):
-            db.create_all()
+    with running_app(database_url, tmp_path, TRUSTED_PROXIES=1,
+                     LOGIN_DELAY_BASE_SECONDS=60) as app:
         yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_behind_a_trusted_proxy_each_client_address_is_counted_apart(
