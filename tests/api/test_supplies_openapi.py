@@ -29,7 +29,7 @@ from server.supplies.models import LedgerReason, ParLevel
 from server.units.models import Program, Unit
 from tests.conftest import make_app
 from tests.fixtures.people import PASSWORD, put_on_shift
-from tests.fixtures.stockroom import make_stockroom
+from tests.fixtures.supplies import make_stockroom
 
 _FOLDER = Path(tempfile.mkdtemp(prefix="heart-supplies-openapi-"))
 atexit.register(shutil.rmtree, _FOLDER, ignore_errors=True)

@@ -18,7 +18,7 @@ from server.supplies.models import LedgerReason, ParLevel, SupplyItem
 from server.supplies.reports import safe_cell, suggested_packs
 from server.units.models import Unit
 from tests.fixtures.people import Session
-from tests.fixtures.stockroom import Stockroom, make_stockroom
+from tests.fixtures.supplies import Stockroom, make_stockroom
 
 
 @pytest.fixture

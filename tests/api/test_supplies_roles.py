@@ -21,7 +21,7 @@ from server.supplies import services
 from server.supplies.models import LedgerReason, StockLedgerEntry
 from server.units.models import Unit
 from tests.fixtures.people import Session
-from tests.fixtures.stockroom import Stockroom, make_stockroom
+from tests.fixtures.supplies import Stockroom, make_stockroom
 from tests.fixtures.sync import Tablet, outcomes
 from tests.test_authorization import call, routes, sample_url
 

@@ -23,7 +23,7 @@ from server.supplies.models import (
 )
 from server.units.models import Unit
 from tests.fixtures.people import Session
-from tests.fixtures.stockroom import NALOXONE_GTIN, Stockroom, make_stockroom
+from tests.fixtures.supplies import NALOXONE_GTIN, Stockroom, make_stockroom
 
 SCAN = f"]d201{NALOXONE_GTIN}17290630\x1d10NEWLOT7"
 
