@@ -42,16 +42,6 @@ def keys_in(value: Any) -> Iterator[str]:
 
 
 @pytest.fixture
-def unit(create_unit: Callable[..., Unit]) -> Unit:
-    return create_unit()
-
-
-@pytest.fixture
-def room(unit: Unit) -> Stockroom:
-    return make_stockroom(unit)
-
-
-@pytest.fixture
 def naloxone_given_on_a_call(room: Stockroom, unit: Unit, create_call: Callable[..., Call]
                              ) -> tuple[Call, uuid.UUID]:
     """A call with a narrative, and the dose given on it as the harm-reduction fact posts it."""

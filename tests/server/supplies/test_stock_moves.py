@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from server.auth.models import Role, User
+from server.auth.models import User
 from server.errors import DomainError
 from server.extensions import db
 from server.supplies.models import (
@@ -32,11 +32,6 @@ from server.supplies.services import (
     stock_on_hand,
 )
 from server.units.models import Unit
-
-
-@pytest.fixture
-def manager(create_user: Callable[..., User]) -> User:
-    return create_user(Role.SUPPLY_MANAGER)
 
 
 @pytest.fixture
