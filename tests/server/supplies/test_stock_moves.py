@@ -92,6 +92,25 @@ def test_a_transfer_asking_more_than_the_source_holds_is_refused_naming_the_line
     assert entries_of(LedgerReason.TRANSFER_OUT) == []
 
 
+def test_a_transfer_naming_an_unknown_item_or_another_items_lot_is_refused_naming_each_line(
+        manager: User, places: Any, create_item: Callable[..., Any],
+        create_lot: Callable[..., Any], put_stock: Any) -> None:
+    item, other = create_item(), create_item()
+    lot, others_lot = create_lot(item), create_lot(other)
+    put_stock(places.warehouse, lot, 3)
+
+    with pytest.raises(DomainError) as refused:
+        send_transfer(db.session, manager, places.warehouse.id, places.kit.id,
+                      [{"item_id": 999_999, "quantity": 1},
+                       {"item_id": item.id, "lot_id": others_lot.id, "quantity": 1},
+                       {"item_id": item.id, "quantity": 1}])
+    db.session.rollback()
+
+    assert refused.value.errors == {"json": {"lines": {
+        "0": {"item_id": ["no such item"]}, "1": {"lot_id": ["no such lot of this item"]}}}}
+    assert on_hand(places.warehouse) == {lot.id: 3}
+
+
 def test_a_transfer_is_received_once_and_a_second_receipt_changes_nothing(
         manager: User, places: Any, create_item: Callable[..., Any],
         create_lot: Callable[..., Any], put_stock: Any) -> None:
