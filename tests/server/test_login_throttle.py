@@ -4,9 +4,9 @@ window; an unknown user name is checked against a dummy hash like a wrong passwo
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -21,6 +21,7 @@ from server.extensions import db
 from server.jobs import run_job
 from server.models_base import utcnow
 from tests.conftest import _truncate_all, make_app, running_app
+from tests.fixtures.concurrency import together
 from tests.fixtures.people import PASSWORD
 
 LOGIN = "/api/v1/auth/login"
@@ -215,19 +216,11 @@ def test_parallel_wrong_guesses_get_no_more_than_the_allowance(pg_database: str)
         create_user_service(db.session, username="target", full_name="Target",
                             role=Role.SUPERVISOR, password=PASSWORD)
         db.session.commit()
-    start = threading.Barrier(guesses)
-    codes: list[int] = []
 
-    def guess(n: int) -> None:
-        client = app.test_client()
-        start.wait()
-        codes.append(_try(client, "target", f"guess {n}").status_code)
+    def guess(n: int) -> int:
+        return int(_try(app.test_client(), "target", f"guess {n}").status_code)
 
-    threads = [threading.Thread(target=guess, args=(n,)) for n in range(guesses)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    codes = together([partial(guess, n) for n in range(guesses)])
     with app.app_context():
         db.engine.dispose()
 
