@@ -24,18 +24,16 @@ from server.extensions import db
 from server.fieldlogs.models import HarmReductionEntry, PostCallSurvey
 from server.supplies.models import (
     LedgerReason,
-    LocationKind,
     StockDiscrepancy,
     StockLedgerEntry,
-    StockLocation,
     SupplyCategory,
-    SupplyItem,
     SupplyLot,
 )
-from server.supplies.services import NewEntry, post_entries, stock_on_hand
+from server.supplies.services import stock_on_hand, unit_kit
 from server.units.models import Program, Unit
 from tests.fixtures.concurrency import together
 from tests.fixtures.people import PASSWORD, put_on_shift
+from tests.fixtures.supplies import move_stock, new_item, new_location, new_lot
 from tests.fixtures.sync import PUSH, make_op
 
 TABLETS = 2
@@ -87,19 +85,12 @@ def _stocked_kit(app: Flask, unit_id: int, trial: int) -> tuple[int, int]:
     """A fresh kit of the unit (the first kit is the one entries take from, so each trial
     gets a unit's kit emptied of other trials by making a new item) holding KIT_HOLDS."""
     with app.app_context():
-        kit = db.session.scalar(sa.select(StockLocation).where(StockLocation.unit_id == unit_id))
-        if kit is None:
-            kit = StockLocation(kind=LocationKind.VEHICLE_KIT, name="RACE-1 kit", unit_id=unit_id)
-            db.session.add(kit)
-        item = SupplyItem(sku=f"NLX-{trial}", name=f"Naloxone kit {trial}", unit_of_measure="kit",
-                          category=SupplyCategory.NALOXONE_KIT)
-        db.session.add(item)
-        db.session.flush()
-        lot = SupplyLot(item_id=item.id, lot_number=f"LOT-{trial}", expires_on=None)
-        db.session.add(lot)
-        db.session.flush()
-        post_entries(db.session, [NewEntry(kit.id, lot.id, KIT_HOLDS, LedgerReason.RECEIVE)], None)
-        db.session.commit()
+        unit = db.session.get(Unit, unit_id)
+        assert unit is not None
+        kit = unit_kit(db.session, unit_id) or new_location(unit, name="RACE-1 kit")
+        item = new_item(SupplyCategory.NALOXONE_KIT, sku=f"NLX-{trial}",
+                        name=f"Naloxone kit {trial}", unit_of_measure="kit")
+        move_stock(kit, new_lot(item, None, f"LOT-{trial}"), KIT_HOLDS, LedgerReason.RECEIVE)
         return kit.id, item.id
 
 

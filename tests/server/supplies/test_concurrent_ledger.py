@@ -26,11 +26,11 @@ from server.supplies.models import (
     StockDiscrepancy,
     StockLedgerEntry,
     StockLocation,
-    SupplyItem,
-    SupplyLot,
+    SupplyCategory,
 )
 from server.supplies.services import NewEntry, post_entries, record_count, stock_on_hand
 from tests.fixtures.concurrency import together
+from tests.fixtures.supplies import new_item, new_lot
 
 WRITERS = 2
 LOTS = 3
@@ -42,14 +42,11 @@ TRIALS = 30
 @pytest.fixture
 def kit_lots(race_app: Flask) -> tuple[int, list[int]]:
     with race_app.app_context():
-        item = SupplyItem(sku="NX-4", name="Naloxone 4 mg", unit_of_measure="device")
+        item = new_item(SupplyCategory.OTHER, sku="NX-4", name="Naloxone 4 mg")
         kit = StockLocation(kind=LocationKind.VEHICLE_KIT, name="Race kit")
-        db.session.add_all([item, kit])
-        db.session.flush()
-        lots = [SupplyLot(item_id=item.id, lot_number=f"L{n}") for n in range(LOTS)]
-        db.session.add_all(lots)
+        db.session.add(kit)
         db.session.commit()
-        return kit.id, [lot.id for lot in lots]
+        return kit.id, [new_lot(item, None, f"L{n}").id for n in range(LOTS)]
 
 
 def _push_moves(app: Flask, kit_id: int, order: list[int]) -> None:
