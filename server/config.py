@@ -126,7 +126,7 @@ class Config:
         if days := os.environ.get("SYNC_RETENTION_DAYS"):
             values["SYNC_RETENTION_DAYS"] = int(days)
         for name in ("LOCATION_RETENTION_DAYS", "LOCATION_INTERVAL_SECONDS",
-                     "LOCATION_MIN_ACCURACY_M", "LOCATION_MIN_MOVE_M"):
+                     "LOCATION_MIN_ACCURACY_M", "LOCATION_MIN_MOVE_M", "SUPPLY_NEAR_EXPIRY_DAYS"):
             if number := os.environ.get(name):
                 values[name] = int(number)
         if zone := os.environ.get("DEPARTMENT_TIMEZONE"):

@@ -1,7 +1,7 @@
 """supplies pushed by tablets: kit counts and transfer receipts
 
 Revision ID: 0015_supply_facts
-Revises: 0014_locations_jobs
+Revises: 0014_field_logs
 Create Date: 2026-12-01 18:58:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0015_supply_facts"
-down_revision = "0013_field_logs"
+down_revision = "0014_field_logs"
 branch_labels = None
 depends_on = None
 

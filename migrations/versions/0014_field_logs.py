@@ -1,8 +1,8 @@
 """field logs: outreach contacts, harm-reduction entries, post-call surveys and the debrief
 requests surveys open
 
-Revision ID: 0013_field_logs
-Revises: 0014_locations_jobs
+Revision ID: 0014_field_logs
+Revises: 0013_locations_jobs
 Create Date: 2026-12-01 18:50:00.000000
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0013_field_logs"
-down_revision = "0014_locations_jobs"
+revision = "0014_field_logs"
+down_revision = "0013_locations_jobs"
 branch_labels = None
 depends_on = None
 

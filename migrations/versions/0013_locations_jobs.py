@@ -1,6 +1,6 @@
 """scheduled job runs; location points indexed by unit and time
 
-Revision ID: 0014_locations_jobs
+Revision ID: 0013_locations_jobs
 Revises: 0012_supply_ledger
 Create Date: 2026-12-01 18:50:00.000000
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0014_locations_jobs"
+revision = "0013_locations_jobs"
 down_revision = "0012_supply_ledger"
 branch_labels = None
 depends_on = None
