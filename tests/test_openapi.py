@@ -30,7 +30,7 @@ from server.extensions import db
 from server.units.models import Program, Unit
 from tests.conftest import make_app
 from tests.fixtures.databases import SqliteSnapshot
-from tests.fixtures.people import PASSWORD, put_on_shift
+from tests.fixtures.people import PASSWORD, bearer, put_on_shift
 
 _FOLDER = Path(tempfile.mkdtemp(prefix="heart-openapi-"))
 # Collected by every xdist worker, run by one: each removes its own folder at exit.
@@ -55,10 +55,7 @@ def _build_app() -> tuple[Flask, dict[Role, dict[str, str]]]:
         unit_id = units[0].id
     client = app.test_client()
     for role in Role:
-        response = client.post("/api/v1/auth/login",
-                               json={"username": f"{role.value}-api", "password": PASSWORD})
-        assert response.status_code == 200, response.json
-        headers[role] = {"Authorization": f"Bearer {response.json['access_token']}"}
+        headers[role] = bearer(client, f"{role.value}-api")
     dispatcher = headers[Role.DISPATCHER]
     for n in range(3):
         created = client.post("/api/v1/calls", headers=dispatcher, json={

@@ -32,7 +32,7 @@ from server.supplies.models import (
 from server.supplies.services import stock_on_hand, unit_kit
 from server.units.models import Program, Unit
 from tests.fixtures.concurrency import together
-from tests.fixtures.people import PASSWORD, put_on_shift
+from tests.fixtures.people import PASSWORD, bearer, put_on_shift
 from tests.fixtures.supplies import move_stock, new_item, new_location, new_lot
 from tests.fixtures.sync import PUSH, make_op
 
@@ -72,12 +72,7 @@ def crew(race_app: Flask) -> Crew:
         db.session.commit()
         unit_id = unit.id
     clients = [race_app.test_client() for _ in range(TABLETS)]
-    headers = []
-    for i, client in enumerate(clients):
-        answer = client.post("/api/v1/auth/login",
-                             json={"username": f"tablet{i}", "password": PASSWORD})
-        assert answer.status_code == 200, answer.json
-        headers.append({"Authorization": f"Bearer {answer.json['access_token']}"})
+    headers = [bearer(client, f"tablet{i}") for i, client in enumerate(clients)]
     return Crew(unit_id, clients, headers, [0] * TABLETS)
 
 
@@ -152,10 +147,7 @@ def test_one_person_answering_a_call_from_two_tablets_at_once_is_kept_once(
         dispatcher = create_user(db.session, username="dispatch", full_name="Dispatch",
                                  role=Role.DISPATCHER, password=PASSWORD)
         # Both tablets' crew member 0 signs in on tablet 1 too.
-        answer = crew.clients[1].post("/api/v1/auth/login",
-                                      json={"username": "tablet0", "password": PASSWORD})
-        assert answer.status_code == 200
-        crew.headers[1] = {"Authorization": f"Bearer {answer.json['access_token']}"}
+        crew.headers[1] = bearer(crew.clients[1], "tablet0")
         call_ids = []
         for trial in range(TRIALS):
             call: Call = create_call(db.session, dispatcher, {

@@ -28,7 +28,7 @@ from server.supplies.models import LedgerReason, ParLevel
 from server.units.models import Program, Unit
 from tests.conftest import make_app
 from tests.fixtures.databases import SqliteSnapshot
-from tests.fixtures.people import PASSWORD, put_on_shift
+from tests.fixtures.people import PASSWORD, bearer, put_on_shift
 from tests.fixtures.supplies import make_stockroom
 
 _FOLDER = Path(tempfile.mkdtemp(prefix="heart-supplies-openapi-"))
@@ -58,10 +58,8 @@ def _build_app() -> tuple[Any, dict[Role, dict[str, str]]]:
     client = app.test_client()
     headers = {}
     for role in ROLES:
-        answer = client.post("/api/v1/auth/login", json={"username": role.value, "password": PASSWORD})
-        assert answer.status_code == 200, answer.json
-        headers[role] = {"Authorization": f"Bearer {answer.json['access_token']}",
-                         "Accept-Encoding": "identity"}  # the in-process transport does not unzip
+        # The in-process transport does not unzip.
+        headers[role] = {**bearer(client, role.value), "Accept-Encoding": "identity"}
     return app, headers
 
 

@@ -37,7 +37,7 @@ from server.models_base import utcnow
 from server.sync.models import SyncConflict
 from server.units.models import Program, Unit
 from tests.fixtures.concurrency import together
-from tests.fixtures.people import PASSWORD, put_on_shift
+from tests.fixtures.people import PASSWORD, bearer, put_on_shift
 from tests.fixtures.sync import PUSH, make_op
 
 DEVICES = 3
@@ -79,12 +79,8 @@ def crew(race_app: Flask) -> Crew:
         db.session.commit()
         unit_id, dispatcher_id = unit.id, dispatcher.id
     clients = [race_app.test_client() for _ in range(DEVICES + 1)]
-    headers = []
-    for client, name in zip(clients, [f"tablet{i}" for i in range(DEVICES)] + ["dispatch"],
-                            strict=True):
-        answer = client.post("/api/v1/auth/login", json={"username": name, "password": PASSWORD})
-        assert answer.status_code == 200, answer.json
-        headers.append({"Authorization": f"Bearer {answer.json['access_token']}"})
+    headers = [bearer(client, name) for client, name in zip(
+        clients, [f"tablet{i}" for i in range(DEVICES)] + ["dispatch"], strict=True)]
     return Crew(unit_id, dispatcher_id, clients[:DEVICES], headers[:DEVICES], [0] * DEVICES,
                 clients[DEVICES], headers[DEVICES])
 
