@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -24,7 +25,7 @@ from server.extensions import db
 from server.models_base import Base
 
 pytest_plugins = ["tests.fixtures.people", "tests.fixtures.calls", "tests.fixtures.databases",
-                  "tests.fixtures.sync", "tests.fixtures.supplies"]
+                  "tests.fixtures.sync", "tests.fixtures.supplies", "tests.fixtures.concurrency"]
 
 PG_ADMIN_URL = os.environ.get("HEART_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -101,9 +102,11 @@ def make_app(database_url: str, **overrides: Any) -> Flask:
     return create_app(config)
 
 
-@pytest.fixture
-def app(database_url: str, tmp_path: Any) -> Iterator[Flask]:
-    app = make_app(database_url)
+@contextmanager
+def running_app(database_url: str, tmp_path: Any, **overrides: Any) -> Iterator[Flask]:
+    """An app on the test's database (its tables made on SQLite), inside its app context,
+    its instance folder the test's own; its connections closed afterwards."""
+    app = make_app(database_url, **overrides)
     app.instance_path = str(tmp_path)
     with app.app_context():
         if database_url.startswith("sqlite"):
@@ -111,6 +114,12 @@ def app(database_url: str, tmp_path: Any) -> Iterator[Flask]:
         yield app
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Any) -> Iterator[Flask]:
+    with running_app(database_url, tmp_path) as app:
+        yield app
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import functools
 import json
 import re
 import shutil
-import sqlite3
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -30,7 +29,8 @@ from server.demo import seed_call_types
 from server.extensions import db
 from server.units.models import Program, Unit
 from tests.conftest import make_app
-from tests.fixtures.people import PASSWORD, put_on_shift
+from tests.fixtures.databases import SqliteSnapshot
+from tests.fixtures.people import PASSWORD, bearer, put_on_shift
 
 _FOLDER = Path(tempfile.mkdtemp(prefix="heart-openapi-"))
 # Collected by every xdist worker, run by one: each removes its own folder at exit.
@@ -55,10 +55,7 @@ def _build_app() -> tuple[Flask, dict[Role, dict[str, str]]]:
         unit_id = units[0].id
     client = app.test_client()
     for role in Role:
-        response = client.post("/api/v1/auth/login",
-                               json={"username": f"{role.value}-api", "password": PASSWORD})
-        assert response.status_code == 200, response.json
-        headers[role] = {"Authorization": f"Bearer {response.json['access_token']}"}
+        headers[role] = bearer(client, f"{role.value}-api")
     dispatcher = headers[Role.DISPATCHER]
     for n in range(3):
         created = client.post("/api/v1/calls", headers=dispatcher, json={
@@ -69,22 +66,10 @@ def _build_app() -> tuple[Flask, dict[Role, dict[str, str]]]:
 
 
 APP, HEADERS = _build_app()
-PRISTINE = sqlite3.connect(":memory:")  # the database as built: each stateful example starts there
-with APP.app_context():
-    _raw = db.engine.raw_connection()
-    _raw.driver_connection.backup(PRISTINE)
-    _raw.close()
-
-
-def _restore_database() -> None:
-    """Back to the database as built: what one example created (a call type's code, a
-    revoked token) would otherwise change what the next draws, which Hypothesis reports as
-    flaky data generation."""
-    with APP.app_context():
-        db.session.remove()
-        raw = db.engine.raw_connection()
-        PRISTINE.backup(raw.driver_connection)
-        raw.close()
+# The database as built: each stateful example starts there. What one example created (a call
+# type's code, a revoked token) would otherwise change what the next draws, which Hypothesis
+# reports as flaky data generation.
+PRISTINE = SqliteSnapshot(APP)
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", APP)
 # The two readings of every route that matter most: a responder (the narrowest field role)
 # and a supervisor (who may call nearly everything).
@@ -171,7 +156,7 @@ def _machine_for(role: Role) -> type[Any]:
 
     class Machine(base):  # type: ignore[misc, valid-type]
         def __init__(self) -> None:
-            _restore_database()
+            PRISTINE.restore()
             super().__init__()
 
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:

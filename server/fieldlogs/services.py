@@ -60,7 +60,7 @@ def take_from_kit(session: Session, actor: User, given: EntryGiven) -> str | Non
     returns why no stock moved (no kit, no such item or lot) for the entry to keep."""
     if given.category == SHARPS_COLLECTED:
         return None
-    kit = unit_kit(session, given.unit_id) if given.unit_id is not None else None
+    kit = unit_kit(session, given.unit_id)
     if kit is None:
         return "no stock moved: the unit has no vehicle kit"
     moves = _lot_moves(session, kit.id, given)

@@ -37,7 +37,7 @@ def readable_locations(session: Session, actor: User, unit_id: int | None,
     """The locations `actor` reads stock of, narrowed to `location_id` when given: a field
     responder's own unit's kit only (none off shift; 403 for any other location)."""
     if actor.role in FIELD_ROLES:
-        kit = services.unit_kit(session, unit_id) if unit_id is not None else None
+        kit = services.unit_kit(session, unit_id)
         mine = [kit.id] if kit is not None else []
         if location_id is not None and location_id not in mine:
             raise DomainError(403, "You may read your own unit's kit only.")

@@ -204,8 +204,11 @@ def fefo_lots(session: Session, location_id: int, item_id: int) -> list[LotOnHan
     return [LotOnHand(lot, on_hand) for lot, on_hand in rows]
 
 
-def unit_kit(session: Session, unit_id: int) -> StockLocation | None:
-    """The unit's vehicle kit (the first made, should a unit have several)."""
+def unit_kit(session: Session, unit_id: int | None) -> StockLocation | None:
+    """The unit's vehicle kit (the first made, should a unit have several); none without a
+    unit (a responder off shift)."""
+    if unit_id is None:
+        return None
     return session.scalar(
         sa.select(StockLocation)
         .where(StockLocation.unit_id == unit_id, StockLocation.kind == LocationKind.VEHICLE_KIT)
@@ -251,14 +254,14 @@ def _transfer_scopes(session: Session, transfer: SupplyTransfer) -> list[str]:
     return [role_scope(SUPPLY_MANAGER_ROLE), *units]
 
 
-def _unknown_item_or_lot(session: Session, item_id: int,
-                         lot_id: int | None) -> dict[str, list[str]] | None:
-    """The field error of a line naming an item or lot that does not exist."""
+def unknown_item_or_lot(session: Session, item_id: int,
+                        lot_id: int | None) -> tuple[str, str] | None:
+    """(field, why) of a line naming an item that does not exist, or a lot not of that item."""
     if session.get(SupplyItem, item_id) is None:
-        return {"item_id": ["no such item"]}
+        return "item_id", "no such item"
     if lot_id is not None and session.scalar(
             sa.select(SupplyLot.item_id).where(SupplyLot.id == lot_id)) != item_id:
-        return {"lot_id": ["no such lot of this item"]}
+        return "lot_id", "no such lot of this item"
     return None
 
 
@@ -304,8 +307,9 @@ def send_transfer(session: Session, actor: User, from_location_id: int, to_locat
     errors: dict[str, dict[str, list[str]]] = {}
     for n, line in enumerate(lines):
         item_id, lot_id = int(line["item_id"]), line.get("lot_id")
-        if (unknown := _unknown_item_or_lot(session, item_id, lot_id)) is not None:
-            errors[str(n)] = unknown
+        if (unknown := unknown_item_or_lot(session, item_id, lot_id)) is not None:
+            field, why = unknown
+            errors[str(n)] = {field: [why]}
             continue
         picked = _pick_lots(session, item_id, lot_id, int(line["quantity"]), held, taken)
         if isinstance(picked, str):

@@ -43,6 +43,7 @@ from server.supplies.services import (
     receive_transfer,
     record_count,
     unit_kit,
+    unknown_item_or_lot,
 )
 from server.sync.kinds import KindRegistry, SyncedKind, fact_row, rejected
 from server.sync.scope import PullScope
@@ -237,15 +238,12 @@ def apply_kit_count(store: SqlPushStore, kind: RecordKind, op: Operation,
         return rejected(op, "record_id", "a record with this id already exists")
     data = op.data
     session = store.session
-    kit = unit_kit(session, store.unit_id) if store.unit_id is not None else None
+    kit = unit_kit(session, store.unit_id)
     if kit is None or data["location_id"] != kit.id:
         return rejected(op, "location_id", "must be your unit's vehicle kit")
-    if session.get(SupplyItem, data["item_id"]) is None:
-        return rejected(op, "item_id", "no such item")
     lot_id = data.get("lot_id")
-    if lot_id is not None and session.scalar(sa.select(SupplyLot.item_id).where(
-            SupplyLot.id == lot_id)) != data["item_id"]:
-        return rejected(op, "lot_id", "no such lot of this item")
+    if (unknown := unknown_item_or_lot(session, data["item_id"], lot_id)) is not None:
+        return rejected(op, *unknown)
     row = fact_row(store, op, actor, None)
     line = {"lot_id": lot_id} if lot_id is not None else {"item_id": data["item_id"]}
     try:
@@ -269,7 +267,7 @@ def apply_transfer_receipt(store: SqlPushStore, kind: RecordKind, op: Operation,
     session = store.session
     transfer_id = uuid.UUID(op.data["transfer_id"])
     transfer = session.get(SupplyTransfer, transfer_id)
-    kit = unit_kit(session, store.unit_id) if store.unit_id is not None else None
+    kit = unit_kit(session, store.unit_id)
     if transfer is None or kit is None or transfer.to_location_id != kit.id:
         return rejected(op, "transfer_id", "no such transfer to your unit's kit")
     try:

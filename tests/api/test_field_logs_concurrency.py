@@ -9,10 +9,8 @@ instead of the last write winning); on SQLite its one writer makes them take tur
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import pytest
@@ -26,18 +24,16 @@ from server.extensions import db
 from server.fieldlogs.models import HarmReductionEntry, PostCallSurvey
 from server.supplies.models import (
     LedgerReason,
-    LocationKind,
     StockDiscrepancy,
     StockLedgerEntry,
-    StockLocation,
     SupplyCategory,
-    SupplyItem,
     SupplyLot,
 )
-from server.supplies.services import NewEntry, post_entries, stock_on_hand
+from server.supplies.services import stock_on_hand, unit_kit
 from server.units.models import Program, Unit
-from tests.conftest import _truncate_all, make_app
-from tests.fixtures.people import PASSWORD, put_on_shift
+from tests.fixtures.concurrency import together
+from tests.fixtures.people import PASSWORD, bearer, put_on_shift
+from tests.fixtures.supplies import move_stock, new_item, new_location, new_lot
 from tests.fixtures.sync import PUSH, make_op
 
 TABLETS = 2
@@ -46,8 +42,6 @@ GIVEN_EACH = 3
 # Simultaneous pushes repeated: a race the balance's additive write did not close shows up in
 # a few of them (a lost update leaves the kit at 1), a second or two in all.
 TRIALS = 10
-# A safety net only: a barrier or thread that never returns fails the test instead of hanging it.
-STUCK_AFTER_SECONDS = 60
 
 
 @dataclass
@@ -66,25 +60,6 @@ class Crew:
         return self.clients[tablet].post(PUSH, json=body, headers=self.headers[tablet])
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def race_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
-    """An app whose requests run on connections of their own."""
-    if request.param == "sqlite":
-        app = make_app(f"sqlite:///{tmp_path / 'race.sqlite'}")
-        with app.app_context():
-            db.create_all()
-    else:
-        url = request.getfixturevalue("pg_database")
-        _truncate_all(url)
-        app = make_app(url, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": TABLETS + 2})
-    try:
-        yield app
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-
-
 @pytest.fixture
 def crew(race_app: Flask) -> Crew:
     with race_app.app_context():
@@ -97,12 +72,7 @@ def crew(race_app: Flask) -> Crew:
         db.session.commit()
         unit_id = unit.id
     clients = [race_app.test_client() for _ in range(TABLETS)]
-    headers = []
-    for i, client in enumerate(clients):
-        answer = client.post("/api/v1/auth/login",
-                             json={"username": f"tablet{i}", "password": PASSWORD})
-        assert answer.status_code == 200, answer.json
-        headers.append({"Authorization": f"Bearer {answer.json['access_token']}"})
+    headers = [bearer(client, f"tablet{i}") for i, client in enumerate(clients)]
     return Crew(unit_id, clients, headers, [0] * TABLETS)
 
 
@@ -110,36 +80,18 @@ def _stocked_kit(app: Flask, unit_id: int, trial: int) -> tuple[int, int]:
     """A fresh kit of the unit (the first kit is the one entries take from, so each trial
     gets a unit's kit emptied of other trials by making a new item) holding KIT_HOLDS."""
     with app.app_context():
-        kit = db.session.scalar(sa.select(StockLocation).where(StockLocation.unit_id == unit_id))
-        if kit is None:
-            kit = StockLocation(kind=LocationKind.VEHICLE_KIT, name="RACE-1 kit", unit_id=unit_id)
-            db.session.add(kit)
-        item = SupplyItem(sku=f"NLX-{trial}", name=f"Naloxone kit {trial}", unit_of_measure="kit",
-                          category=SupplyCategory.NALOXONE_KIT)
-        db.session.add(item)
-        db.session.flush()
-        lot = SupplyLot(item_id=item.id, lot_number=f"LOT-{trial}", expires_on=None)
-        db.session.add(lot)
-        db.session.flush()
-        post_entries(db.session, [NewEntry(kit.id, lot.id, KIT_HOLDS, LedgerReason.RECEIVE)], None)
-        db.session.commit()
+        unit = db.session.get(Unit, unit_id)
+        assert unit is not None
+        kit = unit_kit(db.session, unit_id) or new_location(unit, name="RACE-1 kit")
+        item = new_item(SupplyCategory.NALOXONE_KIT, sku=f"NLX-{trial}",
+                        name=f"Naloxone kit {trial}", unit_of_measure="kit")
+        move_stock(kit, new_lot(item, None, f"LOT-{trial}"), KIT_HOLDS, LedgerReason.RECEIVE)
         return kit.id, item.id
 
 
 def _together(crew: Crew, batches: list[list[dict[str, Any]]]) -> list[Any]:
-    barrier = threading.Barrier(TABLETS, timeout=STUCK_AFTER_SECONDS)
-    answers: list[Any] = [None] * TABLETS
-
-    def run(tablet: int) -> None:
-        barrier.wait()
-        answers[tablet] = crew.push(tablet, batches[tablet])
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(TABLETS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(STUCK_AFTER_SECONDS)
-    return answers
+    """Each tablet pushes its batch, all at once."""
+    return together([partial(crew.push, tablet, batches[tablet]) for tablet in range(TABLETS)])
 
 
 def _kit_state(app: Flask, kit_id: int, item_id: int) -> tuple[int, int, int, int]:
@@ -195,10 +147,7 @@ def test_one_person_answering_a_call_from_two_tablets_at_once_is_kept_once(
         dispatcher = create_user(db.session, username="dispatch", full_name="Dispatch",
                                  role=Role.DISPATCHER, password=PASSWORD)
         # Both tablets' crew member 0 signs in on tablet 1 too.
-        answer = crew.clients[1].post("/api/v1/auth/login",
-                                      json={"username": "tablet0", "password": PASSWORD})
-        assert answer.status_code == 200
-        crew.headers[1] = {"Authorization": f"Bearer {answer.json['access_token']}"}
+        crew.headers[1] = bearer(crew.clients[1], "tablet0")
         call_ids = []
         for trial in range(TRIALS):
             call: Call = create_call(db.session, dispatcher, {

@@ -13,7 +13,7 @@ from server.extensions import db
 from server.supplies.models import StockLedgerEntry, SupplyItem, SupplyTransfer
 from server.units.models import Unit
 from tests.fixtures.people import Session
-from tests.fixtures.stockroom import make_stockroom
+from tests.fixtures.supplies import make_stockroom
 
 # (method, url, body, the fields the answer must name)
 CASES: list[tuple[str, str, dict[str, Any], set[str]]] = [

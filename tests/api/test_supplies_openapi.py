@@ -11,7 +11,6 @@ from __future__ import annotations
 import atexit
 import re
 import shutil
-import sqlite3
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -28,8 +27,9 @@ from server.extensions import db
 from server.supplies.models import LedgerReason, ParLevel
 from server.units.models import Program, Unit
 from tests.conftest import make_app
-from tests.fixtures.people import PASSWORD, put_on_shift
-from tests.fixtures.stockroom import make_stockroom
+from tests.fixtures.databases import SqliteSnapshot
+from tests.fixtures.people import PASSWORD, bearer, put_on_shift
+from tests.fixtures.supplies import make_stockroom
 
 _FOLDER = Path(tempfile.mkdtemp(prefix="heart-supplies-openapi-"))
 atexit.register(shutil.rmtree, _FOLDER, ignore_errors=True)
@@ -58,27 +58,13 @@ def _build_app() -> tuple[Any, dict[Role, dict[str, str]]]:
     client = app.test_client()
     headers = {}
     for role in ROLES:
-        answer = client.post("/api/v1/auth/login", json={"username": role.value, "password": PASSWORD})
-        assert answer.status_code == 200, answer.json
-        headers[role] = {"Authorization": f"Bearer {answer.json['access_token']}",
-                         "Accept-Encoding": "identity"}  # the in-process transport does not unzip
+        # The in-process transport does not unzip.
+        headers[role] = {**bearer(client, role.value), "Accept-Encoding": "identity"}
     return app, headers
 
 
 APP, HEADERS = _build_app()
-PRISTINE = sqlite3.connect(":memory:")
-with APP.app_context():
-    _raw = db.engine.raw_connection()
-    _raw.driver_connection.backup(PRISTINE)
-    _raw.close()
-
-
-def _restore_database() -> None:
-    with APP.app_context():
-        db.session.remove()
-        raw = db.engine.raw_connection()
-        PRISTINE.backup(raw.driver_connection)
-        raw.close()
+PRISTINE = SqliteSnapshot(APP)  # each example starts from the database as built
 
 
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", APP)
@@ -97,7 +83,7 @@ def _stateless_test(operation: Any) -> Callable[..., None]:
                          suppress_health_check=list(hypothesis.HealthCheck), database=None)
     def test(case: Any) -> None:
         for role in ROLES:
-            _restore_database()
+            PRISTINE.restore()
             given = {name.lower() for name in case.headers or {}}
             headers = HEADERS[role] if "authorization" in given else {"Accept-Encoding": "identity"}
             case.call_and_validate(headers=headers, checks=CHECKS)

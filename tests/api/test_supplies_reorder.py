@@ -16,14 +16,13 @@ from server.models_base import utcnow
 from server.supplies import services
 from server.supplies.models import LedgerReason, ParLevel, SupplyItem
 from server.supplies.reports import safe_cell, suggested_packs
-from server.units.models import Unit
 from tests.fixtures.people import Session
-from tests.fixtures.stockroom import Stockroom, make_stockroom
+from tests.fixtures.supplies import Stockroom
 
 
 @pytest.fixture
-def room(create_unit: Callable[..., Unit]) -> Stockroom:
-    room = make_stockroom(create_unit())
+def room(room: Stockroom) -> Stockroom:
+    """The unit's stockroom, the kit at par 10 of naloxone and holding 6."""
     db.session.add(ParLevel(location_id=room.kit.id, item_id=room.naloxone.id, par=10))
     db.session.commit()
     room.move(room.kit, room.late_lot, 6, LedgerReason.RECEIVE)

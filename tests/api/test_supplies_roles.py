@@ -21,7 +21,7 @@ from server.supplies import services
 from server.supplies.models import LedgerReason, StockLedgerEntry
 from server.units.models import Unit
 from tests.fixtures.people import Session
-from tests.fixtures.stockroom import Stockroom, make_stockroom
+from tests.fixtures.supplies import Stockroom, make_stockroom
 from tests.fixtures.sync import Tablet, outcomes
 from tests.test_authorization import call, routes, sample_url
 
@@ -39,16 +39,6 @@ def keys_in(value: Any) -> Iterator[str]:
     elif isinstance(value, list):
         for inner in value:
             yield from keys_in(inner)
-
-
-@pytest.fixture
-def unit(create_unit: Callable[..., Unit]) -> Unit:
-    return create_unit()
-
-
-@pytest.fixture
-def room(unit: Unit) -> Stockroom:
-    return make_stockroom(unit)
 
 
 @pytest.fixture

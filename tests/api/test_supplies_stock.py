@@ -23,19 +23,9 @@ from server.supplies.models import (
 )
 from server.units.models import Unit
 from tests.fixtures.people import Session
-from tests.fixtures.stockroom import NALOXONE_GTIN, Stockroom, make_stockroom
+from tests.fixtures.supplies import NALOXONE_GTIN, Stockroom
 
 SCAN = f"]d201{NALOXONE_GTIN}17290630\x1d10NEWLOT7"
-
-
-@pytest.fixture
-def unit(create_unit: Callable[..., Unit]) -> Unit:
-    return create_unit()
-
-
-@pytest.fixture
-def room(unit: Unit) -> Stockroom:
-    return make_stockroom(unit)
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from server.models_base import utcnow
 from server.sync.models import SyncOpResult
 from server.units.models import Program, Unit
 from tests.conftest import _truncate_all, make_app
-from tests.fixtures.people import PASSWORD, put_on_shift
+from tests.fixtures.people import PASSWORD, bearer, put_on_shift
 from tests.fixtures.sync import PULL, PUSH, make_op
 
 pytestmark = pytest.mark.postgres
@@ -71,10 +71,7 @@ def _sign_in(app: Flask, unit_id: int, name: str) -> dict[str, str]:
                            password=PASSWORD)
         put_on_shift(db.session.get(Unit, unit_id), user)  # type: ignore[arg-type]
         db.session.commit()
-    answer = app.test_client().post("/api/v1/auth/login",
-                                    json={"username": name, "password": PASSWORD})
-    assert answer.status_code == 200, answer.json
-    return {"Authorization": f"Bearer {answer.json['access_token']}"}
+    return bearer(app.test_client(), name)
 
 
 def _writer(app: Flask, headers: dict[str, str], committed: list[str],

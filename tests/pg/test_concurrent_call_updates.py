@@ -16,11 +16,9 @@ note on the call the other taps deadlock.
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,16 +36,14 @@ from server.extensions import db
 from server.models_base import utcnow
 from server.sync.models import SyncConflict
 from server.units.models import Program, Unit
-from tests.conftest import _truncate_all, make_app
-from tests.fixtures.people import PASSWORD, put_on_shift
+from tests.fixtures.concurrency import together
+from tests.fixtures.people import PASSWORD, bearer, put_on_shift
 from tests.fixtures.sync import PUSH, make_op
 
 DEVICES = 3
 # 50 trials of 3 simultaneous pushes: enough that a race the lock did not close shows up
 # (without the lock nearly every trial loses an update), a few seconds in all.
 TRIALS = 50
-# A safety net only: a barrier or thread that never returns fails the test instead of hanging it.
-STUCK_AFTER_SECONDS = 60
 
 
 @dataclass
@@ -68,26 +64,6 @@ class Crew:
         return make_op(kind, data, self.seqs[device], node=f"tablet{device}", **kwargs)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def race_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
-    """An app whose requests run on connections of their own: a SQLite file (one writer at a
-    time, each connection waiting its turn) or the PostgreSQL test database."""
-    if request.param == "sqlite":
-        app = make_app(f"sqlite:///{tmp_path / 'race.sqlite'}")
-        with app.app_context():
-            db.create_all()
-    else:
-        url = request.getfixturevalue("pg_database")
-        _truncate_all(url)
-        app = make_app(url, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": DEVICES + 2})
-    try:
-        yield app
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-
-
 @pytest.fixture
 def crew(race_app: Flask) -> Crew:
     with race_app.app_context():
@@ -103,12 +79,8 @@ def crew(race_app: Flask) -> Crew:
         db.session.commit()
         unit_id, dispatcher_id = unit.id, dispatcher.id
     clients = [race_app.test_client() for _ in range(DEVICES + 1)]
-    headers = []
-    for client, name in zip(clients, [f"tablet{i}" for i in range(DEVICES)] + ["dispatch"],
-                            strict=True):
-        answer = client.post("/api/v1/auth/login", json={"username": name, "password": PASSWORD})
-        assert answer.status_code == 200, answer.json
-        headers.append({"Authorization": f"Bearer {answer.json['access_token']}"})
+    headers = [bearer(client, name) for client, name in zip(
+        clients, [f"tablet{i}" for i in range(DEVICES)] + ["dispatch"], strict=True)]
     return Crew(unit_id, dispatcher_id, clients[:DEVICES], headers[:DEVICES], [0] * DEVICES,
                 clients[DEVICES], headers[DEVICES])
 
@@ -129,24 +101,8 @@ def _new_call(app: Flask, crew: Crew, trial: int) -> uuid.UUID:
 
 
 def _together(requests: list[Callable[[], Any]]) -> list[Any]:
-    """Runs each request on a thread of its own; a barrier releases them at once."""
-    barrier = threading.Barrier(len(requests))
-    answers: list[Any] = [None] * len(requests)
-    errors: list[str] = []
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=STUCK_AFTER_SECONDS)
-            answers[i] = requests[i]()
-        except Exception as exc:  # reported by the main thread
-            errors.append(f"request {i}: {exc!r}")
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(requests))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=STUCK_AFTER_SECONDS)
-    assert not errors, errors
+    """Runs the requests at once; each must answer 200."""
+    answers = together(requests)
     assert [a.status_code for a in answers] == [200] * len(requests), [a.json for a in answers]
     return answers
 

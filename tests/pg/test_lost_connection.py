@@ -21,7 +21,7 @@ from server.auth.services import create_user
 from server.demo import seed_call_types
 from server.extensions import db
 from tests.conftest import PG_ADMIN_URL, _truncate_all, make_app
-from tests.fixtures.people import PASSWORD
+from tests.fixtures.people import PASSWORD, bearer
 
 pytestmark = pytest.mark.postgres
 
@@ -60,9 +60,7 @@ def pg_app(pg_database: str) -> Iterator[Flask]:
 @pytest.fixture
 def dispatcher(pg_app: Flask) -> tuple[FlaskClient, dict[str, str]]:
     client = pg_app.test_client()
-    answer = client.post("/api/v1/auth/login", json={"username": "dispatch", "password": PASSWORD})
-    assert answer.status_code == 200, answer.json
-    return client, {"Authorization": f"Bearer {answer.json['access_token']}"}
+    return client, bearer(client, "dispatch")
 
 
 def kill_before_the_guard(app: Flask, armed: list[bool]) -> None:

@@ -28,7 +28,7 @@ from server.jobs import (
 )
 from server.models_base import utcnow
 from server.sync.models import ChangeLogEntry
-from tests.conftest import make_app
+from tests.conftest import make_app, running_app
 
 NOW = datetime(2026, 12, 1, 14, 37, 12, tzinfo=UTC)
 calls: list[datetime] = []
@@ -51,15 +51,10 @@ QUICK = Job("quick", timedelta(minutes=1), _count_runs)
 @pytest.fixture
 def jobs_app(database_url: str, tmp_path: Any) -> Any:
     calls.clear()
-    app = make_app(database_url, JOBS=["server.jobs:FEED_PURGE", "tests.server.test_jobs:COUNTER",
-                                       "tests.server.test_jobs:BROKEN"])
-    app.instance_path = str(tmp_path)
-    with app.app_context():
-        if database_url.startswith("sqlite"):
-            db.create_all()
+    with running_app(database_url, tmp_path,
+                     JOBS=["server.jobs:FEED_PURGE", "tests.server.test_jobs:COUNTER",
+                           "tests.server.test_jobs:BROKEN"]) as app:
         yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 def _runs(job: str) -> list[JobRun]:

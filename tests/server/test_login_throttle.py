@@ -4,9 +4,9 @@ window; an unknown user name is checked against a dummy hash like a wrong passwo
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -20,7 +20,8 @@ from server.auth.services import create_user as create_user_service
 from server.extensions import db
 from server.jobs import run_job
 from server.models_base import utcnow
-from tests.conftest import _truncate_all, make_app
+from tests.conftest import _truncate_all, make_app, running_app
+from tests.fixtures.concurrency import together
 from tests.fixtures.people import PASSWORD
 
 LOGIN = "/api/v1/auth/login"
@@ -146,14 +147,9 @@ def test_forwarded_for_is_ignored_unless_proxies_are_trusted(
 
 @pytest.fixture
 def behind_a_proxy(database_url: str, tmp_path: Any) -> Iterator[Flask]:
-    app = make_app(database_url, TRUSTED_PROXIES=1, LOGIN_DELAY_BASE_SECONDS=60)
-    app.instance_path = str(tmp_path)
-    with app.app_context():
-        if database_url.startswith("sqlite"):
-            db.create_all()
+    with running_app(database_url, tmp_path, TRUSTED_PROXIES=1,
+                     LOGIN_DELAY_BASE_SECONDS=60) as app:
         yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_behind_a_trusted_proxy_each_client_address_is_counted_apart(
@@ -220,19 +216,11 @@ def test_parallel_wrong_guesses_get_no_more_than_the_allowance(pg_database: str)
         create_user_service(db.session, username="target", full_name="Target",
                             role=Role.SUPERVISOR, password=PASSWORD)
         db.session.commit()
-    start = threading.Barrier(guesses)
-    codes: list[int] = []
 
-    def guess(n: int) -> None:
-        client = app.test_client()
-        start.wait()
-        codes.append(_try(client, "target", f"guess {n}").status_code)
+    def guess(n: int) -> int:
+        return int(_try(app.test_client(), "target", f"guess {n}").status_code)
 
-    threads = [threading.Thread(target=guess, args=(n,)) for n in range(guesses)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    codes = together([partial(guess, n) for n in range(guesses)])
     with app.app_context():
         db.engine.dispose()
 

@@ -6,8 +6,8 @@ write lock held past the busy timeout answers 503 busy with Retry-After, not "un
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from flask import Flask
 import server.sqlite
 from server.extensions import db
 from server.locations.models import LocationPoint
+from tests.fixtures.concurrency import together
 from tests.fixtures.sync import PUSH, Tablet, count_rows, outcomes
 
 DEVICES = 30
@@ -53,26 +54,19 @@ def test_thirty_tablets_pushing_at_once_are_all_served(
         app: Flask, tablet: Callable[..., Tablet]) -> None:
     tablets = [tablet() for _ in range(DEVICES)]
     db.session.remove()  # nothing of the set-up holds a transaction while the tablets push
-    barrier = threading.Barrier(DEVICES, timeout=STUCK_AFTER_SECONDS)
-    answers: list[tuple[int, Any]] = []
-    lock = threading.Lock()
 
-    def shift(device: Tablet) -> None:
+    def shift(device: Tablet) -> list[tuple[int, Any]]:
         http = app.test_client()
-        barrier.wait()
+        answers = []
         for _ in range(PUSHES_PER_DEVICE):
             ops = [device.point() for _ in range(POINTS_PER_PUSH)]
             body = {"protocol_version": 2, "device_time": device.now().isoformat(), "ops": ops}
             response = http.post(PUSH, json=body, headers=device.session.headers)
-            with lock:
-                answers.append((response.status_code, response.get_json()))
+            answers.append((response.status_code, response.get_json()))
+        return answers
 
-    threads = [threading.Thread(target=shift, args=(t,)) for t in tablets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(STUCK_AFTER_SECONDS)
-    assert not any(thread.is_alive() for thread in threads)
+    shifts = together([partial(shift, t) for t in tablets], stuck_after=STUCK_AFTER_SECONDS)
+    answers = [answer for pushes in shifts for answer in pushes]
     statuses = [status for status, _ in answers]
     assert statuses == [200] * DEVICES * PUSHES_PER_DEVICE, [b for s, b in answers if s != 200][:3]
     assert count_rows(LocationPoint) == DEVICES * PUSHES_PER_DEVICE * POINTS_PER_PUSH

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from server.auth.models import Role, User
+from server.auth.models import User
 from server.errors import DomainError
 from server.extensions import db
 from server.jobs import run_job
@@ -22,16 +22,6 @@ from server.sync.models import ChangeLogEntry
 from server.units.models import Unit
 
 NEAR_DAYS = 30
-
-
-@pytest.fixture
-def manager(create_user: Callable[..., User]) -> User:
-    return create_user(Role.SUPPLY_MANAGER)
-
-
-@pytest.fixture
-def unit(create_unit: Callable[..., Unit]) -> Unit:
-    return create_unit()
 
 
 @pytest.fixture

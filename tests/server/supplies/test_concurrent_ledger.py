@@ -12,9 +12,7 @@ the same scenario with its one writer.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import pytest
@@ -28,80 +26,51 @@ from server.supplies.models import (
     StockDiscrepancy,
     StockLedgerEntry,
     StockLocation,
-    SupplyItem,
-    SupplyLot,
+    SupplyCategory,
 )
 from server.supplies.services import NewEntry, post_entries, record_count, stock_on_hand
-from tests.conftest import _truncate_all, make_app
+from tests.fixtures.concurrency import together
+from tests.fixtures.supplies import new_item, new_lot
 
 WRITERS = 2
 LOTS = 3
 # 30 trials of two simultaneous posts: a lock taken out of order deadlocks within a few
 # trials on PostgreSQL; a few seconds in all.
 TRIALS = 30
-# A safety net only: a barrier or thread that never returns fails the test instead of hanging it.
-STUCK_AFTER_SECONDS = 60
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def race_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
-    if request.param == "sqlite":
-        app = make_app(f"sqlite:///{tmp_path / 'race.sqlite'}")
-        with app.app_context():
-            db.create_all()
-    else:
-        url = request.getfixturevalue("pg_database")
-        _truncate_all(url)
-        app = make_app(url, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": WRITERS + 2})
-    try:
-        yield app
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 @pytest.fixture
 def kit_lots(race_app: Flask) -> tuple[int, list[int]]:
     with race_app.app_context():
-        item = SupplyItem(sku="NX-4", name="Naloxone 4 mg", unit_of_measure="device")
+        item = new_item(SupplyCategory.OTHER, sku="NX-4", name="Naloxone 4 mg")
         kit = StockLocation(kind=LocationKind.VEHICLE_KIT, name="Race kit")
-        db.session.add_all([item, kit])
-        db.session.flush()
-        lots = [SupplyLot(item_id=item.id, lot_number=f"L{n}") for n in range(LOTS)]
-        db.session.add_all(lots)
+        db.session.add(kit)
         db.session.commit()
-        return kit.id, [lot.id for lot in lots]
+        return kit.id, [new_lot(item, None, f"L{n}").id for n in range(LOTS)]
+
+
+def _push_moves(app: Flask, kit_id: int, order: list[int]) -> None:
+    """One push: an entry per op, each posted on its own, in the push's order."""
+    with app.app_context():
+        for lot in order:
+            post_entries(db.session, [NewEntry(kit_id, lot, -1, LedgerReason.DISTRIBUTE)], None)
+        db.session.commit()
+
+
+def _count(app: Flask, kit_id: int, lot_id: int, counted: int) -> None:
+    """A tablet's count of the lot."""
+    with app.app_context():
+        record_count(db.session, None, kit_id, [{"lot_id": lot_id, "counted": counted}])
+        db.session.commit()
 
 
 def test_two_pushes_moving_the_same_lots_at_once_both_count_and_never_deadlock(
         race_app: Flask, kit_lots: tuple[int, list[int]]) -> None:
     kit_id, lot_ids = kit_lots
-    barrier = threading.Barrier(WRITERS, timeout=STUCK_AFTER_SECONDS)
-    failures: list[BaseException] = []
+    for _ in range(TRIALS):
+        together([partial(_push_moves, race_app, kit_id, order)
+                  for order in (lot_ids, list(reversed(lot_ids)))])
 
-    def writer(order: list[int]) -> None:
-        with race_app.app_context():
-            for _ in range(TRIALS):
-                barrier.wait()
-                try:
-                    # One push: an entry per op, each posted on its own, in the push's order.
-                    for lot in order:
-                        post_entries(db.session,
-                                     [NewEntry(kit_id, lot, -1, LedgerReason.DISTRIBUTE)], None)
-                    db.session.commit()
-                except Exception as failed:  # any failure is the finding, kept for the assertion
-                    db.session.rollback()
-                    failures.append(failed)
-
-    threads = [threading.Thread(target=writer, args=(order,))
-               for order in (lot_ids, list(reversed(lot_ids)))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(STUCK_AFTER_SECONDS * TRIALS)
-
-    assert failures == []
     with race_app.app_context():
         balances = {row.lot_id: row.on_hand for row in stock_on_hand(db.session, [kit_id])}
         assert balances == dict.fromkeys(lot_ids, -WRITERS * TRIALS)
@@ -123,27 +92,8 @@ def test_two_counts_of_one_lot_at_once_leave_what_was_counted(
     with race_app.app_context():
         post_entries(db.session, [NewEntry(kit_id, lot_id, 8, LedgerReason.RECEIVE)], None)
         db.session.commit()
-    barrier = threading.Barrier(WRITERS, timeout=STUCK_AFTER_SECONDS)
-    failures: list[BaseException] = []
+    for trial in range(TRIALS):
+        together([partial(_count, race_app, kit_id, lot_id, 5 + trial % 2)] * WRITERS)
 
-    def counter() -> None:
-        with race_app.app_context():
-            for trial in range(TRIALS):
-                barrier.wait()
-                try:
-                    record_count(db.session, None, kit_id,
-                                 [{"lot_id": lot_id, "counted": 5 + trial % 2}])
-                    db.session.commit()
-                except Exception as failed:  # any failure is the finding, kept for the assertion
-                    db.session.rollback()
-                    failures.append(failed)
-
-    threads = [threading.Thread(target=counter) for _ in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(STUCK_AFTER_SECONDS * TRIALS)
-
-    assert failures == []
     with race_app.app_context():
         assert stock_on_hand(db.session, [kit_id])[0].on_hand == 5 + (TRIALS - 1) % 2

@@ -104,6 +104,7 @@ def test_unit_kit_is_the_units_vehicle_kit(create_unit: Callable[..., Unit],
     kit = create_location(unit)
     assert unit_kit(db.session, unit.id) == kit
     assert unit_kit(db.session, other.id) is None
+    assert unit_kit(db.session, None) is None  # a responder off shift has no kit
 
 
 def test_ledger_entries_cannot_be_changed_or_deleted_through_the_orm(

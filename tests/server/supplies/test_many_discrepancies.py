@@ -12,7 +12,7 @@ from server.extensions import db
 from server.supplies import services
 from server.supplies.models import LedgerReason, StockDiscrepancy
 from server.units.models import Unit
-from tests.fixtures.stockroom import make_stockroom
+from tests.fixtures.supplies import make_stockroom
 
 # psycopg prepares a statement run this many times on one connection (its default is 5).
 PREPARED_AFTER = 5

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from server.auth.models import Role, User
+from server.auth.models import User
 from server.errors import DomainError
 from server.extensions import db
 from server.supplies.models import (
@@ -32,11 +32,6 @@ from server.supplies.services import (
     stock_on_hand,
 )
 from server.units.models import Unit
-
-
-@pytest.fixture
-def manager(create_user: Callable[..., User]) -> User:
-    return create_user(Role.SUPPLY_MANAGER)
 
 
 @pytest.fixture
@@ -95,6 +90,25 @@ def test_a_transfer_asking_more_than_the_source_holds_is_refused_naming_the_line
         "lot_id": ["the source holds 1 of this lot"]}}}}
     assert on_hand(places.warehouse) == {lot.id: 3}
     assert entries_of(LedgerReason.TRANSFER_OUT) == []
+
+
+def test_a_transfer_naming_an_unknown_item_or_another_items_lot_is_refused_naming_each_line(
+        manager: User, places: Any, create_item: Callable[..., Any],
+        create_lot: Callable[..., Any], put_stock: Any) -> None:
+    item, other = create_item(), create_item()
+    lot, others_lot = create_lot(item), create_lot(other)
+    put_stock(places.warehouse, lot, 3)
+
+    with pytest.raises(DomainError) as refused:
+        send_transfer(db.session, manager, places.warehouse.id, places.kit.id,
+                      [{"item_id": 999_999, "quantity": 1},
+                       {"item_id": item.id, "lot_id": others_lot.id, "quantity": 1},
+                       {"item_id": item.id, "quantity": 1}])
+    db.session.rollback()
+
+    assert refused.value.errors == {"json": {"lines": {
+        "0": {"item_id": ["no such item"]}, "1": {"lot_id": ["no such lot of this item"]}}}}
+    assert on_hand(places.warehouse) == {lot.id: 3}
 
 
 def test_a_transfer_is_received_once_and_a_second_receipt_changes_nothing(

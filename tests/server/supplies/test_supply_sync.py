@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from server.auth.models import Role, User
+from server.auth.models import User
 from server.extensions import db
 from server.models_base import utcnow
 from server.supplies.models import (
@@ -31,11 +31,6 @@ from server.supplies.services import (
 from server.units.models import Unit
 from tests.fixtures.people import Session
 from tests.fixtures.sync import PULL, PUSH, Tablet, new_id, outcomes
-
-
-@pytest.fixture
-def manager(create_user: Callable[..., User]) -> User:
-    return create_user(Role.SUPPLY_MANAGER)
 
 
 @pytest.fixture
