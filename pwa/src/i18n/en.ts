@@ -474,6 +474,30 @@ export const en = {
   'supply.noReorder': 'Nothing to report yet.',
   'supply.packsCount': '{count} pack(s)',
 
+  // Debriefs (debrief.*)
+  'debrief.nav': 'Debriefs',
+  'debrief.title': 'Debrief requests',
+  'debrief.tabs': 'Debrief requests by state',
+  'debrief.tab.open': 'Open',
+  'debrief.tab.done': 'Done',
+  'debrief.noneOpen': 'No one is waiting for a debrief.',
+  'debrief.noneDone': 'No debriefs done yet.',
+  'debrief.callTitle': 'Call {call} · {unit}',
+  'debrief.asked': 'Asked by {who}, {when}',
+  'debrief.comment': 'Survey comment',
+  'debrief.noComment': 'No comment in the survey.',
+  'debrief.note': 'Note (optional)',
+  'debrief.markDone': 'Done',
+  'debrief.doneBy': 'Done by {who}, {when}',
+  'debrief.flagged': 'Flagged field logs',
+  'debrief.noFlagged': 'No flagged field logs.',
+  'debrief.col.kind': 'Entry',
+  'debrief.col.call': 'Call',
+  'debrief.col.by': 'Logged by',
+  'debrief.col.when': 'When',
+  'debrief.col.reason': 'Why flagged',
+  'debrief.kind.harm_reduction_entry': 'Harm reduction',
+  'debrief.kind.post_call_survey': 'Post-call survey',
 };
 
 export type Key = keyof typeof en;
