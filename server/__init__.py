@@ -118,6 +118,9 @@ def _register_blueprints(app: Flask) -> None:
     from server.sync.schemas import document as document_sync
     from server.units.routes import blp as units_blp
 
+    # The stream's tables, for the features that publish before any stream route exists.
+    import server.stream.models  # noqa: F401
+
     document_sync(api)
     for blueprint in (auth_blp, units_blp, locations_blp, calls_blp, supplies_blp, audit_blp,
                       sync_blp, fieldlogs_blp):
