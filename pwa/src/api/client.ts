@@ -143,6 +143,27 @@ export class ApiClient {
     return this.authed<Blob>('GET', path, undefined, { accept, body: 'blob' });
   }
 
+  /** The access token to hold a long request (the live stream) with; null when signed out. */
+  accessToken(): string | null {
+    return this.tokens?.get()?.access ?? null;
+  }
+
+  /**
+   * After a 401 with `stale`: the access token to try next. Another request may have refreshed
+   * already (its token differs); otherwise this refreshes, shared as every refresh is.
+   */
+  async freshAccess(stale: string): Promise<string | null> {
+    const t = this.tokens?.get();
+    if (!t) return null;
+    if (t.access !== stale) return t.access;
+    try {
+      return (await this.refresh(t.refresh)).access_token;
+    } catch (e) {
+      if (e instanceof AuthError) return null;
+      throw e;
+    }
+  }
+
   /** Sends with the access token; on 401 "refresh", refreshes once and retries. */
   private async authed<T>(method: string, path: string, body: unknown, want = OBJECT): Promise<T> {
     const t = this.tokens?.get();
