@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { openStream, parseSse, type LiveEvent, type LiveState } from '../src/lib/stream';
-import type { FetchFn } from '../src/api/client';
+import { ApiClient, type FetchFn } from '../src/api/client';
+import { openLiveStream } from '../src/app/live';
+import { getMeta } from '../src/db';
+import { freshDb } from './helpers';
 
 describe('parseSse', () => {
   it('splits whole frames and keeps an unfinished one for the next chunk', () => {
@@ -80,5 +83,23 @@ describe('openStream', () => {
     s.close();
     const streams = server.seen.filter((r) => r.path === '/api/v1/stream');
     expect(streams.map((r) => [r.auth, r.lastEventId])).toEqual([['Bearer OLD', '7'], ['Bearer NEW', '7']]);
+  });
+});
+
+describe('openLiveStream', () => {
+  it('keeps the last event id in the local store, so a reload resumes from it', async () => {
+    freshDb();
+    const server = fakeStreamServer([{ chunks: ['id: 21\nevent: call.updated\ndata: {}\n\n'], hang: true }]);
+    const api = new ApiClient(server.fetchFn, { get: () => ({ access: 'A', refresh: 'R' }), set: async () => {} });
+    const events: LiveEvent[] = [];
+    const first = await openLiveStream(api, (e) => events.push(e), undefined, server.fetchFn);
+    await until(() => events.length === 1);
+    first.close();
+    await until(() => server.seen.length === 1);
+    expect(await getMeta('stream_last_event_id')).toBe(21);
+    const again = await openLiveStream(api, () => {}, undefined, server.fetchFn);
+    await until(() => server.seen.length === 2);
+    again.close();
+    expect(server.seen[1]!.lastEventId).toBe('21');
   });
 });

@@ -16,4 +16,5 @@ export type MetaKey =
   | 'unlock_chosen'
   | 'box'
   | 'reseal'
-  | 'crew_salt';
+  | 'crew_salt'
+  | 'stream_last_event_id';
