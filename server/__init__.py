@@ -38,6 +38,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
 
     from server import cli, database, errors, jobs, security, sqlite, web
     from server.auth import guard
+    from server.backups import sweep as backups_sweep
     from server.extensions import api, compress, db, jwt, migrate
     from server.jsonio import OrjsonProvider
     from server.sync import feed
@@ -61,6 +62,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     web.init_app(app)
     cli.init_app(app)
     jobs.init_app(app)
+    backups_sweep.init_app(app)
     security.init_app(app)
     _trust_proxies(app)
     errors.last_resort(app)
@@ -108,6 +110,7 @@ def _configure_secret(app: Flask, config_class: type[Config]) -> None:
 def _register_blueprints(app: Flask) -> None:
     from server.audit.routes import blp as audit_blp
     from server.auth.routes import blp as auth_blp
+    from server.backups.routes import blp as backups_blp
     from server.calls.routes import blp as calls_blp
     from server.extensions import api
     from server.fieldlogs.routes import blp as fieldlogs_blp
@@ -123,6 +126,6 @@ def _register_blueprints(app: Flask) -> None:
 
     document_sync(api)
     for blueprint in (auth_blp, units_blp, locations_blp, calls_blp, supplies_blp, audit_blp,
-                      sync_blp, fieldlogs_blp):
+                      sync_blp, fieldlogs_blp, backups_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health_blp)
