@@ -133,14 +133,15 @@ class CheckinAnswer(Base):
 
 # The same trigger as migration 0017_backups, for databases built from the models (tests).
 _APPEND_ONLY = (
-    sa.DDL("CREATE FUNCTION backup_events_append_only() RETURNS trigger AS $$ BEGIN "
-           "RAISE EXCEPTION 'backup_events is append-only: %% refused', TG_OP; END; "
-           "$$ LANGUAGE plpgsql"),
-    sa.DDL("CREATE TRIGGER backup_events_append_only BEFORE UPDATE OR DELETE ON backup_events "
-           "FOR EACH ROW EXECUTE FUNCTION backup_events_append_only()"),
+    "CREATE FUNCTION backup_events_append_only() RETURNS trigger AS $$ BEGIN "
+    "RAISE EXCEPTION 'backup_events is append-only: %% refused', TG_OP; END; "
+    "$$ LANGUAGE plpgsql",
+    "CREATE TRIGGER backup_events_append_only BEFORE UPDATE OR DELETE ON backup_events "
+    "FOR EACH ROW EXECUTE FUNCTION backup_events_append_only()",
 )
-for _statement in _APPEND_ONLY:
+for _ddl in _APPEND_ONLY:
     sa.event.listen(BackupEvent.__table__, "after_create",
-                    _statement.execute_if(dialect="postgresql"))
-sa.event.listen(BackupEvent.__table__, "after_drop", sa.DDL(
-    "DROP FUNCTION IF EXISTS backup_events_append_only()").execute_if(dialect="postgresql"))
+                    sa.DDL(_ddl).execute_if(dialect="postgresql"))  # type: ignore[no-untyped-call]
+sa.event.listen(BackupEvent.__table__, "after_drop",
+                sa.DDL("DROP FUNCTION IF EXISTS backup_events_append_only()")  # type: ignore[no-untyped-call]
+                .execute_if(dialect="postgresql"))

@@ -19,7 +19,6 @@ from server.backups.schemas import (
     BackupRequestSchema,
     CheckinCreateSchema,
     CheckinSchema,
-    EmptySchema,
     OverdueListSchema,
     ReasonSchema,
 )
@@ -72,9 +71,8 @@ class BackupById(MethodView):
 
 @blp.route("/backups/<uuid:backup_id>/acknowledge")
 class BackupAcknowledgement(MethodView):
-    @blp.arguments(EmptySchema)
     @blp.response(200, BackupRequestSchema)
-    def post(self, _data: dict[str, Any], backup_id: uuid.UUID) -> dict[str, Any]:
+    def post(self, backup_id: uuid.UUID) -> dict[str, Any]:
         """Take the request on (the first acknowledgement stands)."""
         request = services.readable_request(db.session(), g.actor, g.unit_id, backup_id)
         request = services.acknowledge(db.session(), g.actor, _device_id(), request,

@@ -32,10 +32,6 @@ class BackupListQuerySchema(Schema):
     state = Str(load_default="open", validate=validate.OneOf(LIST_STATES))
 
 
-class EmptySchema(Schema):
-    pass
-
-
 class ReasonSchema(Schema):
     reason = Str(required=True, validate=validate.Length(min=1, max=MAX_REASON_LENGTH))
 
