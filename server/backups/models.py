@@ -134,7 +134,7 @@ class CheckinAnswer(Base):
 # The same trigger as migration 0017_backups, for databases built from the models (tests).
 _APPEND_ONLY = (
     sa.DDL("CREATE FUNCTION backup_events_append_only() RETURNS trigger AS $$ BEGIN "
-           "RAISE EXCEPTION 'backup_events is append-only: % refused', TG_OP; END; "
+           "RAISE EXCEPTION 'backup_events is append-only: %% refused', TG_OP; END; "
            "$$ LANGUAGE plpgsql"),
     sa.DDL("CREATE TRIGGER backup_events_append_only BEFORE UPDATE OR DELETE ON backup_events "
            "FOR EACH ROW EXECUTE FUNCTION backup_events_append_only()"),
