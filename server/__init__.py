@@ -108,6 +108,8 @@ def _configure_secret(app: Flask, config_class: type[Config]) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    # The stream's tables, for the features that publish before any stream route exists.
+    import server.stream.models  # noqa: F401
     from server.audit.routes import blp as audit_blp
     from server.auth.routes import blp as auth_blp
     from server.backups.routes import blp as backups_blp
@@ -120,9 +122,6 @@ def _register_blueprints(app: Flask) -> None:
     from server.sync.routes import blp as sync_blp
     from server.sync.schemas import document as document_sync
     from server.units.routes import blp as units_blp
-
-    # The stream's tables, for the features that publish before any stream route exists.
-    import server.stream.models  # noqa: F401
 
     document_sync(api)
     for blueprint in (auth_blp, units_blp, locations_blp, calls_blp, supplies_blp, audit_blp,
