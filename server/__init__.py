@@ -38,6 +38,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
 
     from server import cli, database, errors, jobs, security, sqlite, web
     from server.auth import guard
+    from server.backups import sweep as backups_sweep
     from server.extensions import api, compress, db, jwt, migrate
     from server.jsonio import OrjsonProvider
     from server.sync import feed
@@ -61,6 +62,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     web.init_app(app)
     cli.init_app(app)
     jobs.init_app(app)
+    backups_sweep.init_app(app)
     security.init_app(app)
     _trust_proxies(app)
     errors.last_resort(app)
@@ -106,8 +108,11 @@ def _configure_secret(app: Flask, config_class: type[Config]) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    # The stream's tables, for the features that publish before any stream route exists.
+    import server.stream.models  # noqa: F401
     from server.audit.routes import blp as audit_blp
     from server.auth.routes import blp as auth_blp
+    from server.backups.routes import blp as backups_blp
     from server.calls.routes import blp as calls_blp
     from server.extensions import api
     from server.fieldlogs.routes import blp as fieldlogs_blp
@@ -118,11 +123,8 @@ def _register_blueprints(app: Flask) -> None:
     from server.sync.schemas import document as document_sync
     from server.units.routes import blp as units_blp
 
-    # The stream's tables, for the features that publish before any stream route exists.
-    import server.stream.models  # noqa: F401
-
     document_sync(api)
     for blueprint in (auth_blp, units_blp, locations_blp, calls_blp, supplies_blp, audit_blp,
-                      sync_blp, fieldlogs_blp):
+                      sync_blp, fieldlogs_blp, backups_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health_blp)

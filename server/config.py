@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections import Counter
@@ -111,6 +112,32 @@ class Config:
     # jitter outdoors (5 to 20 m), about half a block, so a turn while driving is kept.
     LOCATION_MIN_MOVE_M = 50
 
+    # Backup requests (server/backups). Units on shift within this distance of the request
+    # get the first alert: about ten minutes' drive across the city's centre.
+    BACKUP_RADIUS_M = 5000
+    # Tier 0 (the first alert) waits this long for a supervisor or dispatcher to answer: a
+    # minute is long for a crew in danger, short enough that a missed alert is retried soon.
+    BACKUP_ALERT_TIMEOUT_SECONDS = 60
+    # Each tier widens the audience and waits its own timeout; after the last one's, the
+    # request is broadcast to everyone signed in. About six minutes from the press to the
+    # broadcast: the time it takes a second team across the city to arrive anyway.
+    BACKUP_ESCALATION = [
+        {"name": "re_alert", "timeout_seconds": 60},  # the same people again, louder
+        {"name": "wider_radius", "timeout_seconds": 60, "radius_m": 15000},  # most of the city
+        {"name": "supervisor_on_call", "timeout_seconds": 90},  # a person, by name
+        {"name": "all_units", "timeout_seconds": 120},  # every unit on shift
+    ]
+    # Each process's scheduler sweeps this often: an escalation is at most this late.
+    BACKUP_SWEEP_SECONDS = 5
+    # A crew on scene this long with no status change and no check-in is asked to check in:
+    # most welfare checks are over in 20 minutes.
+    CHECKIN_AFTER_MINUTES = 20
+    # Call type code -> minutes, for the types that run longer (or shorter) than most.
+    CHECKIN_AFTER_MINUTES_BY_CALL_TYPE: dict[str, int] = {}
+    # An unanswered prompt raises a backup request after this: three minutes to find the
+    # tablet and press once, in a conversation that cannot be interrupted at once.
+    CHECKIN_GRACE_SECONDS = 180
+
     PWA_DIST = os.path.join(os.path.dirname(os.path.dirname(__file__)), "pwa", "dist")
 
     @classmethod
@@ -126,9 +153,14 @@ class Config:
         if days := os.environ.get("SYNC_RETENTION_DAYS"):
             values["SYNC_RETENTION_DAYS"] = int(days)
         for name in ("LOCATION_RETENTION_DAYS", "LOCATION_INTERVAL_SECONDS",
-                     "LOCATION_MIN_ACCURACY_M", "LOCATION_MIN_MOVE_M", "SUPPLY_NEAR_EXPIRY_DAYS"):
+                     "LOCATION_MIN_ACCURACY_M", "LOCATION_MIN_MOVE_M", "SUPPLY_NEAR_EXPIRY_DAYS",
+                     "BACKUP_RADIUS_M", "BACKUP_ALERT_TIMEOUT_SECONDS", "BACKUP_SWEEP_SECONDS",
+                     "CHECKIN_AFTER_MINUTES", "CHECKIN_GRACE_SECONDS"):
             if number := os.environ.get(name):
                 values[name] = int(number)
+        for name in ("BACKUP_ESCALATION", "CHECKIN_AFTER_MINUTES_BY_CALL_TYPE"):
+            if text := os.environ.get(name):  # JSON, shaped like the default
+                values[name] = json.loads(text)
         if zone := os.environ.get("DEPARTMENT_TIMEZONE"):
             values["DEPARTMENT_TIMEZONE"] = zone
         if proxies := os.environ.get("TRUSTED_PROXIES"):

@@ -60,6 +60,17 @@ SUPPLY_READERS = SUPPLY_WRITERS | {Role.SUPERVISOR}
 # only (server.supplies.queries.readable_locations refuses any other).
 STOCK_READERS = SUPPLY_READERS | FIELD_ROLES
 
+# Backup requests: a crew asks for its own unit (the unit from the signed-in crew's scope);
+# the people who send help answer and close them; dispatch reads every request, a crew its
+# own unit's. A crew cancels its own; an answerer cancels any.
+BACKUP_REQUESTERS = FIELD_ROLES
+BACKUP_ANSWERERS = frozenset({Role.SUPERVISOR, Role.DISPATCHER})
+BACKUP_READERS = DISPATCH
+BACKUP_CANCELLERS = BACKUP_REQUESTERS | BACKUP_ANSWERERS
+# Check-ins come from the crew on scene; dispatch watches who is overdue.
+CHECKIN_SENDERS = FIELD_ROLES
+CHECKIN_WATCHERS = DISPATCH
+
 Rule = frozenset[Role] | str
 
 # endpoint -> method -> rule. Endpoints are "<blueprint>.<view>" as Flask names them.
@@ -116,6 +127,13 @@ ROUTES: Final[dict[str, dict[str, Rule]]] = {
     "fieldlogs.FlaggedFieldLogs": {"GET": FIELD_LOG_REVIEWERS},
     "fieldlogs.SurveySummary": {"GET": FIELD_LOG_INDICATORS},
     "fieldlogs.HarmReductionSummary": {"GET": FIELD_LOG_INDICATORS},
+    "backups.Backups": {"GET": BACKUP_READERS | BACKUP_REQUESTERS, "POST": BACKUP_REQUESTERS},
+    "backups.BackupById": {"GET": BACKUP_READERS | BACKUP_REQUESTERS},
+    "backups.BackupAcknowledgement": {"POST": BACKUP_ANSWERERS},
+    "backups.BackupCancel": {"POST": BACKUP_CANCELLERS},
+    "backups.BackupResolve": {"POST": BACKUP_ANSWERERS},
+    "backups.Checkins": {"POST": CHECKIN_SENDERS},
+    "backups.OverdueCheckins": {"GET": CHECKIN_WATCHERS},
 }
 
 

@@ -49,6 +49,7 @@ class UnitTrack(MethodView):
 @blp.route("/settings/field")
 class FieldSettings(MethodView):
     @blp.response(200, FieldSettingsSchema)
-    def get(self) -> dict[str, int]:
-        """How tablets record their position: interval, accuracy limit, minimum move."""
+    def get(self) -> dict[str, Any]:
+        """How tablets record their position (interval, accuracy limit, minimum move) and
+        when the check-in timer asks a crew on scene."""
         return services.field_settings(current_app.config)

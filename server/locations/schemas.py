@@ -32,9 +32,18 @@ class TrackQuerySchema(Schema):
     format = Str(load_default="geojson", validate=validate.OneOf(TRACK_FORMATS))
 
 
+class CheckinSettingsSchema(Schema):
+    after_minutes = Int(metadata={"description": "on scene this long with no status change "
+                                  "or check-in: the crew is asked to check in"})
+    after_minutes_by_call_type = fields.Dict(keys=Str(), values=Int(), metadata={
+        "description": "call type code -> minutes, for the types that differ"})
+    grace_seconds = Int(metadata={"description": "unanswered this long: a backup request"})
+
+
 class FieldSettingsSchema(Schema):
     location_interval_s = Int(metadata={"description": "a point at most this often, seconds"})
     location_min_accuracy_m = Int(metadata={
         "description": "fixes less accurate than this (metres) are dropped"})
     location_min_move_m = Int(metadata={
         "description": "within the interval, a point only when the unit moved this far (m)"})
+    checkin = fields.Nested(CheckinSettingsSchema)

@@ -95,8 +95,11 @@ def track_csv(unit: Unit, points: Sequence[Any], zone: ZoneInfo) -> str:
     return out.getvalue()
 
 
-def field_settings(config: Mapping[str, Any]) -> dict[str, int]:
-    """How tablets record their position."""
+def field_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """How tablets record their position, and when the check-in timer asks the crew."""
     return {"location_interval_s": config["LOCATION_INTERVAL_SECONDS"],
             "location_min_accuracy_m": config["LOCATION_MIN_ACCURACY_M"],
-            "location_min_move_m": config["LOCATION_MIN_MOVE_M"]}
+            "location_min_move_m": config["LOCATION_MIN_MOVE_M"],
+            "checkin": {"after_minutes": config["CHECKIN_AFTER_MINUTES"],
+                        "after_minutes_by_call_type": config["CHECKIN_AFTER_MINUTES_BY_CALL_TYPE"],
+                        "grace_seconds": config["CHECKIN_GRACE_SECONDS"]}}

@@ -237,7 +237,10 @@ def test_every_signed_in_role_reads_the_field_settings(
     assert answer.status_code == 200
     assert answer.json == {"location_interval_s": app.config["LOCATION_INTERVAL_SECONDS"],
                            "location_min_accuracy_m": app.config["LOCATION_MIN_ACCURACY_M"],
-                           "location_min_move_m": app.config["LOCATION_MIN_MOVE_M"]}
+                           "location_min_move_m": app.config["LOCATION_MIN_MOVE_M"],
+                           "checkin": {"after_minutes": app.config["CHECKIN_AFTER_MINUTES"],
+                                       "after_minutes_by_call_type": {},
+                                       "grace_seconds": app.config["CHECKIN_GRACE_SECONDS"]}}
 
 
 def test_the_field_settings_need_a_sign_in(client: Any) -> None:

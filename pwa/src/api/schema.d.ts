@@ -248,6 +248,279 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/backups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Requests, newest first (a field role: their unit's only). */
+        get: {
+            parameters: {
+                query?: {
+                    state?: "open" | "closed" | "all";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BackupList"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        /**
+         * Ask for backup: the unit is the signed-in crew's, the position the tablet's or
+         *     the unit's last known.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["BackupCreate"];
+                };
+            };
+            responses: {
+                /** @description The same id again: its state */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BackupRequest"];
+                    };
+                };
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BackupRequest"];
+                    };
+                };
+                /** @description The id is another unit's request */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/backups/{backup_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                backup_id: string;
+            };
+            cookie?: never;
+        };
+        /** One request and its log of every step. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    backup_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BackupDetail"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/backups/{backup_id}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                backup_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Take the request on (the first acknowledgement stands). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    backup_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BackupRequest"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/backups/{backup_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                backup_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Call the request off (the requesting crew, or a supervisor or dispatcher). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    backup_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Reason"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BackupRequest"];
+                    };
+                };
+                /** @description The request is already closed */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/backups/{backup_id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                backup_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Close the request: help arrived, or the situation ended. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    backup_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Reason"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BackupRequest"];
+                    };
+                };
+                /** @description The request is already closed */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/call-types": {
         parameters: {
             query?: never;
@@ -538,6 +811,94 @@ export interface paths {
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
+        trace?: never;
+    };
+    "/api/v1/checkins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The crew on scene is all right: the check-in timer starts again. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CheckinCreate"];
+                };
+            };
+            responses: {
+                /** @description The same id again */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Checkin"];
+                    };
+                };
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Checkin"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/checkins/overdue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Calls on scene past their check-in time. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OverdueList"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/debriefs": {
@@ -872,7 +1233,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** How tablets record their position: interval, accuracy limit, minimum move. */
+        /**
+         * How tablets record their position (interval, accuracy limit, minimum move) and
+         *     when the check-in timer asks a crew on scene.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -2257,6 +2621,93 @@ export interface components {
             /** @description true: before and after (clinical content) are left out for this reader */
             redacted?: boolean;
         };
+        BackupCreate: {
+            /**
+             * Format: uuid
+             * @default null
+             */
+            call_id?: string | null;
+            /** Format: date-time */
+            device_time: string;
+            /**
+             * Format: uuid
+             * @description made on the tablet; the idempotency key of a retry or double press
+             */
+            id: string;
+            /** @default null */
+            note?: string | null;
+            /** @default null */
+            position?: components["schemas"]["PositionIn"] | (Record<string, never> | null);
+            /** @enum {string} */
+            urgency: "urgent" | "team";
+        };
+        BackupDetail: {
+            acknowledged_at?: string | null;
+            acknowledged_by?: (Record<string, never> | null) | components["schemas"]["Person"];
+            address?: string | null;
+            broadcast_at?: string | null;
+            cad_number?: string | null;
+            call_id?: string | null;
+            call_sign?: string;
+            close_reason?: string | null;
+            closed_at?: string | null;
+            closed_by?: (Record<string, never> | null) | components["schemas"]["Person"];
+            delivered_to?: number;
+            events?: components["schemas"]["BackupEvent"][];
+            id?: string;
+            next_escalation_at?: string | null;
+            note?: string | null;
+            origin?: string;
+            position?: (Record<string, never> | null) | components["schemas"]["Position"];
+            received_at?: string;
+            requested_at?: string;
+            requested_by?: (Record<string, never> | null) | components["schemas"]["Person"];
+            state?: string;
+            tier?: number;
+            tier_name?: string;
+            unit_id?: number;
+            urgency?: string;
+        };
+        BackupEvent: {
+            actor?: (Record<string, never> | null) | components["schemas"]["Person"];
+            /** Format: date-time */
+            at?: string;
+            detail?: {
+                [key: string]: unknown;
+            };
+            tier?: number;
+            type?: string;
+        };
+        BackupList: {
+            items?: components["schemas"]["BackupRequest"][];
+            total?: number;
+        };
+        BackupRequest: {
+            acknowledged_at?: string | null;
+            acknowledged_by?: (Record<string, never> | null) | components["schemas"]["Person"];
+            address?: string | null;
+            broadcast_at?: string | null;
+            cad_number?: string | null;
+            call_id?: string | null;
+            call_sign?: string;
+            close_reason?: string | null;
+            closed_at?: string | null;
+            closed_by?: (Record<string, never> | null) | components["schemas"]["Person"];
+            delivered_to?: number;
+            id?: string;
+            next_escalation_at?: string | null;
+            note?: string | null;
+            origin?: string;
+            position?: (Record<string, never> | null) | components["schemas"]["Position"];
+            received_at?: string;
+            requested_at?: string;
+            requested_by?: (Record<string, never> | null) | components["schemas"]["Person"];
+            state?: string;
+            tier?: number;
+            tier_name?: string;
+            unit_id?: number;
+            urgency?: string;
+        };
         Call: {
             address?: string;
             cad_number?: string;
@@ -2527,6 +2978,35 @@ export interface components {
             op?: "put" | "delete" | "remove";
             version?: number | null;
         };
+        Checkin: {
+            /** Format: uuid */
+            call_id?: string;
+            /** Format: date-time */
+            device_time?: string;
+            /** Format: uuid */
+            id?: string;
+            /** Format: date-time */
+            received_at?: string;
+            unit_id?: number;
+        };
+        CheckinCreate: {
+            /** Format: uuid */
+            call_id: string;
+            /** Format: date-time */
+            device_time: string;
+            /** Format: uuid */
+            id: string;
+        };
+        CheckinSettings: {
+            /** @description on scene this long with no status change or check-in: the crew is asked to check in */
+            after_minutes?: number;
+            /** @description call type code -> minutes, for the types that differ */
+            after_minutes_by_call_type?: {
+                [key: string]: number;
+            };
+            /** @description unanswered this long: a backup request */
+            grace_seconds?: number;
+        };
         Clock: {
             /**
              * Format: date-time
@@ -2686,6 +3166,7 @@ export interface components {
             status?: string;
         };
         FieldSettings: {
+            checkin?: components["schemas"]["CheckinSettings"];
             /** @description a point at most this often, seconds */
             location_interval_s?: number;
             /** @description fixes less accurate than this (metres) are dropped */
@@ -3188,6 +3669,27 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        Overdue: {
+            address?: string;
+            /** Format: uuid */
+            backup_id?: string | null;
+            cad_number?: string;
+            /** Format: uuid */
+            call_id?: string;
+            call_sign?: string;
+            /** Format: date-time */
+            due_at?: string;
+            /** Format: date-time */
+            last_check_in_at?: string | null;
+            /** Format: date-time */
+            on_scene_since?: string;
+            /** Format: date-time */
+            prompted_at?: string | null;
+            unit_id?: number;
+        };
+        OverdueList: {
+            items?: components["schemas"]["Overdue"][];
+        };
         PaginationMetadata: {
             /** @description First available page number. */
             first_page?: number;
@@ -3211,6 +3713,25 @@ export interface components {
             location_id: number;
             /** @description Units to hold */
             par: number;
+        };
+        Person: {
+            id?: number;
+            name?: string;
+        };
+        Position: {
+            accuracy_m?: number | null;
+            lat?: number;
+            lon?: number;
+            recorded_at?: string;
+            source?: string;
+        };
+        PositionIn: {
+            /** @default null */
+            accuracy_m?: number | null;
+            lat: number;
+            lon: number;
+            /** Format: date-time */
+            recorded_at: string;
         };
         /** @description post_call_survey: the record's fields (unknown fields are rejected) */
         PostCallSurveyData: {
@@ -3369,6 +3890,9 @@ export interface components {
         ReapplyResult: {
             rejected?: components["schemas"]["RejectedOp"];
             result?: components["schemas"]["OpResult"];
+        };
+        Reason: {
+            reason: string;
         };
         Receipt: {
             /** Format: date */
