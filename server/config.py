@@ -111,6 +111,13 @@ class Config:
     # jitter outdoors (5 to 20 m), about half a block, so a turn while driving is kept.
     LOCATION_MIN_MOVE_M = 50
 
+    # The supervisor's board map: a GeoJSON FeatureCollection of streets and districts drawn
+    # under the units (None: a plain coordinate grid). Read once, then served with an ETag.
+    BASEMAP_PATH: str | None = None
+    # A basemap bigger than this is refused at load: the board redraws it on every tablet,
+    # and a city's streets simplified for a wall display fit in a few megabytes.
+    BASEMAP_MAX_BYTES = 8 * 1024 * 1024
+
     PWA_DIST = os.path.join(os.path.dirname(os.path.dirname(__file__)), "pwa", "dist")
 
     @classmethod
@@ -126,9 +133,12 @@ class Config:
         if days := os.environ.get("SYNC_RETENTION_DAYS"):
             values["SYNC_RETENTION_DAYS"] = int(days)
         for name in ("LOCATION_RETENTION_DAYS", "LOCATION_INTERVAL_SECONDS",
-                     "LOCATION_MIN_ACCURACY_M", "LOCATION_MIN_MOVE_M", "SUPPLY_NEAR_EXPIRY_DAYS"):
+                     "LOCATION_MIN_ACCURACY_M", "LOCATION_MIN_MOVE_M", "SUPPLY_NEAR_EXPIRY_DAYS",
+                     "BASEMAP_MAX_BYTES"):
             if number := os.environ.get(name):
                 values[name] = int(number)
+        if basemap := os.environ.get("BASEMAP_PATH"):
+            values["BASEMAP_PATH"] = basemap
         if zone := os.environ.get("DEPARTMENT_TIMEZONE"):
             values["DEPARTMENT_TIMEZONE"] = zone
         if proxies := os.environ.get("TRUSTED_PROXIES"):

@@ -60,6 +60,9 @@ SUPPLY_READERS = SUPPLY_WRITERS | {Role.SUPERVISOR}
 # only (server.supplies.queries.readable_locations refuses any other).
 STOCK_READERS = SUPPLY_READERS | FIELD_ROLES
 
+# The supervisor's board (every unit, its crew and position, the premises on the map).
+BOARD_READERS = DISPATCH
+
 Rule = frozenset[Role] | str
 
 # endpoint -> method -> rule. Endpoints are "<blueprint>.<view>" as Flask names them.
@@ -116,6 +119,9 @@ ROUTES: Final[dict[str, dict[str, Rule]]] = {
     "fieldlogs.FlaggedFieldLogs": {"GET": FIELD_LOG_REVIEWERS},
     "fieldlogs.SurveySummary": {"GET": FIELD_LOG_INDICATORS},
     "fieldlogs.HarmReductionSummary": {"GET": FIELD_LOG_INDICATORS},
+    "board.BoardUnits": {"GET": BOARD_READERS},
+    "board.BoardPremises": {"GET": BOARD_READERS},
+    "board.BoardBasemap": {"GET": ALL_ROLES},
 }
 
 
