@@ -113,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     from server.audit.routes import blp as audit_blp
     from server.auth.routes import blp as auth_blp
     from server.backups.routes import blp as backups_blp
+    from server.board.routes import blp as board_blp
     from server.calls.routes import blp as calls_blp
     from server.extensions import api
     from server.fieldlogs.routes import blp as fieldlogs_blp
@@ -125,6 +126,6 @@ def _register_blueprints(app: Flask) -> None:
 
     document_sync(api)
     for blueprint in (auth_blp, units_blp, locations_blp, calls_blp, supplies_blp, audit_blp,
-                      sync_blp, fieldlogs_blp, backups_blp):
+                      sync_blp, fieldlogs_blp, backups_blp, board_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health_blp)

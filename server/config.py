@@ -137,6 +137,12 @@ class Config:
     # An unanswered prompt raises a backup request after this: three minutes to find the
     # tablet and press once, in a conversation that cannot be interrupted at once.
     CHECKIN_GRACE_SECONDS = 180
+    # The supervisor's board map: a GeoJSON FeatureCollection of streets and districts drawn
+    # under the units (None: a plain coordinate grid). Read once, then served with an ETag.
+    BASEMAP_PATH: str | None = None
+    # A basemap bigger than this is refused at load: the board redraws it on every tablet,
+    # and a city's streets simplified for a wall display fit in a few megabytes.
+    BASEMAP_MAX_BYTES = 8 * 1024 * 1024
 
     PWA_DIST = os.path.join(os.path.dirname(os.path.dirname(__file__)), "pwa", "dist")
 
@@ -155,12 +161,14 @@ class Config:
         for name in ("LOCATION_RETENTION_DAYS", "LOCATION_INTERVAL_SECONDS",
                      "LOCATION_MIN_ACCURACY_M", "LOCATION_MIN_MOVE_M", "SUPPLY_NEAR_EXPIRY_DAYS",
                      "BACKUP_RADIUS_M", "BACKUP_ALERT_TIMEOUT_SECONDS", "BACKUP_SWEEP_SECONDS",
-                     "CHECKIN_AFTER_MINUTES", "CHECKIN_GRACE_SECONDS"):
+                     "CHECKIN_AFTER_MINUTES", "CHECKIN_GRACE_SECONDS", "BASEMAP_MAX_BYTES"):
             if number := os.environ.get(name):
                 values[name] = int(number)
         for name in ("BACKUP_ESCALATION", "CHECKIN_AFTER_MINUTES_BY_CALL_TYPE"):
             if text := os.environ.get(name):  # JSON, shaped like the default
                 values[name] = json.loads(text)
+        if basemap := os.environ.get("BASEMAP_PATH"):
+            values["BASEMAP_PATH"] = basemap
         if zone := os.environ.get("DEPARTMENT_TIMEZONE"):
             values["DEPARTMENT_TIMEZONE"] = zone
         if proxies := os.environ.get("TRUSTED_PROXIES"):

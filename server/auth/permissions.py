@@ -70,6 +70,8 @@ BACKUP_CANCELLERS = BACKUP_REQUESTERS | BACKUP_ANSWERERS
 # Check-ins come from the crew on scene; dispatch watches who is overdue.
 CHECKIN_SENDERS = FIELD_ROLES
 CHECKIN_WATCHERS = DISPATCH
+# The supervisor's board (every unit, its crew and position, the premises on the map).
+BOARD_READERS = DISPATCH
 
 Rule = frozenset[Role] | str
 
@@ -134,6 +136,9 @@ ROUTES: Final[dict[str, dict[str, Rule]]] = {
     "backups.BackupResolve": {"POST": BACKUP_ANSWERERS},
     "backups.Checkins": {"POST": CHECKIN_SENDERS},
     "backups.OverdueCheckins": {"GET": CHECKIN_WATCHERS},
+    "board.BoardUnits": {"GET": BOARD_READERS},
+    "board.BoardPremises": {"GET": BOARD_READERS},
+    "board.BoardBasemap": {"GET": ALL_ROLES},
 }
 
 

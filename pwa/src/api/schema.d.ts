@@ -521,6 +521,115 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/board/basemap": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The streets and districts drawn under the board's map, from BASEMAP_PATH. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description GeoJSON FeatureCollection (application/geo+json); 404 when no basemap is configured or the file was refused */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/board/premises": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Premises of open calls and premises with active hazards. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BoardPremise"][];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/board/units": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every active unit: status, current call, crew on shift now, last position. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BoardUnit"][];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/call-types": {
         parameters: {
             query?: never;
@@ -2708,6 +2817,46 @@ export interface components {
             unit_id?: number;
             urgency?: string;
         };
+        BoardCall: {
+            address?: string;
+            cad_number?: string;
+            call_type?: string;
+            /** Format: uuid */
+            id?: string;
+            /**
+             * Format: date-time
+             * @description when the call took this status
+             */
+            since?: string;
+            status?: string;
+        };
+        BoardPosition: {
+            accuracy_m?: number | null;
+            /** Format: date-time */
+            at?: string;
+            lat?: number;
+            lon?: number;
+        };
+        BoardPremise: {
+            address?: string;
+            /** @description active hazards recorded at the premise */
+            hazards?: number;
+            /** Format: uuid */
+            id?: string;
+            lat?: number;
+            lon?: number;
+        };
+        BoardUnit: {
+            call?: (Record<string, never> | null) | components["schemas"]["BoardCall"];
+            call_sign?: string;
+            /** @description people on a shift of the unit now */
+            crew?: components["schemas"]["CrewMember"][];
+            position?: (Record<string, never> | null) | components["schemas"]["BoardPosition"];
+            program?: string;
+            /** @description the current call's status, available or off_shift */
+            status?: string;
+            unit_id?: number;
+        };
         Call: {
             address?: string;
             cad_number?: string;
@@ -3062,6 +3211,11 @@ export interface components {
         };
         CountResult: {
             adjustments?: components["schemas"]["AdjustmentMade"][];
+        };
+        CrewMember: {
+            id?: number;
+            name?: string;
+            role?: string;
         };
         Debrief: {
             /** Format: date-time */
