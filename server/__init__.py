@@ -118,11 +118,12 @@ def _register_blueprints(app: Flask) -> None:
     from server.sync.schemas import document as document_sync
     from server.units.routes import blp as units_blp
 
-    # The stream's tables, for the features that publish before any stream route exists.
-    import server.stream.models  # noqa: F401
+    from server.stream import services as stream_services
+    from server.stream.routes import blp as stream_blp
 
     document_sync(api)
     for blueprint in (auth_blp, units_blp, locations_blp, calls_blp, supplies_blp, audit_blp,
-                      sync_blp, fieldlogs_blp):
+                      sync_blp, fieldlogs_blp, stream_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health_blp)
+    stream_services.init_app(app)

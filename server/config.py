@@ -83,7 +83,7 @@ class Config:
     SCHEDULER_ENABLED = False
     # The scheduled jobs, "module:attribute" naming a server.jobs.Job; a feature adds its own.
     JOBS = ["server.jobs:FEED_PURGE", "server.locations.jobs:LOCATION_RETENTION",
-            "server.supplies.jobs:SUPPLY_ALERTS"]
+            "server.supplies.jobs:SUPPLY_ALERTS", "server.stream.jobs:STREAM_RETENTION"]
 
     # A lot with stock is flagged this many days before it expires: a month is the time to
     # use it first (FEFO) or move it to a busier kit, and to order its replacement (naloxone
@@ -111,6 +111,14 @@ class Config:
     # jitter outdoors (5 to 20 m), about half a block, so a turn while driving is kept.
     LOCATION_MIN_MOVE_M = 50
 
+    # The live stream: a comment this often keeps proxies and mobile networks from closing an
+    # idle stream (most drop idle connections after 30 to 60 s); the device and sign-in are
+    # checked again as often, so a revoked tablet's stream ends within this time.
+    STREAM_KEEPALIVE_SECONDS = 15
+    # Stream events are kept this long; a tablet resuming from older is told to reset (it
+    # refetches state, which it does anyway after a shift off).
+    STREAM_RETENTION_DAYS = 30
+
     PWA_DIST = os.path.join(os.path.dirname(os.path.dirname(__file__)), "pwa", "dist")
 
     @classmethod
@@ -126,7 +134,8 @@ class Config:
         if days := os.environ.get("SYNC_RETENTION_DAYS"):
             values["SYNC_RETENTION_DAYS"] = int(days)
         for name in ("LOCATION_RETENTION_DAYS", "LOCATION_INTERVAL_SECONDS",
-                     "LOCATION_MIN_ACCURACY_M", "LOCATION_MIN_MOVE_M", "SUPPLY_NEAR_EXPIRY_DAYS"):
+                     "LOCATION_MIN_ACCURACY_M", "LOCATION_MIN_MOVE_M", "SUPPLY_NEAR_EXPIRY_DAYS",
+                     "STREAM_KEEPALIVE_SECONDS", "STREAM_RETENTION_DAYS"):
             if number := os.environ.get(name):
                 values[name] = int(number)
         if zone := os.environ.get("DEPARTMENT_TIMEZONE"):

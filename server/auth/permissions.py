@@ -116,6 +116,8 @@ ROUTES: Final[dict[str, dict[str, Rule]]] = {
     "fieldlogs.FlaggedFieldLogs": {"GET": FIELD_LOG_REVIEWERS},
     "fieldlogs.SurveySummary": {"GET": FIELD_LOG_INDICATORS},
     "fieldlogs.HarmReductionSummary": {"GET": FIELD_LOG_INDICATORS},
+    "stream.Stream": {"GET": ALL_ROLES},
+    "stream.StreamReceipts": {"POST": ALL_ROLES},
 }
 
 
