@@ -113,13 +113,12 @@ def _register_blueprints(app: Flask) -> None:
     from server.fieldlogs.routes import blp as fieldlogs_blp
     from server.health.routes import blp as health_blp
     from server.locations.routes import blp as locations_blp
+    from server.stream import services as stream_services
+    from server.stream.routes import blp as stream_blp
     from server.supplies.routes import blp as supplies_blp
     from server.sync.routes import blp as sync_blp
     from server.sync.schemas import document as document_sync
     from server.units.routes import blp as units_blp
-
-    from server.stream import services as stream_services
-    from server.stream.routes import blp as stream_blp
 
     document_sync(api)
     for blueprint in (auth_blp, units_blp, locations_blp, calls_blp, supplies_blp, audit_blp,

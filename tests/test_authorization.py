@@ -51,7 +51,8 @@ def sample_url(rule: UrlRule, record_id: str | None = None) -> str:
 
 
 def call(client: FlaskClient, method: str, url: str, headers: dict[str, str] | None = None) -> Any:
-    kwargs: dict[str, Any] = {"headers": headers or {}}
+    # Unbuffered: the live stream's answer never ends; its status is all a caller reads.
+    kwargs: dict[str, Any] = {"headers": headers or {}, "buffered": False}
     if method in {"POST", "PUT", "PATCH"}:
         kwargs["json"] = {}
     return client.open(url, method=method, **kwargs)
