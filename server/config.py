@@ -84,7 +84,7 @@ class Config:
     SCHEDULER_ENABLED = False
     # The scheduled jobs, "module:attribute" naming a server.jobs.Job; a feature adds its own.
     JOBS = ["server.jobs:FEED_PURGE", "server.locations.jobs:LOCATION_RETENTION",
-            "server.supplies.jobs:SUPPLY_ALERTS"]
+            "server.supplies.jobs:SUPPLY_ALERTS", "server.stream.jobs:STREAM_RETENTION"]
 
     # A lot with stock is flagged this many days before it expires: a month is the time to
     # use it first (FEFO) or move it to a busier kit, and to order its replacement (naloxone
@@ -143,6 +143,13 @@ class Config:
     # A basemap bigger than this is refused at load: the board redraws it on every tablet,
     # and a city's streets simplified for a wall display fit in a few megabytes.
     BASEMAP_MAX_BYTES = 8 * 1024 * 1024
+    # The live stream: a comment this often keeps proxies and mobile networks from closing an
+    # idle stream (most drop idle connections after 30 to 60 s); the device and sign-in are
+    # checked again as often, so a revoked tablet's stream ends within this time.
+    STREAM_KEEPALIVE_SECONDS = 15
+    # Stream events are kept this long; a tablet resuming from older is told to reset (it
+    # refetches state, which it does anyway after a shift off).
+    STREAM_RETENTION_DAYS = 30
 
     PWA_DIST = os.path.join(os.path.dirname(os.path.dirname(__file__)), "pwa", "dist")
 
@@ -161,7 +168,8 @@ class Config:
         for name in ("LOCATION_RETENTION_DAYS", "LOCATION_INTERVAL_SECONDS",
                      "LOCATION_MIN_ACCURACY_M", "LOCATION_MIN_MOVE_M", "SUPPLY_NEAR_EXPIRY_DAYS",
                      "BACKUP_RADIUS_M", "BACKUP_ALERT_TIMEOUT_SECONDS", "BACKUP_SWEEP_SECONDS",
-                     "CHECKIN_AFTER_MINUTES", "CHECKIN_GRACE_SECONDS", "BASEMAP_MAX_BYTES"):
+                     "CHECKIN_AFTER_MINUTES", "CHECKIN_GRACE_SECONDS", "BASEMAP_MAX_BYTES",
+                     "STREAM_KEEPALIVE_SECONDS", "STREAM_RETENTION_DAYS"):
             if number := os.environ.get(name):
                 values[name] = int(number)
         for name in ("BACKUP_ESCALATION", "CHECKIN_AFTER_MINUTES_BY_CALL_TYPE"):

@@ -139,6 +139,8 @@ ROUTES: Final[dict[str, dict[str, Rule]]] = {
     "board.BoardUnits": {"GET": BOARD_READERS},
     "board.BoardPremises": {"GET": BOARD_READERS},
     "board.BoardBasemap": {"GET": ALL_ROLES},
+    "stream.Stream": {"GET": ALL_ROLES},
+    "stream.StreamReceipts": {"POST": ALL_ROLES},
 }
 
 
