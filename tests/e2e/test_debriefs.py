@@ -1,5 +1,5 @@
-"""A responder asks for a debrief in the post-call survey; the supervisor, signing in, lands on the
-debrief queue, reads who asked and the survey's comment, marks it done with a note, and finds it
+"""A responder asks for a debrief in the post-call survey; the supervisor opens the debrief queue
+from the board, reads who asked and the survey's comment, marks it done with a note, and finds it
 under the done ones with that note; the screen passes axe in both themes and keeps 44 px targets."""
 
 from __future__ import annotations
@@ -49,6 +49,13 @@ def asked_once(server: live.LiveServer, open_calls: Callable[[str], str]) -> str
     return call_id
 
 
+def open_queue(page: Any, server: live.LiveServer) -> None:
+    """The supervisor signs in (landing on the board) and opens the debrief queue."""
+    live.sign_in(page, server.url, "supervisor")
+    page.get_by_test_id("board").wait_for()
+    page.goto("/#/debriefs/open")
+
+
 def debrief_card(page: Any, call_id: str) -> Any:
     return page.locator(f'[data-testid="debrief"][data-call-id="{call_id}"]')
 
@@ -61,7 +68,7 @@ def test_a_supervisor_marks_a_requested_debrief_done_with_a_note(
     ask_for_debrief(server, call_id, comment)
     responder_name = server.scalar("SELECT full_name FROM users WHERE username = :u", u=RESPONDER)
 
-    live.sign_in(page, server.url, "supervisor")
+    open_queue(page, server)
     page.locator('[data-testid="debriefs"][data-state="open"]').wait_for()
     card = debrief_card(page, call_id)
     card.wait_for()
@@ -91,7 +98,7 @@ def test_a_debrief_note_too_long_shows_the_servers_message_beside_the_field(
     call_id = open_calls(UNIT)
     ask_for_debrief(server, call_id, "long note check")
 
-    live.sign_in(page, server.url, "supervisor")
+    open_queue(page, server)
     card = debrief_card(page, call_id)
     card.wait_for()
     card.get_by_test_id("debrief-note").fill("x" * 1001)
@@ -112,7 +119,7 @@ def test_the_debrief_screen_passes_axe_and_keeps_44px_targets(
     page.get_by_test_id("login-form").wait_for()
     page.get_by_test_id(f"lang-{lang}").click()
     page.get_by_test_id(f"theme-{theme}").click()
-    live.sign_in(page, server.url, "supervisor")
+    open_queue(page, server)
     debrief_card(page, asked_once).wait_for()
     page.get_by_test_id("flagged").wait_for()
     assert not axe_problems(page)
