@@ -105,3 +105,13 @@ def test_the_board_passes_axe_and_keeps_44px_targets(
         [TARGETS, MIN_TARGET_PX])
     assert not small, small
     screenshot(page, f"board-{lang}-{theme}")
+
+
+def test_a_dispatcher_lands_on_the_board_without_the_supervisors_queues(
+        server: live.LiveServer, page: Any) -> None:
+    live.sign_in(page, server.url, "dispatcher")
+    page.get_by_test_id("board-units-table").wait_for()
+    page.get_by_test_id("board-map").wait_for()
+    assert page.get_by_test_id("board-devices").count() == 0
+    assert page.get_by_test_id("board-queues").count() == 0
+    assert page.get_by_test_id("board-problem").count() == 0

@@ -546,7 +546,6 @@ export const en = {
   'board.queues': 'Waiting for you',
   'board.debriefs': 'Debrief requests: {count}',
   'board.review': 'Sync entries to review: {rejected} rejected, {conflicts} conflicts',
-  'board.reviewGo': 'Review',
   'board.devices': 'Devices',
   'board.noDevices': 'No devices in use.',
   'board.revokeLost': 'Revoke: lost',

@@ -548,7 +548,6 @@ export const es: Record<Key, string> = {
   'board.queues': 'Pendiente',
   'board.debriefs': 'Solicitudes de debriefing: {count}',
   'board.review': 'Entradas de sincronización por revisar: {rejected} rechazadas, {conflicts} conflictos',
-  'board.reviewGo': 'Revisar',
   'board.devices': 'Dispositivos',
   'board.noDevices': 'No hay dispositivos en uso.',
   'board.revokeLost': 'Revocar: perdido',

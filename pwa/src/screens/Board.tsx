@@ -7,6 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { board } from '../api/board';
 import type { ScreenProps } from '../app/areas';
 import { openLiveStream } from '../app/live';
+import { useSession } from '../app/useSession';
 import { useT } from '../i18n';
 import type { LiveState } from '../lib/stream';
 import { BackupPanel, BroadcastBanner } from './board/BackupPanel';
@@ -21,6 +22,8 @@ export const POLL_DOWN_MS = 10_000;
 
 export default function Board(_props: ScreenProps) {
   const t = useT();
+  // The debrief queue, sync entries and devices are a supervisor's; a dispatcher's board leaves them out.
+  const supervisor = useSession()?.user.role === 'supervisor';
   const backups = useLoad((c) => board.openBackups(c), []);
   const overdue = useLoad((c) => board.overdue(c), []);
   const units = useLoad((c) => board.units(c), []);
@@ -87,8 +90,8 @@ export default function Board(_props: ScreenProps) {
       </section>
       <UnitsPanel units={units.data} />
       <OverduePanel items={overdue.data} />
-      <QueuesPanel tick={tick} />
-      <DevicesPanel />
+      {supervisor && <QueuesPanel tick={tick} />}
+      {supervisor && <DevicesPanel />}
     </section>
   );
 }

@@ -58,7 +58,7 @@ export function OverduePanel({ items }: { items: readonly Overdue[] | null }) {
   );
 }
 
-/** Open debrief requests in short, and the sync entries waiting for review, with links to their screens. */
+/** Open debrief requests in short (a link to their screen), and how many sync entries wait for review. */
 export function QueuesPanel({ tick }: { tick: number }) {
   const t = useT();
   const open = useLoad((c) => debriefs.list(c, 'open'), [tick]);
@@ -74,10 +74,7 @@ export function QueuesPanel({ tick }: { tick: number }) {
           </a>
         </li>
         <li data-testid="board-review">
-          {t('board.review', { rejected: review.data?.rejected ?? 0, conflicts: review.data?.conflicts ?? 0 })}{' '}
-          <a href="#/review" class="btn">
-            {t('board.reviewGo')}
-          </a>
+          {t('board.review', { rejected: review.data?.rejected ?? 0, conflicts: review.data?.conflicts ?? 0 })}
         </li>
       </ul>
     </section>

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import type { BackupRequest } from '../src/api/board';
+import { ageText, isBroadcast } from '../src/screens/board/view';
+
+const at = Date.parse('2026-12-01T12:00:00Z');
+
+describe('a backup request on the board', () => {
+  it('tells its age in seconds, minutes, then hours', () => {
+    expect(ageText('2026-12-01T11:59:15Z', at)).toBe('45 s');
+    expect(ageText('2026-12-01T11:57:00Z', at)).toBe('3 min');
+    expect(ageText('2026-12-01T09:55:00Z', at)).toBe('2 h 5 min');
+    expect(ageText(null, at)).toBe('—');
+    expect(ageText('2026-12-01T12:00:05Z', at)).toBe('0 s');
+  });
+
+  it('keeps the broadcast banner while a broadcast request is unanswered', () => {
+    const r = { state: 'open', tier_name: 'all_units', broadcast_at: null } as BackupRequest;
+    expect(isBroadcast(r)).toBe(false);
+    expect(isBroadcast({ ...r, tier_name: 'broadcast' })).toBe(true);
+    expect(isBroadcast({ ...r, broadcast_at: '2026-12-01T12:00:00Z' })).toBe(true);
+    expect(isBroadcast({ ...r, tier_name: 'broadcast', state: 'acknowledged' })).toBe(false);
+    expect(isBroadcast({ ...r, tier_name: 'broadcast', state: 'resolved' })).toBe(false);
+  });
+});
