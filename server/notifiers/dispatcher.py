@@ -103,6 +103,7 @@ class Dispatcher:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.wake = threading.Event()
+        self.stopping = threading.Event()
         self.thread = threading.Thread(target=self.run, name="notifier-dispatcher", daemon=True)
 
     def start(self) -> None:
@@ -113,9 +114,18 @@ class Dispatcher:
         if session.info.pop(QUEUED_KEY, False):
             self.wake.set()
 
+    def stop(self) -> None:
+        """Ends the thread after its current round (the app is going away)."""
+        sa_event.remove(Session, "after_commit", self.after_commit)
+        self.stopping.set()
+        self.wake.set()
+        self.thread.join()
+
     def run(self) -> None:
         while True:
             self.wake.wait(DISPATCH_POLL_SECONDS)
+            if self.stopping.is_set():
+                return
             self.wake.clear()
             try:
                 drain(self.app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -20,6 +21,8 @@ from server.notifiers.signing import signature
 from server.stream.audience import Audience
 from server.stream.models import Channel, Delivery, DeliveryStatus
 from server.stream.services import publish
+from tests.conftest import running_app
+from tests.fixtures.concurrency import STUCK_AFTER_SECONDS
 from tests.fixtures.notifiers import SECRET, Receiver
 
 
@@ -144,3 +147,19 @@ def test_the_send_command_drains_what_is_due(wired: Flask, gateway: Receiver) ->
     assert result.exit_code == 0, result.output
     assert "sent 2" in result.output
     assert len(gateway.posts) == 2
+
+
+def test_the_dispatcher_sends_after_the_commit_not_in_the_request(
+        database_url: str, tmp_path: Path, gateway: Receiver) -> None:
+    with running_app(database_url, tmp_path / "dispatching", NOTIFIER_DISPATCH=True,
+                     ALERT_WEBHOOK_URL=gateway.url, ALERT_WEBHOOK_SECRET=SECRET) as app:
+        running = app.extensions[dispatcher.THREAD_KEY]
+        try:
+            publish(db.session, "backup.requested", {"id": "r1"}, Audience.of(everyone=True))
+            db.session.flush()
+            assert gateway.posts == []  # queued only: the transaction may still roll back
+            db.session.commit()
+            assert gateway.got_one.wait(STUCK_AFTER_SECONDS)
+        finally:
+            running.stop()
+        assert len(gateway.posts) == 1
