@@ -50,7 +50,7 @@ db: $(STAMP)
 
 run: $(STAMP) $(PWA_BUILD) db
 	@echo "HEART Field on http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs)"
-	HEART_SCHEDULER=1 $(BIN)/gunicorn --workers 1 --threads 8 --bind $(HOST):$(PORT) --no-control-socket \
+	HEART_SCHEDULER=1 $(BIN)/gunicorn --workers 1 --bind $(HOST):$(PORT) --no-control-socket \
 	  --graceful-timeout 5 --access-logfile - 'server:create_app()'
 
 serve-pg: $(STAMP) $(PWA_BUILD)
@@ -61,7 +61,7 @@ serve-pg: $(STAMP) $(PWA_BUILD)
 	DATABASE_URL=$(PG_URL) $(BIN)/flask db upgrade
 	DATABASE_URL=$(PG_URL) $(BIN)/flask demo-data --if-empty
 	DATABASE_URL=$(PG_URL) HEART_ENV=production HEART_SCHEDULER=1 SECRET_KEY=$${SECRET_KEY:-$$(cat $(PROD_KEY))} \
-	  $(BIN)/gunicorn --workers $(WORKERS) --threads 8 --bind $(HOST):$(PORT) \
+	  $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) \
 	  --no-control-socket --graceful-timeout 5 'server:create_app()'
 
 chromium:

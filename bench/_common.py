@@ -83,15 +83,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# A gthread worker compared against the served gevent one gets `make run`'s former 8 threads.
+GTHREAD_THREADS = 8
+
+
 class Gunicorn:
     """gunicorn serving `server:create_app()`; workers are the master's children."""
 
-    def __init__(self, db: str, workers: int = 2, threads: int = 8, config: Path | None = None,
-                 env: dict[str, str] | None = None) -> None:
-        """`config`: a gunicorn settings file instead of the repository's gunicorn.conf.py."""
+    def __init__(self, db: str, workers: int = 2, worker_class: str = "gevent",
+                 config: Path | None = None, env: dict[str, str] | None = None) -> None:
+        """`config`: a gunicorn settings file instead of the repository's gunicorn.conf.py.
+        `worker_class`: gevent as served (gunicorn.conf.py), or gthread to compare."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        cmd = [bin_path("gunicorn"), "-w", str(workers), "-k", "gthread", "--threads", str(threads),
+        threads = ["--threads", str(GTHREAD_THREADS)] if worker_class == "gthread" else []
+        cmd = [bin_path("gunicorn"), "-w", str(workers), "-k", worker_class, *threads,
                "--no-control-socket", "--graceful-timeout", "5", "--timeout", "120",
                "-b", f"127.0.0.1:{self.port}", "--log-level", "warning",
                *(["-c", str(config)] if config else []), "server:create_app()"]

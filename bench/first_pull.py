@@ -147,7 +147,7 @@ def main() -> None:
         unit_id, names, _ = seed_unit_with_responders(app, 1, "PULL-1")
         seed_calls(app, unit_id, args.calls)
         seed_points(db, unit_id, args.points)
-        server = Gunicorn(db, workers=2, threads=4)
+        server = Gunicorn(db, workers=2)
         try:
             runs = []
             for _ in range(args.runs):

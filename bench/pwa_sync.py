@@ -379,7 +379,7 @@ def main() -> None:
         pull_unit, pull_names, _ = seed_unit_with_responders(app, 2, "PULL-1")
         seed_calls(app, pull_unit, args.calls)
         seed_points(db, pull_unit, args.points)
-        server = Gunicorn(db, workers=2, threads=4)
+        server = Gunicorn(db, workers=2)
         try:
             with sync_playwright() as p:
                 drain_s, pass_end_s = drain(p, Path(tmp), server, db, sync_names[0], call_ids,

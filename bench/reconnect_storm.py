@@ -1,7 +1,7 @@
 """50 devices, each with 2,000 queued operations, reconnect at once against gunicorn
 (2 workers) on PostgreSQL; clients retry with backoff; then the database is checked.
 
-Usage: .venv/bin/python bench/reconnect_storm.py [--devices 50] [--ops 2000] [--threads 8]
+Usage: .venv/bin/python bench/reconnect_storm.py [--devices 50] [--ops 2000] [--worker-class gevent|gthread]
 Last line: {"bench": "reconnect_storm", "seconds": ..., "lost": ..., "duplicated": ...,
             "max_worker_rss_mb": ...}
 """
@@ -121,7 +121,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--devices", type=int, default=50)
     parser.add_argument("--ops", type=int, default=2000)
-    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker")
+    parser.add_argument("--worker-class", default="gevent", choices=["gevent", "gthread"],
+                        help="gunicorn worker class (gevent as served; gthread to compare)")
     args = parser.parse_args()
     rng = random.Random(2026)
 
@@ -133,7 +134,7 @@ def main() -> None:
             _, names, calls = seed_unit_with_responders(app, per_unit, f"STORM-{u}", CALLS_PER_UNIT)
             people += [(name, calls) for name in names]
         people = people[:args.devices]
-        server = Gunicorn(db, workers=2, threads=args.threads)
+        server = Gunicorn(db, workers=2, worker_class=args.worker_class)
         try:
             devices: list[Device] = []
             all_ops: list[list[dict[str, Any]]] = []
@@ -145,7 +146,7 @@ def main() -> None:
                                               for s in range(0, len(ops), BATCH)]))
             rss_before = server.worker_memory_mb()
             print(f"{len(devices)} devices x {args.ops} ops reconnect at once; gunicorn 2 workers "
-                  f"x {args.threads} threads; workers before: "
+                  f"{args.worker_class}; workers before: "
                   + ", ".join(f"{pid}: {rss:.0f} MB" for pid, (rss, _) in rss_before.items()),
                   flush=True)
             barrier = threading.Barrier(len(devices) + 1)

@@ -2,7 +2,7 @@
 then insert the same rows (the ones the API stored, read back) with plain psycopg
 executemany as the baseline.
 
-Usage: .venv/bin/python bench/sync_push.py [--ops 100000] [--clients 8] [--threads 4]
+Usage: .venv/bin/python bench/sync_push.py [--ops 100000] [--clients 8] [--worker-class gevent|gthread]
 Last line: {"bench": "sync_push", "ops_per_s": ..., "raw_ops_per_s": ..., "ratio": ...}
 """
 
@@ -94,14 +94,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--ops", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    parser.add_argument("--worker-class", default="gevent", choices=["gevent", "gthread"],
+                        help="gunicorn worker class (gevent as served; gthread to compare)")
     args = parser.parse_args()
     per_client = args.ops // args.clients
 
     with bench_database("sync_push") as db:
         app = app_for(db)
         _, names, _ = seed_unit_with_responders(app, args.clients)
-        server = Gunicorn(db, workers=2, threads=args.threads)
+        server = Gunicorn(db, workers=2, worker_class=args.worker_class)
         try:
             sessions = [login(server.url, name) for name in names]
             tokens = [tok for tok, _ in sessions]
@@ -112,7 +113,7 @@ def main() -> None:
                 bodies.append([push_body(ops[s:s + BATCH]) for s in range(0, len(ops), BATCH)])
             total = per_client * args.clients
             print(f"pushing {total} location points: {args.clients} clients in parallel, "
-                  f"batches of {BATCH}, gunicorn 2 workers x {args.threads} threads", flush=True)
+                  f"batches of {BATCH}, gunicorn 2 workers {args.worker_class}", flush=True)
             cpu0 = (server.worker_cpu_seconds(), postgres_cpu_seconds(), time.process_time())
             api_s, applied = run_api(server.url, bodies, tokens)
             cpu = [b - a for a, b in zip(cpu0, (server.worker_cpu_seconds(),

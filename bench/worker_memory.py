@@ -137,7 +137,8 @@ def main() -> None:
     parser.add_argument("--storms", type=int, default=6, help="storms after the warm-up one")
     parser.add_argument("--ops", type=int, default=20_000, help="ops per storm")
     parser.add_argument("--devices", type=int, default=8)
-    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker")
+    parser.add_argument("--worker-class", default="gevent", choices=["gevent", "gthread"],
+                        help="gunicorn worker class (gevent as served; gthread to compare)")
     parser.add_argument("--long", action="store_true", help=f"{LONG_STORMS} storms")
     parser.add_argument("--malloc-arenas", type=int, default=0,
                         help="MALLOC_ARENA_MAX for the workers (0: glibc's default, 8 per core)")
@@ -160,13 +161,13 @@ def main() -> None:
             env["HEART_BENCH_TRACE"] = "1"
         if args.malloc_arenas:
             env["MALLOC_ARENA_MAX"] = str(args.malloc_arenas)
-        server = Gunicorn(db, workers=2, threads=args.threads, config=PROBE_CONF, env=env)
+        server = Gunicorn(db, workers=2, worker_class=args.worker_class, config=PROBE_CONF, env=env)
         try:
             pids = server.worker_pids()
             devices = [Credentials(server.url, name) for name in names]
             makers = [OpMaker(f"mem{i}") for i in range(args.devices)]
             print(f"{args.devices} devices, {planned} storms of {args.ops:,} ops after a warm-up "
-                  f"storm; gunicorn 2 workers x {args.threads} threads; tracemalloc "
+                  f"storm; gunicorn 2 workers {args.worker_class}; tracemalloc "
                   f"{'on' if args.trace else 'off'}; MALLOC_ARENA_MAX {args.malloc_arenas or 'unset'}",
                   flush=True)
             print("  ".join(f"{h:>{w}}" for h, w in COLUMNS) + "  RSS per worker (by pid)", flush=True)

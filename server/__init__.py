@@ -117,12 +117,15 @@ def _register_blueprints(app: Flask) -> None:
     from server.audit.routes import blp as audit_blp
     from server.auth.routes import blp as auth_blp
     from server.backups.routes import blp as backups_blp
+    from server.board.routes import blp as board_blp
     from server.calls.routes import blp as calls_blp
     from server.extensions import api
     from server.fieldlogs.routes import blp as fieldlogs_blp
     from server.health.routes import blp as health_blp
     from server.locations.routes import blp as locations_blp
     from server.notifiers.routes import blp as notifiers_blp
+    from server.stream import services as stream_services
+    from server.stream.routes import blp as stream_blp
     from server.supplies.routes import blp as supplies_blp
     from server.sync.routes import blp as sync_blp
     from server.sync.schemas import document as document_sync
@@ -130,6 +133,8 @@ def _register_blueprints(app: Flask) -> None:
 
     document_sync(api)
     for blueprint in (auth_blp, units_blp, locations_blp, calls_blp, supplies_blp, audit_blp,
-                      sync_blp, fieldlogs_blp, backups_blp, notifiers_blp):
+                      sync_blp, fieldlogs_blp, backups_blp, board_blp, stream_blp,
+                      notifiers_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health_blp)
+    stream_services.init_app(app)

@@ -84,7 +84,7 @@ class Config:
     SCHEDULER_ENABLED = False
     # The scheduled jobs, "module:attribute" naming a server.jobs.Job; a feature adds its own.
     JOBS = ["server.jobs:FEED_PURGE", "server.locations.jobs:LOCATION_RETENTION",
-            "server.supplies.jobs:SUPPLY_ALERTS"]
+            "server.supplies.jobs:SUPPLY_ALERTS", "server.stream.jobs:STREAM_RETENTION"]
 
     # A lot with stock is flagged this many days before it expires: a month is the time to
     # use it first (FEFO) or move it to a busier kit, and to order its replacement (naloxone
@@ -137,6 +137,19 @@ class Config:
     # An unanswered prompt raises a backup request after this: three minutes to find the
     # tablet and press once, in a conversation that cannot be interrupted at once.
     CHECKIN_GRACE_SECONDS = 180
+    # The supervisor's board map: a GeoJSON FeatureCollection of streets and districts drawn
+    # under the units (None: a plain coordinate grid). Read once, then served with an ETag.
+    BASEMAP_PATH: str | None = None
+    # A basemap bigger than this is refused at load: the board redraws it on every tablet,
+    # and a city's streets simplified for a wall display fit in a few megabytes.
+    BASEMAP_MAX_BYTES = 8 * 1024 * 1024
+    # The live stream: a comment this often keeps proxies and mobile networks from closing an
+    # idle stream (most drop idle connections after 30 to 60 s); the device and sign-in are
+    # checked again as often, so a revoked tablet's stream ends within this time.
+    STREAM_KEEPALIVE_SECONDS = 15
+    # Stream events are kept this long; a tablet resuming from older is told to reset (it
+    # refetches state, which it does anyway after a shift off).
+    STREAM_RETENTION_DAYS = 30
 
     # Notifiers (server/notifiers): "module:attribute" naming a server.notifiers.base.Notifier.
     NOTIFIERS = ["server.notifiers.webhook:WEBHOOK"]
@@ -166,7 +179,8 @@ class Config:
         for name in ("LOCATION_RETENTION_DAYS", "LOCATION_INTERVAL_SECONDS",
                      "LOCATION_MIN_ACCURACY_M", "LOCATION_MIN_MOVE_M", "SUPPLY_NEAR_EXPIRY_DAYS",
                      "BACKUP_RADIUS_M", "BACKUP_ALERT_TIMEOUT_SECONDS", "BACKUP_SWEEP_SECONDS",
-                     "CHECKIN_AFTER_MINUTES", "CHECKIN_GRACE_SECONDS"):
+                     "CHECKIN_AFTER_MINUTES", "CHECKIN_GRACE_SECONDS", "BASEMAP_MAX_BYTES",
+                     "STREAM_KEEPALIVE_SECONDS", "STREAM_RETENTION_DAYS"):
             if number := os.environ.get(name):
                 values[name] = int(number)
         for name in ("BACKUP_ESCALATION", "CHECKIN_AFTER_MINUTES_BY_CALL_TYPE"):
@@ -179,6 +193,8 @@ class Config:
                 values[name] = text
         if text := os.environ.get("ALERT_WEBHOOK_EVENTS"):  # comma-separated event types
             values["ALERT_WEBHOOK_EVENTS"] = [t.strip() for t in text.split(",") if t.strip()]
+        if basemap := os.environ.get("BASEMAP_PATH"):
+            values["BASEMAP_PATH"] = basemap
         if zone := os.environ.get("DEPARTMENT_TIMEZONE"):
             values["DEPARTMENT_TIMEZONE"] = zone
         if proxies := os.environ.get("TRUSTED_PROXIES"):

@@ -70,6 +70,8 @@ BACKUP_CANCELLERS = BACKUP_REQUESTERS | BACKUP_ANSWERERS
 # Check-ins come from the crew on scene; dispatch watches who is overdue.
 CHECKIN_SENDERS = FIELD_ROLES
 CHECKIN_WATCHERS = DISPATCH
+# The supervisor's board (every unit, its crew and position, the premises on the map).
+BOARD_READERS = DISPATCH
 
 Rule = frozenset[Role] | str
 
@@ -137,6 +139,11 @@ ROUTES: Final[dict[str, dict[str, Rule]]] = {
     # The SMS/voice gateway's callback carries no token: the view checks its HMAC signature
     # and timestamp (server/notifiers/signing.py) and answers 401 otherwise.
     "notifiers.NotificationReceipts": {"POST": PUBLIC},
+    "board.BoardUnits": {"GET": BOARD_READERS},
+    "board.BoardPremises": {"GET": BOARD_READERS},
+    "board.BoardBasemap": {"GET": ALL_ROLES},
+    "stream.Stream": {"GET": ALL_ROLES},
+    "stream.StreamReceipts": {"POST": ALL_ROLES},
 }
 
 

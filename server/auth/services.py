@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import secrets
+import sys
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 import ua_parser
@@ -65,8 +67,23 @@ def _hasher() -> PasswordHasher:
     return PasswordHasher(time_cost=cfg["ARGON2_TIME_COST"], memory_cost=cfg["ARGON2_MEMORY_KIB"])
 
 
+T = TypeVar("T")
+
+
+def _beside_the_loop(work: Callable[..., T], *args: Any) -> T:
+    """Argon2 runs for tens of milliseconds in C. Under gunicorn's gevent worker it runs in the
+    hub's thread pool, so the worker's other greenlets (live streams, pushes) go on meanwhile;
+    anywhere else (tests, the CLI, werkzeug) it runs here."""
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is not None and monkey.is_module_patched("threading"):
+        import gevent
+
+        return cast(T, gevent.get_hub().threadpool.apply(work, args))
+    return work(*args)
+
+
 def hash_password(password: str) -> str:
-    return _hasher().hash(password)
+    return _beside_the_loop(_hasher().hash, password)
 
 
 def verify_password(user: User | None, password: str) -> bool:
@@ -75,7 +92,7 @@ def verify_password(user: User | None, password: str) -> bool:
     as a wrong password (no telling which names exist by timing)."""
     stored = user.password_hash if user is not None else _dummy_hash()
     try:
-        matched = _hasher().verify(stored, password)
+        matched = _beside_the_loop(_hasher().verify, stored, password)
     except (VerificationError, InvalidHashError):
         return False
     return matched and user is not None

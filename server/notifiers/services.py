@@ -9,18 +9,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from server.errors import not_found
-from server.stream.models import ERROR_LENGTH, Channel, Delivery, DeliveryStatus, StreamEvent
-from server.stream.services import run_receipt_hooks
-
-
-def mark_delivered(session: Session, delivery: Delivery, now: datetime) -> None:
-    """Delivered once (a repeated receipt changes nothing); the receipt hooks hear of it."""
-    if delivery.status == DeliveryStatus.DELIVERED:
-        return
-    delivery.status, delivery.delivered_at = DeliveryStatus.DELIVERED, now
-    event = session.get(StreamEvent, delivery.event_id)
-    assert event is not None  # a foreign key
-    run_receipt_hooks(session, [event])
+from server.stream.models import ERROR_LENGTH, Channel, Delivery, DeliveryStatus
+from server.stream.services import mark_delivered
 
 
 def record_receipt(session: Session, delivery_id: uuid.UUID, status: str, detail: str | None,

@@ -521,6 +521,115 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/board/basemap": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The streets and districts drawn under the board's map, from BASEMAP_PATH. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description GeoJSON FeatureCollection (application/geo+json); 404 when no basemap is configured or the file was refused */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/board/premises": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Premises of open calls and premises with active hazards. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BoardPremise"][];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/board/units": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every active unit: status, current call, crew on shift now, last position. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BoardUnit"][];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/call-types": {
         parameters: {
             query?: never;
@@ -1260,6 +1369,89 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The live stream of events for the caller (Server-Sent Events). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Resume after this event id. */
+                    "Last-Event-ID"?: number;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Server-Sent Events. First `event: ready` with `{"last_event_id": n}`; then `id: <n>`, `event: <type>`, `data: <payload + event_id + at>` per event whose audience includes the caller; `: keepalive` comments; `event: reset` when the resume id is older than what is kept. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": string;
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stream/receipts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record that the caller's app showed these events (idempotent). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Receipts"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ReceiptsAnswer"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -2708,6 +2900,46 @@ export interface components {
             unit_id?: number;
             urgency?: string;
         };
+        BoardCall: {
+            address?: string;
+            cad_number?: string;
+            call_type?: string;
+            /** Format: uuid */
+            id?: string;
+            /**
+             * Format: date-time
+             * @description when the call took this status
+             */
+            since?: string;
+            status?: string;
+        };
+        BoardPosition: {
+            accuracy_m?: number | null;
+            /** Format: date-time */
+            at?: string;
+            lat?: number;
+            lon?: number;
+        };
+        BoardPremise: {
+            address?: string;
+            /** @description active hazards recorded at the premise */
+            hazards?: number;
+            /** Format: uuid */
+            id?: string;
+            lat?: number;
+            lon?: number;
+        };
+        BoardUnit: {
+            call?: (Record<string, never> | null) | components["schemas"]["BoardCall"];
+            call_sign?: string;
+            /** @description people on a shift of the unit now */
+            crew?: components["schemas"]["CrewMember"][];
+            position?: (Record<string, never> | null) | components["schemas"]["BoardPosition"];
+            program?: string;
+            /** @description the current call's status, available or off_shift */
+            status?: string;
+            unit_id?: number;
+        };
         Call: {
             address?: string;
             cad_number?: string;
@@ -3062,6 +3294,11 @@ export interface components {
         };
         CountResult: {
             adjustments?: components["schemas"]["AdjustmentMade"][];
+        };
+        CrewMember: {
+            id?: number;
+            name?: string;
+            role?: string;
         };
         Debrief: {
             /** Format: date-time */
@@ -3923,6 +4160,13 @@ export interface components {
             on_hand?: number;
             /** @description Units of measure added to stock */
             units?: number;
+        };
+        Receipts: {
+            event_ids: number[];
+        };
+        ReceiptsAnswer: {
+            /** @description Events on record as delivered to the caller on this device. */
+            recorded: number;
         };
         Refreshed: {
             /** @description seconds */

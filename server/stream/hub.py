@@ -1,0 +1,205 @@
+"""The per-process hub of the live stream: the listeners connected to this process, each
+with a bounded queue, and one reader that, when woken, reads the committed stream_events
+after its last id (one read per process, whatever the number of listeners) and hands each
+event to the listeners whose audience includes them.
+
+On PostgreSQL the hub is woken by LISTEN on a dedicated autocommit connection (publish sends
+NOTIFY in its transaction, so it arrives on commit); on SQLite by the session's after_commit
+in this process. Either way the rows are read from the table, so a lost wake-up only delays
+events until the next one (the LISTEN loop also reads on every timeout and after a
+reconnect). The hub starts on first use: threads do not survive gunicorn's fork.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+
+from server.stream.audience import Audience
+from server.stream.models import StreamEvent
+
+log = logging.getLogger(__name__)
+
+EXTENSION_KEY = "heart_stream_hub"
+NOTIFY_CHANNEL = "heart_stream"
+# A listener this many events behind is too slow to keep up (a stalled socket): it is
+# dropped and reconnects with Last-Event-ID, rather than the hub waiting or memory growing.
+# A burst of backup escalations across a city is tens of events, far below this.
+LISTENER_QUEUE_SIZE = 256
+# After the database drops, the LISTEN loop tries again this often (and reads what it
+# missed once it is back).
+RECONNECT_SECONDS = 1.0
+# The LISTEN loop reads the table at least this often even without a NOTIFY: a safety net
+# that costs one indexed query per process.
+LISTEN_TIMEOUT_SECONDS = 15.0
+# Rows read per query when catching up; keeps a long catch-up's memory small.
+READ_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Event:
+    """A committed stream event as the hub hands it out (no ORM object: no session)."""
+
+    id: int
+    type: str
+    at: str
+    payload: dict[str, Any]
+    audience: Audience
+
+
+@dataclass(eq=False)
+class Listener:
+    """One open stream: who is listening (taken from the guard at connect) and its queue."""
+
+    role: str
+    unit_id: int | None
+    user_id: int
+    device_id: uuid.UUID | None = None
+    session_id: uuid.UUID | None = None
+    queue: queue.Queue[Event] = field(default_factory=lambda: queue.Queue(LISTENER_QUEUE_SIZE))
+    dropped: bool = False
+
+    def wants(self, event: Event) -> bool:
+        return event.audience.includes(self.role, self.unit_id, self.user_id)
+
+    def offer(self, event: Event) -> bool:
+        """Queue the event; False (and dropped) when the listener's queue is full."""
+        try:
+            self.queue.put_nowait(event)
+        except queue.Full:
+            self.dropped = True
+            return False
+        return True
+
+
+WakeCallback = Callable[[list[Event]], None]
+
+
+class Hub:
+    def __init__(self, engine: sa.Engine, last_id: int) -> None:
+        self.engine = engine
+        self.last_id = last_id
+        self.listeners: set[Listener] = set()
+        self.callbacks: list[WakeCallback] = []
+        self._lock = threading.Lock()
+        self._read_lock = threading.Lock()
+
+    def register(self, listener: Listener) -> int:
+        """Add the listener; the last id read so far (every later event reaches its queue)."""
+        with self._lock:
+            self.listeners.add(listener)
+            return self.last_id
+
+    def unregister(self, listener: Listener) -> None:
+        with self._lock:
+            self.listeners.discard(listener)
+
+    def wake(self) -> list[Event]:
+        """Read the committed events after the last id and fan them out; the events read."""
+        with self._read_lock:
+            events = read_after(self.engine, self.last_id)
+            if not events:
+                return []
+            self.last_id = events[-1].id
+            self.fan_out(events)
+        for callback in self.callbacks:
+            callback(events)
+        return events
+
+    def fan_out(self, events: Iterable[Event]) -> None:
+        with self._lock:
+            listeners = list(self.listeners)
+        for event in events:
+            for listener in listeners:
+                if not listener.dropped and listener.wants(event) and not listener.offer(event):
+                    log.warning("stream listener of user %s fell behind: disconnected",
+                                listener.user_id)
+                    self.unregister(listener)
+
+
+def read_after(engine: sa.Engine, after_id: int, limit: int | None = None) -> list[Event]:
+    """Committed events with ids after `after_id`, in id order."""
+    events: list[Event] = []
+    with engine.connect() as conn:
+        while True:
+            rows = conn.execute(sa.select(StreamEvent).where(StreamEvent.id > after_id)
+                                .order_by(StreamEvent.id).limit(READ_BATCH)).all()
+            for row in rows:
+                events.append(Event(row.id, row.type, _iso(row.at), dict(row.payload or {}),
+                                    Audience.from_json(row.audience or {})))
+            if len(rows) < READ_BATCH or (limit is not None and len(events) >= limit):
+                return events
+            after_id = rows[-1].id
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    return str(value)
+
+
+def latest_id(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.scalar(sa.select(sa.func.coalesce(sa.func.max(StreamEvent.id), 0))) or 0)
+
+
+def oldest_id(engine: sa.Engine) -> int | None:
+    with engine.connect() as conn:
+        value = conn.scalar(sa.select(sa.func.min(StreamEvent.id)))
+        return int(value) if value is not None else None
+
+
+_start_lock = threading.Lock()
+
+
+def hub_of(app: Flask) -> Hub:
+    """This process's hub, started on first use (with its LISTEN loop on PostgreSQL)."""
+    hub: Hub | None = app.extensions.get(EXTENSION_KEY)
+    if hub is not None:
+        return hub
+    from server.extensions import db
+
+    with _start_lock:
+        hub = app.extensions.get(EXTENSION_KEY)
+        if hub is None:
+            with app.app_context():
+                engine = db.engine
+            hub = Hub(engine, latest_id(engine))
+            if engine.dialect.name == "postgresql":
+                threading.Thread(target=_listen_loop, args=(hub,), daemon=True,
+                                 name="stream-listen").start()
+            app.extensions[EXTENSION_KEY] = hub
+    return hub
+
+
+def running_hub(app: Flask) -> Hub | None:
+    hub: Hub | None = app.extensions.get(EXTENSION_KEY)
+    return hub
+
+
+def _listen_loop(hub: Hub) -> None:
+    import psycopg
+
+    dsn = hub.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    while True:
+        try:
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                hub.wake()  # what was committed while not listening
+                while True:
+                    for _notify in conn.notifies(timeout=LISTEN_TIMEOUT_SECONDS, stop_after=1):
+                        pass
+                    hub.wake()
+        except Exception:  # the database went away: wait, reconnect, catch up
+            log.warning("stream LISTEN connection lost; reconnecting", exc_info=True)
+            time.sleep(RECONNECT_SECONDS)

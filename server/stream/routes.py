@@ -1,0 +1,173 @@
+"""The live stream (Server-Sent Events) and its receipts.
+
+GET /stream authenticates through the request guard at connect, registers a listener with
+this process's hub, replays what the client missed (Last-Event-ID), releases the database
+session and then streams from the listener's queue: no database round trip per event. Every
+STREAM_KEEPALIVE_SECONDS a comment keeps proxies from closing the idle connection, and the
+device and sign-in are checked again: a revoked device or an ended sign-in ends the stream.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from flask import Flask, Response, current_app, g, request
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from server.auth.models import Device, DeviceSession, User
+from server.extensions import db
+from server.models_base import utcnow
+from server.stream import hub as hubs
+from server.stream import services
+from server.stream.schemas import (
+    MAX_EVENT_ID,
+    ReceiptsAnswerSchema,
+    ReceiptsSchema,
+    StreamQuerySchema,
+)
+
+blp = Blueprint("stream", __name__, url_prefix="/api/v1", description="The live stream")
+
+STREAM_DOC = {
+    "200": {
+        "description": "Server-Sent Events. First `event: ready` with `{\"last_event_id\": n}`; "
+                       "then `id: <n>`, `event: <type>`, `data: <payload + event_id + at>` per "
+                       "event whose audience includes the caller; `: keepalive` comments; "
+                       "`event: reset` when the resume id is older than what is kept.",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    },
+}
+LAST_EVENT_ID_HEADER = {"in": "header", "name": "Last-Event-ID", "required": False,
+                        "schema": {"type": "integer", "minimum": 0},
+                        "description": "Resume after this event id."}
+
+
+def frame(event: str | None = None, data: Any = None, id: int | None = None) -> bytes:
+    """One SSE frame (data as JSON on one line)."""
+    lines = []
+    if id is not None:
+        lines.append(f"id: {id}")
+    if event is not None:
+        lines.append(f"event: {event}")
+    lines.append("data: " + orjson.dumps(data).decode())
+    return ("\n".join(lines) + "\n\n").encode()
+
+
+def event_frame(event: hubs.Event) -> bytes:
+    return frame(event.type, {**event.payload, "event_id": event.id, "at": event.at}, event.id)
+
+
+KEEPALIVE = b": keepalive\n\n"
+
+
+def _resume_id(query: dict[str, Any]) -> int | None:
+    header = request.headers.get("Last-Event-ID")
+    if header is None or header == "":
+        value: int | None = query.get("last_event_id")
+        return value
+    try:
+        number = int(header)
+    except ValueError:
+        number = -1
+    if not 0 <= number <= MAX_EVENT_ID:
+        abort(422, message="Last-Event-ID must be an event id.",
+              errors={"headers": {"Last-Event-ID": ["Not a valid event id."]}})
+    return number
+
+
+def still_signed_in(app: Flask, listener: hubs.Listener) -> bool:
+    """Whether the listener's device, sign-in and account are still good (one short query)."""
+    with app.app_context():
+        try:
+            row = db.session.execute(
+                sa.select(Device.revoked_at, User.active, DeviceSession.signed_out_at,
+                          DeviceSession.revoked_at)
+                .select_from(Device).join(User, User.id == listener.user_id)
+                .outerjoin(DeviceSession, DeviceSession.id == listener.session_id)
+                .where(Device.id == listener.device_id)).first()
+        finally:
+            db.session.remove()
+    if row is None:
+        return False
+    device_revoked, active, signed_out, session_revoked = row
+    ended = listener.session_id is not None and (signed_out is not None or session_revoked is not None)
+    return device_revoked is None and bool(active) and not ended
+
+
+def stream_frames(app: Flask, hub: hubs.Hub, listener: hubs.Listener, ready_id: int,
+                  replay: list[hubs.Event], reset: bool) -> Iterator[bytes]:
+    keepalive = float(app.config["STREAM_KEEPALIVE_SECONDS"])
+    sent = 0
+    try:
+        yield frame("ready", {"last_event_id": ready_id})
+        if reset:
+            yield frame("reset", {"last_event_id": ready_id})
+        for event in replay:
+            sent = event.id
+            yield event_frame(event)
+        checked = time.monotonic()
+        while not listener.dropped:
+            try:
+                item: hubs.Event | None = listener.queue.get(timeout=keepalive)
+            except queue.Empty:
+                item = None
+            if time.monotonic() - checked >= keepalive:
+                if not still_signed_in(app, listener):
+                    return
+                checked = time.monotonic()
+            if item is None:
+                yield KEEPALIVE
+            elif item.id > sent:
+                sent = item.id
+                yield event_frame(item)
+    finally:
+        hub.unregister(listener)
+
+
+@blp.route("/stream")
+class Stream(MethodView):
+    @blp.arguments(StreamQuerySchema, location="query")
+    @blp.doc(responses=STREAM_DOC, parameters=[LAST_EVENT_ID_HEADER])
+    def get(self, query: dict[str, Any]) -> Response:
+        """The live stream of events for the caller (Server-Sent Events)."""
+        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+        resume = _resume_id(query)
+        device_id: uuid.UUID | None = g.device.id
+        listener = hubs.Listener(role=str(g.actor.role), unit_id=g.unit_id, user_id=g.actor.id,
+                                 device_id=device_id, session_id=g.device_session_id)
+        hub = hubs.hub_of(app)
+        ready_id = hub.register(listener)  # before the replay: nothing falls between
+        replay: list[hubs.Event] = []
+        reset = False
+        if resume is not None:
+            oldest = hubs.oldest_id(hub.engine)
+            # Events between the resume id and the oldest kept were deleted: start afresh.
+            reset = oldest is not None and resume < oldest - 1
+            if not reset:
+                replay = [e for e in hubs.read_after(hub.engine, resume) if listener.wants(e)]
+        db.session.remove()
+        response = Response(stream_frames(app, hub, listener, ready_id, replay, reset),
+                            mimetype="text/event-stream")
+        response.headers["Cache-Control"] = "no-cache"
+        response.headers["X-Accel-Buffering"] = "no"
+        return response
+
+
+@blp.route("/stream/receipts")
+class StreamReceipts(MethodView):
+    @blp.arguments(ReceiptsSchema)
+    @blp.response(200, ReceiptsAnswerSchema)
+    def post(self, body: dict[str, Any]) -> dict[str, int]:
+        """Record that the caller's app showed these events (idempotent)."""
+        recorded = services.record_stream_receipts(
+            db.session(), body["event_ids"], role=str(g.actor.role), unit_id=g.unit_id,
+            user_id=g.actor.id, device_id=g.device.id, now=utcnow())
+        db.session.commit()
+        return {"recorded": recorded}
