@@ -41,6 +41,8 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     from server.backups import sweep as backups_sweep
     from server.extensions import api, compress, db, jwt, migrate
     from server.jsonio import OrjsonProvider
+    from server.notifiers import base as notifiers
+    from server.notifiers import dispatcher as notifier_dispatcher
     from server.sync import feed
     from server.sync import kinds as sync_kinds
     from server.sync import openapi as sync_openapi
@@ -63,6 +65,8 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     jobs.init_app(app)
     backups_sweep.init_app(app)
+    notifiers.init_app(app)
+    notifier_dispatcher.init_app(app)
     security.init_app(app)
     _trust_proxies(app)
     errors.last_resort(app)
@@ -119,6 +123,7 @@ def _register_blueprints(app: Flask) -> None:
     from server.fieldlogs.routes import blp as fieldlogs_blp
     from server.health.routes import blp as health_blp
     from server.locations.routes import blp as locations_blp
+    from server.notifiers.routes import blp as notifiers_blp
     from server.stream import services as stream_services
     from server.stream.routes import blp as stream_blp
     from server.supplies.routes import blp as supplies_blp
@@ -128,7 +133,8 @@ def _register_blueprints(app: Flask) -> None:
 
     document_sync(api)
     for blueprint in (auth_blp, units_blp, locations_blp, calls_blp, supplies_blp, audit_blp,
-                      sync_blp, fieldlogs_blp, backups_blp, board_blp, stream_blp):
+                      sync_blp, fieldlogs_blp, backups_blp, board_blp, stream_blp,
+                      notifiers_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health_blp)
     stream_services.init_app(app)

@@ -151,6 +151,17 @@ class Config:
     # refetches state, which it does anyway after a shift off).
     STREAM_RETENTION_DAYS = 30
 
+    # Notifiers (server/notifiers): "module:attribute" naming a server.notifiers.base.Notifier.
+    NOTIFIERS = ["server.notifiers.webhook:WEBHOOK"]
+    # Send queued notifications from this process even with the scheduler off (the
+    # scheduler's processes always do).
+    NOTIFIER_DISPATCH = False
+    # The department's SMS/voice gateway; empty: no webhook. The secret signs both ways.
+    ALERT_WEBHOOK_URL = ""
+    ALERT_WEBHOOK_SECRET = ""
+    # The events worth a phone call or a text: a crew asking for help, and every louder step.
+    ALERT_WEBHOOK_EVENTS = ["backup.requested", "backup.escalated", "backup.broadcast"]
+
     PWA_DIST = os.path.join(os.path.dirname(os.path.dirname(__file__)), "pwa", "dist")
 
     @classmethod
@@ -175,6 +186,13 @@ class Config:
         for name in ("BACKUP_ESCALATION", "CHECKIN_AFTER_MINUTES_BY_CALL_TYPE"):
             if text := os.environ.get(name):  # JSON, shaped like the default
                 values[name] = json.loads(text)
+        if os.environ.get("NOTIFIER_DISPATCH") == "1":
+            values["NOTIFIER_DISPATCH"] = True
+        for name in ("ALERT_WEBHOOK_URL", "ALERT_WEBHOOK_SECRET"):
+            if text := os.environ.get(name):
+                values[name] = text
+        if text := os.environ.get("ALERT_WEBHOOK_EVENTS"):  # comma-separated event types
+            values["ALERT_WEBHOOK_EVENTS"] = [t.strip() for t in text.split(",") if t.strip()]
         if basemap := os.environ.get("BASEMAP_PATH"):
             values["BASEMAP_PATH"] = basemap
         if zone := os.environ.get("DEPARTMENT_TIMEZONE"):

@@ -136,6 +136,9 @@ ROUTES: Final[dict[str, dict[str, Rule]]] = {
     "backups.BackupResolve": {"POST": BACKUP_ANSWERERS},
     "backups.Checkins": {"POST": CHECKIN_SENDERS},
     "backups.OverdueCheckins": {"GET": CHECKIN_WATCHERS},
+    # The SMS/voice gateway's callback carries no token: the view checks its HMAC signature
+    # and timestamp (server/notifiers/signing.py) and answers 401 otherwise.
+    "notifiers.NotificationReceipts": {"POST": PUBLIC},
     "board.BoardUnits": {"GET": BOARD_READERS},
     "board.BoardPremises": {"GET": BOARD_READERS},
     "board.BoardBasemap": {"GET": ALL_ROLES},

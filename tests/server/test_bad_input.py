@@ -25,7 +25,10 @@ from server.models_base import Base
 from tests.fixtures.people import Session
 
 WRITE_METHODS = {"post", "put", "patch", "delete"}
-EXCLUDED_PREFIXES = ("/api/v1/sync",)
+# The gateway's receipts answer 401 to an unsigned body before reading it (a caller without the
+# secret learns nothing of the shape); tests/server/notifiers/test_gateway_receipts.py sends
+# signed bad bodies.
+EXCLUDED_PREFIXES = ("/api/v1/sync", "/api/v1/notifications/receipts")
 JSON = {"Content-Type": "application/json"}
 # A value of the wrong JSON type for each OpenAPI type.
 WRONG_TYPE: dict[str, Any] = {"string": 12345, "integer": "twelve", "number": "north",

@@ -1335,6 +1335,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/notifications/receipts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The gateway confirms (or reports failed) a delivery it was sent. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["GatewayReceipt"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GatewayReceiptAnswer"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/settings/field": {
         parameters: {
             query?: never;
@@ -3424,6 +3465,19 @@ export interface components {
             unit_id?: number | null;
             user_id?: number | null;
             user_name?: string | null;
+        };
+        GatewayReceipt: {
+            /** Format: uuid */
+            delivery_id: string;
+            /** @default null */
+            detail?: string | null;
+            /** @enum {string} */
+            status: "delivered" | "failed";
+        };
+        GatewayReceiptAnswer: {
+            /** Format: uuid */
+            delivery_id: string;
+            status: string;
         };
         Given: {
             category?: string;

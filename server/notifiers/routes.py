@@ -1,0 +1,42 @@
+"""The gateway's receipt callback: signed like the webhook (checked here, the route is public)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import ValidationError
+
+from server.errors import DomainError
+from server.extensions import db
+from server.models_base import utcnow
+from server.notifiers import services
+from server.notifiers.schemas import GatewayReceiptAnswerSchema, GatewayReceiptSchema
+from server.notifiers.signing import verify
+
+blp = Blueprint("notifiers", __name__, url_prefix="/api/v1", description="Notifications")
+
+
+@blp.route("/notifications/receipts")
+class NotificationReceipts(MethodView):
+    @blp.doc(requestBody={"content": {"application/json": {"schema": GatewayReceiptSchema}}})
+    @blp.response(200, GatewayReceiptAnswerSchema)
+    def post(self) -> dict[str, Any]:
+        """The gateway confirms (or reports failed) a delivery it was sent."""
+        body = request.get_data(cache=True)
+        if not verify(current_app.config["ALERT_WEBHOOK_SECRET"] or "",
+                      request.headers.get("X-Heart-Timestamp"),
+                      request.headers.get("X-Heart-Signature"), body, utcnow()):
+            raise DomainError(401, "Bad or expired signature.")
+        try:
+            receipt = GatewayReceiptSchema().loads(body or b"{}")
+        except ValidationError as error:
+            raise DomainError(422, "Invalid receipt.", {"json": error.messages}) from error
+        except ValueError as error:  # not JSON at all
+            raise DomainError(422, "The body is not JSON.", {"json": {"_schema": [str(error)]}}) from error
+        delivery = services.record_receipt(db.session(), receipt["delivery_id"],
+                                           receipt["status"], receipt["detail"], utcnow())
+        db.session.commit()
+        return {"delivery_id": delivery.id, "status": str(delivery.status)}
