@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BackupRequest } from '../src/api/board';
+import { homePath, screenFor } from '../src/app/screens';
 import { ageText, isBroadcast } from '../src/screens/board/view';
 
 const at = Date.parse('2026-12-01T12:00:00Z');
@@ -20,5 +21,14 @@ describe('a backup request on the board', () => {
     expect(isBroadcast({ ...r, broadcast_at: '2026-12-01T12:00:00Z' })).toBe(true);
     expect(isBroadcast({ ...r, tier_name: 'broadcast', state: 'acknowledged' })).toBe(false);
     expect(isBroadcast({ ...r, tier_name: 'broadcast', state: 'resolved' })).toBe(false);
+  });
+});
+
+describe('the board in the navigation', () => {
+  it('is where a supervisor and a dispatcher land, and no field role opens it', () => {
+    expect(homePath('supervisor')).toBe('/board');
+    expect(homePath('dispatcher')).toBe('/board');
+    expect(screenFor('/board', 'responder_peer')).toBeNull();
+    expect(screenFor('/board', 'supply_manager')).toBeNull();
   });
 });

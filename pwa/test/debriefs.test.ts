@@ -20,12 +20,12 @@ describe('the debrief screen', () => {
     expect(noteToSend('  talked it over ')).toBe('talked it over');
   });
 
-  it('lands a supervisor on it, keeps the board coming, and shows it to no other role', () => {
-    expect(homePath('supervisor')).toBe('/debriefs/');
+  it('is a screen of its own beside the board a supervisor lands on, shown to no other role', () => {
+    expect(homePath('supervisor')).toBe('/board');
     expect(screenFor('/debriefs/done', 'supervisor')?.id).toBe('debriefs');
     expect(screenFor('/debriefs/open', 'supply_manager')).toBeNull();
     expect(screenFor('/debriefs/open', 'responder_peer')).toBeNull();
-    expect(COMING.some((c) => c.area === 'supervisor')).toBe(true);
+    expect(COMING.some((c) => c.area === 'supervisor')).toBe(false);
   });
 
   it('asks the queue by state and marks one done with its note', async () => {
