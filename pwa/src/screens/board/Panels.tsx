@@ -104,7 +104,9 @@ export function DevicesPanel() {
   );
 }
 
-function DeviceRow({ d, onRevoke }: { d: Device; onRevoke: (reason: RevokeReason) => Promise<void> }) {
+type Revoke = (reason: RevokeReason) => unknown;
+
+function DeviceRow({ d, onRevoke }: { d: Device; onRevoke: Revoke }) {
   const t = useT();
   const [asking, setAsking] = useState<RevokeReason | null>(null);
   return (
