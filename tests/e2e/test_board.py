@@ -28,13 +28,14 @@ TARGETS = "button, input, a.btn, .board-broadcast a"
 
 
 def ask_for_backup(server: live.LiveServer) -> str:
-    """The responder's tablet sends a backup request with its position."""
+    """The responder's tablet sends a backup request with its position (downtown Durham, the
+    demo city)."""
     token = server.login(RESPONDER)["access_token"]
     backup_id = str(uuid.uuid4())
     now = datetime.now(UTC).isoformat()
     r = server.api("POST", "/backups", token, json={
         "id": backup_id, "call_id": None, "urgency": "urgent", "device_time": now,
-        "position": {"lat": 40.4168, "lon": -3.7038, "accuracy_m": 12, "recorded_at": now},
+        "position": {"lat": 35.9981, "lon": -78.9012, "accuracy_m": 12, "recorded_at": now},
         "note": "agitated person, need a second crew"})
     assert r.status_code == 201, r.text
     return backup_id

@@ -10,6 +10,13 @@ import { boundsOf, degreeLabel, fit, geometryPath, geometryPoints, gridLines, gr
 
 const WIDTH = 800;
 const HEIGHT = 500;
+/** Labels this near a side are drawn towards the middle, so none is cut off at the edge. */
+const LABEL_ROOM = 120;
+
+function anchor(x: number): 'start' | 'middle' | 'end' {
+  if (x > WIDTH - LABEL_ROOM) return 'end';
+  return x < LABEL_ROOM ? 'start' : 'middle';
+}
 
 export function BoardMap({ units, premises, basemap, backups }: { units: readonly BoardUnit[]; premises: readonly BoardPremise[]; basemap: readonly Feature[]; backups: readonly BackupRequest[] }) {
   const t = useT();
@@ -75,7 +82,7 @@ export function BoardMap({ units, premises, basemap, backups }: { units: readonl
           return (
             <g key={r.id} data-testid="map-backup" data-backup-id={r.id}>
               <circle cx={x} cy={y} r={16} class="backup-ring" />
-              <text x={x} y={y - 20} text-anchor="middle" class="backup-label">
+              <text x={x} y={y - 20} text-anchor={anchor(x)} class="backup-label">
                 {t('board.mapBackup', { unit: r.call_sign })}
               </text>
             </g>
@@ -88,7 +95,7 @@ export function BoardMap({ units, premises, basemap, backups }: { units: readonl
           return (
             <g key={u.unit_id} data-testid="map-unit" data-unit-id={u.unit_id}>
               <rect x={x - 5} y={y - 5} width={10} height={10} class="unit-mark" />
-              <text x={x + 9} y={y + 4} class="unit-label">
+              <text x={anchor(x) === 'end' ? x - 9 : x + 9} y={y + 4} text-anchor={anchor(x) === 'end' ? 'end' : 'start'} class="unit-label">
                 {u.call_sign} · {statusText(t, u.status)}
               </text>
             </g>
