@@ -68,6 +68,7 @@ def pg_database(worker_id: str) -> Iterator[str]:
         conn.execute(f'CREATE DATABASE "{name}"')
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     url = f"{base.replace('postgresql://', 'postgresql+psycopg://')}/{name}"
+    make_app(url)  # imports every feature's models (some only load with the app), so all tables exist
     engine = sa.create_engine(url)
     Base.metadata.create_all(engine)
     engine.dispose()
