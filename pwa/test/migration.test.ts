@@ -1,6 +1,6 @@
 import Dexie from 'dexie';
 import { describe, expect, it } from 'vitest';
-import { AppDB, SCHEMA_V1, SCHEMA_V2, setDb, recordStatus, db, nextBatch, listCalls } from '../src/db';
+import { AppDB, SCHEMA_V1, SCHEMA_V2, SCHEMA_V4, setDb, recordStatus, db, nextBatch, listCalls } from '../src/db';
 import { newDataKey, seal } from '../src/crypto/keys';
 import { unlockWith } from './helpers';
 
@@ -27,7 +27,7 @@ describe('local database upgrades', () => {
     const current = new AppDB(name);
     setDb(current);
     await current.open();
-    expect(current.verno).toBe(4);
+    expect(current.verno).toBe(5);
     const key = await newDataKey();
     const rows = await nextBatch(key, 10);
     expect(rows.map((r) => r.op.id)).toEqual(['op-1', 'op-2', 'op-3']);
@@ -82,5 +82,33 @@ describe('local database upgrades', () => {
     expect(list.map((c) => c.id)).toEqual(['3', '2', '1']);
     expect(list.map((c) => c.clear.narrative)).toEqual(['c', 'b', 'a']);
     expect((await nextBatch(key, 10)).map((r) => r.op.data)).toEqual([{ call_id: 1, status: 'en_route' }]);
+  });
+
+  it('opening version 4 with queued ops and records keeps them and adds the backup queues', async () => {
+    const name = `migrate-${Math.random().toString(36).slice(2)}`;
+    const v4 = new Dexie(name);
+    v4.version(4).stores(SCHEMA_V4);
+    await v4.open();
+    await v4.table('outbox').add({
+      seq: 1,
+      recordId: 'n-1',
+      op: { id: 'op-1', seq: 1, hlc: '1732503600000-0001-dev1', kind: 'note', action: 'create', record_id: 'n-1', base_version: null, device_time: '2026-11-25T01:00:00Z', data: {} },
+      sealed: null,
+      state: 'queued',
+      createdAt: '2026-11-25T01:00:00Z',
+    });
+    await v4.table('surveys').put({ id: 's-1', callId: 'c-1' });
+    v4.close();
+
+    const current = new AppDB(name);
+    await current.open();
+    expect(current.verno).toBe(5);
+    expect(await current.outbox.count()).toBe(1);
+    expect(await current.table('surveys').get('s-1')).toMatchObject({ callId: 'c-1' });
+    await current.backups.put({ id: 'b-1', callId: null, urgency: 'urgent', position: null, deviceTime: '2026-11-25T01:01:00Z', state: 'queued', server: null, lastError: null });
+    await current.checkinAnswers.put({ id: 'k-1', callId: 'c-1', deviceTime: '2026-11-25T01:02:00Z', state: 'queued', lastError: null });
+    expect(await current.backups.where('state').equals('queued').count()).toBe(1);
+    expect(await current.checkinAnswers.where('state').equals('queued').count()).toBe(1);
+    current.close();
   });
 });

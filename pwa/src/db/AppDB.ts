@@ -58,6 +58,16 @@ export const SCHEMA_V4 = {
   supplyAlerts: 'id',
 } as const;
 
+/**
+ * Version 5: backup requests and check-in answers. Both are queued on the tablet and sent
+ * before any outbox push, so they live in their own tables rather than in the outbox.
+ */
+export const SCHEMA_V5 = {
+  ...SCHEMA_V4,
+  backups: 'id, state, callId',
+  checkinAnswers: 'id, state, callId',
+} as const;
+
 /** Tables that hold server records (cleared by "Rebuild from server" and a 410 resync). */
 export const RECORD_TABLES = [
   'calls',
@@ -78,6 +88,29 @@ export const RECORD_TABLES = [
 ] as const;
 export type RecordTable = (typeof RECORD_TABLES)[number];
 
+/** A backup request made on this tablet: 'queued' until the server has answered 2xx. */
+export interface StoredBackupRow {
+  id: string;
+  callId: string | null;
+  urgency: 'urgent' | 'team';
+  position: { lat: number; lon: number; accuracy_m: number | null; recorded_at: string } | null;
+  deviceTime: string;
+  state: 'queued' | 'sent';
+  /** The server's last answer (BackupRequest JSON), or null before the first one. */
+  server: Record<string, unknown> | null;
+  /** The reason of the last 4xx answer, shown next to the button. */
+  lastError: string | null;
+}
+
+/** A tap on "All OK?": 'queued' until the server has answered 2xx. */
+export interface StoredCheckinAnswerRow {
+  id: string;
+  callId: string;
+  deviceTime: string;
+  state: 'queued' | 'sent';
+  lastError: string | null;
+}
+
 export class AppDB extends Dexie {
   calls!: EntityTable<StoredRow, 'id'>;
   premises!: EntityTable<StoredRow, 'id'>;
@@ -94,6 +127,8 @@ export class AppDB extends Dexie {
   surveys!: EntityTable<StoredRow, 'id'>;
   transfers!: EntityTable<StoredRow, 'id'>;
   supplyAlerts!: EntityTable<StoredRow, 'id'>;
+  backups!: EntityTable<StoredBackupRow, 'id'>;
+  checkinAnswers!: EntityTable<StoredCheckinAnswerRow, 'id'>;
   rejected!: EntityTable<StoredRejectedRow, 'id'>;
   outbox!: EntityTable<StoredOutboxRow, 'localId'>;
   meta!: EntityTable<MetaRow, 'key'>;
@@ -115,6 +150,7 @@ export class AppDB extends Dexie {
       .stores(SCHEMA_V3)
       .upgrade((tx) => tx.table<MetaRow, string>('meta').put({ key: 'reseal', value: 1 }));
     this.version(4).stores(SCHEMA_V4);
+    this.version(5).stores(SCHEMA_V5);
   }
 
   recordTable(name: RecordTable): Table<StoredRow, string> {
