@@ -235,7 +235,7 @@ describe('who reaches the supply screens', () => {
   it('lets a supervisor in (their tabs are read-only stock) but no field role', () => {
     expect(screenFor('/supply/stock', 'supervisor')?.id).toBe('supply');
     expect(screenFor('/supply/stock', 'responder_peer')).toBeNull();
-    expect(homePath('supervisor')).toBe('/debriefs/');
+    expect(homePath('supervisor')).toBe('/board');
   });
 
   it('shows a supervisor the stock and stock card tabs only, the supply manager every tab', () => {

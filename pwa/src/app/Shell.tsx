@@ -7,6 +7,7 @@ import { PinPrompt } from '../ui/PinPrompt';
 import { Prefs } from '../ui/Prefs';
 import { StatusBar } from '../ui/StatusBar';
 import { UpdateBanner } from '../ui/UpdateBanner';
+import { BackupButton } from '../ui/BackupButton';
 import { lock } from './auth';
 import { navigate, usePath } from './router';
 import { allowed, COMING, isField } from './areas';
@@ -61,6 +62,7 @@ export function Shell({ user, onSignIn }: { user: SessionUser; onSignIn: (mode: 
         </button>
       </header>
       {isField(user.role) && <StatusBar onSignIn={() => onSignIn('reauth')} />}
+      {isField(user.role) && <BackupButton />}
       <UpdateBanner />
       <div class="body">
         <nav class="sidenav" aria-label={t('nav.main')} data-testid="nav">

@@ -552,6 +552,21 @@ export const en = {
   'board.revokeRetired': 'Revoke: retired',
   'board.revokeConfirm': 'Revoke {name}?',
   'board.cancel': 'Cancel',
+  // Backup requests (backup.*)
+  'backup.button': 'Hold for backup',
+  'backup.holding': 'Keep holding…',
+  'backup.hold': 'Request backup: press and hold',
+  'backup.urgency': 'What help',
+  'backup.urgent': 'Police/EMS now',
+  'backup.team': 'Another team',
+  'backup.queued': 'Backup request queued: it goes first when the signal is back',
+  'backup.sent': 'Backup request sent',
+  'backup.delivered': 'Backup request delivered to {count} people',
+  'backup.acknowledged': 'Acknowledged by {name} at {time}',
+  'backup.closed': 'Backup request closed: {reason}',
+  'backup.cancel': 'Cancel request',
+  'backup.cancelReason': 'Why cancel',
+  'backup.cancelSend': 'Cancel the request',
 };
 
 export type Key = keyof typeof en;

@@ -6,6 +6,7 @@
 import { AuthError, HttpError, NetworkError, type ApiClient } from '../api/client';
 import type { Revocation } from '../api/types';
 import { backoffDelay } from '../lib/backoff';
+import { sendQueued } from '../lib/backups';
 import { pullSnapshot, pushOutbox, syncOnce, StuckError, type SyncReport } from './engine';
 import { patchSyncState, type SyncProblem } from './status';
 
@@ -129,6 +130,8 @@ export class SyncScheduler {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     patchSyncState({ running: true, phase: 'push', done: 0, total: null, nextRetryAt: null });
     try {
+      // Backup requests and check-in answers go first, on their own endpoints, ahead of older queued work.
+      await sendQueued(api);
       const report = await syncOnce({
         api,
         key,
