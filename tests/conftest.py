@@ -23,6 +23,7 @@ from server import create_app
 from server.config import Config
 from server.extensions import db
 from server.models_base import Base
+from server.stream.hub import stop_hub
 
 pytest_plugins = ["tests.fixtures.people", "tests.fixtures.calls", "tests.fixtures.databases",
                   "tests.fixtures.sync", "tests.fixtures.supplies", "tests.fixtures.concurrency",
@@ -114,6 +115,7 @@ def running_app(database_url: str, tmp_path: Any, **overrides: Any) -> Iterator[
         if database_url.startswith("sqlite"):
             db.create_all()
         yield app
+        stop_hub(app)
         db.session.remove()
         db.engine.dispose()
 

@@ -93,6 +93,9 @@ class Hub:
         self.callbacks: list[WakeCallback] = []
         self._lock = threading.Lock()
         self._read_lock = threading.Lock()
+        # Set when the app is shut down (tests make and drop an app per case): the LISTEN loop
+        # ends and no more reads are made through an engine that is being disposed of.
+        self.stopped = threading.Event()
 
     def register(self, listener: Listener) -> int:
         """Add the listener; the last id read so far (every later event reaches its queue)."""
@@ -107,6 +110,8 @@ class Hub:
     def wake(self) -> list[Event]:
         """Read the committed events after the last id and fan them out; the events read."""
         with self._read_lock:
+            if self.stopped.is_set():
+                return []
             events = read_after(self.engine, self.last_id)
             if not events:
                 return []
@@ -182,6 +187,15 @@ def hub_of(app: Flask) -> Hub:
     return hub
 
 
+def stop_hub(app: Flask) -> None:
+    """End this app's hub (its LISTEN loop closes its connection within a listen timeout)."""
+    hub: Hub | None = app.extensions.pop(EXTENSION_KEY, None)
+    if hub is not None:
+        hub.stopped.set()
+        with hub._read_lock:  # a read under way ends before the caller disposes of the engine
+            pass
+
+
 def running_hub(app: Flask) -> Hub | None:
     hub: Hub | None = app.extensions.get(EXTENSION_KEY)
     return hub
@@ -191,15 +205,17 @@ def _listen_loop(hub: Hub) -> None:
     import psycopg
 
     dsn = hub.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    while True:
+    while not hub.stopped.is_set():
         try:
             with psycopg.connect(dsn, autocommit=True) as conn:
                 conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
                 hub.wake()  # what was committed while not listening
-                while True:
+                while not hub.stopped.is_set():
                     for _notify in conn.notifies(timeout=LISTEN_TIMEOUT_SECONDS, stop_after=1):
                         pass
                     hub.wake()
         except Exception:  # the database went away: wait, reconnect, catch up
+            if hub.stopped.is_set():
+                return
             log.warning("stream LISTEN connection lost; reconnecting", exc_info=True)
             time.sleep(RECONNECT_SECONDS)
