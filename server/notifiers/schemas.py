@@ -7,7 +7,7 @@ import binascii
 from urllib.parse import urlparse
 
 from flask import current_app
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from server.notifiers.models import AUTH_LENGTH, P256DH_LENGTH
 from server.stream.models import TARGET_LENGTH
@@ -66,14 +66,12 @@ class PushKeysSchema(Schema):
 
 
 class PushSubscriptionSchema(Schema):
-    """What the browser's PushSubscription.toJSON() gives (expirationTime is ignored)."""
-
-    class Meta:
-        unknown = EXCLUDE
+    """What the browser's PushSubscription.toJSON() gives (its expirationTime is not kept)."""
 
     endpoint = fields.String(required=True, validate=[validate.Length(max=TARGET_LENGTH),
                                                       _check_endpoint])
     keys = fields.Nested(PushKeysSchema, required=True)
+    expirationTime = fields.Float(load_default=None, allow_none=True)  # noqa: N815  # the browser's name
 
 
 class PushSubscriptionAnswerSchema(Schema):
