@@ -43,6 +43,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     from server.jsonio import OrjsonProvider
     from server.notifiers import base as notifiers
     from server.notifiers import dispatcher as notifier_dispatcher
+    from server.notifiers import push
     from server.sync import feed
     from server.sync import kinds as sync_kinds
     from server.sync import openapi as sync_openapi
@@ -65,6 +66,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     jobs.init_app(app)
     backups_sweep.init_app(app)
+    push.configure_vapid(app)
     notifiers.init_app(app)
     notifier_dispatcher.init_app(app)
     security.init_app(app)

@@ -152,7 +152,7 @@ class Config:
     STREAM_RETENTION_DAYS = 30
 
     # Notifiers (server/notifiers): "module:attribute" naming a server.notifiers.base.Notifier.
-    NOTIFIERS = ["server.notifiers.webhook:WEBHOOK"]
+    NOTIFIERS = ["server.notifiers.webhook:WEBHOOK", "server.notifiers.push:WEB_PUSH"]
     # Send queued notifications from this process even with the scheduler off (the
     # scheduler's processes always do).
     NOTIFIER_DISPATCH = False
@@ -161,6 +161,15 @@ class Config:
     ALERT_WEBHOOK_SECRET = ""
     # The events worth a phone call or a text: a crew asking for help, and every louder step.
     ALERT_WEBHOOK_EVENTS = ["backup.requested", "backup.escalated", "backup.broadcast"]
+    # Web Push: the server's VAPID private key (PEM, or the base64url raw key); empty: one is
+    # made once under instance/ outside production, and production has no web push.
+    VAPID_PRIVATE_KEY = ""
+    # Who push services write to about this server's pushes (a mailto: or https: URL).
+    VAPID_SUBJECT = "mailto:it@heart.invalid"
+    # The events that wake a tablet: help asked for and every louder step, help on its way,
+    # and a crew's check-in falling due.
+    PUSH_EVENTS = ["backup.requested", "backup.escalated", "backup.broadcast",
+                   "backup.acknowledged", "checkin.due"]
 
     PWA_DIST = os.path.join(os.path.dirname(os.path.dirname(__file__)), "pwa", "dist")
 
@@ -188,11 +197,14 @@ class Config:
                 values[name] = json.loads(text)
         if os.environ.get("NOTIFIER_DISPATCH") == "1":
             values["NOTIFIER_DISPATCH"] = True
-        for name in ("ALERT_WEBHOOK_URL", "ALERT_WEBHOOK_SECRET"):
+        for name in ("ALERT_WEBHOOK_URL", "ALERT_WEBHOOK_SECRET", "VAPID_PRIVATE_KEY",
+                     "VAPID_SUBJECT"):
             if text := os.environ.get(name):
                 values[name] = text
         if text := os.environ.get("ALERT_WEBHOOK_EVENTS"):  # comma-separated event types
             values["ALERT_WEBHOOK_EVENTS"] = [t.strip() for t in text.split(",") if t.strip()]
+        if text := os.environ.get("PUSH_EVENTS"):  # comma-separated event types
+            values["PUSH_EVENTS"] = [t.strip() for t in text.split(",") if t.strip()]
         if basemap := os.environ.get("BASEMAP_PATH"):
             values["BASEMAP_PATH"] = basemap
         if zone := os.environ.get("DEPARTMENT_TIMEZONE"):

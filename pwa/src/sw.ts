@@ -1,16 +1,20 @@
 /// <reference lib="webworker" />
 /**
- * The service worker does four things only: precache the app shell, clean up outdated caches,
- * answer navigations with index.html (the app opens with no network), and relay update and
- * Background Sync messages. It never calls skipWaiting by itself: the page decides (empty outbox
- * or the person's consent), see src/app/swBridge.ts.
+ * The service worker does five things only: precache the app shell, clean up outdated caches,
+ * answer navigations with index.html (the app opens with no network), relay update and
+ * Background Sync messages, and show Web Push alerts (src/swPush.ts). It never calls
+ * skipWaiting by itself: the page decides (empty outbox or the person's consent), see
+ * src/app/swBridge.ts.
  */
 import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
+import { installPushHandlers } from './swPush';
 
 declare const self: ServiceWorkerGlobalScope & { __WB_MANIFEST: Array<string | { url: string; revision: string | null }> };
 
 const BG_SYNC_TAG = 'heart-sync';
+
+installPushHandlers(self);
 
 precacheAndRoute(self.__WB_MANIFEST);
 cleanupOutdatedCaches();

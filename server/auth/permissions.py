@@ -144,6 +144,8 @@ ROUTES: Final[dict[str, dict[str, Rule]]] = {
     "board.BoardBasemap": {"GET": ALL_ROLES},
     "stream.Stream": {"GET": ALL_ROLES},
     "stream.StreamReceipts": {"POST": ALL_ROLES},
+    "notifiers.PushKey": {"GET": ALL_ROLES},
+    "notifiers.PushSubscriptionOfDevice": {"PUT": ALL_ROLES, "DELETE": ALL_ROLES},
 }
 
 

@@ -128,6 +128,16 @@ export class ApiClient {
     return this.authed<FieldSettings>('GET', '/settings/field', undefined);
   }
 
+  /** The server's Web Push key (a 404 when web push is off there). */
+  async pushKey(): Promise<{ public_key: string }> {
+    return this.authed<{ public_key: string }>('GET', '/push/key', undefined);
+  }
+
+  /** This device's Web Push subscription, for the person signed in on it. */
+  async savePushSubscription(subscription: PushSubscriptionJSON): Promise<void> {
+    await this.authed<unknown>('PUT', '/push/subscription', subscription);
+  }
+
   /** Sign-out on the server: ends this sign-in, so its tokens are refused from then on. */
   async logout(): Promise<void> {
     await this.authed<unknown>('POST', '/auth/logout', undefined);

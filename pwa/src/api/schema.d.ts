@@ -1376,6 +1376,111 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/push/key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The key a browser subscribes to this server's pushes with. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PushKey"];
+                    };
+                };
+                /** @description Web push is off on this server */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/push/subscription": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** This device's subscription for the person signed in on it (replaces its last). */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PushSubscription"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PushSubscriptionAnswer"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        post?: never;
+        /** This device takes no more pushes. */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description No Content */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/settings/field": {
         parameters: {
             query?: never;
@@ -4163,6 +4268,14 @@ export interface components {
              */
             protocol_version: 1 | 2;
         };
+        PushKey: {
+            /** @description The VAPID public key, base64url: PushManager's applicationServerKey. */
+            public_key: string;
+        };
+        PushKeys: {
+            auth: string;
+            p256dh: string;
+        };
         PushResponse: {
             /** @description the server's HLC: merge it into the device's clock (recv) */
             hlc?: string;
@@ -4171,6 +4284,17 @@ export interface components {
             /** Format: date-time */
             server_time?: string;
             skew_ms?: number;
+        };
+        PushSubscription: {
+            endpoint: string;
+            /** @default null */
+            expirationTime?: number | null;
+            keys: components["schemas"]["PushKeys"];
+        };
+        PushSubscriptionAnswer: {
+            /** Format: date-time */
+            created_at: string;
+            endpoint: string;
         };
         Reapply: {
             /** @description corrected fields of the op's data */

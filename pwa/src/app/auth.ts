@@ -28,6 +28,7 @@ import { milestone } from '../lib/milestones';
 import { primeFirstPull, PULL_LIMIT } from '../sync/engine';
 import { isField } from './areas';
 import { clearUnlockFailures, MAX_UNLOCK_FAILURES, recordUnlockFailure, waitBeforeUnlock } from './unlockGuard';
+import { subscribeToPush } from '../lib/push';
 
 /** A PIN shorter than this is refused: PBKDF2 slows guessing but cannot save a 4-digit PIN. */
 export const MIN_PIN_LENGTH = 6;
@@ -120,6 +121,7 @@ export async function signIn(username: string, password: string, deviceName = ''
     await setMeta(`tokens:${res.user.id}`, await seal(dataKey, tokens));
     await unlockStore(dataKey);
     setSession({ user: res.user, dataKey });
+    void subscribeToPush(sessionApi());
   } catch (e) {
     primeFirstPull(null);
     throw e;
