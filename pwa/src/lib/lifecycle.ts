@@ -24,6 +24,8 @@ export function furthest(statuses: readonly unknown[]): LifecycleStatus | null {
 }
 
 export const isClosed = (s: LifecycleStatus | null): boolean => s === 'cleared';
+/** On the way, on scene or transporting: the call a crew is working now. */
+export const isUnderway = (s: LifecycleStatus | null): boolean => rank(s) > rank('dispatched') && !isClosed(s);
 
 /** One status fact as these rules read it (`at`: ISO time, the server's clock as best known). */
 export interface StatusFact {

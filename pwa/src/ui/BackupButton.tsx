@@ -16,7 +16,7 @@ import {
   stageOf,
   type Urgency,
 } from '../lib/backups';
-import { callStatus, rank, type StatusFact } from '../lib/lifecycle';
+import { callStatus, isUnderway, rank, type StatusFact } from '../lib/lifecycle';
 
 /** Held this long before it fires: a pocket press or a brush of the screen never asks for help. */
 export const HOLD_MS = 1500;
@@ -30,7 +30,7 @@ async function currentCallId(): Promise<string | null> {
   for (const e of events) facts.set(e.callId, [...(facts.get(e.callId) ?? []), statusFactOf(e)]);
   const working = calls
     .map((c) => ({ id: c.id, status: callStatus(c.clear.status, facts.get(c.id) ?? []) }))
-    .filter((c) => rank(c.status) >= rank('en_route') && c.status !== 'cleared');
+    .filter((c) => isUnderway(c.status));
   working.sort((a, b) => rank(b.status) - rank(a.status));
   return working[0]?.id ?? null;
 }

@@ -1,0 +1,102 @@
+"""Two browsers: a responder of CORE-1 holds the backup button on the tablet; the supervisor's
+board shows the request and acknowledges it; the tablet shows who acknowledged. Again with the
+tablet offline when it is held: the request waits queued and, back online, reaches the server
+before any sync push of that pass (pwa/test/backups.test.ts proves it goes ahead of older
+queued operations)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from tests.e2e import live
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+# No other browser test signs in as this crew or asks for backup for it.
+UNIT = "CORE-1"
+RESPONDER = "coclinician"
+# Longer than the button's hold (1.5 s): a deliberate press.
+HOLD_MS = 2000
+# The tablet hears of the acknowledgement by the stream, else by its 10 s poll.
+ACK_WAIT_MS = 20_000
+
+
+def hold_backup_button(page: Any) -> None:
+    button = page.get_by_test_id("backup-button")
+    button.hover()
+    page.mouse.down()
+    page.wait_for_timeout(HOLD_MS)
+    page.mouse.up()
+
+
+def newest_backup(server: live.LiveServer) -> tuple[str, str]:
+    rows = server.rows(
+        "SELECT b.id, b.state FROM backup_requests b JOIN units u ON u.id = b.unit_id "
+        "WHERE u.call_sign = :s ORDER BY b.received_at DESC", s=UNIT)
+    assert rows, "no backup request reached the server"
+    return str(uuid.UUID(str(rows[0][0]))), str(rows[0][1])
+
+
+def acknowledge_on_board(board: Any, server: live.LiveServer, backup_id: str) -> str:
+    live.sign_in(board, server.url, "supervisor")
+    card = board.locator(f'[data-testid="board-backup"][data-backup-id="{backup_id}"]')
+    card.wait_for(timeout=15_000)
+    card.get_by_test_id("backup-acknowledge").click()
+    card.get_by_test_id("backup-acknowledged").wait_for()
+    return str(server.rows("SELECT full_name FROM users WHERE username = 'supervisor'")[0][0])
+
+
+def close_request(server: live.LiveServer, backup_id: str) -> None:
+    token = server.login("supervisor")["access_token"]
+    r = server.api("POST", f"/backups/{backup_id}/resolve", token, json={"reason": "crew safe"})
+    assert r.status_code == 200, r.text
+
+
+def test_held_button_reaches_the_board_and_the_tablet_shows_who_acknowledged(
+        server: live.LiveServer, new_context: Any) -> None:
+    tablet = new_context().new_page()
+    live.sign_in(tablet, server.url, RESPONDER)
+    tablet.get_by_test_id("backup-button").click()  # a tap is not a request
+    tablet.wait_for_timeout(500)
+    assert tablet.get_by_test_id("backup-state").inner_text() == ""
+
+    hold_backup_button(tablet)
+    tablet.locator('[data-testid="backup-state"][data-stage="sent"], '
+                   '[data-testid="backup-state"][data-stage="delivered"]').first.wait_for()
+    backup_id, state = newest_backup(server)
+    assert state == "open"
+
+    name = acknowledge_on_board(new_context().new_page(), server, backup_id)
+    tablet.locator('[data-testid="backup-state"][data-stage="acknowledged"]').wait_for(timeout=ACK_WAIT_MS)
+    assert name in tablet.get_by_test_id("backup-state").inner_text()
+    close_request(server, backup_id)
+
+
+def test_offline_request_goes_before_older_queued_work_and_the_ack_shows(
+        server: live.LiveServer, new_context: Any) -> None:
+    context = new_context()
+    tablet = context.new_page()
+    live.sign_in(tablet, server.url, RESPONDER)
+    tablet.wait_for_function("navigator.serviceWorker.controller !== null")
+    context.set_offline(True)
+    tablet.evaluate("window.dispatchEvent(new Event('offline'))")
+    hold_backup_button(tablet)
+    tablet.locator('[data-testid="backup-state"][data-stage="queued"]').wait_for()
+
+    seen = len(server.gate.requests)
+    context.set_offline(False)
+    tablet.locator('[data-testid="backup-state"][data-stage="sent"], '
+                   '[data-testid="backup-state"][data-stage="delivered"]').first.wait_for(timeout=30_000)
+    after = server.gate.requests[seen:]
+    sent = after.index("POST /api/v1/backups")
+    pushes = [i for i, r in enumerate(after) if r.startswith("POST /api/v1/sync/push")]
+    assert all(sent < i for i in pushes)
+    backup_id, _ = newest_backup(server)
+
+    name = acknowledge_on_board(new_context().new_page(), server, backup_id)
+    tablet.locator('[data-testid="backup-state"][data-stage="acknowledged"]').wait_for(timeout=ACK_WAIT_MS)
+    assert name in tablet.get_by_test_id("backup-state").inner_text()
+    close_request(server, backup_id)
