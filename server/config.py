@@ -147,6 +147,10 @@ class Config:
     # idle stream (most drop idle connections after 30 to 60 s); the device and sign-in are
     # checked again as often, so a revoked tablet's stream ends within this time.
     STREAM_KEEPALIVE_SECONDS = 15
+    # A stream ends after this long and the client resumes at once with Last-Event-ID (nothing
+    # is missed): after a deploy or a worker added, the reconnects spread the listeners over
+    # every worker instead of leaving them on the old ones all shift.
+    STREAM_MAX_SECONDS = 30 * 60
     # Stream events are kept this long; a tablet resuming from older is told to reset (it
     # refetches state, which it does anyway after a shift off).
     STREAM_RETENTION_DAYS = 30
@@ -189,7 +193,7 @@ class Config:
                      "LOCATION_MIN_ACCURACY_M", "LOCATION_MIN_MOVE_M", "SUPPLY_NEAR_EXPIRY_DAYS",
                      "BACKUP_RADIUS_M", "BACKUP_ALERT_TIMEOUT_SECONDS", "BACKUP_SWEEP_SECONDS",
                      "CHECKIN_AFTER_MINUTES", "CHECKIN_GRACE_SECONDS", "BASEMAP_MAX_BYTES",
-                     "STREAM_KEEPALIVE_SECONDS", "STREAM_RETENTION_DAYS"):
+                     "STREAM_KEEPALIVE_SECONDS", "STREAM_MAX_SECONDS", "STREAM_RETENTION_DAYS"):
             if number := os.environ.get(name):
                 values[name] = int(number)
         for name in ("BACKUP_ESCALATION", "CHECKIN_AFTER_MINUTES_BY_CALL_TYPE"):

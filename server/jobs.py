@@ -26,12 +26,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from server.auth.throttle import Policy, purge_login_throttle
+from server.background import scheduler_of
 from server.extensions import db
 from server.models_base import Base, utcnow
 from server.sync.services import purge_feed
@@ -214,10 +214,8 @@ def init_app(app: Flask) -> None:
     app.extensions[EXTENSION_KEY] = load_jobs(app.config["JOBS"])
     if not app.config.get("SCHEDULER_ENABLED"):
         return
-    scheduler = BackgroundScheduler(daemon=True)
+    scheduler = scheduler_of(app)
     for job in jobs_of(app).values():
         every = min(job.interval, CHECK_EVERY)
         scheduler.add_job(run_job, "interval", seconds=every.total_seconds(), args=[app, job.name],
                           id=f"job-{job.name}", coalesce=True, max_instances=1)
-    scheduler.start()
-    app.extensions["scheduler"] = scheduler

@@ -20,10 +20,10 @@ from flask.testing import FlaskClient
 from hypothesis import settings
 
 from server import create_app
+from server.background import stop_background
 from server.config import Config
 from server.extensions import db
 from server.models_base import Base
-from server.stream.hub import stop_hub
 
 pytest_plugins = ["tests.fixtures.people", "tests.fixtures.calls", "tests.fixtures.databases",
                   "tests.fixtures.sync", "tests.fixtures.supplies", "tests.fixtures.concurrency",
@@ -115,7 +115,7 @@ def running_app(database_url: str, tmp_path: Any, **overrides: Any) -> Iterator[
         if database_url.startswith("sqlite"):
             db.create_all()
         yield app
-        stop_hub(app)
+        stop_background(app)
         db.session.remove()
         db.engine.dispose()
 

@@ -40,6 +40,8 @@ atexit.register(shutil.rmtree, _FOLDER, ignore_errors=True)
 def _build_app() -> tuple[Flask, dict[Role, dict[str, str]]]:
     app = make_app(f"sqlite:///{_FOLDER / 'heart.sqlite'}")
     app.instance_path = str(_FOLDER)
+    # The live stream never ends by itself: a short lifetime lets the checks read its answer.
+    app.config["STREAM_MAX_SECONDS"] = 0.3
     headers: dict[Role, dict[str, str]] = {}
     with app.app_context():
         db.create_all()

@@ -9,16 +9,15 @@ from datetime import datetime
 from typing import Any
 
 import click
-from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask, current_app
 
+from server.background import scheduler_of
 from server.backups import checkins, services
 from server.extensions import db
 from server.models_base import utcnow
 from server.stream.services import register_receipt_hook
 
 log = logging.getLogger(__name__)
-SCHEDULER_KEY = "heart_backups_scheduler"
 
 
 def run_sweep(app: Flask, now: datetime | None = None) -> dict[str, Any]:
@@ -60,8 +59,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(sweep_command)
     if not app.config.get("SCHEDULER_ENABLED"):
         return
-    scheduler = BackgroundScheduler(daemon=True)
-    scheduler.add_job(_scheduled, "interval", seconds=app.config["BACKUP_SWEEP_SECONDS"],
+    scheduler_of(app).add_job(_scheduled, "interval", seconds=app.config["BACKUP_SWEEP_SECONDS"],
                       args=[app], id="backups-sweep", coalesce=True, max_instances=1)
-    scheduler.start()
-    app.extensions[SCHEDULER_KEY] = scheduler

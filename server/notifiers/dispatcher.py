@@ -19,6 +19,7 @@ from flask import Flask, current_app
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
+from server.background import on_stop
 from server.extensions import db
 from server.models_base import utcnow
 from server.notifiers.base import QUEUED_KEY, notifiers_of
@@ -115,7 +116,9 @@ class Dispatcher:
             self.wake.set()
 
     def stop(self) -> None:
-        """Ends the thread after its current round (the app is going away)."""
+        """Ends the thread after its current round (the app is going away); once."""
+        if self.stopping.is_set():
+            return
         sa_event.remove(Session, "after_commit", self.after_commit)
         self.stopping.set()
         self.wake.set()
@@ -148,5 +151,6 @@ def init_app(app: Flask) -> None:
         dispatcher = Dispatcher(app)
         dispatcher.start()
         app.extensions[THREAD_KEY] = dispatcher
+        on_stop(app, dispatcher.stop)
 
 

@@ -25,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 
+from server.background import on_stop
 from server.stream.audience import Audience
 from server.stream.models import StreamEvent
 
@@ -184,6 +185,7 @@ def hub_of(app: Flask) -> Hub:
                 threading.Thread(target=_listen_loop, args=(hub,), daemon=True,
                                  name="stream-listen").start()
             app.extensions[EXTENSION_KEY] = hub
+            on_stop(app, lambda: stop_hub(app))
     return hub
 
 

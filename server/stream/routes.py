@@ -5,6 +5,7 @@ this process's hub, replays what the client missed (Last-Event-ID), releases the
 session and then streams from the listener's queue: no database round trip per event. Every
 STREAM_KEEPALIVE_SECONDS a comment keeps proxies from closing the idle connection, and the
 device and sign-in are checked again: a revoked device or an ended sign-in ends the stream.
+A stream also ends after STREAM_MAX_SECONDS; the client resumes with Last-Event-ID.
 """
 
 from __future__ import annotations
@@ -41,7 +42,13 @@ STREAM_DOC = {
                        "then `id: <n>`, `event: <type>`, `data: <payload + event_id + at>` per "
                        "event whose audience includes the caller; `: keepalive` comments; "
                        "`event: reset` when the resume id is older than what is kept.",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        # Before OpenAPI 3.2 (no `itemSchema`), an event stream's `schema` describes one event.
+        "content": {"text/event-stream": {"schema": {
+            "type": "object", "required": ["data", "event"],
+            "properties": {"event": {"type": "string"},
+                           "data": {"type": "string", "contentMediaType": "application/json"},
+                           "id": {"type": "string", "pattern": "^[0-9]+$"},
+                           "retry": {"type": "integer"}}}}},
     },
 }
 LAST_EVENT_ID_HEADER = {"in": "header", "name": "Last-Event-ID", "required": False,
@@ -104,6 +111,7 @@ def still_signed_in(app: Flask, listener: hubs.Listener) -> bool:
 def stream_frames(app: Flask, hub: hubs.Hub, listener: hubs.Listener, ready_id: int,
                   replay: list[hubs.Event], reset: bool) -> Iterator[bytes]:
     keepalive = float(app.config["STREAM_KEEPALIVE_SECONDS"])
+    ends = time.monotonic() + float(app.config["STREAM_MAX_SECONDS"])
     sent = 0
     try:
         yield frame("ready", {"last_event_id": ready_id})
@@ -113,9 +121,9 @@ def stream_frames(app: Flask, hub: hubs.Hub, listener: hubs.Listener, ready_id: 
             sent = event.id
             yield event_frame(event)
         checked = time.monotonic()
-        while not listener.dropped:
+        while not listener.dropped and (left := ends - time.monotonic()) > 0:
             try:
-                item: hubs.Event | None = listener.queue.get(timeout=keepalive)
+                item: hubs.Event | None = listener.queue.get(timeout=min(keepalive, left))
             except queue.Empty:
                 item = None
             if time.monotonic() - checked >= keepalive:
@@ -123,7 +131,8 @@ def stream_frames(app: Flask, hub: hubs.Hub, listener: hubs.Listener, ready_id: 
                     return
                 checked = time.monotonic()
             if item is None:
-                yield KEEPALIVE
+                if time.monotonic() < ends:
+                    yield KEEPALIVE
             elif item.id > sent:
                 sent = item.id
                 yield event_frame(item)

@@ -157,6 +157,22 @@ def test_revoking_the_tablet_ends_its_stream(app: Flask, signed_in: Callable[...
     assert all("comment" in frame for frame in stream)  # ends after keepalives at most
 
 
+def test_a_stream_ends_after_its_lifetime_and_the_resume_misses_nothing(
+        app: Flask, signed_in: Callable[..., Session]) -> None:
+    app.config["STREAM_MAX_SECONDS"] = 0.2
+    dispatcher = signed_in(Role.DISPATCHER)
+    audience = Audience.of(roles=[Role.DISPATCHER])
+    stream = open_stream(dispatcher)
+    next_event(stream)
+    first = announce("a", audience)
+    assert int(next_event(stream)["id"]) == first
+    assert all("comment" in frame for frame in stream)  # it ends
+    between = announce("b", audience)
+    resumed = open_stream(dispatcher, **{"Last-Event-ID": str(first)})
+    next_event(resumed)
+    assert int(next_event(resumed)["id"]) == between
+
+
 def test_no_token_is_refused(client: Any) -> None:
     answer = client.get("/api/v1/stream")
     assert answer.status_code == 401
