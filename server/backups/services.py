@@ -189,19 +189,23 @@ def _log(session: Session, request: BackupRequest, type: str, actor: User | None
 
 
 def _announce(session: Session, request: BackupRequest, type: str, audience: Audience,
-              config: Mapping[str, Any]) -> StreamEvent:
+              config: Mapping[str, Any], shape: dict[str, Any] | None = None) -> StreamEvent:
+    """Publish the request's shape (`shape` when the caller has it already)."""
     session.flush()
-    return publish(session, type, request_to_dict(session, request, config), audience,
+    return publish(session, type, shape or request_to_dict(session, request, config), audience,
                    subject=subject_of(request.id))
 
 
-def _audit(session: Session, actor: User | None, device_id: uuid.UUID | None,
-           request: BackupRequest, action: str, before: dict[str, Any] | None,
-           config: Mapping[str, Any]) -> None:
+def _record(session: Session, actor: User | None, device_id: uuid.UUID | None,
+            request: BackupRequest, action: str, before: dict[str, Any] | None,
+            audience: Audience, config: Mapping[str, Any]) -> None:
+    """A person's act: audited and announced, with the request's shape built once (it is on
+    the way from the press to every listener)."""
     session.flush()
+    after = request_to_dict(session, request, config)
     record_audit(session, actor=actor, device_id=device_id, entity="backup_request",
-                 entity_id=request.id, action=action, before=before,
-                 after=request_to_dict(session, request, config))
+                 entity_id=request.id, action=f"backup_{action}", before=before, after=after)
+    _announce(session, request, f"backup.{action}", audience, config, after)
 
 
 def last_known_position(session: Session, unit_id: int) -> dict[str, Any] | None:
@@ -242,9 +246,8 @@ def request_backup(session: Session, actor: User | None, device_id: uuid.UUID | 
             tier = tiers(config)[0]
             _log(session, request, "requested", actor, now,
                  {"urgency": request.urgency.value, "origin": request.origin.value})
-            _audit(session, actor, device_id, request, "backup_requested", None, config)
-            _announce(session, request, "backup.requested",
-                      audience_for(session, request, tier, now, config), config)
+            _record(session, actor, device_id, request, "requested", None,
+                    audience_for(session, request, tier, now, config), config)
             return request, True
     if existing.unit_id != unit_id:
         raise DomainError(409, "This request id belongs to another unit's request.")
@@ -318,9 +321,8 @@ def acknowledge(session: Session, actor: User, device_id: uuid.UUID | None,
         BackupState.ACKNOWLEDGED, actor.id, now)
     request.next_escalation_at = None
     _log(session, request, "acknowledged", actor, now)
-    _audit(session, actor, device_id, request, "backup_acknowledged", before, config)
-    _announce(session, request, "backup.acknowledged",
-              current_audience(session, request, now, config), config)
+    _record(session, actor, device_id, request, "acknowledged", before,
+            current_audience(session, request, now, config), config)
     return request
 
 
@@ -339,9 +341,8 @@ def close(session: Session, actor: User, device_id: uuid.UUID | None, unit_id: i
     request.state, request.closed_by_id, request.closed_at = state, actor.id, now
     request.close_reason, request.next_escalation_at = reason, None
     _log(session, request, state.value, actor, now, {"reason": reason})
-    _audit(session, actor, device_id, request, f"backup_{state.value}", before, config)
-    _announce(session, request, f"backup.{state.value}",
-              current_audience(session, request, now, config), config)
+    _record(session, actor, device_id, request, state.value, before,
+            current_audience(session, request, now, config), config)
     return request
 
 

@@ -20,8 +20,10 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from flask import Flask
 
@@ -56,6 +58,12 @@ class Event:
     at: str
     payload: dict[str, Any]
     audience: Audience
+
+    @cached_property
+    def frame(self) -> bytes:
+        """The event as one SSE frame, built once however many listeners it goes to."""
+        data = orjson.dumps({**self.payload, "event_id": self.id, "at": self.at}).decode()
+        return f"id: {self.id}\nevent: {self.type}\ndata: {data}\n\n".encode()
 
 
 @dataclass(eq=False)

@@ -56,19 +56,9 @@ LAST_EVENT_ID_HEADER = {"in": "header", "name": "Last-Event-ID", "required": Fal
                         "description": "Resume after this event id."}
 
 
-def frame(event: str | None = None, data: Any = None, id: int | None = None) -> bytes:
-    """One SSE frame (data as JSON on one line)."""
-    lines = []
-    if id is not None:
-        lines.append(f"id: {id}")
-    if event is not None:
-        lines.append(f"event: {event}")
-    lines.append("data: " + orjson.dumps(data).decode())
-    return ("\n".join(lines) + "\n\n").encode()
-
-
-def event_frame(event: hubs.Event) -> bytes:
-    return frame(event.type, {**event.payload, "event_id": event.id, "at": event.at}, event.id)
+def frame(event: str, data: Any) -> bytes:
+    """A frame of the stream's own (ready, reset): no id, so a resume never starts from it."""
+    return f"event: {event}\ndata: {orjson.dumps(data).decode()}\n\n".encode()
 
 
 KEEPALIVE = b": keepalive\n\n"
@@ -119,7 +109,7 @@ def stream_frames(app: Flask, hub: hubs.Hub, listener: hubs.Listener, ready_id: 
             yield frame("reset", {"last_event_id": ready_id})
         for event in replay:
             sent = event.id
-            yield event_frame(event)
+            yield event.frame
         checked = time.monotonic()
         while not listener.dropped and (left := ends - time.monotonic()) > 0:
             try:
@@ -135,7 +125,7 @@ def stream_frames(app: Flask, hub: hubs.Hub, listener: hubs.Listener, ready_id: 
                     yield KEEPALIVE
             elif item.id > sent:
                 sent = item.id
-                yield event_frame(item)
+                yield item.frame
     finally:
         hub.unregister(listener)
 
@@ -151,6 +141,9 @@ class Stream(MethodView):
         device_id: uuid.UUID | None = g.device.id
         listener = hubs.Listener(role=str(g.actor.role), unit_id=g.unit_id, user_id=g.actor.id,
                                  device_id=device_id, session_id=g.device_session_id)
+        # The guard's connection goes back now: a stream must not hold one while it waits
+        # (nor while the first stream of a process starts the hub, which reads through its own).
+        db.session.remove()
         hub = hubs.hub_of(app)
         ready_id = hub.register(listener)  # before the replay: nothing falls between
         replay: list[hubs.Event] = []
@@ -161,7 +154,6 @@ class Stream(MethodView):
             reset = oldest is not None and resume < oldest - 1
             if not reset:
                 replay = [e for e in hubs.read_after(hub.engine, resume) if listener.wants(e)]
-        db.session.remove()
         response = Response(stream_frames(app, hub, listener, ready_id, replay, reset),
                             mimetype="text/event-stream")
         response.headers["Cache-Control"] = "no-cache"
