@@ -21,13 +21,14 @@ import argparse
 import asyncio
 import json
 import random
+import re
 import statistics
 import subprocess
 import sys
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,9 @@ REQUEST_GAP_S = 0.1
 # How long after the last request a listener may still be waiting for it before it counts
 # as missed: far beyond any latency measured, short enough to end the run.
 SETTLE_S = 10.0
+FRAME_ID = re.compile(rb"id: (\d+)\nevent: ([\w.]+)\n")
+# The request's id leads its payload (server/backups/services.py request_to_dict).
+REQUEST_ID = re.compile(rb'data: \{"id":"([0-9a-f-]{36})"')
 # Sign-ins in parallel: Argon2id runs in each worker's threadpool; more only queue.
 LOGIN_THREADS = 8
 
@@ -87,6 +91,7 @@ class Listeners:
         self.tokens = tokens
         self.received: list[dict[str, float]] = [{} for _ in tokens]
         self.connected = 0
+        self.opened = [False] * len(tokens)
         self.reconnects = 0
         self.stopping = False
         self.ready = threading.Event()
@@ -95,7 +100,7 @@ class Listeners:
 
     def start(self) -> None:
         self.thread.start()
-        asyncio.run_coroutine_threadsafe(self._all(), self.loop)
+        self.running = asyncio.run_coroutine_threadsafe(self._all(), self.loop)
         if not self.ready.wait(120):
             raise RuntimeError(f"only {self.connected} of {len(self.tokens)} streams opened")
 
@@ -107,7 +112,6 @@ class Listeners:
 
     async def _listen(self, http: aiohttp.ClientSession, i: int) -> None:
         last_id: str | None = None
-        first = True
         while not self.stopping:
             headers = {"Authorization": f"Bearer {self.tokens[i]}", "Accept-Encoding": "identity"}
             if last_id is not None:
@@ -116,34 +120,41 @@ class Listeners:
                 async with http.get(self.base + "/api/v1/stream", headers=headers) as answer:
                     if answer.status != 200:
                         raise RuntimeError(f"stream answered {answer.status}")
-                    frame: dict[str, str] = {}
-                    async for raw in answer.content:
-                        now = time.perf_counter()
-                        line = raw.decode().rstrip("\r\n")
-                        if line:
-                            key, _, value = line.partition(": ")
-                            frame[key] = value
-                            continue
-                        if frame.get("event") == "ready" and first:
-                            first = False
-                            self.connected += 1
-                            if self.connected == len(self.tokens):
-                                self.ready.set()
-                        if "id" in frame:
-                            last_id = frame["id"]
-                        if frame.get("event") == "backup.requested":
-                            request_id = json.loads(frame["data"])["id"]
-                            self.received[i].setdefault(request_id, now)
-                        frame = {}
+                    buffer = b""
+                    async for chunk in answer.content.iter_any():
+                        now = time.perf_counter()  # the frame's last bytes were read now
+                        buffer += chunk
+                        *frames, buffer = buffer.split(b"\n\n")
+                        for frame in frames:
+                            last_id = self._take(i, frame, now, last_id)
             except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError):
                 if self.stopping:
                     return
             self.reconnects += 1
             await asyncio.sleep(0.2 * random.random())
 
+    def _take(self, i: int, frame: bytes, now: float, last_id: str | None) -> str | None:
+        """Note one frame (only what the measure needs is parsed); the last id seen."""
+        if frame.startswith(b"event: ready"):
+            if not self.opened[i]:
+                self.opened[i] = True
+                self.connected += 1
+                if self.connected == len(self.tokens):
+                    self.ready.set()
+            return last_id
+        if (found := FRAME_ID.match(frame)) is None:
+            return last_id  # a keepalive comment
+        if found[2] == b"backup.requested" and (request := REQUEST_ID.search(frame)):
+            self.received[i].setdefault(request[1].decode(), now)
+        return found[1].decode()
+
     def stop(self) -> None:
+        """Cancel every stream (their sessions close), then end the loop."""
         self.stopping = True
+        self.running.cancel()
+        wait([self.running], timeout=10)
         self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
 
 
 def post_requests(base: str, token: str, call_id: str, n: int,
