@@ -32,7 +32,8 @@ def _default_csv(*rows: str, header: str = DEFAULT_HEADER) -> list[str]:
 
 def test_a_vendor_export_with_bom_and_crlf_reads_every_call(vendor_mapping: CsvMapping) -> None:
     raw = (SAMPLES / "sample_vendor.csv").read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert b"\r\n" in raw
 
     calls = _calls(list(read_csv_path(SAMPLES / "sample_vendor.csv", vendor_mapping)))
 
@@ -210,8 +211,12 @@ def test_a_header_missing_mapped_columns_raises_one_error_naming_them(vendor_map
         next(read_csv(lines, vendor_mapping))
 
     message = str(raised.value)
-    assert "'Nature Code'" in message and "'Weapons Involved'" in message and "'Complaint 1'" in message
-    assert "call_type" in message and "weapon" in message and "reasons" in message
+    assert "'Nature Code'" in message
+    assert "'Weapons Involved'" in message
+    assert "'Complaint 1'" in message
+    assert "call_type" in message
+    assert "weapon" in message
+    assert "reasons" in message
     assert "'Incident No'" in message.split("its columns are")[1]
 
 
@@ -243,6 +248,7 @@ def test_bytes_not_in_the_layouts_encoding_end_the_read_with_an_error(
     results = list(read_csv_stream(stream, default_mapping))
 
     *calls, last = results
-    assert calls and all(isinstance(call, CadCall) for call in calls)
+    assert calls
+    assert all(isinstance(call, CadCall) for call in calls)
     assert isinstance(last, RowError)
     assert "not utf-8-sig text from here on" in last.message
