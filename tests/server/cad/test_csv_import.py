@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -252,3 +253,29 @@ def test_bytes_not_in_the_layouts_encoding_end_the_read_with_an_error(
     assert all(isinstance(call, CadCall) for call in calls)
     assert isinstance(last, RowError)
     assert "not utf-8-sig text from here on" in last.message
+
+
+def test_a_value_past_the_csv_field_limit_is_an_error_and_the_next_row_reads(
+        default_mapping: CsvMapping) -> None:
+    huge = "x" * 200_000  # past the csv module's 131,072-character field limit
+    lines = _default_csv(f'26-1,WELF,2,3/7/2026 9:05,,,,"{huge}",N,N,,,,,',
+                         "26-2,WELF,2,3/7/2026 9:06,,,,fine,N,N,,,,,")
+
+    results = list(read_csv(lines, default_mapping))
+
+    assert _errors(results) == [(2, None)]
+    assert [r.incident_number for r in results if isinstance(r, CadCall)] == ["26-2"]
+
+
+def test_a_byte_order_mark_left_on_the_first_column_name_is_dropped(default_mapping: CsvMapping) -> None:
+    lines = _default_csv("26-1,WELF,2,3/7/2026 9:05,,,,,N,N,,,,,", header="\ufeff" + DEFAULT_HEADER)
+
+    assert _calls(list(read_csv(lines, default_mapping)))[0].incident_number == "26-1"
+
+
+def test_a_layout_may_read_semicolon_separated_exports(default_mapping: CsvMapping) -> None:
+    semicolons = replace(default_mapping, delimiter=";")
+    lines = _default_csv("26-1;WELF;2;3/7/2026 9:05;1 A ST, Apt 2;;;;N;N;;;;;",
+                         header=DEFAULT_HEADER.replace(",", ";"))
+
+    assert _calls(list(read_csv(lines, semicolons)))[0].address == "1 A ST, Apt 2"
