@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -78,9 +79,7 @@ def read_csv(lines: Iterable[str], mapping: CsvMapping) -> Iterator[CadCall | Ro
     """The calls of an export, one per row, or the errors of the rows that cannot be read."""
     reader = csv.reader(lines, delimiter=mapping.delimiter)
     layout = _read_header(reader, mapping)
-    row = FIRST_DATA_ROW - 1
-    while True:
-        row += 1
+    for row in itertools.count(FIRST_DATA_ROW):
         try:
             values = next(reader)
         except StopIteration:

@@ -34,7 +34,8 @@ class CadCall:
 class RowError:
     """A value that could not be read. `row` is the CSV row as a spreadsheet numbers it (the
     header is row 1) or the EIDO document's place in its list (the first is 1); `field` is
-    ours (`received_at`, `lat`...) or None when the row as a whole is wrong."""
+    ours (`received_at`, `lat`...), `eidoVersion` for an EIDO of a version not read, or None
+    when the row as a whole is wrong."""
 
     row: int
     field: str | None
