@@ -242,3 +242,20 @@ def test_a_byte_order_mark_before_the_json_is_accepted() -> None:
 def test_input_that_is_not_eido_json_raises_one_clear_error(text: str | bytes) -> None:
     with pytest.raises(EidoFormatError):
         list(read_eido(text))
+
+
+def test_an_incident_component_sent_as_a_list_of_one_is_read() -> None:
+    document = _document()
+    document["incidentComponent"] = [document["incidentComponent"]]
+
+    assert _only_call(list(eido_calls(document))).call_type == "WELF"
+
+
+def test_several_incident_components_in_one_document_are_refused() -> None:
+    document = _document()
+    document["incidentComponent"] = [document["incidentComponent"]] * 2
+
+    (error,) = list(eido_calls(document))
+
+    assert isinstance(error, RowError)
+    assert error.message == "incidentComponent must be one object"
