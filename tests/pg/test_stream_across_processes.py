@@ -41,8 +41,8 @@ pytestmark = pytest.mark.postgres
 ARRIVES_WITHIN_SECONDS = 20
 # After the supervisor has an event, how long the far responder's stream is watched for it.
 QUIET_SECONDS = 1.0
-# More streams than one process's pool holds (SQLAlchemy's 5 + 10 overflow).
-FIRST_STREAMS = 20
+# Several times what one process's pool holds (SQLAlchemy's 5 + 10 overflow), opened at once.
+FIRST_STREAMS = 60
 
 
 @dataclass
@@ -56,11 +56,13 @@ class Listener:
     connects: int = 0
     stopping: threading.Event = field(default_factory=threading.Event)
 
-    def start(self) -> Listener:
-        threading.Thread(target=self._run, daemon=True).start()
+    def start(self, together: threading.Barrier | None = None) -> Listener:
+        threading.Thread(target=self._run, args=(together,), daemon=True).start()
         return self
 
-    def _run(self) -> None:
+    def _run(self, together: threading.Barrier | None) -> None:
+        if together is not None:
+            together.wait()
         while not self.stopping.is_set():
             headers = {"Authorization": f"Bearer {self.token}"}
             if self.last_id is not None:
@@ -233,8 +235,9 @@ def test_the_first_streams_of_a_fresh_process_all_open(servers: tuple[Server, Se
     a, b = servers
     token = sign_in(a, "sup")  # signed in on one process; the streams open on the other
     listeners = [Listener(b.url, token) for _ in range(FIRST_STREAMS)]
+    together = threading.Barrier(FIRST_STREAMS)
     for listener in listeners:
-        listener.start()
+        listener.start(together)
     for listener in listeners:
         listener.next("ready")
     request_id = ask_for_backup(a, sign_in(a, "near"))
