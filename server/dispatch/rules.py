@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
@@ -246,7 +247,7 @@ class _Ready(NamedTuple):
 @dataclass(frozen=True, slots=True)
 class UnitIndex:
     """One snapshot of the units, by program, prepared for many calls: how many are on shift,
-    those on shift with a valid crew (by call sign), and the call signs of those without."""
+    those on shift with a valid crew (in call sign order), and the call signs of those without."""
 
     on_shift: Mapping[Program, int]
     ready: Mapping[Program, tuple[_Ready, ...]]
@@ -257,7 +258,7 @@ def index_units(units: Iterable[UnitSnapshot]) -> UnitIndex:
     on_shift: dict[Program, int] = {}
     ready: dict[Program, list[_Ready]] = {}
     invalid: dict[Program, list[str]] = {}
-    for unit in sorted(units, key=lambda u: (u.call_sign, u.unit_id)):
+    for unit in sorted(units, key=_call_sign_order):
         if not unit.on_shift:
             continue
         on_shift[unit.program] = on_shift.get(unit.program, 0) + 1
@@ -271,6 +272,11 @@ def index_units(units: Iterable[UnitSnapshot]) -> UnitIndex:
             _Ready(unit, unit.status == UnitStatus.AVAILABLE, phi, lam, math.cos(phi), located))
     return UnitIndex(on_shift, {p: tuple(r) for p, r in ready.items()},
                      {p: tuple(s) for p, s in invalid.items()})
+
+
+def _call_sign_order(unit: UnitSnapshot) -> tuple[tuple[str, int], ...]:
+    """HEART-2 before HEART-10: a call sign's numbers compare as numbers."""
+    return tuple((text, int(number or 0)) for text, number in re.findall(r"(\D*)(\d*)", unit.call_sign))
 
 
 # --- eligibility and recommendation --------------------------------------------------------

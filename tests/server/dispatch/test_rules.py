@@ -268,6 +268,12 @@ def test_all_units_of_every_program_busy_goes_to_police() -> None:
                              "(HEART-1, HEART-2, HEART-3 +2 more); co-response: all units busy (CORE-1)")
 
 
+def test_units_are_named_in_call_sign_order_with_numbers_as_numbers() -> None:
+    units = index_units([unit("HEART-10", busy=True), unit("HEART-9", busy=True), unit("HEART-2", busy=True)])
+    result = triage(call("lost_person_assist"), rules(), units)
+    assert result.reason == "Police: community response: all units busy (HEART-2, HEART-9, HEART-10)"
+
+
 @pytest.mark.parametrize(("program", "crew", "valid"), [
     (CRT, (CLIN, PEER, EMT), True),
     (CRT, (CLIN, PEER), True),
