@@ -42,11 +42,11 @@ from _common import emit
 from server.auth.models import Role
 from server.calls.seed import CALL_TYPES
 from server.dispatch.rules import (
-    CadCall,
     ProgramService,
     Recommendation,
     ServiceArea,
     ServiceHours,
+    TriageCall,
     TriageRules,
     UnitIndex,
     UnitSnapshot,
@@ -111,7 +111,7 @@ def make_units(rng: random.Random) -> list[UnitSnapshot]:
     return units
 
 
-def mixed_calls(rng: random.Random, n: int) -> list[CadCall]:
+def mixed_calls(rng: random.Random, n: int) -> list[TriageCall]:
     seeded = [row[0] for row in CALL_TYPES]
     calls = []
     for _ in range(n):
@@ -122,11 +122,11 @@ def mixed_calls(rng: random.Random, n: int) -> list[CadCall]:
         else:
             band = rng.choice(list(BANDS.values()))
             lat, lon = rng.uniform(*band), rng.uniform(CITY_WEST, CITY_EAST)
-        calls.append(CadCall(code, rng.random() < 0.05, rng.random() < 0.05, at, lat, lon))
+        calls.append(TriageCall(code, rng.random() < 0.05, rng.random() < 0.05, at, lat, lon))
     return calls
 
 
-def dispatchable_calls(rng: random.Random, n: int, rules: TriageRules) -> list[CadCall]:
+def dispatchable_calls(rng: random.Random, n: int, rules: TriageRules) -> list[TriageCall]:
     seeded = [row[0] for row in CALL_TYPES]
     calls = []
     while len(calls) < n:
@@ -134,7 +134,7 @@ def dispatchable_calls(rng: random.Random, n: int, rules: TriageRules) -> list[C
         lat, lon = rng.uniform(*band), rng.uniform(CITY_WEST, CITY_EAST)
         if rules.areas_containing(lat, lon):
             at = WEEK_START + timedelta(days=rng.randrange(7), hours=rng.uniform(7.5, 18.5))
-            calls.append(CadCall(rng.choice(seeded), False, False, at, lat, lon))
+            calls.append(TriageCall(rng.choice(seeded), False, False, at, lat, lon))
     return calls
 
 
@@ -148,7 +148,7 @@ def timed(fn: Callable[[], object], runs: int) -> float:
     return statistics.median(seconds)
 
 
-def mismatches(calls: Sequence[CadCall], results: Sequence[Recommendation], fleet: list[UnitSnapshot],
+def mismatches(calls: Sequence[TriageCall], results: Sequence[Recommendation], fleet: list[UnitSnapshot],
                rules: TriageRules) -> int:
     """Calls whose recommended unit is not the nearest, by geopy over every candidate of its
     program (on shift, valid crew, available, serving the call's area, located)."""

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from geopy.distance import geodesic
@@ -70,8 +70,8 @@ class Fallback(enum.StrEnum):
 
 
 class ReasonCode(enum.StrEnum):
-    """Why an eligible call's first program did not take it. The triage gives the first six;
-    people record the last two afterwards (the team declined; diversion resolved it by phone)."""
+    """Why an eligible call's first program did not take it. The triage gives all but the last
+    two, which people record afterwards (the team declined; diversion resolved it by phone)."""
 
     NO_UNIT_ON_SHIFT = "no_unit_on_shift"
     ALL_BUSY = "all_busy"
@@ -79,6 +79,7 @@ class ReasonCode(enum.StrEnum):
     OUTSIDE_HOURS = "outside_hours"
     SAFETY = "safety"  # weapon or violence flagged and no co-response team can go
     INVALID_CREW = "invalid_crew"
+    NO_LOCATION = "no_location"  # the CAD gave no position: no area to check, no distance
     DECLINED_BY_TEAM = "declined_by_team"
     RESOLVED_BY_PHONE = "resolved_by_phone"
 
@@ -194,15 +195,32 @@ class TriageRules:
 
 # --- calls and units -----------------------------------------------------------------------
 
-class CadCall(NamedTuple):
-    """What triage reads of a CAD call."""
+class CallFacts(Protocol):
+    """What triage reads of a CAD call: a call read by the CAD intake passes as it is."""
+
+    @property
+    def call_type(self) -> str: ...
+    @property
+    def weapon(self) -> bool: ...
+    @property
+    def violence(self) -> bool: ...
+    @property
+    def received_at(self) -> datetime: ...  # timezone-aware
+    @property
+    def lat(self) -> float | None: ...
+    @property
+    def lon(self) -> float | None: ...
+
+
+class TriageCall(NamedTuple):
+    """Those facts on their own, for callers that have no CAD call at hand."""
 
     call_type: str
     weapon: bool
     violence: bool
-    received_at: datetime  # timezone-aware
-    lat: float
-    lon: float
+    received_at: datetime
+    lat: float | None
+    lon: float | None
 
 
 class UnitSnapshot(NamedTuple):
@@ -316,7 +334,7 @@ class Recommendation(NamedTuple):
         return self.unit is not None
 
 
-def classify(call: CadCall, rules: TriageRules) -> Eligibility:
+def classify(call: CallFacts, rules: TriageRules) -> Eligibility:
     ranked = rules.eligibility.get(call.call_type)
     safety = call.weapon or call.violence
     if not ranked:
@@ -324,7 +342,7 @@ def classify(call: CadCall, rules: TriageRules) -> Eligibility:
     return Eligibility(True, SAFETY_PROGRAMS if safety else tuple(ranked), safety)
 
 
-def recommend(call: CadCall, eligibility: Eligibility, rules: TriageRules,
+def recommend(call: CallFacts, eligibility: Eligibility, rules: TriageRules,
               units: UnitIndex) -> Recommendation:
     """The first of the call's programs that can go, with its nearest valid unit; else the
     next most appropriate response, with the reason of each program passed over."""
@@ -333,6 +351,8 @@ def recommend(call: CadCall, eligibility: Eligibility, rules: TriageRules,
         return Recommendation(eligibility, fallback, None, None, None, (),
                               f"Not a HEART call type: {_label(fallback)}")
     misses: list[ProgramMiss] = []
+    lat, lon = call.lat, call.lon
+    point = (lat, lon) if lat is not None and lon is not None else None
     call_areas: frozenset[str] | None = None
     for program in eligibility.programs:
         service = rules.services[program]
@@ -340,13 +360,20 @@ def recommend(call: CadCall, eligibility: Eligibility, rules: TriageRules,
             misses.append(ProgramMiss(program, ReasonCode.OUTSIDE_HOURS,
                                       f"outside its hours ({service.hours.describe()})"))
             continue
-        if call_areas is None:
-            call_areas = rules.areas_containing(call.lat, call.lon)
-        if not service.area_ids & call_areas:
-            misses.append(ProgramMiss(program, ReasonCode.OUTSIDE_SERVICE_AREA,
-                                      "call outside its service area"))
+        if program in PHONE_PROGRAMS:
+            areas = service.area_ids  # by phone: where the caller is does not choose the desk
+        elif point is None:
+            misses.append(ProgramMiss(program, ReasonCode.NO_LOCATION, "the call has no location"))
             continue
-        chosen = _choose_unit(call, program, call_areas, units, misses)
+        else:
+            if call_areas is None:
+                call_areas = rules.areas_containing(*point)
+            areas = call_areas
+            if not service.area_ids & areas:
+                misses.append(ProgramMiss(program, ReasonCode.OUTSIDE_SERVICE_AREA,
+                                          "call outside its service area"))
+                continue
+        chosen = _choose_unit(point, program, areas, units, misses)
         if chosen is not None:
             ready, distance_m, busy = chosen
             return _served(eligibility, ready.unit, distance_m, busy, misses)
@@ -359,14 +386,15 @@ def recommend(call: CadCall, eligibility: Eligibility, rules: TriageRules,
                           f"{_label(fallback)}: {why}")
 
 
-def triage(call: CadCall, rules: TriageRules, units: UnitIndex) -> Recommendation:
+def triage(call: CallFacts, rules: TriageRules, units: UnitIndex) -> Recommendation:
     return recommend(call, classify(call, rules), rules, units)
 
 
-def _choose_unit(call: CadCall, program: Program, call_areas: frozenset[str], units: UnitIndex,
-                 misses: list[ProgramMiss]) -> tuple[_Ready, float | None, list[str]] | None:
-    """The program's nearest available unit for the call, its distance and the call signs of
-    its busy units serving the call's area; or None, with the miss recorded."""
+def _choose_unit(point: tuple[float, float] | None, program: Program, call_areas: frozenset[str],
+                 units: UnitIndex, misses: list[ProgramMiss]
+                 ) -> tuple[_Ready, float | None, list[str]] | None:
+    """The program's nearest available unit to the call's point, its distance and the call signs
+    of its busy units serving the call's areas; or None, with the miss recorded."""
     if not units.on_shift.get(program):
         misses.append(ProgramMiss(program, ReasonCode.NO_UNIT_ON_SHIFT, "no unit on shift"))
         return None
@@ -392,9 +420,9 @@ def _choose_unit(call: CadCall, program: Program, call_areas: frozenset[str], un
             misses.append(ProgramMiss(program, ReasonCode.OUTSIDE_SERVICE_AREA,
                                       "no unit on shift serves the call's area"))
         return None
-    if program in PHONE_PROGRAMS:
+    if program in PHONE_PROGRAMS or point is None:
         return available[0], None, busy
-    nearest, distance_m = _nearest(call.lat, call.lon, available)
+    nearest, distance_m = _nearest(*point, available)
     return nearest, distance_m, busy
 
 
@@ -438,7 +466,7 @@ def _served(eligibility: Eligibility, unit: UnitSnapshot, distance_m: float | No
                           "; ".join(parts))
 
 
-def _fallback(call: CadCall, rules: TriageRules, safety: bool) -> Fallback:
+def _fallback(call: CallFacts, rules: TriageRules, safety: bool) -> Fallback:
     if not safety and call.call_type in rules.ems_call_types:
         return Fallback.EMS
     return Fallback.POLICE

@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from pathlib import Path
 
@@ -17,13 +18,13 @@ from geopy.distance import geodesic
 from server.auth.models import Role
 from server.calls.seed import CALL_TYPES
 from server.dispatch.rules import (
-    CadCall,
     Fallback,
     ProgramService,
     ReasonCode,
     Recommendation,
     ServiceArea,
     ServiceHours,
+    TriageCall,
     TriageRules,
     UnitSnapshot,
     UnitStatus,
@@ -75,8 +76,8 @@ def unit(sign: str, program: Program = CRT, *, busy: bool = False, on_shift: boo
 
 
 def call(call_type: str = "trespass", *, weapon: bool = False, violence: bool = False,
-         at: datetime = WEDNESDAY_10AM, where: tuple[float, float] = HERE) -> CadCall:
-    return CadCall(call_type, weapon, violence, at, *where)
+         at: datetime = WEDNESDAY_10AM, where: tuple[float, float] = HERE) -> TriageCall:
+    return TriageCall(call_type, weapon, violence, at, *where)
 
 
 def sent(result: Recommendation) -> str | None:
@@ -373,10 +374,37 @@ def test_rules_refuse_an_unknown_area_and_an_empty_row() -> None:
         TriageRules({"trespass": []}, {}, {})
 
 
+@dataclass(frozen=True)
+class IntakeCall:
+    """A call as the CAD intake reads one: more fields, and no position when the CAD has none."""
+
+    incident_number: str
+    call_type: str
+    received_at: datetime
+    lat: float | None
+    lon: float | None
+    weapon: bool
+    violence: bool
+
+
+def test_a_call_with_no_location_goes_to_diversion_by_phone_and_not_to_a_field_unit() -> None:
+    units = index_units(EVERY_PROGRAM)
+    for code, passed_over in [("mental_health_crisis", None),
+                              ("nonviolent_mental_health_crisis", ReasonCode.NO_LOCATION)]:
+        result = triage(IntakeCall("24-000123", code, WEDNESDAY_10AM, None, None, False, False),
+                        rules(), units)
+        assert (result.response, result.distance_m, result.reason_code) == (CCD, None, passed_over)
+    result = triage(IntakeCall("24-000124", "trespass", WEDNESDAY_10AM, None, 36.0, False, False),
+                    rules(), units)
+    assert (result.response, result.reason_code) == (Fallback.POLICE, ReasonCode.NO_LOCATION)
+    assert result.reason == ("Police: community response: the call has no location; "
+                             "co-response: the call has no location")
+
+
 def test_the_reason_codes_include_those_people_record_later() -> None:
     assert {c.value for c in ReasonCode} == {
         "no_unit_on_shift", "all_busy", "outside_service_area", "outside_hours", "safety",
-        "invalid_crew", "declined_by_team", "resolved_by_phone"}
+        "invalid_crew", "no_location", "declined_by_team", "resolved_by_phone"}
 
 
 def test_the_rules_import_without_flask() -> None:
