@@ -113,7 +113,7 @@ def make_units(rng: random.Random) -> list[UnitSnapshot]:
 
 def mixed_calls(rng: random.Random, n: int) -> list[TriageCall]:
     seeded = [row[0] for row in CALL_TYPES]
-    calls = []
+    calls: list[TriageCall] = []
     for _ in range(n):
         code = rng.choice(seeded) if rng.random() < 0.7 else rng.choice(OTHER_TYPES)
         at = WEEK_START + timedelta(seconds=rng.uniform(0, 7 * 86_400))
@@ -128,7 +128,7 @@ def mixed_calls(rng: random.Random, n: int) -> list[TriageCall]:
 
 def dispatchable_calls(rng: random.Random, n: int, rules: TriageRules) -> list[TriageCall]:
     seeded = [row[0] for row in CALL_TYPES]
-    calls = []
+    calls: list[TriageCall] = []
     while len(calls) < n:
         band = rng.choice(list(BANDS.values()))
         lat, lon = rng.uniform(*band), rng.uniform(CITY_WEST, CITY_EAST)
@@ -154,7 +154,7 @@ def mismatches(calls: Sequence[TriageCall], results: Sequence[Recommendation], f
     program (on shift, valid crew, available, serving the call's area, located)."""
     wrong = 0
     for call, result in zip(calls, results, strict=True):
-        if result.unit is None or result.distance_m is None:
+        if result.unit is None or result.distance_m is None or call.lat is None or call.lon is None:
             continue
         inside = rules.areas_containing(call.lat, call.lon)
         candidates = [u for u in fleet if u.program == result.unit.program and u.on_shift

@@ -360,11 +360,11 @@ def recommend(call: CallFacts, eligibility: Eligibility, rules: TriageRules,
             misses.append(ProgramMiss(program, ReasonCode.OUTSIDE_HOURS,
                                       f"outside its hours ({service.hours.describe()})"))
             continue
-        if program in PHONE_PROGRAMS:
-            areas = service.area_ids  # by phone: where the caller is does not choose the desk
-        elif point is None:
-            misses.append(ProgramMiss(program, ReasonCode.NO_LOCATION, "the call has no location"))
-            continue
+        if point is None:
+            if program not in PHONE_PROGRAMS:
+                misses.append(ProgramMiss(program, ReasonCode.NO_LOCATION, "the call has no location"))
+                continue
+            areas = service.area_ids  # by phone, a call with no position is still taken
         else:
             if call_areas is None:
                 call_areas = rules.areas_containing(*point)
@@ -440,7 +440,7 @@ def _nearest(lat: float, lon: float, candidates: list[_Ready]) -> tuple[_Ready, 
     if not scored:
         return candidates[0], None
     bound = min(s for s, _ in scored) * (1 + SPHERE_MARGIN)
-    measured = [(_GEODESIC.measure((lat, lon), (r.unit.lat, r.unit.lon)) * 1000, r)
+    measured = [(_GEODESIC.measure((lat, lon), (r.unit.lat, r.unit.lon)) * 1000, r)  # km to m
                 for s, r in scored if s <= bound]
     # Candidates come by call sign and min keeps the first of equals: ties go by call sign.
     distance_m, nearest = min(measured, key=lambda m: m[0])

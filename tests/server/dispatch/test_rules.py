@@ -194,11 +194,13 @@ def test_diversion_open_at_night_takes_a_mental_health_call_by_phone() -> None:
     assert result.reason == "DIVERT-1 (crisis call diversion), by phone from the 911 center"
 
 
-def test_a_call_outside_every_service_area_goes_to_police() -> None:
-    result = triage(call("trespass", where=OUT_OF_TOWN), rules(), index_units(EVERY_PROGRAM))
+@pytest.mark.parametrize(("code", "first"), [("trespass", "community response"),
+                                           ("mental_health_crisis", "crisis call diversion")])
+def test_a_call_outside_every_service_area_goes_to_police(code: str, first: str) -> None:
+    result = triage(call(code, where=OUT_OF_TOWN), rules(), index_units(EVERY_PROGRAM))
     assert result.eligibility.eligible
     assert (result.response, result.reason_code) == (Fallback.POLICE, ReasonCode.OUTSIDE_SERVICE_AREA)
-    assert result.reason.startswith("Police: community response: call outside its service area")
+    assert result.reason.startswith(f"Police: {first}: call outside its service area")
 
 
 def test_in_the_pilot_area_only_the_east_half_is_served() -> None:
