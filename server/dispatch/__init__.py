@@ -1,0 +1,1 @@
+"""Dispatch: triage of CAD calls (eligibility and a recommended unit or response)."""
