@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import re
 import statistics
@@ -127,7 +126,7 @@ class Listeners:
                         *frames, buffer = buffer.split(b"\n\n")
                         for frame in frames:
                             last_id = self._take(i, frame, now, last_id)
-            except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError):
+            except (TimeoutError, aiohttp.ClientError, RuntimeError):
                 if self.stopping:
                     return
             self.reconnects += 1
