@@ -39,6 +39,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     from server import cli, database, errors, jobs, security, sqlite, web
     from server.auth import guard
     from server.backups import sweep as backups_sweep
+    from server.cad import cli as cad_cli
     from server.extensions import api, compress, db, jwt, migrate
     from server.jsonio import OrjsonProvider
     from server.notifiers import base as notifiers
@@ -64,6 +65,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     sync_openapi.publish_kinds(api.spec, sync_kinds.kinds_of(app).records)
     web.init_app(app)
     cli.init_app(app)
+    cad_cli.init_app(app)
     jobs.init_app(app)
     backups_sweep.init_app(app)
     push.configure_vapid(app)
@@ -120,7 +122,9 @@ def _register_blueprints(app: Flask) -> None:
     from server.auth.routes import blp as auth_blp
     from server.backups.routes import blp as backups_blp
     from server.board.routes import blp as board_blp
+    from server.cad.routes import blp as cad_blp
     from server.calls.routes import blp as calls_blp
+    from server.dispatch.routes import blp as dispatch_blp
     from server.extensions import api
     from server.fieldlogs.routes import blp as fieldlogs_blp
     from server.health.routes import blp as health_blp
@@ -136,7 +140,7 @@ def _register_blueprints(app: Flask) -> None:
     document_sync(api)
     for blueprint in (auth_blp, units_blp, locations_blp, calls_blp, supplies_blp, audit_blp,
                       sync_blp, fieldlogs_blp, backups_blp, board_blp, stream_blp,
-                      notifiers_blp):
+                      notifiers_blp, cad_blp, dispatch_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health_blp)
     stream_services.init_app(app)

@@ -110,9 +110,23 @@ def test_every_protected_route_without_a_token_is_401_asking_to_sign_in(
             continue
         response = call(client, method, sample_url(rule))
         body = response.get_json(silent=True) or {}
-        if response.status_code != 401 or body.get("action") != "login":
+        # A CAD's route asks for its integration key, not a person's sign-in.
+        action = ("configure" if permissions.rule_for(rule.endpoint, method)
+                  == permissions.CAD_INTEGRATION else "login")
+        if response.status_code != 401 or body.get("action") != action:
             wrong.append(f"{method} {rule.rule}: {response.status_code} {body}")
     assert wrong == []
+
+
+def test_a_persons_sign_in_does_not_open_a_cad_route(
+        app: Flask, client: FlaskClient, signed_in: Callable[..., Session]) -> None:
+    cad_routes = [(rule, method) for rule, method in routes(app)
+                  if permissions.rule_for(rule.endpoint, method) == permissions.CAD_INTEGRATION]
+    assert cad_routes
+    for role in (Role.ADMIN, Role.DISPATCHER):
+        session = signed_in(role)
+        for rule, method in cad_routes:
+            assert call(client, method, sample_url(rule), session.headers).status_code == 401
 
 
 # --- clinical content: who reads it --------------------------------------------------------

@@ -108,8 +108,8 @@ def guard() -> None:
         if request.endpoint is None:
             return  # 404 / 405: let Flask answer
         abort(403, message="This route is not open to anyone.")
-    if rule in (permissions.PUBLIC, permissions.REFRESH):
-        return
+    if rule in (permissions.PUBLIC, permissions.REFRESH, permissions.CAD_INTEGRATION):
+        return  # CAD_INTEGRATION: the CAD blueprint checks the integration's key
     verify_jwt_in_request()
     claims = get_jwt()
     g.device, user, g.unit_id, live = _device_user_unit(claims, request.endpoint)

@@ -12,6 +12,7 @@ from server.auth.models import FIELD_ROLES, Role
 
 PUBLIC: Final = "public"
 REFRESH: Final = "refresh-token"  # guarded by the refresh token inside the view
+CAD_INTEGRATION: Final = "cad-integration"  # a CAD's key (X-CAD-Key), no person's sign-in
 
 ALL_ROLES = frozenset(Role)
 SUPERVISION = frozenset({Role.SUPERVISOR, Role.ADMIN})
@@ -72,6 +73,10 @@ CHECKIN_SENDERS = FIELD_ROLES
 CHECKIN_WATCHERS = DISPATCH
 # The supervisor's board (every unit, its crew and position, the premises on the map).
 BOARD_READERS = DISPATCH
+
+# The CAD's codes that match none of our call types wait on a list an admin maps (a program
+# lead who owns the eligibility table may too).
+CALL_TYPE_MAPPERS = frozenset({Role.ADMIN, Role.PROGRAM_LEAD})
 
 Rule = frozenset[Role] | str
 
@@ -139,6 +144,13 @@ ROUTES: Final[dict[str, dict[str, Rule]]] = {
     # The SMS/voice gateway's callback carries no token: the view checks its HMAC signature
     # and timestamp (server/notifiers/signing.py) and answers 401 otherwise.
     "notifiers.NotificationReceipts": {"POST": PUBLIC},
+    "cad.CadCalls": {"POST": CAD_INTEGRATION},
+    "cad.UnmappedCallTypes": {"GET": CALL_TYPE_MAPPERS},
+    "cad.CallTypeMapping": {"PUT": CALL_TYPE_MAPPERS},
+    "dispatch.Queue": {"GET": DISPATCH},
+    "dispatch.Assign": {"POST": DISPATCH},
+    "dispatch.ResolveByPhone": {"POST": frozenset({Role.DIVERSION_CLINICIAN, Role.SUPERVISOR})},
+    "dispatch.Decline": {"POST": DISPATCH},
     "board.BoardUnits": {"GET": BOARD_READERS},
     "board.BoardPremises": {"GET": BOARD_READERS},
     "board.BoardBasemap": {"GET": ALL_ROLES},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -36,6 +36,8 @@ class CallType(Base):
     name: Mapped[str] = mapped_column(sa.String(120))
     weapon_involved: Mapped[bool] = mapped_column(default=False)
     default_priority: Mapped[int] = mapped_column(default=3)
+    # The response when no HEART program takes the call: police, or EMS for medical calls.
+    fallback: Mapped[str] = mapped_column(sa.String(8), default="police")
 
     eligibility: Mapped[list[CallTypeEligibility]] = relationship(
         back_populates="call_type", cascade="all, delete-orphan", order_by="CallTypeEligibility.rank"
@@ -61,8 +63,9 @@ class Premise(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
     address: Mapped[str] = mapped_column(sa.String(200), index=True)
-    lat: Mapped[float]
-    lon: Mapped[float]
+    # None: the CAD sent no position (a historical export, an address not geocoded).
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     hazards: Mapped[list[PremiseHazard]] = relationship(
@@ -109,6 +112,27 @@ class Call(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     deleted_at: Mapped[datetime | None]
+
+    # Where the call came from: a dispatcher's entry, the CAD's interface, or a file import.
+    source: Mapped[str] = mapped_column(sa.String(16), default="dispatch")
+    # The CAD's own call-type code (kept when it maps to none of ours: the call is unmapped).
+    cad_call_type: Mapped[str | None] = mapped_column(sa.String(80), index=True)
+    weapon: Mapped[bool] = mapped_column(default=False)
+    violence: Mapped[bool] = mapped_column(default=False)
+    # What the CAD sent beyond our fields: reasons, caller answers, unknown fields as sent.
+    cad_fields: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    cad_updated_at: Mapped[datetime | None]
+    # Triage (server/dispatch): eligibility, the recommendation and its reason, and why an
+    # eligible call was not served by the program (the count the program must keep).
+    eligible: Mapped[bool] = mapped_column(default=False)
+    eligible_programs: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    recommended_response: Mapped[str | None] = mapped_column(sa.String(32))
+    recommended_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"))
+    recommended_distance_m: Mapped[float | None]
+    recommendation_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    reason_code: Mapped[str | None] = mapped_column(sa.String(32))
+    unserved_reason: Mapped[str | None] = mapped_column(sa.String(32))
+    override_reason: Mapped[str | None] = mapped_column(sa.String(500))
 
     call_type: Mapped[CallType] = relationship()
     premise: Mapped[Premise] = relationship()

@@ -126,7 +126,8 @@ def get_call_for(session: Session, actor: User, unit_id: int | None, call_id: uu
     return call
 
 
-def find_or_create_premise(session: Session, address: str, lat: float, lon: float) -> Premise:
+def find_or_create_premise(session: Session, address: str, lat: float | None,
+                           lon: float | None) -> Premise:
     premise = session.scalar(sa.select(Premise).where(Premise.address == address))
     if premise is None:
         premise = Premise(address=address, lat=lat, lon=lon)

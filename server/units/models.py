@@ -25,6 +25,8 @@ class Unit(Base):
     call_sign: Mapped[str] = mapped_column(sa.String(32), unique=True)
     program: Mapped[Program] = mapped_column(str_enum(Program, 32))
     active: Mapped[bool] = mapped_column(default=True)
+    # The service area it covers (server/dispatch); None: every area of its program.
+    service_area_id: Mapped[str | None] = mapped_column(sa.String(40))
 
     shifts: Mapped[list[Shift]] = relationship(back_populates="unit")
 

@@ -630,6 +630,143 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cad/call-types/unmapped": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** CAD call-type codes that map to none of ours, most seen first. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CadCodeList"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cad/call-types/{map_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                map_id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /** Map a CAD code to one of our call types; its open calls are triaged again. */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    map_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CadCodeMap"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CadCodeMapped"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cad/calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A call from the CAD, stored once by incident number and triaged. */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The integration's key (`flask cad-integration NAME` makes one). */
+                    "X-CAD-Key": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CadCallIn"];
+                };
+            };
+            responses: {
+                /** @description The incident is known: updated, unchanged, or closed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CadCallAnswer"];
+                    };
+                };
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CadCallAnswer"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/call-types": {
         parameters: {
             query?: never;
@@ -1257,6 +1394,181 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dispatch/calls/{call_id}/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                call_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a unit (another than the recommended one needs `override_reason`). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    call_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Assign"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["QueueCall"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dispatch/calls/{call_id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                call_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** HEART does not take the call: it goes to police or EMS, with the reason code. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    call_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Decline"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["QueueCall"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dispatch/calls/{call_id}/resolve-by-phone": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                call_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resolved by a diversion clinician on the phone: nobody is sent. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    call_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PhoneResolution"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["QueueCall"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dispatch/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Calls not cleared, newest first, each with its recommendation and reason. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Queue"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/field-logs/flagged": {
         parameters: {
             query?: never;
@@ -1547,7 +1859,12 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "text/event-stream": string;
+                        "text/event-stream": {
+                            data: string;
+                            event: string;
+                            id?: string;
+                            retry?: number;
+                        };
                     };
                 };
                 422: components["responses"]["UNPROCESSABLE_ENTITY"];
@@ -2940,6 +3257,11 @@ export interface components {
         };
         /** @description one operation, checked by its kind's own schema (`kind` says which) */
         AnyOperation: components["schemas"]["CallOperation"] | components["schemas"]["CallNoteOperation"] | components["schemas"]["CallStatusOperation"] | components["schemas"]["HarmReductionEntryOperation"] | components["schemas"]["KitCountOperation"] | components["schemas"]["LocationPointOperation"] | components["schemas"]["OutreachContactOperation"] | components["schemas"]["PostCallSurveyOperation"] | components["schemas"]["TransferReceiptOperation"];
+        Assign: {
+            /** @default null */
+            override_reason?: string | null;
+            unit_id: number;
+        };
         AuditEntry: {
             action?: string;
             actor_id?: number | null;
@@ -3085,6 +3407,63 @@ export interface components {
             /** @description the current call's status, available or off_shift */
             status?: string;
             unit_id?: number;
+        };
+        CadCallAnswer: {
+            eligible?: boolean;
+            /** Format: uuid */
+            id?: string;
+            incident_number?: string;
+            /** @description created, updated, unchanged, or closed (a cleared or cancelled call is left as it was) */
+            outcome?: string;
+            recommendation?: (Record<string, never> | null) | components["schemas"]["Recommendation"];
+            unmapped?: boolean;
+        };
+        CadCallIn: {
+            address: string;
+            call_type: string;
+            caller_answers?: {
+                [key: string]: string;
+            };
+            extra?: {
+                [key: string]: string;
+            };
+            incident_number: string;
+            /** @default null */
+            lat?: number | null;
+            /** @default null */
+            lon?: number | null;
+            /** @default  */
+            narrative?: string;
+            /** @default null */
+            priority?: number | null;
+            reasons?: string[];
+            /** Format: date-time */
+            received_at: string;
+            /** @default false */
+            violence?: boolean;
+            /** @default false */
+            weapon?: boolean;
+        };
+        CadCode: {
+            cad_code?: string;
+            calls_seen?: number;
+            /** Format: date-time */
+            first_seen_at?: string;
+            id?: number;
+            /** Format: date-time */
+            last_seen_at?: string;
+        };
+        CadCodeList: {
+            items?: components["schemas"]["CadCode"][];
+        };
+        CadCodeMap: {
+            call_type: string;
+        };
+        CadCodeMapped: {
+            cad_code?: string;
+            call_type?: string;
+            calls_moved?: number;
+            id?: number;
         };
         Call: {
             address?: string;
@@ -3474,6 +3853,12 @@ export interface components {
         DebriefDone: {
             /** @default null */
             note?: string | null;
+        };
+        Decline: {
+            /** @default null */
+            note?: string | null;
+            /** @enum {string} */
+            reason_code: "no_unit_on_shift" | "all_busy" | "outside_service_area" | "outside_hours" | "safety" | "invalid_crew" | "no_location" | "declined_by_team";
         };
         Device: {
             /** Format: uuid */
@@ -4114,6 +4499,9 @@ export interface components {
             id?: number;
             name?: string;
         };
+        PhoneResolution: {
+            note: string;
+        };
         Position: {
             accuracy_m?: number | null;
             lat?: number;
@@ -4296,6 +4684,56 @@ export interface components {
             created_at: string;
             endpoint: string;
         };
+        Queue: {
+            items?: components["schemas"]["QueueCall"][];
+        };
+        QueueCall: {
+            address?: string;
+            cad_number?: string;
+            /** Format: date-time */
+            cad_updated_at?: string | null;
+            call_sign?: string | null;
+            call_type?: string;
+            call_type_name?: string;
+            /** Format: date-time */
+            dispatched_at?: string | null;
+            disposition?: string | null;
+            eligible?: boolean;
+            eligible_programs?: string[];
+            hazard_count?: number;
+            /** Format: uuid */
+            id?: string;
+            lat?: number | null;
+            lon?: number | null;
+            narrative?: string;
+            override_reason?: string | null;
+            /** Format: uuid */
+            premise_id?: string;
+            priority?: number;
+            /** Format: date-time */
+            received_at?: string;
+            recommendation?: (Record<string, never> | null) | components["schemas"]["Recommendation"];
+            source?: string;
+            /** @enum {unknown} */
+            status?: "received" | "dispatched" | "en_route" | "on_scene" | "transporting" | "cleared";
+            /** @description when each state was first reached: the first trusted time, or an uncertain one where no trusted one exists */
+            status_times?: {
+                [key: string]: string;
+            };
+            /** @description states whose time in status_times is uncertain */
+            status_times_uncertain?: string[];
+            transport_destination?: string | null;
+            /** @description uncertain status times passed over for a trusted one */
+            uncertain_times_left_out?: number;
+            unit_id?: number | null;
+            unmapped?: boolean;
+            unserved_reason?: string | null;
+            /** Format: date-time */
+            updated_at?: string;
+            version?: number;
+            violence?: boolean;
+            weapon?: boolean;
+        };
         Reapply: {
             /** @description corrected fields of the op's data */
             data: {
@@ -4345,6 +4783,14 @@ export interface components {
         ReceiptsAnswer: {
             /** @description Events on record as delivered to the caller on this device. */
             recorded: number;
+        };
+        Recommendation: {
+            call_sign?: string | null;
+            distance_m?: number | null;
+            reason?: string;
+            reason_code?: string | null;
+            response?: string;
+            unit_id?: number | null;
         };
         Refreshed: {
             /** @description seconds */

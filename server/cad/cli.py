@@ -1,0 +1,104 @@
+"""`flask cad-integration NAME` (a CAD's key, shown once) and `flask cad-import FILE`: a CAD
+export (CSV in a layout file's mapping) or NENA EIDO JSON, read as a stream with a progress
+bar, one error line per bad row, a summary at the end. Importing the same file again imports
+nothing twice (incident numbers are the key)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import click
+from flask import Flask
+
+from server.audit.services import record_audit
+from server.cad import services
+from server.cad.csv_import import CsvHeaderError, read_csv_stream
+from server.cad.eido import EidoFormatError, read_eido
+from server.cad.mapping import MappingError, load_mapping
+from server.cad.records import CadCall, RowError
+from server.extensions import db
+from server.models_base import utcnow
+
+DEFAULT_MAPPING = Path(__file__).parent / "mappings" / "default.toml"
+# Calls per transaction: a crash loses at most this much of the run (a rerun redoes it, the
+# incident numbers keeping it single), and memory stays flat on a file of any size.
+COMMIT_EVERY = 500
+# Error lines printed in full; past this the summary counts the rest (a wrong layout makes
+# every row an error, and a screen of them helps nobody).
+SHOWN_ERRORS = 200
+
+
+@click.command("cad-integration")
+@click.argument("name")
+def integration_command(name: str) -> None:
+    """Make a CAD integration; prints its key once (the CAD sends it as X-CAD-Key)."""
+    integration, key = services.create_integration(db.session(), name)
+    db.session.commit()
+    click.echo(f"CAD integration {integration.name!r}: key (shown once, keep it safe):\n{key}")
+
+
+@click.command("cad-import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "kind", type=click.Choice(["csv", "eido"]), default=None,
+              help="Default: by the file's extension (.json is EIDO).")
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=DEFAULT_MAPPING, show_default=True, help="The CSV layout (TOML).")
+@click.option("--historical/--live", default=True, show_default=True,
+              help="Historical: eligibility, hours and area only (no unit is recommended).")
+def import_command(path: Path, kind: str | None, mapping: Path, historical: bool) -> None:
+    """Import CAD calls from a file; reimporting it changes nothing."""
+    kind = kind or ("eido" if path.suffix.lower() == ".json" else "csv")
+    size = os.path.getsize(path)
+    session = db.session()
+    intake = services.start_intake(session, utcnow(), "import", historical)
+    outcomes: Counter[str] = Counter()
+    errors = 0
+    with path.open("rb") as raw:
+        try:
+            records = _records(kind, raw, mapping)
+            with click.progressbar(length=size, label=f"Importing {path.name}",
+                                   file=sys.stderr) as bar:
+                for n, record in enumerate(records, start=1):
+                    if isinstance(record, RowError):
+                        errors += 1
+                        if errors <= SHOWN_ERRORS:
+                            where = f" {record.field}:" if record.field else ""
+                            click.echo(f"\nrow {record.row}:{where} {record.message}", err=True)
+                    else:
+                        _, outcome = services.ingest(session, intake, record, utcnow(), audit=False)
+                        outcomes[outcome.value] += 1
+                    if n % COMMIT_EVERY == 0:
+                        session.commit()
+                    bar.update(raw.tell() - bar.pos)  # what the reader has taken
+        except (CsvHeaderError, MappingError, EidoFormatError) as error:
+            session.rollback()
+            raise click.ClickException(str(error)) from None
+    summary = {**{o.value: outcomes[o.value] for o in services.Outcome}, "errors": errors,
+               "unmapped_call_types": sorted(intake.unmapped)}
+    record_audit(session, actor=None, device_id=None, entity="cad_import", entity_id=path.name,
+                 action="import", before=None, after=summary)
+    session.commit()
+    if errors > SHOWN_ERRORS:
+        click.echo(f"... and {errors - SHOWN_ERRORS} more error lines", err=True)
+    click.echo(f"{path.name}: {outcomes['created']} created, {outcomes['updated']} updated, "
+               f"{outcomes['unchanged']} unchanged, {outcomes['closed']} closed (left as they "
+               f"were), {errors} rows with errors")
+    if intake.unmapped:
+        click.echo(f"call types not mapped yet ({len(intake.unmapped)}), kept for an admin to "
+                   f"map: {', '.join(sorted(intake.unmapped))}")
+
+
+def _records(kind: str, file: IO[bytes], mapping: Path) -> Iterator[CadCall | RowError]:
+    if kind == "eido":  # an EIDO file is one JSON document (or array): read whole
+        return read_eido(file.read())
+    return read_csv_stream(file, load_mapping(mapping))
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(integration_command)
+    app.cli.add_command(import_command)

@@ -1,0 +1,225 @@
+"""CAD intake: a call the CAD sent (its interface or a file) stored once by incident number.
+A resend changes nothing; an update to an open call is applied (and reaches the tablet as an
+updated call); a closed call is left as it was. An unknown CAD call type is kept, the call
+marked unmapped, until an admin maps the code. Every new call is triaged."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from server.audit.services import record_audit
+from server.auth.models import User
+from server.auth.services import LAST_SEEN_RESOLUTION
+from server.cad.models import CadCallTypeMap, CadIntegration
+from server.cad.records import CadCall
+from server.calls.models import Call, CallStatus, CallType
+from server.calls.services import find_or_create_premise, note_call_changed
+from server.dispatch import services as dispatch
+from server.dispatch.rules import TriageRules, UnitIndex, index_units
+from server.errors import DomainError, field_error
+
+# A key long enough that guessing one is hopeless (256 bits), with a prefix that says what it
+# is when it turns up in a log or a password manager.
+KEY_PREFIX = "cad_"
+KEY_BYTES = 32
+# The fields whose change on an open call is an update the crew should see.
+UPDATABLE = ("priority", "narrative", "weapon", "violence", "cad_fields", "cad_call_type")
+
+
+class Outcome(enum.StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    CLOSED = "closed"  # the call is cleared or cancelled: the CAD's change is not applied
+
+
+@dataclass
+class Intake:
+    """What an intake run keeps between calls: the rules and units (read once per run, not per
+    call), the call-type maps already read."""
+
+    rules: TriageRules
+    units: UnitIndex
+    source: str
+    maps: dict[str, CallType] = field(default_factory=dict)
+    unmapped: set[str] = field(default_factory=set)
+
+
+def start_intake(session: Session, now: datetime, source: str, historical: bool = False) -> Intake:
+    """`historical`: calls from an old export, triaged for eligibility, hours and area only
+    (which units were free then is not known, so no unit is recommended)."""
+    units = index_units([]) if historical else dispatch.current_units(session, now)
+    return Intake(dispatch.load_rules(session), units, source)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_integration(session: Session, name: str) -> tuple[CadIntegration, str]:
+    """A new integration and its key (shown once; only its hash is kept)."""
+    if session.scalar(sa.select(CadIntegration.id).where(CadIntegration.name == name)):
+        raise field_error("name", "an integration with this name exists", 409)
+    key = KEY_PREFIX + secrets.token_urlsafe(KEY_BYTES)
+    integration = CadIntegration(name=name, key_hash=hash_key(key))
+    session.add(integration)
+    session.flush()
+    return integration, key
+
+
+def integration_for_key(session: Session, key: str | None) -> CadIntegration | None:
+    if not key:
+        return None
+    return session.scalar(sa.select(CadIntegration).where(
+        CadIntegration.key_hash == hash_key(key), CadIntegration.active))
+
+
+def mark_used(integration: CadIntegration, now: datetime) -> bool:
+    """Note the integration used `now` when its last mark is a minute old or more."""
+    last = integration.last_used_at
+    if last is not None and now - last < LAST_SEEN_RESOLUTION:
+        return False
+    integration.last_used_at = now
+    return True
+
+
+def call_type_for(session: Session, intake: Intake, code: str, now: datetime) -> CallType:
+    """Our call type for the CAD's code: its map, else a call type of that code (mapped on
+    first sight), else the unmapped placeholder (the code waits on the review list)."""
+    if (known := intake.maps.get(code)) is not None:
+        return known
+    row = session.scalar(sa.select(CadCallTypeMap).where(CadCallTypeMap.cad_code == code))
+    if row is None:
+        same = session.scalar(sa.select(CallType).where(sa.func.lower(CallType.code) == code.lower()))
+        row = CadCallTypeMap(cad_code=code, call_type_id=same.id if same else None,
+                             first_seen_at=now, last_seen_at=now, calls_seen=0)
+        session.add(row)
+        session.flush()
+    row.last_seen_at = now
+    row.calls_seen += 1
+    if row.call_type_id is None:
+        intake.unmapped.add(code)
+        return unmapped_type(session)
+    call_type = session.get(CallType, row.call_type_id)
+    assert call_type is not None
+    intake.maps[code] = call_type
+    return call_type
+
+
+def unmapped_type(session: Session) -> CallType:
+    found = session.scalar(sa.select(CallType).where(CallType.code == dispatch.UNMAPPED_CODE))
+    if found is None:
+        found = CallType(code=dispatch.UNMAPPED_CODE, name="CAD call type not mapped yet",
+                         default_priority=3)
+        session.add(found)
+        session.flush()
+    return found
+
+
+def cad_fields_of(cad: CadCall) -> dict[str, Any]:
+    return {"reasons": list(cad.reasons), "caller_answers": dict(cad.caller_answers),
+            "extra": dict(cad.extra)}
+
+
+def ingest(session: Session, intake: Intake, cad: CadCall, now: datetime,
+           audit: bool = True) -> tuple[Call, Outcome]:
+    """Store one CAD call (create, update, or leave), triaging what it creates."""
+    call = session.scalar(sa.select(Call).where(Call.cad_number == cad.incident_number))
+    call_type = call_type_for(session, intake, cad.call_type, now)
+    if call is None:
+        return _create(session, intake, cad, call_type, now, audit), Outcome.CREATED
+    if call.deleted_at is not None or call.status is CallStatus.CLEARED:
+        return call, Outcome.CLOSED
+    incoming = {"priority": cad.priority or call_type.default_priority, "narrative": cad.narrative,
+                "weapon": cad.weapon, "violence": cad.violence, "cad_fields": cad_fields_of(cad),
+                "cad_call_type": cad.call_type}
+    changes = {k: v for k, v in incoming.items() if getattr(call, k) != v}
+    if call.call_type_id != call_type.id:
+        changes["call_type_id"] = call_type.id
+    if cad.address and cad.address != call.premise.address:
+        changes["premise_id"] = find_or_create_premise(session, cad.address, cad.lat, cad.lon).id
+    if not changes:
+        return call, Outcome.UNCHANGED
+    before = {k: _plain(getattr(call, k)) for k in changes}
+    call.version += 1
+    versions = dict(call.field_versions or {})
+    for key, value in changes.items():
+        setattr(call, key, value)
+        versions[key] = call.version
+    call.field_versions = versions
+    call.cad_updated_at = call.updated_at = now
+    session.flush()
+    session.expire(call, ["call_type", "premise"])
+    if call.unit_id is None:
+        dispatch.triage_call(session, call, now, intake.rules, intake.units)
+    if audit:
+        record_audit(session, actor=None, device_id=None, entity="call", entity_id=call.id,
+                     action="cad_update", before=before,
+                     after={k: _plain(getattr(call, k)) for k in changes})
+    note_call_changed(session, call)
+    return call, Outcome.UPDATED
+
+
+def _create(session: Session, intake: Intake, cad: CadCall, call_type: CallType, now: datetime,
+            audit: bool) -> Call:
+    call = Call(cad_number=cad.incident_number, call_type=call_type,
+                priority=cad.priority or call_type.default_priority,
+                premise=find_or_create_premise(session, cad.address, cad.lat, cad.lon),
+                narrative=cad.narrative, received_at=cad.received_at, status=CallStatus.RECEIVED,
+                field_versions={}, source=intake.source, cad_call_type=cad.call_type,
+                weapon=cad.weapon, violence=cad.violence, cad_fields=cad_fields_of(cad),
+                updated_at=now)
+    session.add(call)
+    dispatch.triage_call(session, call, now, intake.rules, intake.units)
+    if audit:
+        record_audit(session, actor=None, device_id=None, entity="call", entity_id=call.id,
+                     action="cad_create", before=None,
+                     after={"cad_number": call.cad_number, "source": call.source})
+    return call
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, (str, int, float, bool, dict, list, type(None))) else str(value)
+
+
+# --- the review list of unmapped call types --------------------------------------------------
+
+def unmapped_codes(session: Session) -> list[CadCallTypeMap]:
+    return list(session.scalars(sa.select(CadCallTypeMap).where(CadCallTypeMap.call_type_id.is_(None))
+                                .order_by(CadCallTypeMap.calls_seen.desc(), CadCallTypeMap.cad_code)))
+
+
+def map_code(session: Session, actor: User, map_id: int, call_type_code: str,
+             now: datetime) -> tuple[CadCallTypeMap, int]:
+    """Map a CAD code to one of our call types; its calls still open are re-triaged. Returns
+    the map and how many calls moved off the placeholder."""
+    row = session.get(CadCallTypeMap, map_id)
+    if row is None:
+        raise DomainError(404, "No such CAD call type.")
+    call_type = session.scalar(sa.select(CallType).where(CallType.code == call_type_code,
+                                                         CallType.code != dispatch.UNMAPPED_CODE))
+    if call_type is None:
+        raise field_error("call_type", "unknown call type code")
+    before = {"call_type_id": row.call_type_id}
+    row.call_type_id, row.mapped_by_id, row.mapped_at = call_type.id, actor.id, now
+    calls = list(session.scalars(sa.select(Call).where(Call.cad_call_type == row.cad_code,
+                                                       Call.call_type_id != call_type.id)))
+    intake = start_intake(session, now, "cad")
+    for call in calls:
+        call.call_type_id = call_type.id
+        session.flush()
+        session.expire(call, ["call_type"])
+        if call.unit_id is None and call.status is not CallStatus.CLEARED:
+            dispatch.triage_call(session, call, now, intake.rules, intake.units)
+    record_audit(session, actor=actor, device_id=None, entity="cad_call_type_map",
+                 entity_id=row.id, action="map", before=before,
+                 after={"call_type_id": call_type.id, "calls": len(calls)})
+    return row, len(calls)

@@ -1,0 +1,54 @@
+"""Shapes of the dispatch queue and of the dispatcher's acts on it."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from server.calls.schemas import CallSchema
+from server.dispatch.services import DECLINE_CODES
+from server.fields import AwareDateTime, Bool, Float, Int, Str
+
+REASON = validate.Length(min=1, max=500)
+
+
+class RecommendationSchema(Schema):
+    response = Str()
+    unit_id = Int(allow_none=True)
+    call_sign = Str(allow_none=True)
+    distance_m = Float(allow_none=True)
+    reason_code = Str(allow_none=True)
+    reason = Str()
+
+
+class QueueCallSchema(CallSchema):
+    lat = Float(allow_none=True)
+    lon = Float(allow_none=True)
+    call_sign = Str(allow_none=True)
+    source = Str()
+    weapon = Bool()
+    violence = Bool()
+    cad_updated_at = AwareDateTime(allow_none=True)
+    eligible = Bool()
+    eligible_programs = fields.List(Str())
+    unmapped = Bool()
+    recommendation = fields.Nested(RecommendationSchema, allow_none=True)
+    unserved_reason = Str(allow_none=True)
+    override_reason = Str(allow_none=True)
+
+
+class QueueSchema(Schema):
+    items = fields.List(fields.Nested(QueueCallSchema))
+
+
+class AssignSchema(Schema):
+    unit_id = Int(required=True, validate=validate.Range(min=1))
+    override_reason = Str(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+class PhoneResolutionSchema(Schema):
+    note = Str(required=True, validate=REASON)
+
+
+class DeclineSchema(Schema):
+    reason_code = Str(required=True, validate=validate.OneOf(DECLINE_CODES))
+    note = Str(load_default=None, allow_none=True, validate=validate.Length(max=500))
