@@ -67,7 +67,7 @@ def test_a_layout_naming_a_missing_column_stops_before_any_row(seeded: Flask,
                                                                tmp_path: Path) -> None:
     export = tmp_path / "export.csv"
     export.write_text("Incident,Type\n1,WELF\n")
-    code, out, err = run(seeded, str(export), "--mapping", str(VENDOR))
+    code, _out, err = run(seeded, str(export), "--mapping", str(VENDOR))
     assert code != 0
     assert "Error" in err
     assert count_calls() == 0
