@@ -11,9 +11,11 @@ from flask import Flask
 from server.auth.models import Role, User
 from server.auth.services import create_user
 from server.demo import (
+    DEMO_CAD_KEY,
     DEMO_PASSWORD,
     build_demo_city,
     demo_logins,
+    ensure_demo_cad,
     put_demo_units_on_shift,
     seed_call_types,
 )
@@ -27,8 +29,9 @@ def demo_data(if_empty: bool) -> None:
     if if_empty and db.session.scalar(sa.select(sa.func.count()).select_from(User)):
         click.echo("The database already has data; keeping it.")
         if put_demo_units_on_shift(db.session()):
-            db.session.commit()
             click.echo("The demo units' shifts were moved to cover now.")
+        ensure_demo_cad(db.session())
+        db.session.commit()
         print_logins(demo_logins(db.session()))
         return
     summary = build_demo_city(db.session())
@@ -41,6 +44,7 @@ def print_logins(users: list[tuple[str, str]]) -> None:
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for username, what in users:
         click.echo(f"  {username:<12} {what}")
+    click.echo(f"Demo CAD: POST /api/v1/cad/calls with the header X-CAD-Key: {DEMO_CAD_KEY}")
 
 
 @click.command("seed-call-types")

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from server.auth.models import Role, User
 from server.auth.services import create_user
+from server.cad.models import CadIntegration
+from server.cad.services import hash_key
 from server.calls.models import (
     Call,
     CallNote,
@@ -47,6 +49,8 @@ from server.supplies.services import (
 from server.units.models import Program, Shift, ShiftMember, Unit
 
 DEMO_PASSWORD = "heart-demo-2026"  # noqa: S105 - printed by `make run` for the demo only
+# The demo CAD's key (X-CAD-Key), printed with the logins: a demo city takes calls by curl.
+DEMO_CAD_KEY = "cad_demo-city-key-not-for-production"
 DEMO_DAYS = 30
 DEMO_CALLS = 500
 DEMO_PREMISES = 160
@@ -340,7 +344,16 @@ def build_demo_city(session: Session, seed: int = 2026) -> DemoSummary:
     premises = _premises(session, rng)
     calls = _calls(session, rng, now, units, premises, by_name["dispatcher"], responders)
     _supplies(session, rng, now, units, by_name["supplies"])
+    ensure_demo_cad(session)
     return DemoSummary(users=demo_logins(session), calls=calls, premises=len(premises))
+
+
+def ensure_demo_cad(session: Session) -> None:
+    """The demo CAD integration (its key is DEMO_CAD_KEY), unless it exists."""
+    if session.scalar(sa.select(CadIntegration.id).where(CadIntegration.name == "demo CAD")):
+        return
+    session.add(CadIntegration(name="demo CAD", key_hash=hash_key(DEMO_CAD_KEY)))
+    session.flush()
 
 
 def put_demo_units_on_shift(session: Session) -> int:

@@ -149,7 +149,7 @@ def queue(session: Session) -> list[Call]:
 
 
 def queue_item(session: Session, call: Call) -> dict[str, Any]:
-    unit_signs = dict(session.execute(sa.select(Unit.id, Unit.call_sign)).tuples())
+    unit_signs = {row.id: row.call_sign for row in session.execute(sa.select(Unit.id, Unit.call_sign))}
     recommendation = None
     if call.recommended_response is not None:
         recommendation = {"response": call.recommended_response,

@@ -11,7 +11,7 @@ from flask import Flask
 from server.auth.models import Role, User
 from server.calls.models import Call, CallType, PremiseHazard
 from server.calls.seed import CALL_TYPES
-from server.demo import DEMO_CALLS, DEMO_DAYS, DEMO_PASSWORD
+from server.demo import DEMO_CAD_KEY, DEMO_CALLS, DEMO_DAYS, DEMO_PASSWORD
 from server.extensions import db
 from server.models_base import utcnow
 from server.supplies.models import (
@@ -22,6 +22,7 @@ from server.supplies.models import (
     SupplyLot,
 )
 from server.units.models import Program, Shift, ShiftMember, Unit
+from tests.fixtures.dispatch import cad_call
 
 
 def count(model: Any) -> int:
@@ -110,3 +111,13 @@ def test_opening_the_demo_again_days_later_puts_its_units_back_on_shift(app: Fla
     signed = app.test_client().post("/api/v1/auth/login",
                                     json={"username": "clinician1", "password": DEMO_PASSWORD})
     assert signed.json["user"]["unit_id"] is not None
+
+
+def test_the_demo_cad_key_posts_a_call_into_the_demo_city(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["demo-data"])
+    assert result.exit_code == 0, result.output
+    assert DEMO_CAD_KEY in result.output
+    answer = app.test_client().post("/api/v1/cad/calls", headers={"X-CAD-Key": DEMO_CAD_KEY},
+                                    json=cad_call(incident_number="DEMO-CAD-1"))
+    assert answer.status_code == 201, answer.json
+    assert answer.json["eligible"] is True
