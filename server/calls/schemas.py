@@ -138,6 +138,10 @@ class CallSchema(Schema):
     hazard_count = Int()
     version = Int()
     updated_at = AwareDateTime()
+    weapon = Bool(metadata={"description": "the CAD flagged a weapon"})
+    violence = Bool(metadata={"description": "the CAD flagged violence"})
+    cad_updated_at = AwareDateTime(allow_none=True, metadata={
+        "description": "when the CAD last changed the call (the crew is shown the update)"})
 
 
 class CallDetailSchema(CallSchema):

@@ -317,6 +317,9 @@ def call_to_dict(call: Call) -> dict[str, Any]:
         "hazard_count": sum(1 for h in call.premise.hazards if h.active),
         "version": call.version,
         "updated_at": call.updated_at,
+        "weapon": call.weapon,
+        "violence": call.violence,
+        "cad_updated_at": call.cad_updated_at,
     }
 
 

@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from server.calls.schemas import CallSchema
 from server.dispatch.services import DECLINE_CODES
-from server.fields import AwareDateTime, Bool, Float, Int, Str
+from server.fields import Bool, Float, Int, Str
 
 REASON = validate.Length(min=1, max=500)
 
@@ -25,9 +25,6 @@ class QueueCallSchema(CallSchema):
     lon = Float(allow_none=True)
     call_sign = Str(allow_none=True)
     source = Str()
-    weapon = Bool()
-    violence = Bool()
-    cad_updated_at = AwareDateTime(allow_none=True)
     eligible = Bool()
     eligible_programs = fields.List(Str())
     unmapped = Bool()

@@ -159,7 +159,6 @@ def queue_item(session: Session, call: Call) -> dict[str, Any]:
                           "reason_code": call.reason_code, "reason": call.recommendation_reason}
     return {**call_to_dict(call), "lat": call.premise.lat, "lon": call.premise.lon,
             "call_sign": unit_signs.get(call.unit_id or 0), "source": call.source,
-            "weapon": call.weapon, "violence": call.violence, "cad_updated_at": call.cad_updated_at,
             "eligible": call.eligible, "eligible_programs": call.eligible_programs,
             "unmapped": call.cad_call_type is not None and call.call_type.code == UNMAPPED_CODE,
             "recommendation": recommendation, "unserved_reason": call.unserved_reason,

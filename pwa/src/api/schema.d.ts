@@ -3468,6 +3468,11 @@ export interface components {
         Call: {
             address?: string;
             cad_number?: string;
+            /**
+             * Format: date-time
+             * @description when the CAD last changed the call (the crew is shown the update)
+             */
+            cad_updated_at?: string | null;
             call_type?: string;
             call_type_name?: string;
             /** Format: date-time */
@@ -3497,6 +3502,10 @@ export interface components {
             /** Format: date-time */
             updated_at?: string;
             version?: number;
+            /** @description the CAD flagged violence */
+            violence?: boolean;
+            /** @description the CAD flagged a weapon */
+            weapon?: boolean;
         };
         /** @description call: the changed fields of an update (unknown fields are rejected) */
         CallData: {
@@ -3506,6 +3515,11 @@ export interface components {
         CallDetail: {
             address?: string;
             cad_number?: string;
+            /**
+             * Format: date-time
+             * @description when the CAD last changed the call (the crew is shown the update)
+             */
+            cad_updated_at?: string | null;
             call_type?: string;
             call_type_name?: string;
             /** Format: date-time */
@@ -3538,6 +3552,10 @@ export interface components {
             /** Format: date-time */
             updated_at?: string;
             version?: number;
+            /** @description the CAD flagged violence */
+            violence?: boolean;
+            /** @description the CAD flagged a weapon */
+            weapon?: boolean;
         };
         /** @description call_note: the record's fields (unknown fields are rejected) */
         CallNoteData: {
@@ -4690,7 +4708,10 @@ export interface components {
         QueueCall: {
             address?: string;
             cad_number?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description when the CAD last changed the call (the crew is shown the update)
+             */
             cad_updated_at?: string | null;
             call_sign?: string | null;
             call_type?: string;
@@ -4731,7 +4752,9 @@ export interface components {
             /** Format: date-time */
             updated_at?: string;
             version?: number;
+            /** @description the CAD flagged violence */
             violence?: boolean;
+            /** @description the CAD flagged a weapon */
             weapon?: boolean;
         };
         Reapply: {

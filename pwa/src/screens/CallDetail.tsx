@@ -122,6 +122,18 @@ export default function CallDetail({ param }: ScreenProps) {
           </a>
         </p>
       )}
+      {typeof call.clear.cad_updated_at === 'string' && (
+        <p class="notice notice-info" role="status" data-testid="call-cad-updated">
+          {t('call.cadUpdated', { time: formatDateTime(call.clear.cad_updated_at, lang) })}
+        </p>
+      )}
+      {(call.clear.weapon === true || call.clear.violence === true) && (
+        <p class="notice notice-warn" role="alert" data-testid="call-safety-flags">
+          {[call.clear.weapon === true ? t('call.weaponFlag') : '', call.clear.violence === true ? t('call.violenceFlag') : '']
+            .filter(Boolean)
+            .join(' · ')}
+        </p>
+      )}
       <header class="call-head">
         <span class={`prio-badge prio-${Math.min(call.priority, 4)}`}>{t('calls.priority', { n: call.priority })}</span>
         <div>
