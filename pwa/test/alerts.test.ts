@@ -1,5 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { getFieldAlerts, takeLiveEvent } from '../src/app/fieldAlerts';
+import { getFieldAlerts, keepAlerts, keptAlerts, takeLiveEvent } from '../src/app/fieldAlerts';
+import { newDataKey } from '../src/crypto/keys';
+import { getMeta } from '../src/db';
 import { ageMinutes, applyAlertEvent, bannerAlerts, broadcastAlerts, dismissAlert, NO_ALERTS, whereOf, type AlertState } from '../src/lib/alerts';
 import type { LiveEvent } from '../src/lib/stream';
 import { freshUnlockedDevice, testUser } from './helpers';
@@ -77,8 +79,9 @@ describe("other units' backup requests on a field tablet", () => {
 });
 
 describe('the live events the field screens hold', () => {
+  let key: CryptoKey;
   beforeEach(async () => {
-    await freshUnlockedDevice();
+    key = await freshUnlockedDevice();
   });
 
   it("keeps the server's check-in prompt by call, and other units' requests by the signed-in unit", () => {
@@ -87,5 +90,24 @@ describe('the live events the field screens hold', () => {
     takeLiveEvent(event('backup.requested', { id: 'r-own', unit_id: testUser.unit_id }));
     takeLiveEvent(event('backup.requested', { id: 'r-other' }));
     expect([...getFieldAlerts().alerts.open.keys()]).toEqual(['r-other']);
+  });
+
+  it('a broadcast outlives a reload: the requests are kept sealed, and read back only with the data key', async () => {
+    const state = fold(event('backup.broadcast', { broadcast_at: '2026-11-25T01:06:00Z' }), event('backup.requested', { id: 'r-2' }));
+    await keepAlerts(key, dismissAlert(state, bannerAlerts(state)[0]!));
+    const sealed = await getMeta<string>('field_alerts');
+    expect(sealed).toMatch(/^enc1:/);
+    expect(sealed).not.toContain('Elm');
+    const back = await keptAlerts(key);
+    expect(broadcastAlerts(back).map((a) => a.id)).toEqual(['r-1']);
+    expect(bannerAlerts(back)).toEqual([]);
+    expect(await keptAlerts(await newDataKey())).toBe(NO_ALERTS);
+  });
+
+  it('a reset (the events missed are gone from the server) drops the requests, whose closes may be among them', () => {
+    takeLiveEvent(event('backup.broadcast', { id: 'r-3', broadcast_at: '2026-11-25T01:06:00Z' }));
+    expect(broadcastAlerts(getFieldAlerts().alerts)).toHaveLength(1);
+    takeLiveEvent({ id: 0, type: 'reset', data: {} });
+    expect(getFieldAlerts().alerts.open.size).toBe(0);
   });
 });
