@@ -33,7 +33,9 @@ let stopListening: (() => void) | null = null;
 
 /** Seals the requests into the local store (they name places). */
 export async function keepAlerts(key: CryptoKey, alerts: AlertState): Promise<void> {
-  const kept: KeptAlerts = { open: [...alerts.open.values()], dismissed: [...alerts.dismissed] };
+  const requests = [...alerts.open.values()];
+  // Dismissals of requests since closed are kept no longer.
+  const kept: KeptAlerts = { open: requests, dismissed: [...alerts.dismissed].filter((id) => requests.some((a) => a.eventId === id)) };
   await setMeta('field_alerts', await seal(key, kept));
 }
 

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { sessionApi } from '../app/auth';
+import { updateSettings } from '../app/settings';
 import { useT, type Key } from '../i18n';
 import { disablePush, enablePush, pushState, type PushState } from '../lib/push';
 
@@ -10,7 +11,7 @@ const STATE_TEXT: Record<PushState, Key> = {
   unsupported: 'alerts.stateUnsupported',
 };
 
-/** "Alerts on this device": asks the browser's permission and subscribes; off unsubscribes. */
+/** "Alerts on this device": asks the browser's permission and subscribes; off unsubscribes, and a later sign-in leaves it off. */
 export function AlertsToggle() {
   const t = useT();
   const [state, setState] = useState<PushState | null>(null);
@@ -20,6 +21,7 @@ export function AlertsToggle() {
 
   const toggle = async (on: boolean) => {
     setBusy(true);
+    updateSettings({ alerts: on });
     const next = await (on ? enablePush(sessionApi()) : disablePush(sessionApi())).catch(() => 'off' as const);
     // Allowed, yet not on: no signal, or web push is off on the server.
     setFailed(on && next === 'off');
