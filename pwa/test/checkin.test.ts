@@ -3,7 +3,7 @@ import { ApiClient } from '../src/api/client';
 import type { Change } from '../src/api/types';
 import { applyChanges, db, recordStatus, withdrawStatus } from '../src/db';
 import { checkinDueAt, checkinRulesFrom, DEFAULT_CHECKIN_RULES, type CheckinInput } from '../src/lib/checkin';
-import { answerCheckin, nextCheckin } from '../src/lib/checkinAnswers';
+import { answerCheckin, CHECKIN_RETRY_MS, nextCheckin, sendCheckin } from '../src/lib/checkinAnswers';
 import { forgetServerTime, learnServerTime, setClocks } from '../src/lib/deviceClock';
 import { SyncScheduler } from '../src/sync/scheduler';
 import { fakeFetch, freshUnlockedDevice, staticTokens } from './helpers';
@@ -141,12 +141,35 @@ describe('answering "All OK" on the tablet', () => {
     expect((await nextCheckin(rules, T + 5 * MINUTE, prompts))?.dueAt).toBe(T + 5 * MINUTE);
   });
 
-  it('a refused answer (the call is no longer on scene) keeps its reason and is not sent again', async () => {
+  it('a refused answer (the on-scene tap not pushed yet) stays queued with its reason and goes at the next pass', async () => {
     await recordStatus(key, 41, 'on_scene');
-    const { fetch, requests } = fakeFetch(() => [422, { code: 422, status: 'Unprocessable', message: 'Not a call your unit is on scene at.' }]);
-    const row = await answerCheckin(new ApiClient(fetch, staticTokens), '41');
-    expect(row).toMatchObject({ state: 'sent', lastError: 'Not a call your unit is on scene at.' });
-    expect(await db().checkinAnswers.where('state').equals('queued').count()).toBe(0);
-    expect(requests).toHaveLength(1);
+    let onSceneKnown = false;
+    const { fetch, requests } = fakeFetch((r) => {
+      if (r.path === '/api/v1/checkins')
+        return onSceneKnown ? [201, { id: (r.body as { id: string }).id }] : [422, { code: 422, status: 'Unprocessable', message: 'Not a call your unit is on scene at.' }];
+      if (r.path.startsWith('/api/v1/sync/push')) {
+        onSceneKnown = true;
+        return [200, { results: [], server_time: at(1), protocol: 2 }];
+      }
+      return [200, { changes: [], cursor: 'c2', has_more: false, server_time: at(1) }];
+    });
+    const api = new ApiClient(fetch, staticTokens);
+    const row = await answerCheckin(api, '41');
+    expect(row).toMatchObject({ state: 'queued', lastError: 'Not a call your unit is on scene at.' });
+    const scheduler = new SyncScheduler({ api: () => api, key: () => key, onWipe: async () => {}, locks: null });
+    await scheduler.syncNow(); // refused again (before the push), then the push tells the server
+    await scheduler.syncNow();
+    expect(await db().checkinAnswers.get(row.id)).toMatchObject({ state: 'sent', lastError: null });
+    expect(requests.filter((r) => r.path === '/api/v1/checkins')).toHaveLength(3);
+  });
+
+  it('an answer still refused an hour on is given up, its reason kept', async () => {
+    await recordStatus(key, 41, 'on_scene');
+    const { fetch } = fakeFetch(() => [422, { code: 422, status: 'Unprocessable', message: 'Not a call your unit is on scene at.' }]);
+    const api = new ApiClient(fetch, staticTokens);
+    const row = await answerCheckin(api, '41');
+    wall = T + CHECKIN_RETRY_MS + MINUTE;
+    await sendCheckin(api, (await db().checkinAnswers.get(row.id))!);
+    expect(await db().checkinAnswers.get(row.id)).toMatchObject({ state: 'sent', lastError: 'Not a call your unit is on scene at.' });
   });
 });

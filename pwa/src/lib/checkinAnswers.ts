@@ -12,6 +12,9 @@ import { estimatedNow, wallNow } from './deviceClock';
 import type { StatusFact } from './lifecycle';
 import { uuidv7 } from './uuidv7';
 
+/** The answer's time on the timer's clock (a row from before `at` was kept: its device time). */
+const answeredAt = (a: StoredCheckinAnswerRow): number => Date.parse(a.at ?? a.deviceTime);
+
 /** A tap: one queued answer, written in one transaction, then sent when there is a client. */
 export async function answerCheckin(api: ApiClient | null, callId: string): Promise<StoredCheckinAnswerRow> {
   const row: StoredCheckinAnswerRow = {
@@ -28,9 +31,16 @@ export async function answerCheckin(api: ApiClient | null, callId: string): Prom
 }
 
 /**
+ * A refused answer is tried again at each pass this long: an answer made offline goes out before
+ * the outbox, so the server may not know of the on-scene tap yet; past this, the window it
+ * answered is long over and the call most likely cleared.
+ */
+export const CHECKIN_RETRY_MS = 60 * 60_000;
+
+/**
  * Sends one answer. No signal or a 5xx: it stays queued (the error is thrown for the caller's
- * backoff). A refusal (the call is no longer on scene, the id is another unit's) is an answer
- * too: kept with its reason and not sent again, as there is no window left for it to restart.
+ * backoff). A refusal (the call not on scene yet as far as the server knows, the id another
+ * unit's) keeps it queued with the reason, tried again at the next pass, until CHECKIN_RETRY_MS.
  */
 export async function sendCheckin(api: ApiClient, row: StoredCheckinAnswerRow): Promise<void> {
   try {
@@ -38,7 +48,8 @@ export async function sendCheckin(api: ApiClient, row: StoredCheckinAnswerRow): 
     await db().checkinAnswers.update(row.id, { state: 'sent', lastError: null });
   } catch (e) {
     if (e instanceof HttpError && e.status < 500 && e.status !== 429) {
-      await db().checkinAnswers.update(row.id, { state: 'sent', lastError: e.message });
+      const givenUp = estimatedNow() - answeredAt(row) > CHECKIN_RETRY_MS;
+      await db().checkinAnswers.update(row.id, { state: givenUp ? 'sent' : 'queued', lastError: e.message });
       return;
     }
     throw e;
@@ -52,9 +63,6 @@ export interface DueCheckin {
   title: string;
   address: string;
 }
-
-/** The answer's time on the timer's clock (a row from before `at` was kept: its device time). */
-const answeredAt = (a: StoredCheckinAnswerRow): number => Date.parse(a.at ?? a.deviceTime);
 
 /** Of the calls the unit is on scene at, the one to ask about first (null: none on scene). */
 export async function nextCheckin(rules: CheckinRules, now: number, prompts: ReadonlyMap<string, ServerPrompt>): Promise<DueCheckin | null> {
