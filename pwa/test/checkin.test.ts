@@ -49,6 +49,11 @@ describe('when the crew is asked "All OK?"', () => {
       input: { facts: [fact('b', 'on_scene', 0)], answers: [T + 21 * MINUTE], serverPrompt: { since: T, receivedAt: T + 22 * MINUTE } },
       due: T + 41 * MINUTE,
     },
+    {
+      name: "an answer after the server's prompt came answers it, however recent its window",
+      input: { facts: [fact('b', 'on_scene', 0)], answers: [T + 2 * MINUTE], now: T + 3 * MINUTE, serverPrompt: { since: T + 1 * MINUTE, receivedAt: T + 1 * MINUTE } },
+      due: T + 22 * MINUTE,
+    },
   ];
   it.each(cases)('$name', ({ input, due }) => {
     expect(checkinDueAt({ ...base, ...input })).toBe(due);

@@ -20,8 +20,8 @@ export interface CheckinRules {
 export const DEFAULT_CHECKIN_RULES: CheckinRules = { afterMinutes: 20, byCallType: {} };
 
 /**
- * A server prompt is for the current window when its start is no earlier than the tablet's last
- * sign of life, give or take this much: the two clocks agree only as well as the last reading.
+ * A server prompt's window start and the tablet's last sign of life are compared give or take
+ * this much: the two clocks agree only as well as the last reading.
  */
 export const PROMPT_SKEW_MS = 60_000;
 
@@ -69,6 +69,9 @@ export function checkinDueAt(i: CheckinInput): number | null {
   if (!signs.length) return null;
   const since = Math.min(Math.max(...signs), i.now);
   const local = since + minutesFor(i.rules, i.callType) * 60_000;
+  // The server's prompt is for this window unless a sign of life came after it: after the window
+  // it names began (an answer the server has not heard of yet), or after the prompt itself.
   const p = i.serverPrompt;
-  return p && p.since >= since - PROMPT_SKEW_MS ? Math.min(local, p.receivedAt) : local;
+  const current = p && since <= Math.min(p.since + PROMPT_SKEW_MS, p.receivedAt);
+  return current ? Math.min(local, p.receivedAt) : local;
 }

@@ -20,7 +20,7 @@ export function CheckinPrompt() {
   const due = useLiveQuery(() => nextCheckin(checkinRulesFrom(cachedFieldSettings()), estimatedNow(), prompts), [prompts]);
   if (!due || due.dueAt > now) return null;
   return (
-    <div class="checkin" role="alertdialog" aria-labelledby="checkin-title" aria-describedby="checkin-call" data-testid="checkin-prompt">
+    <div class="checkin" role="alertdialog" aria-labelledby="checkin-title" aria-describedby="checkin-call" data-testid="checkin-prompt" data-call-id={due.callId}>
       <h2 id="checkin-title">{t('checkin.title')}</h2>
       <p id="checkin-call">{[due.title, due.address].filter(Boolean).join(' — ')}</p>
       <button type="button" class="btn checkin-ok" data-testid="checkin-ok" onClick={() => void answerCheckin(sessionApi(), due.callId)}>
