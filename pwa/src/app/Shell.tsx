@@ -68,8 +68,8 @@ export function Shell({ user, onSignIn }: { user: SessionUser; onSignIn: (mode: 
       {isField(user.role) && (
         <>
           <BackupButton />
-          <BackupAlerts />
           <CheckinPrompt />
+          <BackupAlerts />
           <BroadcastOverlay />
         </>
       )}
