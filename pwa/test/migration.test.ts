@@ -106,7 +106,7 @@ describe('local database upgrades', () => {
     expect(await current.outbox.count()).toBe(1);
     expect(await current.table('surveys').get('s-1')).toMatchObject({ callId: 'c-1' });
     await current.backups.put({ id: 'b-1', callId: null, urgency: 'urgent', position: null, deviceTime: '2026-11-25T01:01:00Z', state: 'queued', server: null, lastError: null });
-    await current.checkinAnswers.put({ id: 'k-1', callId: 'c-1', deviceTime: '2026-11-25T01:02:00Z', state: 'queued', lastError: null });
+    await current.checkinAnswers.put({ id: 'k-1', callId: 'c-1', deviceTime: '2026-11-25T01:02:00Z', at: '2026-11-25T01:02:00Z', state: 'queued', lastError: null });
     expect(await current.backups.where('state').equals('queued').count()).toBe(1);
     expect(await current.checkinAnswers.where('state').equals('queued').count()).toBe(1);
     current.close();

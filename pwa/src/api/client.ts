@@ -138,6 +138,11 @@ export class ApiClient {
     await this.authed<unknown>('PUT', '/push/subscription', subscription);
   }
 
+  /** This device takes no more pushes. */
+  async removePushSubscription(): Promise<void> {
+    await this.authed<unknown>('DELETE', '/push/subscription', undefined);
+  }
+
   /** Sign-out on the server: ends this sign-in, so its tokens are refused from then on. */
   async logout(): Promise<void> {
     await this.authed<unknown>('POST', '/auth/logout', undefined);

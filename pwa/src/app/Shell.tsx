@@ -7,7 +7,10 @@ import { PinPrompt } from '../ui/PinPrompt';
 import { Prefs } from '../ui/Prefs';
 import { StatusBar } from '../ui/StatusBar';
 import { UpdateBanner } from '../ui/UpdateBanner';
+import { BackupAlerts } from '../ui/BackupAlerts';
 import { BackupButton } from '../ui/BackupButton';
+import { BroadcastOverlay } from '../ui/BroadcastOverlay';
+import { CheckinPrompt } from '../ui/CheckinPrompt';
 import { lock } from './auth';
 import { navigate, usePath } from './router';
 import { allowed, COMING, isField } from './areas';
@@ -62,7 +65,14 @@ export function Shell({ user, onSignIn }: { user: SessionUser; onSignIn: (mode: 
         </button>
       </header>
       {isField(user.role) && <StatusBar onSignIn={() => onSignIn('reauth')} />}
-      {isField(user.role) && <BackupButton />}
+      {isField(user.role) && (
+        <>
+          <BackupButton />
+          <CheckinPrompt />
+          <BackupAlerts />
+          <BroadcastOverlay />
+        </>
+      )}
       <UpdateBanner />
       <div class="body">
         <nav class="sidenav" aria-label={t('nav.main')} data-testid="nav">

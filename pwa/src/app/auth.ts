@@ -27,6 +27,7 @@ import {
 import { milestone } from '../lib/milestones';
 import { primeFirstPull, PULL_LIMIT } from '../sync/engine';
 import { isField } from './areas';
+import { getSettings } from './settings';
 import { clearUnlockFailures, MAX_UNLOCK_FAILURES, recordUnlockFailure, waitBeforeUnlock } from './unlockGuard';
 import { subscribeToPush } from '../lib/push';
 
@@ -121,7 +122,7 @@ export async function signIn(username: string, password: string, deviceName = ''
     await setMeta(`tokens:${res.user.id}`, await seal(dataKey, tokens));
     await unlockStore(dataKey);
     setSession({ user: res.user, dataKey });
-    void subscribeToPush(sessionApi());
+    if (getSettings().alerts) void subscribeToPush(sessionApi());
   } catch (e) {
     primeFirstPull(null);
     throw e;

@@ -4,12 +4,12 @@
  */
 import { getSession, onSessionChange } from '../crypto/session';
 import { recordLocation } from '../db';
-import type { FieldSettings } from '../api/types';
 import { shouldRecord, type Fix } from '../lib/geo';
-import { accurateEnough, DEFAULT_RULES, rulesFrom, trackingStatus, type TrackingRules, type TrackingStatus } from '../lib/tracking';
+import { accurateEnough, rulesFrom, trackingStatus, type TrackingRules, type TrackingStatus } from '../lib/tracking';
 import { SyncScheduler } from '../sync/scheduler';
 import { lock, sessionApi, wipe } from './auth';
 import { isField } from './areas';
+import { cachedFieldSettings, keepFieldSettings } from './fieldSettings';
 import { getSettings, onSettingsChange } from './settings';
 import { registerServiceWorker, requestBackgroundSync } from './swBridge';
 
@@ -47,30 +47,19 @@ function startIdleLock(): void {
 
 // --- position on duty ----------------------------------------------------------------------
 
-const FIELD_SETTINGS_KEY = 'heart.fieldSettings';
 /** How often the tracking status is looked at: a missed fix shows within this. */
 const TRACKING_CHECK_MS = 5_000;
 /** A cached fix younger than this will do (the browser's own, no new GPS reading). */
 const MAX_FIX_AGE_MS = 10_000;
 
-/** The server's field settings as last heard (kept for offline starts), else the defaults. */
-function cachedRules(): TrackingRules {
-  try {
-    const raw = globalThis.localStorage?.getItem(FIELD_SETTINGS_KEY);
-    return rulesFrom(raw ? (JSON.parse(raw) as FieldSettings) : null);
-  } catch {
-    return DEFAULT_RULES;
-  }
-}
-
-let rules = cachedRules();
+let rules: TrackingRules = rulesFrom(cachedFieldSettings());
 async function refreshFieldSettings(): Promise<void> {
   const api = sessionApi();
   if (!api) return;
   try {
     const wire = await api.fieldSettings();
     rules = rulesFrom(wire);
-    globalThis.localStorage?.setItem(FIELD_SETTINGS_KEY, JSON.stringify(wire));
+    keepFieldSettings(wire);
   } catch {
     /* offline or signed out: keep the cached settings */
   }

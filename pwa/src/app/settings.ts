@@ -1,4 +1,4 @@
-/** Device preferences (not clinical): language, theme, idle lock, on duty. Kept in localStorage so the first paint is right. */
+/** Device preferences (not clinical): language, theme, idle lock, on duty, alerts. Kept in localStorage so the first paint is right. */
 import { useEffect, useState } from 'preact/hooks';
 
 export type Lang = 'en' | 'es';
@@ -10,6 +10,8 @@ export interface Settings {
   /** Minutes without a touch before the app locks itself. */
   idleMinutes: number;
   onDuty: boolean;
+  /** Web Push wanted on this device ("Alerts on this device"): a sign-in subscribes again only while it is. */
+  alerts: boolean;
 }
 
 export const DEFAULT_IDLE_MINUTES = 5;
@@ -21,6 +23,7 @@ function load(): Settings {
     theme: globalThis.matchMedia?.('(prefers-color-scheme: dark)').matches ? 'dark' : 'light',
     idleMinutes: DEFAULT_IDLE_MINUTES,
     onDuty: false,
+    alerts: true,
   };
   try {
     const raw = globalThis.localStorage?.getItem(STORAGE_KEY);

@@ -106,7 +106,10 @@ export interface StoredBackupRow {
 export interface StoredCheckinAnswerRow {
   id: string;
   callId: string;
+  /** The device's own clock at the tap, as the server is sent it. */
   deviceTime: string;
+  /** The tap on the server's clock as best known (`estimatedNow`): the local check-in timer counts from it. */
+  at: string;
   state: 'queued' | 'sent';
   lastError: string | null;
 }

@@ -17,4 +17,5 @@ export type MetaKey =
   | 'box'
   | 'reseal'
   | 'crew_salt'
-  | 'stream_last_event_id';
+  | 'stream_last_event_id'
+  | 'field_alerts';

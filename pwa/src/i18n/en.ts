@@ -570,6 +570,23 @@ export const en = {
   'backup.cancel': 'Cancel request',
   'backup.cancelReason': 'Why cancel',
   'backup.cancelSend': 'Cancel the request',
+  // Other units' backup requests and the check-in prompt (alerts.*, checkin.*)
+  'alerts.requested': '{unit} needs backup',
+  'alerts.escalated': '{unit} still needs backup (escalated)',
+  'alerts.nowhere': 'Location not known',
+  'alerts.age': '{minutes} min ago',
+  'alerts.dismiss': 'Dismiss',
+  'alerts.broadcastWho': '{unit} needs help now',
+  'alerts.broadcastMore': '{count} more requests broadcast',
+  'alerts.broadcastStays': 'This stays on screen until the request is acknowledged, resolved or cancelled.',
+  'alerts.device': 'Alerts on this device',
+  'alerts.stateOn': 'On: alerts come even when the app is closed.',
+  'alerts.stateOff': 'Off: alerts show only while the app is open.',
+  'alerts.stateBlocked': "Blocked by the browser: allow notifications for this site in the browser's settings.",
+  'alerts.stateUnsupported': 'Not supported by this browser.',
+  'alerts.failed': 'Could not turn them on now (no signal, or alerts are off on the server).',
+  'checkin.title': 'All OK?',
+  'checkin.ok': 'All OK',
 };
 
 export type Key = keyof typeof en;

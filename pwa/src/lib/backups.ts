@@ -6,6 +6,7 @@
  */
 import { HttpError, NetworkError, type ApiClient } from '../api/client';
 import { db, type StoredBackupRow } from '../db';
+import { sendCheckin } from './checkinAnswers';
 import { uuidv7 } from './uuidv7';
 
 export type Urgency = StoredBackupRow['urgency'];
@@ -105,10 +106,7 @@ export async function sendQueued(api: ApiClient): Promise<number> {
   const queued = await db().backups.where('state').equals('queued').sortBy('id');
   for (const row of queued) await sendBackup(api, row);
   const answers = await db().checkinAnswers.where('state').equals('queued').sortBy('id');
-  for (const a of answers) {
-    await api.send('POST', '/checkins', { id: a.id, call_id: a.callId, device_time: a.deviceTime });
-    await db().checkinAnswers.update(a.id, { state: 'sent', lastError: null });
-  }
+  for (const a of answers) await sendCheckin(api, a);
   return queued.length + answers.length;
 }
 

@@ -4,6 +4,7 @@ import { crew, MIN_PIN_LENGTH, setPin, signOut } from '../app/auth';
 import { updateSettings, useSettings } from '../app/settings';
 import { useSession } from '../app/useSession';
 import { useT } from '../i18n';
+import { AlertsToggle } from '../ui/AlertsToggle';
 import { Prefs } from '../ui/Prefs';
 import { Login } from './Login';
 
@@ -77,6 +78,9 @@ export default function Settings() {
           <input type="checkbox" data-testid="on-duty" checked={settings.onDuty} onChange={(e) => updateSettings({ onDuty: e.currentTarget.checked })} />
           <span>{t('settings.onDuty')}</span>
         </label>
+      </div>
+      <div class="card">
+        <AlertsToggle />
       </div>
       <div class="card">
         <h2>{t('settings.crew')}</h2>

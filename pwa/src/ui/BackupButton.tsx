@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { sessionApi } from '../app/auth';
-import { openLiveStream } from '../app/live';
+import { listenLive } from '../app/liveEvents';
 import { statusFactOf } from '../app/callView';
 import { allStatusEvents, listCalls, useLiveQuery } from '../db';
 import { formatTime, useT } from '../i18n';
@@ -47,15 +47,13 @@ export function BackupButton() {
   const latest = useLiveQuery(() => latestBackup().then((r) => r ?? null), []);
   const openId = latest && isOpen(latest) ? latest.id : null;
 
-  useEffect(() => {
-    const api = sessionApi();
-    if (!api) return;
-    let stream: { close(): void } | null = null;
-    void openLiveStream(api, (e) => {
-      if (e.type.startsWith('backup.')) void applyBackupEvent(e.data);
-    }).then((s) => (stream = s));
-    return () => stream?.close();
-  }, []);
+  useEffect(
+    () =>
+      listenLive((e) => {
+        if (e.type.startsWith('backup.')) void applyBackupEvent(e.data);
+      }),
+    [],
+  );
 
   useEffect(() => {
     const api = sessionApi();
