@@ -16,6 +16,13 @@ describe('premise history', () => {
     expect(items[0].status).toBe('cleared');
   });
 
+  it('names a nearby premise and its distance, and the disposition', () => {
+    const items = historyOf({
+      history: [{ call_id: 'n', cad_number: 'D9', call_type_name: 'Trespass', address: '12 Elm St', distance_m: 33, disposition: 'Referred to shelter', status: 'cleared' }],
+    });
+    expect(items[0].text).toBe('Trespass — #D9 — 12 Elm St (33 m) — Referred to shelter');
+  });
+
   it('ignores a status the app does not know instead of showing a code', () => {
     const items = historyOf({ history: [{ call_id: 'x', call_type: 'drugs', status: 'weird' }] });
     expect(items[0].status).toBeUndefined();

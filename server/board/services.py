@@ -16,8 +16,17 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.auth.models import User
-from server.calls.models import Call, CallStatus, CallStatusEvent, CallType, Premise, PremiseHazard
+from server.calls.models import (
+    Call,
+    CallStatus,
+    CallStatusEvent,
+    CallType,
+    Premise,
+    PremiseHazard,
+    hazard_in_force,
+)
 from server.locations.services import unit_positions
+from server.models_base import utcnow
 from server.units.models import Shift, ShiftMember, Unit
 
 log = logging.getLogger(__name__)
@@ -74,14 +83,17 @@ def _unit(row: Any, crew: list[dict[str, Any]], position: dict[str, Any] | None
 
 
 def board_premises(session: Session) -> list[dict[str, Any]]:
-    """Premises of open calls and premises with active hazards, with their hazard count."""
+    """Premises of open calls and premises with hazards in force, with their hazard count;
+    a premise with no position is not on the map."""
+    now = utcnow()
     hazards = sa.func.count(PremiseHazard.id)
     open_premises = sa.select(Call.premise_id).where(_open_call())
-    hazardous = sa.select(PremiseHazard.premise_id).where(PremiseHazard.active)
+    hazardous = sa.select(PremiseHazard.premise_id).where(hazard_in_force(now))
     stmt = (sa.select(Premise.id, Premise.address, Premise.lat, Premise.lon, hazards)
             .outerjoin(PremiseHazard, sa.and_(PremiseHazard.premise_id == Premise.id,
-                                              PremiseHazard.active))
-            .where(sa.or_(Premise.id.in_(open_premises), Premise.id.in_(hazardous)))
+                                              hazard_in_force(now)))
+            .where(sa.or_(Premise.id.in_(open_premises), Premise.id.in_(hazardous)),
+                   Premise.lat.is_not(None), Premise.lon.is_not(None))
             .group_by(Premise.id, Premise.address, Premise.lat, Premise.lon)
             .order_by(Premise.address, Premise.id))
     return [{"id": r.id, "address": r.address, "lat": r.lat, "lon": r.lon, "hazards": r[4]}

@@ -82,8 +82,19 @@ class PremiseHazard(Base):
     description: Mapped[str] = mapped_column(sa.String(500))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A hazard that stops being true (a dog rehomed, an order that lapses) ends by itself.
+    expires_at: Mapped[datetime | None]
 
     premise: Mapped[Premise] = relationship(back_populates="hazards")
+
+    def in_force(self, now: datetime) -> bool:
+        return self.active and (self.expires_at is None or self.expires_at > now)
+
+
+def hazard_in_force(now: datetime) -> sa.ColumnElement[bool]:
+    """PremiseHazard.in_force as SQL."""
+    return sa.and_(PremiseHazard.active,
+                   sa.or_(PremiseHazard.expires_at.is_(None), PremiseHazard.expires_at > now))
 
 
 class Call(Base):

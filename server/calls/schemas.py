@@ -41,6 +41,7 @@ class CallTypePatchSchema(Schema):
 class HazardSchema(Schema):
     kind = Str()
     description = Str()
+    expires_at = AwareDateTime(allow_none=True, metadata={"description": "null: until removed"})
 
 
 class PremiseHistorySchema(Schema):
@@ -50,6 +51,9 @@ class PremiseHistorySchema(Schema):
     call_type_name = Str()
     received_at = AwareDateTime()
     status = Str()
+    disposition = Str(allow_none=True)
+    address = Str(metadata={"description": "a nearby premise's call only: its address"})
+    distance_m = Int(metadata={"description": "a nearby premise's call only: metres away"})
 
 
 class PremiseSummarySchema(Schema):
@@ -61,8 +65,8 @@ class PremiseSummarySchema(Schema):
 class PremiseSchema(Schema):
     id = fields.UUID()
     address = Str()
-    lat = Float()
-    lon = Float()
+    lat = Float(allow_none=True)
+    lon = Float(allow_none=True)
     hazards = fields.List(fields.Nested(HazardSchema))
     history = fields.List(fields.Nested(PremiseHistorySchema))
     summary = fields.Nested(PremiseSummarySchema)

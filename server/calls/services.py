@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,6 +41,14 @@ PREMISE_HISTORY_LIMIT = 10
 # The premise summary counts calls of the last week: recent enough to say what a crew may meet
 # today, long enough to catch a pattern (a weapon call on Monday matters on Friday).
 PREMISE_SUMMARY_DAYS = 7
+# Earlier calls this near a premise count as its history too: a neighbour's door, the corner
+# of the block (Durham's address points are about 30 m apart on a residential street).
+PREMISE_HISTORY_RADIUS_M = 100.0
+# A degree of latitude, and the mean Earth radius (IUGG), in metres.
+METRES_PER_DEGREE = 111_195.0
+EARTH_RADIUS_M = 6_371_008.8
+# Near the poles a degree of longitude shrinks to nothing: the box stops widening here.
+MIN_COS_LATITUDE = 0.01
 
 
 def furthest(a: CallStatus, b: CallStatus) -> CallStatus:
@@ -314,7 +323,7 @@ def call_to_dict(call: Call) -> dict[str, Any]:
         "uncertain_times_left_out": times.left_out,
         "disposition": call.disposition,
         "transport_destination": call.transport_destination,
-        "hazard_count": sum(1 for h in call.premise.hazards if h.active),
+        "hazard_count": sum(1 for h in call.premise.hazards if h.in_force(utcnow())),
         "version": call.version,
         "updated_at": call.updated_at,
         "weapon": call.weapon,
@@ -323,27 +332,78 @@ def call_to_dict(call: Call) -> dict[str, Any]:
     }
 
 
-def premise_history(session: Session, premise_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[dict[str, Any]]]:
-    """Earlier calls at each premise, newest first, PREMISE_HISTORY_LIMIT each."""
+def premise_history(session: Session, premise_ids: list[uuid.UUID],
+                    radius_m: float = PREMISE_HISTORY_RADIUS_M
+                    ) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    """Earlier calls at each premise, and at other premises within `radius_m` of it (the
+    flat next door, the corner of the block), newest first, PREMISE_HISTORY_LIMIT each, with
+    their dispositions; a nearby call carries its address and distance."""
+    premises = {p.id: p for p in session.scalars(sa.select(Premise).where(Premise.id.in_(premise_ids)))}
+    near = _premises_near(session, list(premises.values()), radius_m)
+    wanted = set(premise_ids) | {n for found in near.values() for n in found}
     ranked = (
         sa.select(Call.id, Call.premise_id, Call.cad_number, CallType.code,
-                  CallType.name.label("call_type_name"), Call.received_at,
-                  Call.status,
+                  CallType.name.label("call_type_name"), Call.received_at, Call.status,
+                  Call.disposition, Premise.address,
                   sa.func.row_number().over(partition_by=Call.premise_id,
                                             order_by=Call.received_at.desc()).label("n"))
         .join(CallType, CallType.id == Call.call_type_id)
-        .where(Call.premise_id.in_(premise_ids), Call.deleted_at.is_(None))
+        .join(Premise, Premise.id == Call.premise_id)
+        .where(Call.premise_id.in_(wanted), Call.deleted_at.is_(None))
         .subquery()
     )
-    rows = session.execute(sa.select(ranked).where(ranked.c.n <= PREMISE_HISTORY_LIMIT))
-    history: dict[uuid.UUID, list[dict[str, Any]]] = {pid: [] for pid in premise_ids}
-    for row in rows:
-        history[row.premise_id].append({
-            "call_id": row.id, "cad_number": row.cad_number, "call_type": row.code,
-            "call_type_name": row.call_type_name,
-            "received_at": row.received_at, "status": row.status,
-        })
+    by_premise: dict[uuid.UUID, list[Any]] = {}
+    for row in session.execute(sa.select(ranked).where(ranked.c.n <= PREMISE_HISTORY_LIMIT)):
+        by_premise.setdefault(row.premise_id, []).append(row)
+    history: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    for pid in premise_ids:
+        rows: list[tuple[Any, float | None]] = [(r, None) for r in by_premise.get(pid, [])]
+        rows += [(r, distance) for other, distance in near.get(pid, {}).items()
+                 for r in by_premise.get(other, [])]
+        rows.sort(key=lambda item: item[0].received_at, reverse=True)
+        history[pid] = [_history_entry(row, distance) for row, distance in rows[:PREMISE_HISTORY_LIMIT]]
     return history
+
+
+def _history_entry(row: Any, distance_m: float | None) -> dict[str, Any]:
+    entry = {"call_id": row.id, "cad_number": row.cad_number, "call_type": row.code,
+             "call_type_name": row.call_type_name, "received_at": row.received_at,
+             "status": row.status, "disposition": row.disposition}
+    if distance_m is not None:
+        entry.update(address=row.address, distance_m=round(distance_m))
+    return entry
+
+
+def _premises_near(session: Session, premises: list[Premise], radius_m: float
+                   ) -> dict[uuid.UUID, dict[uuid.UUID, float]]:
+    """For each premise with a position, the other premises within radius_m: a box of the
+    radius in degrees in SQL, then the distance on the sphere."""
+    found: dict[uuid.UUID, dict[uuid.UUID, float]] = {}
+    if radius_m <= 0:
+        return found
+    for premise in premises:
+        if premise.lat is None or premise.lon is None:
+            continue
+        dlat = radius_m / METRES_PER_DEGREE
+        dlon = dlat / max(math.cos(math.radians(premise.lat)), MIN_COS_LATITUDE)
+        rows = session.execute(sa.select(Premise.id, Premise.lat, Premise.lon).where(
+            Premise.id != premise.id, Premise.lat.between(premise.lat - dlat, premise.lat + dlat),
+            Premise.lon.between(premise.lon - dlon, premise.lon + dlon)))
+        for other_id, lat, lon in rows:
+            if lat is None or lon is None:
+                continue
+            distance = great_circle_m(premise.lat, premise.lon, lat, lon)
+            if distance <= radius_m:
+                found.setdefault(premise.id, {})[other_id] = distance
+    return found
+
+
+def great_circle_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Haversine distance in metres (ample for a block's radius)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    h = (math.sin((p2 - p1) / 2) ** 2
+         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
 
 
 def premise_summaries(session: Session, premise_ids: list[uuid.UUID],
@@ -371,7 +431,9 @@ def premise_to_dict(premise: Premise, history: list[dict[str, Any]],
         "address": premise.address,
         "lat": premise.lat,
         "lon": premise.lon,
-        "hazards": [{"kind": h.kind, "description": h.description} for h in premise.hazards if h.active],
+        "hazards": [{"kind": h.kind, "description": h.description,
+                     "expires_at": h.expires_at}
+                    for h in premise.hazards if h.in_force(utcnow())],
         "history": history,
         "summary": summary,
     }

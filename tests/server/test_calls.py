@@ -254,6 +254,47 @@ def test_a_call_shows_what_its_premise_saw_this_week_beside_hand_entered_hazards
     assert premise["summary"] == {"days": 7, "calls": 5, "weapon_calls": 3}
 
 
+def test_a_calls_history_holds_the_block_around_it_with_dispositions(
+        create_call: Callable[..., Call], create_unit: Callable[..., Unit],
+        signed_in: Callable[..., Session]) -> None:
+    unit = create_unit()
+    here = create_call(address="10 Elm St", lat=35.99, lon=-78.9, cad_number="H-HERE")
+    here.disposition = "Resolved on scene"
+    next_door = create_call(address="12 Elm St", lat=35.9903, lon=-78.9, cad_number="H-NEXT")
+    create_call(address="90 Far Rd", lat=36.01, lon=-78.9, cad_number="H-FAR")  # 2.2 km away
+    db.session.commit()
+    today = create_call(unit=unit, address="10 Elm St", lat=35.99, lon=-78.9, cad_number="H-NOW")
+    responder = signed_in(Role.RESPONDER_PEER, unit=unit)
+    history = responder.get(f"/api/v1/calls/{today.id}").json["premise"]["history"]
+    by_number = {h["cad_number"]: h for h in history}
+    assert set(by_number) == {"H-NOW", "H-HERE", "H-NEXT"}
+    assert by_number["H-HERE"]["disposition"] == "Resolved on scene"
+    assert "distance_m" not in by_number["H-HERE"]
+    assert (by_number["H-NEXT"]["address"], by_number["H-NEXT"]["distance_m"]) == ("12 Elm St", 33)
+    assert next_door.id  # its own premise: the history names where it was
+
+
+def test_a_hazard_past_its_expiry_is_no_longer_shown(
+        create_call: Callable[..., Call], create_unit: Callable[..., Unit],
+        signed_in: Callable[..., Session]) -> None:
+    from server.calls.models import PremiseHazard
+
+    unit = create_unit()
+    call = create_call(unit=unit)
+    now = utcnow()
+    db.session.add_all([
+        PremiseHazard(premise_id=call.premise_id, kind="dog", description="Large dog, friendly",
+                      expires_at=now - timedelta(days=1)),
+        PremiseHazard(premise_id=call.premise_id, kind="weapon", description="Knife reported",
+                      expires_at=now + timedelta(days=30)),
+    ])
+    db.session.commit()
+    responder = signed_in(Role.RESPONDER_PEER, unit=unit)
+    answer = responder.get(f"/api/v1/calls/{call.id}").json
+    assert [h["kind"] for h in answer["premise"]["hazards"]] == ["weapon"]
+    assert answer["hazard_count"] == 1
+
+
 def test_demo_narratives_match_their_call_types() -> None:
     from server.calls.seed import CALL_TYPES
     from server.demo import NARRATIVES, narrative_for

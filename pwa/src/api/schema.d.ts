@@ -4114,6 +4114,11 @@ export interface components {
         };
         Hazard: {
             description?: string;
+            /**
+             * Format: date-time
+             * @description null: until removed
+             */
+            expires_at?: string | null;
             kind?: string;
         };
         /** @description kit_count: the record's fields (unknown fields are rejected) */
@@ -4627,16 +4632,21 @@ export interface components {
             history?: components["schemas"]["PremiseHistory"][];
             /** Format: uuid */
             id?: string;
-            lat?: number;
-            lon?: number;
+            lat?: number | null;
+            lon?: number | null;
             summary?: components["schemas"]["PremiseSummary"];
         };
         PremiseHistory: {
+            /** @description a nearby premise's call only: its address */
+            address?: string;
             cad_number?: string;
             /** Format: uuid */
             call_id?: string;
             call_type?: string;
             call_type_name?: string;
+            disposition?: string | null;
+            /** @description a nearby premise's call only: metres away */
+            distance_m?: number;
             /** Format: date-time */
             received_at?: string;
             status?: string;

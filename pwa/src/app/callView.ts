@@ -70,7 +70,14 @@ export function historyOf(premise?: Data | null, currentCallId?: string): Histor
         const o = x as Data;
         return {
           when: s(o.received_at ?? o.date ?? o.at ?? ''),
-          text: [o.call_type_name ?? o.nature ?? o.summary ?? o.call_type, o.cad_number ? `#${s(o.cad_number)}` : null, o.disposition ?? o.outcome, o.notes]
+          text: [
+            o.call_type_name ?? o.nature ?? o.summary ?? o.call_type,
+            o.cad_number ? `#${s(o.cad_number)}` : null,
+            // A call at a premise nearby: where, and how far (the server's radius).
+            typeof o.distance_m === 'number' ? `${s(o.address)} (${o.distance_m} m)` : null,
+            o.disposition ?? o.outcome,
+            o.notes,
+          ]
             .filter(Boolean)
             .map(s)
             .join(' — '),
