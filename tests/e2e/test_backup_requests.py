@@ -1,6 +1,8 @@
 """Two browsers: a responder of CORE-1 holds the backup button on the tablet; the supervisor's
-board shows the request and acknowledges it; the tablet shows who acknowledged. (A press made
-offline going ahead of older queued operations: pwa/test/backups.test.ts.)"""
+board shows the request and acknowledges it; the tablet shows who acknowledged. Again with
+the tablet offline when the button is held: the press waits queued and goes when the network
+is back. (A press made offline going ahead of older queued operations:
+pwa/test/backups.test.ts.)"""
 
 from __future__ import annotations
 
@@ -69,5 +71,38 @@ def test_held_button_reaches_the_board_and_the_tablet_shows_who_acknowledged(
 
     name = acknowledge_on_board(new_context().new_page(), server, backup_id)
     tablet.locator('[data-testid="backup-state"][data-stage="acknowledged"]').wait_for(timeout=ACK_WAIT_MS)
+    assert name in tablet.get_by_test_id("backup-state").inner_text()
+    close_request(server, backup_id)
+
+
+def backups_of_unit(server: live.LiveServer) -> int:
+    return int(server.rows("SELECT count(*) FROM backup_requests b JOIN units u "
+                           "ON u.id = b.unit_id WHERE u.call_sign = :s", s=UNIT)[0][0])
+
+
+def test_a_press_made_offline_waits_queued_and_is_sent_when_the_network_is_back(
+        server: live.LiveServer, new_context: Any) -> None:
+    context = new_context()
+    tablet = context.new_page()
+    tablet.goto(f"{server.url}/")
+    live.wait_controlled(tablet)  # before signing in: a reload later would lock the app
+    live.sign_in(tablet, server.url, RESPONDER)
+    before = backups_of_unit(server)
+    context.set_offline(True)
+    hold_backup_button(tablet)
+    tablet.locator('[data-testid="backup-state"][data-stage="queued"]').wait_for()
+    tablet.wait_for_timeout(1000)
+    assert backups_of_unit(server) == before  # nothing left the tablet
+
+    context.set_offline(False)
+    tablet.locator('[data-testid="backup-state"][data-stage="sent"], '
+                   '[data-testid="backup-state"][data-stage="delivered"]').first.wait_for(
+        timeout=ACK_WAIT_MS)
+    assert backups_of_unit(server) == before + 1
+    backup_id, state = newest_backup(server)
+    assert state == "open"
+    name = acknowledge_on_board(new_context().new_page(), server, backup_id)
+    tablet.locator('[data-testid="backup-state"][data-stage="acknowledged"]').wait_for(
+        timeout=ACK_WAIT_MS)
     assert name in tablet.get_by_test_id("backup-state").inner_text()
     close_request(server, backup_id)
