@@ -49,7 +49,7 @@ from _common import (
     push_body,
     seed_unit_with_responders,
 )
-from reconnect_storm import BATCH, CALLS_PER_UNIT, UNITS, Device
+from reconnect_storm import BATCH, Device, seed_storm_crews
 
 # Requests are spaced so that each one's fan-out is measured on its own, not queued behind the
 # previous one's (a crew asks for help once; a hundred at once is not the case measured).
@@ -243,13 +243,7 @@ def main() -> None:
         app = app_for(db)
         _, responders, calls = seed_unit_with_responders(app, 1, "FANOUT-1", 1)
         listener_names = seed_listeners(app, args.clients)
-        per_unit = -(-args.storm_devices // UNITS)
-        storm_people: list[tuple[str, list[str]]] = []
-        for u in range(UNITS):
-            _, names, unit_calls = seed_unit_with_responders(app, per_unit, f"STORM-{u}",
-                                                             CALLS_PER_UNIT)
-            storm_people += [(name, unit_calls) for name in names]
-        storm_people = storm_people[:args.storm_devices]
+        storm_people = seed_storm_crews(app, args.storm_devices)
         server = Gunicorn(db, workers=2, worker_class=args.worker_class)
         listeners: Listeners | None = None
         try:

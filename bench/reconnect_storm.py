@@ -79,6 +79,17 @@ class Device:
                 return
 
 
+def seed_storm_crews(app: Any, devices: int) -> list[tuple[str, list[str]]]:
+    """`devices` responders over UNITS units with CALLS_PER_UNIT calls each: (name, its
+    unit's call ids) per device."""
+    per_unit = -(-devices // UNITS)
+    people: list[tuple[str, list[str]]] = []
+    for u in range(UNITS):
+        _, names, calls = seed_unit_with_responders(app, per_unit, f"STORM-{u}", CALLS_PER_UNIT)
+        people += [(name, calls) for name in names]
+    return people[:devices]
+
+
 def verify(db: str, all_ops: list[list[dict[str, Any]]]) -> tuple[int, int, dict[str, int]]:
     """lost: records neither stored nor kept as rejected; duplicated: extra rows."""
     with psycopg.connect(dsn(db)) as conn:
@@ -128,12 +139,7 @@ def main() -> None:
 
     with bench_database("reconnect_storm") as db:
         app = app_for(db)
-        per_unit = -(-args.devices // UNITS)
-        people: list[tuple[str, list[str]]] = []
-        for u in range(UNITS):
-            _, names, calls = seed_unit_with_responders(app, per_unit, f"STORM-{u}", CALLS_PER_UNIT)
-            people += [(name, calls) for name in names]
-        people = people[:args.devices]
+        people = seed_storm_crews(app, args.devices)
         server = Gunicorn(db, workers=2, worker_class=args.worker_class)
         try:
             devices: list[Device] = []

@@ -22,7 +22,7 @@ import { unsentRecordIds } from '../db';
 import { formatDateTime, formatTime, useT } from '../i18n';
 import { callAddress, callTitle, hazardsOf, historyOf, premiseIdOf, premiseSummaryOf, statusFactOf } from '../app/callView';
 import { STATUS_UNDO_MINUTES, callStatus, offeredTaps, outOfOrder, rank, standing, undoableTap, withdrawnIds } from '../lib/lifecycle';
-import { estimatedNow } from '../lib/deviceClock';
+import { useNow } from '../app/useNow';
 import { afterCapture } from '../app/runtime';
 import { navigate } from '../app/router';
 import { useOpened } from '../app/useOpened';
@@ -34,16 +34,6 @@ import { surveyGate } from '../lib/fieldLogs';
 const str = (v: unknown) => (v === null || v === undefined ? '' : String(v));
 // How often the call screen looks again whether the last tap may still be undone.
 const UNDO_RECHECK_MS = 10_000;
-
-/** The time now (server clock as best known), ticking every `ms`. */
-function useNow(ms: number): number {
-  const [now, setNow] = useState(estimatedNow);
-  useEffect(() => {
-    const timer = setInterval(() => setNow(estimatedNow()), ms);
-    return () => clearInterval(timer);
-  }, [ms]);
-  return now;
-}
 
 /** One call: narrative, premise history and hazards first; then status, notes, disposition. */
 export default function CallDetail({ param }: ScreenProps) {
