@@ -60,12 +60,20 @@ class World:
     call_id: str
     device_id: str
     sessions: dict[Role, Session]
+    cad_key: str
 
     def session_for(self, endpoint: str, method: str) -> Session | None:
         rule = permissions.rule_for(endpoint, method.upper())
         if not isinstance(rule, frozenset):
             return None
         return self.sessions[sorted(rule)[0]]
+
+    def headers_for(self, endpoint: str, method: str) -> dict[str, str]:
+        """A person's token, or the CAD's key on the CAD's routes."""
+        if permissions.rule_for(endpoint, method.upper()) == permissions.CAD_INTEGRATION:
+            return {"X-CAD-Key": self.cad_key}
+        session = self.session_for(endpoint, method)
+        return session.headers if session else {}
 
 
 def count_rows() -> dict[str, int]:
@@ -126,12 +134,13 @@ def write_endpoints(app: Flask, spec: dict[str, Any], world: World) -> Iterator[
 
 @pytest.fixture
 def world(create_call: Callable[..., Call], create_unit: Callable[..., Any],
-          signed_in: Callable[..., Session]) -> World:
+          signed_in: Callable[..., Session], cad_key: str) -> World:
     call = create_call(unit=create_unit())
     sessions = {role: signed_in(role) for role in Role}
     call_type_id = db.session.scalars(sa.select(CallType.id).order_by(CallType.id)).first()
     assert call_type_id is not None
-    return World(call_type_id, str(call.id), sessions[Role.RESPONDER_EMT].device_id, sessions)
+    return World(call_type_id, str(call.id), sessions[Role.RESPONDER_EMT].device_id, sessions,
+                 cad_key)
 
 
 @pytest.fixture
@@ -152,8 +161,7 @@ def endpoints(app: Flask, spec: dict[str, Any], world: World) -> list[WriteEndpo
 
 
 def send(client: FlaskClient, world: World, endpoint: WriteEndpoint, data: str) -> Any:
-    session = world.session_for(endpoint.endpoint, endpoint.method)
-    headers = {**JSON, **(session.headers if session else {})}
+    headers = {**JSON, **world.headers_for(endpoint.endpoint, endpoint.method)}
     return client.open(endpoint.url, method=endpoint.method.upper(), data=data, headers=headers)
 
 
@@ -181,8 +189,8 @@ def test_a_missing_body_is_422_naming_the_body_and_writes_nothing(
     wrong = []
     for endpoint in endpoints:
         for content_type in ("application/json", "text/plain"):
-            session = world.session_for(endpoint.endpoint, endpoint.method)
-            headers = {"Content-Type": content_type, **(session.headers if session else {})}
+            headers = {"Content-Type": content_type,
+                       **world.headers_for(endpoint.endpoint, endpoint.method)}
             response = client.open(endpoint.url, method=endpoint.method.upper(), headers=headers)
             body = response.get_json(silent=True) or {}
             if response.status_code != 422 or "json" not in body.get("errors", {}):
@@ -306,8 +314,7 @@ def test_query_strings_out_of_range_or_unstorable_are_422_naming_the_parameter(
             url = fill_path(path, operations, world)
             rules = {re.sub(r"<(?:[^<>]*:)?(\w+)>", r"{\1}", r.rule): r.endpoint
                      for r in client.application.url_map.iter_rules()}
-            session = world.session_for(rules[path], "get")
-            headers = session.headers if session else {}
+            headers = world.headers_for(rules[path], "get")
             kind = parameter["schema"].get("type", "string")
             for value in QUERY_VALUES.get(kind, []):
                 response = client.get(f"{url}?{parameter['name']}={value}", headers=headers)

@@ -69,11 +69,11 @@ def test_a_time_on_new_years_eve_moves_to_the_next_day_in_utc(vendor_mapping: Cs
 
 
 def test_a_time_after_the_spring_change_reads_in_daylight_time(default_mapping: CsvMapping) -> None:
-    row = "26-1,WELF,2,3/8/2026 9:05,,,,,N,N,,,,,"  # Los Angeles is on PDT (UTC-7) from 8 March
+    row = "26-1,WELF,2,3/8/2026 9:05,,,,,N,N,,,,,"  # New York is on EDT (UTC-4) from 8 March
 
     call = _calls(list(read_csv(_default_csv(row), default_mapping)))[0]
 
-    assert call.received_at == datetime(2026, 3, 8, 16, 5, tzinfo=UTC)
+    assert call.received_at == datetime(2026, 3, 8, 13, 5, tzinfo=UTC)
 
 
 def test_a_time_with_its_own_offset_ignores_the_layouts_zone(default_mapping: CsvMapping) -> None:
