@@ -1,0 +1,37 @@
+/** The units beside the queue: status, crew on shift, and how old their last position is. */
+import type { BoardUnit } from '../../api/board';
+import { useT } from '../../i18n';
+import { statusText } from '../board/BoardMap';
+import { useNow } from '../board/BackupPanel';
+import { ageText } from '../board/view';
+import { Problem, Table } from '../supply/common';
+import type { Failure } from '../supply/view';
+import { unitChoices } from './view';
+
+export function UnitList({ units, problem }: { units: readonly BoardUnit[] | null; problem: Failure | null }) {
+  const t = useT();
+  const now = useNow();
+  return (
+    <section class="board-panel dispatch-units" aria-labelledby="dispatch-units-h" data-testid="dispatch-units">
+      <h2 id="dispatch-units-h">{t('dispatch.units')}</h2>
+      <Problem problem={problem} testId="dispatch-units-problem" />
+      {units && units.length === 0 && <p class="empty">{t('dispatch.noUnits')}</p>}
+      {units && units.length > 0 && (
+        <Table label={t('dispatch.units')} testId="dispatch-units-table" columns={['dispatch.col.unit', 'dispatch.col.status', 'dispatch.col.crew', 'dispatch.col.position']}>
+          <tbody>
+            {unitChoices(units).map((u) => (
+              <tr key={u.unit_id} data-testid="dispatch-unit" data-unit-id={u.unit_id} data-status={u.status}>
+                <th scope="row">{u.call_sign}</th>
+                <td>{statusText(t, u.status)}</td>
+                <td>{u.crew.map((c) => c.name).join(', ') || '—'}</td>
+                <td class="when" data-testid="unit-position-age">
+                  {u.position ? t('dispatch.age', { age: ageText(u.position.at, now) }) : t('dispatch.noPosition')}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </Table>
+      )}
+    </section>
+  );
+}
