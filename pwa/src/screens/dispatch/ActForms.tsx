@@ -57,7 +57,7 @@ export function AssignForm({ call, units, onDone, onCancel }: FormProps & { unit
   const [checked, setChecked] = useState<Partial<Record<string, Key>>>({});
   const errors = useMessages(act, checked);
   const recommended = recommendedUnitId(call);
-  const asking = unitId === null || overrideRequired(call, unitId);
+  const asking = unitId !== null && overrideRequired(call, unitId);
   const ids = { unit: `assign-unit-${call.id}`, reason: `assign-reason-${call.id}` };
   const submit = (e: Event) => {
     e.preventDefault();
