@@ -4,62 +4,56 @@
  * resolve by phone, decline with a reason code). Each act answers with the call as the queue shows it.
  */
 import type { ApiClient } from './client';
+import type { components } from './schema';
+
+type S = components['schemas'];
+/** Every field present: the server dumps each one (its schemas mark none required). */
+type Sent<T> = { [K in keyof T]-?: Exclude<T[K], undefined> };
 
 /** A HEART program the triage may recommend, or the next most appropriate response without HEART. */
 export type ResponseKind = 'community_response' | 'co_response' | 'crisis_call_diversion' | 'care_navigation' | 'police' | 'ems';
 
+/** The codes a call is declined with (the server's list). */
+export type DeclineCode = S['Decline']['reason_code'];
 /** Why an eligible call's first program did not take it; the last two are recorded by people afterwards. */
-export type ReasonCode =
-  | 'no_unit_on_shift'
-  | 'all_busy'
-  | 'outside_service_area'
-  | 'outside_hours'
-  | 'safety'
-  | 'invalid_crew'
-  | 'no_location'
-  | 'declined_by_team'
-  | 'resolved_by_phone';
+export type ReasonCode = DeclineCode | 'resolved_by_phone';
 
-export interface Recommendation {
-  /** A ResponseKind; one the screen does not know is shown in plain words. */
-  response: string;
-  unit_id: number | null;
-  call_sign: string | null;
-  distance_m: number | null;
-  /** A ReasonCode, or null when the first program takes the call. */
-  reason_code: string | null;
-  /** A sentence (in English) from the server, shown as given. */
-  reason: string;
-}
+/**
+ * The recommendation: `response` a ResponseKind (one the screen does not know is shown in plain
+ * words), `reason_code` a ReasonCode or null when the first program takes the call, `reason` a
+ * sentence (in English) from the server, shown as given.
+ */
+export type Recommendation = Sent<S['Recommendation']>;
 
-export interface QueueCall {
-  id: string;
-  cad_number: string;
-  /** The call type's code. */
-  call_type: string;
-  call_type_name: string;
-  priority: number;
-  address: string;
-  lat: number | null;
-  lon: number | null;
-  received_at: string;
-  status: string;
-  unit_id: number | null;
-  call_sign: string | null;
+/** The queue's fields the screen reads, typed from the server's schema. */
+type Read =
+  | 'id'
+  | 'cad_number'
+  | 'call_type'
+  | 'call_type_name'
+  | 'priority'
+  | 'address'
+  | 'lat'
+  | 'lon'
+  | 'received_at'
+  | 'status'
+  | 'unit_id'
+  | 'call_sign'
+  | 'weapon'
+  | 'violence'
+  | 'narrative'
+  | 'cad_updated_at'
+  | 'eligible'
+  | 'eligible_programs'
+  | 'unmapped'
+  | 'unserved_reason';
+
+export type QueueCall = Pick<Sent<S['QueueCall']>, Read> & {
   source: 'cad' | 'dispatch' | 'import';
-  weapon: boolean;
-  violence: boolean;
-  narrative: string;
-  cad_updated_at: string | null;
-  eligible: boolean;
-  eligible_programs: string[];
-  /** The CAD's call type is not in the eligibility table. */
-  unmapped: boolean;
   recommendation: Recommendation | null;
-  unserved_reason: string | null;
-  /** Why another unit than the recommended one was sent (older servers leave it out). */
+  /** Why another unit than the recommended one was sent. */
   override_reason?: string | null;
-}
+};
 
 const path = (id: string, act: string) => `/dispatch/calls/${encodeURIComponent(id)}/${act}`;
 
@@ -67,8 +61,8 @@ export const dispatch = {
   queue: async (api: ApiClient): Promise<QueueCall[]> => (await api.send<{ items?: QueueCall[] }>('GET', '/dispatch/queue')).items ?? [],
   /** Sends a unit; `overrideReason` is required by the server when it is not the recommended unit. */
   assign: (api: ApiClient, id: string, unitId: number, overrideReason: string | null) =>
-    api.send<QueueCall>('POST', path(id, 'assign'), { unit_id: unitId, override_reason: overrideReason }),
-  resolveByPhone: (api: ApiClient, id: string, note: string) => api.send<QueueCall>('POST', path(id, 'resolve-by-phone'), { note }),
-  decline: (api: ApiClient, id: string, reasonCode: ReasonCode, note: string | null) =>
-    api.send<QueueCall>('POST', path(id, 'decline'), { reason_code: reasonCode, note }),
+    api.send<QueueCall>('POST', path(id, 'assign'), { unit_id: unitId, override_reason: overrideReason } satisfies S['Assign']),
+  resolveByPhone: (api: ApiClient, id: string, note: string) => api.send<QueueCall>('POST', path(id, 'resolve-by-phone'), { note } satisfies S['PhoneResolution']),
+  decline: (api: ApiClient, id: string, reasonCode: DeclineCode, note: string | null) =>
+    api.send<QueueCall>('POST', path(id, 'decline'), { reason_code: reasonCode, note } satisfies S['Decline']),
 };

@@ -5,7 +5,7 @@
  */
 import { useState } from 'preact/hooks';
 import type { BoardUnit } from '../../api/board';
-import { dispatch, type QueueCall, type ReasonCode } from '../../api/dispatch';
+import { dispatch, type QueueCall, type DeclineCode } from '../../api/dispatch';
 import { useT, type Key } from '../../i18n';
 import { statusText } from '../board/BoardMap';
 import { errorsOf, FieldError, Problem } from '../supply/common';
@@ -123,7 +123,7 @@ export function DeclineForm({ call, onDone, onCancel }: FormProps) {
   const act = useAct(onDone);
   // The triage's own reason when it gave one a person may confirm, else the team declined.
   const suggested = DECLINE_CODES.find((c) => c === call.recommendation?.reason_code) ?? 'declined_by_team';
-  const [code, setCode] = useState<ReasonCode>(suggested);
+  const [code, setCode] = useState<DeclineCode>(suggested);
   const [note, setNote] = useState('');
   const errors = useMessages(act, {});
   const ids = { code: `decline-code-${call.id}`, note: `decline-note-${call.id}` };
@@ -135,7 +135,7 @@ export function DeclineForm({ call, onDone, onCancel }: FormProps) {
     <form class="dispatch-form" noValidate data-testid="dispatch-decline-form" onSubmit={submit}>
       <div class="supply-field">
         <label for={ids.code}>{t('dispatch.reasonCode')}</label>
-        <select id={ids.code} data-testid="decline-code" value={code} aria-invalid={errors.reason_code ? true : undefined} onChange={(e) => setCode(e.currentTarget.value as ReasonCode)}>
+        <select id={ids.code} data-testid="decline-code" value={code} aria-invalid={errors.reason_code ? true : undefined} onChange={(e) => setCode(e.currentTarget.value as DeclineCode)}>
           {DECLINE_CODES.map((c) => (
             <option key={c} value={c}>
               {reasonLabel(t, c)}

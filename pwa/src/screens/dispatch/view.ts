@@ -4,7 +4,7 @@
  * distances in words, the unit picker's order, and the debounce of the live stream's bursts.
  */
 import type { BoardUnit } from '../../api/board';
-import type { QueueCall, ReasonCode, ResponseKind } from '../../api/dispatch';
+import type { DeclineCode, QueueCall, ReasonCode, ResponseKind } from '../../api/dispatch';
 import type { Role } from '../../api/types';
 import type { Key } from '../../i18n';
 
@@ -81,7 +81,7 @@ export function reasonLabel(t: Translate, code: string): string {
 }
 
 /** The codes a call is declined with: every reason but "resolved by phone", which has its own act. */
-export const DECLINE_CODES: readonly ReasonCode[] = (Object.keys(REASON_KEYS) as ReasonCode[]).filter((c) => c !== 'resolved_by_phone');
+export const DECLINE_CODES: readonly DeclineCode[] = (Object.keys(REASON_KEYS) as ReasonCode[]).filter((c): c is DeclineCode => c !== 'resolved_by_phone');
 
 /** The unit the triage recommends, or null when it recommends none (police, EMS, no unit free). */
 export function recommendedUnitId(call: QueueCall): number | null {
