@@ -563,8 +563,6 @@ export const en = {
   'dispatch.empty': 'No calls in the queue.',
   'dispatch.col.received': 'Received',
   'dispatch.col.call': 'Call',
-  'dispatch.col.address': 'Address',
-  'dispatch.col.priority': 'Priority',
   'dispatch.col.status': 'Status',
   'dispatch.col.recommendation': 'Recommendation',
   'dispatch.age': '{age} ago',
@@ -619,7 +617,7 @@ export const en = {
   'dispatch.noUnits': 'No units.',
   'dispatch.col.unit': 'Unit',
   'dispatch.col.crew': 'Crew',
-  'dispatch.col.position': 'Last position',
+  'dispatch.positionAge': 'Position: {age} ago',
   'dispatch.noPosition': 'No position',
   // Backup requests (backup.*)
   'backup.button': 'Hold for backup',

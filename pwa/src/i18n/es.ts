@@ -597,8 +597,6 @@ export const es: Record<Key, string> = {
   'dispatch.empty': 'No hay llamadas en la cola.',
   'dispatch.col.received': 'Recibida',
   'dispatch.col.call': 'Llamada',
-  'dispatch.col.address': 'Dirección',
-  'dispatch.col.priority': 'Prioridad',
   'dispatch.col.status': 'Estado',
   'dispatch.col.recommendation': 'Recomendación',
   'dispatch.age': 'hace {age}',
@@ -653,6 +651,6 @@ export const es: Record<Key, string> = {
   'dispatch.noUnits': 'No hay unidades.',
   'dispatch.col.unit': 'Unidad',
   'dispatch.col.crew': 'Equipo',
-  'dispatch.col.position': 'Última posición',
+  'dispatch.positionAge': 'Posición: hace {age}',
   'dispatch.noPosition': 'Sin posición',
 };

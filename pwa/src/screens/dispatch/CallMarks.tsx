@@ -1,4 +1,7 @@
-/** What a queued call says at a glance: its marks (weapon, violence, updated by the CAD, unmapped type) and its recommendation with the reason. */
+/**
+ * What a queued call says at a glance: its marks (weapon, violence, updated by the CAD, unmapped type,
+ * not eligible once triaged) and its recommendation with the reason.
+ */
 import type { QueueCall, Recommendation } from '../../api/dispatch';
 import { useSettings } from '../../app/settings';
 import { useT, type Key } from '../../i18n';
@@ -20,7 +23,7 @@ export function CallMarks({ call, now }: { call: QueueCall; now: number }) {
       {call.violence && <Mark text="dispatch.badge.violence" tone="danger" testId="mark-violence" />}
       {recentlyUpdated(call, now) && <Mark text="dispatch.badge.updated" tone="warn" testId="mark-updated" />}
       {call.unmapped && <Mark text="dispatch.badge.unmapped" tone="warn" testId="mark-unmapped" />}
-      {!call.eligible && !call.unmapped && <Mark text="dispatch.badge.notEligible" tone="plain" testId="mark-not-eligible" />}
+      {!call.eligible && !call.unmapped && call.recommendation && <Mark text="dispatch.badge.notEligible" tone="plain" testId="mark-not-eligible" />}
     </span>
   );
 }
@@ -33,16 +36,20 @@ export function RecommendationView({ rec }: { rec: Recommendation | null }) {
   const distance = distanceText(rec.distance_m, lang);
   return (
     <div class="dispatch-rec" data-testid="dispatch-rec" data-response={rec.response} data-reason-code={rec.reason_code ?? ''}>
-      <span class={`pill ${isHeartResponse(rec.response) ? 'pill-ok' : 'pill-warn'}`} data-testid="rec-response">
-        {responseLabel(t, rec.response)}
-      </span>{' '}
-      {rec.call_sign && <strong data-testid="rec-unit">{t('dispatch.recommendedUnit', { unit: rec.call_sign })}</strong>}
-      {distance && <span class="muted"> · {t('dispatch.away', { distance })}</span>}
-      {rec.reason_code && (
-        <span class="block">
+      <span class="dispatch-marks">
+        <span class={`pill ${isHeartResponse(rec.response) ? 'pill-ok' : 'pill-warn'}`} data-testid="rec-response">
+          {responseLabel(t, rec.response)}
+        </span>
+        {rec.reason_code && (
           <span class="pill pill-tiny pill-warn" data-testid="rec-reason-code">
             {reasonLabel(t, rec.reason_code)}
           </span>
+        )}
+      </span>
+      {rec.call_sign && (
+        <span class="block">
+          <strong data-testid="rec-unit">{t('dispatch.recommendedUnit', { unit: rec.call_sign })}</strong>
+          {distance && <span class="muted"> · {t('dispatch.away', { distance })}</span>}
         </span>
       )}
       <span class="block dispatch-reason" data-testid="rec-reason">

@@ -26,7 +26,7 @@ export function QueuePanel({ calls, units, role, reload }: QueueProps) {
         <Table
           label={t('dispatch.queue')}
           testId="dispatch-queue-table"
-          columns={['dispatch.col.received', 'dispatch.col.call', 'dispatch.col.address', { name: 'dispatch.col.priority', num: true }, 'dispatch.col.status', 'dispatch.col.recommendation', ACTIONS]}
+          columns={['dispatch.col.received', 'dispatch.col.call', 'dispatch.col.status', 'dispatch.col.recommendation', ACTIONS]}
         >
           <tbody>
             {sortQueue(calls).map((c) => (

@@ -1,6 +1,6 @@
 /**
- * One call of the queue: when it came and how long ago, its CAD number, type and marks, the
- * address, priority, status, the recommendation with its reason, and the acts: assign the
+ * One call of the queue: when it came and how long ago, its CAD number, priority, type, address
+ * and marks, its status, the recommendation with its reason, and the acts: assign the
  * recommended unit in one click, another unit, resolve by phone, decline. A form opens under the row.
  */
 import { useState } from 'preact/hooks';
@@ -17,7 +17,7 @@ import { useAct } from './useAct';
 import { canCloseFromDesk, canResolveByPhone, oneClickUnit } from './view';
 
 /** Columns of the queue's table (the row's cells in this order). */
-export const QUEUE_COLUMNS = 7;
+export const QUEUE_COLUMNS = 5;
 
 type Opened = 'assign' | 'phone' | 'decline' | null;
 
@@ -46,18 +46,24 @@ export function QueueRow({ call, now, units, role, reload }: RowProps) {
           </span>
         </td>
         <th scope="row">
-          <span class="block">{call.cad_number}</span>
+          <span class="block">
+            {call.cad_number}{' '}
+            <span class="pill pill-tiny" data-testid="call-priority">
+              {t('dispatch.priority', { priority: call.priority })}
+            </span>
+          </span>
           <span class="block dispatch-type">{call.call_type_name || call.call_type}</span>
+          <span class="block dispatch-type" data-testid="call-address">
+            {call.address}
+          </span>
           <CallMarks call={call} now={now} />
         </th>
-        <td>{call.address}</td>
-        <td class="num">{t('dispatch.priority', { priority: call.priority })}</td>
         <td>
           <span class="block">{statusText(t, call.status)}</span>
           {call.call_sign && <strong data-testid="call-assigned">{t('dispatch.assigned', { unit: call.call_sign })}</strong>}
           {call.override_reason && <span class="block muted">{t('dispatch.overridden', { reason: call.override_reason })}</span>}
         </td>
-        <td>
+        <td class="dispatch-rec-cell">
           <RecommendationView rec={call.recommendation} />
         </td>
         <td>

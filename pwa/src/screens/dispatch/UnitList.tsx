@@ -17,16 +17,20 @@ export function UnitList({ units, problem }: { units: readonly BoardUnit[] | nul
       <Problem problem={problem} testId="dispatch-units-problem" />
       {units && units.length === 0 && <p class="empty">{t('dispatch.noUnits')}</p>}
       {units && units.length > 0 && (
-        <Table label={t('dispatch.units')} testId="dispatch-units-table" columns={['dispatch.col.unit', 'dispatch.col.status', 'dispatch.col.crew', 'dispatch.col.position']}>
+        <Table label={t('dispatch.units')} testId="dispatch-units-table" columns={['dispatch.col.unit', 'dispatch.col.crew']}>
           <tbody>
             {unitChoices(units).map((u) => (
               <tr key={u.unit_id} data-testid="dispatch-unit" data-unit-id={u.unit_id} data-status={u.status}>
-                <th scope="row">{u.call_sign}</th>
-                <td>{statusText(t, u.status)}</td>
+                <th scope="row">
+                  <span class="block">{u.call_sign}</span>
+                  <span class="block dispatch-type" data-testid="unit-status">
+                    {statusText(t, u.status)}
+                  </span>
+                  <span class="block dispatch-type muted" data-testid="unit-position-age">
+                    {u.position ? t('dispatch.positionAge', { age: ageText(u.position.at, now) }) : t('dispatch.noPosition')}
+                  </span>
+                </th>
                 <td>{u.crew.map((c) => c.name).join(', ') || '—'}</td>
-                <td class="when" data-testid="unit-position-age">
-                  {u.position ? t('dispatch.age', { age: ageText(u.position.at, now) }) : t('dispatch.noPosition')}
-                </td>
               </tr>
             ))}
           </tbody>
