@@ -625,7 +625,7 @@ export const es: Record<Key, string> = {
   'dispatch.recommendedUnit': 'Unidad {unit}',
   'dispatch.away': 'a {distance}',
   'dispatch.assigned': 'Asignada: {unit}',
-  'dispatch.overridden': 'Cambio: {reason}',
+  'dispatch.overridden': 'Cambio de unidad: {reason}',
   'dispatch.assignRecommended': 'Asignar {unit}',
   'dispatch.assignOther': 'Otra unidad',
   'dispatch.reassign': 'Reasignar',
