@@ -2,11 +2,11 @@
 import type { BoardUnit } from '../../api/board';
 import type { QueueCall } from '../../api/dispatch';
 import type { Role } from '../../api/types';
+import { useNow } from '../../app/useNow';
 import { useT } from '../../i18n';
-import { useNow } from '../board/BackupPanel';
 import { ACTIONS, Table } from '../supply/common';
 import { QueueRow } from './QueueRow';
-import { sortQueue } from './view';
+import { AGE_TICK_MS, sortQueue } from './view';
 
 export interface QueueProps {
   calls: readonly QueueCall[] | null;
@@ -17,7 +17,7 @@ export interface QueueProps {
 
 export function QueuePanel({ calls, units, role, reload }: QueueProps) {
   const t = useT();
-  const now = useNow();
+  const now = useNow(AGE_TICK_MS);
   return (
     <section class="board-panel dispatch-queue" aria-labelledby="dispatch-queue-h" data-testid="dispatch-queue">
       <h2 id="dispatch-queue-h">{t('dispatch.queue')}</h2>

@@ -1,16 +1,16 @@
 /** The units beside the queue: status, crew on shift, and how old their last position is. */
 import type { BoardUnit } from '../../api/board';
+import { useNow } from '../../app/useNow';
 import { useT } from '../../i18n';
 import { statusText } from '../board/BoardMap';
-import { useNow } from '../board/BackupPanel';
 import { ageText } from '../board/view';
 import { Problem, Table } from '../supply/common';
 import type { Failure } from '../supply/view';
-import { unitChoices } from './view';
+import { AGE_TICK_MS, unitChoices } from './view';
 
 export function UnitList({ units, problem }: { units: readonly BoardUnit[] | null; problem: Failure | null }) {
   const t = useT();
-  const now = useNow();
+  const now = useNow(AGE_TICK_MS);
   return (
     <section class="board-panel dispatch-units" aria-labelledby="dispatch-units-h" data-testid="dispatch-units">
       <h2 id="dispatch-units-h">{t('dispatch.units')}</h2>

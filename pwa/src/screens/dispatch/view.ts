@@ -8,6 +8,8 @@ import type { DeclineCode, QueueCall, ReasonCode, ResponseKind } from '../../api
 import type { Role } from '../../api/types';
 import type { Key } from '../../i18n';
 
+/** Ages on screen count seconds for the first minute: they are read again once a second. */
+export const AGE_TICK_MS = 1000;
 /** Polling while the stream is up: a safety net for an event lost between reconnects. */
 export const POLL_MS = 30_000;
 /** A CAD update or a dispatch act announces several events at once: one read of the queue for the burst. */
