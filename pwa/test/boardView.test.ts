@@ -27,9 +27,9 @@ describe('a backup request on the board', () => {
 });
 
 describe('the board in the navigation', () => {
-  it('is where a supervisor and a dispatcher land, and no field role opens it', () => {
+  it('is where a supervisor lands, a dispatcher opens it, and no field role does', () => {
     expect(homePath('supervisor')).toBe('/board');
-    expect(homePath('dispatcher')).toBe('/board');
+    expect(screenFor('/board', 'dispatcher')?.id).toBe('board');
     expect(screenFor('/board', 'responder_peer')).toBeNull();
     expect(screenFor('/board', 'supply_manager')).toBeNull();
   });

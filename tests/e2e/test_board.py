@@ -108,9 +108,11 @@ def test_the_board_passes_axe_and_keeps_44px_targets(
     screenshot(page, f"board-{lang}-{theme}")
 
 
-def test_a_dispatcher_lands_on_the_board_without_the_supervisors_queues(
+def test_a_dispatcher_opens_the_board_without_the_supervisors_queues(
         server: live.LiveServer, page: Any) -> None:
     live.sign_in(page, server.url, "dispatcher")
+    page.get_by_test_id("dispatch").wait_for()  # a dispatcher lands on the dispatch queue
+    page.get_by_test_id("nav-board").click()
     page.get_by_test_id("board-units-table").wait_for()
     page.get_by_test_id("board-map").wait_for()
     assert page.get_by_test_id("board-devices").count() == 0

@@ -34,8 +34,10 @@ export const SCREENS: ScreenDef[] = [
   { id: 'storage', path: '/storage', nav: 'nav.storage', icon: '⛁', roles: 'field', load: () => import('../screens/Storage') },
   // The supply manager's desk (online); a supervisor reads its stock.
   { id: 'supply', path: '/supply/', nav: 'nav.supplyManager', icon: '▦', roles: ['supply_manager', 'supervisor', 'admin'], home: ['supply_manager'], load: () => import('../screens/supply/Supply') },
-  // The supervisor's and dispatcher's board (online): backup requests, the map, units; where they land.
-  { id: 'board', path: '/board', nav: 'board.nav', icon: '◉', roles: ['supervisor', 'dispatcher'], home: ['supervisor', 'dispatcher'], load: () => import('../screens/Board') },
+  // The dispatch queue (online): calls with their recommendation, assign or decline; where dispatch lands.
+  { id: 'dispatch', path: '/dispatch', nav: 'nav.dispatch', icon: '☎', roles: ['dispatcher', 'diversion_clinician', 'supervisor'], home: ['dispatcher', 'diversion_clinician'], load: () => import('../screens/dispatch/Dispatch') },
+  // The supervisor's and dispatcher's board (online): backup requests, the map, units; where a supervisor lands.
+  { id: 'board', path: '/board', nav: 'board.nav', icon: '◉', roles: ['supervisor', 'dispatcher'], home: ['supervisor'], load: () => import('../screens/Board') },
   // The supervisor's debrief queue and flagged field logs (online).
   { id: 'debriefs', path: '/debriefs/', nav: 'debrief.nav', icon: '☏', roles: ['supervisor'], load: () => import('../screens/Debriefs') },
   { id: 'settings', path: '/settings', nav: 'nav.settings', icon: '⚙', roles: 'all', load: () => import('../screens/Settings') },
