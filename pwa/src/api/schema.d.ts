@@ -3934,10 +3934,10 @@ export interface components {
         };
         Error: {
             /**
-             * @description What the client does next. 401: refresh (the access token expired: refresh, then retry), login (sign in online), wipe (revoked as lost: delete local data now), retire (send the outbox, sign out, delete local data); 410: resync (drop the cursor and pull from scratch)
+             * @description What the client does next. 401: refresh (the access token expired: refresh, then retry), login (sign in online), wipe (revoked as lost: delete local data now), retire (send the outbox, sign out, delete local data), configure (a CAD integration: set its key in X-CAD-Key); 410: resync (drop the cursor and pull from scratch)
              * @enum {string}
              */
-            action?: "refresh" | "login" | "wipe" | "retire" | "resync";
+            action?: "refresh" | "login" | "wipe" | "retire" | "configure" | "resync";
             /** @description Error code */
             code?: number;
             /** @description Errors */
