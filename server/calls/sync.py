@@ -36,6 +36,8 @@ from server.calls.services import (
 from server.calls.status import StatusFact, reached_before, withdrawal_refusal
 from server.changes import note_change, unit_scope
 from server.locking import lock_row, lock_rows
+from server.stream.audience import Audience
+from server.stream.services import publish
 from server.sync.conflicts import open_field_conflicts
 from server.sync.kinds import ConflictHooks, KindRegistry, SyncedKind, fact_row, rejected
 from server.sync.models import ChangeLogEntry
@@ -53,6 +55,9 @@ LIFECYCLE_RANK = {status: rank for rank, status in enumerate(CallStatus)}
 # the push locks those calls before reading them, so concurrent pushes apply one by one.
 # A note writes nothing on the call row.
 CALL_WRITERS = frozenset({"call", "call_status"})
+
+# Who hears of status taps on the live stream: the people who send units.
+STATUS_AUDIENCE = Audience.of(roles=["dispatcher", "diversion_clinician", "supervisor"])
 
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -220,7 +225,25 @@ def apply_call_status(store: SqlPushStore, kind: RecordKind, op: Operation,
                     {**row, "status": status.value, "withdraws_id": target})
     store.mark_fact(op.kind, op.record_id)
     note_call_changed(store.session, call)
+    _announce_status(store, call)
     return OpResult(op.id, op.seq, Outcome.APPLIED, op.record_id, 1, message=message)
+
+
+class _StatusTaps:
+    """The memo key of the calls a push's status taps changed."""
+
+
+def _announce_status(store: SqlPushStore, call: Call) -> None:
+    """Dispatch hears of the push's status taps once, at its end (one `call.status` event
+    naming the calls: the publish lock is then held only until the push commits)."""
+    changed: set[str] = store.memo.setdefault(_StatusTaps, set())
+    changed.add(str(call.id))
+
+    def announce() -> None:
+        publish(store.session, "call.status", {"ids": sorted(changed)}, STATUS_AUDIENCE,
+                subject="calls")
+
+    store.finishers.setdefault(_StatusTaps, announce)
 
 
 def apply_call_note(store: SqlPushStore, kind: RecordKind, op: Operation,

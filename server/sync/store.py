@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -64,6 +64,8 @@ class SqlPushStore:
         # What a kind's preload or applier reads once per push and reuses for each op (keyed
         # by the kind's own keys).
         self.memo: dict[Any, Any] = {}
+        # What a kind does once at the end of the push (after the bulk writes), by its key.
+        self.finishers: dict[Any, Callable[[], None]] = {}
         self.new_results: list[dict[str, Any]] = []
         self.received_at = utcnow()
 
@@ -214,6 +216,8 @@ class SqlPushStore:
                                  .where(_SYNC_DEVICES.c.device_id == self.device_id)
                                  .values(self.device_changes))
         self.session.flush()
+        for finisher in self.finishers.values():
+            finisher()
 
 
 # OpResult.from_json fills these in when absent: a plain "applied" is stored in half the bytes.

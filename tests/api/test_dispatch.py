@@ -116,3 +116,21 @@ def test_only_dispatch_reads_the_queue(signed_in: Callable[..., Session]) -> Non
         assert signed_in(role).get(QUEUE).status_code == 403
     for role in (Role.DISPATCHER, Role.DIVERSION_CLINICIAN, Role.SUPERVISOR):
         assert signed_in(role).get(QUEUE).status_code == 200
+
+
+def test_a_pushs_status_taps_reach_dispatch_as_one_event_naming_the_calls(
+        tablet: Callable[..., Any], create_call: Callable[..., Call]) -> None:
+    from server.stream.models import StreamEvent
+
+    device = tablet()
+    first, second = create_call(device.unit), create_call(device.unit)
+    answer = device.push([device.status(first, "en_route"), device.status(second, "en_route"),
+                          device.status(first, "on_scene")])
+    assert answer.status_code == 200
+    events = list(db.session.scalars(sa.select(StreamEvent).where(
+        StreamEvent.type == "call.status")))
+    assert [sorted(e.payload["ids"]) for e in events] == [sorted([str(first.id), str(second.id)])]
+    assert events[0].audience["roles"] == ["dispatcher", "diversion_clinician", "supervisor"]
+    device.push([device.point()])  # a push with no status tap announces nothing
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(StreamEvent).where(
+        StreamEvent.type == "call.status")) == 1

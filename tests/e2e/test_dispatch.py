@@ -140,3 +140,51 @@ def test_the_queue_passes_axe_and_keeps_44px_targets(
         [TARGETS, MIN_TARGET_PX])
     assert not small, small
     screenshot(page, f"dispatch-{lang}-{theme}")
+
+
+# A crew no other browser test signs in as or sends calls to.
+FLOW_UNIT = "HEART-3"
+FLOW_RESPONDER = "clinician3"
+# The tablet's first pull, and the queue hearing of its tap (stream, else the 30 s poll).
+ARRIVES_MS = 30_000
+
+
+def test_a_cad_post_is_assigned_and_the_crews_status_tap_shows_on_the_queue(
+        server: live.LiveServer, new_context: Callable[..., Any]) -> None:
+    import requests
+
+    from server.demo import DEMO_CAD_KEY
+
+    page = open_queue(new_context, server, "dispatcher")
+    live.eventually(lambda: page.get_by_test_id("dispatch").get_attribute("data-live") == "open",
+                    what="the live stream open")
+    answer = requests.post(f"{server.url}/api/v1/cad/calls", timeout=10,
+                           headers={"X-CAD-Key": DEMO_CAD_KEY},
+                           json={"incident_number": f"E2E-FLOW-{uuid.uuid4().hex[:8]}",
+                                 "call_type": "welfare_check", "address": "5 Club Blvd",
+                                 "received_at": "2026-12-02T12:00:00Z", "lat": 35.99,
+                                 "lon": -78.9, "narrative": "Neighbour has not been seen"})
+    assert answer.status_code == 201, answer.text
+    call_id, recommendation = answer.json()["id"], answer.json()["recommendation"]
+    queued = row(page, call_id)
+    queued.wait_for(timeout=10_000)  # the stream's call.received
+    assert queued.get_by_test_id("rec-reason").inner_text() == recommendation["reason"]
+
+    (unit_id,) = server.rows("SELECT id FROM units WHERE call_sign = :s", s=FLOW_UNIT)[0]
+    queued.get_by_test_id("assign-other").click()
+    form = page.get_by_test_id("dispatch-assign-form")
+    form.get_by_test_id("assign-unit").select_option(value=str(unit_id))
+    if recommendation["unit_id"] != unit_id:
+        form.get_by_test_id("assign-override-reason").fill("Closest to the address by road")
+    form.get_by_test_id("assign-send").click()
+    queued.get_by_test_id("call-assigned").wait_for()
+
+    tablet = new_context().new_page()
+    live.sign_in(tablet, server.url, FLOW_RESPONDER)
+    tablet.locator(f'[data-testid="call-row"][data-call-id="{call_id}"]').wait_for(
+        timeout=ARRIVES_MS)
+    tablet.goto(f"{server.url}/#/call/{call_id}")
+    tablet.locator(f'[data-testid="call-detail"][data-call-id="{call_id}"]').wait_for()
+    tablet.get_by_test_id("status-en_route").click()
+    page.locator(f'[data-testid="dispatch-call"][data-call-id="{call_id}"]'
+                 '[data-status="en_route"]').wait_for(timeout=ARRIVES_MS)

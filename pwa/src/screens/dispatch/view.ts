@@ -21,7 +21,7 @@ export const REFETCH_DEBOUNCE_MS = 400;
 export const UPDATED_RECENT_MS = 10 * 60_000;
 
 /** The stream's events that change the queue; "reset" means events were missed, so the queue is read again too. */
-const QUEUE_EVENTS = new Set(['call.received', 'call.updated', 'call.assigned', 'call.resolved', 'reset']);
+const QUEUE_EVENTS = new Set(['call.received', 'call.updated', 'call.assigned', 'call.resolved', 'call.status', 'reset']);
 
 export function isQueueEvent(type: string): boolean {
   return QUEUE_EVENTS.has(type);
