@@ -95,6 +95,7 @@ bench: $(STAMP)
 	$(PY) bench/stock.py
 	$(PY) bench/backup_fanout.py
 	$(PY) bench/triage.py
+	$(PY) bench/cad_import.py
 	$(MAKE) $(PWA_BUILD) chromium
 	$(PY) bench/pwa_cold_start.py
 	$(PY) bench/pwa_sync.py

@@ -14,6 +14,7 @@ from typing import IO
 
 import click
 from flask import Flask
+from sqlalchemy.orm import Session
 
 from server.audit.services import record_audit
 from server.cad import services
@@ -63,18 +64,19 @@ def import_command(path: Path, kind: str | None, mapping: Path, historical: bool
             records = _records(kind, raw, mapping)
             with click.progressbar(length=size, label=f"Importing {path.name}",
                                    file=sys.stderr) as bar:
-                for n, record in enumerate(records, start=1):
+                batch: list[CadCall] = []
+                for record in records:
                     if isinstance(record, RowError):
                         errors += 1
                         if errors <= SHOWN_ERRORS:
                             where = f" {record.field}:" if record.field else ""
                             click.echo(f"\nrow {record.row}:{where} {record.message}", err=True)
                     else:
-                        _, outcome = services.ingest(session, intake, record, utcnow(), audit=False)
-                        outcomes[outcome.value] += 1
-                    if n % COMMIT_EVERY == 0:
-                        session.commit()
+                        batch.append(record)
+                    if len(batch) == COMMIT_EVERY:
+                        _store(session, intake, batch, outcomes)
                     bar.update(raw.tell() - bar.pos)  # what the reader has taken
+                _store(session, intake, batch, outcomes)
         except (CsvHeaderError, MappingError, EidoFormatError) as error:
             session.rollback()
             raise click.ClickException(str(error)) from None
@@ -91,6 +93,15 @@ def import_command(path: Path, kind: str | None, mapping: Path, historical: bool
     if intake.unmapped:
         click.echo(f"call types not mapped yet ({len(intake.unmapped)}), kept for an admin to "
                    f"map: {', '.join(sorted(intake.unmapped))}")
+
+
+def _store(session: Session, intake: services.Intake, batch: list[CadCall],
+           outcomes: Counter[str]) -> None:
+    """One batch in one transaction, then emptied."""
+    for _call, outcome in services.ingest_many(session, intake, batch, utcnow(), audit=False):
+        outcomes[outcome.value] += 1
+    session.commit()
+    batch.clear()
 
 
 def _records(kind: str, file: IO[bytes], mapping: Path) -> Iterator[CadCall | RowError]:

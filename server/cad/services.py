@@ -8,22 +8,23 @@ from __future__ import annotations
 import enum
 import hashlib
 import secrets
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from server.audit.services import record_audit
 from server.auth.models import User
 from server.auth.services import LAST_SEEN_RESOLUTION
 from server.cad.models import CadCallTypeMap, CadIntegration
 from server.cad.records import CadCall
-from server.calls.models import Call, CallStatus, CallType
-from server.calls.services import find_or_create_premise, note_call_changed
+from server.calls.models import Call, CallStatus, CallType, Premise
+from server.calls.services import note_call_changed
 from server.dispatch import services as dispatch
-from server.dispatch.rules import TriageRules, UnitIndex, index_units
+from server.dispatch.rules import TriageCall, TriageRules, UnitIndex, index_units, triage
 from server.errors import DomainError, field_error
 
 # A key long enough that guessing one is hopeless (256 bits), with a prefix that says what it
@@ -49,8 +50,10 @@ class Intake:
     rules: TriageRules
     units: UnitIndex
     source: str
-    maps: dict[str, CallType] = field(default_factory=dict)
+    maps: dict[str, CadCallTypeMap] = field(default_factory=dict)
+    types: dict[int, CallType] = field(default_factory=dict)
     unmapped: set[str] = field(default_factory=set)
+    placeholder: CallType | None = None
 
 
 def start_intake(session: Session, now: datetime, source: str, historical: bool = False) -> Intake:
@@ -94,24 +97,30 @@ def mark_used(integration: CadIntegration, now: datetime) -> bool:
 def call_type_for(session: Session, intake: Intake, code: str, now: datetime) -> CallType:
     """Our call type for the CAD's code: its map, else a call type of that code (mapped on
     first sight), else the unmapped placeholder (the code waits on the review list)."""
-    if (known := intake.maps.get(code)) is not None:
-        return known
-    row = session.scalar(sa.select(CadCallTypeMap).where(CadCallTypeMap.cad_code == code))
+    row = intake.maps.get(code)
     if row is None:
-        same = session.scalar(sa.select(CallType).where(sa.func.lower(CallType.code) == code.lower()))
-        row = CadCallTypeMap(cad_code=code, call_type_id=same.id if same else None,
-                             first_seen_at=now, last_seen_at=now, calls_seen=0)
-        session.add(row)
-        session.flush()
+        row = session.scalar(sa.select(CadCallTypeMap).where(CadCallTypeMap.cad_code == code))
+        if row is None:
+            same = session.scalar(sa.select(CallType).where(
+                sa.func.lower(CallType.code) == code.lower()))
+            row = CadCallTypeMap(cad_code=code, call_type_id=same.id if same else None,
+                                 first_seen_at=now, last_seen_at=now, calls_seen=0)
+            session.add(row)
+            session.flush()
+        intake.maps[code] = row
     row.last_seen_at = now
     row.calls_seen += 1
     if row.call_type_id is None:
         intake.unmapped.add(code)
-        return unmapped_type(session)
-    call_type = session.get(CallType, row.call_type_id)
-    assert call_type is not None
-    intake.maps[code] = call_type
-    return call_type
+        if intake.placeholder is None:
+            intake.placeholder = unmapped_type(session)
+        return intake.placeholder
+    found = intake.types.get(row.call_type_id)
+    if found is None:
+        found = session.get(CallType, row.call_type_id)
+        assert found is not None
+        intake.types[row.call_type_id] = found
+    return found
 
 
 def unmapped_type(session: Session) -> CallType:
@@ -132,22 +141,87 @@ def cad_fields_of(cad: CadCall) -> dict[str, Any]:
 def ingest(session: Session, intake: Intake, cad: CadCall, now: datetime,
            audit: bool = True) -> tuple[Call, Outcome]:
     """Store one CAD call (create, update, or leave), triaging what it creates."""
-    call = session.scalar(sa.select(Call).where(Call.cad_number == cad.incident_number))
-    call_type = call_type_for(session, intake, cad.call_type, now)
-    if call is None:
-        return _create(session, intake, cad, call_type, now, audit), Outcome.CREATED
+    return ingest_many(session, intake, [cad], now, audit)[0]
+
+
+def ingest_many(session: Session, intake: Intake, cads: list[CadCall], now: datetime,
+                audit: bool = True) -> list[tuple[Call, Outcome]]:
+    """Store a batch of CAD calls with a few queries for all of them (the calls and premises
+    they name read at once); an incident twice in the batch is its own update."""
+    numbers = {c.incident_number for c in cads}
+    calls = {c.cad_number: c for c in session.scalars(
+        sa.select(Call).where(Call.cad_number.in_(numbers))
+        .options(selectinload(Call.premise), selectinload(Call.call_type)))}
+    premises = _premises_for(session, cads)
+    done = []
+    for cad in cads:
+        call_type = call_type_for(session, intake, cad.call_type, now)
+        call = calls.get(cad.incident_number)
+        if call is None:
+            premise = premises.get(cad.address) or Premise(address="", lat=cad.lat, lon=cad.lon)
+            call = _create(session, intake, cad, call_type, premise, now)
+            calls[cad.incident_number] = call
+            done.append((call, Outcome.CREATED))
+        else:
+            done.append((call, _update(session, intake, call, cad, call_type, premises, now,
+                                       audit)))
+    session.flush()
+    if audit:
+        for call, outcome in done:
+            if outcome is Outcome.CREATED:
+                record_audit(session, actor=None, device_id=None, entity="call",
+                             entity_id=call.id, action="cad_create", before=None,
+                             after={"cad_number": call.cad_number, "source": call.source})
+    return done
+
+
+def _premises_for(session: Session, cads: list[CadCall]) -> dict[str, Premise]:
+    """The premise of each address the batch names: found, or made (with the CAD's position).
+    A call with no address gets a premise of its own (no history is shared through "")."""
+    addresses = {c.address for c in cads if c.address}
+    found = {p.address: p for p in session.scalars(sa.select(Premise).where(
+        Premise.address.in_(addresses)).options(selectinload(Premise.hazards)))}
+    for cad in cads:
+        if cad.address and cad.address not in found:
+            found[cad.address] = Premise(address=cad.address, lat=cad.lat, lon=cad.lon)
+            session.add(found[cad.address])
+    return found
+
+
+def _facts(cad: CadCall, call_type: CallType) -> TriageCall:
+    return TriageCall(call_type.code, cad.weapon or call_type.weapon_involved, cad.violence,
+                      cad.received_at, cad.lat, cad.lon)
+
+
+def _create(session: Session, intake: Intake, cad: CadCall, call_type: CallType,
+            premise: Premise, now: datetime) -> Call:
+    call = Call(id=uuid.uuid4(), cad_number=cad.incident_number, call_type=call_type,
+                priority=cad.priority or call_type.default_priority, premise=premise,
+                narrative=cad.narrative, received_at=cad.received_at, status=CallStatus.RECEIVED,
+                field_versions={}, source=intake.source, cad_call_type=cad.call_type,
+                weapon=cad.weapon, violence=cad.violence, cad_fields=cad_fields_of(cad),
+                updated_at=now, version=1)
+    session.add(call)
+    dispatch.write_triage(call, triage(_facts(cad, call_type), intake.rules, intake.units))
+    return call
+
+
+def _update(session: Session, intake: Intake, call: Call, cad: CadCall, call_type: CallType,
+            premises: dict[str, Premise], now: datetime, audit: bool) -> Outcome:
+    """Apply what the CAD changed on an open call (its unit's tablet is fed the change)."""
     if call.deleted_at is not None or call.status is CallStatus.CLEARED:
-        return call, Outcome.CLOSED
-    incoming = {"priority": cad.priority or call_type.default_priority, "narrative": cad.narrative,
-                "weapon": cad.weapon, "violence": cad.violence, "cad_fields": cad_fields_of(cad),
-                "cad_call_type": cad.call_type}
-    changes = {k: v for k, v in incoming.items() if getattr(call, k) != v}
+        return Outcome.CLOSED
+    incoming: dict[str, Any] = {
+        "priority": cad.priority or call_type.default_priority, "narrative": cad.narrative,
+        "weapon": cad.weapon, "violence": cad.violence, "cad_fields": cad_fields_of(cad),
+        "cad_call_type": cad.call_type}
     if call.call_type_id != call_type.id:
-        changes["call_type_id"] = call_type.id
+        incoming["call_type"] = call_type
     if cad.address and cad.address != call.premise.address:
-        changes["premise_id"] = find_or_create_premise(session, cad.address, cad.lat, cad.lon).id
+        incoming["premise"] = premises[cad.address]
+    changes = {k: v for k, v in incoming.items() if getattr(call, k) != v}
     if not changes:
-        return call, Outcome.UNCHANGED
+        return Outcome.UNCHANGED
     before = {k: _plain(getattr(call, k)) for k in changes}
     call.version += 1
     versions = dict(call.field_versions or {})
@@ -156,37 +230,20 @@ def ingest(session: Session, intake: Intake, cad: CadCall, now: datetime,
         versions[key] = call.version
     call.field_versions = versions
     call.cad_updated_at = call.updated_at = now
-    session.flush()
-    session.expire(call, ["call_type", "premise"])
     if call.unit_id is None:
-        dispatch.triage_call(session, call, now, intake.rules, intake.units)
+        dispatch.write_triage(call, triage(_facts(cad, call_type), intake.rules, intake.units))
+    session.flush()
     if audit:
         record_audit(session, actor=None, device_id=None, entity="call", entity_id=call.id,
                      action="cad_update", before=before,
                      after={k: _plain(getattr(call, k)) for k in changes})
     note_call_changed(session, call)
-    return call, Outcome.UPDATED
-
-
-def _create(session: Session, intake: Intake, cad: CadCall, call_type: CallType, now: datetime,
-            audit: bool) -> Call:
-    call = Call(cad_number=cad.incident_number, call_type=call_type,
-                priority=cad.priority or call_type.default_priority,
-                premise=find_or_create_premise(session, cad.address, cad.lat, cad.lon),
-                narrative=cad.narrative, received_at=cad.received_at, status=CallStatus.RECEIVED,
-                field_versions={}, source=intake.source, cad_call_type=cad.call_type,
-                weapon=cad.weapon, violence=cad.violence, cad_fields=cad_fields_of(cad),
-                updated_at=now)
-    session.add(call)
-    dispatch.triage_call(session, call, now, intake.rules, intake.units)
-    if audit:
-        record_audit(session, actor=None, device_id=None, entity="call", entity_id=call.id,
-                     action="cad_create", before=None,
-                     after={"cad_number": call.cad_number, "source": call.source})
-    return call
+    return Outcome.UPDATED
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, (CallType, Premise)):
+        return value.code if isinstance(value, CallType) else value.address
     return value if isinstance(value, (str, int, float, bool, dict, list, type(None))) else str(value)
 
 
