@@ -98,6 +98,8 @@ ROUTES: Final[dict[str, dict[str, Rule]]] = {
     "auth.DeviceRevocation": {"POST": SUPERVISION},
     "auth.Users": {"GET": frozenset({Role.ADMIN}), "POST": frozenset({Role.ADMIN})},
     "units.Units": {"GET": ALL_ROLES},
+    "dispatch.Shifts": {"GET": DISPATCH | SUPERVISION, "POST": SUPERVISION},
+    "dispatch.ShiftById": {"DELETE": SUPERVISION},
     "locations.UnitPositions": {"GET": UNIT_POSITION_READERS},
     "locations.UnitTrack": {"GET": TRACK_EXPORTERS},
     "locations.FieldSettings": {"GET": ALL_ROLES},

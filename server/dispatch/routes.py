@@ -1,5 +1,6 @@
 """The dispatch queue: calls not cleared with their recommendation and its reason, and the
-dispatcher's acts (assign or override, resolve by phone, decline with a reason code)."""
+dispatcher's acts (assign or override, resolve by phone, decline with a reason code); the
+shifts supervisors build."""
 
 from __future__ import annotations
 
@@ -10,13 +11,17 @@ from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from server.dispatch import services
+from server.dispatch import rosters, services
 from server.dispatch.schemas import (
     AssignSchema,
     DeclineSchema,
     PhoneResolutionSchema,
     QueueCallSchema,
     QueueSchema,
+    ShiftInSchema,
+    ShiftListSchema,
+    ShiftQuerySchema,
+    ShiftSchema,
 )
 from server.extensions import db
 from server.models_base import utcnow
@@ -77,3 +82,31 @@ class Decline(MethodView):
         call = services.decline(db.session(), g.actor, _device_id(), _call(call_id),
                                 data["reason_code"], data["note"], utcnow())
         return _done(call)
+
+
+@blp.route("/shifts")
+class Shifts(MethodView):
+    @blp.arguments(ShiftQuerySchema, location="query")
+    @blp.response(200, ShiftListSchema)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Shifts overlapping the window, with their crews."""
+        session = db.session()
+        found = rosters.list_shifts(session, query["starts_after"], query["ends_before"])
+        return {"items": [rosters.shift_to_dict(session, s) for s in found]}
+
+    @blp.arguments(ShiftInSchema)
+    @blp.response(201, ShiftSchema)
+    def post(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Put a crew on a unit for a shift (the program's crew rules are enforced)."""
+        shift = rosters.create_shift(db.session(), g.actor, _device_id(), data)
+        db.session.commit()
+        return rosters.shift_to_dict(db.session(), shift)
+
+
+@blp.route("/shifts/<int:shift_id>")
+class ShiftById(MethodView):
+    @blp.response(204)
+    def delete(self, shift_id: int) -> None:
+        """Remove a shift that has not started."""
+        rosters.delete_shift(db.session(), g.actor, _device_id(), shift_id, utcnow())
+        db.session.commit()

@@ -1,4 +1,5 @@
-"""Shapes of the dispatch queue and of the dispatcher's acts on it."""
+"""Shapes of the dispatch queue, of the dispatcher's acts on it, and of the shifts
+supervisors build."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from server.calls.schemas import CallSchema
 from server.dispatch.services import DECLINE_CODES
-from server.fields import Bool, Float, Int, Str
+from server.fields import AwareDateTime, Bool, Float, Int, Str
 
 REASON = validate.Length(min=1, max=500)
 
@@ -49,3 +50,40 @@ class PhoneResolutionSchema(Schema):
 class DeclineSchema(Schema):
     reason_code = Str(required=True, validate=validate.OneOf(DECLINE_CODES))
     note = Str(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+# A crew is a handful of people; past this a list is a mistake, not a crew.
+MAX_CREW = 8
+
+
+class ShiftInSchema(Schema):
+    unit_id = Int(required=True, validate=validate.Range(min=1))
+    starts_at = AwareDateTime(required=True)
+    ends_at = AwareDateTime(required=True)
+    member_ids = fields.List(Int(validate=validate.Range(min=1)), required=True,
+                             validate=validate.Length(min=1, max=MAX_CREW))
+
+
+class ShiftMemberSchema(Schema):
+    user_id = Int()
+    name = Str()
+    role = Str()
+
+
+class ShiftSchema(Schema):
+    id = Int()
+    unit_id = Int()
+    call_sign = Str()
+    program = Str()
+    starts_at = AwareDateTime()
+    ends_at = AwareDateTime()
+    members = fields.List(fields.Nested(ShiftMemberSchema))
+
+
+class ShiftListSchema(Schema):
+    items = fields.List(fields.Nested(ShiftSchema))
+
+
+class ShiftQuerySchema(Schema):
+    starts_after = AwareDateTime(load_default=None)
+    ends_before = AwareDateTime(load_default=None)

@@ -15,3 +15,4 @@ class UnitSchema(Schema):
     active = Bool()
     on_shift = Bool()
     crew = fields.List(Int(), metadata={"description": "user ids on shift now"})
+

@@ -1833,6 +1833,112 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/shifts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Shifts overlapping the window, with their crews. */
+        get: {
+            parameters: {
+                query?: {
+                    starts_after?: string | null;
+                    ends_before?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ShiftList"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        /** Put a crew on a unit for a shift (the program's crew rules are enforced). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ShiftIn"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Shift"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/shifts/{shift_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                shift_id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a shift that has not started. */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    shift_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description No Content */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stream": {
         parameters: {
             query?: never;
@@ -4887,6 +4993,33 @@ export interface components {
              * @enum {unknown}
              */
             reason: "lost" | "retired";
+        };
+        Shift: {
+            call_sign?: string;
+            /** Format: date-time */
+            ends_at?: string;
+            id?: number;
+            members?: components["schemas"]["ShiftMember"][];
+            program?: string;
+            /** Format: date-time */
+            starts_at?: string;
+            unit_id?: number;
+        };
+        ShiftIn: {
+            /** Format: date-time */
+            ends_at: string;
+            member_ids: number[];
+            /** Format: date-time */
+            starts_at: string;
+            unit_id: number;
+        };
+        ShiftList: {
+            items?: components["schemas"]["Shift"][];
+        };
+        ShiftMember: {
+            name?: string;
+            role?: string;
+            user_id?: number;
         };
         Skipped: {
             count?: number;
