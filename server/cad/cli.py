@@ -71,6 +71,12 @@ def import_command(path: Path, kind: str | None, mapping: Path, historical: bool
                         if errors <= SHOWN_ERRORS:
                             where = f" {record.field}:" if record.field else ""
                             click.echo(f"\nrow {record.row}:{where} {record.message}", err=True)
+                    elif bad := services.problems_of(record):
+                        errors += 1
+                        if errors <= SHOWN_ERRORS:
+                            click.echo("\n" + "\n".join(
+                                f"incident {record.incident_number}: {field}: {why}" for field, why in bad),
+                                err=True)
                     else:
                         batch.append(record)
                     if len(batch) == COMMIT_EVERY:

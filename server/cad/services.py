@@ -21,18 +21,33 @@ from server.auth.models import User
 from server.auth.services import LAST_SEEN_RESOLUTION
 from server.cad.models import CadCallTypeMap, CadIntegration
 from server.cad.records import CadCall
+from server.calls.kinds import MAX_NARRATIVE_LENGTH
 from server.calls.models import Call, CallStatus, CallType, Premise
 from server.calls.services import note_call_changed
 from server.dispatch import services as dispatch
-from server.dispatch.rules import TriageCall, TriageRules, UnitIndex, index_units, triage
+from server.dispatch.rules import (
+    ReasonCode,
+    TriageCall,
+    TriageRules,
+    UnitIndex,
+    index_units,
+    triage,
+)
 from server.errors import DomainError, field_error
+from sync.storable import text_problem, value_problems
 
 # A key long enough that guessing one is hopeless (256 bits), with a prefix that says what it
 # is when it turns up in a log or a password manager.
 KEY_PREFIX = "cad_"
 KEY_BYTES = 32
-# The fields whose change on an open call is an update the crew should see.
-UPDATABLE = ("priority", "narrative", "weapon", "violence", "cad_fields", "cad_call_type")
+# What the columns hold: a longer value from a CAD file is an error on its row, not a failed
+# import (the interface's schema refuses the same lengths).
+MAX_LENGTHS = {"incident_number": 32, "call_type": 80, "address": 200,
+               "narrative": MAX_NARRATIVE_LENGTH}
+# Reasons a historical call's triage gives that speak of units then: not known for an old
+# export, so not recorded (hours, areas, no position and safety are facts of the call).
+UNKNOWN_THEN = frozenset({ReasonCode.NO_UNIT_ON_SHIFT, ReasonCode.ALL_BUSY,
+                          ReasonCode.INVALID_CREW})
 
 
 class Outcome(enum.StrEnum):
@@ -50,6 +65,7 @@ class Intake:
     rules: TriageRules
     units: UnitIndex
     source: str
+    historical: bool = False
     maps: dict[str, CadCallTypeMap] = field(default_factory=dict)
     types: dict[int, CallType] = field(default_factory=dict)
     unmapped: set[str] = field(default_factory=set)
@@ -60,7 +76,20 @@ def start_intake(session: Session, now: datetime, source: str, historical: bool 
     """`historical`: calls from an old export, triaged for eligibility, hours and area only
     (which units were free then is not known, so no unit is recommended)."""
     units = index_units([]) if historical else dispatch.current_units(session, now)
-    return Intake(dispatch.load_rules(session), units, source)
+    return Intake(dispatch.load_rules(session), units, source, historical)
+
+
+def problems_of(cad: CadCall) -> list[tuple[str, str]]:
+    """(field, why) for each value of a CAD call the database cannot hold."""
+    found = [(name, f"longer than {limit} characters") for name, limit in MAX_LENGTHS.items()
+             if len(getattr(cad, name)) > limit]
+    for name in ("incident_number", "call_type", "address", "narrative"):
+        if why := text_problem(getattr(cad, name)):
+            found.append((name, why))
+    for name, value in cad_fields_of(cad).items():
+        found += [(f"{name}.{path}" if path else name, why[0])
+                  for path, why in value_problems(value).items()]
+    return found
 
 
 def hash_key(key: str) -> str:
@@ -202,8 +231,20 @@ def _create(session: Session, intake: Intake, cad: CadCall, call_type: CallType,
                 weapon=cad.weapon, violence=cad.violence, cad_fields=cad_fields_of(cad),
                 updated_at=now, version=1)
     session.add(call)
-    dispatch.write_triage(call, triage(_facts(cad, call_type), intake.rules, intake.units))
+    _triage(intake, call, cad, call_type)
     return call
+
+
+def _triage(intake: Intake, call: Call, cad: CadCall, call_type: CallType) -> None:
+    found = triage(_facts(cad, call_type), intake.rules, intake.units)
+    dispatch.write_triage(call, found)
+    if intake.historical:  # no unit is recommended for a call long gone
+        call.recommended_response, call.recommended_unit_id = None, None
+        if found.reason_code in UNKNOWN_THEN:
+            call.reason_code = call.unserved_reason = None
+        call.recommendation_reason = (
+            "Imported from a CAD export: " + ("eligible" if call.eligible else "not eligible")
+            + (f"; {found.reason}" if call.reason_code else ""))
 
 
 def _update(session: Session, intake: Intake, call: Call, cad: CadCall, call_type: CallType,
@@ -231,7 +272,7 @@ def _update(session: Session, intake: Intake, call: Call, cad: CadCall, call_typ
     call.field_versions = versions
     call.cad_updated_at = call.updated_at = now
     if call.unit_id is None:
-        dispatch.write_triage(call, triage(_facts(cad, call_type), intake.rules, intake.units))
+        _triage(intake, call, cad, call_type)
     session.flush()
     if audit:
         record_audit(session, actor=None, device_id=None, entity="call", entity_id=call.id,

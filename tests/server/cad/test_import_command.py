@@ -101,3 +101,46 @@ def test_a_large_export_imports_in_batches_and_again_imports_nothing(
     code, text, _ = run(seeded, str(export))
     assert f"0 created, 0 updated, {rows} unchanged" in text
     assert count_calls() == rows
+
+
+def test_values_the_database_cannot_hold_are_error_lines_not_a_failed_import(
+        seeded: Flask, tmp_path: Path) -> None:
+    export = tmp_path / "odd.csv"
+    with export.open("w", newline="") as file:
+        out = csv.writer(file)
+        out.writerow(["incident_number", "call_type", "received_at", "address", "beat"])
+        out.writerow(["X-1", "welfare_check", "2026-03-07 14:05:09.250", "A" * 250, "B1"])
+        out.writerow(["X-2", "welfare_check", "2026-03-07 14:05:09.250", "2 Main St", "B\x002"])
+        out.writerow(["X-3", "welfare_check", "2026-03-07 14:05:09.250", "3 Main St", "B3"])
+    layout = tmp_path / "layout.toml"
+    layout.write_text('name = "odd"\ntimezone = "America/New_York"\n'
+                      'date_formats = ["%Y-%m-%d %H:%M:%S.%f"]\n[fields]\n'
+                      'incident_number = "incident_number"\ncall_type = "call_type"\n'
+                      'received_at = "received_at"\naddress = "address"\n')
+    code, out, err = run(seeded, str(export), "--mapping", str(layout))
+    assert code == 0, out + err
+    assert "incident X-1: address: longer than 200 characters" in err
+    assert "X-2" in err or "row 3" in err  # the NUL: refused by the reader or by the check
+    assert "1 created" in out
+    assert count_calls() == 1
+
+
+def test_a_historical_import_records_no_reason_about_units_it_cannot_know(
+        seeded: Flask, tmp_path: Path) -> None:
+    export = tmp_path / "history.csv"
+    export.write_text("incident_number,call_type,received_at,address,lat,lon\n"
+                      "H-1,welfare_check,2025-06-01 10:00:00.000,1 Main St,35.99,-78.9\n"
+                      "H-2,welfare_check,2025-06-01 10:05:00.000,2 Main St,,\n")
+    layout = tmp_path / "layout.toml"
+    layout.write_text('name = "h"\ntimezone = "America/New_York"\n'
+                      'date_formats = ["%Y-%m-%d %H:%M:%S.%f"]\n[fields]\n'
+                      'incident_number = "incident_number"\ncall_type = "call_type"\n'
+                      'received_at = "received_at"\naddress = "address"\nlat = "lat"\n'
+                      'lon = "lon"\n')
+    code, out, err = run(seeded, str(export), "--mapping", str(layout))
+    assert code == 0, out + err
+    db.session.expire_all()
+    found = {c.cad_number: c for c in db.session.scalars(sa.select(Call))}
+    assert all(c.eligible and c.recommended_response is None for c in found.values())
+    assert found["H-1"].unserved_reason is None  # no unit on shift: not known of the past
+    assert found["H-2"].unserved_reason == "no_location"  # a fact of the call itself
