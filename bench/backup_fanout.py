@@ -2,7 +2,7 @@
 own) connected across gunicorn's 2 gevent workers on PostgreSQL; a responder posts 100 backup
 requests; each listener's time from just before the POST to the event's frame read is the
 delivery latency. Then the same again while a reconnect storm (bench/reconnect_storm.py's
-devices and ops) pushes against the same server.
+devices and ops, in a process of their own) pushes against the same server.
 
 Every listener must get every request: a stream cut is resumed with Last-Event-ID, and
 `missed` counts (listener, request) pairs never received.
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import random
 import re
 import statistics
@@ -212,14 +213,24 @@ def streams_per_worker(server: Gunicorn) -> dict[int, int]:
     return counts
 
 
-def storm(server: Gunicorn, devices: list[Device]) -> list[threading.Thread]:
+def storm_process(url: str, crews: list[tuple[str, list[str]]], ops: int,
+                  ready: Any) -> None:
+    """The storm's devices in a process of their own (as bench/reconnect_storm.py runs beside
+    this bench): 50 uploading threads must not take the listeners' loop's turn in this one."""
+    rng = random.Random(2026)
+    devices = []
+    for i, (token, unit_calls) in enumerate(crews):
+        made = mixed_ops(OpMaker(f"fanout{i}"), ops, unit_calls, rng)
+        devices.append(Device(token, [push_body(made[s:s + BATCH])
+                                      for s in range(0, len(made), BATCH)]))
     barrier = threading.Barrier(len(devices) + 1)
-    threads = [threading.Thread(target=d.run, args=(server.url, barrier), daemon=True)
-               for d in devices]
+    threads = [threading.Thread(target=d.run, args=(url, barrier)) for d in devices]
     for t in threads:
         t.start()
+    ready.set()
     barrier.wait()
-    return threads
+    for t in threads:
+        t.join()
 
 
 def summary(label: str, values: list[float], missed: int) -> None:
@@ -237,7 +248,6 @@ def main() -> None:
     parser.add_argument("--worker-class", default="gevent", choices=["gevent", "gthread"],
                         help="gunicorn worker class (gevent as served; gthread to compare)")
     args = parser.parse_args()
-    rng = random.Random(2026)
 
     with bench_database("backup_fanout") as db:
         app = app_for(db)
@@ -266,23 +276,24 @@ def main() -> None:
             summary("idle", idle, idle_missed)
             print(f"baseline: the POST's own round trip p50 {p(idle_posts, 50):.1f} ms", flush=True)
 
-            devices = []
-            for i, ((_, unit_calls), token) in enumerate(zip(storm_people, storm_tokens,
-                                                              strict=True)):
-                ops = mixed_ops(OpMaker(f"fanout{i}"), args.storm_ops, unit_calls, rng)
-                devices.append(Device(token, [push_body(ops[s:s + BATCH])
-                                              for s in range(0, len(ops), BATCH)]))
+            crews = [(token, unit_calls) for (_, unit_calls), token
+                     in zip(storm_people, storm_tokens, strict=True)]
+            fork = multiprocessing.get_context("fork")
+            ready = fork.Event()
+            stormer = fork.Process(target=storm_process,
+                                   args=(server.url, crews, args.storm_ops, ready))
+            stormer.start()
+            ready.wait()
             t_storm = time.perf_counter()
-            threads = storm(server, devices)
             storm_posts: list[float] = []
             storm_sent = post_requests(server.url, poster, calls[0], args.requests, storm_posts)
-            still_storming = sum(t.is_alive() for t in threads)
+            still_storming = stormer.is_alive()
             under, under_missed = latencies(listeners, storm_sent)
-            for t in threads:
-                t.join()
+            stormer.join()
             print(f"storm: {args.storm_devices} devices x {args.storm_ops} ops in "
-                  f"{time.perf_counter() - t_storm:.1f} s; {still_storming} devices still "
-                  f"pushing when the last request was posted", flush=True)
+                  f"{time.perf_counter() - t_storm:.1f} s; "
+                  f"{'still' if still_storming else 'no longer'} pushing when the last "
+                  "request was posted", flush=True)
             summary("under the storm", under, under_missed)
             print(f"baseline under the storm: the POST's round trip p50 "
                   f"{p(storm_posts, 50):.1f} ms", flush=True)

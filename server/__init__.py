@@ -48,6 +48,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     from server.sync import feed
     from server.sync import kinds as sync_kinds
     from server.sync import openapi as sync_openapi
+    from server.sync.admission import SyncAdmission
 
     app.json = OrjsonProvider(app)
     db.init_app(app)
@@ -72,6 +73,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     notifiers.init_app(app)
     notifier_dispatcher.init_app(app)
     security.init_app(app)
+    app.wsgi_app = SyncAdmission(app.wsgi_app, int(app.config["SYNC_CONCURRENCY"]))  # type: ignore[method-assign]
     _trust_proxies(app)
     errors.last_resort(app)
     return app

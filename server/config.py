@@ -27,6 +27,9 @@ class Config:
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI: str | None = None
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {"pool_pre_ping": True}
+    # Sync pushes and pulls running at once per process (server/sync/admission.py): of the
+    # pool's 15 connections, 7 stay free for alerts, the stream and dispatch in a storm.
+    SYNC_CONCURRENCY = 8
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=ACCESS_TOKEN_MINUTES)
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=REFRESH_TOKEN_DAYS)
     JWT_TOKEN_LOCATION = ["headers"]
@@ -193,7 +196,8 @@ class Config:
                      "LOCATION_MIN_ACCURACY_M", "LOCATION_MIN_MOVE_M", "SUPPLY_NEAR_EXPIRY_DAYS",
                      "BACKUP_RADIUS_M", "BACKUP_ALERT_TIMEOUT_SECONDS", "BACKUP_SWEEP_SECONDS",
                      "CHECKIN_AFTER_MINUTES", "CHECKIN_GRACE_SECONDS", "BASEMAP_MAX_BYTES",
-                     "STREAM_KEEPALIVE_SECONDS", "STREAM_MAX_SECONDS", "STREAM_RETENTION_DAYS"):
+                     "STREAM_KEEPALIVE_SECONDS", "STREAM_MAX_SECONDS", "STREAM_RETENTION_DAYS",
+                     "SYNC_CONCURRENCY"):
             if number := os.environ.get(name):
                 values[name] = int(number)
         for name in ("BACKUP_ESCALATION", "CHECKIN_AFTER_MINUTES_BY_CALL_TYPE"):

@@ -10,6 +10,7 @@ transaction as the device's last seq. Kinds plug in through `server.sync.kinds`.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -31,6 +32,13 @@ from sync.ops import Operation, OpResult, Outcome, Rejection
 from sync.push import Actor
 from sync.registry import RecordKind
 from sync.storable import json_copy, storable_text
+
+# A push applies ops for tens of milliseconds of pure Python between its few queries. Under
+# gevent (gunicorn.conf.py) nothing else in the worker runs meanwhile: a backup request or a
+# stream waited behind every push of a reconnect storm (p99 2 s from a press to the board).
+# Every this many ops the push gives the worker's other greenlets their turn (sleep(0) is
+# gevent's yield; with threads it only releases the GIL a moment).
+YIELD_EVERY_OPS = 8
 
 
 class SqlPushStore:
@@ -68,6 +76,7 @@ class SqlPushStore:
         self.finishers: dict[Any, Callable[[], None]] = {}
         self.new_results: list[dict[str, Any]] = []
         self.received_at = utcnow()
+        self.applied = 0
 
     # -- preparation: a few queries for the whole batch ------------------------------------
     def prepare(self, device_id: str, ops: Sequence[Operation | Rejection]) -> None:
@@ -127,6 +136,9 @@ class SqlPushStore:
         return OpResult(op_id, seq, Outcome.APPLIED, record_id, 1)
 
     def apply(self, kind: RecordKind, op: Operation, actor: Actor) -> OpResult:
+        self.applied += 1
+        if self.applied % YIELD_EVERY_OPS == 0:
+            time.sleep(0)  # under gevent: let the worker's other requests run (see YIELD_EVERY_OPS)
         if op.id in self.foreign_ids:
             why = "this id was used by another device's operation: make a new id"
             return OpResult(op.id, op.seq, Outcome.REJECTED, op.record_id, errors={"id": [why]},
