@@ -43,8 +43,8 @@ pagination._pagination_parameters_schema_factory = _bounded_pagination_schema
 # Extra keys an abort() may carry into the error envelope (what a client should do next).
 ENVELOPE_EXTRAS = ("action",)
 # What a client does next, by the answer's `action` (sync/PROTOCOL.md): 401 refresh, login,
-# wipe or retire; 410 resync.
-ACTIONS = ("refresh", "login", "wipe", "retire", "resync")
+# wipe or retire; 410 resync; a CAD's 401 configure (its key is missing or not active).
+ACTIONS = ("refresh", "login", "wipe", "retire", "resync", "configure")
 
 
 class ErrorSchema(SmorestErrorSchema):  # type: ignore[misc]
@@ -53,8 +53,9 @@ class ErrorSchema(SmorestErrorSchema):  # type: ignore[misc]
     action = ma.fields.String(validate=ma.validate.OneOf(ACTIONS), metadata={"description": (
         "What the client does next. 401: refresh (the access token expired: refresh, then"
         " retry), login (sign in online), wipe (revoked as lost: delete local data now),"
-        " retire (send the outbox, sign out, delete local data); 410: resync (drop the"
-        " cursor and pull from scratch)")})
+        " retire (send the outbox, sign out, delete local data), configure (a CAD"
+        " integration: set its X-CAD-Key); 410: resync (drop the cursor and pull from"
+        " scratch)")})
     reason = ma.fields.String(metadata={"description": "Why a 503: busy (the database is taken "
                                                        "by other writes) or unreachable; retry "
                                                        "after Retry-After either way"})
