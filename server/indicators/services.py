@@ -20,6 +20,7 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, aliased
 
 from server.calls.models import Call, CallStatus, CallStatusEvent, CallType
@@ -128,15 +129,22 @@ def _is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _period_of(session: Session, column: Any, filters: Filters) -> sa.ColumnElement[str]:
-    """The period holding each row's time, as YYYY-MM-DD of its first day."""
+def _period_of(session: Session, column: Any, filters: Filters) -> sa.ColumnElement[Any]:
+    """The period holding each row's time: on PostgreSQL the local time truncated to it
+    (written out by `_label` once grouped), on SQLite YYYY-MM-DD of its first day."""
     zone = str(filters.zone.key)
     if _is_postgres(session):
-        local = sa.func.timezone(zone, column)
-        return sa.func.to_char(sa.func.date_trunc(filters.period, local), "YYYY-MM-DD")
+        return sa.func.date_trunc(filters.period, sa.func.timezone(zone, column))
     raw = session.connection().connection.driver_connection
     raw.create_function(SQLITE_PERIOD_FUNCTION, 3, _sqlite_period, deterministic=True)  # type: ignore[union-attr]
     return sa.func.heart_indicator_period(column, filters.period, zone)
+
+
+def _label(session: Session, period: Any) -> sa.ColumnElement[str]:
+    """A grouped period as YYYY-MM-DD (formatting once per group, not once per row)."""
+    if _is_postgres(session):
+        return sa.func.to_char(period, "YYYY-MM-DD")
+    return sa.cast(period, sa.String)
 
 
 def _seconds_between(session: Session, start: Any, end: Any) -> sa.ColumnElement[Any]:
@@ -177,7 +185,7 @@ def responses(session: Session, filters: Filters) -> Indicator:
                      Unit.program.label("program")).join(Unit, Unit.id == Call.unit_id).where(
         *_calls_in(session, filters)).subquery()
     for period, program, n in session.execute(
-            sa.select(rows.c.period, rows.c.program, sa.func.count())
+            sa.select(_label(session, rows.c.period), rows.c.program, sa.func.count())
             .group_by(rows.c.period, rows.c.program).order_by(rows.c.period, rows.c.program)):
         result.rows.append({"period": period, "group": {"program": str(program)},
                             "values": {"responses": int(n)}})
@@ -195,7 +203,7 @@ def transports(session: Session, filters: Filters) -> Indicator:
                      Unit.program.label("program"), destination.label("destination")).join(
         Unit, Unit.id == Call.unit_id).where(*_calls_in(session, filters)).subquery()
     found = [(p, str(prog), str(d), int(n)) for p, prog, d, n in session.execute(
-        sa.select(rows.c.period, rows.c.program, rows.c.destination, sa.func.count())
+        sa.select(_label(session, rows.c.period), rows.c.program, rows.c.destination, sa.func.count())
         .group_by(rows.c.period, rows.c.program, rows.c.destination)
         .order_by(rows.c.period, rows.c.program, rows.c.destination))]
     totals: dict[tuple[str, str], int] = {}
@@ -222,7 +230,7 @@ def eligible_served(session: Session, filters: Filters) -> Indicator:
         Unit, Unit.id == Call.unit_id).where(*_calls_in(session, filters),
                                              Call.eligible.is_(True)).subquery()
     for period, out, det, n in session.execute(
-            sa.select(rows.c.period, rows.c.outcome, rows.c.detail, sa.func.count())
+            sa.select(_label(session, rows.c.period), rows.c.outcome, rows.c.detail, sa.func.count())
             .group_by(rows.c.period, rows.c.outcome, rows.c.detail)
             .order_by(rows.c.period, sa.desc(rows.c.outcome), rows.c.detail)):
         result.rows.append({"period": period, "group": {"outcome": out, "detail": det},
@@ -240,8 +248,10 @@ def first_state_times(session: Session, filters: Filters) -> Any:
     (standing taps only) and whether it has an uncertain tap of that state; the rule of
     server.calls.services.status_times, in SQL."""
     event, withdrawal = aliased(CallStatusEvent), aliased(CallStatusEvent)
-    standing = sa.and_(event.withdraws_id.is_(None),
-                       ~sa.exists().where(withdrawal.withdraws_id == event.id))
+    # Withdrawals are few (a mis-tap undone): NOT IN over them reads only the index's
+    # non-null entries, where NOT EXISTS would hash every event's.
+    standing = sa.and_(event.withdraws_id.is_(None), event.id.not_in(
+        sa.select(withdrawal.withdraws_id).where(withdrawal.withdraws_id.is_not(None))))
     columns: list[Any] = [event.call_id.label("call_id")]
     for state in TIMED_STATES:
         of_state = event.status == state
@@ -255,9 +265,9 @@ def first_state_times(session: Session, filters: Filters) -> Any:
             .group_by(event.call_id).subquery())
 
 
-def _stage_rows(session: Session, filters: Filters) -> Any:
-    """One row per response and stage: its period, program, stage, outcome (measured,
-    missing, uncertain, out_of_order) and seconds when measured."""
+def _stage_columns(session: Session, filters: Filters) -> Any:
+    """One row per response: its period, program, and for each stage its outcome (measured,
+    missing, uncertain, out_of_order) and its seconds when measured."""
     first = first_state_times(session, filters)
     times: dict[str, Any] = {"received": Call.received_at,
                              "dispatched": sa.func.coalesce(first.c.dispatched_at,
@@ -267,22 +277,19 @@ def _stage_rows(session: Session, filters: Filters) -> Any:
     for state in ("en_route", "on_scene"):
         times[state] = first.c[f"{state}_at"]
         doubtful[state] = sa.func.coalesce(first.c[f"{state}_doubtful"], 0) == 1
-    period = _period_of(session, Call.received_at, filters).label("period")
-    selects = []
+    columns: list[Any] = [_period_of(session, Call.received_at, filters).label("period"),
+                          Unit.program.label("program")]
     for stage, a, b in STAGES:
         seconds = _seconds_between(session, times[a], times[b])
         missing = sa.or_(*(sa.and_(times[s].is_(None), sa.not_(doubtful[s])) for s in (a, b)))
         outcome = sa.case((missing, "missing"),
                           (sa.or_(times[a].is_(None), times[b].is_(None)), "uncertain"),
                           (seconds < 0, "out_of_order"), else_="measured")
-        selects.append(
-            sa.select(period, Unit.program.label("program"), sa.literal(stage).label("stage"),
-                      outcome.label("outcome"),
-                      sa.case((outcome == "measured", seconds)).label("seconds"))
-            .select_from(Call).join(Unit, Unit.id == Call.unit_id)
+        columns += [outcome.label(f"{stage}_outcome"),
+                    sa.case((outcome == "measured", seconds)).label(f"{stage}_seconds")]
+    return (sa.select(*columns).select_from(Call).join(Unit, Unit.id == Call.unit_id)
             .outerjoin(first, first.c.call_id == Call.id)
-            .where(*_calls_in(session, filters)))
-    return sa.union_all(*selects).subquery()
+            .where(*_calls_in(session, filters)).subquery())
 
 
 def _percentile(ordered: Sequence[float], q: float) -> float:
@@ -293,6 +300,9 @@ def _percentile(ordered: Sequence[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
+OUTCOMES: Final = ("measured", "uncertain", "missing", "out_of_order")
+
+
 def response_times(session: Session, filters: Filters) -> Indicator:
     result = Indicator("response_times", ("program", "stage"), (
         Measure("calls_timed", "responses with both times of the stage"),
@@ -301,38 +311,49 @@ def response_times(session: Session, filters: Filters) -> Indicator:
         Measure("left_out_uncertain", "left out: a state with only uncertain times"),
         Measure("left_out_missing", "left out: a state with no time"),
         Measure("left_out_out_of_order", "left out: the later state's time is earlier")))
-    rows = _stage_rows(session, filters)
-    keys = (rows.c.period, rows.c.program, rows.c.stage)
+    rows = _stage_columns(session, filters)
     postgres = _is_postgres(session)
-    quantiles = [sa.func.percentile_cont(q).within_group(rows.c.seconds) if postgres
-                 else sa.null() for _, q in QUANTILES]
-    stmt = sa.select(*keys, *(_count_if(rows.c.outcome == o) for o in (
-        "measured", "uncertain", "missing", "out_of_order")), *quantiles).group_by(*keys)
-    sqlite_quantiles = {} if postgres else _quantiles_in_python(session, rows)
-    order = {name: i for i, (name, _, _) in enumerate(STAGES)}
-    for period, program, stage, timed, uncertain, missing, disorder, *qs in sorted(
-            session.execute(stmt), key=lambda r: (r[0], str(r[1]), order[r[2]])):
-        if not postgres:
-            qs = sqlite_quantiles.get((period, program, stage), [None, None])
-        values: dict[str, Any] = {"calls_timed": int(timed)}
-        for (name, _), value in zip(QUANTILES, qs, strict=True):
-            values[name] = None if value is None else round(float(value), SECONDS_PLACES)
-        values.update(left_out_uncertain=int(uncertain), left_out_missing=int(missing),
-                      left_out_out_of_order=int(disorder))
-        result.rows.append({"period": period, "group": {"program": str(program), "stage": stage},
-                            "values": values})
+    aggregates: list[Any] = []
+    for stage, _, _ in STAGES:
+        aggregates += [_count_if(rows.c[f"{stage}_outcome"] == o) for o in OUTCOMES]
+        if postgres:  # both quantiles from one sort of the stage's seconds
+            fractions = postgresql.array([q for _, q in QUANTILES])
+            aggregates.append(sa.func.percentile_cont(fractions).within_group(
+                rows.c[f"{stage}_seconds"]).label(f"{stage}_quantiles"))
+    found = session.execute(sa.select(_label(session, rows.c.period), rows.c.program, *aggregates)
+                            .group_by(rows.c.period, rows.c.program)
+                            .order_by(rows.c.period, rows.c.program))
+    in_python = {} if postgres else _quantiles_in_python(session, rows)
+    width = len(OUTCOMES) + (1 if postgres else 0)
+    for period, program, *cells in found:
+        for n, (stage, _, _) in enumerate(STAGES):
+            timed, uncertain, missing, disorder, *quantiles = cells[n * width:(n + 1) * width]
+            qs = (quantiles[0] if postgres else in_python.get((period, program, stage))) or [
+                None] * len(QUANTILES)
+            values: dict[str, Any] = {"calls_timed": int(timed)}
+            for (name, _), value in zip(QUANTILES, qs, strict=True):
+                values[name] = None if value is None else round(float(value), SECONDS_PLACES)
+            values.update(left_out_uncertain=int(uncertain), left_out_missing=int(missing),
+                          left_out_out_of_order=int(disorder))
+            result.rows.append({"period": period,
+                                "group": {"program": str(program), "stage": stage},
+                                "values": values})
     return result
 
 
 def _quantiles_in_python(session: Session, rows: Any) -> dict[tuple[Any, ...], list[float]]:
-    """SQLite has no percentile aggregate: the measured seconds of each group, in order (the
+    """SQLite has no percentile aggregate: each group's measured seconds, sorted here (the
     embedded store holds one small city's calls)."""
     by_group: dict[tuple[Any, ...], list[float]] = {}
-    for period, program, stage, seconds in session.execute(
-            sa.select(rows.c.period, rows.c.program, rows.c.stage, rows.c.seconds)
-            .where(rows.c.seconds.is_not(None)).order_by(rows.c.seconds)):
-        by_group.setdefault((period, program, stage), []).append(float(seconds))
-    return {key: [_percentile(values, q) for _, q in QUANTILES] for key, values in by_group.items()}
+    stages = [stage for stage, _, _ in STAGES]
+    for period, program, *seconds in session.execute(
+            sa.select(_label(session, rows.c.period), rows.c.program,
+                      *(rows.c[f"{stage}_seconds"] for stage in stages))):
+        for stage, value in zip(stages, seconds, strict=True):
+            if value is not None:
+                by_group.setdefault((period, program, stage), []).append(float(value))
+    return {key: [_percentile(sorted(values), q) for _, q in QUANTILES]
+            for key, values in by_group.items()}
 
 
 def diversion(session: Session, filters: Filters, minutes: dict[str, int],
@@ -352,7 +373,7 @@ def diversion(session: Session, filters: Filters, minutes: dict[str, int],
         *_calls_in(session, filters), Call.eligible.is_(True),
         CallType.fallback == Fallback.POLICE.value, sa.or_(sent, by_phone)).subquery()
     for period, code, n in session.execute(
-            sa.select(rows.c.period, rows.c.call_type, sa.func.count())
+            sa.select(_label(session, rows.c.period), rows.c.call_type, sa.func.count())
             .group_by(rows.c.period, rows.c.call_type).order_by(rows.c.period, rows.c.call_type)):
         per_call = minutes.get(code, default_minutes)
         result.rows.append({"period": period, "group": {"call_type": code},
@@ -383,7 +404,8 @@ def responder_safety(session: Session, filters: Filters) -> Indicator:
         *_calls_in(session, filters)).subquery()
     cells: dict[tuple[str, str], dict[str, Any]] = {}
     for period, prog, answered, safe, police, debriefs in session.execute(
-            sa.select(rows.c.period, rows.c.program, _count_if(rows.c.felt_safe.in_(("yes", "no"))),
+            sa.select(_label(session, rows.c.period), rows.c.program,
+                      _count_if(rows.c.felt_safe.in_(("yes", "no"))),
                       _count_if(rows.c.felt_safe == "yes"),
                       sa.func.count(sa.distinct(sa.case((rows.c.police_requested == "yes",
                                                          rows.c.call_id)))),
@@ -426,7 +448,7 @@ def naloxone(session: Session, filters: Filters) -> Indicator:
         Unit, Unit.id == entry.unit_id).where(*where).subquery()
     administered = rows.c.category == NALOXONE_ADMINISTERED
     for period, prog, times, doses, kits in session.execute(
-            sa.select(rows.c.period, rows.c.program, _count_if(administered),
+            sa.select(_label(session, rows.c.period), rows.c.program, _count_if(administered),
                       sa.func.coalesce(sa.func.sum(sa.case((administered, rows.c.quantity))), 0),
                       sa.func.coalesce(sa.func.sum(sa.case((rows.c.category == NALOXONE_KIT,
                                                             rows.c.quantity))), 0))
