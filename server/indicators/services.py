@@ -147,10 +147,11 @@ def _label(session: Session, period: Any) -> sa.ColumnElement[str]:
     return sa.cast(period, sa.String)
 
 
-def _seconds_between(session: Session, start: Any, end: Any) -> sa.ColumnElement[Any]:
+def _epoch(session: Session, column: Any) -> sa.ColumnElement[Any]:
+    """A time as seconds since the epoch (a float), so a stage is one subtraction."""
     if _is_postgres(session):
-        return sa.cast(sa.extract("epoch", end - start), sa.Float)
-    return (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0
+        return sa.cast(sa.extract("epoch", column), sa.Float)
+    return sa.func.julianday(column) * 86400.0
 
 
 # --- the population ------------------------------------------------------------------------
@@ -265,31 +266,41 @@ def first_state_times(session: Session, filters: Filters) -> Any:
             .group_by(event.call_id).subquery())
 
 
-def _stage_columns(session: Session, filters: Filters) -> Any:
-    """One row per response: its period, program, and for each stage its outcome (measured,
-    missing, uncertain, out_of_order) and its seconds when measured."""
+def _state_times(session: Session, filters: Filters) -> Any:
+    """One row per response: its period and program, and for each state the epoch seconds
+    of its time (None when it has no trusted one) and whether it has uncertain taps."""
     first = first_state_times(session, filters)
-    times: dict[str, Any] = {"received": Call.received_at,
-                             "dispatched": sa.func.coalesce(first.c.dispatched_at,
-                                                            Call.dispatched_at)}
-    doubtful: dict[str, Any] = {"received": sa.false(),
-                                "dispatched": sa.func.coalesce(first.c.dispatched_doubtful, 0) == 1}
-    for state in ("en_route", "on_scene"):
-        times[state] = first.c[f"{state}_at"]
-        doubtful[state] = sa.func.coalesce(first.c[f"{state}_doubtful"], 0) == 1
+    dispatched = sa.func.coalesce(first.c.dispatched_at, Call.dispatched_at)
     columns: list[Any] = [_period_of(session, Call.received_at, filters).label("period"),
-                          Unit.program.label("program")]
-    for stage, a, b in STAGES:
-        seconds = _seconds_between(session, times[a], times[b])
-        missing = sa.or_(*(sa.and_(times[s].is_(None), sa.not_(doubtful[s])) for s in (a, b)))
-        outcome = sa.case((missing, "missing"),
-                          (sa.or_(times[a].is_(None), times[b].is_(None)), "uncertain"),
-                          (seconds < 0, "out_of_order"), else_="measured")
-        columns += [outcome.label(f"{stage}_outcome"),
-                    sa.case((outcome == "measured", seconds)).label(f"{stage}_seconds")]
+                          Unit.program.label("program"),
+                          _epoch(session, Call.received_at).label("received_at"),
+                          sa.literal(0).label("received_doubtful"),
+                          _epoch(session, dispatched).label("dispatched_at")]
+    for state in TIMED_STATES:
+        if state != CallStatus.DISPATCHED:
+            columns.append(_epoch(session, first.c[f"{state.value}_at"]).label(f"{state.value}_at"))
+        columns.append(sa.func.coalesce(first.c[f"{state.value}_doubtful"], 0)
+                       .label(f"{state.value}_doubtful"))
+    # Materialized: each time is converted once per call, where a subquery merged into the
+    # GROUP BY would convert it again for every aggregate naming it.
     return (sa.select(*columns).select_from(Call).join(Unit, Unit.id == Call.unit_id)
             .outerjoin(first, first.c.call_id == Call.id)
-            .where(*_calls_in(session, filters)).subquery())
+            .where(*_calls_in(session, filters)).cte("state_times")
+            .prefix_with("MATERIALIZED", dialect="postgresql"))
+
+
+def _stage(rows: Any, a: str, b: str) -> tuple[dict[str, sa.ColumnElement[bool]], Any]:
+    """A stage's outcomes as conditions on the state times, and its seconds when measured:
+    missing (a state with no time at all), uncertain (a state with only uncertain times),
+    out_of_order (the later state first), measured."""
+    start, end = rows.c[f"{a}_at"], rows.c[f"{b}_at"]
+    missing = sa.or_(*(sa.and_(rows.c[f"{s}_at"].is_(None), rows.c[f"{s}_doubtful"] == 0)
+                       for s in (a, b)))
+    both = sa.and_(start.is_not(None), end.is_not(None))
+    measured = sa.and_(both, end >= start)
+    outcomes = {"measured": measured, "uncertain": sa.and_(sa.not_(missing), sa.not_(both)),
+                "missing": missing, "out_of_order": sa.and_(both, end < start)}
+    return outcomes, sa.case((measured, end - start))
 
 
 def _percentile(ordered: Sequence[float], q: float) -> float:
@@ -311,15 +322,15 @@ def response_times(session: Session, filters: Filters) -> Indicator:
         Measure("left_out_uncertain", "left out: a state with only uncertain times"),
         Measure("left_out_missing", "left out: a state with no time"),
         Measure("left_out_out_of_order", "left out: the later state's time is earlier")))
-    rows = _stage_columns(session, filters)
+    rows = _state_times(session, filters)
     postgres = _is_postgres(session)
     aggregates: list[Any] = []
-    for stage, _, _ in STAGES:
-        aggregates += [_count_if(rows.c[f"{stage}_outcome"] == o) for o in OUTCOMES]
+    for _, a, b in STAGES:
+        outcomes, seconds = _stage(rows, a, b)
+        aggregates += [_count_if(outcomes[o]) for o in OUTCOMES]
         if postgres:  # both quantiles from one sort of the stage's seconds
             fractions = postgresql.array([q for _, q in QUANTILES])
-            aggregates.append(sa.func.percentile_cont(fractions).within_group(
-                rows.c[f"{stage}_seconds"]).label(f"{stage}_quantiles"))
+            aggregates.append(sa.func.percentile_cont(fractions).within_group(seconds))
     found = session.execute(sa.select(_label(session, rows.c.period), rows.c.program, *aggregates)
                             .group_by(rows.c.period, rows.c.program)
                             .order_by(rows.c.period, rows.c.program))
@@ -348,7 +359,7 @@ def _quantiles_in_python(session: Session, rows: Any) -> dict[tuple[Any, ...], l
     stages = [stage for stage, _, _ in STAGES]
     for period, program, *seconds in session.execute(
             sa.select(_label(session, rows.c.period), rows.c.program,
-                      *(rows.c[f"{stage}_seconds"] for stage in stages))):
+                      *(_stage(rows, a, b)[1] for _, a, b in STAGES))):
         for stage, value in zip(stages, seconds, strict=True):
             if value is not None:
                 by_group.setdefault((period, program, stage), []).append(float(value))
