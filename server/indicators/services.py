@@ -55,6 +55,11 @@ QUANTILES: Final = (("median_seconds", 0.5), ("p90_seconds", 0.9))
 # Programs whose teams include a police officer: their calls are not diverted from police.
 WITH_POLICE: Final = frozenset({Program.CO_RESPONSE})
 SQLITE_PERIOD_FUNCTION: Final = "heart_indicator_period"
+# PostgreSQL settings for the indicators' transaction only (SET LOCAL): a year of calls
+# grouped per call (the first time of each state) fits in 32 MB of sort and hash memory,
+# where the default 4 MB spills to disk; and the just-in-time compiler, which costs about
+# 100 ms a query here, saves less than it costs on queries of a second or less.
+POSTGRES_SETTINGS: Final = (("work_mem", "32MB"), ("jit", "off"))
 
 
 @dataclass(frozen=True)
@@ -245,56 +250,47 @@ def referrals(session: Session, filters: Filters) -> Indicator:
 
 
 def first_state_times(session: Session, filters: Filters) -> Any:
-    """Per call of the period with a unit: the first trusted time of each timed state
-    (standing taps only) and whether it has an uncertain tap of that state; the rule of
-    server.calls.services.status_times, in SQL."""
+    """One row per response of the period (one pass over its calls and their taps): its
+    unit and period; for each timed state the first trusted time (`<state>_at`: the
+    rule of server.calls.services.status_times, in SQL: standing taps only, uncertain ones
+    passed over) and whether it has uncertain taps (`<state>_doubtful`, 1 or 0); and each
+    state's time in epoch seconds (`<state>_s`) for the stages, dispatched falling back to
+    the call's dispatched_at."""
     event, withdrawal = aliased(CallStatusEvent), aliased(CallStatusEvent)
     # Withdrawals are few (a mis-tap undone): NOT IN over them reads only the index's
     # non-null entries, where NOT EXISTS would hash every event's.
-    standing = sa.and_(event.withdraws_id.is_(None), event.id.not_in(
-        sa.select(withdrawal.withdraws_id).where(withdrawal.withdraws_id.is_not(None))))
-    columns: list[Any] = [event.call_id.label("call_id")]
+    taps = sa.select(event.call_id, event.status, event.corrected_time,
+                     event.time_uncertain).where(
+        event.withdraws_id.is_(None), event.status.in_(TIMED_STATES), event.id.not_in(
+            sa.select(withdrawal.withdraws_id).where(withdrawal.withdraws_id.is_not(None)))
+    ).subquery()
+    columns: list[Any] = [Call.id.label("call_id"), Call.unit_id.label("unit_id"),
+                          _period_of(session, Call.received_at, filters).label("period"),
+                          _epoch(session, Call.received_at).label("received_s"),
+                          sa.literal(0).label("received_doubtful")]
     for state in TIMED_STATES:
-        of_state = event.status == state
-        columns.append(sa.func.min(sa.case((sa.and_(of_state, event.time_uncertain.is_(False)),
-                                            event.corrected_time))).label(f"{state.value}_at"))
-        columns.append(sa.func.max(sa.case((sa.and_(of_state, event.time_uncertain.is_(True)),
-                                            1), else_=0)).label(f"{state.value}_doubtful"))
-    return (sa.select(*columns).join(Call, Call.id == event.call_id)
-            .where(*_calls_in(session, filters), Call.unit_id.is_not(None), standing,
-                   event.status.in_(TIMED_STATES))
-            .group_by(event.call_id).subquery())
-
-
-def _state_times(session: Session, filters: Filters) -> Any:
-    """One row per response: its period and program, and for each state the epoch seconds
-    of its time (None when it has no trusted one) and whether it has uncertain taps."""
-    first = first_state_times(session, filters)
-    dispatched = sa.func.coalesce(first.c.dispatched_at, Call.dispatched_at)
-    columns: list[Any] = [_period_of(session, Call.received_at, filters).label("period"),
-                          Unit.program.label("program"),
-                          _epoch(session, Call.received_at).label("received_at"),
-                          sa.literal(0).label("received_doubtful"),
-                          _epoch(session, dispatched).label("dispatched_at")]
-    for state in TIMED_STATES:
-        if state != CallStatus.DISPATCHED:
-            columns.append(_epoch(session, first.c[f"{state.value}_at"]).label(f"{state.value}_at"))
-        columns.append(sa.func.coalesce(first.c[f"{state.value}_doubtful"], 0)
-                       .label(f"{state.value}_doubtful"))
-    # Materialized: each time is converted once per call, where a subquery merged into the
-    # GROUP BY would convert it again for every aggregate naming it.
-    return (sa.select(*columns).select_from(Call).join(Unit, Unit.id == Call.unit_id)
-            .outerjoin(first, first.c.call_id == Call.id)
-            .where(*_calls_in(session, filters)).cte("state_times")
-            .prefix_with("MATERIALIZED", dialect="postgresql"))
+        of_state = taps.c.status == state
+        first = sa.func.min(sa.case((sa.and_(of_state, taps.c.time_uncertain.is_(False)),
+                                     taps.c.corrected_time)))
+        time = sa.func.coalesce(first, Call.dispatched_at) if (
+            state == CallStatus.DISPATCHED) else first
+        columns += [first.label(f"{state.value}_at"), _epoch(session, time).label(f"{state.value}_s"),
+                    sa.func.max(sa.case((sa.and_(of_state, taps.c.time_uncertain.is_(True)), 1),
+                                        else_=0)).label(f"{state.value}_doubtful")]
+    # Grouped by the call alone (its other columns depend on it), so the taps can be read
+    # in call order.
+    return (sa.select(*columns).select_from(Call)
+            .outerjoin(taps, taps.c.call_id == Call.id)
+            .where(*_calls_in(session, filters), Call.unit_id.is_not(None))
+            .group_by(Call.id).subquery())
 
 
 def _stage(rows: Any, a: str, b: str) -> tuple[dict[str, sa.ColumnElement[bool]], Any]:
     """A stage's outcomes as conditions on the state times, and its seconds when measured:
     missing (a state with no time at all), uncertain (a state with only uncertain times),
     out_of_order (the later state first), measured."""
-    start, end = rows.c[f"{a}_at"], rows.c[f"{b}_at"]
-    missing = sa.or_(*(sa.and_(rows.c[f"{s}_at"].is_(None), rows.c[f"{s}_doubtful"] == 0)
+    start, end = rows.c[f"{a}_s"], rows.c[f"{b}_s"]
+    missing = sa.or_(*(sa.and_(rows.c[f"{s}_s"].is_(None), rows.c[f"{s}_doubtful"] == 0)
                        for s in (a, b)))
     both = sa.and_(start.is_not(None), end.is_not(None))
     measured = sa.and_(both, end >= start)
@@ -322,7 +318,7 @@ def response_times(session: Session, filters: Filters) -> Indicator:
         Measure("left_out_uncertain", "left out: a state with only uncertain times"),
         Measure("left_out_missing", "left out: a state with no time"),
         Measure("left_out_out_of_order", "left out: the later state's time is earlier")))
-    rows = _state_times(session, filters)
+    rows = first_state_times(session, filters)
     postgres = _is_postgres(session)
     aggregates: list[Any] = []
     for _, a, b in STAGES:
@@ -331,9 +327,10 @@ def response_times(session: Session, filters: Filters) -> Indicator:
         if postgres:  # both quantiles from one sort of the stage's seconds
             fractions = postgresql.array([q for _, q in QUANTILES])
             aggregates.append(sa.func.percentile_cont(fractions).within_group(seconds))
-    found = session.execute(sa.select(_label(session, rows.c.period), rows.c.program, *aggregates)
-                            .group_by(rows.c.period, rows.c.program)
-                            .order_by(rows.c.period, rows.c.program))
+    found = session.execute(sa.select(_label(session, rows.c.period), Unit.program, *aggregates)
+                            .join(Unit, Unit.id == rows.c.unit_id)
+                            .group_by(rows.c.period, Unit.program)
+                            .order_by(rows.c.period, Unit.program))
     in_python = {} if postgres else _quantiles_in_python(session, rows)
     width = len(OUTCOMES) + (1 if postgres else 0)
     for period, program, *cells in found:
@@ -358,8 +355,9 @@ def _quantiles_in_python(session: Session, rows: Any) -> dict[tuple[Any, ...], l
     by_group: dict[tuple[Any, ...], list[float]] = {}
     stages = [stage for stage, _, _ in STAGES]
     for period, program, *seconds in session.execute(
-            sa.select(_label(session, rows.c.period), rows.c.program,
-                      *(_stage(rows, a, b)[1] for _, a, b in STAGES))):
+            sa.select(_label(session, rows.c.period), Unit.program,
+                      *(_stage(rows, a, b)[1] for _, a, b in STAGES))
+            .join(Unit, Unit.id == rows.c.unit_id)):
         for stage, value in zip(stages, seconds, strict=True):
             if value is not None:
                 by_group.setdefault((period, program, stage), []).append(float(value))
@@ -502,6 +500,9 @@ def compute_indicator(session: Session, indicator_id: str, filters: Filters,
     and its rows, each marked when an export suppresses part of it."""
     if indicator_id not in INDICATOR_IDS:
         raise DomainError(404, "No such indicator.")
+    if _is_postgres(session):
+        for name, value in POSTGRES_SETTINGS:
+            session.execute(sa.select(sa.func.set_config(name, value, True)))
     found = computers(minutes, default_minutes)[indicator_id](session, filters)
     notes = list(found.notes)
     if filters.area is not None:
