@@ -250,39 +250,44 @@ def referrals(session: Session, filters: Filters) -> Indicator:
 
 
 def first_state_times(session: Session, filters: Filters) -> Any:
-    """One row per response of the period (one pass over its calls and their taps): its
-    unit and period; for each timed state the first trusted time (`<state>_at`: the
-    rule of server.calls.services.status_times, in SQL: standing taps only, uncertain ones
-    passed over) and whether it has uncertain taps (`<state>_doubtful`, 1 or 0); and each
-    state's time in epoch seconds (`<state>_s`) for the stages, dispatched falling back to
-    the call's dispatched_at."""
+    """One row per response of the period: its unit and period; for each timed state the
+    first trusted time (`<state>_at`: the rule of server.calls.services.status_times, in
+    SQL: standing taps only, uncertain ones passed over) and whether it has uncertain taps
+    (`<state>_doubtful`, 1 or 0); and each state's time in epoch seconds (`<state>_s`) for
+    the stages, dispatched falling back to the call's dispatched_at."""
     event, withdrawal = aliased(CallStatusEvent), aliased(CallStatusEvent)
-    # Withdrawals are few (a mis-tap undone): NOT IN over them reads only the index's
-    # non-null entries, where NOT EXISTS would hash every event's.
-    taps = sa.select(event.call_id, event.status, event.corrected_time,
-                     event.time_uncertain).where(
-        event.withdraws_id.is_(None), event.status.in_(TIMED_STATES), event.id.not_in(
-            sa.select(withdrawal.withdraws_id).where(withdrawal.withdraws_id.is_not(None)))
-    ).subquery()
-    columns: list[Any] = [Call.id.label("call_id"), Call.unit_id.label("unit_id"),
-                          _period_of(session, Call.received_at, filters).label("period"),
-                          _epoch(session, Call.received_at).label("received_s"),
-                          sa.literal(0).label("received_doubtful")]
+    start, _ = filters.bounds()
+    columns: list[Any] = [event.call_id.label("call_id")]
     for state in TIMED_STATES:
-        of_state = taps.c.status == state
-        first = sa.func.min(sa.case((sa.and_(of_state, taps.c.time_uncertain.is_(False)),
-                                     taps.c.corrected_time)))
-        time = sa.func.coalesce(first, Call.dispatched_at) if (
-            state == CallStatus.DISPATCHED) else first
-        columns += [first.label(f"{state.value}_at"), _epoch(session, time).label(f"{state.value}_s"),
-                    sa.func.max(sa.case((sa.and_(of_state, taps.c.time_uncertain.is_(True)), 1),
+        of_state = event.status == state
+        columns += [sa.func.min(sa.case((sa.and_(of_state, event.time_uncertain.is_(False)),
+                                         event.corrected_time))).label(f"{state.value}_at"),
+                    sa.func.max(sa.case((sa.and_(of_state, event.time_uncertain.is_(True)), 1),
                                         else_=0)).label(f"{state.value}_doubtful")]
-    # Grouped by the call alone (its other columns depend on it), so the taps can be read
-    # in call order.
-    return (sa.select(*columns).select_from(Call)
-            .outerjoin(taps, taps.c.call_id == Call.id)
+    # Taps are grouped per call before meeting the calls (the join then pairs one row per
+    # call). No tap is older than its call (sync.clock_skew clamps them), so the period's
+    # start bounds them too. Withdrawals are few (a mis-tap undone): NOT IN over them reads
+    # only the index's non-null entries, where NOT EXISTS would hash every event's.
+    taps = sa.select(*columns).where(
+        event.corrected_time >= start, event.withdraws_id.is_(None),
+        event.status.in_(TIMED_STATES), event.id.not_in(
+            sa.select(withdrawal.withdraws_id).where(withdrawal.withdraws_id.is_not(None)))
+    ).group_by(event.call_id).subquery()
+    per_call: list[Any] = [Call.id.label("call_id"), Call.unit_id.label("unit_id"),
+                           _period_of(session, Call.received_at, filters).label("period"),
+                           _epoch(session, Call.received_at).label("received_s"),
+                           sa.literal(0).label("received_doubtful")]
+    for state in TIMED_STATES:
+        at = taps.c[f"{state.value}_at"]
+        time = sa.func.coalesce(at, Call.dispatched_at) if state == CallStatus.DISPATCHED else at
+        per_call += [at.label(f"{state.value}_at"), _epoch(session, time).label(f"{state.value}_s"),
+                     sa.func.coalesce(taps.c[f"{state.value}_doubtful"], 0)
+                     .label(f"{state.value}_doubtful")]
+    # Materialized: each time is converted once per call, where a subquery merged into the
+    # GROUP BY that reads it would convert it again for every aggregate naming it.
+    return (sa.select(*per_call).outerjoin(taps, taps.c.call_id == Call.id)
             .where(*_calls_in(session, filters), Call.unit_id.is_not(None))
-            .group_by(Call.id).subquery())
+            .cte("state_times").prefix_with("MATERIALIZED", dialect="postgresql"))
 
 
 def _stage(rows: Any, a: str, b: str) -> tuple[dict[str, sa.ColumnElement[bool]], Any]:
