@@ -409,21 +409,27 @@ def responder_safety(session: Session, filters: Filters) -> Indicator:
                                                "team)"),
         Measure("debrief_requests", "debriefs the surveys asked for")))
     survey = PostCallSurvey
+    # First per call and unit (a reassigned call's two teams each count), so "calls where
+    # the team requested police" is a sum, not a count of distinct calls.
+    per_call = sa.select(
+        survey.call_id, survey.unit_id,
+        _count_if(survey.felt_safe.in_(("yes", "no"))).label("answered"),
+        _count_if(survey.felt_safe == "yes").label("safe"),
+        sa.func.max(sa.case((survey.police_requested == "yes", 1), else_=0)).label("police"),
+        sa.func.count(DebriefRequest.id).label("debriefs")).outerjoin(
+        DebriefRequest, DebriefRequest.survey_id == survey.id).group_by(
+        survey.call_id, survey.unit_id).subquery()
     program = sa.func.coalesce(sa.cast(Unit.program, sa.String), UNKNOWN_PROGRAM)
     rows = sa.select(_period_of(session, Call.received_at, filters).label("period"),
-                     program.label("program"), survey.felt_safe, survey.police_requested,
-                     survey.call_id, DebriefRequest.id.label("debrief_id")).join(
-        Call, Call.id == survey.call_id).outerjoin(Unit, Unit.id == survey.unit_id).outerjoin(
-        DebriefRequest, DebriefRequest.survey_id == survey.id).where(
+                     program.label("program"), per_call.c.answered, per_call.c.safe,
+                     per_call.c.police, per_call.c.debriefs).join(
+        Call, Call.id == per_call.c.call_id).outerjoin(Unit, Unit.id == per_call.c.unit_id).where(
         *_calls_in(session, filters)).subquery()
     cells: dict[tuple[str, str], dict[str, Any]] = {}
     for period, prog, answered, safe, police, debriefs in session.execute(
             sa.select(_label(session, rows.c.period), rows.c.program,
-                      _count_if(rows.c.felt_safe.in_(("yes", "no"))),
-                      _count_if(rows.c.felt_safe == "yes"),
-                      sa.func.count(sa.distinct(sa.case((rows.c.police_requested == "yes",
-                                                         rows.c.call_id)))),
-                      sa.func.count(rows.c.debrief_id))
+                      *(sa.func.sum(rows.c[name]) for name in ("answered", "safe", "police",
+                                                              "debriefs")))
             .group_by(rows.c.period, rows.c.program)):
         cells[period, str(prog)] = {"surveys_answered": int(answered), "felt_safe": int(safe),
                                     "police_requested_by_team": int(police),
