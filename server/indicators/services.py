@@ -184,12 +184,17 @@ def _count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
 
 # --- the indicators ------------------------------------------------------------------------
 
-def responses(session: Session, filters: Filters) -> Indicator:
+def responses(session: Session, filters: Filters,
+              programs: frozenset[Program] | None = None) -> Indicator:
+    """Responses by program (of `programs` only, when given)."""
     result = Indicator("responses", ("program",),
                        (Measure("responses", "calls with a unit of the program on them"),))
+    where = _calls_in(session, filters)
+    if programs is not None:
+        where.append(Unit.program.in_(programs))
     rows = sa.select(_period_of(session, Call.received_at, filters).label("period"),
                      Unit.program.label("program")).join(Unit, Unit.id == Call.unit_id).where(
-        *_calls_in(session, filters)).subquery()
+        *where).subquery()
     for period, program, n in session.execute(
             sa.select(_label(session, rows.c.period), rows.c.program, sa.func.count())
             .group_by(rows.c.period, rows.c.program).order_by(rows.c.period, rows.c.program)):
@@ -434,10 +439,9 @@ def responder_safety(session: Session, filters: Filters) -> Indicator:
         cells[period, str(prog)] = {"surveys_answered": int(answered), "felt_safe": int(safe),
                                     "police_requested_by_team": int(police),
                                     "debrief_requests": int(debriefs)}
-    for row in responses(session, filters).rows:
-        if row["group"]["program"] in WITH_POLICE:
-            cell = cells.setdefault((row["period"], row["group"]["program"]), {})
-            cell["police_dispatched_with_team"] = row["values"]["responses"]
+    for row in responses(session, filters, WITH_POLICE).rows:
+        cell = cells.setdefault((row["period"], row["group"]["program"]), {})
+        cell["police_dispatched_with_team"] = row["values"]["responses"]
     for (period, prog), cell in sorted(cells.items()):
         answered = cell.get("surveys_answered", 0)
         result.rows.append({"period": period, "group": {"program": prog}, "values": {
