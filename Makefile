@@ -93,6 +93,7 @@ bench: $(STAMP)
 	$(PY) bench/login_timing.py
 	$(PY) bench/worker_memory.py
 	$(PY) bench/stock.py
+	$(PY) bench/indicators.py
 	$(PY) bench/backup_fanout.py
 	$(PY) bench/triage.py
 	$(PY) bench/cad_import.py

@@ -130,6 +130,7 @@ def _register_blueprints(app: Flask) -> None:
     from server.extensions import api
     from server.fieldlogs.routes import blp as fieldlogs_blp
     from server.health.routes import blp as health_blp
+    from server.indicators.routes import blp as indicators_blp
     from server.locations.routes import blp as locations_blp
     from server.notifiers.routes import blp as notifiers_blp
     from server.stream import services as stream_services
@@ -142,7 +143,7 @@ def _register_blueprints(app: Flask) -> None:
     document_sync(api)
     for blueprint in (auth_blp, units_blp, locations_blp, calls_blp, supplies_blp, audit_blp,
                       sync_blp, fieldlogs_blp, backups_blp, board_blp, stream_blp,
-                      notifiers_blp, cad_blp, dispatch_blp):
+                      notifiers_blp, cad_blp, dispatch_blp, indicators_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health_blp)
     stream_services.init_app(app)

@@ -140,6 +140,16 @@ class Config:
     # An unanswered prompt raises a backup request after this: three minutes to find the
     # tablet and press once, in a conversation that cannot be interrupted at once.
     CHECKIN_GRACE_SECONDS = 180
+    # Officer time saved by a call HEART took instead of the police (the diversion indicator):
+    # minutes of officer time per call, by call type code, and for every other type. No
+    # published per-call-type figure for Durham was found: these are placeholders a department
+    # sets from its own CAD (the police units' time on scene per call type). The default is
+    # the median duration of 200 police mental-health calls in one study (University of New
+    # Brunswick, 2025, "Police-Citizen Mental Health Call Duration and Associations with Call
+    # Outcomes": median 43 minutes), not a Durham figure.
+    INDICATOR_OFFICER_MINUTES: dict[str, int] = {}
+    INDICATOR_OFFICER_MINUTES_DEFAULT = 43
+
     # The supervisor's board map: a GeoJSON FeatureCollection of streets and districts drawn
     # under the units (None: a plain coordinate grid). Read once, then served with an ETag.
     BASEMAP_PATH: str | None = None
@@ -197,10 +207,11 @@ class Config:
                      "BACKUP_RADIUS_M", "BACKUP_ALERT_TIMEOUT_SECONDS", "BACKUP_SWEEP_SECONDS",
                      "CHECKIN_AFTER_MINUTES", "CHECKIN_GRACE_SECONDS", "BASEMAP_MAX_BYTES",
                      "STREAM_KEEPALIVE_SECONDS", "STREAM_MAX_SECONDS", "STREAM_RETENTION_DAYS",
-                     "SYNC_CONCURRENCY"):
+                     "SYNC_CONCURRENCY", "INDICATOR_OFFICER_MINUTES_DEFAULT"):
             if number := os.environ.get(name):
                 values[name] = int(number)
-        for name in ("BACKUP_ESCALATION", "CHECKIN_AFTER_MINUTES_BY_CALL_TYPE"):
+        for name in ("BACKUP_ESCALATION", "CHECKIN_AFTER_MINUTES_BY_CALL_TYPE",
+                     "INDICATOR_OFFICER_MINUTES"):
             if text := os.environ.get(name):  # JSON, shaped like the default
                 values[name] = json.loads(text)
         if os.environ.get("NOTIFIER_DISPATCH") == "1":

@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.routing import Rule as UrlRule
-from werkzeug.routing.converters import IntegerConverter, UUIDConverter
+from werkzeug.routing.converters import AnyConverter, IntegerConverter, UUIDConverter
 
 from server.auth import permissions
 from server.auth.models import Role
@@ -43,6 +43,8 @@ def sample_url(rule: UrlRule, record_id: str | None = None) -> str:
             values[name] = record_id or uuid.uuid4()
         elif isinstance(converter, IntegerConverter):
             values[name] = 1
+        elif isinstance(converter, AnyConverter):
+            values[name] = min(converter.items)
         else:
             values[name] = "x"
     built = rule.build(values, append_unknown=False)

@@ -78,6 +78,10 @@ BOARD_READERS = DISPATCH
 # lead who owns the eligibility table may too).
 CALL_TYPE_MAPPERS = frozenset({Role.ADMIN, Role.PROGRAM_LEAD})
 
+# The program's indicators (server/indicators): aggregates only, for who runs the program and
+# the supervisors who answer for it. An admin runs accounts and devices, not the program.
+INDICATOR_READERS = frozenset({Role.PROGRAM_LEAD, Role.SUPERVISOR})
+
 Rule = frozenset[Role] | str
 
 # endpoint -> method -> rule. Endpoints are "<blueprint>.<view>" as Flask names them.
@@ -160,6 +164,9 @@ ROUTES: Final[dict[str, dict[str, Rule]]] = {
     "stream.StreamReceipts": {"POST": ALL_ROLES},
     "notifiers.PushKey": {"GET": ALL_ROLES},
     "notifiers.PushSubscriptionOfDevice": {"PUT": ALL_ROLES, "DELETE": ALL_ROLES},
+    "indicators.Indicators": {"GET": INDICATOR_READERS},
+    "indicators.IndicatorById": {"GET": INDICATOR_READERS},
+    "indicators.IndicatorCsv": {"GET": INDICATOR_READERS},
 }
 
 

@@ -1647,6 +1647,151 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/indicators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every indicator's id, title and definition. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Definition"][];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/{indicator_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                indicator_id: "responses" | "transports" | "eligible_served" | "referrals" | "response_times" | "diversion" | "responder_safety" | "naloxone";
+            };
+            cookie?: never;
+        };
+        /** One indicator by period and group, with its definition. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description day, week (from Monday) or month */
+                    period?: "day" | "week" | "month";
+                    /** @description first day (YYYY-MM-DD, department's time zone); default 83 days before to */
+                    from?: string | null;
+                    /** @description last day, included (default today) */
+                    to?: string | null;
+                    /** @description a call type code: only calls of that type */
+                    call_type?: string | null;
+                    /** @description a service area id: accepted, not applied yet (calls carry no area) */
+                    area?: string | null;
+                    /** @description json, or csv (text/csv, small cells suppressed) */
+                    format?: "json" | "csv";
+                };
+                header?: never;
+                path: {
+                    indicator_id: "responses" | "transports" | "eligible_served" | "referrals" | "response_times" | "diversion" | "responder_safety" | "naloxone";
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The indicator as JSON, or as text/csv with format=csv (counts from 1 to 4 shown as <5) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Indicator"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/{indicator_id}.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                indicator_id: "responses" | "transports" | "eligible_served" | "referrals" | "response_times" | "diversion" | "responder_safety" | "naloxone";
+            };
+            cookie?: never;
+        };
+        /** One indicator as CSV, small cells suppressed. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description day, week (from Monday) or month */
+                    period?: "day" | "week" | "month";
+                    /** @description first day (YYYY-MM-DD, department's time zone); default 83 days before to */
+                    from?: string | null;
+                    /** @description last day, included (default today) */
+                    to?: string | null;
+                    /** @description a call type code: only calls of that type */
+                    call_type?: string | null;
+                    /** @description a service area id: accepted, not applied yet (calls carry no area) */
+                    area?: string | null;
+                    /** @description json, or csv (text/csv, small cells suppressed) */
+                    format?: "json" | "csv";
+                };
+                header?: never;
+                path: {
+                    indicator_id: "responses" | "transports" | "eligible_served" | "referrals" | "response_times" | "diversion" | "responder_safety" | "naloxone";
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description text/csv: period, the groups, the measures; counts from 1 to 4 shown as <5, what is computed from them left empty */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/notifications/receipts": {
         parameters: {
             query?: never;
@@ -3984,6 +4129,14 @@ export interface components {
             /** @enum {string} */
             reason_code: "no_unit_on_shift" | "all_busy" | "outside_service_area" | "outside_hours" | "safety" | "invalid_crew" | "no_location" | "declined_by_team";
         };
+        Definition: {
+            /** @description what every indicator shares: periods, programs, suppression in exports */
+            common?: string;
+            definition?: string;
+            id?: string;
+            source_fields?: string[];
+            title?: string;
+        };
         Device: {
             /** Format: uuid */
             id: string;
@@ -4065,6 +4218,17 @@ export interface components {
             location_min_accuracy_m?: number;
             /** @description within the interval, a point only when the unit moved this far (m) */
             location_min_move_m?: number;
+        };
+        Filters: {
+            area?: string | null;
+            area_applied?: boolean;
+            call_type?: string | null;
+            /** Format: date */
+            from?: string;
+            period?: string;
+            time_zone?: string;
+            /** Format: date */
+            to?: string;
         };
         Flagged: {
             /** Format: date-time */
@@ -4227,6 +4391,22 @@ export interface components {
             expires_at?: string | null;
             kind?: string;
         };
+        Indicator: {
+            /** @description what every indicator shares: periods, programs, suppression in exports */
+            common?: string;
+            definition?: string;
+            filters?: components["schemas"]["Filters"];
+            groups?: string[];
+            id?: string;
+            measures?: components["schemas"]["Measure"][];
+            notes?: string[];
+            /** @description every period of the range */
+            periods?: string[];
+            rows?: components["schemas"]["Row"][];
+            source_fields?: string[];
+            suppressed_in_exports?: boolean;
+            title?: string;
+        };
         /** @description kit_count: the record's fields (unknown fields are rejected) */
         KitCountData: {
             /**
@@ -4376,6 +4556,12 @@ export interface components {
             role: "responder_clinician" | "responder_peer" | "responder_emt" | "cit_officer" | "diversion_clinician" | "dispatcher" | "supervisor" | "supply_manager" | "care_navigator" | "program_lead" | "admin";
             readonly unit_id?: number | null;
             username: string;
+        };
+        Measure: {
+            description?: string;
+            name?: string;
+            /** @description the counts that, from 1 to 4, suppress this value in exports */
+            suppressed_with?: string[];
         };
         NewCall: {
             address: string;
@@ -4993,6 +5179,18 @@ export interface components {
              * @enum {unknown}
              */
             reason: "lost" | "retired";
+        };
+        Row: {
+            group?: {
+                [key: string]: string;
+            };
+            /** @description the period's first day, YYYY-MM-DD */
+            period?: string;
+            /** @description a count from 1 to 4 here: the CSV export shows it as <5 */
+            suppressed_in_exports?: boolean;
+            values?: {
+                [key: string]: number | null;
+            };
         };
         Shift: {
             call_sign?: string;
