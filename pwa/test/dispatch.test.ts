@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { BoardUnit } from '../src/api/board';
 import { ApiClient, HttpError } from '../src/api/client';
-import { dispatch, type QueueCall, type Recommendation } from '../src/api/dispatch';
+import { dispatch } from '../src/api/dispatch';
 import openapi from '../src/api/openapi.json';
 import { COMING } from '../src/app/areas';
 import { homePath, screenFor } from '../src/app/screens';
@@ -26,43 +26,9 @@ import {
   UPDATED_RECENT_MS,
 } from '../src/screens/dispatch/view';
 import { failure } from '../src/screens/supply/view';
+import { queueCall as call, rec } from './dispatchFixtures';
 import { fakeFetch, staticTokens } from './helpers';
 
-const rec = (over: Partial<Recommendation> = {}): Recommendation => ({
-  response: 'community_response',
-  unit_id: 3,
-  call_sign: 'HEART-3',
-  distance_m: 850,
-  reason_code: null,
-  reason: 'HEART-3 is the nearest available community response unit (0.9 km).',
-  ...over,
-});
-
-const call = (over: Partial<QueueCall> = {}): QueueCall => ({
-  id: 'c1',
-  cad_number: '2026-001',
-  call_type: 'WELFARE',
-  call_type_name: 'Welfare check',
-  priority: 3,
-  address: '100 Main St',
-  lat: 45.5,
-  lon: -122.6,
-  received_at: '2026-12-01T12:00:00Z',
-  status: 'received',
-  unit_id: null,
-  call_sign: null,
-  source: 'cad',
-  weapon: false,
-  violence: false,
-  narrative: '',
-  cad_updated_at: null,
-  eligible: true,
-  eligible_programs: ['community_response'],
-  unmapped: false,
-  recommendation: rec(),
-  unserved_reason: null,
-  ...over,
-});
 
 const unit = (over: Partial<BoardUnit>): BoardUnit => ({ unit_id: 1, call_sign: 'HEART-1', status: 'available', program: 'community_response', call: null, position: null, crew: [], ...over });
 

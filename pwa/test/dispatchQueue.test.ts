@@ -3,12 +3,13 @@ import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi, type Mock } from 'vitest';
 import type { BoardUnit } from '../src/api/board';
 import { ApiClient } from '../src/api/client';
-import type { QueueCall, Recommendation } from '../src/api/dispatch';
+import type { QueueCall } from '../src/api/dispatch';
 import type { Role } from '../src/api/types';
 import type * as Auth from '../src/app/auth';
 import { getSettings, updateSettings } from '../src/app/settings';
 import { QueuePanel } from '../src/screens/dispatch/QueuePanel';
 import { fakeRoot, type FakeNode } from './fakeDom';
+import { queueCall, rec } from './dispatchFixtures';
 import { fakeFetch, staticTokens, type Req } from './helpers';
 
 // The screens' client is the signed-in one: here, one talking to the test's fake server.
@@ -18,41 +19,7 @@ vi.mock('../src/app/auth', async (original) => ({ ...(await original<typeof Auth
 const MINUTE = 60_000;
 const ago = (minutes: number) => new Date(Date.now() - minutes * MINUTE).toISOString();
 
-const rec = (over: Partial<Recommendation> = {}): Recommendation => ({
-  response: 'community_response',
-  unit_id: 3,
-  call_sign: 'HEART-3',
-  distance_m: 850,
-  reason_code: null,
-  reason: 'HEART-3 is the nearest available community response unit.',
-  ...over,
-});
-
-const call = (over: Partial<QueueCall>): QueueCall => ({
-  id: 'c1',
-  cad_number: '2026-001',
-  call_type: 'WELFARE',
-  call_type_name: 'Welfare check',
-  priority: 3,
-  address: '100 Main St',
-  lat: 45.5,
-  lon: -122.6,
-  received_at: ago(5),
-  status: 'received',
-  unit_id: null,
-  call_sign: null,
-  source: 'cad',
-  weapon: false,
-  violence: false,
-  narrative: '',
-  cad_updated_at: null,
-  eligible: true,
-  eligible_programs: ['community_response'],
-  unmapped: false,
-  recommendation: rec(),
-  unserved_reason: null,
-  ...over,
-});
+const call = (over: Partial<QueueCall>): QueueCall => queueCall({ received_at: ago(5), ...over });
 
 const QUEUE = [
   call({ id: 'welfare', cad_number: '2026-001', received_at: ago(12) }),
