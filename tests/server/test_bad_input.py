@@ -114,7 +114,8 @@ def fill_path(path: str, operations: dict[str, Any], world: World) -> str:
     for parameter in operations.get("parameters", []):
         if parameter["in"] == "path" and parameter["name"] not in values:
             schema = parameter["schema"]
-            values[parameter["name"]] = PLACEHOLDER_IDS[schema.get("format", schema["type"])]
+            values[parameter["name"]] = (schema["enum"][0] if "enum" in schema  # any(...)
+                                         else PLACEHOLDER_IDS[schema.get("format", schema["type"])])
     return path.format(**values)
 
 
