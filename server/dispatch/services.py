@@ -24,6 +24,7 @@ from server.dispatch.rules import (
     Recommendation,
     ServiceArea,
     ServiceHours,
+    TriageCall,
     TriageRules,
     UnitIndex,
     UnitSnapshot,
@@ -120,22 +121,12 @@ def triage_call(session: Session, call: Call, now: datetime, rules: TriageRules 
     return found
 
 
-class _Facts:
-    """A stored call read as the triage's CallFacts."""
-
-    __slots__ = ("call_type", "lat", "lon", "received_at", "violence", "weapon")
-
-    def __init__(self, call_type: str, weapon: bool, violence: bool, received_at: datetime,
-                 lat: float | None, lon: float | None) -> None:
-        self.call_type, self.weapon, self.violence = call_type, weapon, violence
-        self.received_at, self.lat, self.lon = received_at, lat, lon
-
-
-def _facts(call: Call) -> _Facts:
+def _facts(call: Call) -> TriageCall:
+    """A stored call read as the triage's facts."""
     received = call.received_at
     if received.tzinfo is None:  # SQLite hands back naive UTC
         received = received.replace(tzinfo=UTC)
-    return _Facts(call.call_type.code, call.weapon or call.call_type.weapon_involved,
+    return TriageCall(call.call_type.code, call.weapon or call.call_type.weapon_involved,
                   call.violence, received, call.premise.lat, call.premise.lon)
 
 
