@@ -22,6 +22,7 @@ from typing import Any
 
 import requests
 import sqlalchemy as sa
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from werkzeug.serving import BaseWSGIServer, make_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -270,6 +271,28 @@ def wait_synced(page: Any, timeout_s: float = 30) -> None:
         if sync_now.count() and sync_now.is_enabled():
             sync_now.click()
         page.wait_for_timeout(300)
+
+
+# How long a call screen waits for its call to land before nudging the sync loop again.
+CALL_ARRIVAL_NUDGE_MS = 3_000
+
+
+def open_call(page: Any, call_id: str, timeout_s: float = 45) -> None:
+    """Opens a call's screen and waits for the call to land in the tablet's store, pressing
+    "Sync now" when it has not yet (a pull slowed by a loaded machine, or in backoff)."""
+    page.goto(f"/#/call/{call_id}")
+    detail = page.locator(f'[data-testid="call-detail"][data-call-id="{call_id}"]')
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            detail.wait_for(timeout=CALL_ARRIVAL_NUDGE_MS)
+            return
+        except PlaywrightTimeoutError:
+            if time.monotonic() > deadline:
+                raise
+        sync_now = page.get_by_test_id("sync-now")
+        if sync_now.count() and sync_now.is_enabled():
+            sync_now.click()
 
 
 def eventually(check: Callable[[], Any], timeout_s: float = 20, what: str = "condition") -> Any:

@@ -21,8 +21,7 @@ IDLE_MINUTES = 0.05  # 3 s
 
 
 def open_call(page: Any, call_id: str) -> None:
-    page.goto(f"/#/call/{call_id}")
-    page.locator(f'[data-testid="call-detail"][data-call-id="{call_id}"]').wait_for()
+    live.open_call(page, call_id)
 
 
 def capture_shift(page: Any, call_id: str, note: str, disposition: str) -> None:

@@ -25,8 +25,7 @@ def header_names(page: Any, name: str) -> None:
 
 
 def open_call(page: Any, call_id: str) -> None:
-    page.goto(f"/#/call/{call_id}")
-    page.locator(f'[data-testid="call-detail"][data-call-id="{call_id}"]').wait_for()
+    live.open_call(page, call_id)
 
 
 def tap(page: Any, status: str) -> None:

@@ -32,8 +32,7 @@ def test_cleared_is_confirmed_then_undone_and_the_call_is_back_in_the_list(
     live.sign_in(page, server.url, "emt1")
     live.wait_controlled(page)
     live.unlock_if_locked(page)
-    page.goto(f"/#/call/{call_id}")
-    page.locator(f'[data-testid="call-detail"][data-call-id="{call_id}"]').wait_for()
+    live.open_call(page, call_id)
     page.get_by_test_id("status-on_scene").click()
     pressed(page, "on_scene")
     assert page.get_by_test_id("status-en_route").is_disabled()  # passed: not offered

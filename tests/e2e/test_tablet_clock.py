@@ -35,8 +35,7 @@ def test_taps_under_a_clock_at_1970_then_ahead_then_right_are_stored_at_their_re
     live.sign_in(page, server.url, "emt1")
     live.wait_controlled(page)
     live.unlock_if_locked(page)
-    page.goto(f"/#/call/{call_id}")
-    page.locator(f'[data-testid="call-detail"][data-call-id="{call_id}"]').wait_for()
+    live.open_call(page, call_id)
     live.wait_synced(page)  # the pull taught the tablet the server's time
 
     context.set_offline(True)

@@ -15,7 +15,7 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +43,8 @@ ARRIVES_WITHIN_SECONDS = 20
 QUIET_SECONDS = 1.0
 # Several times what one process's pool holds (SQLAlchemy's 5 + 10 overflow), opened at once.
 FIRST_STREAMS = 60
+# A stopped client's read ends when its server stops (within the servers' own 15 s bound).
+STOP_SECONDS = 20
 
 
 @dataclass
@@ -55,12 +57,30 @@ class Listener:
     last_id: str | None = None
     connects: int = 0
     stopping: threading.Event = field(default_factory=threading.Event)
+    #: What broke the client other than a server going away: raised by next() and join().
+    error: BaseException | None = None
+    thread: threading.Thread | None = None
 
     def start(self, together: threading.Barrier | None = None) -> Listener:
-        threading.Thread(target=self._run, args=(together,), daemon=True).start()
+        self.thread = threading.Thread(target=self._run, args=(together,), daemon=True)
+        self.thread.start()
         return self
 
+    def join(self) -> None:
+        """Waits for the client, stopped and its server gone, and raises what broke it."""
+        if self.thread is not None:
+            self.thread.join(timeout=STOP_SECONDS)
+            assert not self.thread.is_alive(), "a stream client did not stop"
+        if self.error is not None:
+            raise self.error
+
     def _run(self, together: threading.Barrier | None) -> None:
+        try:
+            self._listen(together)
+        except BaseException as error:  # kept for the test's thread, which reports it
+            self.error = error
+
+    def _listen(self, together: threading.Barrier | None) -> None:
         if together is not None:
             together.wait()
         while not self.stopping.is_set():
@@ -89,6 +109,8 @@ class Listener:
             time.sleep(0.2)
 
     def next(self, event: str) -> dict[str, Any]:
+        if self.error is not None:
+            raise self.error
         deadline = time.monotonic() + ARRIVES_WITHIN_SECONDS
         while (left := deadline - time.monotonic()) > 0:
             try:
@@ -131,6 +153,8 @@ class Server:
         return int(children[0])
 
     def stop(self) -> None:
+        if self.process.returncode is not None:
+            return
         self.process.terminate()
         try:
             self.process.wait(timeout=15)
@@ -179,6 +203,26 @@ def servers(city: dict[str, str], tmp_path: Path) -> Iterator[tuple[Server, Serv
     second.stop()
 
 
+@pytest.fixture
+def listen(servers: tuple[Server, Server]) -> Iterator[Callable[[Server, str], Listener]]:
+    """Stream clients that stop, raising what broke any of them, before the servers stop."""
+    made: list[Listener] = []
+
+    def make(server: Server, token: str) -> Listener:
+        made.append(Listener(server.url, token))
+        return made[-1]
+
+    yield make
+    # Stopped before their servers go: a client left reconnecting could reach a later test's
+    # server on the same port.
+    for listener in made:
+        listener.stopping.set()
+    for server in servers:
+        server.stop()
+    for listener in made:
+        listener.join()
+
+
 def sign_in(server: Server, username: str) -> str:
     answer = requests.post(f"{server.url}/api/v1/auth/login", timeout=30,
                            json={"username": username, "password": PASSWORD})
@@ -198,10 +242,10 @@ def ask_for_backup(server: Server, token: str) -> str:
 
 
 def test_a_request_posted_to_one_process_reaches_a_supervisor_on_another(
-        servers: tuple[Server, Server]) -> None:
+        servers: tuple[Server, Server], listen: Callable[[Server, str], Listener]) -> None:
     a, b = servers
-    supervisor = Listener(b.url, sign_in(b, "sup")).start()
-    far = Listener(b.url, sign_in(b, "far")).start()
+    supervisor = listen(b, sign_in(b, "sup")).start()
+    far = listen(b, sign_in(b, "far")).start()
     supervisor.next("ready")
     far.next("ready")
     request_id = ask_for_backup(a, sign_in(a, "near"))
@@ -211,11 +255,11 @@ def test_a_request_posted_to_one_process_reaches_a_supervisor_on_another(
 
 
 def test_listeners_of_a_killed_worker_resume_and_miss_nothing(
-        servers: tuple[Server, Server]) -> None:
+        servers: tuple[Server, Server], listen: Callable[[Server, str], Listener]) -> None:
     a, b = servers
     near = sign_in(a, "near")
-    supervisor = Listener(b.url, sign_in(b, "sup")).start()
-    dispatcher = Listener(b.url, sign_in(b, "disp")).start()
+    supervisor = listen(b, sign_in(b, "sup")).start()
+    dispatcher = listen(b, sign_in(b, "disp")).start()
     for listener in (supervisor, dispatcher):
         listener.next("ready")
     before = ask_for_backup(a, near)
@@ -231,10 +275,11 @@ def test_listeners_of_a_killed_worker_resume_and_miss_nothing(
     assert "Booting worker" in b.log.read_text()
 
 
-def test_the_first_streams_of_a_fresh_process_all_open(servers: tuple[Server, Server]) -> None:
+def test_the_first_streams_of_a_fresh_process_all_open(
+        servers: tuple[Server, Server], listen: Callable[[Server, str], Listener]) -> None:
     a, b = servers
     token = sign_in(a, "sup")  # signed in on one process; the streams open on the other
-    listeners = [Listener(b.url, token) for _ in range(FIRST_STREAMS)]
+    listeners = [listen(b, token) for _ in range(FIRST_STREAMS)]
     together = threading.Barrier(FIRST_STREAMS)
     for listener in listeners:
         listener.start(together)
