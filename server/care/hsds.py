@@ -252,7 +252,12 @@ def _service_json(service: dict[str, Any], where: str, organization: Any,
             yield HsdsError(f"{where} service_at_location {number}", "location",
                             "no location with an id; not imported")
             continue
-        places.append((str(location_id or location["id"]), {**location, "_sal": sal}))
+        location_id = str(location_id or location["id"])
+        position = _position(location, f"{where} location {location_id!r}")
+        if isinstance(position, HsdsError):
+            yield position
+            continue
+        places.append((location_id, {**location, "_sal": sal, "_position": position}))
     base: dict[str, Any] = {
         "service_id": service_id, "name": name,
         "organization_id": _text(service.get("organization_id")) or _text(org.get("id")),
@@ -274,14 +279,11 @@ def _service_json(service: dict[str, Any], where: str, organization: Any,
                        extra=_sections(service=service_extra, organization=org_extra))
         return
     for location_id, location in places:
-        position = _position(location, f"{where} location {location_id!r}")
-        if isinstance(position, HsdsError):
-            yield position
-            continue
+        position = location["_position"]
         addresses = location.get("addresses") or location.get("physical_addresses") or []
         names, codes = _terms(_json_terms(service) + _json_terms(location))
         location_extra = {k: v for k, v in location.items() if k not in KNOWN_COLUMNS["locations"]
-                          and k not in {"_sal", "addresses", "physical_addresses", "phones",
+                          and k not in {"_sal", "_position", "addresses", "physical_addresses", "phones",
                                         "attributes"} and v not in (None, "", [], {})}
         yield Resource(**base, location_id=location_id, categories=names, category_codes=codes,
                        address=_best_address(a for a in addresses if isinstance(a, dict)),
