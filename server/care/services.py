@@ -260,7 +260,8 @@ def _names(session: Session, user_ids: Iterable[int]) -> dict[int, str]:
     ids = set(user_ids)
     if not ids:
         return {}
-    return dict(session.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids))).tuples())
+    rows = session.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids)))
+    return dict(rows)
 
 
 # --- follow-ups -----------------------------------------------------------------------------
