@@ -71,6 +71,7 @@ def test_a_record_changed_at_the_source_is_updated_not_duplicated(app: Flask,
     services = (tables / "services.csv").read_text().replace("Beds for adults", "Beds for 40 adults")
     (tables / "services.csv").write_text(services)
     code, out, _ = run(app, tables)
+    assert code == 0
     assert "0 created, 1 updated, 2 unchanged" in out
     shelter = next(r for r in resources() if r.hsds_service_id == "svc-shelter")
     assert shelter.description == "Beds for 40 adults"
