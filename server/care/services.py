@@ -261,7 +261,7 @@ def _names(session: Session, user_ids: Iterable[int]) -> dict[int, str]:
     if not ids:
         return {}
     rows = session.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids)))
-    return dict(rows)
+    return dict(rows.all())
 
 
 # --- follow-ups -----------------------------------------------------------------------------
