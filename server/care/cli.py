@@ -14,7 +14,7 @@ from flask import Flask
 from server.audit.services import record_audit
 from server.cad.cli import COMMIT_EVERY, ErrorLines, progress
 from server.care import services
-from server.care.hsds import HsdsError, HsdsFormatError, Resource, read_path
+from server.care.hsds import HsdsError, HsdsFormatError, Resource, Unread, read_path
 from server.extensions import db
 from server.models_base import utcnow
 
@@ -31,23 +31,27 @@ def import_command(path: Path) -> None:
     outcomes: Counter[str] = Counter()
     errors = ErrorLines()
     batch: list[Resource] = []
+    unread = [item.file for item in items if isinstance(item, Unread)]
     with progress(len(items), f"Importing {path.name}") as bar:
         for item in items:
             if isinstance(item, HsdsError):
                 errors.add(str(item))
-            else:
+            elif isinstance(item, Resource):
                 batch.append(item)
             if len(batch) == COMMIT_EVERY:
                 _store(batch, path.name, outcomes)
             bar.update(1)
         _store(batch, path.name, outcomes)
-    summary = {**{o.value: outcomes[o.value] for o in services.Outcome}, "errors": errors.count}
+    summary = {**{o.value: outcomes[o.value] for o in services.Outcome}, "errors": errors.count,
+               "unread_tables": unread}
     record_audit(session, actor=None, device_id=None, entity="hsds_import", entity_id=path.name,
                  action="import", before=None, after=summary)
     session.commit()
     errors.finish()
     click.echo(f"{path.name}: {outcomes['created']} created, {outcomes['updated']} updated, "
                f"{outcomes['unchanged']} unchanged, {errors.count} records with errors")
+    if unread:
+        click.echo(f"tables not read (HEART Field keeps no such records): {', '.join(unread)}")
 
 
 def _store(batch: list[Resource], source: str, outcomes: Counter[str]) -> None:

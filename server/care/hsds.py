@@ -14,12 +14,14 @@ at all raises `HsdsFormatError`.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import math
+import re
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,14 +41,31 @@ KNOWN_COLUMNS: dict[str, frozenset[str]] = {
     "locations": frozenset({"id", "organization_id", "name", "latitude", "longitude"}),
 }
 # HSDS text fields are free; these bound what one resource keeps (column lengths in models).
+MAX_ID = 100
 MAX_NAME = 300
 MAX_ADDRESS = 300
 MAX_PHONE = 60
 MAX_URL = 500
+# Where a location's addresses are: HSDS 3.0, its generated examples' spelling, HSDS 2.
+ADDRESS_KEYS = ("addresses", "addresss", "physical_addresses", "postal_addresses")
 # Address kinds in order of use: where a person goes first, a postal address last.
 ADDRESS_ORDER = ("physical", "", "virtual", "postal")
 # A CSV cell may hold a long description; the csv module's default limit (128 KiB) refuses it.
 CSV_FIELD_LIMIT = 16 * 1024 * 1024
+# Where a JSON document keeps its records: HSDS 3.0 API pages say "contents", others "items".
+PAGE_KEYS = ("contents", "items", "data")
+# Keys that make an object something other than a service: a taxonomy term or a location alone.
+TERM_KEYS = frozenset({"term_uri", "taxonomy", "taxonomy_id", "parent_id"})
+LOCATION_KEYS = frozenset({"location_type", "latitude", "longitude"})
+# Keys an organization has and a service does not (an organization listed without its services).
+ORGANIZATION_KEYS = frozenset({"website", "tax_status", "year_incorporated", "legal_status",
+                               "parent_organization_id", "organization_identifiers", "logo"})
+# Keys only a service has: with one of them, an object is read as a service.
+SERVICE_KEYS = frozenset({"organization_id", "organization", "service_at_locations"})
+# Halves of UTF-16 pairs standing alone: JSON escapes such as \ud800 decode to them; UTF-8 has none.
+SURROGATES = re.compile("[\ud800-\udfff]")
+# The largest integer a JSON column keeps as a number on every database (64-bit).
+INT64 = 2**63
 
 
 class HsdsFormatError(ValueError):
@@ -92,6 +111,32 @@ Item = Resource | HsdsError
 
 
 # --- small readers shared by both inputs ----------------------------------------------------
+
+def storable(value: Any) -> Any:
+    """A decoded JSON value every database keeps: NUL removed, lone surrogates replaced, NaN
+    and infinities None, integers past 64 bits as text (what a publisher's file may hold)."""
+    if isinstance(value, str):
+        if value.isascii():
+            return value.replace("\x00", "")
+        return SURROGATES.sub("\ufffd", value.replace("\x00", ""))
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, int):
+        return value if -INT64 <= value < INT64 else str(value)
+    if isinstance(value, dict):
+        return {str(storable(k)): storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [storable(v) for v in value]
+    return str(value)
+
+
+def _phone(value: Any) -> str | None:
+    """A phone number as published, without the quotes some exports wrap it in."""
+    text = _text(value)
+    return _text(text.strip("\"' "), MAX_PHONE) if text else None
+
 
 def _text(value: Any, limit: int | None = None) -> str | None:
     if value is None or isinstance(value, dict | list):
@@ -178,11 +223,15 @@ def _terms(names: Iterable[tuple[str | None, str | None]]) -> tuple[tuple[str, .
 def read_json(data: bytes) -> Iterator[Item]:
     """Resources from an HSDS 3.0 JSON document; errors for the items that cannot be read."""
     try:
-        document = json.loads(data.decode("utf-8-sig"))
+        document = storable(json.loads(data.decode("utf-8-sig")))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise HsdsFormatError(f"not a JSON document: {error}") from None
-    if isinstance(document, dict) and isinstance(document.get("items"), list):
-        items = document["items"]
+    except RecursionError:
+        raise HsdsFormatError("not a JSON document HEART Field reads: nested too deep") from None
+    page = next((k for k in PAGE_KEYS if isinstance(document, dict)
+                 and isinstance(document.get(k), list)), None)
+    if page is not None:
+        items = document[page]
     elif isinstance(document, list):
         items = document
     elif isinstance(document, dict):
@@ -196,6 +245,18 @@ def read_json(data: bytes) -> Iterator[Item]:
             yield HsdsError(where, None, f"not an object ({type(item).__name__}); not imported")
         elif isinstance(item.get("services"), list):
             yield from _organization_json(item, where)
+        elif isinstance(item.get("service"), dict):  # a service_at_location with its service
+            service = item["service"]
+            yield from _service_json({**service, "service_at_locations": [item]}, where,
+                                     organization=service.get("organization"))
+        elif not item.keys() & SERVICE_KEYS and item.keys() & ORGANIZATION_KEYS:
+            yield HsdsError(where, None, "an organization that lists no services; nothing to "
+                                         "import (its services are read from their own records)")
+        elif not item.keys() & SERVICE_KEYS and (item.keys() & TERM_KEYS or "location_type" in item
+                                                 or item.keys() >= {"latitude", "longitude"}):
+            kind = "location" if item.keys() & LOCATION_KEYS else "taxonomy term"
+            yield HsdsError(where, None, f"a {kind}, not a service; not imported (a location or "
+                                         "term is read with the services that name it)")
         else:
             yield from _service_json(item, where, organization=item.get("organization"))
 
@@ -229,7 +290,7 @@ def _json_terms(record: Mapping[str, Any]) -> list[tuple[str | None, str | None]
 def _first_phone(*records: Mapping[str, Any] | None) -> str | None:
     for record in records:
         for phone in (record or {}).get("phones") or []:
-            if isinstance(phone, dict) and (number := _text(phone.get("number"), MAX_PHONE)):
+            if isinstance(phone, dict) and (number := _phone(phone.get("number"))):
                 return number
     return None
 
@@ -240,6 +301,9 @@ def _service_json(service: dict[str, Any], where: str, organization: Any,
     if service_id is None or name is None:
         yield HsdsError(where, "id" if service_id is None else "name",
                         "a service needs an id and a name; not imported")
+        return
+    if len(service_id) > MAX_ID:
+        yield HsdsError(where, "id", f"longer than {MAX_ID} characters; not imported")
         return
     org = organization if isinstance(organization, dict) else {}
     places: list[tuple[str, dict[str, Any]]] = []
@@ -253,6 +317,10 @@ def _service_json(service: dict[str, Any], where: str, organization: Any,
                             "no location with an id; not imported")
             continue
         location_id = str(location_id or location["id"])
+        if len(location_id) > MAX_ID:
+            yield HsdsError(f"{where} service_at_location {number}", "location",
+                            f"id longer than {MAX_ID} characters; not imported")
+            continue
         position = _position(location, f"{where} location {location_id!r}")
         if isinstance(position, HsdsError):
             yield position
@@ -260,7 +328,7 @@ def _service_json(service: dict[str, Any], where: str, organization: Any,
         places.append((location_id, {**location, "_sal": sal, "_position": position}))
     base: dict[str, Any] = {
         "service_id": service_id, "name": name,
-        "organization_id": _text(service.get("organization_id")) or _text(org.get("id")),
+        "organization_id": _text(service.get("organization_id"), MAX_ID) or _text(org.get("id"), MAX_ID),
         "organization": _text(org.get("name"), MAX_NAME),
         "description": _text(service.get("description")) or "",
         "url": _text(service.get("url"), MAX_URL) or _text(org.get("website"), MAX_URL)
@@ -280,11 +348,12 @@ def _service_json(service: dict[str, Any], where: str, organization: Any,
         return
     for location_id, location in places:
         position = location["_position"]
-        addresses = location.get("addresses") or location.get("physical_addresses") or []
+        addresses: list[Any] = next(
+            (location[k] for k in ADDRESS_KEYS if isinstance(location.get(k), list)), [])
         names, codes = _terms(_json_terms(service) + _json_terms(location))
         location_extra = {k: v for k, v in location.items() if k not in KNOWN_COLUMNS["locations"]
-                          and k not in {"_sal", "_position", "addresses", "physical_addresses", "phones",
-                                        "attributes"} and v not in (None, "", [], {})}
+                          and k not in {"_sal", "_position", "phones", "attributes", *ADDRESS_KEYS}
+                          and v not in (None, "", [], {})}
         yield Resource(**base, location_id=location_id, categories=names, category_codes=codes,
                        address=_best_address(a for a in addresses if isinstance(a, dict)),
                        lat=position[0], lon=position[1],
@@ -301,26 +370,44 @@ class CsvTable:
     data: bytes
 
 
-def load_tables(path: Path) -> dict[str, CsvTable]:
-    """The CSV tables of a directory or a zip (any folder inside it), by their HSDS name."""
+@dataclass(frozen=True)
+class Unread:
+    """A CSV table of the export that HEART Field does not keep (schedules, contacts...)."""
+
+    file: str
+
+
+def load_tables(path: Path) -> tuple[dict[str, CsvTable], list[Unread]]:
+    """The CSV tables of a directory, a zip (any folder inside it) or one CSV file, by their
+    HSDS name; and the CSV files that are no table read here."""
     found: dict[str, CsvTable] = {}
+    unread: list[Unread] = []
+
+    def take(name: str, read: Callable[[], bytes]) -> None:
+        if not name.lower().endswith(".csv"):
+            return
+        if table := table_name(name):
+            found[table] = CsvTable(name, read())
+        else:
+            unread.append(Unread(name))
+
     if path.is_dir():
         for file in sorted(path.iterdir()):
-            if file.suffix.lower() == ".csv" and (table := table_name(file.name)):
-                found[table] = CsvTable(file.name, file.read_bytes())
-    else:
+            take(file.name, file.read_bytes)
+    elif zipfile.is_zipfile(path):
         try:
             with zipfile.ZipFile(path) as archive:
                 for info in archive.infolist():
-                    name = Path(info.filename).name
-                    if name.lower().endswith(".csv") and (table := table_name(name)):
-                        found[table] = CsvTable(name, archive.read(info))
-        except zipfile.BadZipFile:
-            raise HsdsFormatError(f"{path.name} is neither JSON, a directory nor a zip") from None
+                    if not info.is_dir():
+                        take(Path(info.filename).name, functools.partial(archive.read, info))
+        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as error:  # damaged, encrypted
+            raise HsdsFormatError(f"{path.name}: the zip cannot be read ({error})") from None
+    else:
+        take(path.name, path.read_bytes)
     if "services" not in found:
         raise HsdsFormatError(f"no services.csv in {path.name} (tables found: "
-                              f"{', '.join(sorted(found)) or 'none'})")
-    return found
+                              f"{', '.join(sorted(t.file for t in found.values())) or 'none'})")
+    return found, unread
 
 
 def table_name(file_name: str) -> str | None:
@@ -339,7 +426,7 @@ def _csv_rows(table: CsvTable | None) -> Iterator[tuple[str, Row | HsdsError]]:
     except UnicodeDecodeError:
         text = table.data.decode("cp1252", errors="replace")
     csv.field_size_limit(CSV_FIELD_LIMIT)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(storable(text), newline=""))
     file = table.file
     try:
         header = [h.strip().lower() for h in next(reader, [])]
@@ -395,6 +482,9 @@ class _Tables:
             record_id = row.get("id")
             if record_id is None:
                 self.errors.append(HsdsError(where, "id", "no id; not imported"))
+            elif len(record_id) > MAX_ID:
+                self.errors.append(HsdsError(where, "id", f"longer than {MAX_ID} characters; "
+                                             "not imported"))
             elif record_id in kept:
                 self.errors.append(HsdsError(where, "id", f"{record_id!r} again (first at "
                                              f"{kept[record_id][0]}); not imported"))
@@ -439,7 +529,7 @@ class _Tables:
     def _phones(self, table: CsvTable | None) -> None:
         links = ("service_at_location_id", "service_id", "location_id", "organization_id")
         for where, row in self._rows(table):
-            number = _text(row.get("number"), MAX_PHONE)
+            number = _phone(row.get("number"))
             owners = [row[k] for k in links if row.get(k)]
             if number is None:
                 self.errors.append(HsdsError(where, "number", "no number; not imported"))
@@ -477,7 +567,7 @@ def read_tables(files: Mapping[str, CsvTable]) -> Iterator[Item]:
         org = tables.organizations.get(org_id or "", ("", {}))[1]
         base: dict[str, Any] = {
             "service_id": service_id, "name": _text(service["name"], MAX_NAME) or service_id,
-            "organization_id": org_id, "organization": _text(org.get("name"), MAX_NAME),
+            "organization_id": _text(org_id, MAX_ID), "organization": _text(org.get("name"), MAX_NAME),
             "description": service.get("description") or "",
             "url": _text(service.get("url"), MAX_URL) or _text(org.get("website"), MAX_URL)
             or _text(org.get("url"), MAX_URL),
@@ -501,8 +591,11 @@ def read_tables(files: Mapping[str, CsvTable]) -> Iterator[Item]:
                                            if location else {}))
 
 
-def read_path(path: Path) -> Iterator[Item]:
-    """A JSON file, or a directory or zip of CSV tables."""
-    if path.is_file() and path.suffix.lower() == ".json":
-        return read_json(path.read_bytes())
-    return read_tables(load_tables(path))
+def read_path(path: Path) -> Iterator[Item | Unread]:
+    """A directory, zip or CSV file of HSDS tables; any other file is read as HSDS JSON."""
+    if path.is_dir() or zipfile.is_zipfile(path) or path.suffix.lower() == ".csv":
+        tables, unread = load_tables(path)
+        yield from unread
+        yield from read_tables(tables)
+        return
+    yield from read_json(path.read_bytes())

@@ -16,6 +16,7 @@ from server.care.hsds import (
     HsdsError,
     HsdsFormatError,
     Resource,
+    Unread,
     read_json,
     read_path,
     read_tables,
@@ -81,6 +82,25 @@ JSON_CASES = [
                  ["item 1: id: an organization needs an id"], id="organization without id"),
     pytest.param({**SERVICE, "name": "x" * 400}, [("s1", "", "name", "x" * 300)], [],
                  id="long name cut to the column"),
+    pytest.param({**SERVICE, "id": "i" * 101}, [], ["item 1: id: longer than 100"], id="long id"),
+    pytest.param({"id": "sal1", "location": {"id": "l1", "latitude": 35.9, "longitude": -78.9},
+                  "service": {**SERVICE, "organization": {"id": "o1", "name": "Org"}}},
+                 [("s1", "l1", "organization", "Org")], [], id="a service_at_location record"),
+    pytest.param({**SERVICE, "service_at_locations": [{"location": {
+        "id": "l1", "addresss": [{"address_1": "1 Main St", "city": "Durham"}],
+        "phones": [{"number": '"+1 919 555 0100"'}]}}]},
+        [("s1", "l1", "address", "1 Main St, Durham"), ("s1", "l1", "phone", "+1 919 555 0100")], [],
+        id="the examples' addresss spelling, a quoted phone number"),
+    pytest.param({"id": "o1", "name": "Org", "website": "http://o.org", "year_incorporated": 2011},
+                 [], ["item 1: an organization that lists no services"], id="organization alone"),
+    pytest.param({"id": "t1", "code": "BD", "name": "Food", "parent_id": None, "term_uri": "x"},
+                 [], ["item 1: a taxonomy term, not a service"], id="a taxonomy term"),
+    pytest.param({"id": "l1", "name": "Civic Center", "location_type": "physical"},
+                 [], ["item 1: a location, not a service"], id="a location alone"),
+    pytest.param({**SERVICE, "name": "Pan\u0000try \ud800", "big": 10**30, "ratio": float("nan")},
+                 [("s1", "", "name", "Pantry \ufffd"),
+                  ("s1", "", "extra", {"service": {"big": str(10**30)}})], [],
+                 id="text and numbers no database keeps, repaired"),
 ]
 
 
@@ -104,13 +124,16 @@ def test_a_json_item_is_read_or_named_in_an_error(item: Any, expected: list[tupl
 @pytest.mark.parametrize(("document", "count"), [
     pytest.param([SERVICE, SERVICE | {"id": "s2"}], 2, id="a list"),
     pytest.param({"items": [SERVICE], "total_items": 1}, 1, id="an API page"),
+    pytest.param({"contents": [SERVICE], "total_items": 1, "page_number": 1}, 1,
+                 id="an HSDS 3.0 API page"),
     pytest.param(SERVICE, 1, id="one object"),
 ])
 def test_the_json_document_shapes_hsds_publishes(document: Any, count: int) -> None:
     assert len(split(read_json(json.dumps(document).encode()))[0]) == count
 
 
-@pytest.mark.parametrize("data", [b"{not json", b"\xff\xfe\x00", b"42", b'"text"'])
+@pytest.mark.parametrize("data", [b"{not json", b"\xff\xfe\x00", b"42", b'"text"',
+                                  b"[" * 100_000 + b"]" * 100_000])
 def test_a_file_that_is_not_hsds_json_is_refused_whole(data: bytes) -> None:
     with pytest.raises(HsdsFormatError):
         list(read_json(data))
@@ -212,6 +235,18 @@ def test_the_sample_tables_from_a_directory_and_a_zip_read_alike(tmp_path: Path)
     assert len(resources) == 3
     assert len(lines) == 13
     assert any(line.startswith("address.csv row 4") for line in lines)  # the export's own name
+
+
+def test_one_services_csv_file_imports_and_other_tables_are_named_unread(tmp_path: Path) -> None:
+    single = tmp_path / "service.csv"
+    single.write_text("id,name\ns1,Pantry\n")
+    assert [r.service_id for r in split(read_path(single))[0]] == ["s1"]
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "service.csv").write_text("id,name\ns1,Pantry\n")
+    (folder / "schedule.csv").write_text("id\n1\n")
+    (folder / "datapackage.json").write_text("{}")
+    assert [i for i in read_path(folder) if isinstance(i, Unread)] == [Unread("schedule.csv")]
 
 
 @pytest.mark.parametrize("content", [b"not a zip", None])

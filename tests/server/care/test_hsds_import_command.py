@@ -89,3 +89,31 @@ def test_a_file_that_is_not_hsds_stops_with_a_message(app: Flask, tmp_path: Path
     assert code == 1
     assert "no services.csv" in err
     assert resources() == []
+
+
+def test_what_no_database_keeps_is_repaired_and_imported_on_each_database(
+        app: Flask, tmp_path: Path) -> None:
+    """NUL and lone surrogates in text, NaN and a 30-digit number in a field we do not name,
+    a phone number past its column: imported (and again unchanged), never a database error."""
+    path = tmp_path / "hostile.json"
+    path.write_text('[{"id": "s1", "name": "Pan\\u0000try \\ud800", "nan": NaN, "big": '
+                    + "9" * 30 + ', "phones": [{"number": "' + "5" * 80 + '"}], '
+                    '"service_at_locations": [{"location": {"id": "l1", "latitude": 35.9, '
+                    '"longitude": -78.9, "note": "\\u0000"}}]}]')
+    for expected in ("1 created", "1 unchanged"):
+        code, out, err = run(app, path)
+        assert code == 0, out + err
+        assert expected in out
+    [resource] = resources()
+    assert resource.name == "Pantry \ufffd"
+    assert resource.extra["service"]["big"] == "9" * 30
+    assert resource.phone == "5" * 60
+
+
+def test_tables_no_resource_is_made_of_are_named_in_the_summary(app: Flask, tmp_path: Path) -> None:
+    tables = tmp_path / "tables"
+    shutil.copytree(FIXTURES / "tables", tables)
+    (tables / "schedules.csv").write_text("id,service_id\nsch1,svc-pantry\n")
+    code, out, _ = run(app, tables)
+    assert code == 0
+    assert "tables not read (HEART Field keeps no such records): schedules.csv" in out
