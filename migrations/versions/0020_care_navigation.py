@@ -3,7 +3,7 @@ append-only status events, and follow-up tasks
 
 Revision ID: 0020_care_navigation
 Revises: 0019_cad_dispatch
-Create Date: 2026-12-02 15:49:18.178895
+Create Date: 2026-12-02 16:12:54.638928
 
 """
 from alembic import op
@@ -72,10 +72,12 @@ def upgrade():
     sa.Column('created_by_id', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('done_by_id', sa.Integer(), nullable=True),
     sa.Column('outcome', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['assigned_to_id'], ['users.id'], name=op.f('fk_care_follow_ups_assigned_to_id_users')),
     sa.ForeignKeyConstraint(['call_id'], ['calls.id'], name=op.f('fk_care_follow_ups_call_id_calls')),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_care_follow_ups_created_by_id_users')),
+    sa.ForeignKeyConstraint(['done_by_id'], ['users.id'], name=op.f('fk_care_follow_ups_done_by_id_users')),
     sa.ForeignKeyConstraint(['referral_id'], ['care_referrals.id'], name=op.f('fk_care_follow_ups_referral_id_care_referrals')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_care_follow_ups'))
     )

@@ -57,7 +57,7 @@ class Resources(MethodView):
     @blp.paginate()
     def get(self, query: dict[str, Any], pagination_parameters: Any) -> list[dict[str, Any]]:
         """Resources meeting a need, nearest first from a point or a call's premise."""
-        found = services.search_resources(db.session(), g.actor, query)
+        found = services.search_resources(db.session(), query)
         pagination_parameters.item_count = len(found)
         start = (pagination_parameters.page - 1) * pagination_parameters.page_size
         page = found[start:start + pagination_parameters.page_size]
@@ -133,5 +133,5 @@ class CareCall(MethodView):
     @blp.response(200, CareCallSchema)
     def get(self, call_id: uuid.UUID) -> dict[str, Any]:
         """A call in care navigation (any other is not found): where, when, what was said."""
-        call = services.get_care_call(db.session(), g.actor, call_id)
+        call = services.get_care_call(db.session(), call_id)
         return services.care_call_to_dict(call, with_narrative=True)

@@ -129,6 +129,7 @@ class FollowUpSchema(Schema):
     assigned_to = Str(allow_none=True)
     note = Str(allow_none=True)
     done_at = AwareDateTime(allow_none=True)
+    done_by = Str(allow_none=True)
     outcome = Str(allow_none=True)
     created_at = AwareDateTime()
 

@@ -92,19 +92,19 @@ def store_resources(session: Session, records: Sequence[Resource], source: str,
 
 
 def _point_of(session: Session, lat: float | None, lon: float | None,
-              call_id: uuid.UUID | None, reader: User) -> tuple[float, float] | None:
+              call_id: uuid.UUID | None) -> tuple[float, float] | None:
     if lat is not None and lon is not None:
         return lat, lon
     if call_id is None:
         return None
-    call = get_care_call(session, reader, call_id)
+    call = get_care_call(session, call_id)
     premise = session.get(Premise, call.premise_id)
     if premise is None or premise.lat is None or premise.lon is None:
         raise field_error("call_id", "the call's premise has no position", status=422)
     return premise.lat, premise.lon
 
 
-def search_resources(session: Session, reader: User, query: dict[str, Any]
+def search_resources(session: Session, query: dict[str, Any]
                      ) -> list[tuple[CareResource, float | None]]:
     """Resources meeting the need (every word of it in a term, the name or description),
     nearest first from the point (or the call's premise) within radius_km; by name without
@@ -113,7 +113,7 @@ def search_resources(session: Session, reader: User, query: dict[str, Any]
     for word in (query.get("need") or "").lower().split():
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(CareResource.search_text.like(f"%{escaped}%", escape="\\"))
-    point = _point_of(session, query.get("lat"), query.get("lon"), query.get("call_id"), reader)
+    point = _point_of(session, query.get("lat"), query.get("lon"), query.get("call_id"))
     if point is None:
         return [(r, None) for r in session.scalars(stmt.order_by(CareResource.name,
                                                                  CareResource.id))]
@@ -147,7 +147,7 @@ def in_care_navigation() -> sa.ColumnElement[bool]:
     return sa.and_(Call.deleted_at.is_(None), sa.or_(referred, navigation_unit))
 
 
-def get_care_call(session: Session, reader: User, call_id: uuid.UUID) -> Call:
+def get_care_call(session: Session, call_id: uuid.UUID) -> Call:
     """A call in care navigation; any other is "no such call" to care navigation's readers."""
     call = session.scalar(sa.select(Call).where(Call.id == call_id, in_care_navigation()))
     if call is None:
@@ -175,7 +175,7 @@ def _call_for_referral(session: Session, actor: User, unit_id: int | None,
             raise field_error("call_id", "not a call of your unit", status=404)
         return call
     try:
-        return get_care_call(session, actor, call_id)
+        return get_care_call(session, call_id)
     except DomainError:
         raise field_error("call_id", "no such call in care navigation", status=404) from None
 
@@ -268,7 +268,7 @@ def _names(session: Session, user_ids: Iterable[int]) -> dict[int, str]:
 
 def create_follow_up(session: Session, actor: User, data: dict[str, Any], now: datetime) -> FollowUp:
     try:
-        call = get_care_call(session, actor, data["call_id"])
+        call = get_care_call(session, data["call_id"])
     except DomainError:
         raise field_error("call_id", "no such call in care navigation", status=404) from None
     referral_id = data.get("referral_id")
@@ -315,14 +315,14 @@ def complete_follow_up(session: Session, actor: User, task: FollowUp, outcome: s
                        now: datetime) -> FollowUp:
     if task.done_at is not None:
         raise DomainError(409, "This follow-up is done already.")
-    task.done_at, task.outcome = now, outcome
+    task.done_at, task.done_by_id, task.outcome = now, actor.id, outcome
     session.flush()
     return task
 
 
 def follow_up_to_dict(session: Session, task: FollowUp, now: datetime,
                       with_content: bool) -> dict[str, Any]:
-    names = _names(session, {task.assigned_to_id, task.created_by_id})
+    names = _names(session, {task.assigned_to_id, task.created_by_id, task.done_by_id or 0})
     call = session.get(Call, task.call_id)
     assert call is not None
     return {"id": task.id, "call_id": task.call_id, "cad_number": call.cad_number,
@@ -331,4 +331,5 @@ def follow_up_to_dict(session: Session, task: FollowUp, now: datetime,
             "due_at": task.due_at, "overdue": task.done_at is None and task.due_at < now,
             "assigned_to_id": task.assigned_to_id, "assigned_to": names.get(task.assigned_to_id),
             "note": task.note if with_content else None, "done_at": task.done_at,
+            "done_by": names.get(task.done_by_id or 0),
             "outcome": task.outcome if with_content else None, "created_at": task.created_at}

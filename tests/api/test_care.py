@@ -232,6 +232,7 @@ def test_follow_ups_due_and_overdue_then_done_with_an_outcome(
                                                                     "bank visit Monday"})
     assert done.status_code == 200
     assert done.json["done_at"] is not None
+    assert done.json["done_by"] == "Chris Young"
     assert as_navigator.post(f"{CARE}/follow-ups/{late.id}/done",
                              {"outcome": "again"}).status_code == 409
     assert [t["id"] for t in as_navigator.get(f"{CARE}/follow-ups").json["items"]] == [

@@ -4588,6 +4588,7 @@ export interface components {
             created_at?: string;
             /** Format: date-time */
             done_at?: string | null;
+            done_by?: string | null;
             /** Format: date-time */
             due_at?: string;
             id?: number;
