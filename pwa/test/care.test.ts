@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resourceSearchPath } from '../src/api/care';
-import { byDue, distance, dueState, nextStatuses, radiusKm } from '../src/screens/care/view';
+import { byDue, distance, dueAtFromInput, dueState, nextStatuses, radiusKm } from '../src/screens/care/view';
 
 const NOW = new Date('2026-12-02T12:00:00Z');
 
@@ -55,5 +55,12 @@ describe('care navigation views', () => {
     expect(resourceSearchPath({})).toBe('/care/resources');
     expect(resourceSearchPath({ need: ' food ', callId: 'c1', radiusKm: 5 })).toBe('/care/resources?need=food&call_id=c1&radius_km=5');
     expect(resourceSearchPath({ need: 'x', lat: 35.9, lon: -78.9 })).toBe('/care/resources?need=x&lat=35.9&lon=-78.9');
+  });
+
+  it('reads a datetime-local value as an instant, and nothing else', () => {
+    expect(dueAtFromInput('2026-12-03T09:30')).toBe(new Date(2026, 11, 3, 9, 30).toISOString());
+    expect(dueAtFromInput('')).toBeNull();
+    expect(dueAtFromInput('tomorrow')).toBeNull();
+    expect(dueAtFromInput('2026-13-45T99:99')).toBeNull();
   });
 });

@@ -1,7 +1,8 @@
 """The care navigator's desk in the browser: the navigator lands on the follow-ups due, sees the
 overdue one marked, marks a referral connected (the status course grows by one, and the
-server keeps the event), finds a resource near a referred person's premise; the screens pass
-axe in both languages and themes and keep 44 px targets."""
+server keeps the event), reads what the crew recorded and plans a follow-up; finds a shelter
+near a referred person's premise and refers them to it; the screens pass axe in both
+languages and themes and keep 44 px targets."""
 
 from __future__ import annotations
 
@@ -52,6 +53,18 @@ def test_a_navigator_sees_a_follow_up_due_and_marks_a_referral_connected(
         "SELECT status, note FROM care_referral_events WHERE referral_id = :id ORDER BY id",
         id=uuid.UUID(referral_id).hex)[-1] == ("connected", "Picked up groceries on Tuesday")
 
+    card.get_by_test_id("referral-call-toggle").click()
+    (narrative,) = server.rows("SELECT narrative FROM calls JOIN care_referrals ON "
+                               "care_referrals.call_id = calls.id WHERE care_referrals.id = :id",
+                               id=uuid.UUID(referral_id).hex)[0]
+    assert card.get_by_test_id("referral-call-narrative").inner_text() == narrative
+    card.get_by_test_id("follow-up-due-at").fill("2030-01-02T09:30")
+    card.get_by_test_id("follow-up-new-note").fill("Ask how the first week went")
+    card.get_by_test_id("follow-up-add").click()
+    card.get_by_test_id("follow-up-added").wait_for()
+    page.get_by_test_id("care-tab-follow-ups").click()
+    page.get_by_text("Ask how the first week went").wait_for()
+
 
 def test_a_navigator_finds_a_shelter_near_a_referred_persons_premise(
         server: live.LiveServer, new_context: Callable[..., Any]) -> None:
@@ -68,6 +81,11 @@ def test_a_navigator_finds_a_shelter_near_a_referred_persons_premise(
     assert found.count() == 1
     assert "Night shelter" in found.first.inner_text()
     assert found.first.get_by_test_id("resource-distance").inner_text().endswith("km")
+    found.first.get_by_test_id("resource-refer").click()
+    found.first.get_by_test_id("resource-referred").wait_for()
+    assert server.rows("SELECT need FROM care_referrals JOIN care_resources ON care_resources.id "
+                       "= care_referrals.resource_id WHERE care_resources.name = 'Night shelter' "
+                       "AND need = 'shelter'") == [("shelter",)]
 
 
 @pytest.mark.parametrize(("lang", "theme"), [("en", "light"), ("es", "dark")])

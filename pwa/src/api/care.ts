@@ -18,6 +18,7 @@ export type Referral = Omit<Sent<S['Referral']>, 'events' | 'resource' | 'status
   resource: CareResource | null;
 };
 export type FollowUp = Sent<S['FollowUp']>;
+export type CareCall = Sent<S['CareCall']>;
 
 /** What a resource search asks: words of a need, and a point (or a call's premise) with a radius. */
 export interface ResourceQuery {
@@ -46,6 +47,11 @@ export const care = {
   referrals: async (api: ApiClient): Promise<Referral[]> => (await api.send<{ items?: Referral[] }>('GET', '/care/referrals')).items ?? [],
   setStatus: (api: ApiClient, id: string, status: ReferralStatus, note: string | null) =>
     api.send<Referral>('POST', `/care/referrals/${encodeURIComponent(id)}/status`, { status, note } satisfies S['ReferralStatusIn']),
+  refer: (api: ApiClient, callId: string, resourceId: number, need: string | null) =>
+    api.send<Referral>('POST', '/care/referrals', { call_id: callId, resource_id: resourceId, need, note: null } satisfies S['ReferralIn']),
+  call: (api: ApiClient, id: string) => api.send<CareCall>('GET', `/care/calls/${encodeURIComponent(id)}`),
+  followUp: (api: ApiClient, callId: string, referralId: string, dueAt: string, note: string | null) =>
+    api.send<FollowUp>('POST', '/care/follow-ups', { call_id: callId, referral_id: referralId, due_at: dueAt, note } satisfies S['FollowUpIn']),
   followUps: async (api: ApiClient): Promise<FollowUp[]> => (await api.send<{ items?: FollowUp[] }>('GET', '/care/follow-ups')).items ?? [],
   done: (api: ApiClient, id: number, outcome: string) => api.send<FollowUp>('POST', `/care/follow-ups/${id}/done`, { outcome } satisfies S['FollowUpDone']),
 };

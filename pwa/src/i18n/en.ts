@@ -690,6 +690,19 @@ export const en = {
   'care.phone': 'Phone: {phone}',
   'care.metres': '{n} m',
   'care.km': '{n} km',
+  'care.showCall': 'Show the call',
+  'care.hideCall': 'Hide the call',
+  'care.callReceived': 'Received',
+  'care.callAddress': 'Address',
+  'care.callNarrative': 'What was said',
+  'care.callDisposition': 'Disposition',
+  'care.followUpOn': 'Follow up on',
+  'care.followUpNote': 'What to follow up',
+  'care.addFollowUp': 'Add follow-up',
+  'care.dueRequired': 'Choose when to follow up.',
+  'care.followUpAdded': 'Follow-up added.',
+  'care.refer': 'Refer to this resource',
+  'care.referred': 'Referred.',
 };
 
 export type Key = keyof typeof en;

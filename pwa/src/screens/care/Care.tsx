@@ -15,6 +15,8 @@ import { Resources } from './Resources';
 export interface TabProps {
   /** Whether the reader may act (a navigator), not only read. */
   acts: boolean;
+  /** Whether the reader reads what the crew recorded on the call (a navigator or a supervisor). */
+  content: boolean;
 }
 
 const TABS: { id: string; label: Key; Body: ComponentType<TabProps> }[] = [
@@ -24,6 +26,7 @@ const TABS: { id: string; label: Key; Body: ComponentType<TabProps> }[] = [
 ];
 
 const ACTORS: readonly Role[] = ['care_navigator'];
+const CONTENT_READERS: readonly Role[] = ['care_navigator', 'supervisor'];
 
 export default function Care({ param }: ScreenProps) {
   const t = useT();
@@ -45,7 +48,7 @@ export default function Care({ param }: ScreenProps) {
           </a>
         ))}
       </nav>
-      <tab.Body acts={role !== undefined && ACTORS.includes(role)} />
+      <tab.Body acts={role !== undefined && ACTORS.includes(role)} content={role !== undefined && CONTENT_READERS.includes(role)} />
     </section>
   );
 }

@@ -5,6 +5,7 @@ import { formatDateTime, useT, type Key } from '../../i18n';
 import { api, Problem, useLoad } from '../supply/common';
 import { failure, type Failure } from '../supply/view';
 import type { TabProps } from './Care';
+import { CallDetails, FollowUpForm } from './ReferralExtras';
 import { nextStatuses } from './view';
 
 export const STATUS_KEYS: Record<ReferralStatus, Key> = {
@@ -20,7 +21,7 @@ const MOVE_KEYS: Record<ReferralStatus, Key> = {
   closed: 'care.markClosed',
 };
 
-export function Referrals({ acts }: TabProps) {
+export function Referrals({ acts, content }: TabProps) {
   const t = useT();
   const referrals = useLoad((c) => care.referrals(c), []);
   return (
@@ -29,14 +30,14 @@ export function Referrals({ acts }: TabProps) {
       {referrals.data && referrals.data.length === 0 && <p class="empty">{t('care.noReferrals')}</p>}
       <ul class="plain supply-cards">
         {(referrals.data ?? []).map((r) => (
-          <ReferralItem key={r.id} referral={r} acts={acts} onChanged={referrals.reload} />
+          <ReferralItem key={r.id} referral={r} acts={acts} content={content} onChanged={referrals.reload} />
         ))}
       </ul>
     </div>
   );
 }
 
-function ReferralItem({ referral, acts, onChanged }: { referral: Referral; acts: boolean; onChanged: () => void }) {
+function ReferralItem({ referral, acts, content, onChanged }: { referral: Referral; acts: boolean; content: boolean; onChanged: () => void }) {
   const t = useT();
   const [note, setNote] = useState('');
   const [busy, setBusy] = useState(false);
@@ -87,6 +88,8 @@ function ReferralItem({ referral, acts, onChanged }: { referral: Referral; acts:
         </div>
       )}
       <Problem problem={problem} testId="referral-problem" />
+      {content && <CallDetails callId={referral.call_id} />}
+      {acts && referral.status !== 'closed' && <FollowUpForm referral={referral} />}
     </li>
   );
 }

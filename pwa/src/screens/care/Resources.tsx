@@ -10,7 +10,7 @@ import { distance, MAX_RADIUS_KM, radiusKm } from './view';
 // The radius offered first: a city and its edges (the server's own default).
 const DEFAULT_RADIUS_KM = '25';
 
-export function Resources(_props: TabProps) {
+export function Resources({ acts }: TabProps) {
   const t = useT();
   const referrals = useLoad((c) => care.referrals(c), []);
   const calls = [...new Map((referrals.data ?? []).map((r) => [r.call_id, r.cad_number])).entries()];
@@ -19,6 +19,7 @@ export function Resources(_props: TabProps) {
   const [radius, setRadius] = useState(DEFAULT_RADIUS_KM);
   const [found, setFound] = useState<CareResource[] | null>(null);
   const [problem, setProblem] = useState<Failure | null>(null);
+  const [searchedFrom, setSearchedFrom] = useState('');
   const km = radiusKm(radius);
   const search = async (e: Event) => {
     e.preventDefault();
@@ -26,6 +27,7 @@ export function Resources(_props: TabProps) {
     const query: ResourceQuery = { need, ...(callId ? { callId, radiusKm: km ?? undefined } : {}) };
     try {
       setFound(await care.resources(api(), query));
+      setSearchedFrom(callId);
       setProblem(null);
     } catch (err) {
       setProblem(failure(err));
@@ -74,16 +76,29 @@ export function Resources(_props: TabProps) {
       {found && found.length === 0 && <p class="empty">{t('care.noResources')}</p>}
       <ul class="plain supply-cards">
         {(found ?? []).map((r) => (
-          <ResourceItem key={r.id} resource={r} />
+          <ResourceItem key={r.id} resource={r} referFrom={acts && searchedFrom ? searchedFrom : null} need={need.trim() || null} onReferred={referrals.reload} />
         ))}
       </ul>
     </div>
   );
 }
 
-function ResourceItem({ resource }: { resource: CareResource }) {
+function ResourceItem({ resource, referFrom, need, onReferred }: { resource: CareResource; referFrom: string | null; need: string | null; onReferred: () => void }) {
   const t = useT();
   const away = distance(resource.distance_m);
+  const [referred, setReferred] = useState(false);
+  const [problem, setProblem] = useState<Failure | null>(null);
+  const refer = async () => {
+    if (!referFrom) return;
+    try {
+      await care.refer(api(), referFrom, resource.id, need);
+      setReferred(true);
+      setProblem(null);
+      onReferred();
+    } catch (err) {
+      setProblem(failure(err));
+    }
+  };
   return (
     <li class="card" data-testid="resource" data-resource-id={resource.id}>
       <div class="row">
@@ -99,6 +114,17 @@ function ResourceItem({ resource }: { resource: CareResource }) {
       {resource.address && <p>{resource.address}</p>}
       {resource.phone && <p>{t('care.phone', { phone: resource.phone })}</p>}
       {resource.description && <p class="muted">{resource.description}</p>}
+      {referFrom && !referred && (
+        <button type="button" class="btn" data-testid="resource-refer" onClick={() => void refer()}>
+          {t('care.refer')}
+        </button>
+      )}
+      {referred && (
+        <p class="notice ok" role="status" data-testid="resource-referred">
+          {t('care.referred')}
+        </p>
+      )}
+      <Problem problem={problem} testId="resource-problem" />
     </li>
   );
 }

@@ -41,3 +41,10 @@ export function radiusKm(text: string): number | null {
   const n = Number(text.trim());
   return Number.isInteger(n) && n >= 1 && n <= MAX_RADIUS_KM ? n : null;
 }
+
+/** A datetime-local field's value ("2026-12-03T09:30", local time) as an ISO instant, or null when empty or not a time. */
+export function dueAtFromInput(text: string): string | null {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(text)) return null;
+  const at = new Date(text);
+  return Number.isNaN(at.getTime()) ? null : at.toISOString();
+}
