@@ -3,12 +3,14 @@ service is offered (a service at no location is one resource without a position)
 organization, taxonomy terms, address, position, phone and the fields HSDS has and we do not
 name kept as they were.
 
-Pure (no Flask, no database). Two inputs: `read_json` (HSDS 3.0 service or organization
-objects: a list, an API page `{"items": [...]}`, or one object, with their locations, phones
-and attributes nested) and `read_tables` (the CSV tables, from a directory or a zip). Both
-yield a `Resource` for each good service and location and an `HsdsError` for each record that
-cannot be read, naming its file (or item) and row, and carry on. Only a file that is not HSDS
-at all raises `HsdsFormatError`.
+Pure (no Flask, no database). Two inputs: `read_json` (HSDS 3.0 service, organization or
+service_at_location objects: a list, an API page `{"contents": [...]}` or `{"items": [...]}`,
+or one object, with their locations, phones and attributes nested) and `read_tables` (the CSV
+tables, from a directory, a zip or one CSV file; `load_tables` names the files it does not
+read). Both yield a `Resource` for each good service and location and an `HsdsError` for each
+record that cannot be read, naming its file (or item) and row, and carry on. Text and numbers
+no database keeps (NUL, lone surrogates, NaN) are repaired, not refused. Only a file that is
+not HSDS at all raises `HsdsFormatError`.
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ from typing import Any
 # The tables read, by the name HSDS 3.0 gives them; exports also use the other spellings.
 TABLE_ALIASES: dict[str, str] = {
     "organization": "organizations", "service": "services", "location": "locations",
-    "service_at_locations": "service_at_location", "address": "addresses",
+    "service_at_locations": "service_at_location", "services_at_location": "service_at_location",
+    "services_at_locations": "service_at_location", "address": "addresses",
     "phone": "phones", "taxonomy_term": "taxonomy_terms", "attribute": "attributes",
-    "service_taxonomies": "service_taxonomy",
+    "service_taxonomies": "service_taxonomy", "services_taxonomy": "service_taxonomy",
 }
 TABLES = frozenset(TABLE_ALIASES.values())
 # What each table's columns become on a resource; any other column is kept in `extra`.
