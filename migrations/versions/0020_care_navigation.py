@@ -3,7 +3,7 @@ append-only status events, and follow-up tasks
 
 Revision ID: 0020_care_navigation
 Revises: 0019_cad_dispatch
-Create Date: 2026-12-02 16:12:54.638928
+Create Date: 2026-12-02 16:22:25.698044
 
 """
 from alembic import op
@@ -43,6 +43,9 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_care_resources')),
     sa.UniqueConstraint('hsds_service_id', 'hsds_location_id', name=op.f('uq_care_resources_hsds_service_id'))
     )
+    with op.batch_alter_table('care_resources', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_care_resources_lat'), ['lat'], unique=False)
+
     op.create_table('care_referrals',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('call_id', sa.Uuid(), nullable=False),
@@ -122,5 +125,8 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_care_referrals_call_id'))
 
     op.drop_table('care_referrals')
+    with op.batch_alter_table('care_resources', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_care_resources_lat'))
+
     op.drop_table('care_resources')
     # ### end Alembic commands ###

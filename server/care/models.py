@@ -43,7 +43,8 @@ class CareResource(Base):
     categories: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     category_codes: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     address: Mapped[str] = mapped_column(sa.String(300), default="")
-    lat: Mapped[float | None]
+    # Indexed: a search from a point first keeps the resources in a box of latitudes.
+    lat: Mapped[float | None] = mapped_column(index=True)
     lon: Mapped[float | None]
     phone: Mapped[str | None] = mapped_column(sa.String(60))
     url: Mapped[str | None] = mapped_column(sa.String(500))

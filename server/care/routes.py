@@ -57,10 +57,8 @@ class Resources(MethodView):
     @blp.paginate()
     def get(self, query: dict[str, Any], pagination_parameters: Any) -> list[dict[str, Any]]:
         """Resources meeting a need, nearest first from a point or a call's premise."""
-        found = services.search_resources(db.session(), query)
-        pagination_parameters.item_count = len(found)
-        start = (pagination_parameters.page - 1) * pagination_parameters.page_size
-        page = found[start:start + pagination_parameters.page_size]
+        page, pagination_parameters.item_count = services.search_resources(
+            db.session(), query, pagination_parameters.page, pagination_parameters.page_size)
         return [services.resource_to_dict(resource, distance) for resource, distance in page]
 
 

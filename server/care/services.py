@@ -37,6 +37,8 @@ NEXT_STATUSES: dict[ReferralStatus, frozenset[ReferralStatus]] = {
 # Metres per degree of latitude (and of longitude at the equator): the bounding box that
 # spares measuring resources plainly out of reach.
 METRES_PER_DEGREE = 111_320
+# Near the poles a degree of longitude shrinks to nothing: the box stops widening past this.
+MIN_COSINE = 0.01
 # The need a responder's "referred to community care" carries when it names none.
 CARE_NAVIGATION_NEED = "care navigation"
 
@@ -104,26 +106,30 @@ def _point_of(session: Session, lat: float | None, lon: float | None,
     return premise.lat, premise.lon
 
 
-def search_resources(session: Session, query: dict[str, Any]
-                     ) -> list[tuple[CareResource, float | None]]:
-    """Resources meeting the need (every word of it in a term, the name or description),
-    nearest first from the point (or the call's premise) within radius_km; by name without
-    a point."""
+def search_resources(session: Session, query: dict[str, Any], page: int, size: int
+                     ) -> tuple[list[tuple[CareResource, float | None]], int]:
+    """One page of the resources meeting the need (every word of it in a term, the name or
+    description) and how many there are: nearest first from the point (or the call's premise)
+    within radius_km, measured by geopy; by name without a point (paged in the database)."""
     stmt = sa.select(CareResource)
     for word in (query.get("need") or "").lower().split():
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(CareResource.search_text.like(f"%{escaped}%", escape="\\"))
+    start = (page - 1) * size
     point = _point_of(session, query.get("lat"), query.get("lon"), query.get("call_id"))
     if point is None:
-        return [(r, None) for r in session.scalars(stmt.order_by(CareResource.name,
-                                                                 CareResource.id))]
+        total = session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+        rows = session.scalars(stmt.order_by(CareResource.name, CareResource.id)
+                               .offset(start).limit(size))
+        return [(r, None) for r in rows], total
     radius_m = query["radius_km"] * 1000
     dlat = radius_m / METRES_PER_DEGREE
-    dlon = dlat / max(math.cos(math.radians(point[0])), 0.01)
+    dlon = dlat / max(math.cos(math.radians(point[0])), MIN_COSINE)
     stmt = stmt.where(CareResource.lat.between(point[0] - dlat, point[0] + dlat),
                       CareResource.lon.between(point[1] - dlon, point[1] + dlon))
     measured = [(r, geodesic(point, (r.lat, r.lon)).meters) for r in session.scalars(stmt)]
-    return sorted(((r, d) for r, d in measured if d <= radius_m), key=lambda m: (m[1], m[0].id))
+    within = sorted(((r, d) for r, d in measured if d <= radius_m), key=lambda m: (m[1], m[0].id))
+    return within[start:start + size], len(within)
 
 
 def resource_to_dict(resource: CareResource, distance_m: float | None = None) -> dict[str, Any]:

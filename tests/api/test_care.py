@@ -81,11 +81,29 @@ def test_search_by_need_and_distance_is_nearest_first_within_the_radius(
         "Crisis line", "Emergency food pantry", "Raleigh food pantry"]
 
 
+def test_a_need_is_words_not_patterns(as_navigator: Session,
+                                     create_resource: Callable[..., CareResource]) -> None:
+    create_resource(name="Rent help", description="Covers 100% of one month")
+    create_resource(name="Food_bank")
+    assert names(as_navigator.get(f"{CARE}/resources", query_string={"need": "100%"})) == [
+        "Rent help"]
+    assert names(as_navigator.get(f"{CARE}/resources", query_string={"need": "%"})) == ["Rent help"]
+    assert names(as_navigator.get(f"{CARE}/resources", query_string={"need": "d_b"})) == [
+        "Food_bank"]
+    assert names(as_navigator.get(f"{CARE}/resources", query_string={"need": "rent month"})) == [
+        "Rent help"]
+
+
 def test_search_is_paginated_with_the_count_in_the_header(
         as_navigator: Session, resources: dict[str, CareResource]) -> None:
     page = as_navigator.get(f"{CARE}/resources", query_string={"page": 2, "page_size": 3})
     assert names(page) == ["Raleigh food pantry"]
     assert json.loads(page.headers["X-Pagination"])["total"] == 4
+    lat, lon = PREMISE
+    near = as_navigator.get(f"{CARE}/resources", query_string={
+        "lat": lat, "lon": lon, "radius_km": 50, "page": 2, "page_size": 2})
+    assert names(near) == ["Raleigh food pantry"]  # nearest first: pantry, shelter, then this
+    assert json.loads(near.headers["X-Pagination"])["total"] == 3
 
 
 def test_search_from_a_calls_premise_needs_a_call_in_care_navigation(
