@@ -31,7 +31,7 @@ def import_command(path: Path) -> None:
     outcomes: Counter[str] = Counter()
     errors = ErrorLines()
     batch: list[Resource] = []
-    unread = [item.file for item in items if isinstance(item, Unread)]
+    unread = [item for item in items if isinstance(item, Unread)]
     with progress(len(items), f"Importing {path.name}") as bar:
         for item in items:
             if isinstance(item, HsdsError):
@@ -43,7 +43,7 @@ def import_command(path: Path) -> None:
             bar.update(1)
         _store(batch, path.name, outcomes)
     summary = {**{o.value: outcomes[o.value] for o in services.Outcome}, "errors": errors.count,
-               "unread_tables": unread}
+               "unread_tables": [u.file for u in unread]}
     record_audit(session, actor=None, device_id=None, entity="hsds_import", entity_id=path.name,
                  action="import", before=None, after=summary)
     session.commit()
@@ -51,7 +51,7 @@ def import_command(path: Path) -> None:
     click.echo(f"{path.name}: {outcomes['created']} created, {outcomes['updated']} updated, "
                f"{outcomes['unchanged']} unchanged, {errors.count} records with errors")
     if unread:
-        click.echo(f"tables not read (HEART Field keeps no such records): {', '.join(unread)}")
+        click.echo("not read: " + "; ".join(f"{u.file} ({u.why})" for u in unread))
 
 
 def _store(batch: list[Resource], source: str, outcomes: Counter[str]) -> None:

@@ -135,6 +135,12 @@ def storable(value: Any) -> Any:
     return str(value)
 
 
+def _items(record: Mapping[str, Any] | None, key: str) -> list[Any]:
+    """The record's list under `key`; nothing when it has none or something else there."""
+    value = (record or {}).get(key)
+    return value if isinstance(value, list) else []
+
+
 def _phone(value: Any) -> str | None:
     """A phone number as published, without the quotes some exports wrap it in."""
     text = _text(value)
@@ -268,7 +274,7 @@ def _organization_json(org: dict[str, Any], where: str) -> Iterator[Item]:
     if _text(org.get("id")) is None:
         yield HsdsError(where, "id", "an organization needs an id; its services not imported")
         return
-    locations = {str(loc["id"]): loc for loc in org.get("locations") or []
+    locations = {str(loc["id"]): loc for loc in _items(org, "locations")
                  if isinstance(loc, dict) and _text(loc.get("id"))}
     for number, service in enumerate(org["services"], start=1):
         inner = f"{where} service {number}"
@@ -280,11 +286,11 @@ def _organization_json(org: dict[str, Any], where: str) -> Iterator[Item]:
 
 def _json_terms(record: Mapping[str, Any]) -> list[tuple[str | None, str | None]]:
     found = []
-    for attribute in record.get("attributes") or []:
+    for attribute in _items(record, "attributes"):
         term = attribute.get("taxonomy_term") if isinstance(attribute, dict) else None
         if isinstance(term, dict):
             found.append((_text(term.get("code")), _text(term.get("name"))))
-    for term in record.get("taxonomy_terms") or []:  # some publishers list terms directly
+    for term in _items(record, "taxonomy_terms"):  # some publishers list terms directly
         if isinstance(term, dict):
             found.append((_text(term.get("code")), _text(term.get("name"))))
     return found
@@ -292,7 +298,7 @@ def _json_terms(record: Mapping[str, Any]) -> list[tuple[str | None, str | None]
 
 def _first_phone(*records: Mapping[str, Any] | None) -> str | None:
     for record in records:
-        for phone in (record or {}).get("phones") or []:
+        for phone in _items(record, "phones"):
             if isinstance(phone, dict) and (number := _phone(phone.get("number"))):
                 return number
     return None
@@ -310,7 +316,7 @@ def _service_json(service: dict[str, Any], where: str, organization: Any,
         return
     org = organization if isinstance(organization, dict) else {}
     places: list[tuple[str, dict[str, Any]]] = []
-    for number, sal in enumerate(service.get("service_at_locations") or [], start=1):
+    for number, sal in enumerate(_items(service, "service_at_locations"), start=1):
         location = sal.get("location") if isinstance(sal, dict) else None
         location_id = _text(sal.get("location_id")) if isinstance(sal, dict) else None
         if not isinstance(location, dict) and location_id and org_locations:
@@ -375,9 +381,10 @@ class CsvTable:
 
 @dataclass(frozen=True)
 class Unread:
-    """A CSV table of the export that HEART Field does not keep (schedules, contacts...)."""
+    """A CSV file of the export that is not read, and why (schedules, contacts...)."""
 
     file: str
+    why: str = "HEART Field keeps no such records"
 
 
 def load_tables(path: Path) -> tuple[dict[str, CsvTable], list[Unread]]:
@@ -389,10 +396,13 @@ def load_tables(path: Path) -> tuple[dict[str, CsvTable], list[Unread]]:
     def take(name: str, read: Callable[[], bytes]) -> None:
         if not name.lower().endswith(".csv"):
             return
-        if table := table_name(name):
-            found[table] = CsvTable(name, read())
-        else:
+        table = table_name(name)
+        if table is None:
             unread.append(Unread(name))
+        elif table in found:  # services.csv and service.csv: the export holds the table twice
+            unread.append(Unread(name, f"a second {table} table; {found[table].file} was read"))
+        else:
+            found[table] = CsvTable(name, read())
 
     if path.is_dir():
         for file in sorted(path.iterdir()):

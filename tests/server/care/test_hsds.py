@@ -83,6 +83,12 @@ JSON_CASES = [
     pytest.param({**SERVICE, "name": "x" * 400}, [("s1", "", "name", "x" * 300)], [],
                  id="long name cut to the column"),
     pytest.param({**SERVICE, "id": "i" * 101}, [], ["item 1: id: longer than 100"], id="long id"),
+    pytest.param({**SERVICE, "service_at_locations": 5, "attributes": {"a": 1}, "phones": "988",
+                  "name": 42, "description": ["x"], "url": {"href": "x"}},
+                 [("s1", "", "name", "42"), ("s1", "", "description", ""), ("s1", "", "url", None)],
+                 [], id="values of the wrong shape passed over"),
+    pytest.param({"id": "o1", "name": "Org", "services": [SERVICE], "locations": 3},
+                 [("s1", "", "organization", "Org")], [], id="organization locations not a list"),
     pytest.param({"id": "sal1", "location": {"id": "l1", "latitude": 35.9, "longitude": -78.9},
                   "service": {**SERVICE, "organization": {"id": "o1", "name": "Org"}}},
                  [("s1", "l1", "organization", "Org")], [], id="a service_at_location record"),
@@ -246,7 +252,11 @@ def test_one_services_csv_file_imports_and_other_tables_are_named_unread(tmp_pat
     (folder / "service.csv").write_text("id,name\ns1,Pantry\n")
     (folder / "schedule.csv").write_text("id\n1\n")
     (folder / "datapackage.json").write_text("{}")
-    assert [i for i in read_path(folder) if isinstance(i, Unread)] == [Unread("schedule.csv")]
+    (folder / "services.csv").write_text("id,name\ns2,Shelter\n")
+    found = list(read_path(folder))
+    assert [i for i in found if isinstance(i, Unread)] == [
+        Unread("schedule.csv"), Unread("services.csv", "a second services table; service.csv was read")]
+    assert [r.service_id for r in split(found)[0]] == ["s1"]  # the first file of a table
 
 
 @pytest.mark.parametrize("content", [b"not a zip", None])

@@ -116,4 +116,4 @@ def test_tables_no_resource_is_made_of_are_named_in_the_summary(app: Flask, tmp_
     (tables / "schedules.csv").write_text("id,service_id\nsch1,svc-pantry\n")
     code, out, _ = run(app, tables)
     assert code == 0
-    assert "tables not read (HEART Field keeps no such records): schedules.csv" in out
+    assert "not read: schedules.csv (HEART Field keeps no such records)" in out
