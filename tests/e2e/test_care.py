@@ -110,3 +110,23 @@ def test_the_care_desk_passes_axe_and_keeps_44px_targets(
             [TARGETS, MIN_TARGET_PX])
         assert not small, (tab, small)
         screenshot(page, f"care-{tab}-{lang}-{theme}")
+
+
+def test_a_responder_refers_their_calls_person_to_community_care(
+        server: live.LiveServer, new_context: Callable[..., Any],
+        open_calls: Callable[[str], str]) -> None:
+    call_id = open_calls("HEART-2")
+    tablet = new_context().new_page()
+    live.sign_in(tablet, server.url, "peer2")
+    tablet.goto(f"{server.url}/#/call/{call_id}")
+    tablet.locator(f'[data-testid="call-detail"][data-call-id="{call_id}"]').wait_for()
+    tablet.get_by_test_id("care-refer-need").fill("housing")
+    tablet.get_by_test_id("care-refer-note").fill("Staying in a car since Friday")
+    tablet.get_by_test_id("care-refer").click()
+    tablet.get_by_test_id("care-referred").wait_for()
+    assert server.rows("SELECT need, note, status FROM care_referrals WHERE call_id = :id",
+                       id=uuid.UUID(call_id).hex) == [("housing", "Staying in a car since Friday",
+                                                       "made")]
+    desk = open_desk(new_context, server)
+    desk.get_by_test_id("care-tab-referrals").click()
+    desk.get_by_text("Staying in a car since Friday").wait_for()
