@@ -40,6 +40,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     from server.auth import guard
     from server.backups import sweep as backups_sweep
     from server.cad import cli as cad_cli
+    from server.care import cli as care_cli
     from server.extensions import api, compress, db, jwt, migrate
     from server.jsonio import OrjsonProvider
     from server.notifiers import base as notifiers
@@ -67,6 +68,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     web.init_app(app)
     cli.init_app(app)
     cad_cli.init_app(app)
+    care_cli.init_app(app)
     jobs.init_app(app)
     backups_sweep.init_app(app)
     push.configure_vapid(app)
@@ -126,6 +128,7 @@ def _register_blueprints(app: Flask) -> None:
     from server.board.routes import blp as board_blp
     from server.cad.routes import blp as cad_blp
     from server.calls.routes import blp as calls_blp
+    from server.care.routes import blp as care_blp
     from server.dispatch.routes import blp as dispatch_blp
     from server.extensions import api
     from server.fieldlogs.routes import blp as fieldlogs_blp
@@ -143,7 +146,7 @@ def _register_blueprints(app: Flask) -> None:
     document_sync(api)
     for blueprint in (auth_blp, units_blp, locations_blp, calls_blp, supplies_blp, audit_blp,
                       sync_blp, fieldlogs_blp, backups_blp, board_blp, stream_blp,
-                      notifiers_blp, cad_blp, dispatch_blp, indicators_blp):
+                      notifiers_blp, cad_blp, dispatch_blp, indicators_blp, care_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health_blp)
     stream_services.init_app(app)

@@ -1,5 +1,6 @@
 """A believable demo city: units of every program on shift, a login per role, about 500
-calls over 30 days with premises, hazards and status history, and stocked supplies."""
+calls over 30 days with premises, hazards and status history, stocked supplies, and care
+navigation's community resources, referrals and follow-ups."""
 
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ from server.calls.models import (
 )
 from server.calls.seed import CALL_TYPES
 from server.calls.services import note_call_changed
+from server.care.hsds import Resource
+from server.care.models import CareResource, FollowUp, Referral, ReferralEvent, ReferralStatus
+from server.care.services import store_resources
 from server.config import Config
 from server.models_base import utcnow
 from server.supplies.models import (
@@ -262,6 +266,60 @@ def _calls(session: Session, rng: random.Random, now: datetime, units: dict[str,
     return DEMO_CALLS
 
 
+# Community resources as an HSDS import would give them (positions around downtown Durham).
+CARE_RESOURCES = [
+    Resource(service_id="demo-food-pantry", location_id="demo-loc-1", name="Emergency food pantry",
+             organization="Durham Community Food Bank", description="Groceries for a week, no ID needed.",
+             categories=("Food pantries",), address="400 Main St, Durham NC", lat=35.9952,
+             lon=-78.9003, phone="919-555-0101"),
+    Resource(service_id="demo-shelter", location_id="demo-loc-2", name="Night shelter",
+             organization="Urban Ministries of Durham", description="Beds for adults, intake from 5 pm.",
+             categories=("Emergency shelter",), address="1201 Holloway St, Durham NC", lat=35.9821,
+             lon=-78.8870, phone="919-555-0202"),
+    Resource(service_id="demo-detox", location_id="demo-loc-3", name="Walk-in detox and recovery",
+             organization="Durham Recovery Center", description="Same-day assessment, peer support.",
+             categories=("Substance use treatment", "Peer support"), address="309 Crutchfield St, Durham NC",
+             lat=36.0089, lon=-78.9114, phone="919-555-0303"),
+    Resource(service_id="demo-crisis-line", location_id="", name="Crisis line",
+             organization="Alliance Health", description="Call or text, day and night.",
+             categories=("Crisis intervention",), phone="988"),
+]
+
+
+def _care(session: Session, now: datetime, navigator: User, responder: User) -> None:
+    """Referrals of three recent calls of the community response units (made, accepted,
+    connected) and the navigator's follow-ups on them: one overdue, one due today, one later."""
+    store_resources(session, CARE_RESOURCES, "demo", now)
+    resources = {r.hsds_service_id: r for r in session.scalars(sa.select(CareResource))}
+    calls = list(session.scalars(
+        sa.select(Call).join(Unit, Unit.id == Call.unit_id)
+        .where(Unit.program == Program.COMMUNITY_RESPONSE, Call.status == CallStatus.CLEARED)
+        .order_by(Call.received_at.desc()).limit(3)))
+    courses = [("demo-food-pantry", "food", [ReferralStatus.ACCEPTED]),
+               ("demo-shelter", "housing", [ReferralStatus.ACCEPTED, ReferralStatus.CONNECTED]),
+               (None, "care navigation", [])]
+    for n, (call, (service, need, course)) in enumerate(zip(calls, courses, strict=False)):
+        made = call.received_at + timedelta(hours=1)
+        referral = Referral(call_id=call.id, resource_id=resources[service].id if service else None,
+                            need=need, note="Asked for help with " + need, created_by_id=responder.id,
+                            created_at=made, updated_at=made)
+        session.add(referral)
+        session.flush()
+        events = [ReferralEvent(referral_id=referral.id, status=ReferralStatus.MADE, at=made,
+                                actor_id=responder.id)]
+        for step, status in enumerate(course, start=1):
+            events.append(ReferralEvent(referral_id=referral.id, status=status,
+                                        at=made + timedelta(hours=4 * step), actor_id=navigator.id))
+        session.add_all(events)
+        referral.status, referral.updated_at = events[-1].status, events[-1].at
+        session.add(FollowUp(call_id=call.id, referral_id=referral.id,
+                             due_at=now + timedelta(hours=(-20, 3, 72)[n]), assigned_to_id=navigator.id,
+                             note=("Check the pantry visit happened", "Confirm the shelter bed",
+                                   "First call: what help is wanted")[n],
+                             created_by_id=navigator.id, created_at=made))
+    session.flush()
+
+
 def gtin_with_check_digit(body: str) -> str:
     """A GTIN-14 from its first 13 digits: the GS1 check digit appended (weights 3 and 1
     from the right)."""
@@ -344,6 +402,7 @@ def build_demo_city(session: Session, seed: int = 2026) -> DemoSummary:
     premises = _premises(session, rng)
     calls = _calls(session, rng, now, units, premises, by_name["dispatcher"], responders)
     _supplies(session, rng, now, units, by_name["supplies"])
+    _care(session, now, by_name["navigator"], by_name["clinician1"])
     ensure_demo_cad(session)
     return DemoSummary(users=demo_logins(session), calls=calls, premises=len(premises))
 

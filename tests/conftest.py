@@ -27,7 +27,8 @@ from server.models_base import Base
 
 pytest_plugins = ["tests.fixtures.people", "tests.fixtures.calls", "tests.fixtures.databases",
                   "tests.fixtures.sync", "tests.fixtures.supplies", "tests.fixtures.concurrency",
-                  "tests.fixtures.backups", "tests.fixtures.notifiers", "tests.fixtures.dispatch"]
+                  "tests.fixtures.backups", "tests.fixtures.notifiers", "tests.fixtures.dispatch",
+                  "tests.fixtures.care"]
 
 PG_ADMIN_URL = os.environ.get("HEART_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -139,7 +139,7 @@ CLASH = "Declined the referral"
 REJECTED = "Mother has the medication list"
 CLINICAL_TEXTS = (NOTE, DISPOSITION, CLASH, REJECTED)
 # Roles that read no clinical text anywhere: outside the call readers and the clinical
-# content readers (a care navigator until referrals exist; an admin; supply; program lead).
+# content readers (a care navigator, of a call nobody referred; an admin; supply; program lead).
 NO_CLINICAL_TEXT = frozenset(Role) - permissions.CALL_READERS - permissions.CLINICAL_CONTENT_READERS
 
 
@@ -186,7 +186,8 @@ def test_a_role_outside_the_clinical_readers_reads_no_clinical_text_on_any_route
         app: Flask, client: FlaskClient, clinical_records: str,
         signed_in: Callable[..., Session]) -> None:
     """Every GET route, with the call's id in it, for each role that reads nothing clinical
-    (the care navigator reads no call by id until referrals exist); the same walk as a
+    (a care navigator reads only calls in care navigation, on care's routes: this one is not;
+    tests/api/test_care.py reads a referred one); the same walk as a
     supervisor finds every text, so the walk reaches them."""
     assert Role.CARE_NAVIGATOR in NO_CLINICAL_TEXT
     assert Role.ADMIN in NO_CLINICAL_TEXT

@@ -18,8 +18,7 @@ ALL_ROLES = frozenset(Role)
 SUPERVISION = frozenset({Role.SUPERVISOR, Role.ADMIN})
 DISPATCH = frozenset({Role.DISPATCHER, Role.DIVERSION_CLINICIAN, Role.SUPERVISOR})
 # People who read clinical call content; a supply manager or program lead does not. A care
-# navigator will read the calls of the people referred to care navigation (referrals come
-# with dispatch); until then nothing clinical.
+# navigator reads only the calls in care navigation, through care's own routes (CARE_CONTENT_READERS).
 CALL_READERS = DISPATCH | FIELD_ROLES
 ELIGIBILITY_EDITORS = frozenset({Role.PROGRAM_LEAD, Role.SUPERVISOR, Role.ADMIN})
 SYNC_DEVICES = FIELD_ROLES
@@ -81,6 +80,15 @@ CALL_TYPE_MAPPERS = frozenset({Role.ADMIN, Role.PROGRAM_LEAD})
 # The program's indicators (server/indicators): aggregates only, for who runs the program and
 # the supervisors who answer for it. An admin runs accounts and devices, not the program.
 INDICATOR_READERS = frozenset({Role.PROGRAM_LEAD, Role.SUPERVISOR})
+
+# Care navigation (server/care): the navigators work referrals and follow-ups; supervisors and
+# the program lead read them (the program lead without notes or addresses: figures only).
+# A responder refers their own unit's call ("referred to community care"). Only a navigator
+# and a supervisor read a call in care navigation, and only such a call.
+CARE_NAVIGATORS = frozenset({Role.CARE_NAVIGATOR})
+CARE_CONTENT_READERS = frozenset({Role.CARE_NAVIGATOR, Role.SUPERVISOR})
+CARE_READERS = CARE_CONTENT_READERS | {Role.PROGRAM_LEAD}
+REFERRAL_MAKERS = FIELD_ROLES | CARE_NAVIGATORS
 
 Rule = frozenset[Role] | str
 
@@ -167,6 +175,12 @@ ROUTES: Final[dict[str, dict[str, Rule]]] = {
     "indicators.Indicators": {"GET": INDICATOR_READERS},
     "indicators.IndicatorById": {"GET": INDICATOR_READERS},
     "indicators.IndicatorCsv": {"GET": INDICATOR_READERS},
+    "care.Resources": {"GET": CARE_READERS},
+    "care.Referrals": {"GET": CARE_READERS, "POST": REFERRAL_MAKERS},
+    "care.ReferralStatus": {"POST": CARE_NAVIGATORS},
+    "care.FollowUps": {"GET": CARE_READERS, "POST": CARE_NAVIGATORS},
+    "care.FollowUpDone": {"POST": CARE_NAVIGATORS},
+    "care.CareCall": {"GET": CARE_CONTENT_READERS},
 }
 
 

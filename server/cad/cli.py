@@ -10,7 +10,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import click
 from flask import Flask
@@ -25,6 +25,9 @@ from server.cad.records import CadCall, RowError
 from server.extensions import db
 from server.models_base import utcnow
 
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar  # what click.progressbar returns
+
 DEFAULT_MAPPING = Path(__file__).parent / "mappings" / "default.toml"
 # Calls per transaction: a crash loses at most this much of the run (a rerun redoes it, the
 # incident numbers keeping it single), and memory stays flat on a file of any size.
@@ -32,6 +35,28 @@ COMMIT_EVERY = 500
 # Error lines printed in full; past this the summary counts the rest (a wrong layout makes
 # every row an error, and a screen of them helps nobody).
 SHOWN_ERRORS = 200
+
+
+class ErrorLines:
+    """An import's error lines as it meets them: the first SHOWN_ERRORS printed in full (each
+    on a line of its own below the progress bar), the rest counted for the summary."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def add(self, line: str) -> None:
+        self.count += 1
+        if self.count <= SHOWN_ERRORS:
+            click.echo("\n" + line, err=True)
+
+    def finish(self) -> None:
+        if self.count > SHOWN_ERRORS:
+            click.echo(f"... and {self.count - SHOWN_ERRORS} more error lines", err=True)
+
+
+def progress(length: int, label: str) -> ProgressBar[int]:
+    """An import's progress bar, on stderr (stdout keeps the summary, for scripts)."""
+    return click.progressbar(length=length, label=label, file=sys.stderr)
 
 
 @click.command("cad-integration")
@@ -58,25 +83,19 @@ def import_command(path: Path, kind: str | None, mapping: Path, historical: bool
     session = db.session()
     intake = services.start_intake(session, utcnow(), "import", historical)
     outcomes: Counter[str] = Counter()
-    errors = 0
+    errors = ErrorLines()
     with path.open("rb") as raw:
         try:
             records = _records(kind, raw, mapping)
-            with click.progressbar(length=size, label=f"Importing {path.name}",
-                                   file=sys.stderr) as bar:
+            with progress(size, f"Importing {path.name}") as bar:
                 batch: list[CadCall] = []
                 for record in records:
                     if isinstance(record, RowError):
-                        errors += 1
-                        if errors <= SHOWN_ERRORS:
-                            where = f" {record.field}:" if record.field else ""
-                            click.echo(f"\nrow {record.row}:{where} {record.message}", err=True)
+                        where = f" {record.field}:" if record.field else ""
+                        errors.add(f"row {record.row}:{where} {record.message}")
                     elif bad := services.problems_of(record):
-                        errors += 1
-                        if errors <= SHOWN_ERRORS:
-                            click.echo("\n" + "\n".join(
-                                f"incident {record.incident_number}: {field}: {why}" for field, why in bad),
-                                err=True)
+                        errors.add("\n".join(f"incident {record.incident_number}: {field}: {why}"
+                                             for field, why in bad))
                     else:
                         batch.append(record)
                     if len(batch) == COMMIT_EVERY:
@@ -86,16 +105,15 @@ def import_command(path: Path, kind: str | None, mapping: Path, historical: bool
         except (CsvHeaderError, MappingError, EidoFormatError) as error:
             session.rollback()
             raise click.ClickException(str(error)) from None
-    summary = {**{o.value: outcomes[o.value] for o in services.Outcome}, "errors": errors,
+    summary = {**{o.value: outcomes[o.value] for o in services.Outcome}, "errors": errors.count,
                "unmapped_call_types": sorted(intake.unmapped)}
     record_audit(session, actor=None, device_id=None, entity="cad_import", entity_id=path.name,
                  action="import", before=None, after=summary)
     session.commit()
-    if errors > SHOWN_ERRORS:
-        click.echo(f"... and {errors - SHOWN_ERRORS} more error lines", err=True)
+    errors.finish()
     click.echo(f"{path.name}: {outcomes['created']} created, {outcomes['updated']} updated, "
                f"{outcomes['unchanged']} unchanged, {outcomes['closed']} closed (left as they "
-               f"were), {errors} rows with errors")
+               f"were), {errors.count} rows with errors")
     if intake.unmapped:
         click.echo(f"call types not mapped yet ({len(intake.unmapped)}), kept for an admin to "
                    f"map: {', '.join(sorted(intake.unmapped))}")

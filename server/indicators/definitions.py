@@ -57,11 +57,17 @@ DEFINITIONS: Final[dict[str, Definition]] = {
     },
     "referrals": {
         "title": "Referrals to community-based care",
-        "definition": "Not recorded yet: HEART Field keeps no referrals so far (care "
-                      "navigation's referrals are still to come), so this indicator has no "
-                      "figures. It is listed so that a report shows it is missing rather "
-                      "than zero.",
-        "source_fields": [],
+        "definition": "Referrals made for the calls of the period (care navigation's "
+                      "referrals: to a community resource, or to care navigation itself, as a "
+                      "responder's \"referred to community care\"), by the program of the "
+                      "call's unit (\"unknown\" for a call no unit went to). Of them, how many "
+                      "were accepted (a status event accepted or connected: a person connected "
+                      "was accepted) and connected (a status event connected), whenever those "
+                      "events came, and the connected share of those made. A referral closed "
+                      "without a connection counts as made only.",
+        "source_fields": ["care_referrals.call_id", "care_referral_events.status",
+                          "calls.received_at", "calls.unit_id", "units.program",
+                          "calls.deleted_at"],
     },
     "response_times": {
         "title": "Response time by stage",

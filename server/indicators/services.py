@@ -24,6 +24,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, aliased
 
 from server.calls.models import Call, CallStatus, CallStatusEvent, CallType
+from server.care.models import Referral, ReferralEvent, ReferralStatus
 from server.dispatch.rules import Fallback, ReasonCode
 from server.errors import DomainError
 from server.fieldlogs.kinds import NALOXONE_ADMINISTERED
@@ -250,8 +251,34 @@ def eligible_served(session: Session, filters: Filters) -> Indicator:
 
 
 def referrals(session: Session, filters: Filters) -> Indicator:
-    return Indicator("referrals", ("program",), (Measure("referrals", "referrals made"),),
-                     notes=["Not recorded yet: HEART Field keeps no referrals so far."])
+    """Referrals of the period's calls by the program of the call's unit: made, and how many
+    reached accepted and connected (by their status events; a connection implies acceptance)."""
+    result = Indicator("referrals", ("program",), (
+        Measure("made", "referrals made for the program's calls"),
+        Measure("accepted", "of them, accepted by the resource (or connected)"),
+        Measure("connected", "of them, the person connected to the resource"),
+        Measure("connected_share", "connected / made", ("connected", "made"))))
+
+    def reached(*statuses: ReferralStatus) -> sa.ColumnElement[bool]:
+        return sa.exists().where(ReferralEvent.referral_id == Referral.id,
+                                 ReferralEvent.status.in_(statuses))
+
+    program = sa.func.coalesce(sa.cast(Unit.program, sa.String), UNKNOWN_PROGRAM)
+    rows = sa.select(
+        _period_of(session, Call.received_at, filters).label("period"), program.label("program"),
+        reached(ReferralStatus.ACCEPTED, ReferralStatus.CONNECTED).label("accepted"),
+        reached(ReferralStatus.CONNECTED).label("connected"),
+    ).select_from(Referral).join(Call, Call.id == Referral.call_id).outerjoin(
+        Unit, Unit.id == Call.unit_id).where(*_calls_in(session, filters)).subquery()
+    for period, prog, made, accepted, connected in session.execute(
+            sa.select(_label(session, rows.c.period), rows.c.program, sa.func.count(),
+                      _count_if(rows.c.accepted), _count_if(rows.c.connected))
+            .group_by(rows.c.period, rows.c.program).order_by(rows.c.period, rows.c.program)):
+        result.rows.append({"period": period, "group": {"program": str(prog)},
+                            "values": {"made": int(made), "accepted": int(accepted),
+                                       "connected": int(connected),
+                                       "connected_share": round(connected / made, SHARE_PLACES)}})
+    return result
 
 
 def first_state_times(session: Session, filters: Filters) -> Any:

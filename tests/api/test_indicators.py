@@ -51,6 +51,7 @@ from flask import Flask
 from server.auth.models import Role, User
 from server.calls.models import Call, CallStatus, CallStatusEvent
 from server.calls.services import status_times, update_call
+from server.care.models import Referral, ReferralEvent, ReferralStatus
 from server.extensions import db
 from server.fieldlogs.models import DebriefRequest, HarmReductionEntry, PostCallSurvey
 from server.indicators import services
@@ -240,11 +241,31 @@ def test_eligible_calls_served_and_not_served_with_their_reasons(lead: Session) 
     ]
 
 
-def test_referrals_are_not_recorded_yet(lead: Session) -> None:
-    body = lead.get(f"/api/v1/indicators/referrals?{RANGE}").json
-    assert body["rows"] == []
-    assert body["notes"] == ["Not recorded yet: HEART Field keeps no referrals so far."]
-    assert body["definition"].startswith("Not recorded yet")
+def test_referrals_made_accepted_and_connected_by_program(city: City, lead: Session) -> None:
+    """A (CR-1): accepted then connected; B (CR-1): made; C (CO-1 now): closed unaccepted; G
+    (no unit): made; I (CR-1, week 2): accepted, and a second referral of I connected straight
+    away; E (before the range) and the cancelled J: never counted."""
+    author = city.responders[0]
+    courses = {"A": [(ReferralStatus.ACCEPTED,), (ReferralStatus.CONNECTED,)], "B": [],
+               "C": [(ReferralStatus.CLOSED,)], "G": [], "I": [(ReferralStatus.ACCEPTED,)],
+               "E": [(ReferralStatus.CONNECTED,)], "J": [(ReferralStatus.CONNECTED,)]}
+    for name, course in [*courses.items(), ("I", [(ReferralStatus.CONNECTED,)])]:
+        referral = Referral(call_id=city.calls[name].id, need="food", created_by_id=author.id)
+        db.session.add(referral)
+        db.session.flush()
+        for (status,) in [(ReferralStatus.MADE,), *course]:
+            db.session.add(ReferralEvent(referral_id=referral.id, status=status,
+                                         actor_id=author.id))
+            referral.status = status
+    db.session.commit()
+    assert rows(lead, "referrals") == [
+        (WEEK1, "co_response", {"made": 1, "accepted": 0, "connected": 0, "connected_share": 0.0}),
+        (WEEK1, "community_response", {"made": 2, "accepted": 1, "connected": 1,
+                                       "connected_share": 0.5}),
+        (WEEK1, "unknown", {"made": 1, "accepted": 0, "connected": 0, "connected_share": 0.0}),
+        (WEEK2, "community_response", {"made": 2, "accepted": 2, "connected": 1,
+                                       "connected_share": 0.5}),
+    ]
 
 
 def _times(stats: dict[str, Any]) -> tuple[Any, ...]:

@@ -121,3 +121,20 @@ def test_the_demo_cad_key_posts_a_call_into_the_demo_city(app: Flask) -> None:
                                     json=cad_call(incident_number="DEMO-CAD-1"))
     assert answer.status_code == 201, answer.json
     assert answer.json["eligible"] is True
+
+
+def test_the_demo_navigator_has_referrals_and_follow_ups_one_overdue(app: Flask) -> None:
+    assert run(app).exit_code == 0
+    client = app.test_client()
+    token = client.post("/api/v1/auth/login", json={"username": "navigator",
+                                                    "password": DEMO_PASSWORD}).json["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    answer = client.get("/api/v1/care/follow-ups", headers=headers)
+    assert answer.status_code == 200, answer.json
+    tasks = answer.json["items"]
+    assert [t["overdue"] for t in tasks] == [True, False, False]
+    referrals = client.get("/api/v1/care/referrals", headers=headers).json["items"]
+    assert sorted(r["status"] for r in referrals) == ["accepted", "connected", "made"]
+    found = client.get("/api/v1/care/resources", headers=headers,
+                       query_string={"need": "shelter", "lat": 35.99, "lon": -78.9})
+    assert [r["name"] for r in found.json] == ["Night shelter"]

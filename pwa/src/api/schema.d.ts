@@ -1059,6 +1059,325 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v1/care/calls/{call_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                call_id: string;
+            };
+            cookie?: never;
+        };
+        /** A call in care navigation (any other is not found): where, when, what was said. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    call_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CareCall"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/care/follow-ups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Open follow-ups soonest due first (`overdue`: past due only). */
+        get: {
+            parameters: {
+                query?: {
+                    overdue?: boolean;
+                    due_before?: string;
+                    include_done?: boolean;
+                    /** @description A navigator sees their own unless this is true. */
+                    everyone?: boolean;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FollowUpList"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        /** A follow-up about a call in care navigation, for a navigator. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["FollowUpIn"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FollowUp"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/care/follow-ups/{follow_up_id}/done": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                follow_up_id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark a follow-up done, with its outcome. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    follow_up_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["FollowUpDone"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FollowUp"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/care/referrals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Referrals, last changed first, each with its status course. */
+        get: {
+            parameters: {
+                query?: {
+                    status?: ("made" | "accepted" | "connected" | "closed")[];
+                    call_id?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ReferralList"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        /** Refer a call's person (a responder: their unit's call) to a resource or to care. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ReferralIn"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Referral"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/care/referrals/{referral_id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                referral_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The referral's next status (made, accepted, connected, closed), kept as an event. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    referral_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ReferralStatusIn"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Referral"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/care/resources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Resources meeting a need, nearest first from a point or a call's premise. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Words each resource must have in a taxonomy term, its name or description (food, housing, shelter...). */
+                    need?: string;
+                    lat?: number;
+                    lon?: number;
+                    /** @description Measure from this call's premise (a call in care navigation). */
+                    call_id?: string;
+                    radius_km?: number;
+                    page?: number;
+                    page_size?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        "X-Pagination": components["headers"]["PAGINATION"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Resource"][];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/checkins": {
         parameters: {
             query?: never;
@@ -3991,6 +4310,20 @@ export interface components {
             name?: string;
             weapon_involved?: boolean;
         };
+        CareCall: {
+            address?: string;
+            cad_number?: string;
+            call_type?: string;
+            disposition?: string | null;
+            /** Format: uuid */
+            id?: string;
+            lat?: number | null;
+            lon?: number | null;
+            narrative?: string | null;
+            /** Format: date-time */
+            received_at?: string;
+            status?: string;
+        };
         Change: {
             data?: {
                 [key: string]: unknown;
@@ -4243,6 +4576,51 @@ export interface components {
             unit_id?: number | null;
             user_id?: number | null;
             user_name?: string | null;
+        };
+        FollowUp: {
+            address?: string | null;
+            assigned_to?: string | null;
+            assigned_to_id?: number;
+            cad_number?: string;
+            /** Format: uuid */
+            call_id?: string;
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: date-time */
+            done_at?: string | null;
+            done_by?: string | null;
+            /** Format: date-time */
+            due_at?: string;
+            id?: number;
+            note?: string | null;
+            outcome?: string | null;
+            overdue?: boolean;
+            /** Format: uuid */
+            referral_id?: string | null;
+        };
+        FollowUpDone: {
+            outcome: string;
+        };
+        FollowUpIn: {
+            /**
+             * @description A care navigator; the author by default.
+             * @default null
+             */
+            assigned_to_id?: number | null;
+            /** Format: uuid */
+            call_id: string;
+            /** Format: date-time */
+            due_at: string;
+            /** @default null */
+            note?: string | null;
+            /**
+             * Format: uuid
+             * @default null
+             */
+            referral_id?: string | null;
+        };
+        FollowUpList: {
+            items?: components["schemas"]["FollowUp"][];
         };
         GatewayReceipt: {
             /** Format: uuid */
@@ -5117,6 +5495,52 @@ export interface components {
             response?: string;
             unit_id?: number | null;
         };
+        Referral: {
+            /** @description Null for readers of figures only. */
+            address?: string | null;
+            cad_number?: string;
+            /** Format: uuid */
+            call_id?: string;
+            /** Format: date-time */
+            created_at?: string;
+            created_by?: string | null;
+            events?: components["schemas"]["ReferralEvent"][];
+            /** Format: uuid */
+            id?: string;
+            need?: string;
+            /** @description Null for readers of figures only. */
+            note?: string | null;
+            resource?: (Record<string, never> | null) | components["schemas"]["Resource"];
+            status?: string;
+            /** Format: date-time */
+            updated_at?: string;
+        };
+        ReferralEvent: {
+            /** Format: date-time */
+            at?: string;
+            by?: string | null;
+            note?: string | null;
+            status?: string;
+        };
+        ReferralIn: {
+            /** Format: uuid */
+            call_id: string;
+            /** @default null */
+            need?: string | null;
+            /** @default null */
+            note?: string | null;
+            /** @default null */
+            resource_id?: number | null;
+        };
+        ReferralList: {
+            items?: components["schemas"]["Referral"][];
+        };
+        ReferralStatusIn: {
+            /** @default null */
+            note?: string | null;
+            /** @enum {unknown} */
+            status: "made" | "accepted" | "connected" | "closed";
+        };
         Refreshed: {
             /** @description seconds */
             access_expires_in: number;
@@ -5172,6 +5596,23 @@ export interface components {
             choice: "server" | "device" | "value";
             /** @default null */
             value?: string | null;
+        };
+        Resource: {
+            address?: string;
+            categories?: string[];
+            description?: string;
+            /** @description From the search's point. */
+            distance_m?: number | null;
+            email?: string | null;
+            hsds_location_id?: string | null;
+            hsds_service_id?: string;
+            id?: number;
+            lat?: number | null;
+            lon?: number | null;
+            name?: string;
+            organization?: string | null;
+            phone?: string | null;
+            url?: string | null;
         };
         Revoke: {
             /**

@@ -40,6 +40,8 @@ export const SCREENS: ScreenDef[] = [
   { id: 'board', path: '/board', nav: 'board.nav', icon: '◉', roles: ['supervisor', 'dispatcher'], home: ['supervisor'], load: () => import('../screens/Board') },
   // The supervisor's debrief queue and flagged field logs (online).
   { id: 'debriefs', path: '/debriefs/', nav: 'debrief.nav', icon: '☏', roles: ['supervisor'], load: () => import('../screens/Debriefs') },
+  // The care navigator's desk (online): follow-ups due, referrals and their status, resource search; supervisors and the program lead read it.
+  { id: 'care', path: '/care/', nav: 'nav.careNav', icon: '☂', roles: ['care_navigator', 'supervisor', 'program_lead'], home: ['care_navigator'], load: () => import('../screens/care/Care') },
   { id: 'settings', path: '/settings', nav: 'nav.settings', icon: '⚙', roles: 'all', load: () => import('../screens/Settings') },
   { id: 'coming', path: '/coming/', roles: 'all', load: () => import('../screens/Coming') },
 ];

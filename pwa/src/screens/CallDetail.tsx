@@ -30,6 +30,7 @@ import type { ScreenProps } from '../app/areas';
 import { useSettings } from '../app/settings';
 import { useSurveysOwed } from '../app/surveys';
 import { surveyGate } from '../lib/fieldLogs';
+import { ReferFromCall } from './care/ReferFromCall';
 
 const str = (v: unknown) => (v === null || v === undefined ? '' : String(v));
 // How often the call screen looks again whether the last tap may still be undone.
@@ -261,6 +262,7 @@ export default function CallDetail({ param }: ScreenProps) {
       </section>
 
       <HarmReductionCard callId={call.id} />
+      <ReferFromCall callId={call.id} />
       <Notes callRawId={call.rawId} notes={(noteRows ?? []).map((r, i) => ({ row: r, data: notes?.[i] ?? r.clear }))} unsent={unsentIds} />
       <CallFields call={call} data={data} pending={unsentIds?.has(call.id) ?? false} conflicts={conflictFields ?? new Set()} />
     </article>

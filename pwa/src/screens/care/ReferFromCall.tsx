@@ -1,0 +1,56 @@
+/**
+ * On a call's screen (the tablet): refer the person to community care, which puts them in care
+ * navigation. Sent at once, so it needs signal; offline it says so and nothing is lost but the tap.
+ */
+import { useState } from 'preact/hooks';
+import { care } from '../../api/care';
+import { useT } from '../../i18n';
+import { api, Problem } from '../supply/common';
+import { failure, type Failure } from '../supply/view';
+
+export function ReferFromCall({ callId }: { callId: string }) {
+  const t = useT();
+  const [need, setNeed] = useState('');
+  const [note, setNote] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState(false);
+  const [problem, setProblem] = useState<Failure | null>(null);
+  const send = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    try {
+      await care.referCall(api(), callId, need.trim() || null, note.trim() || null);
+      setDone(true);
+      setProblem(null);
+    } catch (err) {
+      setProblem(failure(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section class="card" aria-labelledby="care-refer-title" data-testid="call-care">
+      <h2 id="care-refer-title">{t('care.referTitle')}</h2>
+      {done ? (
+        <p class="notice ok" role="status" data-testid="care-referred">
+          {t('care.referredToCare')}
+        </p>
+      ) : (
+        <form class="row" onSubmit={(e) => void send(e)} noValidate>
+          <label for="care-refer-need" class="sr-only">
+            {t('care.need')}
+          </label>
+          <input id="care-refer-need" data-testid="care-refer-need" type="text" placeholder={t('care.need')} value={need} onInput={(e) => setNeed(e.currentTarget.value)} />
+          <label for="care-refer-note" class="sr-only">
+            {t('care.referNote')}
+          </label>
+          <input id="care-refer-note" data-testid="care-refer-note" type="text" placeholder={t('care.referNote')} value={note} onInput={(e) => setNote(e.currentTarget.value)} />
+          <button type="submit" class="btn" data-testid="care-refer" disabled={busy}>
+            {t('care.referToCare')}
+          </button>
+        </form>
+      )}
+      <Problem problem={problem} testId="care-refer-problem" />
+    </section>
+  );
+}
