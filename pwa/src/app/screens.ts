@@ -40,6 +40,8 @@ export const SCREENS: ScreenDef[] = [
   { id: 'board', path: '/board', nav: 'board.nav', icon: '◉', roles: ['supervisor', 'dispatcher'], home: ['supervisor'], load: () => import('../screens/Board') },
   // The supervisor's debrief queue and flagged field logs (online).
   { id: 'debriefs', path: '/debriefs/', nav: 'debrief.nav', icon: '☏', roles: ['supervisor'], load: () => import('../screens/Debriefs') },
+  // The program lead's indicators dashboard (online); supervisors read it too. Where a program lead lands.
+  { id: 'indicators', path: '/indicators', nav: 'nav.program', icon: '▤', roles: ['program_lead', 'supervisor'], home: ['program_lead'], load: () => import('../screens/indicators/Indicators') },
   { id: 'settings', path: '/settings', nav: 'nav.settings', icon: '⚙', roles: 'all', load: () => import('../screens/Settings') },
   { id: 'coming', path: '/coming/', roles: 'all', load: () => import('../screens/Coming') },
 ];
