@@ -133,3 +133,13 @@ describe('labels in the reader language', () => {
     expect(columnLabel(en, 'brand_new_measure')).toBe('brand new measure');
   });
 });
+
+describe('the dashboard in the navigation', () => {
+  it('is where a program lead lands, and a supervisor may open it; nobody else', async () => {
+    const { homePath, screenFor } = await import('../src/app/screens');
+    expect(homePath('program_lead')).toBe('/indicators');
+    expect(screenFor('/indicators', 'supervisor')?.id).toBe('indicators');
+    expect(screenFor('/indicators', 'dispatcher')).toBeNull();
+    expect(screenFor('/indicators', 'admin')).toBeNull();
+  });
+});

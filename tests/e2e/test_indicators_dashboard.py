@@ -17,6 +17,7 @@ import pytest
 from server.indicators.definitions import DEFINITIONS, INDICATOR_IDS
 from server.indicators.services import SUPPRESSED
 from tests.e2e import live
+from tests.e2e.test_accessibility import axe_problems
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -74,12 +75,14 @@ def test_a_program_lead_reads_the_demo_citys_indicators_and_downloads_one_as_csv
     assert card(page, "referrals").get_by_test_id("ind-empty").is_visible()
     page.wait_for_timeout(300)  # the charts draw once their data is in
     screenshot(page, "indicators-dashboard-en")
+    assert not axe_problems(page)
 
     with page.expect_download() as download:
         responses.get_by_test_id("ind-csv").click()
     saved = tmp_path / download.value.suggested_filename
     download.value.save_as(saved)
-    assert saved.name.startswith("responses-") and saved.name.endswith(".csv")
+    assert saved.name.startswith("responses-")
+    assert saved.suffix == ".csv"
     rows = list(csv.DictReader(io.StringIO(saved.read_text())))
     for program in PROGRAMS:
         assert sum(int(r["responses"]) for r in rows if r["program"] == program) == \
@@ -102,6 +105,7 @@ def test_the_dashboard_in_spanish_shows_the_same_figures_and_filters_by_program(
         assert responses_shown(page, program) == responses_stored(server, program)
     page.wait_for_timeout(300)
     screenshot(page, "indicators-dashboard-es")
+    assert not axe_problems(page)
 
     page.get_by_test_id("ind-program").select_option("co_response")
     page.get_by_test_id("ind-apply").click()
