@@ -21,9 +21,9 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
-from server.calls.models import Call, CallStatus, CallStatusEvent, CallType
+from server.calls.models import TIMED_STATES, Call, CallStatus, CallType, stage_columns
 from server.dispatch.rules import Fallback, ReasonCode
 from server.errors import DomainError
 from server.fieldlogs.kinds import NALOXONE_ADMINISTERED
@@ -50,7 +50,6 @@ STAGES: Final = (("received_to_dispatched", "received", "dispatched"),
                  ("dispatched_to_en_route", "dispatched", "en_route"),
                  ("en_route_to_on_scene", "en_route", "on_scene"),
                  ("received_to_on_scene", "received", "on_scene"))
-TIMED_STATES: Final = (CallStatus.DISPATCHED, CallStatus.EN_ROUTE, CallStatus.ON_SCENE)
 QUANTILES: Final = (("median_seconds", 0.5), ("p90_seconds", 0.9))
 # Programs whose teams include a police officer: their calls are not diverted from police.
 WITH_POLICE: Final = frozenset({Program.CO_RESPONSE})
@@ -256,42 +255,25 @@ def referrals(session: Session, filters: Filters) -> Indicator:
 
 def first_state_times(session: Session, filters: Filters) -> Any:
     """One row per response of the period: its unit and period; for each timed state the
-    first trusted time (`<state>_at`: the rule of server.calls.services.status_times, in
-    SQL: standing taps only, uncertain ones passed over) and whether it has uncertain taps
-    (`<state>_doubtful`, 1 or 0); and each state's time in epoch seconds (`<state>_s`) for
-    the stages, dispatched falling back to the call's dispatched_at."""
-    event, withdrawal = aliased(CallStatusEvent), aliased(CallStatusEvent)
-    start, _ = filters.bounds()
-    columns: list[Any] = [event.call_id.label("call_id")]
-    for state in TIMED_STATES:
-        of_state = event.status == state
-        columns += [sa.func.min(sa.case((sa.and_(of_state, event.time_uncertain.is_(False)),
-                                         event.corrected_time))).label(f"{state.value}_at"),
-                    sa.func.max(sa.case((sa.and_(of_state, event.time_uncertain.is_(True)), 1),
-                                        else_=0)).label(f"{state.value}_doubtful")]
-    # Taps are grouped per call before meeting the calls (the join then pairs one row per
-    # call). No tap is older than its call (sync.clock_skew clamps them), so the period's
-    # start bounds them too. Withdrawals are few (a mis-tap undone): NOT IN over them reads
-    # only the index's non-null entries, where NOT EXISTS would hash every event's.
-    taps = sa.select(*columns).where(
-        event.corrected_time >= start, event.withdraws_id.is_(None),
-        event.status.in_(TIMED_STATES), event.id.not_in(
-            sa.select(withdrawal.withdraws_id).where(withdrawal.withdraws_id.is_not(None)))
-    ).group_by(event.call_id).subquery()
+    first trusted time (`<state>_at`: kept on the call as its taps land, the rule of
+    server.calls.services.status_times: standing taps only, uncertain ones passed over) and
+    whether it has uncertain taps (`<state>_doubtful`, 1 or 0); and each state's time in
+    epoch seconds (`<state>_s`) for the stages, dispatched falling back to the call's
+    dispatched_at."""
     per_call: list[Any] = [Call.id.label("call_id"), Call.unit_id.label("unit_id"),
                            _period_of(session, Call.received_at, filters).label("period"),
                            _epoch(session, Call.received_at).label("received_s"),
                            sa.literal(0).label("received_doubtful")]
     for state in TIMED_STATES:
-        at = taps.c[f"{state.value}_at"]
+        first_at, uncertain = stage_columns(state)
+        at = getattr(Call, first_at)
         time = sa.func.coalesce(at, Call.dispatched_at) if state == CallStatus.DISPATCHED else at
         per_call += [at.label(f"{state.value}_at"), _epoch(session, time).label(f"{state.value}_s"),
-                     sa.func.coalesce(taps.c[f"{state.value}_doubtful"], 0)
+                     sa.case((getattr(Call, uncertain), 1), else_=0)
                      .label(f"{state.value}_doubtful")]
     # Materialized: each time is converted once per call, where a subquery merged into the
     # GROUP BY that reads it would convert it again for every aggregate naming it.
-    return (sa.select(*per_call).outerjoin(taps, taps.c.call_id == Call.id)
-            .where(*_calls_in(session, filters), Call.unit_id.is_not(None))
+    return (sa.select(*per_call).where(*_calls_in(session, filters), Call.unit_id.is_not(None))
             .cte("state_times").prefix_with("MATERIALIZED", dialect="postgresql"))
 
 
