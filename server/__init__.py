@@ -41,6 +41,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     from server.backups import sweep as backups_sweep
     from server.cad import cli as cad_cli
     from server.extensions import api, compress, db, jwt, migrate
+    from server.indicators import cli as indicators_cli
     from server.jsonio import OrjsonProvider
     from server.notifiers import base as notifiers
     from server.notifiers import dispatcher as notifier_dispatcher
@@ -67,6 +68,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     web.init_app(app)
     cli.init_app(app)
     cad_cli.init_app(app)
+    indicators_cli.init_app(app)
     jobs.init_app(app)
     backups_sweep.init_app(app)
     push.configure_vapid(app)

@@ -1684,6 +1684,93 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/indicators/baseline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The share of imported CAD calls eligible for HEART: in all, by call type, by hour
+         *     of the week.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description first day received (YYYY-MM-DD, department's time zone); default: the first imported call */
+                    from?: string | null;
+                    /** @description last day, included; default: the last imported call */
+                    to?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Baseline"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/baseline.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The baseline report as CSV, small cells suppressed. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description first day received (YYYY-MM-DD, department's time zone); default: the first imported call */
+                    from?: string | null;
+                    /** @description last day, included; default: the last imported call */
+                    to?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description text/csv: breakdown, call_type, weekday, hour, calls, eligible, eligible_share; counts from 1 to 4 shown as <5 */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/indicators/{indicator_id}": {
         parameters: {
             query?: never;
@@ -3618,6 +3705,43 @@ export interface components {
             tier_name?: string;
             unit_id?: number;
             urgency?: string;
+        };
+        Baseline: {
+            by_call_type?: components["schemas"]["BaselineType"][];
+            /** @description all 168 hours, Monday 00:00 first */
+            by_hour_of_week?: components["schemas"]["BaselineHour"][];
+            definition?: string;
+            filters?: components["schemas"]["BaselineFilters"];
+            suppressed_in_exports?: boolean;
+            total?: components["schemas"]["BaselineCell"];
+        };
+        BaselineCell: {
+            calls?: number;
+            eligible?: number;
+            eligible_share?: number | null;
+        };
+        BaselineFilters: {
+            /** Format: date */
+            from?: string | null;
+            time_zone?: string;
+            /** Format: date */
+            to?: string | null;
+        };
+        BaselineHour: {
+            calls?: number;
+            eligible?: number;
+            eligible_share?: number | null;
+            /** @description 0 to 23, local time */
+            hour?: number;
+            /** @description 0 Monday to 6 Sunday */
+            weekday?: number;
+        };
+        BaselineType: {
+            call_type?: string;
+            calls?: number;
+            eligible?: number;
+            eligible_share?: number | null;
+            name?: string;
         };
         BoardCall: {
             address?: string;
