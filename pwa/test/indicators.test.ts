@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Indicator, Measure } from '../src/api/indicators';
 import { translate, type Key } from '../src/i18n';
 import {
+  baselineText,
   cellText,
   chartData,
   checkFilters,
@@ -9,10 +10,12 @@ import {
   csvFileName,
   defaultFilters,
   groupValueLabel,
+  heatLevel,
   queryOf,
   rowsFor,
   seriesLabel,
   titleOf,
+  weekRows,
   type Filters,
 } from '../src/screens/indicators/view';
 
@@ -141,5 +144,40 @@ describe('the dashboard in the navigation', () => {
     expect(screenFor('/indicators', 'supervisor')?.id).toBe('indicators');
     expect(screenFor('/indicators', 'dispatcher')).toBeNull();
     expect(screenFor('/indicators', 'admin')).toBeNull();
+  });
+});
+
+describe('the baseline report', () => {
+  const cell = (calls: number, eligible: number, eligible_share: number | null) => ({ calls, eligible, eligible_share });
+
+  it.each([
+    [cell(129_000, 19_350, 0.15), { calls: '129,000', eligible: '19,350', share: '15%' }],
+    [cell(12, 3, 0.25), { calls: '12', eligible: '<5', share: '' }],
+    [cell(4, 0, 0), { calls: '<5', eligible: '0', share: '' }],
+    [cell(0, 0, null), { calls: '0', eligible: '0', share: '' }],
+    [cell(10, 0, 0), { calls: '10', eligible: '0', share: '0%' }],
+  ])('shows %j as %j, as its CSV does', (c, text) => {
+    expect(baselineText(c, 'en')).toEqual(text);
+  });
+
+  it.each([
+    [cell(100, 0, 0), 0],
+    [cell(100, 19, 0.19), 0],
+    [cell(100, 20, 0.2), 1],
+    [cell(100, 79, 0.79), 3],
+    [cell(100, 100, 1), 4],
+    [cell(12, 3, 0.25), null],
+    [cell(0, 0, null), null],
+  ])('shades %j at level %j', (c, level) => {
+    expect(heatLevel(c)).toBe(level);
+  });
+
+  it('lays the 168 hours out as 7 days of 24, Monday first', () => {
+    const hours = Array.from({ length: 168 }, (_, i) => i);
+    const rows = weekRows(hours);
+    expect(rows).toHaveLength(7);
+    expect(rows[0]![0]).toBe(0);
+    expect(rows[6]![23]).toBe(167);
+    expect(rows.every((r) => r.length === 24)).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The program indicators' REST calls: every indicator's definition, one indicator by period and
  * group for the filters (aggregates only), its CSV export (small cells suppressed by the server),
- * and the call types the filters offer.
+ * the baseline report of a historical CAD import, and the call types the filters offer.
  */
 import type { ApiClient } from './client';
 import type { components } from './schema';
@@ -15,6 +15,12 @@ export type Definition = Sent<S['Definition']> & { id: IndicatorId };
 export type Measure = Sent<S['Measure']>;
 export type IndicatorRow = Sent<S['Row']>;
 export type Indicator = Omit<Sent<S['Indicator']>, 'measures' | 'rows' | 'id'> & { id: IndicatorId; measures: Measure[]; rows: IndicatorRow[] };
+export type BaselineCell = Sent<S['BaselineCell']>;
+export type Baseline = Omit<Sent<S['Baseline']>, 'total' | 'by_call_type' | 'by_hour_of_week'> & {
+  total: BaselineCell;
+  by_call_type: Sent<S['BaselineType']>[];
+  by_hour_of_week: Sent<S['BaselineHour']>[];
+};
 export type CallTypeChoice = Pick<Sent<S['CallType']>, 'code' | 'name'>;
 
 const list = <T>(answer: unknown): T[] => (Array.isArray(answer) ? (answer as T[]) : []);
@@ -24,5 +30,8 @@ export const indicators = {
   /** One indicator; `query` is the filters' query string (from, to, period, call_type, area). */
   one: (api: ApiClient, id: IndicatorId, query: string) => api.send<Indicator>('GET', `/indicators/${id}?${query}`),
   csv: (api: ApiClient, id: IndicatorId, query: string) => api.download(`/indicators/${id}.csv?${query}`, 'text/csv'),
+  /** The baseline report of the imported CAD calls (every one: the dashboard's range is recent weeks). */
+  baseline: (api: ApiClient) => api.send<Baseline>('GET', '/indicators/baseline'),
+  baselineCsv: (api: ApiClient) => api.download('/indicators/baseline.csv', 'text/csv'),
   callTypes: async (api: ApiClient) => list<CallTypeChoice>(await api.send('GET', '/call-types')),
 };

@@ -724,6 +724,19 @@ export const en = {
   'ind.value.dispatched_to_en_route': 'Dispatched → en route',
   'ind.value.en_route_to_on_scene': 'En route → on scene',
   'ind.value.received_to_on_scene': 'Received → on scene',
+  'ind.baseline.title': 'Baseline: eligible calls in the CAD import',
+  'ind.baseline.total': '{calls} calls imported, {eligible} eligible for HEART ({share}).',
+  'ind.baseline.byType': 'Eligible calls by call type',
+  'ind.baseline.byHour': 'Eligible share by hour of the week (local time)',
+  'ind.baseline.eligible': 'Eligible',
+  'ind.baseline.cell': '{calls} calls, {eligible} eligible',
+  'ind.weekday.0': 'Mon',
+  'ind.weekday.1': 'Tue',
+  'ind.weekday.2': 'Wed',
+  'ind.weekday.3': 'Thu',
+  'ind.weekday.4': 'Fri',
+  'ind.weekday.5': 'Sat',
+  'ind.weekday.6': 'Sun',
 };
 
 export type Key = keyof typeof en;

@@ -1,13 +1,15 @@
 /**
  * The program lead's dashboard (supervisors read it too; online): every indicator the program
  * reports, each with its chart, its figures and its published definition, for the filters chosen
- * (program, period, date range, call type, area), and the CSV export of each.
+ * (program, period, date range, call type, area), and the CSV export of each; then the baseline
+ * report of the historical CAD import.
  */
 import { useState } from 'preact/hooks';
 import { indicators } from '../../api/indicators';
 import type { ScreenProps } from '../../app/areas';
 import { useT } from '../../i18n';
 import { Problem, useLoad } from '../supply/common';
+import { BaselineSection } from './BaselineSection';
 import { FilterForm } from './FilterForm';
 import { IndicatorCard } from './IndicatorCard';
 import { defaultFilters } from './view';
@@ -28,6 +30,7 @@ export default function Indicators(_props: ScreenProps) {
       {definitions.data?.map((d) => (
         <IndicatorCard key={d.id} definition={d} filters={filters} />
       ))}
+      <BaselineSection />
     </section>
   );
 }

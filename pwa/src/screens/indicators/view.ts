@@ -4,7 +4,7 @@
  * server's CSV export does), the program filter on the rows, each indicator's chart series, the
  * CSV file's name, and the labels of groups and measures.
  */
-import type { Indicator, IndicatorId, IndicatorRow, Measure } from '../../api/indicators';
+import type { BaselineCell, Indicator, IndicatorId, IndicatorRow, Measure } from '../../api/indicators';
 import { TABLES, type Key } from '../../i18n';
 import { reasonLabel, responseLabel } from '../dispatch/view';
 
@@ -165,4 +165,29 @@ export function columnLabel(t: Translate, name: string): string {
 export function titleOf(t: Translate, id: string, fallback: string): string {
   const key = `ind.title.${id}`;
   return isKey(key) ? t(key) : fallback;
+}
+
+/** The baseline's cells as text: counts from 1 to 4 as "<5" and a share made from one left empty, as its CSV does. */
+export function baselineText(cell: BaselineCell, lang: 'en' | 'es'): { calls: string; eligible: string; share: string } {
+  const locale = lang === 'es' ? 'es-US' : 'en-US';
+  const count = (n: number) => (small(n) ? SUPPRESSED : n.toLocaleString(locale));
+  const hidden = small(cell.calls) || small(cell.eligible) || cell.eligible_share === null;
+  return {
+    calls: count(cell.calls),
+    eligible: count(cell.eligible),
+    share: hidden ? '' : cell.eligible_share!.toLocaleString(locale, { style: 'percent', maximumFractionDigits: 1 }),
+  };
+}
+
+/** Shades of the heat table: the eligible share in fifths (0 to 4); null for an hour whose share is not shown. */
+export const HEAT_LEVELS = 5;
+export function heatLevel(cell: BaselineCell): number | null {
+  if (small(cell.calls) || small(cell.eligible) || cell.eligible_share === null) return null;
+  return Math.min(HEAT_LEVELS - 1, Math.floor(cell.eligible_share * HEAT_LEVELS));
+}
+
+export const HOURS_IN_DAY = 24;
+/** The 168 hours as 7 rows (Monday first) of 24. */
+export function weekRows<T>(hours: readonly T[]): T[][] {
+  return Array.from({ length: hours.length / HOURS_IN_DAY }, (_, d) => hours.slice(d * HOURS_IN_DAY, (d + 1) * HOURS_IN_DAY));
 }
