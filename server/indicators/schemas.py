@@ -34,7 +34,7 @@ class IndicatorQuerySchema(Schema):
     call_type = Str(load_default=None, validate=validate.Length(min=1, max=48),
                     metadata={"description": "a call type code: only calls of that type"})
     area = Str(load_default=None, validate=validate.Length(min=1, max=40), metadata={
-        "description": "a service area id: accepted, not applied yet (calls carry no area)"})
+        "description": "a service area id: only calls at a premise in that area"})
     format = Str(load_default="json", validate=validate.OneOf(FORMATS),
                  metadata={"description": "json, or csv (text/csv, small cells suppressed)"})
 

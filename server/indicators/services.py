@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -23,8 +24,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from server.calls.models import TIMED_STATES, Call, CallStatus, CallType, stage_columns
-from server.dispatch.rules import Fallback, ReasonCode
+from server.calls.models import TIMED_STATES, Call, CallStatus, CallType, Premise, stage_columns
+from server.dispatch.models import ServiceAreaRow
+from server.dispatch.rules import Fallback, ReasonCode, ServiceArea
 from server.errors import DomainError
 from server.fieldlogs.kinds import NALOXONE_ADMINISTERED
 from server.fieldlogs.models import DebriefRequest, HarmReductionEntry, PostCallSurvey
@@ -168,12 +170,29 @@ def _call_type_id(session: Session, code: str) -> int:
     return found
 
 
+def premises_in_area(session: Session, area_id: str) -> list[uuid.UUID]:
+    """The premises whose position lies in the service area (the polygon the triage checks
+    a call's place against); premises without a position lie in none."""
+    row = session.get(ServiceAreaRow, area_id)
+    if row is None:
+        raise DomainError(422, "area: unknown service area",
+                          {"query": {"area": ["unknown service area"]}})
+    area = ServiceArea(row.id, tuple((p[0], p[1]) for p in row.ring))
+    return [pid for pid, lat, lon in session.execute(
+        sa.select(Premise.id, Premise.lat, Premise.lon).where(
+            Premise.lat.is_not(None), Premise.lon.is_not(None)))
+            if lat is not None and lon is not None and area.contains(lat, lon)]
+
+
 def _calls_in(session: Session, filters: Filters) -> list[sa.ColumnElement[bool]]:
-    """Calls received in the filters' days, not cancelled, of the call type if one is asked."""
+    """Calls received in the filters' days, not cancelled, of the call type if one is asked,
+    at a premise in the service area if one is asked."""
     start, end = filters.bounds()
     where = [Call.deleted_at.is_(None), Call.received_at >= start, Call.received_at < end]
     if filters.call_type is not None:
         where.append(Call.call_type_id == _call_type_id(session, filters.call_type))
+    if filters.area is not None:
+        where.append(Call.premise_id.in_(premises_in_area(session, filters.area)))
     return where
 
 
@@ -445,9 +464,10 @@ def naloxone(session: Session, filters: Filters) -> Indicator:
     start, end = filters.bounds()
     where = [entry.corrected_time >= start, entry.corrected_time < end,
              entry.category.in_((NALOXONE_ADMINISTERED, NALOXONE_KIT))]
-    if filters.call_type is not None:
+    if filters.call_type is not None or filters.area is not None:
         where.append(entry.call_id.in_(sa.select(Call.id).where(*_calls_in(session, filters))))
-        result.notes.append("With a call type: only entries recorded on calls of that type.")
+        result.notes.append("With a call type or an area: only entries recorded on calls of "
+                            "that type or in that area.")
     program = sa.func.coalesce(sa.cast(Unit.program, sa.String), UNKNOWN_PROGRAM)
     rows = sa.select(_period_of(session, entry.corrected_time, filters).label("period"),
                      program.label("program"), entry.category, entry.quantity).outerjoin(
@@ -502,14 +522,12 @@ def compute_indicator(session: Session, indicator_id: str, filters: Filters,
             session.execute(sa.select(sa.func.set_config(name, value, True)))
     found = computers(minutes, default_minutes)[indicator_id](session, filters)
     notes = list(found.notes)
-    if filters.area is not None:
-        notes.append("The area filter was not applied: calls carry no service area yet.")
     rows = [{**row, "suppressed_in_exports": _suppressed(found, row["values"])}
             for row in found.rows]
     return {**describe(indicator_id),
             "filters": {"period": filters.period, "start": filters.start, "end": filters.end,
                         "time_zone": str(filters.zone.key), "call_type": filters.call_type,
-                        "area": filters.area, "area_applied": False},
+                        "area": filters.area, "area_applied": filters.area is not None},
             "periods": period_starts(filters), "groups": list(found.groups),
             "measures": [{"name": m.name, "description": m.description,
                           "suppressed_with": _suppressed_with(m)} for m in found.measures],

@@ -1792,7 +1792,7 @@ export interface paths {
                     to?: string | null;
                     /** @description a call type code: only calls of that type */
                     call_type?: string | null;
-                    /** @description a service area id: accepted, not applied yet (calls carry no area) */
+                    /** @description a service area id: only calls at a premise in that area */
                     area?: string | null;
                     /** @description json, or csv (text/csv, small cells suppressed) */
                     format?: "json" | "csv";
@@ -1847,7 +1847,7 @@ export interface paths {
                     to?: string | null;
                     /** @description a call type code: only calls of that type */
                     call_type?: string | null;
-                    /** @description a service area id: accepted, not applied yet (calls carry no area) */
+                    /** @description a service area id: only calls at a premise in that area */
                     area?: string | null;
                     /** @description json, or csv (text/csv, small cells suppressed) */
                     format?: "json" | "csv";
