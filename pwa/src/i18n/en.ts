@@ -653,7 +653,7 @@ export const en = {
   'checkin.ok': 'All OK',
   // Program indicators dashboard (ind.*)
   'ind.title': 'Program indicators',
-  'ind.intro': 'Counts, shares and times only. Counts from 1 to 4 are shown as <5 and what is computed from them is left empty, as in the CSV exports.',
+  'ind.intro': 'Counts, shares and times only. Counts from 1 to 4 are shown as <5 and what is computed from them is left empty, as in the CSV exports. The program filter narrows the screen; a CSV holds every program.',
   'ind.filters': 'Filters',
   'ind.filter.program': 'Program',
   'ind.filter.allPrograms': 'All programs',

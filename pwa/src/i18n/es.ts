@@ -655,7 +655,7 @@ export const es: Record<Key, string> = {
   'dispatch.noPosition': 'Sin posición',
   // Indicadores del programa (ind.*)
   'ind.title': 'Indicadores del programa',
-  'ind.intro': 'Solo recuentos, proporciones y tiempos. Los recuentos de 1 a 4 se muestran como <5 y lo calculado a partir de ellos queda vacío, como en las exportaciones CSV.',
+  'ind.intro': 'Solo recuentos, proporciones y tiempos. Los recuentos de 1 a 4 se muestran como <5 y lo calculado a partir de ellos queda vacío, como en las exportaciones CSV. El filtro de programa se aplica en pantalla; un CSV incluye todos los programas.',
   'ind.filters': 'Filtros',
   'ind.filter.program': 'Programa',
   'ind.filter.allPrograms': 'Todos los programas',
