@@ -167,6 +167,7 @@ ROUTES: Final[dict[str, dict[str, Rule]]] = {
     "indicators.Indicators": {"GET": INDICATOR_READERS},
     "indicators.IndicatorById": {"GET": INDICATOR_READERS},
     "indicators.IndicatorCsv": {"GET": INDICATOR_READERS},
+    "indicators.IndicatorAreas": {"GET": INDICATOR_READERS},
     "indicators.Baseline": {"GET": INDICATOR_READERS},
     "indicators.BaselineCsv": {"GET": INDICATOR_READERS},
 }

@@ -18,6 +18,7 @@ from server.indicators.baseline import Range, baseline_csv, baseline_report
 from server.indicators.definitions import INDICATOR_IDS
 from server.indicators.schemas import (
     DEFAULT_RANGE_DAYS,
+    AreaSchema,
     BaselineQuerySchema,
     BaselineSchema,
     DefinitionSchema,
@@ -57,6 +58,14 @@ class Indicators(MethodView):
     def get(self) -> list[dict[str, Any]]:
         """Every indicator's id, title and definition."""
         return [services.describe(i) for i in INDICATOR_IDS]
+
+
+@blp.route("/indicators/areas")
+class IndicatorAreas(MethodView):
+    @blp.response(200, AreaSchema(many=True))
+    def get(self) -> list[Any]:
+        """The service areas the indicators can be filtered by (the area filter's ids)."""
+        return services.list_areas(db.session())
 
 
 @blp.route(f"/indicators/<any({IDS}):indicator_id>")

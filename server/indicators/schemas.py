@@ -137,3 +137,8 @@ class BaselineSchema(Schema):
     by_hour_of_week = fields.List(fields.Nested(BaselineHourSchema), metadata={
         "description": "all 168 hours, Monday 00:00 first"})
     suppressed_in_exports = fields.Bool()
+
+
+class AreaSchema(Schema):
+    id = Str()
+    name = Str()

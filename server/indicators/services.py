@@ -170,6 +170,12 @@ def _call_type_id(session: Session, code: str) -> int:
     return found
 
 
+def list_areas(session: Session) -> list[ServiceAreaRow]:
+    """The service areas an indicator may be filtered by, by name."""
+    return list(session.scalars(sa.select(ServiceAreaRow).order_by(ServiceAreaRow.name,
+                                                                   ServiceAreaRow.id)))
+
+
 def premises_in_area(session: Session, area_id: str) -> list[uuid.UUID]:
     """The premises whose position lies in the service area (the polygon the triage checks
     a call's place against); premises without a position lie in none."""

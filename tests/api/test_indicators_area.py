@@ -1,6 +1,6 @@
 """The indicators' area filter: only calls at a premise in the service area's polygon count,
 in every indicator; naloxone counts only entries on such calls; an unknown area is a 422
-naming it. (SQLite and PostgreSQL.)
+naming it; the areas are listed for the dashboard's filter. (SQLite and PostgreSQL.)
 
 North is 36.0 to 36.1 north, south 35.8 to 35.95, both 79.0 to 78.8 west. Calls on Monday
 2 November 2026 (the week of the 2nd): N1 (community response) and N2 (co-response) in the
@@ -117,3 +117,8 @@ def test_an_unknown_area_is_a_422_naming_it(lead: Session) -> None:
     answer = lead.get(f"/api/v1/indicators/responses?{RANGE}&area=atlantis")
     assert answer.status_code == 422
     assert "area" in answer.json["errors"]["query"]
+
+
+def test_the_areas_to_filter_by_are_listed_by_name(lead: Session) -> None:
+    assert lead.get("/api/v1/indicators/areas").json == [{"id": "north", "name": "North"},
+                                                         {"id": "south", "name": "South"}]

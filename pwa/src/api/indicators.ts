@@ -1,7 +1,8 @@
 /**
  * The program indicators' REST calls: every indicator's definition, one indicator by period and
  * group for the filters (aggregates only), its CSV export (small cells suppressed by the server),
- * the baseline report of a historical CAD import, and the call types the filters offer.
+ * the baseline report of a historical CAD import, and the call types and service areas the
+ * filters offer.
  */
 import type { ApiClient } from './client';
 import type { components } from './schema';
@@ -21,6 +22,7 @@ export type Baseline = Omit<Sent<S['Baseline']>, 'total' | 'by_call_type' | 'by_
   by_call_type: Sent<S['BaselineType']>[];
   by_hour_of_week: Sent<S['BaselineHour']>[];
 };
+export type AreaChoice = Sent<S['Area']>;
 export type CallTypeChoice = Pick<Sent<S['CallType']>, 'code' | 'name'>;
 
 const list = <T>(answer: unknown): T[] => (Array.isArray(answer) ? (answer as T[]) : []);
@@ -33,5 +35,6 @@ export const indicators = {
   /** The baseline report of the imported CAD calls (every one: the dashboard's range is recent weeks). */
   baseline: (api: ApiClient) => api.send<Baseline>('GET', '/indicators/baseline'),
   baselineCsv: (api: ApiClient) => api.download('/indicators/baseline.csv', 'text/csv'),
+  areas: async (api: ApiClient) => list<AreaChoice>(await api.send('GET', '/indicators/areas')),
   callTypes: async (api: ApiClient) => list<CallTypeChoice>(await api.send('GET', '/call-types')),
 };

@@ -1684,6 +1684,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/indicators/areas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The service areas the indicators can be filtered by (the area filter's ids). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Area"][];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/indicators/baseline": {
         parameters: {
             query?: never;
@@ -3595,6 +3632,10 @@ export interface components {
         };
         /** @description one operation, checked by its kind's own schema (`kind` says which) */
         AnyOperation: components["schemas"]["CallOperation"] | components["schemas"]["CallNoteOperation"] | components["schemas"]["CallStatusOperation"] | components["schemas"]["HarmReductionEntryOperation"] | components["schemas"]["KitCountOperation"] | components["schemas"]["LocationPointOperation"] | components["schemas"]["OutreachContactOperation"] | components["schemas"]["PostCallSurveyOperation"] | components["schemas"]["TransferReceiptOperation"];
+        Area: {
+            id?: string;
+            name?: string;
+        };
         Assign: {
             /** @default null */
             override_reason?: string | null;

@@ -662,6 +662,7 @@ export const en = {
   'ind.filter.to': 'To',
   'ind.filter.callType': 'Call type',
   'ind.filter.allCallTypes': 'All call types',
+  'ind.filter.allAreas': 'All areas',
   'ind.filter.area': 'Service area',
   'ind.period.day': 'Day',
   'ind.period.week': 'Week',

@@ -664,6 +664,7 @@ export const es: Record<Key, string> = {
   'ind.filter.to': 'Hasta',
   'ind.filter.callType': 'Tipo de llamada',
   'ind.filter.allCallTypes': 'Todos los tipos',
+  'ind.filter.allAreas': 'Todas las áreas',
   'ind.filter.area': 'Área de servicio',
   'ind.period.day': 'Día',
   'ind.period.week': 'Semana',

@@ -1,12 +1,17 @@
 /** The dashboard's filters: program, period, date range, call type and area; applied together on submit. */
 import { useState } from 'preact/hooks';
-import type { CallTypeChoice } from '../../api/indicators';
+import type { AreaChoice, CallTypeChoice } from '../../api/indicators';
 import { useT } from '../../i18n';
 import { responseLabel } from '../dispatch/view';
 import { FieldMessage } from '../supply/common';
 import { checkFilters, PERIODS, PROGRAMS, type Filters } from './view';
 
-export function FilterForm({ value, callTypes, onApply }: { value: Filters; callTypes: readonly CallTypeChoice[]; onApply: (f: Filters) => void }) {
+export interface FilterChoices {
+  callTypes: readonly CallTypeChoice[];
+  areas: readonly AreaChoice[];
+}
+
+export function FilterForm({ value, choices, onApply }: { value: Filters; choices: FilterChoices; onApply: (f: Filters) => void }) {
   const t = useT();
   const [draft, setDraft] = useState(value);
   const errors = checkFilters(draft);
@@ -52,7 +57,7 @@ export function FilterForm({ value, callTypes, onApply }: { value: Filters; call
         {t('ind.filter.callType')}
         <select data-testid="ind-call-type" value={draft.callType} onChange={(e) => set({ callType: e.currentTarget.value })}>
           <option value="">{t('ind.filter.allCallTypes')}</option>
-          {callTypes.map((c) => (
+          {choices.callTypes.map((c) => (
             <option key={c.code} value={c.code}>
               {c.name}
             </option>
@@ -61,7 +66,14 @@ export function FilterForm({ value, callTypes, onApply }: { value: Filters; call
       </label>
       <label>
         {t('ind.filter.area')}
-        <input type="text" data-testid="ind-area" maxLength={40} value={draft.area} onInput={(e) => set({ area: e.currentTarget.value })} />
+        <select data-testid="ind-area" value={draft.area} onChange={(e) => set({ area: e.currentTarget.value })}>
+          <option value="">{t('ind.filter.allAreas')}</option>
+          {choices.areas.map((a) => (
+            <option key={a.id} value={a.id}>
+              {a.name}
+            </option>
+          ))}
+        </select>
       </label>
       <button type="submit" class="btn btn-primary" data-testid="ind-apply" disabled={Object.keys(errors).length > 0}>
         {t('ind.apply')}

@@ -19,13 +19,14 @@ export default function Indicators(_props: ScreenProps) {
   const [filters, setFilters] = useState(() => defaultFilters(new Date()));
   const definitions = useLoad((c) => indicators.definitions(c), []);
   const callTypes = useLoad((c) => indicators.callTypes(c), []);
+  const areas = useLoad((c) => indicators.areas(c), []);
   return (
     <section class="supply board indicators" data-testid="indicators">
       <header class="row board-head">
         <h1>{t('ind.title')}</h1>
       </header>
       <p class="ind-intro">{t('ind.intro')}</p>
-      <FilterForm value={filters} callTypes={callTypes.data ?? []} onApply={setFilters} />
+      <FilterForm value={filters} choices={{ callTypes: callTypes.data ?? [], areas: areas.data ?? [] }} onApply={setFilters} />
       <Problem problem={definitions.problem} testId="ind-definitions-problem" />
       {definitions.data?.map((d) => (
         <IndicatorCard key={d.id} definition={d} filters={filters} />
