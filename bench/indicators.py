@@ -4,11 +4,13 @@
 The rows go in by COPY (calls over a year of the department's calendar, 90% with a unit of
 one of 50 units, the rest eligible and unserved with a reason or resolved by phone; taps for
 dispatched, en route, on scene, transporting and cleared, some from a second tablet, some
-flagged time_uncertain, some withdrawn, some calls never on scene). Timed: the app's
+flagged time_uncertain, some withdrawn, some calls never on scene); each call's first trusted
+time per state is then filled from its taps, as migration 0021 does (COPY bypasses the status
+writer). Timed: the app's
 `compute_indicator` for all eight indicators by week over the whole year, in process (median
 of --runs), against, in the same run, a plain COUNT(*) GROUP BY over the same rows (calls by
 unit and status events by status). Checked first: the first trusted time per state the
-indicators' SQL picks equals `status_times` on a sample of calls, and the responses add up
+indicators read equals `status_times` on a sample of calls, and the responses add up
 to the calls with a unit.
 
 Usage: .venv/bin/python bench/indicators.py [--calls 200000] [--events 1000000] [--runs 5]
@@ -220,6 +222,22 @@ def copy_rows(db: str, load: Load) -> tuple[float, dict[str, int]]:
     return time.perf_counter() - t0, counts
 
 
+def fill_stage_times(app: Any, database: str) -> float:
+    """The calls' first trusted times from their copied taps, as migration 0021 fills them
+    for the calls a database already holds (COPY bypasses the status writer); its seconds."""
+    from server.calls.models import refresh_stage_times
+    from server.extensions import db
+
+    t0 = time.perf_counter()
+    with app.app_context():
+        session = db.session()
+        refresh_stage_times(session, None)
+        session.commit()
+    with psycopg.connect(dsn(database), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE calls")
+    return time.perf_counter() - t0
+
+
 def check(app: Any, load: Load) -> None:
     """The indicators' first times equal status_times' on a sample; responses add up."""
     import sqlalchemy as sa
@@ -310,6 +328,8 @@ def main() -> None:
         copied, counts = copy_rows(db, load)
         print(f"copied in {copied:.1f} s (with VACUUM ANALYZE): "
               + ", ".join(f"{n:,} {name}" for name, n in counts.items()), flush=True)
+        print(f"stage times filled on every call in {fill_stage_times(app, db):.1f} s "
+              "(as migration 0021 does, with VACUUM ANALYZE)", flush=True)
         check(app, load)
         per_indicator = time_indicators(app, args.runs)
         baseline = time_baseline(db, args.runs)

@@ -42,6 +42,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     from server.cad import cli as cad_cli
     from server.care import cli as care_cli
     from server.extensions import api, compress, db, jwt, migrate
+    from server.indicators import cli as indicators_cli
     from server.jsonio import OrjsonProvider
     from server.notifiers import base as notifiers
     from server.notifiers import dispatcher as notifier_dispatcher
@@ -69,6 +70,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     cad_cli.init_app(app)
     care_cli.init_app(app)
+    indicators_cli.init_app(app)
     jobs.init_app(app)
     backups_sweep.init_app(app)
     push.configure_vapid(app)

@@ -181,6 +181,9 @@ ROUTES: Final[dict[str, dict[str, Rule]]] = {
     "care.FollowUps": {"GET": CARE_READERS, "POST": CARE_NAVIGATORS},
     "care.FollowUpDone": {"POST": CARE_NAVIGATORS},
     "care.CareCall": {"GET": CARE_CONTENT_READERS},
+    "indicators.IndicatorAreas": {"GET": INDICATOR_READERS},
+    "indicators.Baseline": {"GET": INDICATOR_READERS},
+    "indicators.BaselineCsv": {"GET": INDICATOR_READERS},
 }
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Collection
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from server.models_base import Base, FactColumns, str_enum, utcnow
 from server.units.models import Program
@@ -144,6 +145,15 @@ class Call(Base):
     reason_code: Mapped[str | None] = mapped_column(sa.String(32))
     unserved_reason: Mapped[str | None] = mapped_column(sa.String(32))
     override_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    # Each timed state's first trusted time and whether it has uncertain taps, derived from
+    # the status facts (refresh_stage_times below) as they land: what the response-time
+    # indicator reads, one row per call, instead of grouping a year of taps.
+    first_dispatched_at: Mapped[datetime | None]
+    first_en_route_at: Mapped[datetime | None]
+    first_on_scene_at: Mapped[datetime | None]
+    dispatched_uncertain: Mapped[bool] = mapped_column(default=False)
+    en_route_uncertain: Mapped[bool] = mapped_column(default=False)
+    on_scene_uncertain: Mapped[bool] = mapped_column(default=False)
 
     call_type: Mapped[CallType] = relationship()
     premise: Mapped[Premise] = relationship()
@@ -176,6 +186,55 @@ class CallStatusEvent(FactColumns, CorrectedBy, Base):
     # Who tapped it (user_id): loaded with the event, since every view of one names them.
     author: Mapped[User | None] = relationship(lazy="joined", innerjoin=False,
                                                foreign_keys="CallStatusEvent.user_id")
+
+
+# The states a response is timed by (received, the fourth, is the call's own received_at).
+TIMED_STATES: Final = (CallStatus.DISPATCHED, CallStatus.EN_ROUTE, CallStatus.ON_SCENE)
+
+
+def stage_columns(state: CallStatus) -> tuple[str, str]:
+    """The call's columns for a timed state: its first trusted time, and its uncertain flag."""
+    return f"first_{state.value}_at", f"{state.value}_uncertain"
+
+
+def stage_times_sql(call_id: Any) -> dict[str, Any]:
+    """Each stage column as SQL over the call's status facts, the rule of status_times
+    (server.calls.services): of the standing taps (neither withdrawn nor withdrawals), the
+    earliest corrected time of those not time_uncertain, and whether uncertain ones exist."""
+    event = CallStatusEvent.__table__.alias("stage_tap")
+    withdrawal = CallStatusEvent.__table__.alias("stage_withdrawal")
+    withdrawn = sa.select(withdrawal.c.withdraws_id).where(
+        withdrawal.c.call_id == call_id, withdrawal.c.withdraws_id.is_not(None))
+    values: dict[str, Any] = {}
+    for state in TIMED_STATES:
+        standing = sa.and_(event.c.call_id == call_id, event.c.status == state,
+                           event.c.withdraws_id.is_(None), event.c.id.not_in(withdrawn))
+        first_at, uncertain = stage_columns(state)
+        values[first_at] = sa.select(sa.func.min(event.c.corrected_time)).where(
+            standing, event.c.time_uncertain.is_(False)).scalar_subquery()
+        values[uncertain] = sa.exists().where(standing, event.c.time_uncertain.is_(True))
+    return values
+
+
+def refresh_stage_times(session: Session, call_ids: Collection[uuid.UUID] | None) -> None:
+    """Work the stage columns out again for these calls (every call when None) from all their
+    stored taps: a new tap, a withdrawal, a re-applied tap, a tap on a reassigned call."""
+    calls: sa.Table = Call.__table__  # type: ignore[assignment]
+    statement = sa.update(calls).values(stage_times_sql(calls.c.id))
+    if call_ids is not None:
+        if not call_ids:
+            return
+        statement = statement.where(calls.c.id.in_(call_ids))
+    session.connection().execute(statement)
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _refresh_stage_times_after_flush(session: Session, flush_context: object) -> None:
+    """Taps written through the ORM (seeding, tests): the sync push inserts its taps in bulk
+    and refreshes their calls itself (server.calls.sync)."""
+    touched = {obj.call_id for obj in (*session.new, *session.dirty, *session.deleted)
+               if isinstance(obj, CallStatusEvent) and obj.call_id is not None}
+    refresh_stage_times(session, touched)
 
 
 class CallNote(FactColumns, CorrectedBy, Base):

@@ -18,7 +18,14 @@ from sqlalchemy.orm import Session, selectinload
 from server.audit.services import record_audit
 from server.auth.models import User
 from server.calls.kinds import CALL, CALL_NOTE, CALL_STATUS
-from server.calls.models import Call, CallNote, CallStatus, CallStatusEvent, Premise
+from server.calls.models import (
+    Call,
+    CallNote,
+    CallStatus,
+    CallStatusEvent,
+    Premise,
+    refresh_stage_times,
+)
 from server.calls.services import (
     call_to_dict,
     clinical_snapshot,
@@ -226,11 +233,25 @@ def apply_call_status(store: SqlPushStore, kind: RecordKind, op: Operation,
     store.mark_fact(op.kind, op.record_id)
     note_call_changed(store.session, call)
     _announce_status(store, call)
+    _refresh_stages(store, call)
     return OpResult(op.id, op.seq, Outcome.APPLIED, op.record_id, 1, message=message)
 
 
 class _StatusTaps:
     """The memo key of the calls a push's status taps changed."""
+
+
+class _StageTimes:
+    """The memo key of the calls whose stage times the push's taps change."""
+
+
+def _refresh_stages(store: SqlPushStore, call: Call) -> None:
+    """The calls' first trusted times, worked out again once the push's taps are inserted
+    (one UPDATE for the push, however many taps it holds)."""
+    changed: set[uuid.UUID] = store.memo.setdefault(_StageTimes, set())
+    changed.add(call.id)
+    store.finishers.setdefault(_StageTimes,
+                               lambda: refresh_stage_times(store.session, changed))
 
 
 def _announce_status(store: SqlPushStore, call: Call) -> None:

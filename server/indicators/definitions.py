@@ -21,8 +21,9 @@ COMMON: Final = (
     "shares and times are returned, never a person, a name or free text a person wrote. "
     "In CSV exports a count from 1 to 4 is shown as \"<5\", and a share or time computed "
     "from such a count is left empty (the JSON API keeps the exact numbers for the program "
-    "lead and marks such rows suppressed_in_exports). The area filter is accepted but not "
-    "applied yet: calls carry no service area."
+    "lead and marks such rows suppressed_in_exports). With an area, only calls at a premise "
+    "whose position lies in that service area count (service_areas.ring, the polygon the "
+    "triage checks; a premise without a position lies in none)."
 )
 
 DEFINITIONS: Final[dict[str, Definition]] = {

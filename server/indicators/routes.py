@@ -1,5 +1,6 @@
 """The program lead's indicators: the list with their definitions, and each one by period as
-JSON or CSV (GET /api/v1/indicators/<id>?format=csv, or /api/v1/indicators/<id>.csv)."""
+JSON or CSV (GET /api/v1/indicators/<id>?format=csv, or /api/v1/indicators/<id>.csv); and
+the baseline report of a historical CAD import (/api/v1/indicators/baseline, and .csv)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,13 @@ from flask_smorest import Blueprint
 
 from server.extensions import db
 from server.indicators import services
+from server.indicators.baseline import Range, baseline_csv, baseline_report
 from server.indicators.definitions import INDICATOR_IDS
 from server.indicators.schemas import (
     DEFAULT_RANGE_DAYS,
+    AreaSchema,
+    BaselineQuerySchema,
+    BaselineSchema,
     DefinitionSchema,
     IndicatorQuerySchema,
     IndicatorSchema,
@@ -55,6 +60,14 @@ class Indicators(MethodView):
         return [services.describe(i) for i in INDICATOR_IDS]
 
 
+@blp.route("/indicators/areas")
+class IndicatorAreas(MethodView):
+    @blp.response(200, AreaSchema(many=True))
+    def get(self) -> list[Any]:
+        """The service areas the indicators can be filtered by (the area filter's ids)."""
+        return services.list_areas(db.session())
+
+
 @blp.route(f"/indicators/<any({IDS}):indicator_id>")
 class IndicatorById(MethodView):
     @blp.arguments(IndicatorQuerySchema, location="query")
@@ -74,3 +87,29 @@ class IndicatorCsv(MethodView):
         """One indicator as CSV, small cells suppressed."""
         answer: Response = _answer(indicator_id, query, csv=True)
         return answer
+
+
+def _baseline(query: dict[str, Any]) -> dict[str, Any]:
+    zone = ZoneInfo(current_app.config["DEPARTMENT_TIMEZONE"])
+    return baseline_report(db.session(), Range(query["start"], query["end"], zone))
+
+
+@blp.route("/indicators/baseline")
+class Baseline(MethodView):
+    @blp.arguments(BaselineQuerySchema, location="query")
+    @blp.response(200, BaselineSchema)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """The share of imported CAD calls eligible for HEART: in all, by call type, by hour
+        of the week."""
+        return _baseline(query)
+
+
+@blp.route("/indicators/baseline.csv")
+class BaselineCsv(MethodView):
+    @blp.arguments(BaselineQuerySchema, location="query")
+    @blp.response(200, description="text/csv: breakdown, call_type, weekday, hour, calls, "
+                  "eligible, eligible_share; counts from 1 to 4 shown as <5")
+    def get(self, query: dict[str, Any]) -> Response:
+        """The baseline report as CSV, small cells suppressed."""
+        return Response(baseline_csv(_baseline(query)), mimetype="text/csv", headers={
+            "Content-Disposition": 'attachment; filename="baseline-report.csv"'})

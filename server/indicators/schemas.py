@@ -34,7 +34,7 @@ class IndicatorQuerySchema(Schema):
     call_type = Str(load_default=None, validate=validate.Length(min=1, max=48),
                     metadata={"description": "a call type code: only calls of that type"})
     area = Str(load_default=None, validate=validate.Length(min=1, max=40), metadata={
-        "description": "a service area id: accepted, not applied yet (calls carry no area)"})
+        "description": "a service area id: only calls at a premise in that area"})
     format = Str(load_default="json", validate=validate.OneOf(FORMATS),
                  metadata={"description": "json, or csv (text/csv, small cells suppressed)"})
 
@@ -90,3 +90,55 @@ class IndicatorSchema(DefinitionSchema):
     rows = fields.List(fields.Nested(RowSchema))
     suppressed_in_exports = fields.Bool()
     notes = fields.List(Str())
+
+
+class BaselineQuerySchema(Schema):
+    start = fields.Date(data_key="from", load_default=None,
+                        validate=validate.Range(FIRST_DAY, LAST_DAY), metadata={
+                            "description": "first day received (YYYY-MM-DD, department's time "
+                                           "zone); default: the first imported call"})
+    end = fields.Date(data_key="to", load_default=None,
+                      validate=validate.Range(FIRST_DAY, LAST_DAY), metadata={
+                          "description": "last day, included; default: the last imported call"})
+
+    @validates_schema
+    def _order(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data["start"] is not None and data["end"] is not None and data["end"] < data["start"]:
+            raise ValidationError("must not be before from", "to")
+
+
+class BaselineCellSchema(Schema):
+    calls = fields.Int()
+    eligible = fields.Int()
+    eligible_share = fields.Float(allow_none=True)
+
+
+class BaselineTypeSchema(BaselineCellSchema):
+    call_type = Str()
+    name = Str()
+
+
+class BaselineHourSchema(BaselineCellSchema):
+    weekday = fields.Int(metadata={"description": "0 Monday to 6 Sunday"})
+    hour = fields.Int(metadata={"description": "0 to 23, local time"})
+
+
+class BaselineFiltersSchema(Schema):
+    start = fields.Date(data_key="from", allow_none=True)
+    end = fields.Date(data_key="to", allow_none=True)
+    time_zone = Str()
+
+
+class BaselineSchema(Schema):
+    definition = Str()
+    filters = fields.Nested(BaselineFiltersSchema)
+    total = fields.Nested(BaselineCellSchema)
+    by_call_type = fields.List(fields.Nested(BaselineTypeSchema))
+    by_hour_of_week = fields.List(fields.Nested(BaselineHourSchema), metadata={
+        "description": "all 168 hours, Monday 00:00 first"})
+    suppressed_in_exports = fields.Bool()
+
+
+class AreaSchema(Schema):
+    id = Str()
+    name = Str()

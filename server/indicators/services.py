@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -21,11 +22,19 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
-from server.calls.models import Call, CallStatus, CallStatusEvent, CallType
+from server.calls.models import (
+    TIMED_STATES,
+    Call,
+    CallStatus,
+    CallType,
+    Premise,
+    stage_columns,
+)
 from server.care.models import Referral, ReferralEvent, ReferralStatus
-from server.dispatch.rules import Fallback, ReasonCode
+from server.dispatch.models import ServiceAreaRow
+from server.dispatch.rules import Fallback, ReasonCode, ServiceArea
 from server.errors import DomainError
 from server.fieldlogs.kinds import NALOXONE_ADMINISTERED
 from server.fieldlogs.models import DebriefRequest, HarmReductionEntry, PostCallSurvey
@@ -51,7 +60,6 @@ STAGES: Final = (("received_to_dispatched", "received", "dispatched"),
                  ("dispatched_to_en_route", "dispatched", "en_route"),
                  ("en_route_to_on_scene", "en_route", "on_scene"),
                  ("received_to_on_scene", "received", "on_scene"))
-TIMED_STATES: Final = (CallStatus.DISPATCHED, CallStatus.EN_ROUTE, CallStatus.ON_SCENE)
 QUANTILES: Final = (("median_seconds", 0.5), ("p90_seconds", 0.9))
 # Programs whose teams include a police officer: their calls are not diverted from police.
 WITH_POLICE: Final = frozenset({Program.CO_RESPONSE})
@@ -170,12 +178,35 @@ def _call_type_id(session: Session, code: str) -> int:
     return found
 
 
+def list_areas(session: Session) -> list[ServiceAreaRow]:
+    """The service areas an indicator may be filtered by, by name."""
+    return list(session.scalars(sa.select(ServiceAreaRow).order_by(ServiceAreaRow.name,
+                                                                   ServiceAreaRow.id)))
+
+
+def premises_in_area(session: Session, area_id: str) -> list[uuid.UUID]:
+    """The premises whose position lies in the service area (the polygon the triage checks
+    a call's place against); premises without a position lie in none."""
+    row = session.get(ServiceAreaRow, area_id)
+    if row is None:
+        raise DomainError(422, "area: unknown service area",
+                          {"query": {"area": ["unknown service area"]}})
+    area = ServiceArea(row.id, tuple((p[0], p[1]) for p in row.ring))
+    return [pid for pid, lat, lon in session.execute(
+        sa.select(Premise.id, Premise.lat, Premise.lon).where(
+            Premise.lat.is_not(None), Premise.lon.is_not(None)))
+            if lat is not None and lon is not None and area.contains(lat, lon)]
+
+
 def _calls_in(session: Session, filters: Filters) -> list[sa.ColumnElement[bool]]:
-    """Calls received in the filters' days, not cancelled, of the call type if one is asked."""
+    """Calls received in the filters' days, not cancelled, of the call type if one is asked,
+    at a premise in the service area if one is asked."""
     start, end = filters.bounds()
     where = [Call.deleted_at.is_(None), Call.received_at >= start, Call.received_at < end]
     if filters.call_type is not None:
         where.append(Call.call_type_id == _call_type_id(session, filters.call_type))
+    if filters.area is not None:
+        where.append(Call.premise_id.in_(premises_in_area(session, filters.area)))
     return where
 
 
@@ -283,42 +314,25 @@ def referrals(session: Session, filters: Filters) -> Indicator:
 
 def first_state_times(session: Session, filters: Filters) -> Any:
     """One row per response of the period: its unit and period; for each timed state the
-    first trusted time (`<state>_at`: the rule of server.calls.services.status_times, in
-    SQL: standing taps only, uncertain ones passed over) and whether it has uncertain taps
-    (`<state>_doubtful`, 1 or 0); and each state's time in epoch seconds (`<state>_s`) for
-    the stages, dispatched falling back to the call's dispatched_at."""
-    event, withdrawal = aliased(CallStatusEvent), aliased(CallStatusEvent)
-    start, _ = filters.bounds()
-    columns: list[Any] = [event.call_id.label("call_id")]
-    for state in TIMED_STATES:
-        of_state = event.status == state
-        columns += [sa.func.min(sa.case((sa.and_(of_state, event.time_uncertain.is_(False)),
-                                         event.corrected_time))).label(f"{state.value}_at"),
-                    sa.func.max(sa.case((sa.and_(of_state, event.time_uncertain.is_(True)), 1),
-                                        else_=0)).label(f"{state.value}_doubtful")]
-    # Taps are grouped per call before meeting the calls (the join then pairs one row per
-    # call). No tap is older than its call (sync.clock_skew clamps them), so the period's
-    # start bounds them too. Withdrawals are few (a mis-tap undone): NOT IN over them reads
-    # only the index's non-null entries, where NOT EXISTS would hash every event's.
-    taps = sa.select(*columns).where(
-        event.corrected_time >= start, event.withdraws_id.is_(None),
-        event.status.in_(TIMED_STATES), event.id.not_in(
-            sa.select(withdrawal.withdraws_id).where(withdrawal.withdraws_id.is_not(None)))
-    ).group_by(event.call_id).subquery()
+    first trusted time (`<state>_at`: kept on the call as its taps land, the rule of
+    server.calls.services.status_times: standing taps only, uncertain ones passed over) and
+    whether it has uncertain taps (`<state>_doubtful`, 1 or 0); and each state's time in
+    epoch seconds (`<state>_s`) for the stages, dispatched falling back to the call's
+    dispatched_at."""
     per_call: list[Any] = [Call.id.label("call_id"), Call.unit_id.label("unit_id"),
                            _period_of(session, Call.received_at, filters).label("period"),
                            _epoch(session, Call.received_at).label("received_s"),
                            sa.literal(0).label("received_doubtful")]
     for state in TIMED_STATES:
-        at = taps.c[f"{state.value}_at"]
+        first_at, uncertain = stage_columns(state)
+        at = getattr(Call, first_at)
         time = sa.func.coalesce(at, Call.dispatched_at) if state == CallStatus.DISPATCHED else at
         per_call += [at.label(f"{state.value}_at"), _epoch(session, time).label(f"{state.value}_s"),
-                     sa.func.coalesce(taps.c[f"{state.value}_doubtful"], 0)
+                     sa.case((getattr(Call, uncertain), 1), else_=0)
                      .label(f"{state.value}_doubtful")]
     # Materialized: each time is converted once per call, where a subquery merged into the
     # GROUP BY that reads it would convert it again for every aggregate naming it.
-    return (sa.select(*per_call).outerjoin(taps, taps.c.call_id == Call.id)
-            .where(*_calls_in(session, filters), Call.unit_id.is_not(None))
+    return (sa.select(*per_call).where(*_calls_in(session, filters), Call.unit_id.is_not(None))
             .cte("state_times").prefix_with("MATERIALIZED", dialect="postgresql"))
 
 
@@ -490,9 +504,10 @@ def naloxone(session: Session, filters: Filters) -> Indicator:
     start, end = filters.bounds()
     where = [entry.corrected_time >= start, entry.corrected_time < end,
              entry.category.in_((NALOXONE_ADMINISTERED, NALOXONE_KIT))]
-    if filters.call_type is not None:
+    if filters.call_type is not None or filters.area is not None:
         where.append(entry.call_id.in_(sa.select(Call.id).where(*_calls_in(session, filters))))
-        result.notes.append("With a call type: only entries recorded on calls of that type.")
+        result.notes.append("With a call type or an area: only entries recorded on calls of "
+                            "that type or in that area.")
     program = sa.func.coalesce(sa.cast(Unit.program, sa.String), UNKNOWN_PROGRAM)
     rows = sa.select(_period_of(session, entry.corrected_time, filters).label("period"),
                      program.label("program"), entry.category, entry.quantity).outerjoin(
@@ -547,14 +562,12 @@ def compute_indicator(session: Session, indicator_id: str, filters: Filters,
             session.execute(sa.select(sa.func.set_config(name, value, True)))
     found = computers(minutes, default_minutes)[indicator_id](session, filters)
     notes = list(found.notes)
-    if filters.area is not None:
-        notes.append("The area filter was not applied: calls carry no service area yet.")
     rows = [{**row, "suppressed_in_exports": _suppressed(found, row["values"])}
             for row in found.rows]
     return {**describe(indicator_id),
             "filters": {"period": filters.period, "start": filters.start, "end": filters.end,
                         "time_zone": str(filters.zone.key), "call_type": filters.call_type,
-                        "area": filters.area, "area_applied": False},
+                        "area": filters.area, "area_applied": filters.area is not None},
             "periods": period_starts(filters), "groups": list(found.groups),
             "measures": [{"name": m.name, "description": m.description,
                           "suppressed_with": _suppressed_with(m)} for m in found.measures],

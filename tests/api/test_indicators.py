@@ -52,6 +52,7 @@ from server.auth.models import Role, User
 from server.calls.models import Call, CallStatus, CallStatusEvent
 from server.calls.services import status_times, update_call
 from server.care.models import Referral, ReferralEvent, ReferralStatus
+from server.dispatch.models import ServiceAreaRow
 from server.extensions import db
 from server.fieldlogs.models import DebriefRequest, HarmReductionEntry, PostCallSurvey
 from server.indicators import services
@@ -192,6 +193,10 @@ def test_responses_count_each_call_once_for_the_program_of_its_last_unit(lead: S
 
 
 def test_the_answer_carries_its_definition_every_period_and_the_filters(lead: Session) -> None:
+    # Downtown holds every premise of the city (they are all at 35.99, -78.9).
+    db.session.add(ServiceAreaRow(id="downtown", name="Downtown", ring=[
+        [-79.0, 35.9], [-78.8, 35.9], [-78.8, 36.1], [-79.0, 36.1]]))
+    db.session.commit()
     body = lead.get(f"/api/v1/indicators/responses?{RANGE}&area=downtown").json
     assert body["title"] == DEFINITIONS["responses"]["title"]
     assert body["definition"] == DEFINITIONS["responses"]["definition"]
@@ -199,8 +204,8 @@ def test_the_answer_carries_its_definition_every_period_and_the_filters(lead: Se
     assert body["periods"] == [WEEK1, WEEK2]
     assert body["filters"] == {"period": "week", "from": "2026-11-02", "to": "2026-11-15",
                                "time_zone": "America/New_York", "call_type": None,
-                               "area": "downtown", "area_applied": False}
-    assert any("area" in note for note in body["notes"])
+                               "area": "downtown", "area_applied": True}
+    assert sum(r["values"]["responses"] for r in body["rows"]) == 5
 
 
 def test_by_day_and_by_month(lead: Session) -> None:

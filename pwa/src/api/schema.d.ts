@@ -2003,6 +2003,130 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/indicators/areas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The service areas the indicators can be filtered by (the area filter's ids). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Area"][];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/baseline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The share of imported CAD calls eligible for HEART: in all, by call type, by hour
+         *     of the week.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description first day received (YYYY-MM-DD, department's time zone); default: the first imported call */
+                    from?: string | null;
+                    /** @description last day, included; default: the last imported call */
+                    to?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Baseline"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/baseline.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The baseline report as CSV, small cells suppressed. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description first day received (YYYY-MM-DD, department's time zone); default: the first imported call */
+                    from?: string | null;
+                    /** @description last day, included; default: the last imported call */
+                    to?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description text/csv: breakdown, call_type, weekday, hour, calls, eligible, eligible_share; counts from 1 to 4 shown as <5 */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/indicators/{indicator_id}": {
         parameters: {
             query?: never;
@@ -2024,7 +2148,7 @@ export interface paths {
                     to?: string | null;
                     /** @description a call type code: only calls of that type */
                     call_type?: string | null;
-                    /** @description a service area id: accepted, not applied yet (calls carry no area) */
+                    /** @description a service area id: only calls at a premise in that area */
                     area?: string | null;
                     /** @description json, or csv (text/csv, small cells suppressed) */
                     format?: "json" | "csv";
@@ -2079,7 +2203,7 @@ export interface paths {
                     to?: string | null;
                     /** @description a call type code: only calls of that type */
                     call_type?: string | null;
-                    /** @description a service area id: accepted, not applied yet (calls carry no area) */
+                    /** @description a service area id: only calls at a premise in that area */
                     area?: string | null;
                     /** @description json, or csv (text/csv, small cells suppressed) */
                     format?: "json" | "csv";
@@ -3827,6 +3951,10 @@ export interface components {
         };
         /** @description one operation, checked by its kind's own schema (`kind` says which) */
         AnyOperation: components["schemas"]["CallOperation"] | components["schemas"]["CallNoteOperation"] | components["schemas"]["CallStatusOperation"] | components["schemas"]["HarmReductionEntryOperation"] | components["schemas"]["KitCountOperation"] | components["schemas"]["LocationPointOperation"] | components["schemas"]["OutreachContactOperation"] | components["schemas"]["PostCallSurveyOperation"] | components["schemas"]["TransferReceiptOperation"];
+        Area: {
+            id?: string;
+            name?: string;
+        };
         Assign: {
             /** @default null */
             override_reason?: string | null;
@@ -3937,6 +4065,43 @@ export interface components {
             tier_name?: string;
             unit_id?: number;
             urgency?: string;
+        };
+        Baseline: {
+            by_call_type?: components["schemas"]["BaselineType"][];
+            /** @description all 168 hours, Monday 00:00 first */
+            by_hour_of_week?: components["schemas"]["BaselineHour"][];
+            definition?: string;
+            filters?: components["schemas"]["BaselineFilters"];
+            suppressed_in_exports?: boolean;
+            total?: components["schemas"]["BaselineCell"];
+        };
+        BaselineCell: {
+            calls?: number;
+            eligible?: number;
+            eligible_share?: number | null;
+        };
+        BaselineFilters: {
+            /** Format: date */
+            from?: string | null;
+            time_zone?: string;
+            /** Format: date */
+            to?: string | null;
+        };
+        BaselineHour: {
+            calls?: number;
+            eligible?: number;
+            eligible_share?: number | null;
+            /** @description 0 to 23, local time */
+            hour?: number;
+            /** @description 0 Monday to 6 Sunday */
+            weekday?: number;
+        };
+        BaselineType: {
+            call_type?: string;
+            calls?: number;
+            eligible?: number;
+            eligible_share?: number | null;
+            name?: string;
         };
         BoardCall: {
             address?: string;

@@ -16,7 +16,6 @@ export type Audience = 'field' | 'all' | readonly Role[];
 
 /** Areas that later issues fill, shown as "coming" per role. */
 export const COMING: { area: string; nav: Key; roles: 'field' | readonly Role[] }[] = [
-  { area: 'program', nav: 'nav.program', roles: ['program_lead'] },
   { area: 'admin', nav: 'nav.admin', roles: ['admin'] },
 ];
 

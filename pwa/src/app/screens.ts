@@ -42,6 +42,8 @@ export const SCREENS: ScreenDef[] = [
   { id: 'debriefs', path: '/debriefs/', nav: 'debrief.nav', icon: '☏', roles: ['supervisor'], load: () => import('../screens/Debriefs') },
   // The care navigator's desk (online): follow-ups due, referrals and their status, resource search; supervisors and the program lead read it.
   { id: 'care', path: '/care/', nav: 'nav.careNav', icon: '☂', roles: ['care_navigator', 'supervisor', 'program_lead'], home: ['care_navigator'], load: () => import('../screens/care/Care') },
+  // The program lead's indicators dashboard (online); supervisors read it too. Where a program lead lands.
+  { id: 'indicators', path: '/indicators', nav: 'nav.program', icon: '▤', roles: ['program_lead', 'supervisor'], home: ['program_lead'], load: () => import('../screens/indicators/Indicators') },
   { id: 'settings', path: '/settings', nav: 'nav.settings', icon: '⚙', roles: 'all', load: () => import('../screens/Settings') },
   { id: 'coming', path: '/coming/', roles: 'all', load: () => import('../screens/Coming') },
 ];

@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { supplies, type CatalogItem, type ParLevel } from '../../api/supplies';
 import { useT } from '../../i18n';
-import { ACTIONS, api, FieldMessage, LocationPicker, num, NumberField, Problem, Table, useLoad, useLocations } from './common';
+import { ACTIONS, api, FieldMessage, LocationPicker, num, NumberField, Problem, saveFile, Table, useLoad, useLocations } from './common';
 import { failure, reorderFileName, wholeNumber, type Failure } from './view';
 
 export function ParLevels() {
@@ -74,18 +74,6 @@ function ParRow({ locationId, item, level, onSaved }: { locationId: number; item
       </td>
     </tr>
   );
-}
-
-/** Saves a Blob as a file through a temporary link (the browser's own download, no new window). */
-function saveFile(blob: Blob, name: string): void {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 0);
 }
 
 export function Reorder() {

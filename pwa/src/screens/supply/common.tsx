@@ -238,3 +238,15 @@ export function Table({ label, testId, columns, children }: { label: string; tes
     </div>
   );
 }
+
+/** Saves a Blob as a file through a temporary link (the browser's own download, no new window). */
+export function saveFile(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 0);
+}
