@@ -127,6 +127,7 @@ def _register_blueprints(app: Flask) -> None:
     from server.cad.routes import blp as cad_blp
     from server.calls.routes import blp as calls_blp
     from server.dispatch.routes import blp as dispatch_blp
+    from server.dispositions.routes import blp as dispositions_blp
     from server.extensions import api
     from server.fieldlogs.routes import blp as fieldlogs_blp
     from server.health.routes import blp as health_blp
@@ -143,7 +144,7 @@ def _register_blueprints(app: Flask) -> None:
     document_sync(api)
     for blueprint in (auth_blp, units_blp, locations_blp, calls_blp, supplies_blp, audit_blp,
                       sync_blp, fieldlogs_blp, backups_blp, board_blp, stream_blp,
-                      notifiers_blp, cad_blp, dispatch_blp, indicators_blp):
+                      notifiers_blp, cad_blp, dispatch_blp, indicators_blp, dispositions_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health_blp)
     stream_services.init_app(app)

@@ -81,6 +81,9 @@ CALL_TYPE_MAPPERS = frozenset({Role.ADMIN, Role.PROGRAM_LEAD})
 # The program's indicators (server/indicators): aggregates only, for who runs the program and
 # the supervisors who answer for it. An admin runs accounts and devices, not the program.
 INDICATOR_READERS = frozenset({Role.PROGRAM_LEAD, Role.SUPERVISOR})
+# The disposition list: labels, nothing clinical; every tablet keeps it to choose from offline.
+# An admin keeps the list as the program decides it.
+DISPOSITION_EDITORS = frozenset({Role.ADMIN})
 
 Rule = frozenset[Role] | str
 
@@ -167,6 +170,8 @@ ROUTES: Final[dict[str, dict[str, Rule]]] = {
     "indicators.Indicators": {"GET": INDICATOR_READERS},
     "indicators.IndicatorById": {"GET": INDICATOR_READERS},
     "indicators.IndicatorCsv": {"GET": INDICATOR_READERS},
+    "dispositions.Dispositions": {"GET": ALL_ROLES, "POST": DISPOSITION_EDITORS},
+    "dispositions.DispositionById": {"PATCH": DISPOSITION_EDITORS},
 }
 
 

@@ -110,6 +110,10 @@ export const en = {
   'call.notUnsent': 'Not sent yet',
   'call.timeUncertain': 'Time uncertain: the tablet clock changed',
   'call.disposition': 'Disposition',
+  'call.dispositionCode': 'Disposition (from the list)',
+  'call.dispositionNone': '— not chosen —',
+  'call.dispositionNoList': 'The list has not reached this tablet yet: write the disposition below.',
+  'call.dispositionText': 'Details',
   'call.transport': 'Transport destination',
   'call.save': 'Save',
   'call.saved': 'Saved on this tablet',
@@ -170,6 +174,7 @@ export const en = {
   'kind.outreach_contact': 'Outreach contact',
   'kind.post_call_survey': 'Post-call survey',
 
+  'field.disposition_code': 'Disposition (list)',
   'field.disposition': 'Disposition',
   'field.transport_destination': 'Transport destination',
 

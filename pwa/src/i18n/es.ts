@@ -112,6 +112,10 @@ export const es: Record<Key, string> = {
   'call.notUnsent': 'Sin enviar',
   'call.timeUncertain': 'Hora incierta: cambió el reloj de la tableta',
   'call.disposition': 'Resolución',
+  'call.dispositionCode': 'Resolución (de la lista)',
+  'call.dispositionNone': '— sin elegir —',
+  'call.dispositionNoList': 'La lista aún no llegó a esta tableta: escriba la resolución abajo.',
+  'call.dispositionText': 'Detalles',
   'call.transport': 'Destino del traslado',
   'call.save': 'Guardar',
   'call.saved': 'Guardado en esta tableta',
@@ -172,6 +176,7 @@ export const es: Record<Key, string> = {
   'kind.outreach_contact': 'Contacto de alcance',
   'kind.post_call_survey': 'Encuesta posterior a la llamada',
 
+  'field.disposition_code': 'Resolución (lista)',
   'field.disposition': 'Resolución',
   'field.transport_destination': 'Destino del traslado',
 
