@@ -103,7 +103,9 @@ ROUTES: Final[dict[str, dict[str, Rule]]] = {
     "auth.Devices": {"GET": SUPERVISION},
     "auth.DeviceById": {"PATCH": SUPERVISION},
     "auth.DeviceRevocation": {"POST": SUPERVISION},
-    "auth.Users": {"GET": frozenset({Role.ADMIN}), "POST": frozenset({Role.ADMIN})},
+    # A supervisor reads the list to build a shift's crew; an admin runs the logins.
+    "auth.Users": {"GET": SUPERVISION, "POST": frozenset({Role.ADMIN})},
+    "auth.UserById": {"PATCH": frozenset({Role.ADMIN})},
     "units.Units": {"GET": ALL_ROLES},
     "dispatch.Shifts": {"GET": DISPATCH | SUPERVISION, "POST": SUPERVISION},
     "dispatch.ShiftById": {"DELETE": SUPERVISION},

@@ -3565,6 +3565,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a person's name or role, deactivate them or bring them back. */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    user_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UserPatch"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["User"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -5597,6 +5643,13 @@ export interface components {
             /** @enum {unknown} */
             role: "responder_clinician" | "responder_peer" | "responder_emt" | "cit_officer" | "diversion_clinician" | "dispatcher" | "supervisor" | "supply_manager" | "care_navigator" | "program_lead" | "admin";
             username: string;
+        };
+        UserPatch: {
+            /** @description false: the person's sign-ins are refused at once */
+            active?: boolean;
+            full_name?: string;
+            /** @enum {unknown} */
+            role?: "responder_clinician" | "responder_peer" | "responder_emt" | "cit_officer" | "diversion_clinician" | "dispatcher" | "supervisor" | "supply_manager" | "care_navigator" | "program_lead" | "admin";
         };
         YesNo: {
             no?: number;

@@ -453,8 +453,10 @@ function FieldForm({
 }
 
 /** The disposition: chosen from the list (kept on the tablet, so offline too), with free text beside it; one save. */
-function DispositionForm({ call, code, text, conflict }: { call: CallRow; code: string | null; text: string; conflict: boolean }) {
+function DispositionForm({ call, code, text, conflicts }: { call: CallRow; code: string | null; text: string; conflicts: Set<string> }) {
   const t = useT();
+  const codeClash = conflicts.has('disposition_code');
+  const textClash = conflicts.has('disposition');
   const { lang } = useSettings();
   const list = useDispositions();
   const [chosen, setChosen] = useState<string | null>(null);
@@ -507,7 +509,7 @@ function DispositionForm({ call, code, text, conflict }: { call: CallRow; code: 
           {t('call.save')}
         </button>
       </div>
-      {conflict ? (
+      {codeClash || textClash ? (
         <p class="notice notice-warn small" data-testid="disposition-conflict">
           {t('call.fieldConflict')}
         </p>
@@ -530,7 +532,7 @@ function CallFields({ call, data, pending, conflicts }: { call: CallRow; data: R
         call={call}
         code={data.disposition_code ? String(data.disposition_code) : null}
         text={str(data.disposition)}
-        conflict={conflicts.has('disposition') || conflicts.has('disposition_code')}
+        conflicts={conflicts}
       />
       <FieldForm
         call={call}
