@@ -134,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
     from server.indicators.routes import blp as indicators_blp
     from server.locations.routes import blp as locations_blp
     from server.notifiers.routes import blp as notifiers_blp
+    from server.people.routes import blp as people_blp
     from server.stream import services as stream_services
     from server.stream.routes import blp as stream_blp
     from server.supplies.routes import blp as supplies_blp
@@ -144,7 +145,8 @@ def _register_blueprints(app: Flask) -> None:
     document_sync(api)
     for blueprint in (auth_blp, units_blp, locations_blp, calls_blp, supplies_blp, audit_blp,
                       sync_blp, fieldlogs_blp, backups_blp, board_blp, stream_blp,
-                      notifiers_blp, cad_blp, dispatch_blp, indicators_blp, dispositions_blp):
+                      notifiers_blp, cad_blp, dispatch_blp, indicators_blp, dispositions_blp,
+                      people_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health_blp)
     stream_services.init_app(app)

@@ -105,7 +105,7 @@ ROUTES: Final[dict[str, dict[str, Rule]]] = {
     "auth.DeviceRevocation": {"POST": SUPERVISION},
     # A supervisor reads the list to build a shift's crew; an admin runs the logins.
     "auth.Users": {"GET": SUPERVISION, "POST": frozenset({Role.ADMIN})},
-    "auth.UserById": {"PATCH": frozenset({Role.ADMIN})},
+    "people.UserById": {"PATCH": frozenset({Role.ADMIN})},
     "units.Units": {"GET": ALL_ROLES},
     "dispatch.Shifts": {"GET": DISPATCH | SUPERVISION, "POST": SUPERVISION},
     "dispatch.ShiftById": {"DELETE": SUPERVISION},

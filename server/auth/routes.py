@@ -19,8 +19,6 @@ from server.models_base import utcnow
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Sign-in, tokens, devices")
 
-USER_ID = "<int(min=1, max=2147483647):user_id>"
-
 # The security scheme of the refresh route (server/config.py): a bearer, the refresh token.
 REFRESH_SCHEME = "refreshToken"
 # The header a 429 carries (server/auth/throttle.py computes it).
@@ -206,14 +204,3 @@ class Users(MethodView):
         db.session.commit()
         return user
 
-
-@blp.route(f"/users/{USER_ID}")
-class UserById(MethodView):
-    @blp.arguments(schemas.UserPatchSchema)
-    @blp.response(200, schemas.UserSchema)
-    def patch(self, data: dict[str, Any], user_id: int) -> Any:
-        """Change a person's name or role, deactivate them or bring them back."""
-        user = services.get_user(db.session(), user_id)
-        services.update_user(db.session(), g.actor, g.device.id, user, data)
-        db.session.commit()
-        return user

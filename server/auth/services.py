@@ -17,9 +17,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
-from server.audit.services import record_audit
 from server.auth.models import DEVICE_NAME_LENGTH, Device, DeviceSession, RevocationReason, Role, User
-from server.errors import DomainError, field_error, not_found
+from server.errors import DomainError
 from server.models_base import utcnow
 from server.units.models import Shift, ShiftMember, Unit
 
@@ -394,30 +393,3 @@ def list_devices(session: Session) -> list[Device]:
 def list_users(session: Session) -> list[User]:
     return list(session.scalars(sa.select(User).order_by(User.username)))
 
-
-def get_user(session: Session, user_id: int) -> User:
-    found = session.get(User, user_id)
-    if found is None:
-        raise not_found("person")
-    return found
-
-
-def _person(user: User) -> dict[str, Any]:
-    return {"full_name": user.full_name, "role": str(user.role), "active": user.active}
-
-
-def update_user(session: Session, actor: User, device_id: uuid.UUID | None, user: User,
-                changes: dict[str, Any]) -> User:
-    """Rename, change the role of, deactivate or bring back a person; audited. An admin does
-    not demote or deactivate themself (the last admin would lock everyone out)."""
-    if user.id == actor.id and changes.get("active") is False:
-        raise field_error("active", "you cannot deactivate your own login")
-    if user.id == actor.id and changes.get("role", actor.role) != actor.role:
-        raise field_error("role", "you cannot change your own role")
-    before = _person(user)
-    for name, value in changes.items():
-        setattr(user, name, value)
-    session.flush()
-    record_audit(session, actor=actor, device_id=device_id, entity="user", entity_id=user.id,
-                 action="update", before=before, after=_person(user))
-    return user

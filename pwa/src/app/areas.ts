@@ -18,7 +18,6 @@ export type Audience = 'field' | 'all' | readonly Role[];
 export const COMING: { area: string; nav: Key; roles: 'field' | readonly Role[] }[] = [
   { area: 'care', nav: 'nav.careNav', roles: ['care_navigator'] },
   { area: 'program', nav: 'nav.program', roles: ['program_lead'] },
-  { area: 'admin', nav: 'nav.admin', roles: ['admin'] },
 ];
 
 export function isField(role: Role): boolean {

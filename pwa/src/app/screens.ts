@@ -40,6 +40,10 @@ export const SCREENS: ScreenDef[] = [
   { id: 'board', path: '/board', nav: 'board.nav', icon: '◉', roles: ['supervisor', 'dispatcher'], home: ['supervisor'], load: () => import('../screens/Board') },
   // The supervisor's debrief queue and flagged field logs (online).
   { id: 'debriefs', path: '/debriefs/', nav: 'debrief.nav', icon: '☏', roles: ['supervisor'], load: () => import('../screens/Debriefs') },
+  // Shifts and crews (online): a supervisor builds them, the server's crew rules refuse a bad crew.
+  { id: 'rosters', path: '/rosters', nav: 'nav.rosters', icon: '▤', roles: ['supervisor', 'admin'], load: () => import('../screens/admin/Rosters') },
+  // The administration desk (online): people, unmapped CAD call types, the disposition list; where an admin lands.
+  { id: 'admin', path: '/admin/', nav: 'nav.admin', icon: '⚑', roles: ['admin'], home: ['admin'], load: () => import('../screens/admin/Admin') },
   { id: 'settings', path: '/settings', nav: 'nav.settings', icon: '⚙', roles: 'all', load: () => import('../screens/Settings') },
   { id: 'coming', path: '/coming/', roles: 'all', load: () => import('../screens/Coming') },
 ];
