@@ -59,16 +59,17 @@ def test_a_supervisor_builds_a_shift_the_crew_rules_refuse_then_fixes_it(
     page.get_by_test_id("shift-save").click()
     page.get_by_test_id("shift-made").wait_for()
     assert not refusal.is_visible()
-    row = page.locator('[data-testid="shift-row"]', has_text="Officer Dan Hughes").filter(
-        has_text="CORE-1")
-    row.first.wait_for()
-    shift_id = row.first.get_attribute("data-shift-id")
-    assert server.scalar("SELECT count(*) FROM shift_members WHERE shift_id = :s",
-                         s=int(str(shift_id))) == 2
+    (built,) = server.rows("SELECT id FROM shifts WHERE unit_id = :u ORDER BY starts_at DESC LIMIT 1",
+                           u=core[0])
+    shift_id = built[0]
+    assert server.scalar("SELECT count(*) FROM shift_members WHERE shift_id = :s", s=shift_id) == 2
+    row = page.locator(f'[data-testid="shift-row"][data-shift-id="{shift_id}"]')
+    row.wait_for()
+    assert "Officer Dan Hughes" in row.inner_text()
 
-    row.first.get_by_test_id("shift-remove").click()
-    live.eventually(lambda: server.scalar("SELECT count(*) FROM shifts WHERE id = :s",
-                                          s=int(str(shift_id))) == 0, what="the shift removed")
+    row.get_by_test_id("shift-remove").click()
+    row.wait_for(state="detached")
+    assert server.scalar("SELECT count(*) FROM shifts WHERE id = :s", s=shift_id) == 0
 
 
 def test_an_admin_maps_an_unmapped_cad_call_type(
