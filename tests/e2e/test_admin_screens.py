@@ -137,3 +137,25 @@ def test_an_emt_chooses_a_disposition_from_the_list_offline_and_it_syncs(
                                                       "Accepted a bed at Freedom House"),
                     what="the chosen disposition on the server")
     assert page.get_by_test_id("disposition-code").input_value() == "transported_detox"
+
+
+@pytest.mark.parametrize(("lang", "theme"), [("en", "light"), ("es", "dark")])
+def test_the_admin_screens_pass_axe(server: live.LiveServer, new_context: Callable[..., Any],
+                                    lang: str, theme: str) -> None:
+    from tests.e2e.test_accessibility import axe_problems
+
+    page = desk(new_context, server, "admin")
+    page.get_by_test_id(f"lang-{lang}").click()
+    page.get_by_test_id(f"theme-{theme}").click()
+    problems: dict[str, list[str]] = {}
+    for path, ready in (("/#/admin/people", "[data-testid=person-row]"),
+                        ("/#/admin/calltypes",
+                         "[data-testid=unmapped], [data-testid=unmapped-none]"),
+                        ("/#/admin/dispositions", "[data-testid=disposition-row]"),
+                        ("/#/rosters", "[data-testid=shift-row]")):
+        page.goto(path)
+        page.locator(ready).first.wait_for()
+        page.wait_for_timeout(300)  # the lists' answers drawn
+        if found := axe_problems(page):
+            problems[path] = found
+    assert problems == {}
