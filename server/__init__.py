@@ -132,12 +132,14 @@ def _register_blueprints(app: Flask) -> None:
     from server.calls.routes import blp as calls_blp
     from server.care.routes import blp as care_blp
     from server.dispatch.routes import blp as dispatch_blp
+    from server.dispositions.routes import blp as dispositions_blp
     from server.extensions import api
     from server.fieldlogs.routes import blp as fieldlogs_blp
     from server.health.routes import blp as health_blp
     from server.indicators.routes import blp as indicators_blp
     from server.locations.routes import blp as locations_blp
     from server.notifiers.routes import blp as notifiers_blp
+    from server.people.routes import blp as people_blp
     from server.stream import services as stream_services
     from server.stream.routes import blp as stream_blp
     from server.supplies.routes import blp as supplies_blp
@@ -148,7 +150,8 @@ def _register_blueprints(app: Flask) -> None:
     document_sync(api)
     for blueprint in (auth_blp, units_blp, locations_blp, calls_blp, supplies_blp, audit_blp,
                       sync_blp, fieldlogs_blp, backups_blp, board_blp, stream_blp,
-                      notifiers_blp, cad_blp, dispatch_blp, indicators_blp, care_blp):
+                      notifiers_blp, cad_blp, dispatch_blp, indicators_blp, care_blp,
+                      dispositions_blp, people_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health_blp)
     stream_services.init_app(app)

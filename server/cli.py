@@ -19,6 +19,7 @@ from server.demo import (
     put_demo_units_on_shift,
     seed_call_types,
 )
+from server.dispositions.seed import seed_dispositions
 from server.extensions import db
 
 
@@ -49,10 +50,11 @@ def print_logins(users: list[tuple[str, str]]) -> None:
 
 @click.command("seed-call-types")
 def seed_call_types_command() -> None:
-    """Insert the program's eligibility table (keeps edited call types)."""
+    """Insert the program's eligibility table and disposition list (keeps edited entries)."""
     seed_call_types(db.session())
+    seed_dispositions(db.session())
     db.session.commit()
-    click.echo("Call types seeded.")
+    click.echo("Call types and dispositions seeded.")
 
 
 @click.command("create-user")

@@ -32,6 +32,7 @@ from server.care.hsds import Resource
 from server.care.models import CareResource, FollowUp, Referral, ReferralEvent, ReferralStatus
 from server.care.services import store_resources
 from server.config import Config
+from server.dispositions.seed import seed_dispositions
 from server.models_base import utcnow
 from server.supplies.models import (
     LedgerReason,
@@ -393,6 +394,7 @@ def build_demo_city(session: Session, seed: int = 2026) -> DemoSummary:
     rng = random.Random(seed)  # noqa: S311 - demo data wants repeatable, not secret, numbers
     now = utcnow()
     seed_call_types(session)
+    seed_dispositions(session)
     units, users = _people_and_units(session, now)
     by_name = {u.username: u for u in users}
     responders: dict[int, list[User]] = {}

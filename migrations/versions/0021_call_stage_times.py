@@ -2,7 +2,7 @@
 (dispatched, en route, on scene), filled here from the stored status taps
 
 Revision ID: 0021_call_stage_times
-Revises: 0019_cad_dispatch
+Revises: 0020_care_navigation
 Create Date: 2026-12-02 16:05:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0021_call_stage_times'
-down_revision = '0019_cad_dispatch'
+down_revision = '0020_care_navigation'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiClient, HttpError } from '../src/api/client';
 import { debriefs } from '../src/api/debriefs';
-import { COMING } from '../src/app/areas';
 import { homePath, screenFor } from '../src/app/screens';
 import { noteToSend, shortCallId } from '../src/screens/debriefView';
 import { failure } from '../src/screens/supply/view';
@@ -25,7 +24,6 @@ describe('the debrief screen', () => {
     expect(screenFor('/debriefs/done', 'supervisor')?.id).toBe('debriefs');
     expect(screenFor('/debriefs/open', 'supply_manager')).toBeNull();
     expect(screenFor('/debriefs/open', 'responder_peer')).toBeNull();
-    expect(COMING.some((c) => c.area === 'supervisor')).toBe(false);
   });
 
   it('asks the queue by state and marks one done with its note', async () => {

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { BoardUnit } from '../src/api/board';
+import type { Role } from '../src/api/types';
 import { ApiClient, HttpError } from '../src/api/client';
 import { dispatch } from '../src/api/dispatch';
 import openapi from '../src/api/openapi.json';
-import { COMING } from '../src/app/areas';
 import { homePath, screenFor } from '../src/app/screens';
 import { translate } from '../src/i18n';
 import {
@@ -176,7 +176,16 @@ describe('the dispatch screen in the navigation', () => {
     expect(screenFor('/dispatch', 'supervisor')?.id).toBe('dispatch');
     expect(screenFor('/dispatch', 'responder_peer')).toBeNull();
     expect(screenFor('/dispatch', 'supply_manager')).toBeNull();
-    expect(COMING.some((c) => c.area === 'dispatch')).toBe(false);
+  });
+
+  it('lands every role of the API on a screen of its own that it may open', () => {
+    const roles = openapi.components.schemas.Me.properties.role.enum as Role[];
+    expect(roles.length).toBeGreaterThan(8);
+    for (const role of roles) {
+      const home = homePath(role);
+      expect(home, role).not.toBe('/settings');
+      expect(screenFor(home, role), role).not.toBeNull();
+    }
   });
 });
 

@@ -80,6 +80,9 @@ CALL_TYPE_MAPPERS = frozenset({Role.ADMIN, Role.PROGRAM_LEAD})
 # The program's indicators (server/indicators): aggregates only, for who runs the program and
 # the supervisors who answer for it. An admin runs accounts and devices, not the program.
 INDICATOR_READERS = frozenset({Role.PROGRAM_LEAD, Role.SUPERVISOR})
+# The disposition list: labels, nothing clinical; every tablet keeps it to choose from offline.
+# An admin keeps the list as the program decides it.
+DISPOSITION_EDITORS = frozenset({Role.ADMIN})
 
 # Care navigation (server/care): the navigators work referrals and follow-ups; supervisors and
 # the program lead read them (the program lead without notes or addresses: figures only).
@@ -108,7 +111,9 @@ ROUTES: Final[dict[str, dict[str, Rule]]] = {
     "auth.Devices": {"GET": SUPERVISION},
     "auth.DeviceById": {"PATCH": SUPERVISION},
     "auth.DeviceRevocation": {"POST": SUPERVISION},
-    "auth.Users": {"GET": frozenset({Role.ADMIN}), "POST": frozenset({Role.ADMIN})},
+    # A supervisor reads the list to build a shift's crew; an admin runs the logins.
+    "auth.Users": {"GET": SUPERVISION, "POST": frozenset({Role.ADMIN})},
+    "people.UserById": {"PATCH": frozenset({Role.ADMIN})},
     "units.Units": {"GET": ALL_ROLES},
     "dispatch.Shifts": {"GET": DISPATCH | SUPERVISION, "POST": SUPERVISION},
     "dispatch.ShiftById": {"DELETE": SUPERVISION},
@@ -184,6 +189,8 @@ ROUTES: Final[dict[str, dict[str, Rule]]] = {
     "indicators.IndicatorAreas": {"GET": INDICATOR_READERS},
     "indicators.Baseline": {"GET": INDICATOR_READERS},
     "indicators.BaselineCsv": {"GET": INDICATOR_READERS},
+    "dispositions.Dispositions": {"GET": ALL_ROLES, "POST": DISPOSITION_EDITORS},
+    "dispositions.DispositionById": {"PATCH": DISPOSITION_EDITORS},
 }
 
 

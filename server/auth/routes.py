@@ -203,3 +203,4 @@ class Users(MethodView):
         user = services.create_user(db.session(), **data)
         db.session.commit()
         return user
+

@@ -43,6 +43,12 @@ class NewUserSchema(UserSchema):
     password = Str(required=True, load_only=True, validate=validate.Length(min=8, max=256))
 
 
+class UserPatchSchema(Schema):
+    full_name = Str(validate=validate.Length(min=1, max=120))
+    role = fields.Enum(Role, by_value=True)
+    active = Bool(metadata={"description": "false: the person's sign-ins are refused at once"})
+
+
 class MeSchema(UserSchema):
     unit_id = Int(allow_none=True, dump_only=True)
     device_id = fields.UUID(dump_only=True)

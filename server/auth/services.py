@@ -392,3 +392,4 @@ def list_devices(session: Session) -> list[Device]:
 
 def list_users(session: Session) -> list[User]:
     return list(session.scalars(sa.select(User).order_by(User.username)))
+

@@ -30,6 +30,8 @@ DEVICE_STATUSES = LIFECYCLE[LIFECYCLE.index("en_route"):]
 MAX_NOTE_LENGTH = 10_000
 # Column sizes on the server's calls table.
 MAX_DISPOSITION_LENGTH = 500
+# server.dispositions.models.MAX_CODE_LENGTH (this module stays free of the database).
+MAX_DISPOSITION_CODE_LENGTH = 40
 MAX_DESTINATION_LENGTH = 200
 # The sizes of the narrative a dispatcher writes (server.calls.schemas).
 MAX_NARRATIVE_LENGTH = 10_000
@@ -61,6 +63,12 @@ CALL = RecordKind(
         # Clinical and editable: a change made on both sides keeps the server's, flagged.
         FieldSpec("disposition", FieldType.TEXT, nullable=True, max_length=MAX_DISPOSITION_LENGTH,
                   clinical=True, editable=True, policy=server_wins_with_conflict),
+        # A code of the disposition list (GET /dispositions); the server refuses one it does
+        # not know (the op is kept for correction). Merged like the free text beside it.
+        FieldSpec("disposition_code", FieldType.TEXT, nullable=True,
+                  max_length=MAX_DISPOSITION_CODE_LENGTH, clinical=True, editable=True,
+                  policy=server_wins_with_conflict,
+                  description="the disposition list's code the crew chose"),
         FieldSpec("transport_destination", FieldType.TEXT, nullable=True,
                   max_length=MAX_DESTINATION_LENGTH, clinical=True, editable=True,
                   policy=server_wins_with_conflict),

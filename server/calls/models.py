@@ -117,6 +117,9 @@ class Call(Base):
         str_enum(CallStatus, 16), default=CallStatus.RECEIVED
     )
     disposition: Mapped[str | None] = mapped_column(sa.String(500))
+    # The entry of the disposition list (server.dispositions) the crew chose; `disposition`
+    # holds their free text beside it. No foreign key: a code stays valid once retired.
+    disposition_code: Mapped[str | None] = mapped_column(sa.String(40), index=True)
     transport_destination: Mapped[str | None] = mapped_column(sa.String(200))
     version: Mapped[int] = mapped_column(default=1)
     # The call version at which each editable field last changed: the base of three-way merges.

@@ -13,6 +13,7 @@ from sync.clock_skew import TimeSource
 PRIORITY = validate.Range(min=1, max=4)
 # The call kind's limits on the fields a device edits too (server.calls.kinds).
 CLINICAL_TEXT = validate.Length(max=CALL.field_specs["disposition"].max_length)
+DISPOSITION_CODE = validate.Length(max=CALL.field_specs["disposition_code"].max_length)
 DESTINATION = validate.Length(max=CALL.field_specs["transport_destination"].max_length)
 NARRATIVE = validate.Length(max=CALL.field_specs["narrative"].max_length)
 
@@ -138,6 +139,8 @@ class CallSchema(Schema):
     uncertain_times_left_out = Int(metadata={
         "description": "uncertain status times passed over for a trusted one"})
     disposition = Str(allow_none=True)
+    disposition_code = Str(allow_none=True, metadata={
+        "description": "the disposition list's code (GET /dispositions)"})
     transport_destination = Str(allow_none=True)
     hazard_count = Int()
     version = Int()
@@ -171,6 +174,7 @@ class CallPatchSchema(Schema):
     narrative = Str(validate=NARRATIVE)
     unit_id = Int(allow_none=True, validate=validate.Range(min=1))
     disposition = Str(allow_none=True, validate=CLINICAL_TEXT)
+    disposition_code = Str(allow_none=True, validate=DISPOSITION_CODE)
     transport_destination = Str(allow_none=True, validate=DESTINATION)
 
 

@@ -26,6 +26,7 @@ from server.calls.models import (
 )
 from server.calls.status import StatusFact, current_status, standing
 from server.changes import note_change, unit_scope
+from server.dispositions.services import UNKNOWN_CODE, unknown_code
 from server.errors import DomainError, field_error, not_found
 from server.locking import lock_row
 from server.models_base import utcnow
@@ -207,6 +208,8 @@ def update_call(session: Session, actor: User, device_id: uuid.UUID | None, call
     """Apply edits to a call; audits clinical fields, bumps the version, feeds every change."""
     if call.deleted_at is not None:
         raise not_found("call")
+    if unknown_code(session, changes):
+        raise field_error("disposition_code", UNKNOWN_CODE)
     before = clinical_snapshot(call)
     previous_unit = call.unit_id
     if "unit_id" in changes:
@@ -322,6 +325,7 @@ def call_to_dict(call: Call) -> dict[str, Any]:
         "status_times_uncertain": times.uncertain,
         "uncertain_times_left_out": times.left_out,
         "disposition": call.disposition,
+        "disposition_code": call.disposition_code,
         "transport_destination": call.transport_destination,
         "hazard_count": sum(1 for h in call.premise.hazards if h.in_force(utcnow())),
         "version": call.version,

@@ -42,6 +42,7 @@ from server.calls.services import (
 )
 from server.calls.status import StatusFact, reached_before, withdrawal_refusal
 from server.changes import note_change, unit_scope
+from server.dispositions.services import UNKNOWN_CODE, unknown_code
 from server.locking import lock_row, lock_rows
 from server.stream.audience import Audience
 from server.stream.services import publish
@@ -303,6 +304,8 @@ def apply_call_update(store: SqlPushStore, kind: RecordKind, op: Operation,
         return rejected(op, "record_id", "no such call")
     if not batch.may_record_on(call):
         return rejected(op, "record_id", "this call was never assigned to your unit")
+    if unknown_code(store.session, op.data):
+        return rejected(op, "data.disposition_code", UNKNOWN_CODE)  # kept for correction
     author = store.author(actor)
     if call.deleted_at is not None:
         ids = _call_conflicts(store, call, "edit_delete", op, actor, author, op.data)

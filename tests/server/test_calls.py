@@ -51,7 +51,7 @@ def test_dispatcher_takes_a_call_in_unassigned_and_it_is_audited(
     assert entry.at is not None
     assert entry.before is None
     assert entry.after == {"narrative": NEW_CALL["narrative"], "disposition": None,
-                           "transport_destination": None}
+                           "disposition_code": None, "transport_destination": None}
 
 
 def test_dispatcher_assigns_then_reassigns_a_call_and_only_the_current_unit_can_read_it(
@@ -105,7 +105,7 @@ def test_dispatcher_cancels_a_call_leaving_an_audited_tombstone(
     assert deleted.actor_id == dispatcher.user.id
     assert str(deleted.device_id) == dispatcher.device_id
     assert deleted.before == {"narrative": "Caller worried about a neighbor.", "disposition": None,
-                              "transport_destination": None}
+                              "disposition_code": None, "transport_destination": None}
     assert deleted.after is None
 
 
@@ -123,9 +123,9 @@ def test_editing_clinical_fields_records_who_when_which_device_before_and_after(
     assert str(entry.device_id) == supervisor.device_id
     assert entry.at is not None
     assert entry.before == {"narrative": "First account.", "disposition": None,
-                            "transport_destination": None}
+                            "disposition_code": None, "transport_destination": None}
     assert entry.after == {"narrative": "Second account.", "disposition": "Resolved on scene",
-                           "transport_destination": "Crisis center"}
+                           "disposition_code": None, "transport_destination": "Crisis center"}
     trail = supervisor.get("/api/v1/audit", query_string={"entity_id": str(call.id)})
     assert trail.status_code == 200
     assert [e["action"] for e in trail.json] == ["update", "create"]

@@ -80,10 +80,12 @@ def test_a_field_declared_twice_or_a_lifecycle_of_no_field_is_refused() -> None:
 
 def test_the_call_kind_declares_its_merge_policies_clinical_and_editable_fields() -> None:
     assert CALL.policies == {"disposition": server_wins_with_conflict,
+                             "disposition_code": server_wins_with_conflict,
                              "transport_destination": server_wins_with_conflict,
                              "status": lifecycle_max, "notes": append}
-    assert CALL.clinical == ("narrative", "disposition", "transport_destination")
-    assert CALL.editable == ("disposition", "transport_destination")
+    assert CALL.clinical == ("narrative", "disposition", "disposition_code",
+                             "transport_destination")
+    assert CALL.editable == ("disposition", "disposition_code", "transport_destination")
     assert CALL.lifecycle is not None
     assert CALL.field_specs["status"].choices == CALL.lifecycle.states
     assert CALL_NOTE.clinical == ("body",)
@@ -99,7 +101,8 @@ def test_the_published_schema_of_a_kind_states_its_limits_and_facts() -> None:
     accuracy = schema["properties"]["accuracy_m"]
     assert (accuracy["minimum"], accuracy["nullable"], "maximum" in accuracy) == (0, True, False)
     update = data_schema(CALL.fields, update=True)
-    assert set(update["properties"]) == {"disposition", "transport_destination"}
+    assert set(update["properties"]) == {"disposition", "disposition_code",
+                                         "transport_destination"}
     assert update["properties"]["disposition"]["maxLength"] == 500
     assert update["properties"]["disposition"]["x-merge"] == "server_wins_with_conflict"
     assert (update["minProperties"], "required" in update) == (1, False)

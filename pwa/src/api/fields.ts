@@ -29,6 +29,14 @@ export const RECORD_KINDS = {
         "editable": true,
         "merge": "server_wins_with_conflict"
       },
+      "disposition_code": {
+        "type": "string",
+        "maxLength": 40,
+        "nullable": true,
+        "clinical": true,
+        "editable": true,
+        "merge": "server_wins_with_conflict"
+      },
       "narrative": {
         "type": "string",
         "maxLength": 10000,

@@ -1888,6 +1888,115 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dispositions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every entry, active or not, in the order shown. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Disposition"][];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        /** Add an entry to the list. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Disposition"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Disposition"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dispositions/{disposition_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                disposition_id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Relabel, reorder, retire or bring back an entry (its code stays). */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    disposition_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["DispositionPatch"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Disposition"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        trace?: never;
+    };
     "/api/v1/field-logs/flagged": {
         parameters: {
             query?: never;
@@ -3899,6 +4008,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a person's name or role, deactivate them or bring them back. */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    user_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UserPatch"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["User"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -4213,6 +4368,8 @@ export interface components {
             /** Format: date-time */
             dispatched_at?: string | null;
             disposition?: string | null;
+            /** @description the disposition list's code (GET /dispositions) */
+            disposition_code?: string | null;
             hazard_count?: number;
             /** Format: uuid */
             id?: string;
@@ -4245,6 +4402,8 @@ export interface components {
         /** @description call: the changed fields of an update (unknown fields are rejected) */
         CallData: {
             disposition?: string | null;
+            /** @description the disposition list's code the crew chose */
+            disposition_code?: string | null;
             transport_destination?: string | null;
         };
         CallDetail: {
@@ -4260,6 +4419,8 @@ export interface components {
             /** Format: date-time */
             dispatched_at?: string | null;
             disposition?: string | null;
+            /** @description the disposition list's code (GET /dispositions) */
+            disposition_code?: string | null;
             hazard_count?: number;
             /** Format: uuid */
             id?: string;
@@ -4380,6 +4541,7 @@ export interface components {
         };
         CallPatch: {
             disposition?: string | null;
+            disposition_code?: string | null;
             narrative?: string;
             priority?: number;
             transport_destination?: string | null;
@@ -4388,6 +4550,8 @@ export interface components {
         /** @description call as a pull carries it: its declared fields */
         CallRecord: {
             disposition?: string | null;
+            /** @description the disposition list's code the crew chose */
+            disposition_code?: string | null;
             /** @description what the caller said, written by dispatch */
             narrative?: string;
             notes?: Record<string, never>[];
@@ -4682,6 +4846,28 @@ export interface components {
             resolved_by_name?: string | null;
             /** @enum {unknown} */
             state?: "open" | "resolved";
+        };
+        Disposition: {
+            /**
+             * @description offered on the tablet; calls keep an inactive code
+             * @default true
+             */
+            active?: boolean;
+            /** @description what a call holds (never changes once made) */
+            code: string;
+            readonly id?: number;
+            label_en: string;
+            label_es: string;
+            /** @default 0 */
+            sort_order?: number;
+            /** Format: date-time */
+            readonly updated_at?: string;
+        };
+        DispositionPatch: {
+            active?: boolean;
+            label_en?: string;
+            label_es?: string;
+            sort_order?: number;
         };
         Eligibility: {
             /** @enum {unknown} */
@@ -5564,6 +5750,8 @@ export interface components {
             /** Format: date-time */
             dispatched_at?: string | null;
             disposition?: string | null;
+            /** @description the disposition list's code (GET /dispositions) */
+            disposition_code?: string | null;
             eligible?: boolean;
             eligible_programs?: string[];
             hazard_count?: number;
@@ -6061,6 +6249,13 @@ export interface components {
             /** @enum {unknown} */
             role: "responder_clinician" | "responder_peer" | "responder_emt" | "cit_officer" | "diversion_clinician" | "dispatcher" | "supervisor" | "supply_manager" | "care_navigator" | "program_lead" | "admin";
             username: string;
+        };
+        UserPatch: {
+            /** @description false: the person's sign-ins are refused at once */
+            active?: boolean;
+            full_name?: string;
+            /** @enum {unknown} */
+            role?: "responder_clinician" | "responder_peer" | "responder_emt" | "cit_officer" | "diversion_clinician" | "dispatcher" | "supervisor" | "supply_manager" | "care_navigator" | "program_lead" | "admin";
         };
         YesNo: {
             no?: number;

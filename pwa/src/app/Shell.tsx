@@ -13,7 +13,7 @@ import { BroadcastOverlay } from '../ui/BroadcastOverlay';
 import { CheckinPrompt } from '../ui/CheckinPrompt';
 import { lock } from './auth';
 import { navigate, usePath } from './router';
-import { allowed, COMING, isField } from './areas';
+import { allowed, isField } from './areas';
 import { getShellActions, homePath, SCREENS, screenFor } from './screens';
 import { updateSettings, useSettings } from './settings';
 import type { LoginMode } from '../screens/Login';
@@ -29,7 +29,6 @@ export function Shell({ user, onSignIn }: { user: SessionUser; onSignIn: (mode: 
     if (!screen) navigate(homePath(user.role));
   }, [screen, user.role]);
   const navItems = SCREENS.filter((s) => s.nav && allowed(s.roles, user.role));
-  const coming = COMING.filter((c) => (c.roles === 'field' ? isField(user.role) : c.roles.includes(user.role)));
 
   return (
     <div class="shell">
@@ -95,16 +94,6 @@ export function Shell({ user, onSignIn }: { user: SessionUser; onSignIn: (mode: 
               ) : null}
             </a>
           ))}
-          {coming.length > 0 && (
-            <div class="nav-group" data-testid="nav-coming">
-              <div class="nav-group-title">{t('nav.coming')}</div>
-              {coming.map((c) => (
-                <a key={c.area} href={`#/coming/${c.area}`} class={path === `/coming/${c.area}` ? 'active' : ''} data-testid={`nav-coming-${c.area}`}>
-                  <span>{t(c.nav)}</span>
-                </a>
-              ))}
-            </div>
-          )}
         </nav>
         <main class="content" id="main" tabIndex={-1}>
           {isField(user.role) && <PinPrompt user={user} />}

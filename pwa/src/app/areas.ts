@@ -1,10 +1,8 @@
 /**
- * What the screens themselves need from the navigation: their props, the areas shown as "coming",
- * and who counts as a field role. Kept apart from the screen registry (app/screens.ts), which
+ * What the screens themselves need from the navigation: their props and who counts as a field role. Kept apart from the screen registry (app/screens.ts), which
  * imports every screen, so that no screen imports the registry back.
  */
 import { FIELD_ROLES, type Role } from '../api/types';
-import type { Key } from '../i18n';
 
 export interface ScreenProps {
   /** Path parameters after the screen's prefix (e.g. the call id). */
@@ -13,11 +11,6 @@ export interface ScreenProps {
 
 /** Who sees a screen or area: 'field' roles, 'all', or a list. */
 export type Audience = 'field' | 'all' | readonly Role[];
-
-/** Areas that later issues fill, shown as "coming" per role. */
-export const COMING: { area: string; nav: Key; roles: 'field' | readonly Role[] }[] = [
-  { area: 'admin', nav: 'nav.admin', roles: ['admin'] },
-];
 
 export function isField(role: Role): boolean {
   return FIELD_ROLES.includes(role);

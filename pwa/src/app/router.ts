@@ -1,4 +1,4 @@
-/** Hash routes (work offline from index.html): #/calls, #/call/<id>, #/review, #/storage, #/settings, #/coming/<area>. */
+/** Hash routes (work offline from index.html): #/calls, #/call/<id>, #/review, #/storage, #/settings. */
 import { useEffect, useState } from 'preact/hooks';
 
 export function currentPath(): string {

@@ -9,6 +9,7 @@ import { accurateEnough, rulesFrom, trackingStatus, type TrackingRules, type Tra
 import { SyncScheduler } from '../sync/scheduler';
 import { lock, sessionApi, wipe } from './auth';
 import { isField } from './areas';
+import { refreshDispositions } from './dispositions';
 import { cachedFieldSettings, keepFieldSettings } from './fieldSettings';
 import { getSettings, onSettingsChange } from './settings';
 import { registerServiceWorker, requestBackgroundSync } from './swBridge';
@@ -190,6 +191,7 @@ export function startRuntime(): void {
     if (getSession()) {
       void scheduler.syncNow();
       void refreshFieldSettings();
+      void refreshDispositions();
     }
   });
   onSettingsChange(syncLocationWatch);

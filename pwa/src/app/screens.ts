@@ -6,7 +6,7 @@
 import type { ComponentType } from 'preact';
 import { FIELD_ROLES, type Role } from '../api/types';
 import type { Key } from '../i18n';
-import { allowed, COMING, isField, type Audience, type ScreenProps } from './areas';
+import { allowed, isField, type Audience, type ScreenProps } from './areas';
 
 export interface ScreenDef {
   id: string;
@@ -44,8 +44,11 @@ export const SCREENS: ScreenDef[] = [
   { id: 'care', path: '/care/', nav: 'nav.careNav', icon: '☂', roles: ['care_navigator', 'supervisor', 'program_lead'], home: ['care_navigator'], load: () => import('../screens/care/Care') },
   // The program lead's indicators dashboard (online); supervisors read it too. Where a program lead lands.
   { id: 'indicators', path: '/indicators', nav: 'nav.program', icon: '▤', roles: ['program_lead', 'supervisor'], home: ['program_lead'], load: () => import('../screens/indicators/Indicators') },
+  // Shifts and crews (online): a supervisor builds them, the server's crew rules refuse a bad crew.
+  { id: 'rosters', path: '/rosters', nav: 'nav.rosters', icon: '☰', roles: ['supervisor', 'admin'], load: () => import('../screens/admin/Rosters') },
+  // The administration desk (online): people, unmapped CAD call types, the disposition list; where an admin lands.
+  { id: 'admin', path: '/admin/', nav: 'nav.admin', icon: '⚑', roles: ['admin'], home: ['admin'], load: () => import('../screens/admin/Admin') },
   { id: 'settings', path: '/settings', nav: 'nav.settings', icon: '⚙', roles: 'all', load: () => import('../screens/Settings') },
-  { id: 'coming', path: '/coming/', roles: 'all', load: () => import('../screens/Coming') },
 ];
 
 export function screenFor(path: string, role: Role): ScreenDef | null {
@@ -65,7 +68,7 @@ export function homePath(role: Role): string {
   if (isField(role)) return '/calls';
   const home = SCREENS.find((s) => s.home?.includes(role));
   if (home) return home.path;
-  return `/coming/${COMING.find((c) => c.roles !== 'field' && c.roles.includes(role))?.area ?? 'admin'}`;
+  return '/settings';
 }
 
 const shellActions: ComponentType[] = [];

@@ -18,4 +18,6 @@ export type MetaKey =
   | 'reseal'
   | 'crew_salt'
   | 'stream_last_event_id'
-  | 'field_alerts';
+  | 'field_alerts'
+  /** The disposition list as last heard (GET /dispositions): chosen from offline. */
+  | 'dispositions';

@@ -160,7 +160,7 @@ export async function addNote(key: CryptoKey, callRawId: ServerId, body: string)
   return capture(key, { kind: 'call_note', action: 'create', recordId, baseVersion: null, data }, KINDS.call_note.table, () => d.notes.put(row));
 }
 
-export type CallEdit = Partial<Record<CallEditableField, string>>;
+export type CallEdit = Partial<Record<CallEditableField, string | null>>;
 
 /** Disposition / transport destination: a call document update from the version last seen. */
 export async function updateCall(key: CryptoKey, call: CallRow, edit: CallEdit): Promise<Op> {

@@ -31,6 +31,8 @@ import { useSettings } from '../app/settings';
 import { useSurveysOwed } from '../app/surveys';
 import { surveyGate } from '../lib/fieldLogs';
 import { ReferFromCall } from './care/ReferFromCall';
+import { dispositionEdit, dispositionLabel, offered } from '../lib/dispositions';
+import { useDispositions } from '../app/dispositions';
 
 const str = (v: unknown) => (v === null || v === undefined ? '' : String(v));
 // How often the call screen looks again whether the last tap may still be undone.
@@ -452,6 +454,74 @@ function FieldForm({
   );
 }
 
+/** The disposition: chosen from the list (kept on the tablet, so offline too), with free text beside it; one save. */
+function DispositionForm({ call, code, text, conflicts }: { call: CallRow; code: string | null; text: string; conflicts: Set<string> }) {
+  const t = useT();
+  const codeClash = conflicts.has('disposition_code');
+  const textClash = conflicts.has('disposition');
+  const { lang } = useSettings();
+  const list = useDispositions();
+  const [chosen, setChosen] = useState<string | null>(null);
+  const [draft, setDraft] = useState<string | null>(null);
+  const [saved, setSaved] = useState(false);
+  const edit = dispositionEdit({ code, text }, { code: chosen ?? code ?? '', text: draft ?? text });
+  const changed = Object.keys(edit).length > 0;
+  const save = async () => {
+    const s = getSession();
+    if (!s || !changed) return;
+    await updateCall(s.dataKey, call, edit);
+    setChosen(null);
+    setDraft(null);
+    setSaved(true);
+    afterCapture();
+  };
+  return (
+    <div class="field-form">
+      <label for="disposition-code">{t('call.dispositionCode')}</label>
+      <select
+        id="disposition-code"
+        data-testid="disposition-code"
+        value={chosen ?? code ?? ''}
+        onChange={(e) => {
+          setChosen(e.currentTarget.value);
+          setSaved(false);
+        }}
+      >
+        <option value="">{t('call.dispositionNone')}</option>
+        {offered(list, code).map((d) => (
+          <option key={d.code} value={d.code}>
+            {dispositionLabel(list, d.code, lang)}
+          </option>
+        ))}
+      </select>
+      {list.length === 0 && <p class="muted small" data-testid="disposition-no-list">{t('call.dispositionNoList')}</p>}
+      <label for="disposition-input">{t('call.dispositionText')}</label>
+      <div class="row">
+        <input
+          id="disposition-input"
+          data-testid="disposition-input"
+          value={draft ?? text}
+          maxLength={maxLength('call', 'disposition')}
+          onInput={(e) => {
+            setDraft(e.currentTarget.value);
+            setSaved(false);
+          }}
+        />
+        <button type="button" class="btn btn-primary" data-testid="disposition-save" disabled={!changed} onClick={() => void save()}>
+          {t('call.save')}
+        </button>
+      </div>
+      {codeClash || textClash ? (
+        <p class="notice notice-warn small" data-testid="disposition-conflict">
+          {t('call.fieldConflict')}
+        </p>
+      ) : (
+        saved && <p class="muted small">{t('call.saved')}</p>
+      )}
+    </div>
+  );
+}
+
 function CallFields({ call, data, pending, conflicts }: { call: CallRow; data: Record<string, unknown>; pending: boolean; conflicts: Set<string> }) {
   const t = useT();
   return (
@@ -460,7 +530,12 @@ function CallFields({ call, data, pending, conflicts }: { call: CallRow; data: R
         {t('call.disposition')}
         {pending && <span class="pill pill-warn pill-tiny">{t('call.pendingEdit')}</span>}
       </h2>
-      <FieldForm call={call} field="disposition" value={str(data.disposition)} testid="disposition" conflict={conflicts.has('disposition')} />
+      <DispositionForm
+        call={call}
+        code={data.disposition_code ? String(data.disposition_code) : null}
+        text={str(data.disposition)}
+        conflicts={conflicts}
+      />
       <FieldForm
         call={call}
         field="transport_destination"

@@ -10,7 +10,7 @@ import { formatDateTime, useT, type Key } from '../i18n';
 import { useSettings } from '../app/settings';
 
 const str = (v: unknown) => (v === null || v === undefined || v === '' ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
-const FIELD_KEYS: Record<CallEditableField, Key> & Record<string, Key> = { disposition: 'field.disposition', transport_destination: 'field.transport_destination' };
+const FIELD_KEYS: Record<CallEditableField, Key> & Record<string, Key> = { disposition: 'field.disposition', disposition_code: 'field.disposition_code', transport_destination: 'field.transport_destination' };
 const KIND_KEYS: Record<PushedKind, Key> & Record<string, Key> = { call_status: 'kind.call_status', call_note: 'kind.call_note', call: 'kind.call', location_point: 'kind.location_point', kit_count: 'kind.kit_count', transfer_receipt: 'kind.transfer_receipt', harm_reduction_entry: 'kind.harm_reduction_entry', outreach_contact: 'kind.outreach_contact', post_call_survey: 'kind.post_call_survey' };
 
 /** Conflicts (both values, who changed the server's and when) and rejected entries, in plain words. */

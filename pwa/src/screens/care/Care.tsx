@@ -11,13 +11,7 @@ import { useT, type Key } from '../../i18n';
 import { FollowUps } from './FollowUps';
 import { Referrals } from './Referrals';
 import { Resources } from './Resources';
-
-export interface TabProps {
-  /** Whether the reader may act (a navigator), not only read. */
-  acts: boolean;
-  /** Whether the reader reads what the crew recorded on the call (a navigator or a supervisor). */
-  content: boolean;
-}
+import type { TabProps } from './view';
 
 const TABS: { id: string; label: Key; Body: ComponentType<TabProps> }[] = [
   { id: 'follow-ups', label: 'care.tab.followUps', Body: FollowUps },

@@ -5,7 +5,7 @@ import { useNow } from '../../app/useNow';
 import { formatDateTime, useT, type Key } from '../../i18n';
 import { api, errorsOf, FieldError, Problem, useLoad } from '../supply/common';
 import { failure, type Failure } from '../supply/view';
-import type { TabProps } from './Care';
+import type { TabProps } from './view';
 import { byDue, dueState, type DueState } from './view';
 
 // Due marks move from "today" to "overdue" while the screen is open: a minute is fine enough.

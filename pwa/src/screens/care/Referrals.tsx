@@ -4,7 +4,7 @@ import { care, type Referral, type ReferralStatus } from '../../api/care';
 import { formatDateTime, useT, type Key } from '../../i18n';
 import { api, Problem, useLoad } from '../supply/common';
 import { failure, type Failure } from '../supply/view';
-import type { TabProps } from './Care';
+import type { TabProps } from './view';
 import { CallDetails, FollowUpForm } from './ReferralExtras';
 import { nextStatuses } from './view';
 

@@ -4,7 +4,7 @@ import { care, type CareResource, type ResourceQuery } from '../../api/care';
 import { useT } from '../../i18n';
 import { api, FieldMessage, Problem, useLoad } from '../supply/common';
 import { failure, type Failure } from '../supply/view';
-import type { TabProps } from './Care';
+import type { TabProps } from './view';
 import { distance, MAX_RADIUS_KM, radiusKm } from './view';
 
 // The radius offered first: a city and its edges (the server's own default).

@@ -1,6 +1,14 @@
 /** Care navigation's pure rules for the screens: a referral's next statuses (as the server allows), a follow-up's due state, distances in words. */
 import type { FollowUp, ReferralStatus } from '../../api/care';
 
+/** What each tab of the desk is told of its reader. */
+export interface TabProps {
+  /** Whether the reader may act (a navigator), not only read. */
+  acts: boolean;
+  /** Whether the reader reads what the crew recorded on the call (a navigator or a supervisor). */
+  content: boolean;
+}
+
 /** Forward only, closed from anywhere, nothing after closed: the server's NEXT_STATUSES. */
 export const NEXT_STATUSES: Record<ReferralStatus, readonly ReferralStatus[]> = {
   made: ['accepted', 'connected', 'closed'],

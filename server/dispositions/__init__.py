@@ -1,0 +1,1 @@
+"""The list of call dispositions a crew chooses from (codes with English and Spanish labels)."""
