@@ -7,7 +7,7 @@ wait for). The lock is `FOR NO KEY UPDATE`, the one an UPDATE of other columns t
 never change, and a row referring to a locked one (a note on a call being edited) can still
 be inserted meanwhile; `FOR UPDATE` would make that foreign-key check wait, and two pushes
 each noting on the call the other locked would deadlock. Everyone takes these locks before
-the change feed's advisory lock, which is taken at commit.
+the commit-order lock (`take_commit_order_lock`), which is taken at commit.
 
 SQLite has one writer for the whole database, and pysqlite opens a transaction only at the
 first write: a row read before it may be changed by another writer before this one writes,
@@ -48,6 +48,19 @@ def lock_rows(session: Session, model: type[M], ids: Iterable[Any]) -> list[M]:
     stmt = (sa.select(model).where(key.in_(ordered)).order_by(key)
             .with_for_update(key_share=True).execution_options(populate_existing=True))
     return list(session.scalars(stmt))
+
+
+# Arbitrary constant naming the commit-order lock (ASCII "HEARTFED").
+COMMIT_ORDER_LOCK_KEY = 0x4845_4152_5446_4544 & 0x7FFF_FFFF_FFFF_FFFF
+
+
+def take_commit_order_lock(session: Session) -> None:
+    """On PostgreSQL, the transaction-level advisory lock under which rows that readers follow
+    by position (the change feed, the live stream's events) are inserted, at commit only: a
+    second writer waits until the first commits, so positions are handed out in commit order.
+    Taken again in the same transaction it is already held (advisory locks stack)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(COMMIT_ORDER_LOCK_KEY)))
 
 
 def lock_row(session: Session, model: type[M], row_id: Any) -> M | None:

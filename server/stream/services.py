@@ -3,10 +3,12 @@ here), then every hook a feature registered (the notifiers queue their deliverie
 the same transaction). The live fan-out reads committed rows, so a rolled-back request
 publishes nothing.
 
-On PostgreSQL publish takes a transaction-level advisory lock before its insert, so events
-commit in id order (a listener resuming after id n never skips a smaller id committed later)
-and sends NOTIFY with the id, delivered on commit. On SQLite writes are serialised already
-and the hub of this process is woken after the commit.
+The row is inserted at commit, under the commit-order lock the change feed takes too
+(`server.locking`), so events commit in id order (a listener resuming after id n never skips
+a smaller id committed later) and the lock is held only for the commit: a backup request
+waits behind no push's work, only behind commits already queued. NOTIFY with the id goes in
+the same commit (PostgreSQL). On SQLite writes are serialised already and the hub of this
+process is woken after the commit.
 
 Receipts: a delivered Delivery per event and recipient (stream, Web Push, webhook); the
 receipt hooks features register see the events that got a new delivered receipt.
@@ -22,6 +24,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
+from server.locking import take_commit_order_lock
 from server.stream import hub as hubs
 from server.stream.audience import Audience
 from server.stream.models import Channel, Delivery, DeliveryStatus, StreamEvent
@@ -30,8 +33,8 @@ EXTENSION_KEY = "heart_stream_hooks"
 RECEIPT_HOOKS_KEY = "heart_stream_receipt_hooks"
 # The session's info key saying this transaction published (wake the hub after its commit).
 PUBLISHED_KEY = "heart_stream_published"
-# Held by every publishing transaction on PostgreSQL until it ends ("HEART" in ASCII).
-PUBLISH_LOCK_KEY = 0x4845415254
+# The session's info key of the events published in this transaction, written at commit.
+PENDING_KEY = "heart_stream_pending"
 # A hook sees the new event (already flushed: its id is set) inside the publishing transaction.
 PublishHook = Callable[[Session, StreamEvent], None]
 # A receipt hook sees the events that got a new delivered receipt, in the receipt's transaction.
@@ -47,20 +50,34 @@ def register_receipt_hook(app: Flask, hook: ReceiptHook) -> None:
 
 
 def publish(session: Session, type: str, payload: dict[str, Any], audience: Audience,
-            subject: str | None = None) -> StreamEvent:
-    postgres = session.get_bind().dialect.name == "postgresql"
-    if postgres:
-        session.execute(sa.select(sa.func.pg_advisory_xact_lock(PUBLISH_LOCK_KEY)))
+           subject: str | None = None) -> StreamEvent:
+    """The event, written when the caller's transaction commits (its id is set then)."""
     event = StreamEvent(type=type, subject=subject, payload=payload, audience=audience.to_json())
-    session.add(event)
-    session.flush()
-    if postgres:
-        session.execute(sa.select(sa.func.pg_notify(hubs.NOTIFY_CHANNEL, str(event.id))))
-    else:
-        session.info[PUBLISHED_KEY] = True
-    for hook in current_app.extensions.get(EXTENSION_KEY, []):
-        hook(session, event)
+    session.connection()  # the transaction begins now, so a rollback of it discards the event
+    hooks = list(current_app.extensions.get(EXTENSION_KEY, []))
+    session.info.setdefault(PENDING_KEY, []).append((event, hooks))
     return event
+
+
+def _write_pending(session: Session) -> None:
+    """before_commit: the transaction's events, under the commit-order lock, then NOTIFY with
+    each id (PostgreSQL delivers it on commit) and the hooks; a hook's own event is written too."""
+    while pending := session.info.pop(PENDING_KEY, None):
+        take_commit_order_lock(session)
+        session.add_all([event for event, _ in pending])
+        session.flush()
+        postgres = session.get_bind().dialect.name == "postgresql"
+        for event, hooks in pending:
+            if postgres:
+                session.execute(sa.select(sa.func.pg_notify(hubs.NOTIFY_CHANNEL, str(event.id))))
+            else:
+                session.info[PUBLISHED_KEY] = True
+            for hook in hooks:
+                hook(session, event)
+
+
+def _discard_pending(session: Session, _previous: object) -> None:
+    session.info.pop(PENDING_KEY, None)
 
 
 def wake_listeners(app: Flask) -> list[hubs.Event]:
@@ -85,9 +102,14 @@ def forget_after_rollback(session: Session) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Wake this process's hub after a commit that published (SQLite; PostgreSQL uses NOTIFY)."""
+    """Write published events at commit, before the change feed's rows (a hook's changes reach
+    the feed); wake this process's hub after a commit that published (SQLite; PostgreSQL uses
+    NOTIFY)."""
     from server.extensions import db
 
+    if not sa.event.contains(Session, "before_commit", _write_pending):
+        sa.event.listen(Session, "before_commit", _write_pending, insert=True)
+        sa.event.listen(Session, "after_soft_rollback", _discard_pending)
     if not sa.event.contains(db.session, "after_commit", wake_after_commit):
         sa.event.listen(db.session, "after_commit", wake_after_commit)
         sa.event.listen(db.session, "after_rollback", forget_after_rollback)

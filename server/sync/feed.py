@@ -3,8 +3,8 @@
 
 On PostgreSQL sequence values become visible at commit, not at insert, so a reader could
 see position 12 before 11 commits and skip 11 forever. Feed rows are therefore inserted
-only inside `before_commit`, under a transaction-level advisory lock: a second writer
-waits until the first commits, so positions are handed out in commit order and
+only inside `before_commit`, under the commit-order lock (`server.locking`): a second
+writer waits until the first commits, so positions are handed out in commit order and
 `position > cursor` never skips. The lock is held only for these inserts and the commit.
 SQLite has a single writer, which gives the same order without a lock.
 """
@@ -16,20 +16,16 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from server.changes import PENDING_KEY, Change
+from server.locking import take_commit_order_lock
 from server.sync.bulk import bulk_insert
 from server.sync.models import ChangeLogEntry
-
-# Arbitrary constant naming the feed's advisory lock (ASCII "HEARTFED").
-FEED_LOCK_KEY = 0x4845_4152_5446_4544 & 0x7FFF_FFFF_FFFF_FFFF
 
 
 def _write_pending(session: Session) -> None:
     pending: list[Change] = session.info.pop(PENDING_KEY, [])
     if not pending:
         return
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        session.execute(sa.select(sa.func.pg_advisory_xact_lock(FEED_LOCK_KEY)))
+    take_commit_order_lock(session)
     unique = list(dict.fromkeys(pending))
     # COPY on PostgreSQL hands out positions in row order, like the INSERT did.
     bulk_insert(session, ChangeLogEntry.__table__,  # type: ignore[arg-type]
