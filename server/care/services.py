@@ -21,6 +21,7 @@ from server.auth.models import Role, User
 from server.calls.models import Call, Premise
 from server.care.hsds import Resource
 from server.care.models import CareResource, FollowUp, Referral, ReferralEvent, ReferralStatus
+from server.dispositions.seed import CARE_REFERRAL
 from server.errors import DomainError, field_error, not_found
 from server.units.models import Program, Unit
 
@@ -145,9 +146,11 @@ def resource_to_dict(resource: CareResource, distance_m: float | None = None) ->
 # --- which calls care navigation sees -------------------------------------------------------
 
 def in_care_navigation() -> sa.ColumnElement[bool]:
-    """A call is in care navigation when someone referred its person (a referral exists) or a
-    care navigation unit was sent to it."""
-    referred = sa.exists().where(Referral.call_id == Call.id)
+    """A call is in care navigation when someone referred its person (a referral exists, or
+    the crew chose "referred to community care" as the disposition) or a care navigation unit
+    was sent to it."""
+    referred = sa.or_(sa.exists().where(Referral.call_id == Call.id),
+                      Call.disposition_code == CARE_REFERRAL)
     navigation_unit = sa.exists().where(Unit.id == Call.unit_id,
                                         Unit.program == Program.CARE_NAVIGATION)
     return sa.and_(Call.deleted_at.is_(None), sa.or_(referred, navigation_unit))

@@ -12,13 +12,16 @@ from server.dispositions.models import Disposition
 # The step between seeded sort orders: room to slot a new entry between two.
 SORT_STEP = 10
 
+# The disposition that hands the person to care navigation (server.care reads it).
+CARE_REFERRAL = "referred_community_care"
+
 SEEDED = (
     ("resolved_on_scene", "Resolved on scene", "Resuelto en el lugar"),
     ("transported_ed", "Transported to ED", "Trasladado a urgencias"),
     ("transported_crisis_centre", "Transported to crisis centre", "Trasladado al centro de crisis"),
     ("transported_detox", "Transported to detox", "Trasladado a desintoxicación"),
     ("transported_shelter", "Transported to shelter", "Trasladado a un albergue"),
-    ("referred_community_care", "Referred to community care",
+    (CARE_REFERRAL, "Referred to community care",
      "Derivado a atención comunitaria"),
     ("police_requested", "Police requested", "Se pidió la policía"),
     ("refused_services", "Refused services", "Rechazó los servicios"),

@@ -15,6 +15,8 @@ import pytest
 from server.auth.models import Role, User
 from server.calls.models import Call
 from server.care.models import CareResource, FollowUp, Referral
+from server.dispositions.seed import CARE_REFERRAL
+from server.extensions import db
 from server.models_base import utcnow
 from server.units.models import Program, Unit
 from tests.fixtures.people import Session
@@ -150,6 +152,16 @@ def test_a_responders_referral_puts_their_calls_person_in_care_navigation(
     refused = responder.post(f"{CARE}/referrals", {"call_id": str(elsewhere.id)})
     assert refused.status_code == 404
     assert "call_id" in refused.json["errors"]["json"]
+
+
+def test_a_crews_disposition_referred_to_community_care_puts_the_call_in_care_navigation(
+        crew: tuple[Unit, Session], create_call: Callable[..., Call], as_navigator: Session) -> None:
+    unit, _ = crew
+    call, other = create_call(unit), create_call(unit)
+    call.disposition_code, other.disposition_code = CARE_REFERRAL, "resolved_on_scene"
+    db.session.commit()
+    assert as_navigator.get(f"{CARE}/calls/{call.id}").status_code == 200
+    assert as_navigator.get(f"{CARE}/calls/{other.id}").status_code == 404
 
 
 def test_a_call_sent_a_care_navigation_unit_is_in_care_navigation(
