@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ApiClient, NetworkError } from '../src/api/client';
 import type { Op } from '../src/api/types';
 import { applyChanges, conflictFieldsByCall, db, getCall, getMeta, setMeta, updateCall } from '../src/db';
-import { dispositionEdit, dispositionLabel, offered, type DispositionEntry } from '../src/lib/dispositions';
+import { dispositionEdit, dispositionLabel, keptEntry, offered, type DispositionEntry } from '../src/lib/dispositions';
 import { pushOutbox, syncOnce } from '../src/sync/engine';
 import { fakeFetch, freshUnlockedDevice, staticTokens } from './helpers';
 
@@ -17,6 +17,11 @@ const entry = (code: string, sort_order: number, active = true): DispositionEntr
 const LIST = [entry('transported_ed', 20), entry('resolved_on_scene', 10), entry('gone_on_arrival', 90, false)];
 
 describe('the list a crew chooses from', () => {
+  it('is kept without the times the answer carries (the store holds no time in clear)', () => {
+    const answered = { id: 3, code: 'gone_on_arrival', label_en: 'Gone on arrival', label_es: 'No estaba', active: true, sort_order: 9, updated_at: '2026-12-02T17:05:49.227802+00:00' };
+    expect(JSON.stringify(keptEntry(answered))).not.toContain('2026');
+    expect(keptEntry(answered)).toEqual({ id: 3, code: 'gone_on_arrival', label_en: 'Gone on arrival', label_es: 'No estaba', active: true, sort_order: 9 });
+  });
   it('offers the active entries in the list order', () => {
     expect(offered(LIST, null).map((d) => d.code)).toEqual(['resolved_on_scene', 'transported_ed']);
   });

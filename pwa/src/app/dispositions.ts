@@ -3,7 +3,7 @@
  * meta) so a crew chooses from it offline. Read again on every sign-in and unlock.
  */
 import { getMeta, setMeta, useLiveQuery } from '../db';
-import type { DispositionEntry } from '../lib/dispositions';
+import { keptEntry, type DispositionEntry } from '../lib/dispositions';
 import { sessionApi } from './auth';
 
 const NONE: DispositionEntry[] = [];
@@ -12,7 +12,8 @@ export async function refreshDispositions(): Promise<void> {
   const api = sessionApi();
   if (!api) return;
   try {
-    await setMeta('dispositions', await api.send<DispositionEntry[]>('GET', '/dispositions'));
+    const list = await api.send<DispositionEntry[]>('GET', '/dispositions');
+    await setMeta('dispositions', list.map(keptEntry));
   } catch {
     /* offline or signed out: keep the cached list */
   }

@@ -14,6 +14,14 @@ export interface DispositionEntry {
   sort_order: number;
 }
 
+/**
+ * What the tablet keeps of an entry of the list: its code, labels and place, nothing else the
+ * answer carries (its times would sit in clear in the store, which holds no time unencrypted).
+ */
+export function keptEntry(d: DispositionEntry): DispositionEntry {
+  return { id: d.id, code: d.code, label_en: d.label_en, label_es: d.label_es, active: d.active, sort_order: d.sort_order };
+}
+
 const inOrder = (a: DispositionEntry, b: DispositionEntry) => a.sort_order - b.sort_order || a.code.localeCompare(b.code);
 
 /**
