@@ -50,6 +50,7 @@ describe('the people list', () => {
     const shift = (id: number, call_sign: string, ids: number[]): Shift => ({
       id,
       unit_id: id,
+      service_area_id: null,
       call_sign,
       program: 'community_response',
       starts_at: 't',

@@ -117,6 +117,7 @@ ROUTES: Final[dict[str, dict[str, Rule]]] = {
     "units.Units": {"GET": ALL_ROLES},
     "dispatch.Shifts": {"GET": DISPATCH | SUPERVISION, "POST": SUPERVISION},
     "dispatch.ShiftById": {"DELETE": SUPERVISION},
+    "dispatch.ServiceAreas": {"GET": DISPATCH | SUPERVISION},
     "locations.UnitPositions": {"GET": UNIT_POSITION_READERS},
     "locations.UnitTrack": {"GET": TRACK_EXPORTERS},
     "locations.FieldSettings": {"GET": ALL_ROLES},

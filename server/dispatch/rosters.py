@@ -1,7 +1,8 @@
 """The shifts a supervisor builds: a unit, its hours and its crew, with the crew rules
 dispatch uses (a community response team is 2 or 3 with a clinician, never one person; a
 co-response unit pairs a clinician with a CIT officer). A crew that breaks them is refused
-with the reason, as is a person already on another unit's shift at those hours."""
+with the reason, as is a person already on another unit's shift at those hours. A shift may
+name the service area the unit covers while it lasts (dispatch reads it over the unit's own)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from server.audit.services import record_audit
 from server.auth.models import User
+from server.dispatch.models import ServiceAreaRow
 from server.dispatch.rules import crew_is_valid
 from server.errors import DomainError, field_error, not_found
 from server.units.models import Program, Shift, ShiftMember, Unit
@@ -31,6 +33,9 @@ def create_shift(session: Session, actor: User, device_id: uuid.UUID | None,
     unit = session.get(Unit, data["unit_id"])
     if unit is None or not unit.active:
         raise field_error("unit_id", "no such active unit")
+    area = data.get("service_area_id")
+    if area is not None and session.get(ServiceAreaRow, area) is None:
+        raise field_error("service_area_id", "no such service area")
     starts, ends = data["starts_at"], data["ends_at"]
     if ends <= starts:
         raise field_error("ends_at", "a shift ends after it starts")
@@ -49,13 +54,17 @@ def create_shift(session: Session, actor: User, device_id: uuid.UUID | None,
         names = ", ".join(people[i].full_name for i in sorted(set(busy)))
         raise DomainError(409, f"Already on another unit's shift then: {names}",
                           {"json": {"member_ids": ["already on another unit's shift then"]}})
-    shift = Shift(unit_id=unit.id, starts_at=starts, ends_at=ends,
+    shift = Shift(unit_id=unit.id, starts_at=starts, ends_at=ends, service_area_id=area,
                   members=[ShiftMember(user_id=i) for i in ids])
     session.add(shift)
     session.flush()
     record_audit(session, actor=actor, device_id=device_id, entity="shift", entity_id=shift.id,
                  action="create", before=None, after=_audited(session, shift))
     return shift
+
+
+def list_service_areas(session: Session) -> list[ServiceAreaRow]:
+    return list(session.scalars(sa.select(ServiceAreaRow).order_by(ServiceAreaRow.name)))
 
 
 def list_shifts(session: Session, starts_after: datetime | None,
@@ -96,5 +105,6 @@ def shift_to_dict(session: Session, shift: Shift) -> dict[str, Any]:
     return {"id": shift.id, "unit_id": shift.unit_id, "call_sign": unit.call_sign if unit else "",
             "program": unit.program.value if unit else "",
             "starts_at": shift.starts_at, "ends_at": shift.ends_at,
+            "service_area_id": shift.service_area_id,
             "members": [{"user_id": i, "name": people[i].full_name, "role": str(people[i].role)}
                         for i in ids if i in people]}

@@ -18,6 +18,7 @@ from server.dispatch.schemas import (
     PhoneResolutionSchema,
     QueueCallSchema,
     QueueSchema,
+    ServiceAreaSchema,
     ShiftInSchema,
     ShiftListSchema,
     ShiftQuerySchema,
@@ -101,6 +102,14 @@ class Shifts(MethodView):
         shift = rosters.create_shift(db.session(), g.actor, _device_id(), data)
         db.session.commit()
         return rosters.shift_to_dict(db.session(), shift)
+
+
+@blp.route("/service-areas")
+class ServiceAreas(MethodView):
+    @blp.response(200, ServiceAreaSchema(many=True))
+    def get(self) -> list[Any]:
+        """The service areas a shift may cover (dispatch's areas)."""
+        return rosters.list_service_areas(db.session())
 
 
 @blp.route("/shifts/<int:shift_id>")

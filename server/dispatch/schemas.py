@@ -54,6 +54,8 @@ class DeclineSchema(Schema):
 
 # A crew is a handful of people; past this a list is a mistake, not a crew.
 MAX_CREW = 8
+# The length of a service area's id column (service_areas.id).
+SERVICE_AREA_ID_LENGTH = 40
 
 
 class ShiftInSchema(Schema):
@@ -62,6 +64,8 @@ class ShiftInSchema(Schema):
     ends_at = AwareDateTime(required=True)
     member_ids = fields.List(Int(validate=validate.Range(min=1)), required=True,
                              validate=validate.Length(min=1, max=MAX_CREW))
+    service_area_id = Str(load_default=None, allow_none=True,
+                          validate=validate.Length(min=1, max=SERVICE_AREA_ID_LENGTH))
 
 
 class ShiftMemberSchema(Schema):
@@ -77,7 +81,13 @@ class ShiftSchema(Schema):
     program = Str()
     starts_at = AwareDateTime()
     ends_at = AwareDateTime()
+    service_area_id = Str(allow_none=True)
     members = fields.List(fields.Nested(ShiftMemberSchema))
+
+
+class ServiceAreaSchema(Schema):
+    id = Str()
+    name = Str()
 
 
 class ShiftListSchema(Schema):

@@ -81,8 +81,10 @@ def unit_snapshots(session: Session, now: datetime) -> list[UnitSnapshot]:
             .join(User, User.id == ShiftMember.user_id)
             .where(Shift.starts_at <= now, Shift.ends_at > now, User.active)):
         crews.setdefault(unit_id, []).append(str(role))
-    on_shift = set(session.scalars(sa.select(Shift.unit_id).where(Shift.starts_at <= now,
-                                                                   Shift.ends_at > now)))
+    shift_areas: dict[int, str | None] = dict(session.execute(
+        sa.select(Shift.unit_id, Shift.service_area_id).where(Shift.starts_at <= now,
+                                                               Shift.ends_at > now)).all())
+    on_shift = set(shift_areas)
     busy = set(session.scalars(sa.select(Call.unit_id).where(
         Call.unit_id.is_not(None), Call.deleted_at.is_(None), Call.status.in_(LIVE_STATUSES[1:]))))
     positions = {p["unit_id"]: p for p in unit_positions(session)}
@@ -90,7 +92,7 @@ def unit_snapshots(session: Session, now: datetime) -> list[UnitSnapshot]:
                          UnitStatus.BUSY if u.id in busy else UnitStatus.AVAILABLE,
                          u.id in on_shift, tuple(crews.get(u.id, ())),
                          positions.get(u.id, {}).get("lat"), positions.get(u.id, {}).get("lon"),
-                         u.service_area_id)
+                         shift_areas.get(u.id) or u.service_area_id)
             for u in session.scalars(sa.select(Unit).where(Unit.active))]
 
 

@@ -38,6 +38,8 @@ class Shift(Base):
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
+    # Where the unit takes calls during this shift; None: the unit's own area (or its program's).
+    service_area_id: Mapped[str | None] = mapped_column(sa.ForeignKey("service_areas.id"))
 
     unit: Mapped[Unit] = relationship(back_populates="shifts")
     members: Mapped[list[ShiftMember]] = relationship(

@@ -1,6 +1,7 @@
 """Shifts a supervisor builds: the crew rules dispatch uses are enforced when the shift is made
 (one person alone, no clinician, co-response without a CIT officer: refused with the reason);
-a person is on one unit's shift at a time; a started shift stays; only supervisors build."""
+a person is on one unit's shift at a time; a started shift stays; only supervisors build; a
+shift may name the service area its unit covers while it lasts."""
 
 from __future__ import annotations
 
@@ -11,11 +12,15 @@ from typing import Any
 import pytest
 
 from server.auth.models import Role, User
+from server.dispatch.models import ServiceAreaRow
+from server.dispatch.services import unit_snapshots
+from server.extensions import db
 from server.models_base import utcnow
 from server.units.models import Program, Unit
 from tests.fixtures.people import Session
 
 SHIFTS = "/api/v1/shifts"
+AREAS = "/api/v1/service-areas"
 
 
 @pytest.fixture
@@ -106,3 +111,34 @@ def test_only_supervisors_build_shifts(signed_in: Callable[..., Session],
     for role in (Role.DISPATCHER, Role.RESPONDER_CLINICIAN, Role.PROGRAM_LEAD):
         assert signed_in(role).post(SHIFTS, body).status_code == 403
     assert signed_in(Role.DISPATCHER).get(SHIFTS).status_code == 200
+
+
+def test_a_shift_names_the_area_its_unit_covers_and_dispatch_reads_it_over_the_units(
+        signed_in: Callable[..., Session], create_unit: Callable[..., Unit],
+        people: dict[str, User]) -> None:
+    ring = [[-78.95, 35.95], [-78.85, 35.95], [-78.85, 36.05], [-78.95, 36.05], [-78.95, 35.95]]
+    db.session.add_all([ServiceAreaRow(id="north", name="North", ring=ring),
+                        ServiceAreaRow(id="east", name="East", ring=ring)])
+    unit = create_unit()
+    unit.service_area_id = "east"
+    db.session.commit()
+    supervisor = signed_in(Role.SUPERVISOR)
+    assert [a["id"] for a in supervisor.get(AREAS).json] == ["east", "north"]
+    made = supervisor.post(SHIFTS, {**shift(unit, people["clinician"], people["peer"],
+                                            hours_from_now=0), "service_area_id": "north"})
+    assert made.status_code == 201, made.json
+    assert made.json["service_area_id"] == "north"
+    [snapshot] = [u for u in unit_snapshots(db.session, utcnow()) if u.unit_id == unit.id]
+    assert (snapshot.on_shift, snapshot.service_area_id) == (True, "north")
+    unknown = supervisor.post(SHIFTS, {**shift(create_unit(), people["clinician2"], people["emt"]),
+                                       "service_area_id": "nowhere"})
+    assert unknown.status_code == 422
+    assert "service_area_id" in unknown.json["errors"]["json"]
+
+
+def test_off_its_shift_a_unit_covers_its_own_area(create_unit: Callable[..., Unit]) -> None:
+    unit = create_unit()
+    unit.service_area_id = "east"
+    db.session.commit()
+    [snapshot] = [u for u in unit_snapshots(db.session, utcnow()) if u.unit_id == unit.id]
+    assert (snapshot.on_shift, snapshot.service_area_id) == (False, "east")

@@ -12,9 +12,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from tests.e2e import live
-from tests.e2e.test_offline_shift import open_call
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -36,6 +36,9 @@ def test_a_supervisor_builds_a_shift_the_crew_rules_refuse_then_fixes_it(
         screenshot: Callable[[Any, str], Any]) -> None:
     from server.models_base import utcnow
 
+    with server.engine.begin() as conn:  # an area of the city this shift covers
+        conn.execute(sa.text("INSERT INTO service_areas (id, name, ring) VALUES "
+                             "('east-e2e', 'East Durham', '[]')"))
     page = desk(new_context, server, "supervisor")
     page.goto("/#/rosters")
     form = page.get_by_test_id("shift-form")
@@ -45,6 +48,7 @@ def test_a_supervisor_builds_a_shift_the_crew_rules_refuse_then_fixes_it(
     page.get_by_test_id("shift-day").fill((utcnow() + timedelta(days=DAYS_AHEAD)).date().isoformat())
     page.get_by_test_id("shift-start").fill("08:00")
     page.get_by_test_id("shift-end").fill("16:00")
+    page.get_by_test_id("shift-area").select_option("east-e2e")
     page.get_by_test_id("crew-coclinician").check()
     page.get_by_test_id("crew-peer2").check()  # a co-response unit needs a CIT officer
     page.get_by_test_id("shift-save").click()
@@ -63,6 +67,7 @@ def test_a_supervisor_builds_a_shift_the_crew_rules_refuse_then_fixes_it(
                            u=core[0])
     shift_id = built[0]
     assert server.scalar("SELECT count(*) FROM shift_members WHERE shift_id = :s", s=shift_id) == 2
+    assert server.scalar("SELECT service_area_id FROM shifts WHERE id = :s", s=shift_id) == "east-e2e"
     row = page.locator(f'[data-testid="shift-row"][data-shift-id="{shift_id}"]')
     row.wait_for()
     assert "Officer Dan Hughes" in row.inner_text()
@@ -114,14 +119,14 @@ def test_an_emt_chooses_a_disposition_from_the_list_offline_and_it_syncs(
     live.unlock_if_locked(page)
     page.get_by_test_id("call-list").wait_for()
     live.wait_synced(page)
-    open_call(page, call_id)
+    live.open_call(page, call_id)
     choice = page.get_by_test_id("disposition-code")
     choice.locator('option[value="transported_detox"]').wait_for(state="attached")
 
     context.set_offline(True)
     page.reload()
     live.unlock_if_locked(page, username="emt1")
-    open_call(page, call_id)
+    live.open_call(page, call_id)
     page.get_by_test_id("disposition-code").select_option("transported_detox")
     page.get_by_test_id("disposition-input").fill("Accepted a bed at Freedom House")
     page.get_by_test_id("disposition-save").click()

@@ -16,7 +16,7 @@ import pytest
 from server.calls.seed import CALL_TYPES
 from server.demo import narrative_for
 from tests.e2e import live
-from tests.e2e.test_offline_shift import capture_shift, open_call, server_has_once
+from tests.e2e.test_offline_shift import capture_shift, server_has_once
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 # Every narrative the demo city and the test calls are made with.
@@ -108,10 +108,10 @@ def test_conflict_on_two_tablets_is_shown_and_resolved(
 
     # Tablet A is offline and edits the disposition; tablet B edits it from the same version online.
     tablet_a.set_offline(True)
-    open_call(a, call_id)
+    live.open_call(a, call_id)
     a.get_by_test_id("disposition-input").fill(mine)
     a.get_by_test_id("disposition-save").click()
-    open_call(b, call_id)
+    live.open_call(b, call_id)
     b.get_by_test_id("disposition-input").fill(theirs)
     b.get_by_test_id("disposition-save").click()
     cid = uuid.UUID(call_id).hex
@@ -162,7 +162,7 @@ def test_a_conflict_on_a_call_moved_to_another_unit_is_left_to_a_supervisor(
 
     # Offline, the crew edits the disposition; dispatch moves the call to HEART-2, which sets its own.
     tablet.set_offline(True)
-    open_call(page, call_id)
+    live.open_call(page, call_id)
     page.get_by_test_id("disposition-input").fill(mine)
     page.get_by_test_id("disposition-save").click()
     dispatcher = server.login("dispatcher")["access_token"]

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from tests.e2e import live
-from tests.e2e.test_offline_shift import open_call
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -104,7 +103,7 @@ def tap(page: Any, status: str) -> None:
 
 def log_naloxone_reversal(page: Any, call_id: str) -> None:
     """One intranasal dose, breathing restored; two naloxone kits handed out."""
-    open_call(page, call_id)
+    live.open_call(page, call_id)
     page.get_by_test_id("call-hr-open").click()
     page.locator(f'[data-testid="hr-call"][data-call-id="{call_id}"]').wait_for()
     page.get_by_test_id("hr-count-naloxone_administered-plus").click()
@@ -144,7 +143,7 @@ def test_offline_naloxone_reversal_survey_gate_and_stock(
     assert fefo.get_attribute("data-lot-id") == str(first_dose_lot)
 
     context.set_offline(True)
-    open_call(page, call_id)
+    live.open_call(page, call_id)
     tap(page, "en_route")
     tap(page, "on_scene")
     log_naloxone_reversal(page, call_id)
@@ -155,13 +154,13 @@ def test_offline_naloxone_reversal_survey_gate_and_stock(
     page.get_by_test_id("kit-unsent").wait_for()
     screenshot(page, "offline-kit-after-reversal")
 
-    open_call(page, call_id)
+    live.open_call(page, call_id)
     page.get_by_test_id("status-cleared").click()
     page.get_by_test_id("confirm-cleared-yes").click()
     page.locator(f'[data-testid="survey"][data-call-id="{call_id}"]').wait_for()
 
     # The next call waits for the survey: its response taps are held back, with the way to it.
-    open_call(page, next_call)
+    live.open_call(page, next_call)
     page.get_by_test_id("survey-gate").wait_for()
     assert page.get_by_test_id("status-en_route").is_disabled()
     assert page.get_by_test_id("status-on_scene").is_disabled()
@@ -173,7 +172,7 @@ def test_offline_naloxone_reversal_survey_gate_and_stock(
     screenshot(page, "offline-post-call-survey")
     page.get_by_test_id("survey-save").click()
     page.get_by_test_id("call-list").wait_for()
-    open_call(page, next_call)
+    live.open_call(page, next_call)
     assert page.get_by_test_id("survey-gate").count() == 0
     assert page.get_by_test_id("status-en_route").is_enabled()
     # Six entries wait: two taps, two harm-reduction entries, the clearing tap and the survey.

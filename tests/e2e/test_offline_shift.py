@@ -20,13 +20,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 IDLE_MINUTES = 0.05  # 3 s
 
 
-def open_call(page: Any, call_id: str) -> None:
-    live.open_call(page, call_id)
-
-
 def capture_shift(page: Any, call_id: str, note: str, disposition: str) -> None:
     """En route, on scene, a note and a disposition, as a responder taps them."""
-    open_call(page, call_id)
+    live.open_call(page, call_id)
     for status in ("en_route", "on_scene"):
         page.get_by_test_id(f"status-{status}").click()
         page.wait_for_function(f"document.querySelector('[data-testid=status-{status}]')"
@@ -126,7 +122,7 @@ def test_offline_shift_reload_idle_lock_expired_token(
     # Reload with no network: the shell comes from the service worker, the data from IndexedDB.
     page.reload()
     live.unlock(page)
-    open_call(page, call_id)
+    live.open_call(page, call_id)
     assert page.get_by_test_id("status-on_scene").get_attribute("aria-pressed") == "true"
     page.get_by_test_id("note-item").filter(has_text=note).wait_for()
     assert page.get_by_test_id("disposition-input").input_value() == disposition

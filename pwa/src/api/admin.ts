@@ -32,6 +32,8 @@ export const rosters = {
   /** Shifts that have not ended yet. */
   upcoming: async (api: ApiClient, now: Date) =>
     (await api.send<{ items?: Shift[] }>('GET', `/shifts?${new URLSearchParams({ starts_after: now.toISOString() })}`)).items ?? [],
+  /** The service areas a shift may cover. */
+  areas: (api: ApiClient) => api.send<Sent<S['ServiceArea']>[]>('GET', '/service-areas'),
   create: (api: ApiClient, body: ShiftIn) => api.send<Shift>('POST', '/shifts', body),
   remove: (api: ApiClient, id: number) => api.send<unknown>('DELETE', `/shifts/${id}`),
 };

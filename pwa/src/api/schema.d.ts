@@ -2490,6 +2490,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/service-areas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The service areas a shift may cover (dispatch's areas). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ServiceArea"][];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/settings/field": {
         parameters: {
             query?: never;
@@ -5986,6 +6023,10 @@ export interface components {
                 [key: string]: number | null;
             };
         };
+        ServiceArea: {
+            id?: string;
+            name?: string;
+        };
         Shift: {
             call_sign?: string;
             /** Format: date-time */
@@ -5993,6 +6034,7 @@ export interface components {
             id?: number;
             members?: components["schemas"]["ShiftMember"][];
             program?: string;
+            service_area_id?: string | null;
             /** Format: date-time */
             starts_at?: string;
             unit_id?: number;
@@ -6001,6 +6043,8 @@ export interface components {
             /** Format: date-time */
             ends_at: string;
             member_ids: number[];
+            /** @default null */
+            service_area_id?: string | null;
             /** Format: date-time */
             starts_at: string;
             unit_id: number;

@@ -836,6 +836,8 @@ export const en = {
   'roster.day': 'Day',
   'roster.starts': 'Starts',
   'roster.ends': 'Ends',
+  'roster.area': 'Service area',
+  'roster.unitsOwnArea': "The unit's own area",
   'roster.crew': 'Crew',
   'roster.save': 'Build shift',
   'roster.made': 'Shift built for {unit}.',

@@ -838,6 +838,8 @@ export const es: Record<Key, string> = {
   'roster.day': 'Día',
   'roster.starts': 'Empieza',
   'roster.ends': 'Termina',
+  'roster.area': 'Zona de servicio',
+  'roster.unitsOwnArea': 'La zona propia de la unidad',
   'roster.crew': 'Equipo',
   'roster.save': 'Crear turno',
   'roster.made': 'Turno creado para {unit}.',

@@ -30,7 +30,9 @@ function ShiftForm({ onMade }: { onMade: () => void }) {
   const t = useT();
   const units = useLoad((c) => rosters.units(c), []);
   const everyone = useLoad((c) => people.list(c), []);
+  const areas = useLoad((c) => rosters.areas(c), []);
   const [unitId, setUnitId] = useState('');
+  const [area, setArea] = useState('');
   const [day, setDay] = useState(localDay(new Date()));
   const [start, setStart] = useState('07:00');
   const [end, setEnd] = useState('19:00');
@@ -48,7 +50,7 @@ function ShiftForm({ onMade }: { onMade: () => void }) {
       return;
     }
     try {
-      const made = await rosters.create(api(), { unit_id: Number(unitId), ...times, member_ids: crew });
+      const made = await rosters.create(api(), { unit_id: Number(unitId), ...times, member_ids: crew, service_area_id: area || null });
       setProblem(null);
       setDone(t('roster.made', { unit: made.call_sign }));
       setCrew([]);
@@ -89,6 +91,18 @@ function ShiftForm({ onMade }: { onMade: () => void }) {
           <label for="shift-end">{t('roster.ends')}</label>
           <input id="shift-end" data-testid="shift-end" type="time" value={end} onInput={(e) => setEnd(e.currentTarget.value)} />
           <FieldError errors={errors} name="ends_at" />
+        </div>
+        <div class="supply-field">
+          <label for="shift-area">{t('roster.area')}</label>
+          <select id="shift-area" data-testid="shift-area" value={area} onChange={(e) => setArea(e.currentTarget.value)}>
+            <option value="">{t('roster.unitsOwnArea')}</option>
+            {(areas.data ?? []).map((a) => (
+              <option key={a.id} value={a.id}>
+                {a.name}
+              </option>
+            ))}
+          </select>
+          <FieldError errors={errors} name="service_area_id" />
         </div>
       </div>
       <fieldset class="crew-picker" data-testid="shift-crew" aria-describedby={refusal ? 'crew-refusal' : undefined}>
