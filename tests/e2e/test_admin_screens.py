@@ -6,6 +6,7 @@ offline and it reaches the server when the tablet is back."""
 from __future__ import annotations
 
 import itertools
+import json
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -24,6 +25,9 @@ DESK = {"width": 1440, "height": 900}
 DAYS_AHEAD = 5
 _numbers = itertools.count(1)
 
+# A service area a shift covers: a ring east of the demo city (GeoJSON's [lon, lat]).
+EAST = [[-78.80, 35.95], [-78.70, 35.95], [-78.70, 36.05], [-78.80, 35.95]]
+
 
 def desk(new_context: Callable[..., Any], server: live.LiveServer, username: str) -> Any:
     page = new_context(viewport=DESK).new_page()
@@ -38,7 +42,7 @@ def test_a_supervisor_builds_a_shift_the_crew_rules_refuse_then_fixes_it(
 
     with server.engine.begin() as conn:  # an area of the city this shift covers
         conn.execute(sa.text("INSERT INTO service_areas (id, name, ring) VALUES "
-                             "('east-e2e', 'East Durham', '[]')"))
+                             "('east-e2e', 'East Durham', :ring)"), {"ring": json.dumps(EAST)})
     page = desk(new_context, server, "supervisor")
     page.goto("/#/rosters")
     form = page.get_by_test_id("shift-form")
