@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import uuid
 from collections.abc import Collection
 from datetime import datetime
@@ -222,13 +223,21 @@ def stage_times_sql(call_id: Any) -> dict[str, Any]:
 def refresh_stage_times(session: Session, call_ids: Collection[uuid.UUID] | None) -> None:
     """Work the stage columns out again for these calls (every call when None) from all their
     stored taps: a new tap, a withdrawal, a re-applied tap, a tap on a reassigned call."""
+    if call_ids is not None and not call_ids:
+        return
     calls: sa.Table = Call.__table__  # type: ignore[assignment]
-    statement = sa.update(calls).values(stage_times_sql(calls.c.id))
+    statement = _stage_times_update()
     if call_ids is not None:
-        if not call_ids:
-            return
         statement = statement.where(calls.c.id.in_(call_ids))
     session.connection().execute(statement)
+
+
+@functools.cache
+def _stage_times_update() -> sa.Update:
+    """The UPDATE of every call's stage columns, built once: building it costs more than most
+    flushes that need it (a statement is immutable; .where() above returns a new one)."""
+    calls: sa.Table = Call.__table__  # type: ignore[assignment]
+    return sa.update(calls).values(stage_times_sql(calls.c.id))
 
 
 @sa.event.listens_for(Session, "after_flush")
