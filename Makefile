@@ -18,7 +18,7 @@ PROD_KEY := instance/production_secret_key
 export FLASK_APP := server
 
 .PHONY: run install pwa db test lint typecheck pytest pwa-check chromium bench \
-        serve-pg test-long mutate clean help
+        serve-pg serve-split test-long mutate clean help
 
 help:
 	@echo "make run    - install, build the web app, create the demo database, serve on $(HOST):$(PORT)"
@@ -26,6 +26,7 @@ help:
 	@echo "make bench  - benchmarks (PostgreSQL), each ends with one JSON line"
 	@echo "make mutate - mutation testing of the sync engine (mutmut over tests/sync), score per file"
 	@echo "make serve-pg - gunicorn with $(WORKERS) workers on PostgreSQL (PG_URL=...)"
+	@echo "make serve-split - nginx in front of an alert process and the app process (PostgreSQL)"
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -63,6 +64,35 @@ serve-pg: $(STAMP) $(PWA_BUILD)
 	DATABASE_URL=$(PG_URL) HEART_ENV=production HEART_SCHEDULER=1 SECRET_KEY=$${SECRET_KEY:-$$(cat $(PROD_KEY))} \
 	  $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) \
 	  --no-control-socket --graceful-timeout 5 'server:create_app()'
+
+# serve-split: the layout for a department's host. nginx on $(HOST):$(PORT) sends the live
+# stream and backup requests to an alert process of their own ($(ALERT_PORT)) and the rest
+# to the app process ($(APP_PORT)), which runs at nice $(APP_NICE): a reconnect storm's
+# pushes then never delay an alert (bench/backup_fanout.py, README "Why a process for alerts").
+ALERT_PORT ?= 8011
+APP_PORT ?= 8012
+APP_NICE ?= 10
+# nginx's rendered settings, pid, log and temporary files.
+SPLIT_DIR ?= instance/split
+PG_ENV = DATABASE_URL=$(PG_URL) HEART_ENV=production HEART_SCHEDULER=1 TRUSTED_PROXIES=1 \
+	SECRET_KEY=$${SECRET_KEY:-$$(cat $(PROD_KEY))}
+GUNICORN = $(BIN)/gunicorn --workers $(WORKERS) --no-control-socket --graceful-timeout 5
+
+serve-split: $(STAMP) $(PWA_BUILD)
+	@command -v nginx >/dev/null || { echo "Installing Debian's nginx (the front door)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; }
+	@if [ -z "$$SECRET_KEY" ] && [ ! -s $(PROD_KEY) ]; then \
+	  mkdir -p instance && (umask 077 && $(PY) -c 'import secrets; print(secrets.token_urlsafe(48))' > $(PROD_KEY)); fi
+	DATABASE_URL=$(PG_URL) $(BIN)/flask db upgrade
+	DATABASE_URL=$(PG_URL) $(BIN)/flask demo-data --if-empty
+	mkdir -p $(SPLIT_DIR) && sed -e 's|@INSTANCE@|$(abspath $(SPLIT_DIR))|g' -e 's|@HOST@|$(HOST)|g' \
+	  -e 's|@PORT@|$(PORT)|g' -e 's|@ALERT_PORT@|$(ALERT_PORT)|g' -e 's|@APP_PORT@|$(APP_PORT)|g' \
+	  deploy/nginx.conf > $(SPLIT_DIR)/nginx.conf
+	@echo "HEART Field on http://$(HOST):$(PORT)/ (alerts on :$(ALERT_PORT), the rest on :$(APP_PORT) at nice $(APP_NICE))"
+	trap 'kill 0' EXIT; \
+	  $(PG_ENV) $(GUNICORN) --bind 127.0.0.1:$(ALERT_PORT) 'server:create_app()' & \
+	  $(PG_ENV) nice -n $(APP_NICE) $(GUNICORN) --bind 127.0.0.1:$(APP_PORT) 'server:create_app()' & \
+	  nginx -c $(abspath $(SPLIT_DIR))/nginx.conf
 
 chromium:
 	@test -x $(CHROMIUM) || { echo "Installing Debian's chromium for the browser tests"; \

@@ -91,9 +91,11 @@ class Gunicorn:
     """gunicorn serving `server:create_app()`; workers are the master's children."""
 
     def __init__(self, db: str, workers: int = 2, worker_class: str = "gevent",
-                 config: Path | None = None, env: dict[str, str] | None = None) -> None:
+                 config: Path | None = None, env: dict[str, str] | None = None,
+                 nice: int = 0) -> None:
         """`config`: a gunicorn settings file instead of the repository's gunicorn.conf.py.
-        `worker_class`: gevent as served (gunicorn.conf.py), or gthread to compare."""
+        `worker_class`: gevent as served (gunicorn.conf.py), or gthread to compare.
+        `nice`: the CPU priority the server runs at, as `nice -n` takes it."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         threads = ["--threads", str(GTHREAD_THREADS)] if worker_class == "gthread" else []
@@ -101,6 +103,8 @@ class Gunicorn:
                "--no-control-socket", "--graceful-timeout", "5", "--timeout", "120",
                "-b", f"127.0.0.1:{self.port}", "--log-level", "warning",
                *(["-c", str(config)] if config else []), "server:create_app()"]
+        if nice:
+            cmd = ["nice", "-n", str(nice), *cmd]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**server_env(db), **(env or {})})
         deadline = time.time() + 30
         while time.time() < deadline:

@@ -2,13 +2,18 @@
 own) connected across gunicorn's 2 gevent workers on PostgreSQL; a responder posts 100 backup
 requests; each listener's time from just before the POST to the event's frame read is the
 delivery latency. Then the same again while a reconnect storm (bench/reconnect_storm.py's
-devices and ops, in a process of their own) pushes against the same server.
+devices and ops, in a process of their own) pushes against the app.
+
+As `make serve-split` deploys it: the streams and the backup POSTs go to the alert process
+(2 workers), sign-ins and the storm's pushes to the app process (2 workers, at nice
+APP_NICE); both on the same database, so every event crosses processes by LISTEN/NOTIFY.
+`--shared` puts everything on one process at one priority (`make serve-pg`) to compare.
 
 Every listener must get every request: a stream cut is resumed with Last-Event-ID, and
 `missed` counts (listener, request) pairs never received.
 
 Usage: .venv/bin/python bench/backup_fanout.py [--clients 200] [--requests 100]
-       [--storm-devices 50] [--storm-ops 2000] [--worker-class gevent|gthread]
+       [--storm-devices 50] [--storm-ops 2000] [--worker-class gevent|gthread] [--shared]
 Last line: {"bench": "backup_fanout", "clients": 200, "p50_ms": ..., "p99_ms": ..., "missed": 0,
             "post_p50_ms": ..., "ratio": ..., "p50_ms_under_storm": ..., "p99_ms_under_storm": ...}
 Baseline in the same run: `post_p50_ms`, the POST's own round trip (the request answered);
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import os
 import random
 import re
 import statistics
@@ -61,8 +67,18 @@ SETTLE_S = 10.0
 FRAME_ID = re.compile(rb"id: (\d+)\nevent: ([\w.]+)\n")
 # The request's id leads its payload (server/backups/services.py request_to_dict).
 REQUEST_ID = re.compile(rb'data: \{"id":"([0-9a-f-]{36})"')
+# The event row's time (the server's clock, set as the POST's transaction writes it) ends the
+# payload (server/stream/hub.py Event.frame): it splits each latency into the server's part
+# before the commit and the fan-out's after it.
+WRITTEN_AT = re.compile(rb'"at":"([^"]+)"\}$')
 # Sign-ins in parallel: Argon2id runs in each worker's threadpool; more only queue.
 LOGIN_THREADS = 8
+# The app process's CPU priority, as `make serve-split` runs it (its APP_NICE): pushes and
+# everything else but alerts yield the CPU to the alert process.
+APP_NICE = 10
+# The storm's 50 tablets are not on the server's host; here they share its 2 cores, and run
+# at the app process's priority so that they do not stand in front of the server measured.
+LOAD_NICE = APP_NICE
 
 
 def seed_listeners(app: Any, n: int) -> list[str]:
@@ -90,6 +106,8 @@ class Listeners:
         self.base = base
         self.tokens = tokens
         self.received: list[dict[str, float]] = [{} for _ in tokens]
+        self.written: dict[str, float] = {}  # request id -> its event row's time (perf clock)
+        self.wall_offset = time.time() - time.perf_counter()
         self.connected = 0
         self.opened = [False] * len(tokens)
         self.reconnects = 0
@@ -145,7 +163,11 @@ class Listeners:
         if (found := FRAME_ID.match(frame)) is None:
             return last_id  # a keepalive comment
         if found[2] == b"backup.requested" and (request := REQUEST_ID.search(frame)):
-            self.received[i].setdefault(request[1].decode(), now)
+            request_id = request[1].decode()
+            self.received[i].setdefault(request_id, now)
+            if request_id not in self.written and (at := WRITTEN_AT.search(frame)):
+                written = datetime.fromisoformat(at[1].decode()).timestamp()
+                self.written[request_id] = written - self.wall_offset
         return found[1].decode()
 
     def stop(self) -> None:
@@ -197,6 +219,18 @@ def latencies(listeners: Listeners, sent: dict[str, float]) -> tuple[list[float]
     return found, missed
 
 
+def split(listeners: Listeners, sent: dict[str, float]) -> None:
+    """Print where the time went: the POST's start to its event row written (the server's
+    work before the commit), and that to each listener's read (commit, NOTIFY, fan-out)."""
+    before = [(listeners.written[r] - t0) * 1000 for r, t0 in sent.items()
+              if r in listeners.written]
+    after = [(received[r] - listeners.written[r]) * 1000 for received in listeners.received
+             for r in sent if r in received and r in listeners.written]
+    print(f"  of which: POST start to event written p50 {p(before, 50):.1f} ms, "
+          f"p99 {p(before, 99):.1f} ms; written to read p50 {p(after, 50):.1f} ms, "
+          f"p99 {p(after, 99):.1f} ms", flush=True)
+
+
 def p(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -217,6 +251,7 @@ def storm_process(url: str, crews: list[tuple[str, list[str]]], ops: int,
                   ready: Any) -> None:
     """The storm's devices in a process of their own (as bench/reconnect_storm.py runs beside
     this bench): 50 uploading threads must not take the listeners' loop's turn in this one."""
+    os.nice(LOAD_NICE)
     rng = random.Random(2026)
     devices = []
     for i, (token, unit_calls) in enumerate(crews):
@@ -247,6 +282,9 @@ def main() -> None:
     parser.add_argument("--storm-ops", type=int, default=2000)
     parser.add_argument("--worker-class", default="gevent", choices=["gevent", "gthread"],
                         help="gunicorn worker class (gevent as served; gthread to compare)")
+    parser.add_argument("--shared", action="store_true",
+                        help="streams and alerts on the same workers as the pushes, one process "
+                             "at one priority (make serve-pg), to compare")
     args = parser.parse_args()
 
     with bench_database("backup_fanout") as db:
@@ -254,7 +292,10 @@ def main() -> None:
         _, responders, calls = seed_unit_with_responders(app, 1, "FANOUT-1", 1)
         listener_names = seed_listeners(app, args.clients)
         storm_people = seed_storm_crews(app, args.storm_devices)
-        server = Gunicorn(db, workers=2, worker_class=args.worker_class)
+        server = Gunicorn(db, workers=2, worker_class=args.worker_class,
+                          nice=0 if args.shared else APP_NICE)
+        alerts = server if args.shared else Gunicorn(db, workers=2,
+                                                     worker_class=args.worker_class)
         listeners: Listeners | None = None
         try:
             t0 = time.perf_counter()
@@ -265,15 +306,16 @@ def main() -> None:
             poster, _ = login(server.url, responders[0])
             print(f"{len(tokens) + len(storm_tokens) + 1} sign-ins in "
                   f"{time.perf_counter() - t0:.1f} s", flush=True)
-            listeners = Listeners(server.url, tokens)
+            listeners = Listeners(alerts.url, tokens)
             listeners.start()
-            print(f"{args.clients} streams open; per worker: {streams_per_worker(server)}",
+            print(f"{args.clients} streams open; per worker: {streams_per_worker(alerts)}",
                   flush=True)
 
             idle_posts: list[float] = []
-            idle_sent = post_requests(server.url, poster, calls[0], args.requests, idle_posts)
+            idle_sent = post_requests(alerts.url, poster, calls[0], args.requests, idle_posts)
             idle, idle_missed = latencies(listeners, idle_sent)
             summary("idle", idle, idle_missed)
+            split(listeners, idle_sent)
             print(f"baseline: the POST's own round trip p50 {p(idle_posts, 50):.1f} ms", flush=True)
 
             crews = [(token, unit_calls) for (_, unit_calls), token
@@ -286,7 +328,7 @@ def main() -> None:
             ready.wait()
             t_storm = time.perf_counter()
             storm_posts: list[float] = []
-            storm_sent = post_requests(server.url, poster, calls[0], args.requests, storm_posts)
+            storm_sent = post_requests(alerts.url, poster, calls[0], args.requests, storm_posts)
             still_storming = stormer.is_alive()
             under, under_missed = latencies(listeners, storm_sent)
             stormer.join()
@@ -295,6 +337,7 @@ def main() -> None:
                   f"{'still' if still_storming else 'no longer'} pushing when the last "
                   "request was posted", flush=True)
             summary("under the storm", under, under_missed)
+            split(listeners, storm_sent)
             print(f"baseline under the storm: the POST's round trip p50 "
                   f"{p(storm_posts, 50):.1f} ms", flush=True)
             print(f"stream reconnects: {listeners.reconnects}", flush=True)
@@ -302,6 +345,7 @@ def main() -> None:
             if listeners is not None:
                 listeners.stop()
             server.stop()
+            alerts.stop()
 
     emit({"bench": "backup_fanout", "clients": args.clients, "p50_ms": round(p(idle, 50), 1),
           "p99_ms": round(p(idle, 99), 1), "missed": idle_missed + under_missed,

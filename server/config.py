@@ -29,7 +29,7 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {"pool_pre_ping": True}
     # Sync pushes and pulls running at once per process (server/sync/admission.py): of the
     # pool's 15 connections, 7 stay free for alerts, the stream and dispatch in a storm.
-    SYNC_CONCURRENCY = 8
+    SYNC_CONCURRENCY = 2
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=ACCESS_TOKEN_MINUTES)
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=REFRESH_TOKEN_DAYS)
     JWT_TOKEN_LOCATION = ["headers"]

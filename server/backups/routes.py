@@ -33,7 +33,7 @@ def _device_id() -> uuid.UUID | None:
 
 
 def _answer(request: Any, status: int) -> tuple[dict[str, Any], int]:
-    return services.request_to_dict(db.session(), request, current_app.config), status
+    return services.request_to_dict(db.session(), request, current_app.config, g.actor), status
 
 
 @blp.route("/backups")

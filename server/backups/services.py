@@ -26,7 +26,7 @@ from server.backups.models import (
     PositionSource,
     Urgency,
 )
-from server.calls.models import Call
+from server.calls.models import Call, Premise
 from server.errors import DomainError, field_error, not_found
 from server.locations.services import unit_positions
 from server.locking import lock_row
@@ -131,21 +131,27 @@ def current_audience(session: Session, request: BackupRequest, now: datetime,
 
 # --- the answer's shape ---------------------------------------------------------------------
 
-def _people(session: Session, ids: Iterable[int | None]) -> dict[int, dict[str, Any]]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    return {r.id: {"id": r.id, "name": r.full_name}
-            for r in session.execute(sa.select(User.id, User.full_name).where(User.id.in_(wanted)))}
+def _people(session: Session, ids: Iterable[int | None], known: Iterable[User | None] = ()
+            ) -> dict[int, dict[str, Any]]:
+    """Id and name of each person; those in `known` (the actor, at hand) without a query."""
+    found = {u.id: {"id": u.id, "name": u.full_name} for u in known if u is not None}
+    wanted = {i for i in ids if i is not None} - found.keys()
+    if wanted:
+        found.update({r.id: {"id": r.id, "name": r.full_name} for r in session.execute(
+            sa.select(User.id, User.full_name).where(User.id.in_(wanted)))})
+    return found
 
 
-def request_to_dict(session: Session, request: BackupRequest, config: Mapping[str, Any]
-                    ) -> dict[str, Any]:
-    """The BackupRequest shape every answer and every backup.* payload carries."""
+def request_to_dict(session: Session, request: BackupRequest, config: Mapping[str, Any],
+                    actor: User | None = None) -> dict[str, Any]:
+    """The BackupRequest shape every answer and every backup.* payload carries (`actor`: the
+    person acting now, whose name needs no query: the press is on its way to the listeners)."""
     people = _people(session, (request.requested_by_id, request.acknowledged_by_id,
-                               request.closed_by_id))
+                               request.closed_by_id), known=(actor,))
     unit = session.get(Unit, request.unit_id)
-    call = session.get(Call, request.call_id) if request.call_id else None
+    call = session.execute(sa.select(Call.cad_number, Premise.address).outerjoin(Call.premise)
+                           .where(Call.id == request.call_id)).one_or_none() \
+        if request.call_id else None
     position = None
     if request.lat is not None and request.lon is not None and request.position_at is not None:
         position = {"lat": request.lat, "lon": request.lon, "accuracy_m": request.accuracy_m,
@@ -157,7 +163,7 @@ def request_to_dict(session: Session, request: BackupRequest, config: Mapping[st
 
     return {"id": str(request.id), "call_id": str(request.call_id) if request.call_id else None,
             "cad_number": call.cad_number if call else None,
-            "address": call.premise.address if call else None,
+            "address": call.address if call else None,
             "unit_id": request.unit_id, "call_sign": unit.call_sign if unit else "",
             "requested_by": people.get(request.requested_by_id or 0),
             "urgency": request.urgency.value, "origin": request.origin.value,
@@ -202,7 +208,7 @@ def _record(session: Session, actor: User | None, device_id: uuid.UUID | None,
     """A person's act: audited and announced, with the request's shape built once (it is on
     the way from the press to every listener)."""
     session.flush()
-    after = request_to_dict(session, request, config)
+    after = request_to_dict(session, request, config, actor)
     record_audit(session, actor=actor, device_id=device_id, entity="backup_request",
                  entity_id=request.id, action=f"backup_{action}", before=before, after=after)
     _announce(session, request, f"backup.{action}", audience, config, after)
