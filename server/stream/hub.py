@@ -5,9 +5,13 @@ event to the listeners whose audience includes them.
 
 On PostgreSQL the hub is woken by LISTEN on a dedicated autocommit connection (publish sends
 NOTIFY in its transaction, so it arrives on commit); on SQLite by the session's after_commit
-in this process. Either way the rows are read from the table, so a lost wake-up only delays
-events until the next one (the LISTEN loop also reads on every timeout and after a
-reconnect). The hub starts on first use: threads do not survive gunicorn's fork.
+in this process. The NOTIFY carries the event itself, and the committing process hands its
+own events over after the commit: an event that follows the last one read is fanned out at
+once, with no query (a backup request's way to its listeners, under load, is then one commit
+and one notification). Anything else (a gap: a smaller id may still be committing; an event
+too large for a NOTIFY) is read from the table, so a lost wake-up only delays events until
+the next one (the LISTEN loop also reads on every timeout and after a reconnect). The hub
+starts on first use: threads do not survive gunicorn's fork.
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ RECONNECT_SECONDS = 1.0
 LISTEN_TIMEOUT_SECONDS = 15.0
 # Rows read per query when catching up; keeps a long catch-up's memory small.
 READ_BATCH = 500
+# PostgreSQL refuses a NOTIFY payload of 8,000 bytes or more; a larger event goes as its id.
+NOTIFY_PAYLOAD_BYTES = 7_900
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,26 @@ class Hub:
             callback(events)
         return events
 
+    def offer_committed(self, events: list[Event]) -> bool:
+        """Events known to be committed (this process's own commit, or a NOTIFY carrying
+        them), fanned out with no read when they follow the last id read without a gap;
+        False when they do not (a smaller id may still be committing: read the table).
+        Events already read are ignored."""
+        with self._read_lock:
+            if self.stopped.is_set():
+                return True
+            events = [e for e in events if e.id > self.last_id]
+            if not events:
+                return True
+            ids = [e.id for e in events]
+            if ids != list(range(self.last_id + 1, self.last_id + 1 + len(ids))):
+                return False
+            self.last_id = ids[-1]
+            self.fan_out(events)
+        for callback in self.callbacks:
+            callback(events)
+        return True
+
     def fan_out(self, events: Iterable[Event]) -> None:
         with self._lock:
             listeners = list(self.listeners)
@@ -154,6 +180,32 @@ def read_after(engine: sa.Engine, after_id: int, limit: int | None = None) -> li
             if len(rows) < READ_BATCH or (limit is not None and len(events) >= limit):
                 return events
             after_id = rows[-1].id
+
+
+def event_of(row: StreamEvent) -> Event:
+    """The hub's copy of a flushed stream event (its id and time set)."""
+    return Event(row.id, row.type, _iso(row.at), dict(row.payload or {}),
+                 Audience.from_json(row.audience or {}))
+
+
+def notify_payload(event: Event) -> str:
+    """What NOTIFY carries: the whole event when it fits, so each process's hub fans it out
+    without reading the table; else its id only (the hub reads the row)."""
+    whole = orjson.dumps({"id": event.id, "type": event.type, "at": event.at,
+                          "payload": event.payload, "audience": event.audience.to_json()})
+    return whole.decode() if len(whole) < NOTIFY_PAYLOAD_BYTES else str(event.id)
+
+
+def event_of_notify(payload: str) -> Event | None:
+    """The event a NOTIFY carried whole; None for an id only or anything unreadable."""
+    if not payload.startswith("{"):
+        return None
+    try:
+        data = orjson.loads(payload)
+        return Event(int(data["id"]), str(data["type"]), str(data["at"]), dict(data["payload"]),
+                     Audience.from_json(data["audience"]))
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        return None
 
 
 def _iso(value: Any) -> str:
@@ -221,9 +273,14 @@ def _listen_loop(hub: Hub) -> None:
                 conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
                 hub.wake()  # what was committed while not listening
                 while not hub.stopped.is_set():
-                    for _notify in conn.notifies(timeout=LISTEN_TIMEOUT_SECONDS, stop_after=1):
-                        pass
-                    hub.wake()
+                    heard = False
+                    for notify in conn.notifies(timeout=LISTEN_TIMEOUT_SECONDS, stop_after=1):
+                        heard = True
+                        event = event_of_notify(notify.payload)
+                        if event is None or not hub.offer_committed([event]):
+                            hub.wake()
+                    if not heard:
+                        hub.wake()
         except Exception:  # the database went away: wait, reconnect, catch up
             if hub.stopped.is_set():
                 return

@@ -6,9 +6,9 @@ publishes nothing.
 The row is inserted at commit, under the commit-order lock the change feed takes too
 (`server.locking`), so events commit in id order (a listener resuming after id n never skips
 a smaller id committed later) and the lock is held only for the commit: a backup request
-waits behind no push's work, only behind commits already queued. NOTIFY with the id goes in
-the same commit (PostgreSQL). On SQLite writes are serialised already and the hub of this
-process is woken after the commit.
+waits behind no push's work, only behind commits already queued. NOTIFY with the event goes
+in the same commit (PostgreSQL), and this process's hub is handed it after the commit (on
+SQLite, where writes are serialised already, that is the only way).
 
 Receipts: a delivered Delivery per event and recipient (stream, Web Push, webhook); the
 receipt hooks features register see the events that got a new delivered receipt.
@@ -31,8 +31,9 @@ from server.stream.models import Channel, Delivery, DeliveryStatus, StreamEvent
 
 EXTENSION_KEY = "heart_stream_hooks"
 RECEIPT_HOOKS_KEY = "heart_stream_receipt_hooks"
-# The session's info key saying this transaction published (wake the hub after its commit).
-PUBLISHED_KEY = "heart_stream_published"
+# The session's info key of the events this transaction wrote, for this process's hub once
+# it has committed.
+COMMITTED_KEY = "heart_stream_committed"
 # The session's info key of the events published in this transaction, written at commit.
 PENDING_KEY = "heart_stream_pending"
 # A hook sees the new event (already flushed: its id is set) inside the publishing transaction.
@@ -68,22 +69,18 @@ def _write_pending(session: Session) -> None:
         session.flush()
         postgres = session.get_bind().dialect.name == "postgresql"
         for event, hooks in pending:
+            written = hubs.event_of(event)
             if postgres:
-                session.execute(sa.select(sa.func.pg_notify(hubs.NOTIFY_CHANNEL, str(event.id))))
-            else:
-                session.info[PUBLISHED_KEY] = True
+                session.execute(sa.select(sa.func.pg_notify(hubs.NOTIFY_CHANNEL,
+                                                            hubs.notify_payload(written))))
+            session.info.setdefault(COMMITTED_KEY, []).append(written)
             for hook in hooks:
                 hook(session, event)
 
 
 def _discard_pending(session: Session, _previous: object) -> None:
     session.info.pop(PENDING_KEY, None)
-
-
-def wake_listeners(app: Flask) -> list[hubs.Event]:
-    """Have this process's hub read what was committed (if it runs); the events it read."""
-    hub = hubs.running_hub(app)
-    return hub.wake() if hub is not None else []
+    session.info.pop(COMMITTED_KEY, None)
 
 
 def on_wake(app: Flask, callback: hubs.WakeCallback) -> None:
@@ -92,13 +89,19 @@ def on_wake(app: Flask, callback: hubs.WakeCallback) -> None:
 
 
 def wake_after_commit(session: Session) -> None:
-    """The session's after_commit: wake this process's hub if the transaction published."""
-    if session.info.pop(PUBLISHED_KEY, False):
-        wake_listeners(current_app._get_current_object())  # type: ignore[attr-defined]
+    """The session's after_commit: hand what the transaction published to this process's hub
+    (if it runs), which fans it out at once when nothing can be missing before it, and else
+    reads the table. Other processes hear of it by NOTIFY (PostgreSQL)."""
+    events = session.info.pop(COMMITTED_KEY, None)
+    if not events:
+        return
+    hub = hubs.running_hub(current_app._get_current_object())  # type: ignore[attr-defined]
+    if hub is not None and not hub.offer_committed(events):
+        hub.wake()
 
 
 def forget_after_rollback(session: Session) -> None:
-    session.info.pop(PUBLISHED_KEY, None)
+    session.info.pop(COMMITTED_KEY, None)
 
 
 def init_app(app: Flask) -> None:

@@ -1,0 +1,111 @@
+"""The hub takes events it is handed (its own process's commit, a NOTIFY carrying them) on
+trust only when they follow the last one read: then they reach the listeners with no query;
+after a gap (a smaller id may still be committing) it says no, and the caller reads the
+table. What NOTIFY carries round-trips, and an event too large for it goes as its id."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from server.stream.audience import Audience
+from server.stream.hub import (
+    NOTIFY_PAYLOAD_BYTES,
+    Event,
+    Hub,
+    Listener,
+    event_of_notify,
+    notify_payload,
+)
+
+SUPERVISORS = Audience.of(roles=["supervisor"])
+
+
+def event(event_id: int, payload: dict[str, object] | None = None) -> Event:
+    return Event(event_id, "backup.requested", "2026-12-03T08:00:00+00:00",
+                 payload or {"id": f"request-{event_id}"}, SUPERVISORS)
+
+
+@pytest.fixture
+def statements() -> Iterator[tuple[sa.Engine, list[str]]]:
+    engine = sa.create_engine("sqlite://")
+    seen: list[str] = []
+    sa.event.listen(engine, "before_cursor_execute",
+                    lambda _conn, _cursor, statement, *_rest: seen.append(statement))
+    yield engine, seen
+    engine.dispose()
+
+
+def hub_after(last_id: int, engine: sa.Engine) -> tuple[Hub, Listener]:
+    hub = Hub(engine, last_id)
+    listener = Listener(role="supervisor", unit_id=None, user_id=1)
+    hub.register(listener)
+    return hub, listener
+
+
+def queued(listener: Listener) -> list[int]:
+    found = []
+    while not listener.queue.empty():
+        found.append(listener.queue.get_nowait().id)
+    return found
+
+
+def test_events_that_follow_the_last_one_read_reach_listeners_with_no_query(
+        statements: tuple[sa.Engine, list[str]]) -> None:
+    engine, seen = statements
+    hub, listener = hub_after(5, engine)
+    woken: list[list[int]] = []
+    hub.callbacks.append(lambda events: woken.append([e.id for e in events]))
+
+    assert hub.offer_committed([event(6), event(7)])
+
+    assert queued(listener) == [6, 7]
+    assert hub.last_id == 7
+    assert woken == [[6, 7]]
+    assert seen == []
+
+
+def test_an_event_after_a_gap_is_refused_so_the_table_is_read(
+        statements: tuple[sa.Engine, list[str]]) -> None:
+    engine, _ = statements
+    hub, listener = hub_after(5, engine)
+
+    assert not hub.offer_committed([event(7)])
+    assert not hub.offer_committed([event(6), event(8)])
+
+    assert queued(listener) == []
+    assert hub.last_id == 5
+
+
+def test_events_already_read_are_not_handed_out_twice(
+        statements: tuple[sa.Engine, list[str]]) -> None:
+    engine, _ = statements
+    hub, listener = hub_after(5, engine)
+
+    assert hub.offer_committed([event(4), event(5)])
+    assert hub.offer_committed([event(5), event(6)])
+
+    assert queued(listener) == [6]
+
+
+def test_a_notify_carries_the_whole_event_and_it_reads_back_the_same() -> None:
+    sent = Event(41, "backup.acknowledged", "2026-12-03T08:00:00+00:00",
+                 {"id": "r", "acknowledged_by": {"id": 3, "name": "Alex Rivera"}},
+                 Audience.of(roles=["dispatcher"], units=[2], users=[9]))
+
+    assert event_of_notify(notify_payload(sent)) == sent
+
+
+def test_an_event_too_large_for_a_notify_goes_as_its_id_and_the_row_is_read() -> None:
+    large = event(42, {"ids": ["x" * 36] * (NOTIFY_PAYLOAD_BYTES // 36)})
+
+    assert notify_payload(large) == "42"
+    assert event_of_notify("42") is None
+
+
+@pytest.mark.parametrize("payload", ["{", '{"id": 1}', '{"id": "x", "type": "t", "at": "a", '
+                                     '"payload": {}, "audience": {}}', "[]"])
+def test_a_notify_that_does_not_read_as_an_event_is_not_trusted(payload: str) -> None:
+    assert event_of_notify(payload) is None
