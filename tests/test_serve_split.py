@@ -13,7 +13,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -27,6 +26,7 @@ import pytest
 import requests
 
 from tests.fixtures.databases import fresh_pg_database
+from tests.test_gunicorn_pg import free_port
 
 pytestmark = pytest.mark.postgres
 
@@ -37,12 +37,6 @@ DEMO_PASSWORD = "heart-demo-2026"
 APP_NICE = 10  # the Makefile's default
 MAKE = shutil.which("make") or "/usr/bin/make"
 SS = shutil.which("ss") or "/usr/bin/ss"  # iproute2's socket lister
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)

@@ -174,16 +174,15 @@ def read_after(engine: sa.Engine, after_id: int, limit: int | None = None) -> li
         while True:
             rows = conn.execute(sa.select(StreamEvent).where(StreamEvent.id > after_id)
                                 .order_by(StreamEvent.id).limit(READ_BATCH)).all()
-            for row in rows:
-                events.append(Event(row.id, row.type, _iso(row.at), dict(row.payload or {}),
-                                    Audience.from_json(row.audience or {})))
+            events.extend(event_of(row) for row in rows)
             if len(rows) < READ_BATCH or (limit is not None and len(events) >= limit):
                 return events
             after_id = rows[-1].id
 
 
-def event_of(row: StreamEvent) -> Event:
-    """The hub's copy of a flushed stream event (its id and time set)."""
+def event_of(row: Any) -> Event:
+    """The hub's copy of a stream event: a flushed StreamEvent (its id and time set) or a
+    row read from the table."""
     return Event(row.id, row.type, _iso(row.at), dict(row.payload or {}),
                  Audience.from_json(row.audience or {}))
 
