@@ -80,13 +80,6 @@ def reorder_of(server: live.LiveServer, token: str, location: int, item: int) ->
     return row["on_hand"], row["used_30d"]
 
 
-def tablet_on_hand(page: Any, item: int) -> int:
-    page.goto("/#/kit")
-    row = page.locator(f'[data-testid="kit-item"][data-item-id="{item}"]')
-    row.wait_for()
-    return int(row.get_attribute("data-on-hand") or 0)
-
-
 def wait_tablet_on_hand(page: Any, item: int, expected: int) -> None:
     page.goto("/#/kit")
     page.wait_for_function(
@@ -138,7 +131,7 @@ def test_offline_naloxone_reversal_survey_gate_and_stock(
     page.locator(f'[data-testid="call-row"][data-call-id="{call_id}"]').wait_for()
     # The pulled kit is the ledger's.
     wait_tablet_on_hand(page, naloxone, sum(doses_before.values()))
-    assert tablet_on_hand(page, naloxone_kit) == sum(kits_before.values())
+    wait_tablet_on_hand(page, naloxone_kit, sum(kits_before.values()))
     fefo = page.locator(f'[data-testid="kit-item"][data-item-id="{naloxone}"] [data-testid="kit-fefo"]')
     assert fefo.get_attribute("data-lot-id") == str(first_dose_lot)
 
@@ -149,8 +142,8 @@ def test_offline_naloxone_reversal_survey_gate_and_stock(
     log_naloxone_reversal(page, call_id)
     screenshot(page, "offline-harm-reduction-on-call")
     # Offline, the kit already counts what this tablet gave.
-    assert tablet_on_hand(page, naloxone) == sum(doses_before.values()) - 1
-    assert tablet_on_hand(page, naloxone_kit) == sum(kits_before.values()) - 2
+    wait_tablet_on_hand(page, naloxone, sum(doses_before.values()) - 1)
+    wait_tablet_on_hand(page, naloxone_kit, sum(kits_before.values()) - 2)
     page.get_by_test_id("kit-unsent").wait_for()
     screenshot(page, "offline-kit-after-reversal")
 
@@ -201,7 +194,7 @@ def test_offline_naloxone_reversal_survey_gate_and_stock(
     assert reorder_of(server, manager, kit, naloxone_kit) == (kits_held - 2, kits_used + 2)
     # The tablet's pulled kit agrees, with nothing of its own left to subtract.
     wait_tablet_on_hand(page, naloxone, sum(doses_before.values()) - 1)
-    assert tablet_on_hand(page, naloxone_kit) == sum(kits_before.values()) - 2
+    wait_tablet_on_hand(page, naloxone_kit, sum(kits_before.values()) - 2)
     assert page.get_by_test_id("kit-unsent").count() == 0
 
 
@@ -245,7 +238,7 @@ def test_transfer_received_and_kit_counted_by_scanning_offline(
     context.set_offline(True)
     row.get_by_test_id("kit-transfer-receive").click()
     row.get_by_test_id("kit-transfer-received").wait_for()
-    assert tablet_on_hand(page, naloxone_kit) == sum(kits_before.values()) + 3
+    wait_tablet_on_hand(page, naloxone_kit, sum(kits_before.values()) + 3)
 
     page.get_by_test_id("kit-count-start").click()
     line = page.locator(f'[data-testid="kit-count-line"][data-lot-id="{topup_lot}"]')
@@ -263,7 +256,7 @@ def test_transfer_received_and_kit_counted_by_scanning_offline(
     screenshot(page, "offline-kit-count-by-scanning")
     page.get_by_test_id("kit-count-save").click()
     page.get_by_test_id("kit-count-start").wait_for()
-    assert tablet_on_hand(page, naloxone) == sum(doses_before.values()) + 1
+    wait_tablet_on_hand(page, naloxone, sum(doses_before.values()) + 1)
 
     context.set_offline(False)
     live.wait_synced(page)

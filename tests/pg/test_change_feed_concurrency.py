@@ -42,6 +42,9 @@ COMMITS_PER_WRITER = 50
 READERS = 2
 # Some transactions stay open this long after writing their feed rows (seconds).
 MAX_HOLD = 0.004
+# All writers together finish within this, or the test fails (seconds): far more than the
+# few seconds they take, and far less than an access token's life, so a stall shows as a stall.
+WRITERS_DEADLINE = 180
 
 _hold = threading.local()
 
@@ -137,12 +140,15 @@ def test_concurrent_writers_never_make_a_reader_skip_a_change(pg_app: Flask) -> 
                                                       errors)) for i in range(WRITERS)]
     for thread in readers + writers:
         thread.start()
+    deadline = time.monotonic() + WRITERS_DEADLINE
     for thread in writers:
-        thread.join(timeout=120)
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    stalled = sum(thread.is_alive() for thread in writers)
     done.set()
     for thread in readers:
         thread.join(timeout=60)
 
+    assert not stalled, f"{stalled} writers still pushing after {WRITERS_DEADLINE} s"
     assert not errors, errors[:3]
     all_committed = {rid for ids in committed for rid in ids}
     assert len(all_committed) == WRITERS * COMMITS_PER_WRITER

@@ -5,6 +5,7 @@ PostgreSQL and on SQLite (one file, two processes)."""
 from __future__ import annotations
 
 import multiprocessing
+import traceback
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.jobs import Job, JobRun, run_job
+from server.sqlite import configure_connection
 from tests.conftest import _truncate_all, make_app
 
 NOW = datetime(2026, 12, 1, 3, 0, 0, tzinfo=UTC)
@@ -36,9 +38,13 @@ PROBE = Job("probe", timedelta(hours=1), _record_run)
 
 
 def _worker(url: str, barrier: Any, results: Any) -> None:
-    app = make_app(url, JOBS=["tests.pg.test_jobs_once:PROBE"])
-    barrier.wait(START_TIMEOUT)
-    result = run_job(app, "probe", NOW)
+    try:
+        app = make_app(url, JOBS=["tests.pg.test_jobs_once:PROBE"])
+        barrier.wait(START_TIMEOUT)
+        result = run_job(app, "probe", NOW)
+    except BaseException:  # the test reports it, rather than waiting for an answer never sent
+        results.put(("crashed", traceback.format_exc()))
+        raise
     results.put((result.status, result.error))
 
 
@@ -48,6 +54,8 @@ def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'jobs.sqlite'}"
         engine = sa.create_engine(url)
+        with engine.begin() as conn:  # as the app creates its file: WAL, before two processes open it
+            configure_connection(conn.connection.dbapi_connection, None)
         JobRun.metadata.create_all(engine, tables=[JobRun.__table__])  # type: ignore[list-item]
     else:
         url = request.getfixturevalue("pg_database")

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { maxLength, type CallEditableField } from '../api/facts';
 import { CALL_STATUSES, type CallStatus } from '../api/types';
 import { getSession } from '../crypto/session';
@@ -57,8 +57,10 @@ export default function CallDetail({ param }: ScreenProps) {
   const notes = useOpened(noteRows);
   const [confirming, setConfirming] = useState(false);
   const confirmNo = useRef<HTMLButtonElement>(null);
-  useEffect(() => {
-    if (confirming) confirmNo.current?.focus(); // the question takes the focus; "not yet" is the safe answer
+  // Before the paint, so the question is never on screen without the focus on "not yet" (the
+  // safe answer): a tap that lands as it appears cannot hit whatever held the focus before.
+  useLayoutEffect(() => {
+    if (confirming) confirmNo.current?.focus();
   }, [confirming]);
   const now = useNow(UNDO_RECHECK_MS);
   const owed = useSurveysOwed();
