@@ -96,11 +96,12 @@ def _writer(app: Flask, headers: dict[str, str], committed: list[str],
 
 
 def _pull_once(client: Any, headers: dict[str, str], cursor: str | None,
-               seen: list[str]) -> str:
+               seen: list[str], pages: list[int]) -> str:
     while True:
         params: dict[str, Any] = {"limit": 7} | ({"cursor": cursor} if cursor else {})
         answer = client.get(PULL, query_string=params, headers=headers)
         assert answer.status_code == 200, answer.json
+        pages[0] += 1
         seen += [c["id"] for c in answer.json["changes"] if c["kind"] == "location_point"]
         cursor = answer.json["cursor"]
         if not answer.json["has_more"]:
@@ -111,11 +112,10 @@ def _reader(app: Flask, headers: dict[str, str], done: threading.Event, seen: li
             errors: list[str], pulls: list[int]) -> None:
     client = app.test_client()
     try:
-        cursor = _pull_once(client, headers, None, seen)
+        cursor = _pull_once(client, headers, None, seen, pulls)
         while not done.is_set():
-            cursor = _pull_once(client, headers, cursor, seen)
-            pulls[0] += 1
-        _pull_once(client, headers, cursor, seen)  # after the last commit
+            cursor = _pull_once(client, headers, cursor, seen, pulls)
+        _pull_once(client, headers, cursor, seen, [0])  # after the last commit
     except Exception as exc:  # reported by the main thread
         errors.append(repr(exc))
 
@@ -156,7 +156,7 @@ def test_concurrent_writers_never_make_a_reader_skip_a_change(pg_app: Flask) -> 
         missing = all_committed - set(seen[i])
         assert not missing, f"reader {i} skipped {len(missing)} of {len(all_committed)} changes"
         assert set(seen[i]) == all_committed
-        assert pulls[i][0] > 3, "the reader should have pulled while writers were committing"
+        assert pulls[i][0] > 3, "the reader should have read pages while writers were committing"
 
 
 def test_the_same_batch_pushed_twice_at_once_is_applied_once(pg_app: Flask) -> None:
