@@ -9,7 +9,7 @@ import type { Role } from '../../api/types';
 import type { ScreenProps } from '../../app/areas';
 import { formatDateTime, useT, type Key } from '../../i18n';
 import type { DispositionEntry } from '../../lib/dispositions';
-import { ACTIONS, api, errorsOf, FieldError, FormOutcome, Problem, Table, useListAction, useLoad } from '../supply/common';
+import { ACTIONS, api, FormOutcome, Problem, Table, TextField, useListAction, useLoad, useSubmit } from '../supply/common';
 import { failure, type Failure } from '../supply/view';
 import { ROLES, unitsByPerson } from './view';
 
@@ -103,47 +103,25 @@ function NewPerson({ onMade }: { onMade: () => void }) {
   const [fullName, setFullName] = useState('');
   const [role, setRole] = useState<Role>('responder_clinician');
   const [password, setPassword] = useState('');
-  const [problem, setProblem] = useState<Failure | null>(null);
-  const [done, setDone] = useState<string | null>(null);
-  const errors = errorsOf(problem);
-  const save = async (e: Event) => {
-    e.preventDefault();
-    try {
-      const made = await people.create(api(), { username: username.trim(), full_name: fullName.trim(), role, password });
-      setProblem(null);
-      setDone(t('admin.personMade', { name: made.full_name }));
-      setUsername('');
-      setFullName('');
-      setPassword('');
-      onMade();
-    } catch (err) {
-      setDone(null);
-      setProblem(failure(err));
-    }
-  };
+  const { problem, done, errors, onSubmit } = useSubmit(async (client) => {
+    const made = await people.create(client, { username: username.trim(), full_name: fullName.trim(), role, password });
+    setUsername('');
+    setFullName('');
+    setPassword('');
+    onMade();
+    return t('admin.personMade', { name: made.full_name });
+  });
   return (
-    <form class="card supply-form" data-testid="person-form" onSubmit={(e) => void save(e)} noValidate>
+    <form class="card supply-form" data-testid="person-form" onSubmit={onSubmit} noValidate>
       <h2>{t('admin.newPerson')}</h2>
       <div class="row">
-        <div class="supply-field">
-          <label for="person-name">{t('admin.person')}</label>
-          <input id="person-name" data-testid="person-name" value={fullName} onInput={(e) => setFullName(e.currentTarget.value)} />
-          <FieldError errors={errors} name="full_name" />
-        </div>
-        <div class="supply-field">
-          <label for="person-username">{t('admin.username')}</label>
-          <input id="person-username" data-testid="person-username" autocomplete="off" value={username} onInput={(e) => setUsername(e.currentTarget.value)} />
-          <FieldError errors={errors} name="username" />
-        </div>
+        <TextField id="person-name" label={t('admin.person')} value={fullName} onInput={setFullName} errors={errors} name="full_name" />
+        <TextField id="person-username" label={t('admin.username')} value={username} onInput={setUsername} errors={errors} name="username" autocomplete="off" />
         <div class="supply-field">
           <label for="person-new-role">{t('admin.role')}</label>
           <RoleSelect id="person-new-role" testId="person-new-role" value={role} onChange={setRole} />
         </div>
-        <div class="supply-field">
-          <label for="person-password">{t('admin.password')}</label>
-          <input id="person-password" data-testid="person-password" type="password" autocomplete="new-password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
-          <FieldError errors={errors} name="password" />
-        </div>
+        <TextField id="person-password" label={t('admin.password')} value={password} onInput={setPassword} errors={errors} name="password" secret autocomplete="new-password" />
       </div>
       <button type="submit" class="btn btn-primary" data-testid="person-save">
         {t('admin.createLogin')}
@@ -291,43 +269,21 @@ function NewDisposition({ onMade }: { onMade: () => void }) {
   const [code, setCode] = useState('');
   const [en, setEn] = useState('');
   const [es, setEs] = useState('');
-  const [problem, setProblem] = useState<Failure | null>(null);
-  const [done, setDone] = useState<string | null>(null);
-  const errors = errorsOf(problem);
-  const save = async (e: Event) => {
-    e.preventDefault();
-    try {
-      const made = await dispositions.create(api(), { code: code.trim(), label_en: en.trim(), label_es: es.trim() });
-      setProblem(null);
-      setDone(t('admin.dispositionMade', { code: made.code }));
-      setCode('');
-      setEn('');
-      setEs('');
-      onMade();
-    } catch (err) {
-      setDone(null);
-      setProblem(failure(err));
-    }
-  };
+  const { problem, done, errors, onSubmit } = useSubmit(async (client) => {
+    const made = await dispositions.create(client, { code: code.trim(), label_en: en.trim(), label_es: es.trim() });
+    setCode('');
+    setEn('');
+    setEs('');
+    onMade();
+    return t('admin.dispositionMade', { code: made.code });
+  });
   return (
-    <form class="card supply-form" data-testid="disposition-form" onSubmit={(e) => void save(e)} noValidate>
+    <form class="card supply-form" data-testid="disposition-form" onSubmit={onSubmit} noValidate>
       <h2>{t('admin.newDisposition')}</h2>
       <div class="row">
-        <div class="supply-field">
-          <label for="disposition-new-code">{t('admin.code')}</label>
-          <input id="disposition-new-code" data-testid="disposition-new-code" value={code} onInput={(e) => setCode(e.currentTarget.value)} />
-          <FieldError errors={errors} name="code" />
-        </div>
-        <div class="supply-field">
-          <label for="disposition-new-en">{t('admin.labelEn')}</label>
-          <input id="disposition-new-en" data-testid="disposition-new-en" value={en} onInput={(e) => setEn(e.currentTarget.value)} />
-          <FieldError errors={errors} name="label_en" />
-        </div>
-        <div class="supply-field">
-          <label for="disposition-new-es">{t('admin.labelEs')}</label>
-          <input id="disposition-new-es" data-testid="disposition-new-es" value={es} onInput={(e) => setEs(e.currentTarget.value)} />
-          <FieldError errors={errors} name="label_es" />
-        </div>
+        <TextField id="disposition-new-code" label={t('admin.code')} value={code} onInput={setCode} errors={errors} name="code" />
+        <TextField id="disposition-new-en" label={t('admin.labelEn')} value={en} onInput={setEn} errors={errors} name="label_en" />
+        <TextField id="disposition-new-es" label={t('admin.labelEs')} value={es} onInput={setEs} errors={errors} name="label_es" />
       </div>
       <button type="submit" class="btn btn-primary" data-testid="disposition-new-save">
         {t('admin.add')}

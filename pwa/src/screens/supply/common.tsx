@@ -142,6 +142,70 @@ export function FormOutcome({ problem, done, testId }: { problem: Failure | null
   );
 }
 
+/** A labelled text input (test id = `id`; `secret`: a password) with the server's message for field `name` under it. */
+export function TextField({
+  id,
+  label,
+  value,
+  onInput,
+  errors,
+  name,
+  secret = false,
+  autocomplete,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  onInput: (text: string) => void;
+  errors: Record<string, string>;
+  name: string;
+  secret?: boolean;
+  autocomplete?: string;
+}) {
+  const attrs = {
+    id,
+    'data-testid': id,
+    autocomplete,
+    value,
+    'aria-invalid': errors[name] ? true : undefined,
+    onInput: (e: { currentTarget: HTMLInputElement }) => onInput(e.currentTarget.value),
+  };
+  return (
+    <div class="supply-field">
+      <label for={id}>{label}</label>
+      {secret ? <input type="password" {...attrs} /> : <input type="text" {...attrs} />}
+      <FieldError errors={errors} name={name} />
+    </div>
+  );
+}
+
+export interface Submit {
+  problem: Failure | null;
+  done: string | null;
+  errors: Record<string, string>;
+  onSubmit: (e: Event) => void;
+}
+
+/** A form's submit: `save` calls the server and answers what was done (shown until the next try); a failure shows instead. */
+export function useSubmit(save: Loader<string>): Submit {
+  const [problem, setProblem] = useState<Failure | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const onSubmit = (e: Event) => {
+    e.preventDefault();
+    (async () => save(api()))().then(
+      (message) => {
+        setProblem(null);
+        setDone(message);
+      },
+      (err: unknown) => {
+        setDone(null);
+        setProblem(failure(err));
+      },
+    );
+  };
+  return { problem, done, errors: errorsOf(problem), onSubmit };
+}
+
 /** Field messages of a failure (empty for others: those show as a Problem). */
 export function errorsOf(problem: Failure | null): Record<string, string> {
   return problem?.kind === 'fields' ? problem.fields : {};
