@@ -76,6 +76,8 @@ LOGIN_THREADS = 8
 # The app process's CPU priority, as `make serve-split` runs it (its APP_NICE): pushes and
 # everything else but alerts yield the CPU to the alert process.
 APP_NICE = 10
+# And its sync door, as `make serve-split` sets it (its APP_SYNC_CONCURRENCY).
+APP_SYNC_CONCURRENCY = "1"
 # The storm's 50 tablets are not on the server's host; here they share its 2 cores, and run
 # at the app process's priority so that they do not stand in front of the server measured.
 LOAD_NICE = APP_NICE
@@ -293,7 +295,8 @@ def main() -> None:
         listener_names = seed_listeners(app, args.clients)
         storm_people = seed_storm_crews(app, args.storm_devices)
         server = Gunicorn(db, workers=2, worker_class=args.worker_class,
-                          nice=0 if args.shared else APP_NICE)
+                          nice=0 if args.shared else APP_NICE,
+                          env=None if args.shared else {"SYNC_CONCURRENCY": APP_SYNC_CONCURRENCY})
         alerts = server if args.shared else Gunicorn(db, workers=2,
                                                      worker_class=args.worker_class)
         listeners: Listeners | None = None

@@ -34,7 +34,8 @@ REPO = Path(__file__).resolve().parent.parent
 # make installs nginx on first use, migrates and seeds the demo city, then starts 4 workers.
 STARTUP_SECONDS = 180
 DEMO_PASSWORD = "heart-demo-2026"
-APP_NICE = 10  # the Makefile's default
+APP_NICE = 10  # the Makefile's defaults
+APP_SYNC_CONCURRENCY = "1"
 MAKE = shutil.which("make") or "/usr/bin/make"
 SS = shutil.which("ss") or "/usr/bin/ss"  # iproute2's socket lister
 
@@ -113,16 +114,19 @@ def established_to(port: int) -> int:
     return len(out.splitlines())
 
 
-def nice_of_processes_on(port: int) -> set[int]:
-    """The nice value of each process holding the port's listening socket (a gunicorn master
-    and its workers)."""
+def processes_on(port: int) -> set[int]:
+    """The processes holding the port's listening socket (a gunicorn master and its workers)."""
     out = subprocess.run([SS, "-ltnpH", f"( sport = :{port} )"], capture_output=True,
                          text=True, check=True).stdout
     pids = {int(pid) for pid in re.findall(r"pid=(\d+)", out)}
     assert pids, out
+    return pids
+
+
+def nice_of_processes_on(port: int) -> set[int]:
     # /proc/<pid>/stat: the 19th field is the nice value (after the parenthesised name).
     return {int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
-            for pid in pids}
+            for pid in processes_on(port)}
 
 
 def test_a_backup_through_the_front_door_reaches_a_stream_served_by_the_alert_process(
@@ -161,3 +165,11 @@ def test_a_backup_through_the_front_door_reaches_a_stream_served_by_the_alert_pr
     assert pulled.status_code == 200, pulled.text
     assert nice_of_processes_on(split.app_port) == {APP_NICE}
     assert nice_of_processes_on(split.alert_port) == {0}
+
+
+def test_the_app_process_lets_one_sync_request_in_per_worker() -> None:
+    """gunicorn renames its processes over their environment, so the recipe itself is read."""
+    recipe = subprocess.run([MAKE, "--no-print-directory", "-n", "serve-split"], cwd=REPO,
+                            capture_output=True, text=True, check=True).stdout
+    app_line = next(line for line in recipe.splitlines() if "nice -n" in line)
+    assert f"SYNC_CONCURRENCY={APP_SYNC_CONCURRENCY} nice -n {APP_NICE}" in app_line
