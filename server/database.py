@@ -9,9 +9,12 @@ to the pool), so the answer already built still goes out and the next request co
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 from flask import Flask, current_app
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.orm import Session
 
 from server.extensions import db
 
@@ -20,6 +23,14 @@ SQLITE_BUSY_MESSAGES = ("database is locked", "database table is locked", "datab
 # PostgreSQL SQLSTATEs for a transaction that lost a race for a lock, not a broken database:
 # lock_not_available (lock_timeout, NOWAIT), serialization_failure, deadlock_detected.
 POSTGRES_BUSY_STATES = frozenset({"55P03", "40001", "40P01"})
+
+
+def dialect_insert(session: Session, target: Any) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into `target` (a table or a mapped class) that can say ON CONFLICT, in the
+    session's dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(target)
+    return sqlite.insert(target)
 
 
 class DatabaseTrouble(enum.StrEnum):

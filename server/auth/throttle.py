@@ -19,10 +19,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from server.auth.models import LoginThrottle
+from server.database import dialect_insert
 
 # A claim that lost a race re-reads the row and tries again; each round means another request
 # claimed that very row, so this many rounds only fail under a flood (answered 429 then).
@@ -127,10 +127,8 @@ def _claim(session: Session, policy: Policy, key: str, free: int, now: datetime)
 
 def _insert_first(session: Session, key: str, next_allowed_at: datetime, now: datetime) -> bool:
     """The key's first failure; False when a parallel try inserted it first."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     inserted = session.scalar(
-        insert(LoginThrottle)
+        dialect_insert(session, LoginThrottle)
         .values(key=key, failures=1, next_allowed_at=next_allowed_at, last_failure_at=now)
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(LoginThrottle.key))

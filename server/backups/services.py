@@ -27,6 +27,7 @@ from server.backups.models import (
     Urgency,
 )
 from server.calls.models import Call, Premise
+from server.database import dialect_insert
 from server.errors import DomainError, field_error, not_found
 from server.locations.services import unit_positions
 from server.locking import lock_row
@@ -232,29 +233,28 @@ def request_backup(session: Session, actor: User | None, device_id: uuid.UUID | 
                    ) -> tuple[BackupRequest, bool]:
     """Raise a request for the unit (the crew's scope, never the body), or answer the one
     this id already made: (request, created). The same id from another unit is refused.
-    Two presses racing insert once: the loser's insert hits the primary key, rolls back to
-    its savepoint and reads the winner's row."""
+    Two presses racing insert once: one INSERT ... ON CONFLICT DO NOTHING, and the loser,
+    given no row back, reads the winner's."""
     if unit_id is None:
         raise DomainError(403, "You are not on a unit's shift: a backup request needs one.")
     existing = session.get(BackupRequest, data["id"])
     if existing is None:
         _check_call(session, data.get("call_id"), unit_id)
-        request = _new_request(session, actor, device_id, unit_id, data, config, now, origin)
-        try:
-            with session.begin_nested():
-                session.add(request)
-                session.flush()
-        except sa.exc.IntegrityError:
-            existing = session.get(BackupRequest, data["id"], populate_existing=True)
-            if existing is None:
-                raise
-        else:
+        request = session.scalars(
+            dialect_insert(session, BackupRequest)
+            .values(_new_request(session, actor, device_id, unit_id, data, config, now, origin))
+            .on_conflict_do_nothing(index_elements=[BackupRequest.id])
+            .returning(BackupRequest)).one_or_none()
+        if request is not None:
             tier = tiers(config)[0]
             _log(session, request, "requested", actor, now,
                  {"urgency": request.urgency.value, "origin": request.origin.value})
             _record(session, actor, device_id, request, "requested", None,
                     audience_for(session, request, tier, now, config), config)
             return request, True
+        existing = session.get(BackupRequest, data["id"], populate_existing=True)
+        if existing is None:  # neither inserted nor there: nothing else takes an id away
+            raise DomainError(409, "This request id could not be recorded; send it again.")
     if existing.unit_id != unit_id:
         raise DomainError(409, "This request id belongs to another unit's request.")
     return existing, False
@@ -262,7 +262,8 @@ def request_backup(session: Session, actor: User | None, device_id: uuid.UUID | 
 
 def _new_request(session: Session, actor: User | None, device_id: uuid.UUID | None,
                  unit_id: int, data: Mapping[str, Any], config: Mapping[str, Any],
-                 now: datetime, origin: Origin) -> BackupRequest:
+                 now: datetime, origin: Origin) -> dict[str, Any]:
+    """The new request's columns."""
     position = data.get("position")
     source: PositionSource | None = PositionSource.DEVICE
     if position is None:
@@ -271,15 +272,15 @@ def _new_request(session: Session, actor: User | None, device_id: uuid.UUID | No
                               "accuracy_m": known["accuracy_m"], "recorded_at": known["at"]}
         source = PositionSource.LAST_KNOWN if known else None
     position = position or {}
-    return BackupRequest(
-        id=data["id"], unit_id=unit_id, call_id=data.get("call_id"),
-        requested_by_id=actor.id if actor else None, device_id=device_id,
-        urgency=Urgency(data["urgency"]), origin=origin, lat=position.get("lat"),
-        lon=position.get("lon"), accuracy_m=position.get("accuracy_m"),
-        position_at=position.get("recorded_at"), position_source=source, note=data.get("note"),
-        state=BackupState.OPEN, tier=0,
-        next_escalation_at=now + timedelta(seconds=config["BACKUP_ALERT_TIMEOUT_SECONDS"]),
-        requested_at=data["device_time"], received_at=now, delivered_to=0)
+    return {
+        "id": data["id"], "unit_id": unit_id, "call_id": data.get("call_id"),
+        "requested_by_id": actor.id if actor else None, "device_id": device_id,
+        "urgency": Urgency(data["urgency"]), "origin": origin, "lat": position.get("lat"),
+        "lon": position.get("lon"), "accuracy_m": position.get("accuracy_m"),
+        "position_at": position.get("recorded_at"), "position_source": source,
+        "note": data.get("note"), "state": BackupState.OPEN, "tier": 0,
+        "next_escalation_at": now + timedelta(seconds=config["BACKUP_ALERT_TIMEOUT_SECONDS"]),
+        "requested_at": data["device_time"], "received_at": now, "delivered_to": 0}
 
 
 def readable_request(session: Session, actor: User, unit_id: int | None,

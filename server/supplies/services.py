@@ -13,11 +13,11 @@ from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from server.auth.models import Role, User
 from server.changes import note_change, role_scope, unit_scope
+from server.database import dialect_insert
 from server.errors import DomainError, field_error, not_found
 from server.locking import lock_row, lock_rows
 from server.models_base import utcnow
@@ -89,19 +89,12 @@ def kit_stock_id(location_id: int, lot_id: int) -> str:
     return f"{location_id}:{lot_id}"
 
 
-def _insert(session: Session, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
-    """An INSERT that can say ON CONFLICT, in the session's dialect."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
-
-
 def _add_to_balance(session: Session, location_id: int, lot_id: int, item_id: int,
                     delta: int) -> int:
     """Add delta to the (location, lot) balance, made if new; returns the new on hand.
     Additive, so two transactions moving the same lot both count, whichever commits first."""
     table: sa.Table = StockBalance.__table__  # type: ignore[assignment]
-    stmt = _insert(session, table).values(location_id=location_id, lot_id=lot_id,
+    stmt = dialect_insert(session, table).values(location_id=location_id, lot_id=lot_id,
                                            item_id=item_id, on_hand=delta)
     upsert = stmt.on_conflict_do_update(
         index_elements=[table.c.location_id, table.c.lot_id],
@@ -114,7 +107,7 @@ def _open_discrepancy(session: Session, location_id: int, lot_id: int, item_id: 
                       on_hand: int) -> None:
     """Open a discrepancy for a lot below zero, unless one is already open for it."""
     table: sa.Table = StockDiscrepancy.__table__  # type: ignore[assignment]
-    stmt = _insert(session, table).values(
+    stmt = dialect_insert(session, table).values(
         location_id=location_id, lot_id=lot_id, item_id=item_id, on_hand_when_found=on_hand,
         state=DiscrepancyState.OPEN.value, opened_at=utcnow(),
     # The index's predicate as literal SQL: a bound value there stops PostgreSQL finding the
@@ -502,7 +495,7 @@ def record_receipt(session: Session, actor: User, location_id: int, item_id: int
     if session.get(SupplyItem, item_id) is None:
         raise field_error("item_id", "no such item")
     lots: sa.Table = SupplyLot.__table__  # type: ignore[assignment]
-    session.execute(_insert(session, lots).values(
+    session.execute(dialect_insert(session, lots).values(
         item_id=item_id, lot_number=lot_number, expires_on=expires_on,
     ).on_conflict_do_nothing(index_elements=[lots.c.item_id, lots.c.lot_number]))
     lot = session.scalars(sa.select(SupplyLot).where(
