@@ -39,6 +39,9 @@ def test_taps_under_a_clock_at_1970_then_ahead_then_right_are_stored_at_their_re
     live.wait_synced(page)  # the pull taught the tablet the server's time
 
     context.set_offline(True)
+    # A pass that began after the sync above must end first: an answer it got before the link
+    # went, handled after the clock moved, would teach the tablet the server's time under 1970.
+    page.wait_for_function("!document.querySelector('[data-testid=sync-progress]')")
     context.clock.set_system_time(EPOCH)
     en_route = tap(page, "en_route")
     context.clock.set_system_time(datetime.now(UTC) + timedelta(hours=3))
