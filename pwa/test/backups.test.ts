@@ -1,9 +1,11 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiClient } from '../src/api/client';
 import { db, recordLocation } from '../src/db';
 import { isOpen, requestBackup, stageOf } from '../src/lib/backups';
-import { SyncScheduler } from '../src/sync/scheduler';
-import { fakeFetch, freshUnlockedDevice, staticTokens } from './helpers';
+import { fakeFetch, freshUnlockedDevice, staticTokens, stopSchedulers, testScheduler } from './helpers';
+
+// A scheduler's retry timer must not fire in the next test.
+afterEach(stopSchedulers);
 
 const answer = (id: string, extra: Record<string, unknown> = {}) => ({
   id, state: 'open', delivered_to: 0, acknowledged_by: null, acknowledged_at: null,
@@ -32,7 +34,7 @@ describe('backup requests from the tablet', () => {
           ? [200, { results: [], server_time: new Date().toISOString(), protocol: 2 }]
           : [200, { changes: [], cursor: 'c', has_more: false, server_time: new Date().toISOString() }],
     );
-    const scheduler = new SyncScheduler({ api: () => new ApiClient(up.fetch, staticTokens), key: () => key, onWipe: async () => {}, locks: null });
+    const scheduler = testScheduler({ api: () => new ApiClient(up.fetch, staticTokens), key: () => key, onWipe: async () => {}, locks: null });
     await scheduler.syncNow();
     const order = up.requests.map((r) => r.path.split('?')[0]);
     expect(order[0]).toBe('/api/v1/backups');

@@ -5,8 +5,10 @@ import { applyChanges, db, recordStatus, withdrawStatus } from '../src/db';
 import { checkinDueAt, checkinRulesFrom, DEFAULT_CHECKIN_RULES, type CheckinInput } from '../src/lib/checkin';
 import { answerCheckin, CHECKIN_RETRY_MS, nextCheckin, sendCheckin } from '../src/lib/checkinAnswers';
 import { forgetServerTime, learnServerTime, setClocks } from '../src/lib/deviceClock';
-import { SyncScheduler } from '../src/sync/scheduler';
-import { fakeFetch, freshUnlockedDevice, staticTokens } from './helpers';
+import { fakeFetch, freshUnlockedDevice, staticTokens, stopSchedulers, testScheduler } from './helpers';
+
+// A scheduler's retry timer must not fire in the next test.
+afterEach(stopSchedulers);
 
 const MINUTE = 60_000;
 const T = Date.parse('2026-11-25T01:00:00.000Z');
@@ -106,7 +108,7 @@ describe('answering "All OK" on the tablet', () => {
           ? [200, { results: [], server_time: at(47), protocol: 2 }]
           : [200, { changes: [], cursor: 'c2', has_more: false, server_time: at(47) }],
     );
-    await new SyncScheduler({ api: () => new ApiClient(up.fetch, staticTokens), key: () => key, onWipe: async () => {}, locks: null }).syncNow();
+    await testScheduler({ api: () => new ApiClient(up.fetch, staticTokens), key: () => key, onWipe: async () => {}, locks: null }).syncNow();
     expect(up.requests[0]).toMatchObject({ method: 'POST', path: '/api/v1/checkins', body: { id: row.id, call_id: '41', device_time: at(46) } });
     expect((await db().checkinAnswers.get(row.id))?.state).toBe('sent');
   });
@@ -161,7 +163,7 @@ describe('answering "All OK" on the tablet', () => {
     const api = new ApiClient(fetch, staticTokens);
     const row = await answerCheckin(api, '41');
     expect(row).toMatchObject({ state: 'queued', lastError: 'Not a call your unit is on scene at.' });
-    const scheduler = new SyncScheduler({ api: () => api, key: () => key, onWipe: async () => {}, locks: null });
+    const scheduler = testScheduler({ api: () => api, key: () => key, onWipe: async () => {}, locks: null });
     await scheduler.syncNow(); // refused again (before the push), then the push tells the server
     await scheduler.syncNow();
     expect(await db().checkinAnswers.get(row.id)).toMatchObject({ state: 'sent', lastError: null });

@@ -3,6 +3,7 @@ import { newDataKey } from '../src/crypto/keys';
 import { setSession } from '../src/crypto/session';
 import type { SessionUser } from '../src/api/types';
 import type { FetchFn } from '../src/api/client';
+import { SyncScheduler, type SchedulerDeps } from '../src/sync/scheduler';
 
 let n = 0;
 /** A uniquely named database per test. */
@@ -57,4 +58,17 @@ export async function freshUnlockedDevice(): Promise<CryptoKey> {
   await setMeta('device_id', 'dev1');
   await unlockWith(key);
   return key;
+}
+
+const schedulers: SyncScheduler[] = [];
+
+/** A scheduler for one test; `stopSchedulers` after it, or its retry timer fires in a later test. */
+export function testScheduler(deps: SchedulerDeps): SyncScheduler {
+  const scheduler = new SyncScheduler(deps);
+  schedulers.push(scheduler);
+  return scheduler;
+}
+
+export function stopSchedulers(): void {
+  for (const scheduler of schedulers.splice(0)) scheduler.stop();
 }

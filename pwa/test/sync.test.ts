@@ -1,13 +1,16 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiClient, NetworkError, type FetchFn } from '../src/api/client';
 import type { Change, Op, PushResult } from '../src/api/types';
 import { addNote, applyChanges, db, getCall, getMeta, lastReceipt, listRejected, recordStatus } from '../src/db';
 import { open } from '../src/crypto/keys';
 import { pullAll, pushOutbox, syncOnce } from '../src/sync/engine';
 import { MAX_DRIFT_MS } from '../src/lib/hlc';
-import { classify, SyncScheduler } from '../src/sync/scheduler';
+import { classify } from '../src/sync/scheduler';
 import { getSyncState } from '../src/sync/status';
-import { fakeFetch, freshUnlockedDevice, staticTokens, type Req } from './helpers';
+import { fakeFetch, freshUnlockedDevice, staticTokens, type Req, stopSchedulers, testScheduler } from './helpers';
+
+// A scheduler's retry timer must not fire in the next test.
+afterEach(stopSchedulers);
 
 let key: CryptoKey;
 beforeEach(async () => {
@@ -365,7 +368,7 @@ describe('pull', () => {
       if (cursor === 'snap1') seenBeforeLast.push((await db().calls.toArray()).map((c) => c.id).sort());
       return pages[cursor]!;
     });
-    const scheduler = new SyncScheduler({ api: () => new ApiClient(fetch, staticTokens), key: () => key, onWipe: async () => {}, locks: null });
+    const scheduler = testScheduler({ api: () => new ApiClient(fetch, staticTokens), key: () => key, onWipe: async () => {}, locks: null });
     expect(await scheduler.rebuildNow()).toBe('done');
     expect(seenBeforeLast).toEqual([['1', '2']]);
     expect((await db().calls.toArray()).map((c) => c.id).sort()).toEqual(['2', '5']);
@@ -378,7 +381,7 @@ describe('pull', () => {
     const { fetch, requests } = fakeFetch(() => {
       throw new TypeError('Failed to fetch');
     });
-    const scheduler = new SyncScheduler({ api: () => new ApiClient(fetch, staticTokens), key: () => key, onWipe: async () => {}, locks: null });
+    const scheduler = testScheduler({ api: () => new ApiClient(fetch, staticTokens), key: () => key, onWipe: async () => {}, locks: null });
     expect(await scheduler.rebuildNow()).toBe('offline');
     expect(requests.length).toBe(1);
     expect((await db().calls.toArray()).map((c) => c.id)).toEqual(['1']);
@@ -407,7 +410,7 @@ describe('pull', () => {
 describe('scheduler', () => {
   it('runs no field sync for a role without it, and shows no problem', async () => {
     const { fetch, requests } = fakeFetch(() => [403, { code: 403, status: 'Forbidden', message: 'Your role may not do this.', errors: {} }]);
-    const s = new SyncScheduler({ api: () => new ApiClient(fetch, staticTokens), key: () => key, onWipe: async () => {}, locks: null, syncs: () => false });
+    const s = testScheduler({ api: () => new ApiClient(fetch, staticTokens), key: () => key, onWipe: async () => {}, locks: null, syncs: () => false });
     expect(await s.syncNow()).toBeNull();
     expect(requests).toEqual([]);
     expect(getSyncState().problem).toBeNull();
@@ -423,7 +426,7 @@ describe('scheduler', () => {
       return emptyPull(r) ?? srv.handle(r);
     });
     const api = new ApiClient(fetch, staticTokens);
-    const s = new SyncScheduler({ api: () => api, key: () => key, onWipe: async () => {}, locks: null });
+    const s = testScheduler({ api: () => api, key: () => key, onWipe: async () => {}, locks: null });
     const first = s.syncNow();
     const second = await s.syncNow();
     expect(second).toBeNull();
@@ -431,7 +434,7 @@ describe('scheduler', () => {
     expect((await first)?.pushed).toBe(1);
     expect(requests.filter((r) => r.path.endsWith('/push'))).toHaveLength(1);
 
-    const offline = new SyncScheduler({
+    const offline = testScheduler({
       api: () => new ApiClient(() => Promise.reject(new TypeError('Failed to fetch')), staticTokens),
       key: () => key,
       onWipe: async () => {},
@@ -462,7 +465,7 @@ describe('scheduler', () => {
       await new Promise((res) => setTimeout(res, 5));
       return emptyPull(r) ?? srv.handle(r);
     });
-    const tab = () => new SyncScheduler({ api: () => new ApiClient(fetch, staticTokens), key: () => key, onWipe: async () => {}, locks });
+    const tab = () => testScheduler({ api: () => new ApiClient(fetch, staticTokens), key: () => key, onWipe: async () => {}, locks });
     await Promise.all([tab().syncNow(), tab().syncNow()]);
     const sent = requests.filter((r) => r.path.endsWith('/push')).flatMap((r) => (r.body as { ops: Op[] }).ops.map((o) => o.id));
     expect(sent).toHaveLength(6);
@@ -475,7 +478,7 @@ describe('scheduler', () => {
     const { fetch } = fakeFetch(() => [401, { message: 'revoked', action: 'wipe' }]);
     const api = new ApiClient(fetch, staticTokens);
     await recordStatus(key, 1, 'en_route');
-    const s = new SyncScheduler({ api: () => api, key: () => key, onWipe: async () => void (wiped = true), locks: null });
+    const s = testScheduler({ api: () => api, key: () => key, onWipe: async () => void (wiped = true), locks: null });
     await s.syncNow();
     expect(wiped).toBe(true);
   });
@@ -537,7 +540,7 @@ describe('answers cut short', () => {
   it('the scheduler shows no signal and retries, not a server error', async () => {
     await recordStatus(key, 1, 'en_route');
     const { srv, fetch } = spoiledOnce((whole, status) => cutAfterHeaders(status, whole.slice(0, 10)));
-    const s = new SyncScheduler({ api: () => new ApiClient(fetch, staticTokens), key: () => key, onWipe: async () => {}, locks: null, random: () => 0.5 });
+    const s = testScheduler({ api: () => new ApiClient(fetch, staticTokens), key: () => key, onWipe: async () => {}, locks: null, random: () => 0.5 });
     expect(await s.syncNow()).toBeNull();
     expect(getSyncState().problem).toBe('offline');
     expect(getSyncState().nextRetryAt).not.toBeNull();
@@ -562,7 +565,7 @@ describe('revocation', () => {
     const why: string[] = [];
     const { fetch, requests } = fakeFetch(() => [401, { message: 'lost', action: 'wipe' }]);
     await recordStatus(key, 1, 'en_route');
-    const s = new SyncScheduler({ api: () => new ApiClient(fetch, staticTokens), key: () => key, onWipe: async (r) => void why.push(r), locks: null });
+    const s = testScheduler({ api: () => new ApiClient(fetch, staticTokens), key: () => key, onWipe: async (r) => void why.push(r), locks: null });
     await s.syncNow();
     expect(why).toEqual(['lost']);
     expect(requests).toHaveLength(1);
@@ -576,7 +579,7 @@ describe('revocation', () => {
     const { fetch } = fakeFetch((r) => retiredPull(r) ?? srv.handle(r));
     const wiped: { why: string; unsent: number }[] = [];
     const onWipe = async (why: string) => void wiped.push({ why, unsent: await db().outbox.count() });
-    const s = new SyncScheduler({ api: () => new ApiClient(fetch, staticTokens), key: () => key, onWipe, locks: null });
+    const s = testScheduler({ api: () => new ApiClient(fetch, staticTokens), key: () => key, onWipe, locks: null });
     await s.syncNow();
     expect(srv.stored.map((o) => o.seq)).toEqual([1, 2, 3]);
     expect(wiped).toEqual([{ why: 'retired', unsent: 0 }]);
@@ -591,7 +594,7 @@ describe('revocation', () => {
       return retiredPull(r) ?? srv.handle(r);
     });
     const wiped: string[] = [];
-    const s = new SyncScheduler({ api: () => new ApiClient(fetch, staticTokens), key: () => key, onWipe: async (r) => void wiped.push(r), locks: null });
+    const s = testScheduler({ api: () => new ApiClient(fetch, staticTokens), key: () => key, onWipe: async (r) => void wiped.push(r), locks: null });
     expect(await s.rebuildNow()).toBe('failed'); // the snapshot is refused: it starts sending instead
     s.stop();
     expect(wiped).toEqual([]);
@@ -612,7 +615,7 @@ describe('revocation', () => {
     );
     const wiped: { why: string; unsent: number }[] = [];
     const onWipe = async (why: string) => void wiped.push({ why, unsent: await db().outbox.count() });
-    const s = new SyncScheduler({ api: () => new ApiClient(fetch, staticTokens), key: () => key, onWipe, locks: null });
+    const s = testScheduler({ api: () => new ApiClient(fetch, staticTokens), key: () => key, onWipe, locks: null });
     expect(await s.rebuildNow()).toBe('failed');
     expect(wiped).toEqual([{ why: 'retired', unsent: 1 }]);
   });
