@@ -95,7 +95,7 @@ def _add_to_balance(session: Session, location_id: int, lot_id: int, item_id: in
     Additive, so two transactions moving the same lot both count, whichever commits first."""
     table: sa.Table = StockBalance.__table__  # type: ignore[assignment]
     stmt = dialect_insert(session, table).values(location_id=location_id, lot_id=lot_id,
-                                           item_id=item_id, on_hand=delta)
+                                                 item_id=item_id, on_hand=delta)
     upsert = stmt.on_conflict_do_update(
         index_elements=[table.c.location_id, table.c.lot_id],
         set_={"on_hand": table.c.on_hand + stmt.excluded.on_hand},
