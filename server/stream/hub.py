@@ -98,6 +98,8 @@ class Listener:
 
 
 WakeCallback = Callable[[list[Event]], None]
+# Of the listeners given, those whose device, sign-in and account are still good.
+StandingCheck = Callable[[list[Listener]], set[Listener]]
 
 
 class Hub:
@@ -108,6 +110,12 @@ class Hub:
         self.callbacks: list[WakeCallback] = []
         self._lock = threading.Lock()
         self._read_lock = threading.Lock()
+        # The last check of every listener's standing: when it ran, whom it found good, and
+        # those registered since (their sign-in was checked at connect, later than it).
+        self._standing_lock = threading.Lock()
+        self._standing_at = time.monotonic()
+        self._good: set[Listener] = set()
+        self._since: set[Listener] = set()
         # Set when the app is shut down (tests make and drop an app per case): the LISTEN loop
         # ends and no more reads are made through an engine that is being disposed of.
         self.stopped = threading.Event()
@@ -116,11 +124,29 @@ class Hub:
         """Add the listener; the last id read so far (every later event reaches its queue)."""
         with self._lock:
             self.listeners.add(listener)
+            self._since.add(listener)
             return self.last_id
 
     def unregister(self, listener: Listener) -> None:
         with self._lock:
             self.listeners.discard(listener)
+            self._since.discard(listener)
+
+    def in_good_standing(self, listener: Listener, check: StandingCheck, max_age: float) -> bool:
+        """Whether the listener's device, sign-in and account were still good at the last
+        check of every listener of this process, made again (one `check` for them all) once
+        it is `max_age` seconds old. Each stream asks on its own timer; were each to query,
+        the streams opened together would query together, and an alert fanned out in that
+        burst would wait behind it."""
+        with self._standing_lock:
+            if time.monotonic() - self._standing_at >= max_age:
+                with self._lock:
+                    listeners = list(self.listeners)
+                    self._since.clear()
+                self._good = check(listeners)
+                self._standing_at = time.monotonic()
+            with self._lock:
+                return listener in self._good or listener in self._since
 
     def wake(self) -> list[Event]:
         """Read the committed events after the last id and fan them out; the events read."""

@@ -62,6 +62,9 @@ def frame(event: str, data: Any) -> bytes:
 
 
 KEEPALIVE = b": keepalive\n\n"
+# The process's check of every stream's sign-in is made again once this share of a keepalive
+# old: a revoked device's stream ends within one and a half keepalives.
+STANDING_AGE_PER_KEEPALIVE = 0.5
 
 
 def _resume_id(query: dict[str, Any]) -> int | None:
@@ -79,23 +82,26 @@ def _resume_id(query: dict[str, Any]) -> int | None:
     return number
 
 
-def still_signed_in(app: Flask, listener: hubs.Listener) -> bool:
-    """Whether the listener's device, sign-in and account are still good (one short query)."""
+def signed_in(app: Flask, listeners: list[hubs.Listener]) -> set[hubs.Listener]:
+    """Those listeners whose device, sign-in and account are still good (three short queries
+    however many listeners)."""
+    devices = {each.device_id for each in listeners if each.device_id is not None}
+    sessions = {each.session_id for each in listeners if each.session_id is not None}
+    users = {each.user_id for each in listeners}
     with app.app_context():
         try:
-            row = db.session.execute(
-                sa.select(Device.revoked_at, User.active, DeviceSession.signed_out_at,
-                          DeviceSession.revoked_at)
-                .select_from(Device).join(User, User.id == listener.user_id)
-                .outerjoin(DeviceSession, DeviceSession.id == listener.session_id)
-                .where(Device.id == listener.device_id)).first()
+            good_devices = set(db.session.scalars(sa.select(Device.id).where(
+                Device.id.in_(devices), Device.revoked_at.is_(None)))) if devices else set()
+            good_sessions = set(db.session.scalars(sa.select(DeviceSession.id).where(
+                DeviceSession.id.in_(sessions), DeviceSession.signed_out_at.is_(None),
+                DeviceSession.revoked_at.is_(None)))) if sessions else set()
+            active = set(db.session.scalars(sa.select(User.id).where(
+                User.id.in_(users), User.active))) if users else set()
         finally:
             db.session.remove()
-    if row is None:
-        return False
-    device_revoked, active, signed_out, session_revoked = row
-    ended = listener.session_id is not None and (signed_out is not None or session_revoked is not None)
-    return device_revoked is None and bool(active) and not ended
+    return {each for each in listeners
+            if each.device_id in good_devices and each.user_id in active
+            and (each.session_id is None or each.session_id in good_sessions)}
 
 
 def stream_frames(app: Flask, hub: hubs.Hub, listener: hubs.Listener, ready_id: int,
@@ -117,7 +123,8 @@ def stream_frames(app: Flask, hub: hubs.Hub, listener: hubs.Listener, ready_id: 
             except queue.Empty:
                 item = None
             if time.monotonic() - checked >= keepalive:
-                if not still_signed_in(app, listener):
+                if not hub.in_good_standing(listener, lambda found: signed_in(app, found),
+                                            keepalive * STANDING_AGE_PER_KEEPALIVE):
                     return
                 checked = time.monotonic()
             if item is None:

@@ -13,7 +13,7 @@ import orjson
 import pytest
 from flask import Flask
 
-from server.auth.models import Device, Role
+from server.auth.models import Device, Role, User
 from server.extensions import db
 from server.models_base import utcnow
 from server.stream.audience import Audience
@@ -155,6 +155,40 @@ def test_revoking_the_tablet_ends_its_stream(app: Flask, signed_in: Callable[...
     device.revoked_at = utcnow()
     db.session.commit()
     assert all("comment" in frame for frame in stream)  # ends after keepalives at most
+
+
+def test_only_the_revoked_tablets_stream_ends_the_others_go_on(
+        signed_in: Callable[..., Session]) -> None:
+    revoked, kept = signed_in(Role.DISPATCHER), signed_in(Role.SUPERVISOR)
+    revoked_stream, kept_stream = open_stream(revoked), open_stream(kept)
+    next(revoked_stream), next(kept_stream)
+    device = db.session.get(Device, uuid.UUID(revoked.device_id))
+    assert device is not None
+    device.revoked_at = utcnow()
+    db.session.commit()
+    assert all("comment" in frame for frame in revoked_stream)
+    event_id = announce("backup.requested", Audience.of(roles=["supervisor"]), note="still here")
+    assert next_event(kept_stream)["id"] == str(event_id)
+
+
+def test_signing_out_ends_the_stream(signed_in: Callable[..., Session]) -> None:
+    dispatcher = signed_in(Role.DISPATCHER)
+    stream = open_stream(dispatcher)
+    next(stream)
+    answer = dispatcher.client.post("/api/v1/auth/logout", headers=dispatcher.headers)
+    assert answer.status_code in (200, 204), answer.get_data()
+    assert all("comment" in frame for frame in stream)
+
+
+def test_a_deactivated_account_ends_its_stream(signed_in: Callable[..., Session]) -> None:
+    dispatcher = signed_in(Role.DISPATCHER)
+    stream = open_stream(dispatcher)
+    next(stream)
+    user = db.session.get(User, dispatcher.user.id)
+    assert user is not None
+    user.active = False
+    db.session.commit()
+    assert all("comment" in frame for frame in stream)
 
 
 def test_a_stream_ends_after_its_lifetime_and_the_resume_misses_nothing(

@@ -109,3 +109,34 @@ def test_an_event_too_large_for_a_notify_goes_as_its_id_and_the_row_is_read() ->
                                      '"payload": {}, "audience": {}}', "[]"])
 def test_a_notify_that_does_not_read_as_an_event_is_not_trusted(payload: str) -> None:
     assert event_of_notify(payload) is None
+
+
+def test_the_listeners_standing_is_checked_once_for_them_all_per_period(
+        statements: tuple[sa.Engine, list[str]]) -> None:
+    engine, _ = statements
+    hub = Hub(engine, 0)
+    listeners = [Listener(role="supervisor", unit_id=None, user_id=i) for i in range(50)]
+    for listener in listeners:
+        hub.register(listener)
+    checks: list[int] = []
+
+    def check(found: list[Listener]) -> set[Listener]:
+        checks.append(len(found))
+        return {each for each in found if each.user_id != 7}
+
+    answers = [hub.in_good_standing(each, check, max_age=0) for each in listeners[:1]]
+    answers += [hub.in_good_standing(each, check, max_age=3600) for each in listeners]
+    assert checks == [50]  # one check of all 50, then 50 answers from it
+    assert answers[0]
+    assert answers[1:] == [each.user_id != 7 for each in listeners]
+
+
+def test_a_listener_registered_after_the_last_check_stands_until_the_next(
+        statements: tuple[sa.Engine, list[str]]) -> None:
+    engine, _ = statements
+    hub, first = hub_after(0, engine)
+    assert not hub.in_good_standing(first, lambda found: set(), max_age=0)
+    late = Listener(role="supervisor", unit_id=None, user_id=2)
+    hub.register(late)  # its sign-in was checked as it connected, after that check
+    assert hub.in_good_standing(late, lambda found: set(), max_age=3600)
+    assert not hub.in_good_standing(late, lambda found: set(), max_age=0)
