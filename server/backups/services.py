@@ -81,9 +81,14 @@ def tier_name(number: int, config: Mapping[str, Any]) -> str:
 
 # --- who hears it ---------------------------------------------------------------------------
 
+def on_shift_now(now: datetime) -> sa.Select[Any]:
+    """The active units on a shift now, as a query (to read, or to narrow another by)."""
+    return (sa.select(Shift.unit_id).join(Unit, Unit.id == Shift.unit_id)
+            .where(Shift.starts_at <= now, Shift.ends_at > now, Unit.active))
+
+
 def units_on_shift(session: Session, now: datetime) -> set[int]:
-    return set(session.scalars(sa.select(Shift.unit_id).join(Unit, Unit.id == Shift.unit_id)
-                               .where(Shift.starts_at <= now, Shift.ends_at > now, Unit.active)))
+    return set(session.scalars(on_shift_now(now)))
 
 
 def supervisors_on_call(session: Session, now: datetime) -> set[int]:
@@ -97,13 +102,14 @@ def supervisors_on_call(session: Session, now: datetime) -> set[int]:
 
 
 def units_within(session: Session, request: BackupRequest, radius_m: float,
-                 on_shift: set[int]) -> set[int]:
-    """Units on shift whose last known position is within the radius of the request's."""
+                 now: datetime) -> set[int]:
+    """Units on shift whose last known position is within the radius of the request's (one
+    query: a press's way to its listeners waits on each)."""
     if request.lat is None or request.lon is None:
         return set()
     here = (request.lat, request.lon)
-    return {p["unit_id"] for p in unit_positions(session)
-            if p["unit_id"] in on_shift and distance(here, (p["lat"], p["lon"])).m <= radius_m}
+    return {p["unit_id"] for p in unit_positions(session, on_shift_now(now))
+            if distance(here, (p["lat"], p["lon"])).m <= radius_m}
 
 
 def audience_for(session: Session, request: BackupRequest, tier: Tier, now: datetime,
@@ -113,14 +119,13 @@ def audience_for(session: Session, request: BackupRequest, tier: Tier, now: date
     at the broadcast."""
     if tier.name == BROADCAST_TIER_NAME:
         return Audience.of(everyone=True)
-    on_shift = units_on_shift(session, now)
-    units = {request.unit_id} | units_within(session, request, tier.radius_m, on_shift)
+    units = {request.unit_id} | units_within(session, request, tier.radius_m, now)
     reached = {t.name for t in tiers(config)[:tier.number + 1]}
     users: set[int] = set()
     if SUPERVISOR_ON_CALL in reached:
         users = supervisors_on_call(session, now)
     if ALL_UNITS in reached:
-        units |= on_shift
+        units |= units_on_shift(session, now)
     return Audience.of(roles=ANSWERER_ROLES, units=units, users=users)
 
 
@@ -149,10 +154,10 @@ def request_to_dict(session: Session, request: BackupRequest, config: Mapping[st
     person acting now, whose name needs no query: the press is on its way to the listeners)."""
     people = _people(session, (request.requested_by_id, request.acknowledged_by_id,
                                request.closed_by_id), known=(actor,))
-    unit = session.get(Unit, request.unit_id)
-    call = session.execute(sa.select(Call.cad_number, Premise.address).outerjoin(Call.premise)
-                           .where(Call.id == request.call_id)).one_or_none() \
-        if request.call_id else None
+    place = session.execute(  # the unit's call sign and the call's number and address at once
+        sa.select(Unit.call_sign, Call.cad_number, Premise.address).select_from(Unit)
+        .outerjoin(Call, Call.id == request.call_id).outerjoin(Premise, Premise.id == Call.premise_id)
+        .where(Unit.id == request.unit_id)).one_or_none()
     position = None
     if request.lat is not None and request.lon is not None and request.position_at is not None:
         position = {"lat": request.lat, "lon": request.lon, "accuracy_m": request.accuracy_m,
@@ -163,9 +168,9 @@ def request_to_dict(session: Session, request: BackupRequest, config: Mapping[st
         return value.isoformat() if value else None
 
     return {"id": str(request.id), "call_id": str(request.call_id) if request.call_id else None,
-            "cad_number": call.cad_number if call else None,
-            "address": call.address if call else None,
-            "unit_id": request.unit_id, "call_sign": unit.call_sign if unit else "",
+            "cad_number": place.cad_number if place else None,
+            "address": place.address if place else None,
+            "unit_id": request.unit_id, "call_sign": place.call_sign if place else "",
             "requested_by": people.get(request.requested_by_id or 0),
             "urgency": request.urgency.value, "origin": request.origin.value,
             "position": position, "note": request.note, "state": request.state.value,
@@ -216,7 +221,7 @@ def _record(session: Session, actor: User | None, device_id: uuid.UUID | None,
 
 
 def last_known_position(session: Session, unit_id: int) -> dict[str, Any] | None:
-    return next((p for p in unit_positions(session) if p["unit_id"] == unit_id), None)
+    return next(iter(unit_positions(session, [unit_id])), None)
 
 
 def _check_call(session: Session, call_id: uuid.UUID | None, unit_id: int) -> None:
@@ -233,31 +238,40 @@ def request_backup(session: Session, actor: User | None, device_id: uuid.UUID | 
                    ) -> tuple[BackupRequest, bool]:
     """Raise a request for the unit (the crew's scope, never the body), or answer the one
     this id already made: (request, created). The same id from another unit is refused.
-    Two presses racing insert once: one INSERT ... ON CONFLICT DO NOTHING, and the loser,
-    given no row back, reads the winner's."""
+    Nothing is read before the insert but the call (a press's way to its listeners waits on
+    each round trip): one INSERT ... ON CONFLICT DO NOTHING, and a retry or the loser of two
+    presses racing, given no row back, reads the one already there. A retry whose call has
+    since moved on is answered with its request too."""
     if unit_id is None:
         raise DomainError(403, "You are not on a unit's shift: a backup request needs one.")
-    existing = session.get(BackupRequest, data["id"])
-    if existing is None:
+    try:
         _check_call(session, data.get("call_id"), unit_id)
-        request = session.scalars(
-            dialect_insert(session, BackupRequest)
-            .values(_new_request(session, actor, device_id, unit_id, data, config, now, origin))
-            .on_conflict_do_nothing(index_elements=[BackupRequest.id])
-            .returning(BackupRequest)).one_or_none()
-        if request is not None:
-            tier = tiers(config)[0]
-            _log(session, request, "requested", actor, now,
-                 {"urgency": request.urgency.value, "origin": request.origin.value})
-            _record(session, actor, device_id, request, "requested", None,
-                    audience_for(session, request, tier, now, config), config)
-            return request, True
-        existing = session.get(BackupRequest, data["id"], populate_existing=True)
-        if existing is None:  # neither inserted nor there: nothing else takes an id away
-            raise DomainError(409, "This request id could not be recorded; send it again.")
-    if existing.unit_id != unit_id:
+    except DomainError:
+        if (made := session.get(BackupRequest, data["id"])) is None:
+            raise
+        return _same_unit(made, unit_id), False
+    request = session.scalars(
+        dialect_insert(session, BackupRequest)
+        .values(_new_request(session, actor, device_id, unit_id, data, config, now, origin))
+        .on_conflict_do_nothing(index_elements=[BackupRequest.id])
+        .returning(BackupRequest)).one_or_none()
+    if request is not None:
+        tier = tiers(config)[0]
+        _log(session, request, "requested", actor, now,
+             {"urgency": request.urgency.value, "origin": request.origin.value})
+        _record(session, actor, device_id, request, "requested", None,
+                audience_for(session, request, tier, now, config), config)
+        return request, True
+    existing = session.get(BackupRequest, data["id"], populate_existing=True)
+    if existing is None:  # neither inserted nor there: nothing else takes an id away
+        raise DomainError(409, "This request id could not be recorded; send it again.")
+    return _same_unit(existing, unit_id), False
+
+
+def _same_unit(request: BackupRequest, unit_id: int) -> BackupRequest:
+    if request.unit_id != unit_id:
         raise DomainError(409, "This request id belongs to another unit's request.")
-    return existing, False
+    return request
 
 
 def _new_request(session: Session, actor: User | None, device_id: uuid.UUID | None,

@@ -23,8 +23,10 @@ TRACK_CSV_COLUMNS = ("unit", "time", "lat", "lon", "accuracy_m", "time_uncertain
 _FORMULA_STARTS = ("=", "+", "-", "@")
 
 
-def unit_positions(session: Session) -> list[dict[str, Any]]:
-    """Each active unit's newest point by corrected time (units with none are left out).
+def unit_positions(session: Session, of_units: sa.Select[Any] | Sequence[int] | None = None
+                   ) -> list[dict[str, Any]]:
+    """Each active unit's newest point by corrected time (units with none are left out);
+    `of_units`: only those units (ids, or a query of them).
 
     An indexed query, not a table the push keeps: one index range read per unit on
     (unit_id, corrected_time), newest first, so a point that arrives late from a tablet that
@@ -38,6 +40,8 @@ def unit_positions(session: Session) -> list[dict[str, Any]]:
                       LocationPoint.accuracy_m, LocationPoint.corrected_time)
             .join(LocationPoint, LocationPoint.id == newest)
             .where(Unit.active).order_by(Unit.call_sign))
+    if of_units is not None:
+        stmt = stmt.where(Unit.id.in_(of_units))
     return [{"unit_id": r.id, "call_sign": r.call_sign, "lat": r.lat, "lon": r.lon,
              "accuracy_m": r.accuracy_m, "at": r.corrected_time} for r in session.execute(stmt)]
 

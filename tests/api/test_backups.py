@@ -14,8 +14,10 @@ from flask import Flask
 from server.audit.models import AuditEntry
 from server.auth.models import Role
 from server.backups.models import BackupEvent
+from server.calls.models import Call
 from server.extensions import db
 from server.stream.audience import Audience
+from server.units.models import Unit
 from tests.fixtures.backups import EIGHT_KM_AWAY, HERE, backup_body, published, unit_of
 from tests.fixtures.people import Session
 
@@ -52,6 +54,32 @@ def test_a_double_press_or_a_retry_is_one_request(crew: Crew) -> None:
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json == first.json
     assert len(published("backup.requested")) == 1
+
+
+def test_a_press_on_a_call_carries_its_number_and_address(
+        crew: Crew, create_call: Callable[..., Call]) -> None:
+    tablet = crew()
+    call = create_call(db.session.get(Unit, unit_of(tablet)), address="12 Elm St, Durham NC")
+    request = tablet.post("/api/v1/backups", backup_body(call_id=str(call.id))).json
+    assert (request["cad_number"], request["address"]) == (call.cad_number, "12 Elm St, Durham NC")
+    assert request["call_sign"] == db.session.get(Unit, unit_of(tablet)).call_sign
+    assert crew().post("/api/v1/backups", backup_body(call_id=str(call.id))).status_code == 422
+
+
+def test_a_retry_after_the_call_moved_to_another_unit_is_answered_with_its_request(
+        crew: Crew, create_call: Callable[..., Call]) -> None:
+    tablet, other = crew(), crew()
+    call = create_call(db.session.get(Unit, unit_of(tablet)))
+    body = backup_body(call_id=str(call.id))
+    first = tablet.post("/api/v1/backups", body)
+    assert first.status_code == 201, first.json
+    call.unit_id = unit_of(other)  # dispatch moved the call while the answer was lost
+    db.session.commit()
+    again = tablet.post("/api/v1/backups", body)
+    assert again.status_code == 200, again.json
+    assert again.json["id"] == first.json["id"]
+    assert len(published("backup.requested")) == 1
+    assert other.post("/api/v1/backups", body).status_code == 409
 
 
 def test_another_units_press_with_the_same_id_is_refused(crew: Crew) -> None:
