@@ -3,6 +3,7 @@ import type { Indicator, Measure } from '../src/api/indicators';
 import { translate, type Key } from '../src/i18n';
 import {
   baselineText,
+  byProgram,
   cellText,
   chartData,
   checkFilters,
@@ -12,7 +13,6 @@ import {
   groupValueLabel,
   heatLevel,
   queryOf,
-  rowsFor,
   seriesLabel,
   titleOf,
   weekRows,
@@ -52,9 +52,9 @@ describe('the dashboard filters', () => {
     expect(defaultFilters(new Date(2026, 10, 15, 18, 30))).toEqual(filters({ from: '2026-08-24', to: '2026-11-15' }));
   });
 
-  it('send the period, range, call type and area, never the program (the screen filters the rows by it)', () => {
+  it('send the period, range, program, call type and area (the CSV export is filtered as the screen is)', () => {
     const q = new URLSearchParams(queryOf(filters({ program: 'co_response', callType: 'welfare_check', area: ' downtown ' })));
-    expect(Object.fromEntries(q)).toEqual({ period: 'week', from: '2026-11-02', to: '2026-11-15', call_type: 'welfare_check', area: 'downtown' });
+    expect(Object.fromEntries(q)).toEqual({ period: 'week', from: '2026-11-02', to: '2026-11-15', program: 'co_response', call_type: 'welfare_check', area: 'downtown' });
     expect(queryOf(filters())).toBe('period=week&from=2026-11-02&to=2026-11-15');
   });
 
@@ -97,16 +97,9 @@ describe('a cell of the table', () => {
   });
 });
 
-describe('the program filter and the chart', () => {
-  it('keeps the rows of the program chosen when the indicator is grouped by program', () => {
-    expect(rowsFor(transports(), 'co_response').map((r) => r.group.program)).toEqual(['co_response']);
-    expect(rowsFor(transports(), '')).toHaveLength(4);
-    const byCallType = { ...transports(), groups: ['call_type'] };
-    expect(rowsFor(byCallType, 'co_response')).toHaveLength(4);
-  });
-
+describe('the chart and the program filter', () => {
   it('draws one series per group over every period, a suppressed or missing value as a gap', () => {
-    const data = chartData(transports(), '');
+    const data = chartData(transports());
     expect(data.periods).toEqual(['2026-11-02', '2026-11-09']);
     expect(data.xs).toEqual([Date.UTC(2026, 10, 2) / 1000, Date.UTC(2026, 10, 9) / 1000]);
     expect(data.series.map((s) => [s.group, s.values])).toEqual([
@@ -114,7 +107,11 @@ describe('the program filter and the chart', () => {
       [{ program: 'community_response', destination: 'Duke ED' }, [null, null]],
       [{ program: 'co_response', destination: 'none' }, [null, 6]],
     ]);
-    expect(chartData(transports(), 'co_response').series).toHaveLength(1);
+  });
+
+  it('says the program filter applies only to an indicator grouped by program', () => {
+    expect(byProgram(transports())).toBe(true);
+    expect(byProgram({ groups: ['call_type'] })).toBe(false);
   });
 });
 

@@ -37,7 +37,8 @@ def _filters(query: dict[str, Any]) -> services.Filters:
     end = query["end"] or (query["start"] + timedelta(days=DEFAULT_RANGE_DAYS - 1)
                            if query["start"] else utcnow().astimezone(zone).date())
     start = query["start"] or end - timedelta(days=DEFAULT_RANGE_DAYS - 1)
-    return services.Filters(query["period"], start, end, zone, query["call_type"], query["area"])
+    return services.Filters(query["period"], start, end, zone, query["call_type"], query["area"],
+                            query["program"])
 
 
 def _answer(indicator_id: str, query: dict[str, Any], csv: bool) -> Any:

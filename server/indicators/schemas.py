@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from server.fields import Str
 from server.indicators.services import PERIODS
+from server.units.models import Program
 
 FORMATS: Final = ("json", "csv")
 # A range of at most two years of days: a year compared with the one before, and a bound on
@@ -35,6 +36,9 @@ class IndicatorQuerySchema(Schema):
                     metadata={"description": "a call type code: only calls of that type"})
     area = Str(load_default=None, validate=validate.Length(min=1, max=40), metadata={
         "description": "a service area id: only calls at a premise in that area"})
+    program = Str(load_default=None, validate=validate.OneOf([p.value for p in Program]),
+                  metadata={"description": "a program: only its rows, in the indicators grouped "
+                                           "by program (the others show every program)"})
     format = Str(load_default="json", validate=validate.OneOf(FORMATS),
                  metadata={"description": "json, or csv (text/csv, small cells suppressed)"})
 
@@ -65,6 +69,9 @@ class FiltersSchema(Schema):
     call_type = Str(allow_none=True)
     area = Str(allow_none=True)
     area_applied = fields.Bool()
+    program = Str(allow_none=True)
+    program_applied = fields.Bool(metadata={"description": "whether the program filter kept "
+                                                           "this indicator's rows of one program"})
 
 
 class MeasureSchema(Schema):

@@ -74,7 +74,8 @@ POSTGRES_SETTINGS: Final = (("work_mem", "32MB"), ("jit", "off"))
 @dataclass(frozen=True)
 class Filters:
     """What an indicator is asked for: the period size, the local days from `start` to `end`
-    (both included), the department's zone, and the optional call type and area."""
+    (both included), the department's zone, and the optional call type, area and program
+    (a program keeps the rows of that program, in the indicators grouped by program)."""
 
     period: str
     start: date
@@ -82,6 +83,7 @@ class Filters:
     zone: ZoneInfo
     call_type: str | None = None
     area: str | None = None
+    program: str | None = None
 
     def bounds(self) -> tuple[datetime, datetime]:
         """The UTC instants the first day begins and the last day ends."""
@@ -562,12 +564,14 @@ def compute_indicator(session: Session, indicator_id: str, filters: Filters,
             session.execute(sa.select(sa.func.set_config(name, value, True)))
     found = computers(minutes, default_minutes)[indicator_id](session, filters)
     notes = list(found.notes)
+    by_program = filters.program is not None and "program" in found.groups
     rows = [{**row, "suppressed_in_exports": _suppressed(found, row["values"])}
-            for row in found.rows]
+            for row in found.rows if not by_program or row["group"]["program"] == filters.program]
     return {**describe(indicator_id),
             "filters": {"period": filters.period, "start": filters.start, "end": filters.end,
                         "time_zone": str(filters.zone.key), "call_type": filters.call_type,
-                        "area": filters.area, "area_applied": filters.area is not None},
+                        "area": filters.area, "area_applied": filters.area is not None,
+                        "program": filters.program, "program_applied": by_program},
             "periods": period_starts(filters), "groups": list(found.groups),
             "measures": [{"name": m.name, "description": m.description,
                           "suppressed_with": _suppressed_with(m)} for m in found.measures],

@@ -204,7 +204,8 @@ def test_the_answer_carries_its_definition_every_period_and_the_filters(lead: Se
     assert body["periods"] == [WEEK1, WEEK2]
     assert body["filters"] == {"period": "week", "from": "2026-11-02", "to": "2026-11-15",
                                "time_zone": "America/New_York", "call_type": None,
-                               "area": "downtown", "area_applied": True}
+                               "area": "downtown", "area_applied": True, "program": None,
+                               "program_applied": False}
     assert sum(r["values"]["responses"] for r in body["rows"]) == 5
 
 
@@ -222,6 +223,26 @@ def test_by_day_and_by_month(lead: Session) -> None:
 def test_a_call_type_filter_keeps_only_its_calls(lead: Session) -> None:
     assert rows(lead, "responses", RANGE + "&call_type=trespass") == [
         (WEEK1, "community_response", {"responses": 1})]
+
+
+def test_a_program_filter_keeps_that_programs_rows_in_the_json_and_the_csv(
+        lead: Session) -> None:
+    assert rows(lead, "transports", RANGE + "&program=co_response") == [
+        (WEEK1, "co_response", "none", {"responses": 1, "program_responses": 1, "share": 1.0})]
+    body = lead.get(f"/api/v1/indicators/transports?{RANGE}&program=co_response").json
+    assert (body["filters"]["program"], body["filters"]["program_applied"]) == ("co_response", True)
+    csv_lines = lead.get(f"/api/v1/indicators/responses.csv?{RANGE}&program=community_response"
+                         ).get_data(as_text=True).splitlines()
+    assert csv_lines == ["period,program,responses", f"{WEEK1},community_response,<5",
+                         f"{WEEK2},community_response,<5"]
+
+
+def test_a_program_filter_on_an_indicator_not_by_program_shows_all_and_says_so(
+        lead: Session) -> None:
+    every = lead.get(f"/api/v1/indicators/diversion?{RANGE}").json
+    body = lead.get(f"/api/v1/indicators/diversion?{RANGE}&program=co_response").json
+    assert body["rows"] == every["rows"]
+    assert body["filters"]["program_applied"] is False
 
 
 def test_transports_by_destination_with_their_share(lead: Session) -> None:
@@ -419,7 +440,8 @@ def test_only_the_program_lead_and_supervisors_read_indicators(
 @pytest.mark.parametrize(("query", "field"), [
     ("period=year", "period"), ("from=2026-11-10&to=2026-11-01", "to"),
     ("from=2024-01-01&to=2026-11-01", "to"), ("from=11/02/2026", "from"),
-    ("call_type=no_such_type", "call_type"), ("format=xml", "format")])
+    ("call_type=no_such_type", "call_type"), ("format=xml", "format"),
+    ("program=police", "program")])
 def test_bad_queries_name_their_field(app: Flask, signed_in: Callable[..., Session],
                                       call_types: None, query: str, field: str) -> None:
     answer = signed_in(Role.PROGRAM_LEAD).get(f"/api/v1/indicators/responses?{query}")

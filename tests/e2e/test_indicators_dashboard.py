@@ -2,8 +2,8 @@
 the demo city's responses by program (the table's figures add up to the calls stored), each
 indicator's chart and published definition, downloads an indicator's CSV export, and reads the
 baseline report of a historical CAD import (its totals and hour-of-week heat table against the
-calls stored); the same in Spanish; the program filter narrows the rows; a supervisor reaches
-it from the navigation. A screenshot in each language."""
+calls stored); the same in Spanish; the program filter narrows the rows and the CSV export;
+a supervisor reaches it from the navigation. A screenshot in each language."""
 
 from __future__ import annotations
 
@@ -157,7 +157,7 @@ def test_a_program_lead_reads_the_demo_citys_indicators_and_downloads_one_as_csv
 
 def test_the_dashboard_in_spanish_shows_the_same_figures_and_filters_by_program(
         server: live.LiveServer, historical_import: None, new_context: Callable[..., Any],
-        screenshot: Callable[[Any, str], Path]) -> None:
+        screenshot: Callable[[Any, str], Path], tmp_path: Path) -> None:
     page = open_dashboard(new_context, server)
     page.get_by_test_id("lang-es").click()
     page.get_by_role("heading", name="Indicadores del programa").wait_for()
@@ -182,6 +182,11 @@ def test_the_dashboard_in_spanish_shows_the_same_figures_and_filters_by_program(
         p == "co_response" for p in (r.get_attribute("data-group-program") for r in rows.all())),
         what="only co-response rows")
     assert responses_shown(page, "co_response") == responses_stored(server, "co_response")
+    with page.expect_download() as download:  # the export is filtered as the screen is
+        card(page, "responses").get_by_test_id("ind-csv").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert {r["program"] for r in csv.DictReader(io.StringIO(saved.read_text()))} == {"co_response"}
 
 
 def test_a_supervisor_reaches_the_dashboard_from_the_navigation(

@@ -2259,6 +2259,8 @@ export interface paths {
                     call_type?: string | null;
                     /** @description a service area id: only calls at a premise in that area */
                     area?: string | null;
+                    /** @description a program: only its rows, in the indicators grouped by program (the others show every program) */
+                    program?: "community_response" | "co_response" | "crisis_call_diversion" | "care_navigation" | null;
                     /** @description json, or csv (text/csv, small cells suppressed) */
                     format?: "json" | "csv";
                 };
@@ -2314,6 +2316,8 @@ export interface paths {
                     call_type?: string | null;
                     /** @description a service area id: only calls at a premise in that area */
                     area?: string | null;
+                    /** @description a program: only its rows, in the indicators grouped by program (the others show every program) */
+                    program?: "community_response" | "co_response" | "crisis_call_diversion" | "care_navigation" | null;
                     /** @description json, or csv (text/csv, small cells suppressed) */
                     format?: "json" | "csv";
                 };
@@ -4947,6 +4951,9 @@ export interface components {
             /** Format: date */
             from?: string;
             period?: string;
+            program?: string | null;
+            /** @description whether the program filter kept this indicator's rows of one program */
+            program_applied?: boolean;
             time_zone?: string;
             /** Format: date */
             to?: string;

@@ -9,7 +9,7 @@ import { useT } from '../../i18n';
 import { api, Problem, saveFile, useLoad } from '../supply/common';
 import { failure, type Failure } from '../supply/view';
 import { Chart } from './Chart';
-import { byProgram, cellText, chartData, columnLabel, csvFileName, groupValueLabel, queryOf, rowsFor, seriesLabel, titleOf, type Filters } from './view';
+import { byProgram, cellText, chartData, columnLabel, csvFileName, groupValueLabel, queryOf, seriesLabel, titleOf, type Filters } from './view';
 
 export function IndicatorCard({ definition, filters }: { definition: Definition; filters: Filters }) {
   const t = useT();
@@ -27,8 +27,8 @@ export function IndicatorCard({ definition, filters }: { definition: Definition;
     }
   };
   const ind = answer.data;
-  const rows = ind ? rowsFor(ind, filters.program) : [];
-  const chart = ind && chartData(ind, filters.program);
+  const rows = ind?.rows ?? [];
+  const chart = ind && chartData(ind);
   const headingId = `ind-${definition.id}-h`;
   return (
     <section class="board-panel ind-card" aria-labelledby={headingId} data-testid="ind-card" data-indicator={definition.id}>

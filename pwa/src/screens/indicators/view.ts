@@ -1,10 +1,10 @@
 /**
  * Pure helpers of the indicators dashboard: the filters (defaults, checks, the query they send),
  * what a cell shows (counts from 1 to 4 as "<5" and what is computed from them left empty, as the
- * server's CSV export does), the program filter on the rows, each indicator's chart series, the
+ * server's CSV export does), whether the program filter applies, each indicator's chart series, the
  * CSV file's name, and the labels of groups and measures.
  */
-import type { BaselineCell, Indicator, IndicatorId, IndicatorRow, Measure } from '../../api/indicators';
+import type { BaselineCell, Indicator, IndicatorId, Measure } from '../../api/indicators';
 import { TABLES, type Key } from '../../i18n';
 import { reasonLabel, responseLabel } from '../dispatch/view';
 
@@ -57,9 +57,10 @@ export function checkFilters(f: Filters): Partial<Record<'from' | 'to', Key>> {
   return {};
 }
 
-/** The query the server reads: the program stays on the screen (it filters the rows by their program). */
+/** The query the server reads, the screen's and the CSV export's alike. */
 export function queryOf(f: Filters): string {
   const q = new URLSearchParams({ period: f.period, from: f.from, to: f.to });
+  if (f.program) q.set('program', f.program);
   if (f.callType) q.set('call_type', f.callType);
   if (f.area.trim()) q.set('area', f.area.trim());
   return q.toString();
@@ -73,12 +74,6 @@ export function csvFileName(id: IndicatorId, f: Filters): string {
 /** Whether the program filter applies to the indicator: its rows are grouped by program. */
 export function byProgram(indicator: Pick<Indicator, 'groups'>): boolean {
   return indicator.groups.includes('program');
-}
-
-/** The rows the screen shows: of the chosen program only, where the indicator is grouped by program. */
-export function rowsFor(indicator: Pick<Indicator, 'groups' | 'rows'>, program: string): IndicatorRow[] {
-  if (!program || !byProgram(indicator)) return indicator.rows;
-  return indicator.rows.filter((r) => r.group.program === program);
 }
 
 const small = (v: number | null | undefined) => typeof v === 'number' && v > 0 && v < SUPPRESS_BELOW;
@@ -119,12 +114,12 @@ export interface Series {
 }
 
 /** The chart's data: every period of the range (as UTC seconds of its first day), one series per group seen. */
-export function chartData(indicator: Indicator, program: string): { periods: string[]; xs: number[]; series: Series[] } {
+export function chartData(indicator: Indicator): { periods: string[]; xs: number[]; series: Series[] } {
   const measure = indicator.measures.find((m) => m.name === CHART_MEASURE[indicator.id]);
   const at = new Map(indicator.periods.map((p, i) => [p, i]));
   const series = new Map<string, Series>();
   if (measure) {
-    for (const row of rowsFor(indicator, program)) {
+    for (const row of indicator.rows) {
       const key = indicator.groups.map((g) => row.group[g] ?? '').join('\u0000');
       let s = series.get(key);
       if (!s) {
