@@ -36,6 +36,16 @@ def take_sqlite_write_lock(session: Session, table: sa.Table) -> None:
         session.execute(sa.update(table).where(sa.false()).values({key.name: key}))
 
 
+def take_writer_lock(session: Session, table: sa.Table, key: int) -> None:
+    """Until the transaction ends, be the one writer that holds `key`: on PostgreSQL its
+    transaction-level advisory lock (readers carry on), on SQLite the database's write lock.
+    For a read-then-insert of rows no one holds yet, which row locks cannot cover."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+    else:
+        take_sqlite_write_lock(session, table)
+
+
 def lock_rows(session: Session, model: type[M], ids: Iterable[Any]) -> list[M]:
     """The rows of `model` with these primary keys, in key order, locked until the
     transaction ends; attributes already loaded in the session are refreshed."""

@@ -23,6 +23,7 @@ from server.care.hsds import Resource
 from server.care.models import CareResource, FollowUp, Referral, ReferralEvent, ReferralStatus
 from server.dispositions.seed import CARE_REFERRAL
 from server.errors import DomainError, field_error, not_found
+from server.locking import take_writer_lock
 from server.units.models import Program, Unit
 
 # Where each status may go next: forward only, and closed from anywhere (a person who
@@ -40,6 +41,8 @@ NEXT_STATUSES: dict[ReferralStatus, frozenset[ReferralStatus]] = {
 METRES_PER_DEGREE = 111_320
 # Near the poles a degree of longitude shrinks to nothing: the box stops widening past this.
 MIN_COSINE = 0.01
+# Arbitrary constant naming the lock an import of community resources holds (ASCII "HSDSIMPT").
+IMPORT_LOCK_KEY = 0x4853_4453_494D_5054
 # The need a responder's "referred to community care" carries when it names none.
 CARE_NAVIGATION_NEED = "care navigation"
 
@@ -69,7 +72,10 @@ def _resource_values(record: Resource, source: str) -> dict[str, Any]:
 def store_resources(session: Session, records: Sequence[Resource], source: str,
                     now: datetime) -> list[Outcome]:
     """Each record created, updated or left unchanged, by its HSDS service and location ids
-    (so a second import of the same file creates nothing); one outcome per record."""
+    (so a second import of the same file creates nothing); one outcome per record. Two
+    imports at once take turns, a batch at a time: the second reads what the first committed
+    and updates it, rather than both inserting the same record."""
+    take_writer_lock(session, CareResource.__table__, IMPORT_LOCK_KEY)  # type: ignore[arg-type]
     keys = {(r.service_id, r.location_id) for r in records}
     known = {(row.hsds_service_id, row.hsds_location_id): row for row in session.scalars(
         sa.select(CareResource).where(
