@@ -1,7 +1,7 @@
 """Open Referral HSDS 3.0 read into flat community resources: one `Resource` for each place a
 service is offered (a service at no location is one resource without a position), with its
-organization, taxonomy terms, address, position, phone and the fields HSDS has and we do not
-name kept as they were.
+organization, taxonomy terms, address, position, phone, languages, opening hours and the
+fields HSDS has and we do not name kept as they were.
 
 Pure (no Flask, no database). Two inputs: `read_json` (HSDS 3.0 service, organization or
 service_at_location objects: a list, an API page `{"contents": [...]}` or `{"items": [...]}`,
@@ -33,6 +33,7 @@ TABLE_ALIASES: dict[str, str] = {
     "organization": "organizations", "service": "services", "location": "locations",
     "service_at_locations": "service_at_location", "services_at_location": "service_at_location",
     "services_at_locations": "service_at_location", "address": "addresses",
+    "language": "languages", "schedule": "schedules",
     "phone": "phones", "taxonomy_term": "taxonomy_terms", "attribute": "attributes",
     "service_taxonomies": "service_taxonomy", "services_taxonomy": "service_taxonomy",
 }
@@ -49,6 +50,18 @@ MAX_NAME = 300
 MAX_ADDRESS = 300
 MAX_PHONE = 60
 MAX_URL = 500
+MAX_LANGUAGE = 60
+# One line of opening hours: the days, the times and the publisher's words beside them.
+MAX_HOURS_LINE = 200
+# The days as a schedule's byday names them (iCalendar), in the week's order.
+WEEKDAYS = {"MO": "Mon", "TU": "Tue", "WE": "Wed", "TH": "Thu", "FR": "Fri", "SA": "Sat",
+            "SU": "Sun"}
+# Consecutive days from this many on are written as a range (Mon-Fri), fewer one by one.
+DAY_RANGE_FROM = 3
+# What a language or schedule row's link names, in an error line.
+OWNER_WORDS = {"service_id": "service", "location_id": "location",
+               "service_at_location_id": "service at a location"}
+CLOCK = re.compile(r"^(\d{1,2}):(\d{2})")
 # Where a location's addresses are: HSDS 3.0, its generated examples' spelling, HSDS 2.
 ADDRESS_KEYS = ("addresses", "addresss", "physical_addresses", "postal_addresses")
 # Address kinds in order of use: where a person goes first, a postal address last.
@@ -106,6 +119,9 @@ class Resource:
     phone: str | None = None
     url: str | None = None
     email: str | None = None
+    languages: tuple[str, ...] = ()  # language names (the code when a publisher gives no name)
+    language_codes: tuple[str, ...] = ()
+    hours: tuple[str, ...] = ()  # one line per schedule: "Mon-Fri 09:00-17:00 · intake until 4"
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -227,6 +243,57 @@ def _terms(names: Iterable[tuple[str | None, str | None]]) -> tuple[tuple[str, .
     return tuple(kept_names), tuple(kept_codes)
 
 
+def _clock(value: Any) -> str | None:
+    """HH:MM of a schedule's opens_at or closes_at ("09:00:00", "9:00+05:00")."""
+    found = CLOCK.match(str(value).strip()) if value not in (None, "") else None
+    return f"{int(found[1]):02d}:{found[2]}" if found and int(found[1]) < 24 else None
+
+
+def _days(value: Any) -> str:
+    """A byday list (MO,TU,WE or 1MO) in words, consecutive days as a range."""
+    order = list(WEEKDAYS)
+    tokens = str(value or "").replace(";", ",").split(",")
+    days = sorted({order.index(t.strip().upper()[-2:]) for t in tokens
+                   if t.strip().upper()[-2:] in WEEKDAYS})
+    runs: list[list[int]] = []
+    for day in days:
+        if runs and day == runs[-1][-1] + 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    words = []
+    for run in runs:
+        names = [WEEKDAYS[order[d]] for d in run]
+        words.extend([f"{names[0]}-{names[-1]}"] if len(run) >= DAY_RANGE_FROM else names)
+    return ", ".join(words)
+
+
+def _hours_line(schedule: Mapping[str, Any]) -> str | None:
+    """One schedule as a line: its days and times, then the publisher's description."""
+    opens, closes = _clock(schedule.get("opens_at")), _clock(schedule.get("closes_at"))
+    times = f"{opens or '?'}-{closes or '?'}" if opens or closes else ""
+    when = " ".join(part for part in (_days(schedule.get("byday")), times) if part)
+    words = _text(schedule.get("description")) or _text(schedule.get("notes"))
+    line = " · ".join(part for part in (when, words) if part)
+    return line[:MAX_HOURS_LINE] or None
+
+
+def _languages(records: Iterable[Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(names, codes) of HSDS language records, without repeats."""
+    return _terms((_text(r.get("code"), MAX_LANGUAGE), _text(r.get("name"), MAX_LANGUAGE)
+                   or _text(r.get("code"), MAX_LANGUAGE)) for r in records if isinstance(r, Mapping))
+
+
+def _hours(*owners: Iterable[Any]) -> tuple[str, ...]:
+    """The hours of the first owner that has any (the service at this location, the
+    location, the service): the most particular schedule is the one that holds here."""
+    for schedules in owners:
+        lines = [line for s in schedules if isinstance(s, Mapping) and (line := _hours_line(s))]
+        if lines:
+            return tuple(dict.fromkeys(lines))
+    return ()
+
+
 # --- HSDS JSON ------------------------------------------------------------------------------
 
 def read_json(data: bytes) -> Iterator[Item]:
@@ -346,12 +413,16 @@ def _service_json(service: dict[str, Any], where: str, organization: Any,
     }
     service_extra = {k: v for k, v in service.items() if k not in KNOWN_COLUMNS["services"]
                      and k not in {"service_at_locations", "phones", "attributes", "organization",
-                                   "taxonomy_terms"} and v not in (None, "", [], {})}
+                                   "taxonomy_terms", "languages", "schedules"}
+                     and v not in (None, "", [], {})}
     org_extra = {k: v for k, v in org.items() if k not in KNOWN_COLUMNS["organizations"]
                  and k not in {"services", "locations", "phones"} and v not in (None, "", [], {})}
     if not places:
         names, codes = _terms(_json_terms(service))
+        spoken, spoken_codes = _languages(_items(service, "languages"))
         yield Resource(**base, location_id="", categories=names, category_codes=codes,
+                       languages=spoken, language_codes=spoken_codes,
+                       hours=_hours(_items(service, "schedules")),
                        phone=_first_phone(service, org),
                        extra=_sections(service=service_extra, organization=org_extra))
         return
@@ -361,9 +432,15 @@ def _service_json(service: dict[str, Any], where: str, organization: Any,
             (location[k] for k in ADDRESS_KEYS if isinstance(location.get(k), list)), [])
         names, codes = _terms(_json_terms(service) + _json_terms(location))
         location_extra = {k: v for k, v in location.items() if k not in KNOWN_COLUMNS["locations"]
-                          and k not in {"_sal", "_position", "phones", "attributes", *ADDRESS_KEYS}
+                          and k not in {"_sal", "_position", "phones", "attributes", "languages",
+                                        "schedules", *ADDRESS_KEYS}
                           and v not in (None, "", [], {})}
+        spoken, spoken_codes = _languages(_items(service, "languages")
+                                          + _items(location, "languages"))
         yield Resource(**base, location_id=location_id, categories=names, category_codes=codes,
+                       languages=spoken, language_codes=spoken_codes,
+                       hours=_hours(_items(location["_sal"], "schedules"),
+                                    _items(location, "schedules"), _items(service, "schedules")),
                        address=_best_address(a for a in addresses if isinstance(a, dict)),
                        lat=position[0], lon=position[1],
                        phone=_first_phone(location["_sal"], service, location, org),
@@ -485,6 +562,11 @@ class _Tables:
         self._phones(files.get("phones"))
         self._attributes(files.get("attributes"), "link_id")
         self._attributes(files.get("service_taxonomy"), "service_id")
+        self.languages: dict[str, list[Row]] = defaultdict(list)  # service or location -> rows
+        self.schedules: dict[str, list[Row]] = defaultdict(list)  # sal, location or service
+        self._owned(files.get("languages"), ("service_id", "location_id"), self.languages)
+        self._owned(files.get("schedules"), ("service_at_location_id", "location_id",
+                                             "service_id"), self.schedules)
 
     def _by_id(self, table: str, files: Mapping[str, CsvTable]) -> dict[str, tuple[str, Row]]:
         kept: dict[str, tuple[str, Row]] = {}
@@ -554,6 +636,21 @@ class _Tables:
                 for owner in owners:
                     self.phones.setdefault(owner, number)
 
+    def _owned(self, table: CsvTable | None, links: tuple[str, ...],
+               into: dict[str, list[Row]]) -> None:
+        """Rows that belong to a service, location or service at a location (the first link
+        a row fills in), by that owner's id."""
+        known = {"service_id": self.services, "location_id": self.locations,
+                 "service_at_location_id": self.sal_ids}
+        for where, row in self._rows(table):
+            link = next((k for k in links if row.get(k)), None)
+            if link is None or row[link] not in known[link]:
+                owners = " or ".join(OWNER_WORDS[k] for k in links)
+                self.errors.append(HsdsError(where, link or links[-1], f"belongs to no {owners} "
+                                             "in the files; not imported"))
+            else:
+                into[row[link]].append(row)
+
     def _attributes(self, table: CsvTable | None, link: str) -> None:
         for where, row in self._rows(table):
             term_id = row.get("taxonomy_term_id") or row.get("taxonomy_id")
@@ -597,8 +694,13 @@ def read_tables(files: Mapping[str, CsvTable]) -> Iterator[Item]:
                                   + tables.entity_terms[sal_id])
             phone = next((tables.phones[k] for k in (sal_id, service_id, location_id, org_id or "")
                           if k in tables.phones), None)
+            spoken, spoken_codes = _languages(tables.languages[service_id]
+                                              + tables.languages[location_id])
             yield Resource(**base, location_id=location_id, categories=names,
-                           category_codes=codes, address=_best_address(tables.addresses[location_id]),
+                           category_codes=codes, languages=spoken, language_codes=spoken_codes,
+                           hours=_hours(tables.schedules[sal_id], tables.schedules[location_id],
+                                        tables.schedules[service_id]),
+                           address=_best_address(tables.addresses[location_id]),
                            lat=lat, lon=lon, phone=phone,
                            extra=_sections(**extra, location=_extra(location, "locations")
                                            if location else {}))

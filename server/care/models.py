@@ -49,6 +49,11 @@ class CareResource(Base):
     phone: Mapped[str | None] = mapped_column(sa.String(60))
     url: Mapped[str | None] = mapped_column(sa.String(500))
     email: Mapped[str | None] = mapped_column(sa.String(500))
+    # The languages the service is offered in (names, else codes), and one line per schedule.
+    languages: Mapped[list[str]] = mapped_column(sa.JSON, default=list, server_default="[]")
+    hours: Mapped[list[str]] = mapped_column(sa.JSON, default=list, server_default="[]")
+    # "|spanish|es|": the languages' names and codes, lowercased, for the language filter.
+    language_text: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     # The HSDS fields we do not name, kept as published (by table: service, location...).
     extra: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     # Lowercased name, organization, description and terms: what a need's words are found in.

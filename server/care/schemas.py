@@ -26,6 +26,8 @@ class ResourceQuerySchema(Schema):
     lon = Float(strict=False, validate=validate.Range(min=-180, max=180))
     call_id = fields.UUID(metadata={"description": "Measure from this call's premise (a call "
                                                    "in care navigation)."})
+    language = Str(validate=validate.Length(min=1, max=60), metadata={
+        "description": "Only resources offered in this language (its name or code: Spanish, es)."})
     radius_km = Int(strict=False, load_default=DEFAULT_RADIUS_KM,
                     validate=validate.Range(min=1, max=MAX_RADIUS_KM))
 
@@ -50,6 +52,9 @@ class ResourceSchema(Schema):
     phone = Str(allow_none=True)
     url = Str(allow_none=True)
     email = Str(allow_none=True)
+    languages = fields.List(Str(), metadata={"description": "Languages offered (names, else codes)."})
+    hours = fields.List(Str(), metadata={"description": "Opening hours, one line per schedule "
+                                                       "(days, times, the publisher's words)."})
     distance_m = Int(allow_none=True, metadata={"description": "From the search's point."})
 
 

@@ -62,11 +62,19 @@ def _resource_values(record: Resource, source: str) -> dict[str, Any]:
     values["hsds_service_id"] = values.pop("service_id")
     values["hsds_location_id"] = values.pop("location_id")
     values["hsds_organization_id"] = values.pop("organization_id")
+    values["languages"] = list(record.languages)
+    values["hours"] = list(record.hours)
+    values["language_text"] = language_key(*record.languages, *values.pop("language_codes"))
     values["search_text"] = " ".join(
         [record.name, record.organization or "", record.description, *record.categories,
          *record.category_codes]).lower()
     values["source"] = source[:200]
     return values
+
+
+def language_key(*names: str) -> str:
+    """The delimited, lowercased names a language filter looks a word up in ("|es|spanish|")."""
+    return "|" + "".join(f"{n.strip().lower()}|" for n in names if n.strip())
 
 
 def store_resources(session: Session, records: Sequence[Resource], source: str,
@@ -113,15 +121,22 @@ def _point_of(session: Session, lat: float | None, lon: float | None,
     return premise.lat, premise.lon
 
 
+def _literal(text: str) -> str:
+    """The text as a LIKE pattern matches it literally (escaped with a backslash)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def search_resources(session: Session, query: dict[str, Any], page: int, size: int
                      ) -> tuple[list[tuple[CareResource, float | None]], int]:
     """One page of the resources meeting the need (every word of it in a term, the name or
     description) and how many there are: nearest first from the point (or the call's premise)
     within radius_km, measured by geopy; by name without a point (paged in the database)."""
     stmt = sa.select(CareResource)
+    if language := (query.get("language") or "").strip().lower():
+        stmt = stmt.where(CareResource.language_text.like(f"%|{_literal(language)}|%",
+                                                          escape="\\"))
     for word in (query.get("need") or "").lower().split():
-        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(CareResource.search_text.like(f"%{escaped}%", escape="\\"))
+        stmt = stmt.where(CareResource.search_text.like(f"%{_literal(word)}%", escape="\\"))
     start = (page - 1) * size
     point = _point_of(session, query.get("lat"), query.get("lon"), query.get("call_id"))
     if point is None:
@@ -146,6 +161,7 @@ def resource_to_dict(resource: CareResource, distance_m: float | None = None) ->
             "description": resource.description, "categories": resource.categories,
             "address": resource.address, "lat": resource.lat, "lon": resource.lon,
             "phone": resource.phone, "url": resource.url, "email": resource.email,
+            "languages": resource.languages, "hours": resource.hours,
             "distance_m": None if distance_m is None else round(distance_m)}
 
 

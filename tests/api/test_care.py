@@ -96,6 +96,24 @@ def test_a_need_is_words_not_patterns(as_navigator: Session,
         "Rent help"]
 
 
+def test_a_language_filter_keeps_the_resources_offered_in_it_by_name_or_code(
+        as_navigator: Session, create_resource: Callable[..., CareResource]) -> None:
+    create_resource(name="Clinica", languages=("Spanish", "English"), language_codes=("es", "en"),
+                    hours=("Mon-Fri 09:00-17:00", "Sat 10:00-14:00"))
+    create_resource(name="Pantry", languages=("English",), language_codes=("en",))
+    create_resource(name="Pho kitchen", languages=("vi",), language_codes=("vi",))
+    search = f"{CARE}/resources"
+    assert names(as_navigator.get(search, query_string={"language": "spanish"})) == ["Clinica"]
+    assert names(as_navigator.get(search, query_string={"language": "ES"})) == ["Clinica"]
+    assert names(as_navigator.get(search, query_string={"language": "en"})) == ["Clinica", "Pantry"]
+    assert names(as_navigator.get(search, query_string={"language": "span"})) == []  # whole names
+    assert names(as_navigator.get(search, query_string={"language": "%"})) == []
+    [clinic] = as_navigator.get(search, query_string={"language": "es"}).json
+    assert clinic["languages"] == ["Spanish", "English"]
+    assert clinic["hours"] == ["Mon-Fri 09:00-17:00", "Sat 10:00-14:00"]
+    assert as_navigator.get(search, query_string={"language": ""}).status_code == 422
+
+
 def test_search_is_paginated_with_the_count_in_the_header(
         as_navigator: Session, resources: dict[str, CareResource]) -> None:
     page = as_navigator.get(f"{CARE}/resources", query_string={"page": 2, "page_size": 3})

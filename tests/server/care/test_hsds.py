@@ -213,10 +213,76 @@ def test_text_that_is_not_utf8_is_read_as_windows_1252() -> None:
 @pytest.mark.parametrize(("file_name", "table"), [
     ("address.csv", "addresses"), ("Addresses.CSV", "addresses"), ("service-at-location.csv",
                                                                    "service_at_location"),
-    ("organization.csv", "organizations"), ("schedules.csv", None), ("services.csv", "services"),
+    ("organization.csv", "organizations"), ("schedule.csv", "schedules"),
+    ("languages.csv", "languages"), ("contacts.csv", None), ("services.csv", "services"),
 ])
 def test_table_names_of_the_exports_seen(file_name: str, table: str | None) -> None:
     assert table_name(file_name) == table
+
+
+@pytest.mark.parametrize(("schedule", "line"), [
+    ({"byday": "MO,TU,WE,TH,FR", "opens_at": "09:00:00", "closes_at": "17:00:00"},
+     "Mon-Fri 09:00-17:00"),
+    ({"byday": "SA,MO", "opens_at": "9:30", "closes_at": "12:00+05:00"}, "Mon, Sat 09:30-12:00"),
+    ({"byday": "FR,SA,SU,MO", "opens_at": "17:00"}, "Mon, Fri-Sun 17:00-?"),
+    ({"byday": "1MO,XX", "closes_at": "noon", "description": "First Monday of the month"},
+     "Mon · First Monday of the month"),
+    ({"description": "Call ahead; intake from 5 pm"}, "Call ahead; intake from 5 pm"),
+    ({"opens_at": "25:00", "byday": ""}, None),
+])
+def test_a_schedule_reads_as_a_line_of_days_and_times(schedule: dict[str, str],
+                                                      line: str | None) -> None:
+    item = {"id": "s1", "name": "Pantry", "schedules": [schedule]}
+    [resource], errors = one_json(item)
+    assert errors == []
+    assert resource.hours == ((line,) if line else ())
+
+
+def test_json_languages_and_the_most_particular_schedule_of_each_place() -> None:
+    service = {
+        "id": "s1", "name": "Clinic", "languages": [{"name": "Spanish", "code": "es"},
+                                                    {"code": "en"}, {"name": "Spanish"}],
+        "schedules": [{"byday": "MO", "opens_at": "08:00", "closes_at": "12:00"}],
+        "service_at_locations": [
+            {"id": "sal-a", "schedules": [{"byday": "SA", "opens_at": "10:00", "closes_at": "14:00"}],
+             "location": {"id": "loc-a", "latitude": 35.99, "longitude": -78.9,
+                          "languages": [{"name": "Arabic", "code": "ar"}]}},
+            {"id": "sal-b", "location": {"id": "loc-b", "latitude": 36.0, "longitude": -78.9,
+                                         "schedules": [{"description": "By appointment"}]}},
+            {"id": "sal-c", "location": {"id": "loc-c", "latitude": 36.1, "longitude": -78.9}},
+        ]}
+    resources, errors = one_json(service)
+    assert errors == []
+    by_place = {r.location_id: r for r in resources}
+    assert by_place["loc-a"].languages == ("Spanish", "en", "Arabic")
+    assert by_place["loc-a"].language_codes == ("es", "en", "ar")
+    assert [by_place[p].hours for p in ("loc-a", "loc-b", "loc-c")] == [
+        ("Sat 10:00-14:00",), ("By appointment",), ("Mon 08:00-12:00",)]
+    assert "languages" not in by_place["loc-a"].extra.get("service", {})
+    assert "schedules" not in by_place["loc-b"].extra.get("location", {})
+
+
+def test_csv_languages_and_schedules_attach_to_their_owners_or_are_named() -> None:
+    files = tables(
+        services="id,name\ns1,Clinic\ns2,Line\n",
+        locations="id,name,latitude,longitude\nl1,Main,35.99,-78.9\n",
+        service_at_location="id,service_id,location_id\nsal1,s1,l1\n",
+        languages="id,service_id,location_id,name,code\nla1,s1,,Spanish,es\nla2,,l1,,vi\n"
+                  "la3,nobody,,French,fr\n",
+        schedules="id,service_id,location_id,service_at_location_id,byday,opens_at,closes_at,"
+                  "description\nsc1,s1,,,MO,08:00,12:00,\nsc2,,,sal1,TU,13:00,15:00,\n"
+                  "sc3,s2,,,,,,Around the clock\nsc4,,,sal9,WE,,,\n")
+    resources, errors = split(read_tables(files))
+    by_service = {r.service_id: r for r in resources}
+    assert (by_service["s1"].languages, by_service["s1"].language_codes) == (("Spanish", "vi"),
+                                                                            ("es", "vi"))
+    assert by_service["s1"].hours == ("Tue 13:00-15:00",)  # the service at this location's
+    assert by_service["s2"].hours == ("Around the clock",)
+    assert errors == [
+        "languages.csv row 4: service_id: belongs to no service or location in the files; "
+        "not imported",
+        "schedules.csv row 5: service_at_location_id: belongs to no service at a location or "
+        "location or service in the files; not imported"]
 
 
 def test_the_sample_json_gives_each_record_a_resource_or_an_error() -> None:
@@ -250,12 +316,12 @@ def test_one_services_csv_file_imports_and_other_tables_are_named_unread(tmp_pat
     folder = tmp_path / "export"
     folder.mkdir()
     (folder / "service.csv").write_text("id,name\ns1,Pantry\n")
-    (folder / "schedule.csv").write_text("id\n1\n")
+    (folder / "contact.csv").write_text("id\n1\n")
     (folder / "datapackage.json").write_text("{}")
     (folder / "services.csv").write_text("id,name\ns2,Shelter\n")
     found = list(read_path(folder))
     assert [i for i in found if isinstance(i, Unread)] == [
-        Unread("schedule.csv"), Unread("services.csv", "a second services table; service.csv was read")]
+        Unread("contact.csv"), Unread("services.csv", "a second services table; service.csv was read")]
     assert [r.service_id for r in split(found)[0]] == ["s1"]  # the first file of a table
 
 

@@ -113,7 +113,7 @@ def test_what_no_database_keeps_is_repaired_and_imported_on_each_database(
 def test_tables_no_resource_is_made_of_are_named_in_the_summary(app: Flask, tmp_path: Path) -> None:
     tables = tmp_path / "tables"
     shutil.copytree(FIXTURES / "tables", tables)
-    (tables / "schedules.csv").write_text("id,service_id\nsch1,svc-pantry\n")
+    (tables / "contacts.csv").write_text("id,service_id\nc1,svc-pantry\n")
     code, out, _ = run(app, tables)
     assert code == 0
-    assert "not read: schedules.csv (HEART Field keeps no such records)" in out
+    assert "not read: contacts.csv (HEART Field keeps no such records)" in out
