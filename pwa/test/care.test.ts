@@ -54,6 +54,7 @@ describe('care navigation views', () => {
   it('builds the search path with only what was asked', () => {
     expect(resourceSearchPath({})).toBe('/care/resources');
     expect(resourceSearchPath({ need: ' food ', callId: 'c1', radiusKm: 5 })).toBe('/care/resources?need=food&call_id=c1&radius_km=5');
+    expect(resourceSearchPath({ need: '', language: ' es ' })).toBe('/care/resources?language=es');
     expect(resourceSearchPath({ need: 'x', lat: 35.9, lon: -78.9 })).toBe('/care/resources?need=x&lat=35.9&lon=-78.9');
   });
 

@@ -88,6 +88,24 @@ def test_a_navigator_finds_a_shelter_near_a_referred_persons_premise(
                        "AND need = 'shelter'") == [("shelter",)]
 
 
+def test_a_navigator_finds_the_resources_offered_in_spanish_with_their_hours(
+        server: live.LiveServer, new_context: Callable[..., Any]) -> None:
+    page = open_desk(new_context, server)
+    page.get_by_test_id("care-tab-resources").click()
+    page.get_by_test_id("resource-language").fill("Spanish")
+    page.get_by_test_id("resource-search").click()
+    found = page.get_by_test_id("resource")
+    found.first.wait_for()
+    stored = server.rows("SELECT name, hours FROM care_resources WHERE language_text LIKE "
+                         ":spanish ORDER BY name", spanish="%|spanish|%")
+    assert stored, "the demo data has resources offered in Spanish"
+    assert found.locator("strong").all_inner_texts() == [name for name, _ in stored]
+    pantry = found.filter(has_text="Emergency food pantry")
+    assert pantry.get_by_test_id("resource-languages").inner_text() == "Languages: English, Spanish"
+    assert pantry.get_by_test_id("resource-hours").locator("li").all_inner_texts() == [
+        "Mon-Fri 09:00-17:00", "Sat 10:00-13:00"]
+
+
 @pytest.mark.parametrize(("lang", "theme"), [("en", "light"), ("es", "dark")])
 def test_the_care_desk_passes_axe_and_keeps_44px_targets(
         server: live.LiveServer, new_context: Callable[..., Any], lang: str, theme: str,

@@ -20,9 +20,10 @@ export type Referral = Omit<Sent<S['Referral']>, 'events' | 'resource' | 'status
 export type FollowUp = Sent<S['FollowUp']>;
 export type CareCall = Sent<S['CareCall']>;
 
-/** What a resource search asks: words of a need, and a point (or a call's premise) with a radius. */
+/** What a resource search asks: words of a need, a language, and a point (or a call's premise) with a radius. */
 export interface ResourceQuery {
   need?: string;
+  language?: string;
   lat?: number;
   lon?: number;
   callId?: string;
@@ -32,6 +33,7 @@ export interface ResourceQuery {
 export function resourceSearchPath(q: ResourceQuery): string {
   const params = new URLSearchParams();
   if (q.need?.trim()) params.set('need', q.need.trim());
+  if (q.language?.trim()) params.set('language', q.language.trim());
   if (q.lat !== undefined && q.lon !== undefined) {
     params.set('lat', String(q.lat));
     params.set('lon', String(q.lon));

@@ -1346,6 +1346,8 @@ export interface paths {
                     lon?: number;
                     /** @description Measure from this call's premise (a call in care navigation). */
                     call_id?: string;
+                    /** @description Only resources offered in this language (its name or code: Spanish, es). */
+                    language?: string;
                     radius_km?: number;
                     page?: number;
                     page_size?: number;
@@ -6001,9 +6003,13 @@ export interface components {
             /** @description From the search's point. */
             distance_m?: number | null;
             email?: string | null;
+            /** @description Opening hours, one line per schedule (days, times, the publisher's words). */
+            hours?: string[];
             hsds_location_id?: string | null;
             hsds_service_id?: string;
             id?: number;
+            /** @description Languages offered (names, else codes). */
+            languages?: string[];
             lat?: number | null;
             lon?: number | null;
             name?: string;

@@ -1,4 +1,4 @@
-/** Resource search: the need's words, measured from a referred person's call (its premise) within a radius; nearest first. */
+/** Resource search: the need's words and a language, measured from a referred person's call (its premise) within a radius; nearest first. */
 import { useState } from 'preact/hooks';
 import { care, type CareResource, type ResourceQuery } from '../../api/care';
 import { useT } from '../../i18n';
@@ -15,6 +15,7 @@ export function Resources({ acts }: TabProps) {
   const referrals = useLoad((c) => care.referrals(c), []);
   const calls = [...new Map((referrals.data ?? []).map((r) => [r.call_id, r.cad_number])).entries()];
   const [need, setNeed] = useState('');
+  const [language, setLanguage] = useState('');
   const [callId, setCallId] = useState('');
   const [radius, setRadius] = useState(DEFAULT_RADIUS_KM);
   const [found, setFound] = useState<CareResource[] | null>(null);
@@ -24,7 +25,7 @@ export function Resources({ acts }: TabProps) {
   const search = async (e: Event) => {
     e.preventDefault();
     if (callId && km === null) return;
-    const query: ResourceQuery = { need, ...(callId ? { callId, radiusKm: km ?? undefined } : {}) };
+    const query: ResourceQuery = { need, language, ...(callId ? { callId, radiusKm: km ?? undefined } : {}) };
     try {
       setFound(await care.resources(api(), query));
       setSearchedFrom(callId);
@@ -39,6 +40,10 @@ export function Resources({ acts }: TabProps) {
         <div class="supply-field">
           <label for="care-need">{t('care.need')}</label>
           <input id="care-need" data-testid="resource-need" type="search" value={need} onInput={(e) => setNeed(e.currentTarget.value)} />
+        </div>
+        <div class="supply-field">
+          <label for="care-language">{t('care.language')}</label>
+          <input id="care-language" data-testid="resource-language" type="search" value={language} onInput={(e) => setLanguage(e.currentTarget.value)} />
         </div>
         <div class="supply-field">
           <label for="care-from">{t('care.from')}</label>
@@ -113,6 +118,14 @@ function ResourceItem({ resource, referFrom, need, onReferred }: { resource: Car
       {resource.categories.length > 0 && <p data-testid="resource-categories">{resource.categories.join(' · ')}</p>}
       {resource.address && <p>{resource.address}</p>}
       {resource.phone && <p>{t('care.phone', { phone: resource.phone })}</p>}
+      {resource.hours.length > 0 && (
+        <ul class="plain" aria-label={t('care.hours')} data-testid="resource-hours">
+          {resource.hours.map((line) => (
+            <li key={line}>{line}</li>
+          ))}
+        </ul>
+      )}
+      {resource.languages.length > 0 && <p data-testid="resource-languages">{t('care.languages', { languages: resource.languages.join(', ') })}</p>}
       {resource.description && <p class="muted">{resource.description}</p>}
       {referFrom && !referred && (
         <button type="button" class="btn" data-testid="resource-refer" onClick={() => void refer()}>
