@@ -250,9 +250,10 @@ def _clock(value: Any) -> str | None:
 
 
 def _days(value: Any) -> str:
-    """A byday list (MO,TU,WE or 1MO) in words, consecutive days as a range."""
+    """A byday list ("MO,TU,WE", "1MO", ["SA", "SU"]) in words, consecutive days as a range."""
     order = list(WEEKDAYS)
-    tokens = str(value or "").replace(";", ",").split(",")
+    listed = value if isinstance(value, list) else [value]  # a string by HSDS; some publish a list
+    tokens = ",".join(str(v) for v in listed if v is not None).replace(";", ",").split(",")
     days = sorted({order.index(t.strip().upper()[-2:]) for t in tokens
                    if t.strip().upper()[-2:] in WEEKDAYS})
     runs: list[list[int]] = []

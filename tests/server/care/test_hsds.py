@@ -229,6 +229,7 @@ def test_table_names_of_the_exports_seen(file_name: str, table: str | None) -> N
      "Mon · First Monday of the month"),
     ({"description": "Call ahead; intake from 5 pm"}, "Call ahead; intake from 5 pm"),
     ({"opens_at": "25:00", "byday": ""}, None),
+    ({"byday": ["SA", "SU"], "opens_at": 900, "closes_at": None}, "Sat, Sun"),
 ])
 def test_a_schedule_reads_as_a_line_of_days_and_times(schedule: dict[str, str],
                                                       line: str | None) -> None:
