@@ -142,8 +142,10 @@ class Hub:
             if time.monotonic() - self._standing_at >= max_age:
                 with self._lock:
                     listeners = list(self.listeners)
-                    self._since.clear()
-                self._good = check(listeners)
+                good = check(listeners)  # a check that fails changes nothing: the next asks again
+                with self._lock:
+                    self._good = good
+                    self._since.difference_update(listeners)
                 self._standing_at = time.monotonic()
             with self._lock:
                 return listener in self._good or listener in self._since

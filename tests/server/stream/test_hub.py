@@ -140,3 +140,17 @@ def test_a_listener_registered_after_the_last_check_stands_until_the_next(
     hub.register(late)  # its sign-in was checked as it connected, after that check
     assert hub.in_good_standing(late, lambda found: set(), max_age=3600)
     assert not hub.in_good_standing(late, lambda found: set(), max_age=0)
+
+
+def test_a_failed_standing_check_changes_nothing_and_the_next_ask_checks_again(
+        statements: tuple[sa.Engine, list[str]]) -> None:
+    engine, _ = statements
+    hub, listener = hub_after(0, engine)
+
+    def down(found: list[Listener]) -> set[Listener]:
+        raise sa.exc.OperationalError("SELECT 1", {}, Exception("the database went away"))
+
+    with pytest.raises(sa.exc.OperationalError):
+        hub.in_good_standing(listener, down, max_age=0)
+    assert hub.in_good_standing(listener, down, max_age=3600)  # still as it connected
+    assert hub.in_good_standing(listener, lambda found: set(found), max_age=0)
