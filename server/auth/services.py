@@ -194,6 +194,21 @@ def enrolled_user_ids(session: Session, device_id: uuid.UUID) -> set[int]:
     ))
 
 
+def tapped_by(session: Session, sender: User, device_id: uuid.UUID | None, unit_id: int,
+              person_id: int | None, at: datetime) -> User | None:
+    """Who made a tap a shared tablet queued and sends now under whoever is signed in: the
+    person it names when they are enrolled on this tablet and on the unit's crew, as the sync
+    engine credits an op to its author; the sender when it names no one or themselves; None
+    when the person named may not be credited (the caller keeps the tap, credited to the
+    sender, and notes whom it named)."""
+    if person_id is None or person_id == sender.id:
+        return sender
+    if device_id is None or person_id not in enrolled_user_ids(session, device_id) \
+            or person_id not in crew_user_ids(session, unit_id, at):
+        return None
+    return session.get(User, person_id)
+
+
 def revoked_answer(device: Device | None) -> tuple[str, str]:
     """What a revoked (or unknown: treated as lost) device is told: message and action."""
     reason = device.revocation_reason if device is not None else None

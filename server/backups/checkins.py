@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.auth.models import User
+from server.auth.services import tapped_by
 from server.backups.models import CheckinAnswer, CheckinPrompt, Origin, Urgency
 from server.backups.services import request_backup
 from server.calls.models import Call, CallStatus, CallStatusEvent, CallType
@@ -128,10 +129,11 @@ def _raise_backup(session: Session, scene: OnScene, prompt: CheckinPrompt, now: 
     return 1 if created else 0
 
 
-def check_in(session: Session, actor: User, unit_id: int | None, data: Mapping[str, Any],
-             now: datetime) -> tuple[CheckinAnswer, bool]:
+def check_in(session: Session, actor: User, device_id: uuid.UUID | None, unit_id: int | None,
+             data: Mapping[str, Any], now: datetime) -> tuple[CheckinAnswer, bool]:
     """The crew is all right: a new window starts. Only for the unit's own call on scene;
-    the same id again is the same answer."""
+    the same id again is the same answer. Credited to the person who tapped (`answered_by`)
+    when they may be (`tapped_by`), else to the sender."""
     existing = session.get(CheckinAnswer, data["id"])
     if existing is not None:
         if existing.unit_id != unit_id:
@@ -141,8 +143,10 @@ def check_in(session: Session, actor: User, unit_id: int | None, data: Mapping[s
     if call is None or call.unit_id is None or call.unit_id != unit_id \
             or call.status is not CallStatus.ON_SCENE or call.deleted_at is not None:
         raise field_error("call_id", "Not a call your unit is on scene at.")
+    tapper = tapped_by(session, actor, device_id, call.unit_id, data.get("answered_by"), now)
     answer = CheckinAnswer(id=data["id"], call_id=call.id, unit_id=call.unit_id,
-                           user_id=actor.id, device_time=data["device_time"], received_at=now)
+                           user_id=(tapper or actor).id, device_time=data["device_time"],
+                           received_at=now)
     try:
         with session.begin_nested():
             session.add(answer)

@@ -116,7 +116,8 @@ class Checkins(MethodView):
     @blp.alt_response(200, schema=CheckinSchema, description="The same id again")
     def post(self, data: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """The crew on scene is all right: the check-in timer starts again."""
-        answer, created = checkins.check_in(db.session(), g.actor, g.unit_id, data, utcnow())
+        answer, created = checkins.check_in(db.session(), g.actor, _device_id(), g.unit_id, data,
+                                           utcnow())
         db.session.commit()
         return checkins.answer_to_dict(answer), 201 if created else 200
 

@@ -26,6 +26,13 @@ class BackupCreateSchema(Schema):
     position = fields.Nested(PositionInSchema, load_default=None, allow_none=True)
     device_time = AwareDateTime(required=True)
     note = Str(load_default=None, allow_none=True, validate=validate.Length(max=MAX_NOTE_LENGTH))
+    pressed_by = Int(load_default=None, allow_none=True, strict=True,
+                     validate=validate.Range(min=1), metadata={
+                         "description": "the user id of the person signed in when it was pressed: "
+                                        "a request a shared tablet queued offline is sent by "
+                                        "whoever is signed in next. Credited to them when they "
+                                        "are enrolled on this tablet and on the unit's crew; "
+                                        "else to the sender, with the id named in its log"})
 
 
 class BackupListQuerySchema(Schema):
@@ -97,6 +104,10 @@ class CheckinCreateSchema(Schema):
     id = fields.UUID(required=True)
     call_id = fields.UUID(required=True)
     device_time = AwareDateTime(required=True)
+    answered_by = Int(load_default=None, allow_none=True, strict=True,
+                      validate=validate.Range(min=1), metadata={
+                          "description": "the user id of the person who tapped, as pressed_by "
+                                         "of a backup request"})
 
 
 class CheckinSchema(Schema):

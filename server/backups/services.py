@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from server.audit.services import record_audit
 from server.auth.models import FIELD_ROLES, Role, User
 from server.auth.permissions import BACKUP_ANSWERERS
+from server.auth.services import tapped_by
 from server.backups.models import (
     OPEN_STATES,
     BackupEvent,
@@ -250,16 +251,23 @@ def request_backup(session: Session, actor: User | None, device_id: uuid.UUID | 
         if (made := session.get(BackupRequest, data["id"])) is None:
             raise
         return _same_unit(made, unit_id), False
+    detail = {"urgency": data["urgency"], "origin": origin.value}
+    presser = actor
+    if actor is not None and (named := data.get("pressed_by")) is not None:
+        presser = tapped_by(session, actor, device_id, unit_id, named, now)
+        if presser is None:  # never refused: credited to the sender, the name it gave kept
+            presser, detail = actor, {**detail, "pressed_by_not_credited": named}
     request = session.scalars(
         dialect_insert(session, BackupRequest)
-        .values(_new_request(session, actor, device_id, unit_id, data, config, now, origin))
+        .values(_new_request(session, presser, device_id, unit_id, data, config, now, origin))
         .on_conflict_do_nothing(index_elements=[BackupRequest.id])
         .returning(BackupRequest)).one_or_none()
     if request is not None:
         tier = tiers(config)[0]
-        _log(session, request, "requested", actor, now,
-             {"urgency": request.urgency.value, "origin": request.origin.value})
-        _record(session, actor, device_id, request, "requested", None,
+        if presser is not actor:
+            detail["sent_by"] = actor.id if actor else None
+        _log(session, request, "requested", presser, now, detail)
+        _record(session, presser, device_id, request, "requested", None,
                 audience_for(session, request, tier, now, config), config)
         return request, True
     existing = session.get(BackupRequest, data["id"], populate_existing=True)

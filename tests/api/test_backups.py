@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 
 from server.audit.models import AuditEntry
-from server.auth.models import Role
+from server.auth.models import Role, User
 from server.backups.models import BackupEvent
 from server.calls.models import Call
 from server.extensions import db
@@ -207,3 +207,41 @@ def test_bad_bytes_and_missing_fields_are_refused(crew: Crew, app: Flask) -> Non
     missing = tablet.post("/api/v1/backups", {})
     assert missing.status_code == 422
     assert {"id", "urgency", "device_time"} <= set(missing.json["errors"]["json"])
+
+
+# --- a tablet the crew shares -----------------------------------------------------------------
+
+def test_a_press_queued_by_the_clinician_and_sent_by_the_peer_is_the_clinicians(
+        create_unit: Callable[..., Unit], create_user: Callable[..., User],
+        sign_in: Callable[..., Session]) -> None:
+    unit = create_unit()
+    clinician = create_user(Role.RESPONDER_CLINICIAN, unit=unit)
+    peer = create_user(Role.RESPONDER_PEER, unit=unit)
+    tablet = sign_in(clinician)
+    as_peer = sign_in(peer, device_id=tablet.device_id)  # the clinician locked, the peer unlocked
+    answer = as_peer.post("/api/v1/backups", backup_body(pressed_by=clinician.id))
+    assert answer.status_code == 201, answer.json
+    assert answer.json["requested_by"] == {"id": clinician.id, "name": clinician.full_name}
+    [event] = db.session.query(BackupEvent).all()
+    assert (event.actor_id, event.detail["sent_by"]) == (clinician.id, peer.id)
+    [audit] = db.session.query(AuditEntry).filter_by(action="backup_requested").all()
+    assert audit.actor_id == clinician.id
+
+
+def test_a_press_naming_someone_who_may_not_be_credited_is_kept_for_the_sender(
+        create_unit: Callable[..., Unit], create_user: Callable[..., User],
+        sign_in: Callable[..., Session]) -> None:
+    unit, other_unit = create_unit(), create_unit()
+    peer = create_user(Role.RESPONDER_PEER, unit=unit)
+    never_here = create_user(Role.RESPONDER_EMT, unit=unit)  # on the crew, not on this tablet
+    elsewhere = create_user(Role.RESPONDER_EMT, unit=other_unit)  # neither
+    tablet = sign_in(peer)
+    for named in (never_here.id, elsewhere.id, 2**31 - 1):
+        answer = tablet.post("/api/v1/backups", backup_body(pressed_by=named))
+        assert answer.status_code == 201, answer.json
+        assert answer.json["requested_by"]["id"] == peer.id
+        event = db.session.query(BackupEvent).filter_by(
+            request_id=uuid.UUID(answer.json["id"])).one()
+        assert event.detail["pressed_by_not_credited"] == named
+    assert tablet.post("/api/v1/backups", backup_body(pressed_by="1")).status_code == 422
+    assert tablet.post("/api/v1/backups", backup_body(pressed_by=0)).status_code == 422

@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 
 from flask import Flask
 
-from server.auth.models import Role
+from server.auth.models import Role, User
 from server.backups.checkins import sweep_checkins
+from server.backups.models import CheckinAnswer
 from server.backups.services import escalate_due
 from server.calls.models import Call
 from server.extensions import db
@@ -107,3 +108,27 @@ def test_field_settings_carry_the_check_in_timer(signed_in: Callable[..., Sessio
     settings = signed_in(Role.RESPONDER_PEER).get("/api/v1/settings/field").json
     assert settings["checkin"] == {"after_minutes": 20, "after_minutes_by_call_type": {},
                                    "grace_seconds": 180}
+
+
+def test_a_check_in_tapped_by_one_of_the_crew_and_sent_by_another_is_the_tappers(
+        create_unit: Callable[..., Unit], create_call: Callable[..., Call],
+        create_user: Callable[..., User], sign_in: Callable[..., Session]) -> None:
+    unit = create_unit()
+    emt, peer = create_user(Role.RESPONDER_EMT, unit=unit), create_user(Role.RESPONDER_PEER, unit=unit)
+    outsider = create_user(Role.RESPONDER_EMT, unit=create_unit())
+    tablet = sign_in(emt)
+    as_peer = sign_in(peer, device_id=tablet.device_id)
+    call = create_call(unit)
+    put_on_scene(call, minutes_ago=25)
+
+    def answer(named: int) -> int | None:
+        body = {"id": str(uuid.uuid4()), "call_id": str(call.id),
+                "device_time": utcnow().isoformat(), "answered_by": named}
+        sent = as_peer.post("/api/v1/checkins", body)
+        assert sent.status_code == 201, sent.json
+        db.session.expire_all()
+        found = db.session.get(CheckinAnswer, uuid.UUID(body["id"]))
+        return found.user_id if found else None
+
+    assert answer(emt.id) == emt.id
+    assert answer(outsider.id) == peer.id  # not on this tablet nor the crew: the sender's
