@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiClient } from '../src/api/client';
 import { db, recordLocation } from '../src/db';
 import { isOpen, requestBackup, stageOf } from '../src/lib/backups';
-import { fakeFetch, freshUnlockedDevice, staticTokens, stopSchedulers, testScheduler } from './helpers';
+import { fakeFetch, freshUnlockedDevice, staticTokens, stopSchedulers, testScheduler, testUser, unlockWith } from './helpers';
 
 // A scheduler's retry timer must not fire in the next test.
 afterEach(stopSchedulers);
@@ -40,6 +40,16 @@ describe('backup requests from the tablet', () => {
     expect(order[0]).toBe('/api/v1/backups');
     expect(order.indexOf('/api/v1/backups')).toBeLessThan(order.findIndex((p) => p.startsWith('/api/v1/sync')));
     expect((await db().backups.get(row.id))?.state).toBe('sent');
+  });
+
+  it('a press queued on a shared tablet names the person who pressed, whoever is unlocked when it goes', async () => {
+    const row = await requestBackup(new ApiClient(fakeFetch(offline).fetch, staticTokens), { urgency: 'urgent', callId: null, position: null });
+    await unlockWith(key, { ...testUser, id: 8, username: 'peer1', full_name: 'Sam Ortiz', role: 'responder_peer' });
+    const up = fakeFetch((r) => [201, answer((r.body as { id: string }).id)]);
+    const scheduler = testScheduler({ api: () => new ApiClient(up.fetch, staticTokens), key: () => key, onWipe: async () => {}, locks: null });
+    await scheduler.syncNow();
+    const sent = up.requests.find((r) => r.path === '/api/v1/backups');
+    expect(sent?.body).toMatchObject({ id: row.id, pressed_by: testUser.id });
   });
 
   it('a second press while help is on its way is the same request, sent again with the same id', async () => {

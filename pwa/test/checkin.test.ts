@@ -5,7 +5,7 @@ import { applyChanges, db, recordStatus, withdrawStatus } from '../src/db';
 import { checkinDueAt, checkinRulesFrom, DEFAULT_CHECKIN_RULES, type CheckinInput } from '../src/lib/checkin';
 import { answerCheckin, CHECKIN_RETRY_MS, nextCheckin, sendCheckin } from '../src/lib/checkinAnswers';
 import { forgetServerTime, learnServerTime, setClocks } from '../src/lib/deviceClock';
-import { fakeFetch, freshUnlockedDevice, staticTokens, stopSchedulers, testScheduler } from './helpers';
+import { fakeFetch, freshUnlockedDevice, staticTokens, stopSchedulers, testScheduler, testUser } from './helpers';
 
 // A scheduler's retry timer must not fire in the next test.
 afterEach(stopSchedulers);
@@ -109,7 +109,7 @@ describe('answering "All OK" on the tablet', () => {
           : [200, { changes: [], cursor: 'c2', has_more: false, server_time: at(47) }],
     );
     await testScheduler({ api: () => new ApiClient(up.fetch, staticTokens), key: () => key, onWipe: async () => {}, locks: null }).syncNow();
-    expect(up.requests[0]).toMatchObject({ method: 'POST', path: '/api/v1/checkins', body: { id: row.id, call_id: '41', device_time: at(46) } });
+    expect(up.requests[0]).toMatchObject({ method: 'POST', path: '/api/v1/checkins', body: { id: row.id, call_id: '41', device_time: at(46), answered_by: testUser.id } });
     expect((await db().checkinAnswers.get(row.id))?.state).toBe('sent');
   });
 

@@ -4194,6 +4194,11 @@ export interface components {
             note?: string | null;
             /** @default null */
             position?: components["schemas"]["PositionIn"] | (Record<string, never> | null);
+            /**
+             * @description the user id of the person signed in when it was pressed: a request a shared tablet queued offline is sent by whoever is signed in next. Credited to them when they are enrolled on this tablet and on the unit's crew; else to the sender, with the id named in its log
+             * @default null
+             */
+            pressed_by?: number | null;
             /** @enum {string} */
             urgency: "urgent" | "team";
         };
@@ -4721,6 +4726,11 @@ export interface components {
             unit_id?: number;
         };
         CheckinCreate: {
+            /**
+             * @description the user id of the person who tapped, as pressed_by of a backup request
+             * @default null
+             */
+            answered_by?: number | null;
             /** Format: uuid */
             call_id: string;
             /** Format: date-time */

@@ -95,6 +95,8 @@ export interface StoredBackupRow {
   urgency: 'urgent' | 'team';
   position: { lat: number; lon: number; accuracy_m: number | null; recorded_at: string } | null;
   deviceTime: string;
+  /** The person unlocked at the press: a tablet the crew shares may send it under another's sign-in. */
+  userId?: number | null;
   state: 'queued' | 'sent';
   /** The server's last answer (BackupRequest JSON), or null before the first one. */
   server: Record<string, unknown> | null;
@@ -110,6 +112,8 @@ export interface StoredCheckinAnswerRow {
   deviceTime: string;
   /** The tap on the server's clock as best known (`estimatedNow`): the local check-in timer counts from it. */
   at: string;
+  /** The person unlocked at the tap (as a backup request's). */
+  userId?: number | null;
   state: 'queued' | 'sent';
   lastError: string | null;
 }

@@ -5,6 +5,7 @@
  * lost answer, or a second press while one is open, is the same request on the server.
  */
 import { HttpError, NetworkError, type ApiClient } from '../api/client';
+import { getSession } from '../crypto/session';
 import { db, type StoredBackupRow } from '../db';
 import { sendCheckin } from './checkinAnswers';
 import { uuidv7 } from './uuidv7';
@@ -65,6 +66,7 @@ const body = (row: StoredBackupRow) => ({
   position: row.position,
   device_time: row.deviceTime,
   note: null,
+  pressed_by: row.userId ?? null,
 });
 
 /**
@@ -80,7 +82,7 @@ export async function requestBackup(
   const row: StoredBackupRow =
     open && isOpen(open)
       ? open
-      : { id: uuidv7(now.getTime()), ...request, deviceTime: now.toISOString(), state: 'queued', server: null, lastError: null };
+      : { id: uuidv7(now.getTime()), ...request, deviceTime: now.toISOString(), userId: getSession()?.user.id ?? null, state: 'queued', server: null, lastError: null };
   if (row !== open) await db().backups.put(row);
   if (api) await sendBackup(api, row).catch(() => undefined);
   return (await db().backups.get(row.id)) ?? row;

@@ -5,6 +5,7 @@
  * answer starts a new window on the tablet at once, sent or not.
  */
 import { HttpError, type ApiClient } from '../api/client';
+import { getSession } from '../crypto/session';
 import { allStatusEvents, db, listCalls, type StoredCheckinAnswerRow } from '../db';
 import { callAddress, callTitle, statusFactOf } from '../app/callView';
 import { checkinDueAt, type CheckinRules, type ServerPrompt } from './checkin';
@@ -22,6 +23,7 @@ export async function answerCheckin(api: ApiClient | null, callId: string): Prom
     callId,
     deviceTime: new Date(wallNow()).toISOString(),
     at: new Date(estimatedNow()).toISOString(),
+    userId: getSession()?.user.id ?? null,
     state: 'queued',
     lastError: null,
   };
@@ -44,7 +46,7 @@ export const CHECKIN_RETRY_MS = 60 * 60_000;
  */
 export async function sendCheckin(api: ApiClient, row: StoredCheckinAnswerRow): Promise<void> {
   try {
-    await api.send('POST', '/checkins', { id: row.id, call_id: row.callId, device_time: row.deviceTime });
+    await api.send('POST', '/checkins', { id: row.id, call_id: row.callId, device_time: row.deviceTime, answered_by: row.userId ?? null });
     await db().checkinAnswers.update(row.id, { state: 'sent', lastError: null });
   } catch (e) {
     if (e instanceof HttpError && e.status < 500 && e.status !== 429) {
