@@ -1,6 +1,7 @@
 """Two crew members on one tablet: both sign in online, capture offline in turn (lock, the
-other unlocks, captures), then one of them unlocks with signal and syncs; the header always
-names who is unlocked, and the server credits every entry to the person who made it."""
+other unlocks, captures; the clinician also holds the backup button), then one of them
+unlocks with signal and syncs; the header always names who is unlocked, and the server
+credits every entry, and the backup request, to the person who made it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.e2e import live
+from tests.e2e.test_backup_requests import close_request, hold_backup_button
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -83,6 +85,8 @@ def test_two_crew_members_capture_offline_in_turn_and_each_entry_is_credited_to_
     assert page.get_by_test_id("status-en_route-by").inner_text() == PEER_NAME
     assert live.unsent(page) == 4
     screenshot(page, "shared-tablet-offline-two-authors")
+    hold_backup_button(page)  # the clinician asks for backup with no signal: queued
+    page.locator('[data-testid="backup-state"][data-stage="queued"]').wait_for()
 
     # The peer unlocks with signal: the peer's token carries the clinician's entries too.
     lock_and_unlock_as(page, PEER, PEER_NAME)
@@ -100,6 +104,11 @@ def test_two_crew_members_capture_offline_in_turn_and_each_entry_is_credited_to_
                                "WHERE entity = 'call_note' AND action = 'create'"))
     assert {body: audited[note_id] for body, (note_id, _) in notes.items()} == {
         clinician_note: people[CLINICIAN], peer_note: people[PEER]}
+    [(backup_id, requested_by)] = server.rows(
+        "SELECT b.id, b.requested_by_id FROM backup_requests b JOIN units u ON u.id = b.unit_id "
+        "WHERE u.call_sign = 'HEART-1' ORDER BY b.received_at DESC LIMIT 1")
+    assert requested_by == people[CLINICIAN]  # sent under the peer's sign-in
+    close_request(server, str(uuid.UUID(str(backup_id))))
     statuses = dict(server.rows("SELECT status, user_id FROM call_status_events "
                                 "WHERE call_id = :c AND device_id IS NOT NULL", c=cid))
     assert statuses == {"en_route": people[PEER], "on_scene": people[CLINICIAN]}
