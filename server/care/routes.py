@@ -72,12 +72,14 @@ class Referrals(MethodView):
 
     @blp.arguments(ReferralInSchema)
     @blp.response(201, ReferralSchema)
-    def post(self, data: dict[str, Any]) -> dict[str, Any]:
+    @blp.alt_response(200, schema=ReferralSchema, description="The same id again: that referral")
+    @blp.alt_response(409, description="The id is another referral's")
+    def post(self, data: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """Refer a call's person (a responder: their unit's call) to a resource or to care."""
-        referral = services.create_referral(db.session(), g.actor, g.get("unit_id"), _device_id(),
-                                            data, utcnow())
+        referral, created = services.create_referral(db.session(), g.actor, g.get("unit_id"),
+                                                     _device_id(), data, utcnow())
         db.session.commit()
-        return _referral(referral)
+        return _referral(referral), 201 if created else 200
 
 
 @blp.route("/referrals/<uuid:referral_id>/status")

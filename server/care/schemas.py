@@ -59,6 +59,12 @@ class ResourceSchema(Schema):
 
 
 class ReferralInSchema(Schema):
+    id = fields.UUID(load_default=None, metadata={
+        "description": "made on the tablet: sent again (a lost answer, hours offline) it is the "
+                       "same referral"})
+    made_by = Int(load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1),
+                  metadata={"description": "the user id of the person who made it on a tablet "
+                                           "the crew shares (as a backup request's pressed_by)"})
     call_id = fields.UUID(required=True)
     resource_id = Int(load_default=None, allow_none=True, validate=validate.Range(min=1))
     need = Str(load_default=None, allow_none=True, validate=NEED)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from server.audit.services import record_audit
 from server.auth.models import Role, User
+from server.auth.services import tapped_by
 from server.calls.models import Call, Premise
 from server.care.hsds import Resource
 from server.care.models import CareResource, FollowUp, Referral, ReferralEvent, ReferralStatus
@@ -211,26 +212,57 @@ def _call_for_referral(session: Session, actor: User, unit_id: int | None,
         raise field_error("call_id", "no such call in care navigation", status=404) from None
 
 
+def _made_before(session: Session, actor: User, unit_id: int | None, device_id: uuid.UUID | None,
+                 data: dict[str, Any], now: datetime) -> Referral | None:
+    """The referral a tablet's id already made (a retry after a lost answer), if it is this
+    call's and its maker's (or a crew mate's on this tablet); another's id is refused."""
+    if data.get("id") is None or (made := session.get(Referral, data["id"])) is None:
+        return None
+    makers = {actor.id}
+    if unit_id is not None and made.created_by_id != actor.id:
+        tapper = tapped_by(session, actor, device_id, unit_id, made.created_by_id, now)
+        makers |= {tapper.id} if tapper else set()
+    if made.call_id != data["call_id"] or made.created_by_id not in makers:
+        raise DomainError(409, "This referral id belongs to another referral.")
+    return made
+
+
 def create_referral(session: Session, actor: User, unit_id: int | None, device_id: uuid.UUID | None,
-                    data: dict[str, Any], now: datetime) -> Referral:
+                    data: dict[str, Any], now: datetime) -> tuple[Referral, bool]:
+    """The referral, and whether it is new: an id the tablet made is sent again after a lost
+    answer, or after hours offline, and is the same referral. A tablet the crew shares names
+    who made it (`made_by`), credited to them when they may be (`tapped_by`)."""
+    if (made := _made_before(session, actor, unit_id, device_id, data, now)) is not None:
+        return made, False
     call = _call_for_referral(session, actor, unit_id, data["call_id"])
     resource_id = data.get("resource_id")
     if resource_id is not None and session.get(CareResource, resource_id) is None:
         raise field_error("resource_id", "no such resource")
+    maker, named = actor, data.get("made_by")
+    if named is not None and unit_id is not None:
+        maker = tapped_by(session, actor, device_id, unit_id, named, now) or actor
     referral = Referral(call_id=call.id, resource_id=resource_id,
                         need=data.get("need") or CARE_NAVIGATION_NEED, note=data.get("note") or "",
-                        status=ReferralStatus.MADE, created_by_id=actor.id, created_at=now,
-                        updated_at=now)
-    session.add(referral)
-    session.flush()
+                        status=ReferralStatus.MADE, created_by_id=maker.id, created_at=now,
+                        updated_at=now, **({"id": data["id"]} if data.get("id") else {}))
+    try:
+        with session.begin_nested():  # two sends of one id at once: the second reads the first
+            session.add(referral)
+    except sa.exc.IntegrityError:
+        if (raced := _made_before(session, actor, unit_id, device_id, data, now)) is None:
+            raise
+        return raced, False
     session.add(ReferralEvent(referral_id=referral.id, status=ReferralStatus.MADE, at=now,
-                              actor_id=actor.id, note=referral.note))
-    record_audit(session, actor=actor, device_id=device_id, entity="referral",
+                              actor_id=maker.id, note=referral.note))
+    record_audit(session, actor=maker, device_id=device_id, entity="referral",
                  entity_id=referral.id, action="create", before=None,
                  after={"call_id": str(call.id), "resource_id": resource_id,
-                        "need": referral.need, "note": referral.note})
+                        "need": referral.need, "note": referral.note,
+                        **({"sent_by": actor.id} if maker is not actor else {}),
+                        **({"made_by_not_credited": named} if named not in (None, maker.id)
+                           else {})})
     session.flush()
-    return referral
+    return referral, True
 
 
 def get_referral(session: Session, referral_id: uuid.UUID) -> Referral:

@@ -6,6 +6,7 @@ and the program lead read; nobody learns of a call that is not in care navigatio
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -170,6 +171,44 @@ def test_a_responders_referral_puts_their_calls_person_in_care_navigation(
     refused = responder.post(f"{CARE}/referrals", {"call_id": str(elsewhere.id)})
     assert refused.status_code == 404
     assert "call_id" in refused.json["errors"]["json"]
+
+
+def test_a_referral_sent_again_with_its_tablet_id_is_the_same_referral(
+        crew: tuple[Unit, Session], create_call: Callable[..., Call],
+        create_unit: Callable[..., Unit], signed_in: Callable[..., Session]) -> None:
+    unit, responder = crew
+    call = create_call(unit)
+    body = {"id": str(uuid.uuid4()), "call_id": str(call.id), "need": "housing"}
+    first, again = responder.post(f"{CARE}/referrals", body), responder.post(f"{CARE}/referrals", body)
+    assert (first.status_code, again.status_code) == (201, 200), again.json
+    assert again.json["id"] == first.json["id"] == body["id"]
+    assert db.session.query(Referral).count() == 1
+    other_call = create_call(unit)
+    assert responder.post(f"{CARE}/referrals", {**body, "call_id": str(other_call.id)}
+                          ).status_code == 409
+    stranger = signed_in(Role.RESPONDER_EMT, unit=create_unit())
+    assert stranger.post(f"{CARE}/referrals", body).status_code == 409  # not theirs to read
+
+
+def test_a_referral_a_shared_tablet_queued_is_the_makers(
+        create_unit: Callable[..., Unit], create_user: Callable[..., User],
+        create_call: Callable[..., Call], sign_in: Callable[..., Session]) -> None:
+    unit = create_unit()
+    clinician = create_user(Role.RESPONDER_CLINICIAN, unit=unit)
+    peer = create_user(Role.RESPONDER_PEER, unit=unit)
+    tablet = sign_in(clinician)
+    as_peer = sign_in(peer, device_id=tablet.device_id)
+    call = create_call(unit)
+    body = {"id": str(uuid.uuid4()), "call_id": str(call.id), "made_by": clinician.id}
+    made = as_peer.post(f"{CARE}/referrals", body)
+    assert made.status_code == 201, made.json
+    assert db.session.get(Referral, uuid.UUID(body["id"])).created_by_id == clinician.id
+    assert tablet.post(f"{CARE}/referrals", body).status_code == 200  # the maker's retry
+    outsider = create_user(Role.RESPONDER_EMT, unit=create_unit())
+    kept = as_peer.post(f"{CARE}/referrals", {**body, "id": str(uuid.uuid4()),
+                                              "made_by": outsider.id})
+    assert kept.status_code == 201
+    assert db.session.get(Referral, uuid.UUID(kept.json["id"])).created_by_id == peer.id
 
 
 def test_a_crews_disposition_referred_to_community_care_puts_the_call_in_care_navigation(
