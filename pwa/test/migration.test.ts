@@ -1,6 +1,6 @@
 import Dexie from 'dexie';
 import { describe, expect, it } from 'vitest';
-import { AppDB, SCHEMA_V1, SCHEMA_V2, SCHEMA_V4, setDb, recordStatus, db, nextBatch, listCalls } from '../src/db';
+import { AppDB, SCHEMA_V1, SCHEMA_V2, SCHEMA_V4, SCHEMA_V5, setDb, recordStatus, db, nextBatch, listCalls } from '../src/db';
 import { newDataKey, seal } from '../src/crypto/keys';
 import { unlockWith } from './helpers';
 
@@ -27,7 +27,7 @@ describe('local database upgrades', () => {
     const current = new AppDB(name);
     setDb(current);
     await current.open();
-    expect(current.verno).toBe(5);
+    expect(current.verno).toBe(6);
     const key = await newDataKey();
     const rows = await nextBatch(key, 10);
     expect(rows.map((r) => r.op.id)).toEqual(['op-1', 'op-2', 'op-3']);
@@ -102,13 +102,30 @@ describe('local database upgrades', () => {
 
     const current = new AppDB(name);
     await current.open();
-    expect(current.verno).toBe(5);
+    expect(current.verno).toBe(6);
     expect(await current.outbox.count()).toBe(1);
     expect(await current.table('surveys').get('s-1')).toMatchObject({ callId: 'c-1' });
     await current.backups.put({ id: 'b-1', callId: null, urgency: 'urgent', position: null, deviceTime: '2026-11-25T01:01:00Z', state: 'queued', server: null, lastError: null });
     await current.checkinAnswers.put({ id: 'k-1', callId: 'c-1', deviceTime: '2026-11-25T01:02:00Z', at: '2026-11-25T01:02:00Z', state: 'queued', lastError: null });
     expect(await current.backups.where('state').equals('queued').count()).toBe(1);
     expect(await current.checkinAnswers.where('state').equals('queued').count()).toBe(1);
+    current.close();
+  });
+
+  it('opening version 5 with a queued backup request keeps it and adds the referral queue', async () => {
+    const name = `migrate-${Math.random().toString(36).slice(2)}`;
+    const v5 = new Dexie(name);
+    v5.version(5).stores(SCHEMA_V5);
+    await v5.open();
+    await v5.table('backups').put({ id: 'b-1', callId: null, urgency: 'urgent', position: null, deviceTime: '2026-11-25T01:01:00Z', state: 'queued', server: null, lastError: null });
+    v5.close();
+
+    const current = new AppDB(name);
+    await current.open();
+    expect(current.verno).toBe(6);
+    expect(await current.backups.where('state').equals('queued').count()).toBe(1);
+    await current.careReferrals.put({ id: 'r-1', callId: 'c-1', sealed: 'x', deviceTime: '2026-11-25T01:03:00Z', userId: 7, state: 'queued', lastError: null });
+    expect(await current.careReferrals.where('callId').equals('c-1').count()).toBe(1);
     current.close();
   });
 });

@@ -141,10 +141,37 @@ def test_a_responder_refers_their_calls_person_to_community_care(
     tablet.get_by_test_id("care-refer-need").fill("housing")
     tablet.get_by_test_id("care-refer-note").fill("Staying in a car since Friday")
     tablet.get_by_test_id("care-refer").click()
-    tablet.get_by_test_id("care-referred").wait_for()
+    tablet.locator('[data-testid="care-referred"][data-state="sent"]').wait_for()
     assert server.rows("SELECT need, note, status FROM care_referrals WHERE call_id = :id",
                        id=uuid.UUID(call_id).hex) == [("housing", "Staying in a car since Friday",
                                                        "made")]
     desk = open_desk(new_context, server)
     desk.get_by_test_id("care-tab-referrals").click()
     desk.get_by_text("Staying in a car since Friday").wait_for()
+
+
+def test_a_referral_made_with_no_signal_waits_on_the_tablet_and_is_sent_when_it_is_back(
+        server: live.LiveServer, new_context: Callable[..., Any],
+        open_calls: Callable[[str], str]) -> None:
+    call_id = open_calls("HEART-2")
+    context = new_context()
+    tablet = context.new_page()
+    tablet.goto(f"{server.url}/")
+    live.wait_controlled(tablet)  # before signing in: a reload later would lock the app
+    live.sign_in(tablet, server.url, "peer2")
+    tablet.goto(f"{server.url}/#/call/{call_id}")
+    tablet.locator(f'[data-testid="call-detail"][data-call-id="{call_id}"]').wait_for()
+    referrals = "SELECT need, created_by_id FROM care_referrals WHERE call_id = :id"
+    before = server.rows(referrals, id=uuid.UUID(call_id).hex)
+
+    context.set_offline(True)
+    tablet.get_by_test_id("care-refer-need").fill("detox bed")
+    tablet.get_by_test_id("care-refer").click()
+    tablet.locator('[data-testid="care-referred"][data-state="queued"]').wait_for()
+    tablet.wait_for_timeout(1000)
+    assert server.rows(referrals, id=uuid.UUID(call_id).hex) == before  # nothing left the tablet
+
+    context.set_offline(False)
+    tablet.locator('[data-testid="care-referred"][data-state="sent"]').wait_for(timeout=20_000)
+    peer = server.scalar("SELECT id FROM users WHERE username = 'peer2'")
+    assert server.rows(referrals, id=uuid.UUID(call_id).hex) == [*before, ("detox bed", peer)]

@@ -51,9 +51,16 @@ export const care = {
     api.send<Referral>('POST', `/care/referrals/${encodeURIComponent(id)}/status`, { status, note } satisfies S['ReferralStatusIn']),
   refer: (api: ApiClient, callId: string, resourceId: number, need: string | null) =>
     api.send<Referral>('POST', '/care/referrals', { call_id: callId, resource_id: resourceId, need, note: null } satisfies S['ReferralIn']),
-  /** A responder's "referred to community care": to care navigation, no resource chosen yet. */
-  referCall: (api: ApiClient, callId: string, need: string | null, note: string | null) =>
-    api.send<Referral>('POST', '/care/referrals', { call_id: callId, resource_id: null, need, note } satisfies S['ReferralIn']),
+  /** A responder's "referred to community care": to care navigation, no resource chosen yet; the id made on the tablet. */
+  referCall: (api: ApiClient, referral: { id: string; callId: string; need: string | null; note: string | null; madeBy: number | null }) =>
+    api.send<Referral>('POST', '/care/referrals', {
+      id: referral.id,
+      call_id: referral.callId,
+      resource_id: null,
+      need: referral.need,
+      note: referral.note,
+      made_by: referral.madeBy,
+    } satisfies S['ReferralIn']),
   call: (api: ApiClient, id: string) => api.send<CareCall>('GET', `/care/calls/${encodeURIComponent(id)}`),
   followUp: (api: ApiClient, callId: string, referralId: string, dueAt: string, note: string | null) =>
     api.send<FollowUp>('POST', '/care/follow-ups', { call_id: callId, referral_id: referralId, due_at: dueAt, note } satisfies S['FollowUpIn']),

@@ -1264,6 +1264,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description The same id again: that referral */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Referral"];
+                    };
+                };
                 /** @description Created */
                 201: {
                     headers: {
@@ -1272,6 +1281,13 @@ export interface paths {
                     content: {
                         "application/json": components["schemas"]["Referral"];
                     };
+                };
+                /** @description The id is another referral's */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
                 422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 default: components["responses"]["DEFAULT_ERROR"];
@@ -5934,6 +5950,17 @@ export interface components {
         ReferralIn: {
             /** Format: uuid */
             call_id: string;
+            /**
+             * Format: uuid
+             * @description made on the tablet: sent again (a lost answer, hours offline) it is the same referral
+             * @default null
+             */
+            id?: string | null;
+            /**
+             * @description the user id of the person who made it on a tablet the crew shares (as a backup request's pressed_by)
+             * @default null
+             */
+            made_by?: number | null;
             /** @default null */
             need?: string | null;
             /** @default null */

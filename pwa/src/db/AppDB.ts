@@ -68,6 +68,15 @@ export const SCHEMA_V5 = {
   checkinAnswers: 'id, state, callId',
 } as const;
 
+/**
+ * Version 6: referrals to community care made on the tablet, queued like backup requests and sent
+ * on their own endpoint, before the outbox; what they say of the person is sealed.
+ */
+export const SCHEMA_V6 = {
+  ...SCHEMA_V5,
+  careReferrals: 'id, state, callId',
+} as const;
+
 /** Tables that hold server records (cleared by "Rebuild from server" and a 410 resync). */
 export const RECORD_TABLES = [
   'calls',
@@ -118,6 +127,20 @@ export interface StoredCheckinAnswerRow {
   lastError: string | null;
 }
 
+/** A referral to community care made on this tablet: 'queued' until the server has answered. */
+export interface StoredCareReferralRow {
+  id: string;
+  callId: string;
+  /** The need and note ({ need, note }), sealed: they are about a person. */
+  sealed: string;
+  deviceTime: string;
+  /** The person unlocked when it was made (as a backup request's). */
+  userId: number | null;
+  /** 'refused': the server said no (the reason in lastError); kept and shown, never dropped. */
+  state: 'queued' | 'sent' | 'refused';
+  lastError: string | null;
+}
+
 export class AppDB extends Dexie {
   calls!: EntityTable<StoredRow, 'id'>;
   premises!: EntityTable<StoredRow, 'id'>;
@@ -136,6 +159,7 @@ export class AppDB extends Dexie {
   supplyAlerts!: EntityTable<StoredRow, 'id'>;
   backups!: EntityTable<StoredBackupRow, 'id'>;
   checkinAnswers!: EntityTable<StoredCheckinAnswerRow, 'id'>;
+  careReferrals!: EntityTable<StoredCareReferralRow, 'id'>;
   rejected!: EntityTable<StoredRejectedRow, 'id'>;
   outbox!: EntityTable<StoredOutboxRow, 'localId'>;
   meta!: EntityTable<MetaRow, 'key'>;
@@ -158,6 +182,7 @@ export class AppDB extends Dexie {
       .upgrade((tx) => tx.table<MetaRow, string>('meta').put({ key: 'reseal', value: 1 }));
     this.version(4).stores(SCHEMA_V4);
     this.version(5).stores(SCHEMA_V5);
+    this.version(6).stores(SCHEMA_V6);
   }
 
   recordTable(name: RecordTable): Table<StoredRow, string> {

@@ -699,6 +699,8 @@ export const en = {
   'care.referNote': 'Note for the care navigator',
   'care.referToCare': 'Refer to community care',
   'care.referredToCare': 'Referred: a care navigator follows up.',
+  'care.referQueued': 'Referral kept on the tablet: it is sent when there is signal.',
+  'care.referRefused': 'The server did not take the referral: {reason}',
   'care.showCall': 'Show the call',
   'care.hideCall': 'Hide the call',
   'care.callReceived': 'Received',

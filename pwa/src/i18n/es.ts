@@ -637,6 +637,8 @@ export const es: Record<Key, string> = {
   'care.referNote': 'Nota para la navegación de cuidados',
   'care.referToCare': 'Derivar a cuidados comunitarios',
   'care.referredToCare': 'Derivado: la navegación de cuidados hará el seguimiento.',
+  'care.referQueued': 'Derivación guardada en la tableta: se envía cuando haya señal.',
+  'care.referRefused': 'El servidor no aceptó la derivación: {reason}',
   'care.showCall': 'Ver la llamada',
   'care.hideCall': 'Ocultar la llamada',
   'care.callReceived': 'Recibida',

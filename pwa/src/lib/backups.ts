@@ -7,6 +7,7 @@
 import { HttpError, NetworkError, type ApiClient } from '../api/client';
 import { getSession } from '../crypto/session';
 import { db, type StoredBackupRow } from '../db';
+import { sendQueuedReferrals } from './careReferrals';
 import { sendCheckin } from './checkinAnswers';
 import { uuidv7 } from './uuidv7';
 
@@ -103,13 +104,13 @@ export async function sendBackup(api: ApiClient, row: StoredBackupRow): Promise<
   }
 }
 
-/** Every queued request and check-in answer, oldest first: a sync pass runs this before it pushes the outbox. */
+/** Every queued request, check-in answer and referral, oldest first: a sync pass runs this before it pushes the outbox. */
 export async function sendQueued(api: ApiClient): Promise<number> {
   const queued = await db().backups.where('state').equals('queued').sortBy('id');
   for (const row of queued) await sendBackup(api, row);
   const answers = await db().checkinAnswers.where('state').equals('queued').sortBy('id');
   for (const a of answers) await sendCheckin(api, a);
-  return queued.length + answers.length;
+  return queued.length + answers.length + (await sendQueuedReferrals(api));
 }
 
 /** The request's current state from the server (a poll while the stream is down); offline, nothing changes. */

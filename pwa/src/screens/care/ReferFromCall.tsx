@@ -1,10 +1,12 @@
 /**
  * On a call's screen (the tablet): refer the person to community care, which puts them in care
- * navigation. Sent at once, so it needs signal; offline it says so and nothing is lost but the tap.
+ * navigation. Kept on the tablet first and sent at once; with no signal it waits queued and goes
+ * with the next sync pass, so a referral made in a basement is never lost.
  */
 import { useState } from 'preact/hooks';
-import { care } from '../../api/care';
+import { useLiveQuery } from '../../db';
 import { useT } from '../../i18n';
+import { referralsOf, referToCare } from '../../lib/careReferrals';
 import { api, Problem } from '../supply/common';
 import { failure, type Failure } from '../supply/view';
 
@@ -13,14 +15,14 @@ export function ReferFromCall({ callId }: { callId: string }) {
   const [need, setNeed] = useState('');
   const [note, setNote] = useState('');
   const [busy, setBusy] = useState(false);
-  const [done, setDone] = useState(false);
   const [problem, setProblem] = useState<Failure | null>(null);
+  const made = useLiveQuery(() => referralsOf(callId), [callId]);
+  const latest = made?.[0];
   const send = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
     try {
-      await care.referCall(api(), callId, need.trim() || null, note.trim() || null);
-      setDone(true);
+      await referToCare(api(), callId, need.trim() || null, note.trim() || null);
       setProblem(null);
     } catch (err) {
       setProblem(failure(err));
@@ -31,9 +33,9 @@ export function ReferFromCall({ callId }: { callId: string }) {
   return (
     <section class="card" aria-labelledby="care-refer-title" data-testid="call-care">
       <h2 id="care-refer-title">{t('care.referTitle')}</h2>
-      {done ? (
-        <p class="notice ok" role="status" data-testid="care-referred">
-          {t('care.referredToCare')}
+      {latest ? (
+        <p class={`notice ${latest.state === 'refused' ? 'notice-error' : 'ok'}`} role="status" data-testid="care-referred" data-state={latest.state}>
+          {latest.state === 'sent' ? t('care.referredToCare') : latest.state === 'queued' ? t('care.referQueued') : t('care.referRefused', { reason: latest.lastError ?? '' })}
         </p>
       ) : (
         <form class="row" onSubmit={(e) => void send(e)} noValidate>
