@@ -1,7 +1,8 @@
 /**
  * On a call's screen (the tablet): refer the person to community care, which puts them in care
  * navigation. Kept on the tablet first and sent at once; with no signal it waits queued and goes
- * with the next sync pass, so a referral made in a basement is never lost.
+ * with the next sync pass, so a referral made in a basement is never lost. One the server refused
+ * shows why, and the form again to make it anew.
  */
 import { useState } from 'preact/hooks';
 import { useLiveQuery } from '../../db';
@@ -33,11 +34,12 @@ export function ReferFromCall({ callId }: { callId: string }) {
   return (
     <section class="card" aria-labelledby="care-refer-title" data-testid="call-care">
       <h2 id="care-refer-title">{t('care.referTitle')}</h2>
-      {latest ? (
+      {latest && (
         <p class={`notice ${latest.state === 'refused' ? 'notice-error' : 'ok'}`} role="status" data-testid="care-referred" data-state={latest.state}>
           {latest.state === 'sent' ? t('care.referredToCare') : latest.state === 'queued' ? t('care.referQueued') : t('care.referRefused', { reason: latest.lastError ?? '' })}
         </p>
-      ) : (
+      )}
+      {(!latest || latest.state === 'refused') && (
         <form class="row" onSubmit={(e) => void send(e)} noValidate>
           <label for="care-refer-need" class="sr-only">
             {t('care.need')}
