@@ -106,3 +106,31 @@ def test_a_press_made_offline_waits_queued_and_is_sent_when_the_network_is_back(
         timeout=ACK_WAIT_MS)
     assert name in tablet.get_by_test_id("backup-state").inner_text()
     close_request(server, backup_id)
+
+
+def test_a_banner_appearing_above_the_held_button_does_not_let_go_of_the_hold(
+        server: live.LiveServer, new_context: Any) -> None:
+    """A no-signal notice, a check-in prompt or another unit's alert can appear above the button
+    while a crew member holds it: the button moves under the still pointer, and the hold goes on
+    (without the pointer's capture that move was a pointerleave and the request never left)."""
+    tablet = new_context().new_page()
+    live.sign_in(tablet, server.url, RESPONDER)
+    before = backups_of_unit(server)
+    button = tablet.get_by_test_id("backup-button")
+    button.hover()
+    tablet.mouse.down()
+    tablet.wait_for_timeout(HOLD_MS // 4)
+    moved_from = button.bounding_box()
+    tablet.evaluate("""() => {
+        const banner = document.createElement('div');
+        banner.style.height = '80px';
+        banner.textContent = 'No signal';
+        document.querySelector('[data-testid="backup-button"]').parentElement.before(banner);
+    }""")
+    assert button.bounding_box()["y"] > moved_from["y"]  # the pointer is no longer over it
+    tablet.wait_for_timeout(HOLD_MS)
+    tablet.mouse.up()
+    tablet.locator('[data-testid="backup-state"][data-stage="sent"], '
+                   '[data-testid="backup-state"][data-stage="delivered"]').first.wait_for()
+    assert backups_of_unit(server) == before + 1
+    close_request(server, newest_backup(server)[0])

@@ -83,6 +83,16 @@ export function BackupButton() {
     started.current = Date.now();
     frame.current = requestAnimationFrame(tick);
   };
+  /**
+   * The pointer is captured for the hold: a banner appearing above (no signal, a check-in prompt,
+   * another unit's alert) moves the button under a still finger or mouse, and without the capture
+   * that move is a pointerleave that lets go of the hold (as a touch already is, implicitly).
+   */
+  const holdPointer = (e: PointerEvent) => {
+    const button = e.currentTarget as HTMLElement;
+    if (typeof button.setPointerCapture === 'function') button.setPointerCapture(e.pointerId);
+    press();
+  };
   const release = () => {
     started.current = null;
     if (frame.current !== null) cancelAnimationFrame(frame.current);
@@ -126,7 +136,7 @@ export function BackupButton() {
         aria-label={t('backup.hold')}
         aria-describedby="backup-state"
         style={{ '--hold': String(progress) }}
-        onPointerDown={press}
+        onPointerDown={holdPointer}
         onPointerUp={release}
         onPointerLeave={release}
         onPointerCancel={release}
