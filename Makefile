@@ -73,7 +73,7 @@ ALERT_PORT ?= 8011
 APP_PORT ?= 8012
 APP_NICE ?= 10
 # Sync pushes and pulls at once per app worker: 1 leaves PostgreSQL a core for alerts. Measured
-# (bench/backup_fanout.py, 2026-12-04): p99 under a storm 68-74 ms at 1 against 91-108 ms at 2;
+# (bench/backup_fanout.py, 2026-12-04): p99 under a storm 59-74 ms at 1 against 91-108 ms at 2;
 # the storm drains about as fast (bench/reconnect_storm.py 7.2-9.6 s against 6.9-7.7 s).
 APP_SYNC_CONCURRENCY ?= 1
 # nginx's rendered settings, pid, log and temporary files.
